@@ -1,0 +1,178 @@
+package calendar
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tongban/tongban/internal/apperr"
+)
+
+// dayKind overrides the Monday–Friday rule for one date.
+type dayKind uint8
+
+const (
+	weekdayRule dayKind = iota
+	dayOff              // 放假 (a listed holiday or bridging day)
+	makeUpDay           // 调休上班 (a weekend day worked instead)
+)
+
+type year struct {
+	source string
+	days   [367]dayKind // by day of the year
+}
+
+// Calendar answers working-day questions for one region. It covers only the
+// years it was loaded with: a date outside them is an explicit error, never a
+// silent weekday guess (STANDARDS.md §4).
+type Calendar struct {
+	region string
+	years  map[int]*year
+}
+
+// Region is the division code the calendar applies to ("" for national).
+func (c *Calendar) Region() string { return c.region }
+
+// Years lists the loaded years in order.
+func (c *Calendar) Years() []int {
+	ys := make([]int, 0, len(c.years))
+	for y := range c.years {
+		ys = append(ys, y)
+	}
+	slices.Sort(ys)
+	return ys
+}
+
+// Source names the notice a year's data comes from.
+func (c *Calendar) Source(y int) string {
+	if yd, ok := c.years[y]; ok {
+		return yd.source
+	}
+	return ""
+}
+
+func (c *Calendar) year(d Date) (*year, error) {
+	y, ok := c.years[d.Year]
+	if !ok {
+		return nil, apperr.E(apperr.Invalid, "calendar.year_not_loaded", "year", d.Year, "years", c.yearList())
+	}
+	return y, nil
+}
+
+func (c *Calendar) yearList() string {
+	var ys []string
+	for _, y := range c.Years() {
+		ys = append(ys, strconv.Itoa(y))
+	}
+	return strings.Join(ys, ", ")
+}
+
+// IsWorkday reports whether d is a working day: Monday–Friday unless listed
+// as a day off, or a weekend day listed as a make-up working day.
+func (c *Calendar) IsWorkday(d Date) (bool, error) {
+	y, err := c.year(d)
+	if err != nil {
+		return false, err
+	}
+	switch y.days[d.yearDay()] {
+	case dayOff:
+		return false, nil
+	case makeUpDay:
+		return true, nil
+	}
+	wd := d.Weekday()
+	return wd != 0 && wd != 6, nil
+}
+
+// AddWorkdays returns the n-th working day after from. The start day never
+// counts (行政许可法 Art. 82 as applied: counting starts the next working
+// day), so AddWorkdays(d, 0) is d itself.
+func (c *Calendar) AddWorkdays(from Date, n int) (Date, error) {
+	if n < 0 {
+		return Date{}, apperr.E(apperr.Invalid, "calendar.negative_days", "days", n)
+	}
+	if _, err := c.year(from); err != nil {
+		return Date{}, err
+	}
+	d := from
+	for n > 0 {
+		d = d.AddDays(1)
+		ok, err := c.IsWorkday(d)
+		if err != nil {
+			return Date{}, err
+		}
+		if ok {
+			n--
+		}
+	}
+	return d, nil
+}
+
+// WorkdaysBetween counts the working days in (from, to]: the inverse of
+// AddWorkdays. It is negative when to is before from.
+func (c *Calendar) WorkdaysBetween(from, to Date) (int, error) {
+	if to.Before(from) {
+		n, err := c.WorkdaysBetween(to, from)
+		return -n, err
+	}
+	if _, err := c.year(from); err != nil {
+		return 0, err
+	}
+	if _, err := c.year(to); err != nil {
+		return 0, err
+	}
+	n := 0
+	for d := from.AddDays(1); !d.After(to); d = d.AddDays(1) {
+		ok, err := c.IsWorkday(d)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Deadline is where a limit counted from from runs out: an odd number of
+// half-days ends at noon of the last working day.
+func (c *Calendar) Deadline(from Date, l Limit) (Moment, error) {
+	if l < 0 {
+		return Moment{}, apperr.E(apperr.Invalid, "calendar.negative_days", "days", l.String())
+	}
+	d, err := c.AddWorkdays(from, (int(l)+1)/2)
+	if err != nil {
+		return Moment{}, err
+	}
+	if l%2 == 1 {
+		return Moment{Date: d, Half: EndOfMorning}, nil
+	}
+	return Moment{Date: d, Half: EndOfDay}, nil
+}
+
+// HalfDaysBetween counts the working half-days after from up to to; a
+// Moment at noon of a working day counts its morning.
+func (c *Calendar) HalfDaysBetween(from, to Moment) (Limit, error) {
+	whole, err := c.WorkdaysBetween(from.Date, to.Date)
+	if err != nil {
+		return 0, err
+	}
+	l := Limit(2 * whole)
+	adjust := func(m Moment, sign Limit) error {
+		if m.Half != EndOfMorning {
+			return nil
+		}
+		ok, err := c.IsWorkday(m.Date)
+		if ok {
+			l += sign // the afternoon of m's day is not reached
+		}
+		return err
+	}
+	if err := adjust(to, -1); err != nil {
+		return 0, err
+	}
+	if err := adjust(from, +1); err != nil {
+		return 0, err
+	}
+	return l, nil
+}
