@@ -1,0 +1,157 @@
+// Package db opens Tongban's database — an embedded SQLite file for a county
+// on one machine, or PostgreSQL (and compatible distributed SQL) for a
+// province — runs the embedded migrations, and runs transactions that fix
+// "now" when they start and retry when the database asks them to.
+//
+// SQL is written once with $N placeholders, which both drivers accept;
+// dialect differences live in the two migration folders.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "modernc.org/sqlite"             // registers "sqlite"
+
+	"github.com/tongban/tongban/internal/apperr"
+)
+
+// Dialect names the database family.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is a handle on the database. On SQLite, writes go through exactly one
+// connection (SQLite allows one writer; queueing in Go beats spinning on
+// SQLITE_BUSY) and reads through a pool; on PostgreSQL both are one pool.
+type DB struct {
+	Dialect Dialect
+	writer  *sql.DB
+	reader  *sql.DB
+	clock   func() time.Time
+	// MaxAttempts bounds retries of a transaction that hit a serialization
+	// failure or a busy database.
+	MaxAttempts int
+}
+
+// Open connects to dsn: "sqlite:PATH" or a "postgres://" / "postgresql://" URL.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	var d *DB
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		d, err = openSQLite(strings.TrimPrefix(dsn, "sqlite:"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		d, err = openPostgres(dsn)
+	default:
+		return nil, apperr.E(apperr.Invalid, "db.dsn", "dsn", redact(dsn))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Ping(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("db: unable to reach %s: %w", redact(dsn), err)
+	}
+	return d, nil
+}
+
+func openSQLite(path string) (*DB, error) {
+	if path == "" {
+		return nil, apperr.E(apperr.Invalid, "db.dsn", "dsn", "sqlite:")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("db: unable to create %s: %w", dir, err)
+		}
+	}
+	// _time_format=sqlite stores "YYYY-MM-DD HH:MM:SS.fffffffff+00:00", which
+	// SQLite's date functions read; all times are written in UTC so that text
+	// order is time order.
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
+	u := "file:" + (&url.URL{Path: path}).EscapedPath()
+	w, err := sql.Open("sqlite", u+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("db: unable to open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	// Create the file and switch it to WAL before readers open it.
+	if _, err := w.Exec(`PRAGMA journal_mode=WAL`); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db: unable to set WAL on %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", u+"?"+common+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db: unable to open %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	return &DB{Dialect: SQLite, writer: w, reader: r, clock: time.Now, MaxAttempts: 8}, nil
+}
+
+func openPostgres(dsn string) (*DB, error) {
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("db: unable to open %s: %w", redact(dsn), err)
+	}
+	p.SetMaxOpenConns(32)
+	p.SetMaxIdleConns(16)
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{Dialect: Postgres, writer: p, reader: p, clock: time.Now, MaxAttempts: 8}, nil
+}
+
+// SetClock replaces the clock transactions read "now" from (tests).
+func (d *DB) SetClock(c func() time.Time) { d.clock = c }
+
+// Now is the current time as the database layer sees it, in UTC.
+func (d *DB) Now() time.Time { return d.clock().UTC() }
+
+// Ping checks that both pools can reach the database.
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.writer.PingContext(ctx); err != nil {
+		return err
+	}
+	if d.reader != d.writer {
+		return d.reader.PingContext(ctx)
+	}
+	return nil
+}
+
+// Close closes the pools.
+func (d *DB) Close() error {
+	err := d.writer.Close()
+	if d.reader != d.writer {
+		err = errors.Join(err, d.reader.Close())
+	}
+	return err
+}
+
+// Writer and Reader expose the pools for migrations and tools.
+func (d *DB) Writer() *sql.DB { return d.writer }
+func (d *DB) Reader() *sql.DB { return d.reader }
+
+// redact hides a password in a DSN before it reaches a log or a user.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
