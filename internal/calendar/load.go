@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/codes"
 )
 
 //go:embed data/national.json
@@ -119,14 +120,9 @@ func enclosing(m map[string]map[int]*year, target string) []string {
 	return keys
 }
 
-// regionPrefix trims the trailing zero pairs of a division code so that a
-// province (500000 → 50) encloses its counties (500102).
-func regionPrefix(code string) string {
-	for len(code) > 2 && strings.HasSuffix(code, "00") {
-		code = code[:len(code)-2]
-	}
-	return code
-}
+// regionPrefix is the prefix shared by every division inside code, so that
+// a province (500000 → 50) encloses its counties (500102).
+func regionPrefix(code string) string { return codes.DivisionPrefix(code) }
 
 func (ys YearSpec) build() (*year, error) {
 	if ys.Year < 1949 || ys.Year > 2200 {

@@ -266,3 +266,27 @@ func TestDetectAndCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestDivisionCovers(t *testing.T) {
+	tests := []struct {
+		outer, inner string
+		want         bool
+	}{
+		{"500000", "500102", true},
+		{"500000", "500102100201", true},
+		{"500100", "500102", true},
+		{"500102", "500102100201", true},
+		{"500102100000", "500102100201", true},
+		{"500102100000", "500102101201", false}, // a sibling town
+		{"500102100000", "500102100000", true},
+		{"500102", "500101", false},
+		{"500102100201", "500102100201", true},
+		{"500102100201", "500102100202", false},
+		{"110000", "500102", false},
+	}
+	for _, tt := range tests {
+		if got := DivisionCovers(tt.outer, tt.inner); got != tt.want {
+			t.Errorf("DivisionCovers(%s, %s) = %v", tt.outer, tt.inner, got)
+		}
+	}
+}

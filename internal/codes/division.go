@@ -151,3 +151,32 @@ func ParseDivision(s string) (Division, error) {
 	}
 	return d, nil
 }
+
+// DivisionPrefix is the significant prefix of a division code: every code
+// inside the division starts with it, and no code outside does. 500000 → 50,
+// 500100 → 5001, 500102 → 500102, 500102100000 → 500102100.
+func DivisionPrefix(code string) string {
+	if len(code) == 12 {
+		switch {
+		case code[6:] == "000000":
+			code = code[:6]
+		case code[9:] == "000":
+			return code[:9]
+		default:
+			return code
+		}
+	}
+	switch {
+	case len(code) == 6 && code[2:] == "0000":
+		return code[:2]
+	case len(code) == 6 && code[4:] == "00":
+		return code[:4]
+	}
+	return code
+}
+
+// DivisionCovers reports whether division inner lies within outer (or is it).
+func DivisionCovers(outer, inner string) bool {
+	p := DivisionPrefix(outer)
+	return p != "" && len(inner) >= len(p) && inner[:len(p)] == p
+}

@@ -1,0 +1,277 @@
+package identity_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/dbtest"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/vault"
+)
+
+const pw = "correct horse"
+
+type fixture struct {
+	d    *db.DB
+	svc  *identity.Service
+	now  time.Time
+	dept string
+}
+
+func setup(t *testing.T, d *db.DB) *fixture {
+	t.Helper()
+	v, _ := vault.New(vault.NewKey())
+	f := &fixture{d: d, svc: identity.NewService(d, v), now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), dept: db.NewID()}
+	d.SetClock(func() time.Time { return f.now })
+	err := d.Update(context.Background(), func(tx *db.Tx) error {
+		for _, q := range []string{
+			`INSERT INTO regions (code, name, level) VALUES ('500102', '涪陵区', 3)`,
+			`INSERT INTO regions (code, name, level, parent_code) VALUES ('500102100000', '龙潭镇', 4, '500102')`,
+		} {
+			if _, err := tx.Exec(q); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(`INSERT INTO departments (id, name, credit_code, region_code, created_at) VALUES ($1, '区市场监督管理局', '11500102MB0000016P', '500102', $2)`, f.dept, tx.Now)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func count(t *testing.T, d *db.DB, table string) int {
+	var n int
+	if err := d.Reader().QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestPersonRegistrationSealsTheIDNumber(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		u, err := f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "zhangsan", Password: pw}, Name: "张三", IDNumber: "11010519491231002x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Kind != identity.KindPerson || !u.Has(identity.RoleApplicant) || u.Has(identity.RoleClerk) {
+			t.Errorf("user = %+v", u)
+		}
+		var masked string
+		var sealed []byte
+		d.Reader().QueryRow(`SELECT id_number_masked, id_number_sealed FROM persons`).Scan(&masked, &sealed)
+		if masked != "110105********002X" || bytes.Contains(sealed, []byte("11010519491231002X")) {
+			t.Errorf("masked %q, sealed holds clear text: %v", masked, bytes.Contains(sealed, []byte("1949")))
+		}
+		if id, err := f.svc.PersonIDByNumber(ctx, "11010519491231002X"); err != nil || id != u.ID {
+			t.Errorf("lookup by number = %q, %v", id, err)
+		}
+
+		// Bad input: precise reasons, nothing half-written.
+		_, err = f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "lisi", Password: pw}, Name: "李四", IDNumber: "110105194912310021"})
+		if !apperr.Is(err, apperr.Invalid, "codes.citizen_id.check") {
+			t.Errorf("bad check digit: %v", err)
+		}
+		_, err = f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "lisi", Password: pw}, Name: "李四", IDNumber: "11010519491231002X"})
+		if !apperr.Is(err, apperr.Conflict, "auth.id_number_taken") {
+			t.Errorf("duplicate number: %v", err)
+		}
+		_, err = f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "zhangsan", Password: pw}, Name: "张三", IDNumber: "440524188001010014"})
+		if !apperr.Is(err, apperr.Conflict, "auth.username_taken") {
+			t.Errorf("duplicate name: %v", err)
+		}
+		_, err = f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "wangwu", Password: "short"}, Name: "王五", IDNumber: "440524188001010014"})
+		if !apperr.Is(err, apperr.Invalid, "auth.password_short") {
+			t.Errorf("short password: %v", err)
+		}
+		_, err = f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "wangwu", Password: identity.DemoPassword}, Name: "王五", IDNumber: "440524188001010014"})
+		if !apperr.Is(err, apperr.Invalid, "auth.password_default") {
+			t.Errorf("demo password outside demo: %v", err)
+		}
+		if n := count(t, d, "users"); n != 1 {
+			t.Errorf("%d users after rejected registrations, want 1", n)
+		}
+	})
+}
+
+func TestOrganisationAndStaff(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		_, err := f.svc.CreateOrganisation(ctx, identity.NewOrganisation{Account: identity.Account{Username: "corp", Password: pw}, Name: "示例公司", CreditCode: "91350100M000100Y44"})
+		if !apperr.Is(err, apperr.Invalid, "codes.credit_code.check") {
+			t.Errorf("bad credit code: %v", err)
+		}
+		o, err := f.svc.CreateOrganisation(ctx, identity.NewOrganisation{Account: identity.Account{Username: "corp", Password: pw}, Name: "示例公司", CreditCode: "91350100M000100Y43"})
+		if err != nil || o.Kind != identity.KindOrganisation {
+			t.Fatalf("org: %v", err)
+		}
+		// A grant to an unknown department rolls back the whole account.
+		_, err = f.svc.CreateStaff(ctx, identity.NewStaff{Account: identity.Account{Username: "clerk", Password: pw}, Name: "窗口", Grants: []identity.Grant{{Role: identity.RoleClerk, DepartmentID: "nope"}}})
+		if !apperr.Is(err, apperr.NotFound, "auth.department_unknown") {
+			t.Errorf("unknown department: %v", err)
+		}
+		_, err = f.svc.CreateStaff(ctx, identity.NewStaff{Account: identity.Account{Username: "clerk", Password: pw}, Name: "窗口", Grants: []identity.Grant{{Role: identity.RoleClerk}}})
+		if !apperr.Is(err, apperr.Invalid, "auth.scope_required") {
+			t.Errorf("unscoped staff role: %v", err)
+		}
+		if n := count(t, d, "users"); n != 1 {
+			t.Fatalf("%d users, want 1", n)
+		}
+		s, err := f.svc.CreateStaff(ctx, identity.NewStaff{Account: identity.Account{Username: "handler", Password: pw}, Name: "承办人",
+			Grants: []identity.Grant{{Role: identity.RoleHandler, DepartmentID: f.dept, RegionCode: "500102"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Grants) != 1 || s.Grants[0].DepartmentName != "区市场监督管理局" || s.Grants[0].RegionName != "涪陵区" {
+			t.Errorf("grants = %+v", s.Grants)
+		}
+		if !s.CanActIn(identity.RoleHandler, f.dept, "500102100201") || s.CanActIn(identity.RoleHandler, "other", "500102") ||
+			s.CanActIn(identity.RoleHandler, f.dept, "500101") || s.CanActIn(identity.RoleApprover, f.dept, "500102") {
+			t.Error("scope checks wrong")
+		}
+		if err := f.svc.GrantRole(ctx, "nobody", identity.Grant{Role: identity.RoleAdmin, RegionCode: "500102"}); !apperr.Is(err, apperr.NotFound, "auth.user_unknown") {
+			t.Errorf("grant to unknown user: %v", err)
+		}
+		if err := f.svc.GrantRole(ctx, "handler", identity.Grant{Role: "boss", RegionCode: "500102"}); !apperr.Is(err, apperr.Invalid, "auth.role_unknown") {
+			t.Errorf("unknown role: %v", err)
+		}
+	})
+}
+
+func TestLoginSessionsAndExpiry(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "zhangsan", Password: pw}, Name: "张三", IDNumber: "11010519491231002X"})
+
+		_, _, _, err := f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: "wrong password", IP: "127.0.0.1"})
+		if !apperr.Is(err, apperr.Unauthenticated, "auth.bad_credentials") {
+			t.Fatalf("wrong password: %v", err)
+		}
+		_, _, _, err = f.svc.Login(ctx, identity.LoginRequest{Username: "nobody", Password: pw, IP: "127.0.0.1"})
+		if !apperr.Is(err, apperr.Unauthenticated, "auth.bad_credentials") {
+			t.Fatalf("unknown user: %v", err)
+		}
+		token, sess, u, err := f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: pw, IP: "127.0.0.1", Kind: identity.SessionWeb})
+		if err != nil || u.Username != "zhangsan" || sess.CSRFToken == "" {
+			t.Fatalf("login: %v", err)
+		}
+		var stored string
+		d.Reader().QueryRow(`SELECT token_hash FROM sessions`).Scan(&stored)
+		if stored == token {
+			t.Error("the session token is stored in clear")
+		}
+		if _, _, err := f.svc.Authenticate(ctx, token, identity.SessionAPI); !apperr.Is(err, apperr.Unauthenticated, "") {
+			t.Errorf("web token accepted as API token: %v", err)
+		}
+		// Used every 20 minutes, the session slides past the 30-minute idle limit.
+		for i := 0; i < 3; i++ {
+			f.now = f.now.Add(20 * time.Minute)
+			if _, _, err := f.svc.Authenticate(ctx, token, identity.SessionWeb); err != nil {
+				t.Fatalf("after %d×20 min: %v", i+1, err)
+			}
+		}
+		f.now = f.now.Add(31 * time.Minute)
+		if _, _, err := f.svc.Authenticate(ctx, token, identity.SessionWeb); !apperr.Is(err, apperr.Unauthenticated, "auth.session_expired") {
+			t.Errorf("idle session still valid: %v", err)
+		}
+
+		// The absolute limit ends even a busy session.
+		token, _, _, _ = f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: pw})
+		for i := 0; i < 12*3; i++ {
+			f.now = f.now.Add(20 * time.Minute)
+			f.svc.Authenticate(ctx, token, identity.SessionWeb)
+		}
+		if _, _, err := f.svc.Authenticate(ctx, token, identity.SessionWeb); !apperr.Is(err, apperr.Unauthenticated, "auth.session_expired") {
+			t.Errorf("session past 12 h still valid: %v", err)
+		}
+
+		token, _, _, _ = f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: pw, Kind: identity.SessionAPI})
+		if _, _, err := f.svc.Authenticate(ctx, token, identity.SessionAPI); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.Logout(ctx, token); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.svc.Authenticate(ctx, token, identity.SessionAPI); !apperr.Is(err, apperr.Unauthenticated, "") {
+			t.Errorf("logged-out token valid: %v", err)
+		}
+	})
+}
+
+func TestLoginThrottling(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "zhangsan", Password: pw}, Name: "张三", IDNumber: "11010519491231002X"})
+		for i := 0; i < 5; i++ {
+			f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: "guess guess", IP: "10.0.0.1"})
+		}
+		// Locked: even the right password is refused, from any address.
+		_, _, _, err := f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: pw, IP: "10.0.0.2"})
+		if !apperr.Is(err, apperr.TooMany, "auth.throttled") || apperr.As(err).Args["minutes"] != 15 {
+			t.Fatalf("after 5 failures: %v", err)
+		}
+		f.now = f.now.Add(16 * time.Minute)
+		if _, _, _, err := f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: pw, IP: "10.0.0.2"}); err != nil {
+			t.Fatalf("after the lockout: %v", err)
+		}
+		// Failures spread over more than the window do not lock.
+		for i := 0; i < 8; i++ {
+			f.now = f.now.Add(4 * time.Minute)
+			f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: "guess guess", IP: "10.0.0.3"})
+			if i%4 == 3 {
+				f.now = f.now.Add(16 * time.Minute)
+			}
+		}
+		if _, _, _, err := f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: pw, IP: "10.0.0.4"}); err != nil {
+			t.Errorf("slow failures locked the account: %v", err)
+		}
+	})
+}
+
+func TestSetPasswordAndDefaultCount(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		f.svc.CreateStaff(ctx, identity.NewStaff{Account: identity.Account{Username: "admin", Password: identity.DemoPassword, Demo: true}, Name: "管理员",
+			Grants: []identity.Grant{{Role: identity.RoleAdmin, RegionCode: "500102"}}})
+		if n, _ := f.svc.DefaultPasswordCount(ctx); n != 1 {
+			t.Fatalf("default count = %d", n)
+		}
+		token, _, _, err := f.svc.Login(ctx, identity.LoginRequest{Username: "admin", Password: identity.DemoPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.SetPassword(ctx, "admin", identity.DemoPassword); !apperr.Is(err, apperr.Invalid, "auth.password_default") {
+			t.Errorf("set demo password: %v", err)
+		}
+		if err := f.svc.SetPassword(ctx, "admin", "a new long secret"); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := f.svc.DefaultPasswordCount(ctx); n != 0 {
+			t.Errorf("default count after change = %d", n)
+		}
+		if _, _, err := f.svc.Authenticate(ctx, token, identity.SessionWeb); err == nil {
+			t.Error("old session survived a password change")
+		}
+	})
+}
+
+func TestPasswordHashFormat(t *testing.T) {
+	h := identity.HashPassword(pw)
+	if !identity.VerifyPassword(h, pw) || identity.VerifyPassword(h, pw+"x") || identity.VerifyPassword("garbage", pw) {
+		t.Error("verify wrong")
+	}
+	if h == identity.HashPassword(pw) {
+		t.Error("hashes are not salted")
+	}
+}
