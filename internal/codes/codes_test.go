@@ -76,7 +76,7 @@ func TestCreditCode(t *testing.T) {
 		{"9135052155323005XL", ""},
 		{"91350100M000100Y44", "codes.credit_code.check"},
 		{"9135052155323005XM", "codes.credit_code.check"},
-		{"91350100M000100Z43", "codes.credit_code.char"},    // Z not in the alphabet
+		{"91350100M000100Z43", "codes.credit_code.char"},      // Z not in the alphabet
 		{"91350100M000100Y53", "codes.credit_code.org_check"}, // embedded GB 11714 check broken
 		{"9135052155323006XL", "codes.credit_code.org_check"},
 		{"B1350100M000100Y43", "codes.credit_code.authority"},

@@ -2,12 +2,12 @@ package identity
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"

@@ -1,0 +1,181 @@
+// Package api serves the JSON REST API under /api/v1. Every response that is
+// not a success carries one error shape, {"code","message_key","message"},
+// with the status its code maps to. Clients authenticate with
+// POST /api/v1/auth/login and then "Authorization: Bearer TOKEN".
+package api
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/edge"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+//go:embed openapi.json
+var openapiDoc []byte
+
+// Deps are what the API needs.
+type Deps struct {
+	Identity  *identity.Service
+	Calendars *calendar.Set
+	Now       func() time.Time
+}
+
+// Server is the API.
+type Server struct {
+	Deps
+	routes []Route
+}
+
+// Route is one registered endpoint; the OpenAPI document must list each.
+type Route struct {
+	Method, Path string
+	Public       bool
+}
+
+// New returns the API server.
+func New(d Deps) *Server {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Server{Deps: d}
+}
+
+// handler is an API handler: it writes a success or returns an error.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+// Register adds the API routes to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	s.handle(mux, "GET", "/api/v1/openapi.json", true, s.openapi)
+	s.handle(mux, "POST", "/api/v1/auth/login", true, s.login)
+	s.handle(mux, "POST", "/api/v1/auth/logout", false, s.logout)
+	s.handle(mux, "GET", "/api/v1/me", false, s.me)
+	s.handle(mux, "GET", "/api/v1/codes/check", false, s.codesCheck)
+	s.handle(mux, "GET", "/api/v1/calendar/add", false, s.calendarAdd)
+	s.handle(mux, "GET", "/api/v1/calendar/between", false, s.calendarBetween)
+	s.handle(mux, "GET", "/api/v1/calendar/workday", false, s.calendarWorkday)
+
+	// The same path with another method: 405 with Allow, in the error shape.
+	byPath := map[string][]string{}
+	for _, rt := range s.routes {
+		byPath[rt.Path] = append(byPath[rt.Path], rt.Method)
+	}
+	for path, methods := range byPath {
+		allow := strings.Join(methods, ", ")
+		mux.Handle(path, s.wrap(true, func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Allow", allow)
+			return errMethod
+		}))
+	}
+	mux.Handle("/api/", s.wrap(true, func(w http.ResponseWriter, r *http.Request) error {
+		return apperr.E(apperr.NotFound, "error.not_found")
+	}))
+}
+
+var errMethod = errors.New("method not allowed")
+
+// Routes lists the registered endpoints.
+func (s *Server) Routes() []Route {
+	rs := slices.Clone(s.routes)
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Path+rs[i].Method < rs[j].Path+rs[j].Method })
+	return rs
+}
+
+func (s *Server) handle(mux *http.ServeMux, method, path string, public bool, h handler) {
+	s.routes = append(s.routes, Route{Method: method, Path: path, Public: public})
+	mux.Handle(method+" "+path, s.wrap(public, h))
+}
+
+type userKey struct{}
+
+// userFrom returns the authenticated user of a non-public route.
+func userFrom(ctx context.Context) *identity.User {
+	u, _ := ctx.Value(userKey{}).(*identity.User)
+	return u
+}
+
+type tokenKey struct{}
+
+func (s *Server) wrap(public bool, h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if !public {
+			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || token == "" {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="tongban"`)
+				s.fail(w, r, apperr.E(apperr.Unauthenticated, "error.unauthenticated"))
+				return
+			}
+			_, u, err := s.Identity.Authenticate(r.Context(), token, identity.SessionAPI)
+			if err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="tongban", error="invalid_token"`)
+				s.fail(w, r, err)
+				return
+			}
+			ctx := context.WithValue(r.Context(), userKey{}, u)
+			r = r.WithContext(context.WithValue(ctx, tokenKey{}, token))
+		}
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	lang := edge.Lang(r)
+	if errors.Is(err, errMethod) {
+		p := edge.ProblemOf(r.Context(), lang, apperr.E(apperr.Invalid, "error.method_not_allowed"))
+		p.Code = "method_not_allowed"
+		writeJSON(w, http.StatusMethodNotAllowed, p)
+		return
+	}
+	p := edge.ProblemOf(r.Context(), lang, err)
+	writeJSON(w, p.Status, p)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// decode reads a JSON body strictly: unknown fields, trailing data and
+// bodies over 1 MiB are refused with error.bad_json.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return apperr.E(apperr.Invalid, "error.body_too_large")
+		}
+		if errors.Is(err, io.EOF) {
+			return apperr.E(apperr.Invalid, "error.bad_json", "detail", "empty body")
+		}
+		return apperr.E(apperr.Invalid, "error.bad_json", "detail", err.Error())
+	}
+	if dec.More() {
+		return apperr.E(apperr.Invalid, "error.bad_json", "detail", "trailing data after the JSON value")
+	}
+	return nil
+}
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Write(openapiDoc)
+	return nil
+}

@@ -1,0 +1,92 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type loginResponse struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	User      userJSON  `json:"user"`
+}
+
+type userJSON struct {
+	ID          string      `json:"id"`
+	Username    string      `json:"username"`
+	Kind        string      `json:"kind"`
+	DisplayName string      `json:"display_name"`
+	Roles       []string    `json:"roles"`
+	Grants      []grantJSON `json:"grants"`
+}
+
+type grantJSON struct {
+	Role         string `json:"role"`
+	DepartmentID string `json:"department_id,omitempty"`
+	Department   string `json:"department,omitempty"`
+	RegionCode   string `json:"region_code,omitempty"`
+	Region       string `json:"region,omitempty"`
+}
+
+func toUserJSON(u *identity.User) userJSON {
+	j := userJSON{ID: u.ID, Username: u.Username, Kind: string(u.Kind), DisplayName: u.DisplayName, Roles: []string{}, Grants: []grantJSON{}}
+	for _, r := range u.Roles() {
+		j.Roles = append(j.Roles, string(r))
+	}
+	for _, g := range u.Grants {
+		j.Grants = append(j.Grants, grantJSON{Role: string(g.Role), DepartmentID: g.DepartmentID, Department: g.DepartmentName, RegionCode: g.RegionCode, Region: g.RegionName})
+	}
+	return j
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	var req loginRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Username) == "" {
+		return apperr.E(apperr.Invalid, "error.field_required", "field", "username")
+	}
+	if req.Password == "" {
+		return apperr.E(apperr.Invalid, "error.field_required", "field", "password")
+	}
+	token, sess, u, err := s.Identity.Login(r.Context(), identity.LoginRequest{
+		Username: req.Username, Password: req.Password, Kind: identity.SessionAPI,
+		IP: peerIP(r), UserAgent: r.UserAgent(),
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, loginResponse{Token: token, ExpiresAt: sess.ExpiresAt, User: toUserJSON(u)})
+	return nil
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	token, _ := r.Context().Value(tokenKey{}).(string)
+	if err := s.Identity.Logout(r.Context(), token); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, toUserJSON(userFrom(r.Context())))
+	return nil
+}
+
+func peerIP(r *http.Request) string {
+	if i := strings.LastIndexByte(r.RemoteAddr, ':'); i >= 0 {
+		return r.RemoteAddr[:i]
+	}
+	return r.RemoteAddr
+}

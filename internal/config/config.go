@@ -1,0 +1,124 @@
+// Package config reads Tongban's settings from flags and TONGBAN_*
+// environment variables, declared once in a table: name, default, whether it
+// is secret, and what it means. A secret may also come from a file named by
+// TONGBAN_NAME_FILE, so that it never sits in the environment or in ps.
+// Precedence: flag, then environment variable, then *_FILE, then default.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Config holds every setting.
+type Config struct {
+	DB            string // sqlite:PATH or a postgres:// URL
+	Addr          string // listen address
+	DataKeyFile   string // 32-byte master key (base64) sealing personal identifiers
+	CalendarFiles string // comma-separated extra calendar files (years, regional days)
+	Region        string // the home region (division code) of this installation
+	Lang          string // language of CLI messages: zh-CN or en
+	SecureCookies bool   // mark cookies Secure (when a proxy terminates TLS)
+	TLSCert       string // serve HTTPS with this certificate …
+	TLSKey        string // … and key
+	MetricsToken  string // bearer token required by /metrics (empty: open)
+	LogLevel      string // debug, info, warn, error
+}
+
+// option is one row of the settings table.
+type option struct {
+	name   string // flag name; the variable is TONGBAN_ + upper-snake name
+	def    string
+	secret bool
+	usage  string
+	bind   func(c *Config) any // *string or *bool inside c
+}
+
+var options = []option{
+	{"db", "sqlite:tongban.db", true, "database: sqlite:PATH or postgres://user:pass@host/db", func(c *Config) any { return &c.DB }},
+	{"addr", "127.0.0.1:8080", false, "listen address", func(c *Config) any { return &c.Addr }},
+	{"data-key-file", "", false, "file holding the base64 32-byte key that seals ID numbers at rest", func(c *Config) any { return &c.DataKeyFile }},
+	{"calendar", "", false, "comma-separated calendar files to load over the embedded national years", func(c *Config) any { return &c.CalendarFiles }},
+	{"region", "500102", false, "home region (GB/T 2260 code) of this installation", func(c *Config) any { return &c.Region }},
+	{"lang", "zh-CN", false, "language of command-line messages: zh-CN or en", func(c *Config) any { return &c.Lang }},
+	{"secure-cookies", "false", false, "mark cookies Secure (set when a proxy terminates TLS)", func(c *Config) any { return &c.SecureCookies }},
+	{"tls-cert", "", false, "TLS certificate file (serve HTTPS)", func(c *Config) any { return &c.TLSCert }},
+	{"tls-key", "", false, "TLS private key file", func(c *Config) any { return &c.TLSKey }},
+	{"metrics-token", "", true, "bearer token required by /metrics", func(c *Config) any { return &c.MetricsToken }},
+	{"log-level", "info", false, "log level: debug, info, warn, error", func(c *Config) any { return &c.LogLevel }},
+}
+
+// EnvName is the environment variable of a flag name.
+func EnvName(name string) string {
+	return "TONGBAN_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// Register adds the settings to fs, with defaults taken from the
+// environment (and *_FILE for secrets). Parse fs afterwards.
+func Register(fs *flag.FlagSet, c *Config, getenv func(string) string) error {
+	for _, o := range options {
+		def, err := envDefault(o, getenv)
+		if err != nil {
+			return err
+		}
+		usage := fmt.Sprintf("%s (env %s", o.usage, EnvName(o.name))
+		if o.secret {
+			usage += ", or " + EnvName(o.name) + "_FILE"
+		}
+		usage += ")"
+		switch p := o.bind(c).(type) {
+		case *string:
+			fs.StringVar(p, o.name, def, usage)
+		case *bool:
+			b, err := strconv.ParseBool(def)
+			if err != nil {
+				return fmt.Errorf("config: %s=%q is not true or false", EnvName(o.name), def)
+			}
+			fs.BoolVar(p, o.name, b, usage)
+		}
+	}
+	return nil
+}
+
+func envDefault(o option, getenv func(string) string) (string, error) {
+	if v := getenv(EnvName(o.name)); v != "" {
+		return v, nil
+	}
+	if o.secret {
+		if path := getenv(EnvName(o.name) + "_FILE"); path != "" {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return "", fmt.Errorf("config: %s_FILE: %w", EnvName(o.name), err)
+			}
+			return strings.TrimSpace(string(data)), nil
+		}
+	}
+	return o.def, nil
+}
+
+// Validate checks values that flag parsing cannot.
+func (c *Config) Validate() error {
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("config: --tls-cert and --tls-key go together")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: --log-level must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	return nil
+}
+
+// CalendarPaths splits CalendarFiles.
+func (c *Config) CalendarPaths() []string {
+	var out []string
+	for _, p := range strings.Split(c.CalendarFiles, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,50 @@
+package demo_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/dbtest"
+	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/vault"
+)
+
+func TestSeedIsIdempotentAndKeepsChanges(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		v, _ := vault.New(vault.NewKey())
+		ids := identity.NewService(d, v)
+		if err := demo.Seed(ctx, d, ids); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range demo.Accounts {
+			if _, _, _, err := ids.Login(ctx, identity.LoginRequest{Username: a.Username, Password: identity.DemoPassword}); err != nil {
+				t.Errorf("%s cannot log in: %v", a.Username, err)
+			}
+		}
+		if n, _ := ids.DefaultPasswordCount(ctx); n != len(demo.Accounts) {
+			t.Errorf("%d default passwords, want %d", n, len(demo.Accounts))
+		}
+		if err := ids.SetPassword(ctx, "admin", "a changed password"); err != nil {
+			t.Fatal(err)
+		}
+		if err := demo.Seed(ctx, d, ids); err != nil {
+			t.Fatalf("second seed: %v", err)
+		}
+		if _, _, _, err := ids.Login(ctx, identity.LoginRequest{Username: "admin", Password: "a changed password"}); err != nil {
+			t.Errorf("re-seeding reset a changed password: %v", err)
+		}
+		var users, depts int
+		d.Reader().QueryRow(`SELECT count(*) FROM users`).Scan(&users)
+		d.Reader().QueryRow(`SELECT count(*) FROM departments`).Scan(&depts)
+		if users != len(demo.Accounts) || depts != 2 {
+			t.Errorf("after two seeds: %d users, %d departments", users, depts)
+		}
+		clerk, _ := ids.UserByUsername(ctx, "clerk")
+		if !clerk.Has(identity.RoleClerk) || clerk.Grants[0].DepartmentName != "重庆市涪陵区政务服务管理办公室" || clerk.Grants[0].RegionName != "涪陵区" {
+			t.Errorf("clerk = %+v", clerk)
+		}
+	})
+}

@@ -1,0 +1,89 @@
+// Package edge is where errors meet HTTP: it maps apperr codes to statuses
+// and message keys to the reader's language, once, for both the HTML and
+// the JSON layers. Internal details are logged with a reference the user
+// can quote; they never reach the response.
+package edge
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/i18n"
+)
+
+// Status maps an error code to its HTTP status.
+func Status(code apperr.Code) int {
+	switch code {
+	case apperr.Invalid:
+		return http.StatusBadRequest
+	case apperr.Unauthenticated:
+		return http.StatusUnauthorized
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.Conflict:
+		return http.StatusConflict
+	case apperr.TooMany:
+		return http.StatusTooManyRequests
+	case apperr.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// Problem is an error as the client sees it: the JSON error shape of the API
+// and the content of an HTML error page.
+type Problem struct {
+	Status     int    `json:"-"`
+	Code       string `json:"code"`
+	MessageKey string `json:"message_key"`
+	Message    string `json:"message"`
+	Ref        string `json:"ref,omitempty"` // for internal errors: quote it to the administrator
+}
+
+// ProblemOf translates err for lang and logs it when it is internal.
+func ProblemOf(ctx context.Context, lang i18n.Lang, err error) Problem {
+	e := apperr.As(err)
+	p := Problem{Status: Status(e.Code), Code: string(e.Code), MessageKey: e.Key}
+	if e.Code == apperr.Internal {
+		p.Ref = newRef()
+		p.MessageKey = "error.internal"
+		slog.ErrorContext(ctx, "internal error", "ref", p.Ref, "err", err)
+		p.Message = i18n.T(lang, p.MessageKey, nil)
+		return p
+	}
+	p.Message = i18n.T(lang, e.Key, e.Args)
+	return p
+}
+
+func newRef() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Lang picks the language of a request: ?lang=, the tb_lang cookie, then
+// Accept-Language; zh-CN by default.
+func Lang(r *http.Request) i18n.Lang {
+	if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
+		return l
+	}
+	choice := ""
+	if c, err := r.Cookie(LangCookie); err == nil {
+		choice = c.Value
+	}
+	return i18n.Negotiate(choice, r.Header.Get("Accept-Language"))
+}
+
+// Cookie names shared by the web layer and the language negotiation.
+const (
+	LangCookie    = "tb_lang"
+	CareCookie    = "tb_care"
+	SessionCookie = "tb_session"
+	CSRFCookie    = "tb_csrf"
+)

@@ -1,0 +1,189 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tongban/tongban/internal/api"
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/config"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/vault"
+)
+
+// Mode says how the app is started.
+type Mode int
+
+const (
+	// ModeServe is production: the schema must be migrated, a data key
+	// given, and no account may keep a default password.
+	ModeServe Mode = iota
+	// ModeDemo migrates, creates a data key beside the database if needed,
+	// and seeds the demo data.
+	ModeDemo
+)
+
+// App is the running product: one database, the services, the handler.
+type App struct {
+	Config    config.Config
+	DB        *db.DB
+	Identity  *identity.Service
+	Calendars *calendar.Set
+	Handler   http.Handler
+	API       *api.Server
+}
+
+// Open prepares the app in the given mode. The caller closes it.
+func Open(ctx context.Context, cfg config.Config, mode Mode) (*App, error) {
+	cals, err := LoadCalendars(cfg.CalendarPaths())
+	if err != nil {
+		return nil, err
+	}
+	d, err := db.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, DB: d, Calendars: cals}
+	if err := a.prepare(ctx, mode); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) prepare(ctx context.Context, mode Mode) error {
+	keyFile := a.Config.DataKeyFile
+	if mode == ModeDemo {
+		if err := a.DB.Migrate(ctx); err != nil {
+			return err
+		}
+		if keyFile == "" {
+			keyFile = demoKeyPath(a.Config.DB)
+		}
+	} else if err := a.requireMigrated(ctx); err != nil {
+		return err
+	}
+	var key []byte
+	var err error
+	switch {
+	case keyFile == "":
+		return fmt.Errorf("no data key: give --data-key-file (or TONGBAN_DATA_KEY_FILE); create one with: head -c 32 /dev/urandom | base64 > tongban-data.key")
+	case mode == ModeDemo:
+		key, err = vault.EnsureKeyFile(keyFile)
+	default:
+		key, err = vault.LoadKeyFile(keyFile)
+	}
+	if err != nil {
+		return err
+	}
+	v, err := vault.New(key)
+	if err != nil {
+		return err
+	}
+	a.Identity = identity.NewService(a.DB, v)
+	if mode == ModeDemo {
+		if err := demo.Seed(ctx, a.DB, a.Identity); err != nil {
+			return err
+		}
+	} else {
+		n, err := a.Identity.DefaultPasswordCount(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return apperr.E(apperr.Invalid, "auth.default_passwords", "count", n)
+		}
+	}
+	a.Handler, a.API, err = Handler(Options{
+		DB: a.DB, Identity: a.Identity, Calendars: a.Calendars, Region: a.Config.Region,
+		SecureCookies: a.Config.SecureCookies, Demo: mode == ModeDemo, MetricsToken: a.Config.MetricsToken,
+	})
+	return err
+}
+
+// requireMigrated refuses to serve a schema that is behind the binary: with
+// several replicas, migrations are an explicit step (`tongban migrate`).
+func (a *App) requireMigrated(ctx context.Context) error {
+	st, err := a.DB.MigrationStatus(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range st {
+		if s.State != "applied" {
+			return fmt.Errorf("the database schema is not up to date (migration %d is %s): run `tongban migrate` first", s.Source.Version, s.State)
+		}
+	}
+	return nil
+}
+
+// demoKeyPath puts the demo data key beside the SQLite file.
+func demoKeyPath(dsn string) string {
+	if p, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		return filepath.Join(filepath.Dir(p), "tongban-data.key")
+	}
+	return "tongban-data.key"
+}
+
+// LoadCalendars returns the national calendar with the given files laid over it.
+func LoadCalendars(paths []string) (*calendar.Set, error) {
+	cals := calendar.National()
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, fmt.Errorf("calendar file: %w", err)
+		}
+		err = cals.Load(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("calendar file %s: %w", p, err)
+		}
+	}
+	return cals, nil
+}
+
+// Serve answers HTTP on ln until ctx ends, then drains for up to 10 s.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if a.Config.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, a.Config.TLSCert, a.Config.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := srv.Shutdown(shut)
+		if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
+			err = errors.Join(err, e)
+		}
+		return err
+	}
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }

@@ -1,0 +1,119 @@
+// Package web serves Tongban's HTML: the public portal, the staff
+// workbench, supervision and administration. Pages are html/template with
+// htmx for partial updates; every asset is embedded. Handlers are thin: they
+// authenticate, authorise, call one service method and render.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/edge"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Deps are what the web layer needs.
+type Deps struct {
+	Identity      *identity.Service
+	Calendars     *calendar.Set
+	Region        string // the home region whose calendar the home page shows
+	SecureCookies bool   // set Secure on cookies (behind a TLS-terminating proxy)
+	Demo          bool   // show the demo logins on the login page
+	Now           func() time.Time
+}
+
+// Server holds the parsed templates and the dependencies.
+type Server struct {
+	Deps
+	pages map[string]*template.Template
+}
+
+// pages lists every full page; each is parsed together with the layout.
+var pageFiles = []string{"home", "login", "workbench", "supervision", "admin", "me", "error"}
+
+// New parses the templates; a template error is a build defect.
+func New(d Deps) (*Server, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	s := &Server{Deps: d, pages: map[string]*template.Template{}}
+	for _, p := range pageFiles {
+		t, err := template.New(p).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
+		if err != nil {
+			return nil, err
+		}
+		s.pages[p] = t
+	}
+	return s, nil
+}
+
+// Register adds the web routes to mux. The catch-all "/" answers unknown
+// paths with the Chinese 404 page.
+func (s *Server) Register(mux *http.ServeMux) {
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
+
+	mux.Handle("GET /{$}", s.page(s.home))
+	mux.Handle("GET /login", s.page(s.loginForm))
+	mux.Handle("POST /login", s.page(s.login))
+	mux.Handle("POST /logout", s.page(s.logout))
+	mux.Handle("POST /prefs", s.page(s.prefs))
+	mux.Handle("GET /me", s.page(s.me, anyRole...))
+	mux.Handle("GET /workbench", s.page(s.workbench, workbenchRoles...))
+	mux.Handle("GET /workbench/inbox", s.page(s.inbox, workbenchRoles...))
+	mux.Handle("GET /supervision", s.page(s.supervision, identity.RoleSupervisor))
+	mux.Handle("GET /admin", s.page(s.admin, identity.RoleAdmin))
+	mux.Handle("/", s.page(s.notFound))
+}
+
+var (
+	workbenchRoles = []identity.Role{identity.RoleClerk, identity.RoleHandler, identity.RoleReviewer, identity.RoleApprover}
+	anyRole        = identity.Roles
+)
+
+// render executes a page into a buffer first, so that a template failure
+// becomes an error page instead of half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, v *View) {
+	var buf bytes.Buffer
+	if err := s.pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
+		slog.ErrorContext(r.Context(), "web: render", "page", page, "err", err)
+		p := edge.ProblemOf(r.Context(), v.Lang, err)
+		http.Error(w, p.Message, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// fragment renders one named template (an htmx partial) without the layout.
+func (s *Server) fragment(w http.ResponseWriter, r *http.Request, page, name string, v *View) {
+	var buf bytes.Buffer
+	if err := s.pages[page].ExecuteTemplate(&buf, name, v); err != nil {
+		slog.ErrorContext(r.Context(), "web: render fragment", "name", name, "err", err)
+		http.Error(w, edge.ProblemOf(r.Context(), v.Lang, err).Message, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+
+func cacheForever(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Assets change only with a release; a day is a safe cache life.
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		h.ServeHTTP(w, r)
+	})
+}
