@@ -118,4 +118,3 @@ func (s *Server) calendarWorkday(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"date": d, "workday": ok, "region": cal.Region(), "source": cal.Source(d.Year)})
 	return nil
 }
-

@@ -68,8 +68,6 @@ var (
 	errSilent = errors.New("failed")
 )
 
-
-
 // Main runs the command line.
 func Main(ctx context.Context, e *Env) int {
 	if e.Getenv == nil {

@@ -67,17 +67,27 @@ func newRef() string {
 	return hex.EncodeToString(b)
 }
 
-// Lang picks the language of a request: ?lang=, the tb_lang cookie, then
-// Accept-Language; zh-CN by default.
+// Lang picks the language of an API request: ?lang=, the tb_lang cookie,
+// then Accept-Language (an API client sets it deliberately); zh-CN by default.
 func Lang(r *http.Request) i18n.Lang {
+	return i18n.Negotiate(choice(r), r.Header.Get("Accept-Language"))
+}
+
+// PageLang picks the language of a page: the visitor's explicit choice
+// (?lang= or the switch's cookie), else zh-CN. A browser's Accept-Language
+// is not a choice, and the UI speaks Chinese first.
+func PageLang(r *http.Request) i18n.Lang {
+	return i18n.Negotiate(choice(r), "")
+}
+
+func choice(r *http.Request) string {
 	if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
-		return l
+		return string(l)
 	}
-	choice := ""
 	if c, err := r.Cookie(LangCookie); err == nil {
-		choice = c.Value
+		return c.Value
 	}
-	return i18n.Negotiate(choice, r.Header.Get("Accept-Language"))
+	return ""
 }
 
 // Cookie names shared by the web layer and the language negotiation.

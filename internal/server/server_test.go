@@ -438,3 +438,23 @@ func TestPanicBecomesAnErrorPage(t *testing.T) {
 		}
 	}
 }
+
+// The UI speaks Chinese first: a browser's Accept-Language does not switch
+// pages to English; the API, whose clients set the header on purpose, does.
+func TestBrowserAcceptLanguageIsNotAChoice(t *testing.T) {
+	ts := newTestServer(t, dbtest.SQLite(t))
+	req, _ := http.NewRequest("GET", ts.URL+"/login", nil)
+	req.Header.Set("Accept-Language", "en-US,en;q=0.9")
+	r, _ := http.DefaultClient.Do(req)
+	if b := body(t, r); !strings.Contains(b, `lang="zh-CN"`) {
+		t.Error("Accept-Language switched the page to English")
+	}
+	r, _ = http.Get(ts.URL + "/login?lang=en")
+	if b := body(t, r); !strings.Contains(b, `lang="en"`) {
+		t.Error("?lang=en was not honoured")
+	}
+	_, m := apiCall(t, "GET", ts.URL+"/api/v1/me", "", "", "Accept-Language", "en")
+	if m["message"] != "Please log in first." {
+		t.Errorf("API ignored Accept-Language: %v", m)
+	}
+}

@@ -91,7 +91,7 @@ func (s *Server) page(h handlerFunc, roles ...identity.Role) http.Handler {
 // a random CSRF cookie that their forms echo (double submit); logged-in
 // visitors echo their session's token.
 func (s *Server) identify(w http.ResponseWriter, r *http.Request) (*visitor, error) {
-	vis := &visitor{Lang: edge.Lang(r)}
+	vis := &visitor{Lang: edge.PageLang(r)}
 	if c, err := r.Cookie(edge.CareCookie); err == nil && c.Value == "1" {
 		vis.Care = true
 	}
@@ -170,7 +170,7 @@ func localPath(next string) string {
 // failures outside any page handler (panics, cross-origin refusals).
 func (s *Server) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	if _, ok := r.Context().Value(visitorKey{}).(*visitor); !ok {
-		vis := &visitor{Lang: edge.Lang(r)}
+		vis := &visitor{Lang: edge.PageLang(r)}
 		r = r.WithContext(context.WithValue(r.Context(), visitorKey{}, vis))
 	}
 	s.fail(w, r, err)
