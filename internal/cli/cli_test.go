@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tongban/tongban/internal/demo"
+)
+
+// run executes the command line and returns exit status, stdout and stderr.
+func run(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut strings.Builder
+	code := Main(context.Background(), &Env{Args: args, Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }})
+	return code, out.String(), errOut.String()
+}
+
+func TestCalendarCommands(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"calendar", "add", "--from", "2025-09-26", "--days", "20"}, "2025-10-30\n"},
+		{[]string{"calendar", "between", "--from", "2025-09-26", "--to", "2025-10-30"}, "20\n"},
+		{[]string{"calendar", "is-workday", "2026-02-14"}, "true\n"},
+		{[]string{"calendar", "is-workday", "2026-02-16"}, "false\n"},
+		{[]string{"calendar", "add", "--from", "2026-02-12", "--days", "5"}, "2026-02-26\n"},
+		{[]string{"calendar", "add", "--from", "2026-02-12", "--days", "0.5"}, "2026-02-13T12:00\n"},
+	}
+	for _, tt := range tests {
+		code, out, errOut := run(t, "", tt.args...)
+		if code != 0 || out != tt.want {
+			t.Errorf("%v: exit %d, %q (stderr %q); want %q", tt.args, code, out, errOut, tt.want)
+		}
+	}
+}
+
+func TestCalendarErrors(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		contains string
+	}{
+		{[]string{"calendar", "add", "--from", "2026-12-30", "--days", "5"}, 1, "未包含 2027 年"},
+		{[]string{"calendar", "add", "--from", "2026-02-30", "--days", "5"}, 1, "格式错误"},
+		{[]string{"calendar", "add", "--from", "2026-02-12", "--days", "1.3", "--lang", "en"}, 1, "half working days"},
+		{[]string{"calendar", "add", "--days", "5"}, 2, "usage"},
+		{[]string{"calendar", "fly"}, 2, "usage"},
+		{[]string{"calendar", "is-workday", "2026-02-14", "--calendar", "/nonexistent.json"}, 1, "calendar file"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := run(t, "", tt.args...)
+		if code != tt.code || !strings.Contains(errOut, tt.contains) {
+			t.Errorf("%v: exit %d, stderr %q; want %d containing %q", tt.args, code, errOut, tt.code, tt.contains)
+		}
+	}
+}
+
+func TestCodesCommand(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"codes", "check", "11010519491231002X"}, 0, "citizen_id valid\n"},
+		{[]string{"codes", "check", "91350100M000100Y43"}, 0, "credit_code valid\n"},
+		{[]string{"codes", "check", "500102"}, 0, "division valid\n"},
+		{[]string{"codes", "check", "1.2.156.3005.2.11100000MB03271699022.340100.000000016.001.9"}, 0, "licence_id valid\n"},
+		{[]string{"codes", "check", "110105194912310021"}, 1, "citizen_id invalid: 公民身份号码校验码错误：应为 X，实为 1。\n"},
+		{[]string{"codes", "check", "91350100M000100Y44", "--lang", "en"}, 1, "credit_code invalid: Wrong check character in the credit code: expected 3, found 4.\n"},
+		{[]string{"codes", "check", "11010519491231002X", "--kind", "credit_code"}, 1, "credit_code invalid: 统一社会信用代码第 3–8 位行政区划码 010519 无效。\n"},
+	}
+	for _, tt := range tests {
+		code, out, _ := run(t, "", tt.args...)
+		if code != tt.code || out != tt.out {
+			t.Errorf("%v: exit %d %q; want %d %q", tt.args, code, out, tt.code, tt.out)
+		}
+	}
+	if code, _, _ := run(t, "", "codes", "check"); code != 2 {
+		t.Errorf("codes check without a value: exit %d", code)
+	}
+	if code, _, _ := run(t, "", "frobnicate"); code != 2 {
+		t.Errorf("unknown command: exit %d", code)
+	}
+	if code, out, _ := run(t, "", "version"); code != 0 || !strings.HasPrefix(out, "tongban ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+}
+
+// startServer runs serve or demo until the returned stop is called.
+func startServer(t *testing.T, args ...string) (url string, stop func() (int, string)) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	urls := make(chan string, 1)
+	done := make(chan int, 1)
+	var out strings.Builder
+	go func() {
+		done <- Main(ctx, &Env{Args: args, Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }, Ready: func(u string) { urls <- u }})
+	}()
+	select {
+	case u := <-urls:
+		return u, func() (int, string) { cancel(); return <-done, out.String() }
+	case code := <-done:
+		cancel()
+		return "", func() (int, string) { return code, out.String() }
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("server did not start")
+	}
+	return "", nil
+}
+
+func TestDemoThenServe(t *testing.T) {
+	dir := t.TempDir()
+	dbArg := "sqlite:" + filepath.Join(dir, "tongban.db")
+	keyFile := filepath.Join(dir, "tongban-data.key")
+
+	// serve refuses a database that was never migrated.
+	_, stop := startServer(t, "serve", "--db", dbArg, "--addr", "127.0.0.1:0", "--data-key-file", keyFile)
+	if code, out := stop(); code != 1 || !strings.Contains(out, "tongban migrate") {
+		t.Fatalf("serve on an empty database: %d %s", code, out)
+	}
+
+	u, stop := startServer(t, "demo", "--db", dbArg, "--addr", "127.0.0.1:0", "--log-level", "warn")
+	if u == "" {
+		_, out := stop()
+		t.Fatalf("demo did not start: %s", out)
+	}
+	r, err := http.Get(u + "readyz")
+	if err != nil || r.StatusCode != 200 {
+		t.Fatalf("readyz: %v", err)
+	}
+	code, out := stop()
+	if code != 0 || !strings.Contains(out, "clerk") || !strings.Contains(out, "tongban-demo") {
+		t.Fatalf("demo output: %d %s", code, out)
+	}
+
+	// Change one password, run demo again: the change survives.
+	if code, out, errOut := run(t, "a private password\n", "user", "passwd", "admin", "--db", dbArg, "--data-key-file", keyFile, "--lang", "en"); code != 0 {
+		t.Fatalf("passwd: %d %s %s", code, out, errOut)
+	}
+	_, stop = startServer(t, "demo", "--db", dbArg, "--addr", "127.0.0.1:0", "--log-level", "warn")
+	stop()
+
+	// serve refuses while any demo password remains, and without a key.
+	_, stop = startServer(t, "serve", "--db", dbArg, "--addr", "127.0.0.1:0", "--data-key-file", keyFile)
+	if code, out := stop(); code != 1 || !strings.Contains(out, "仍有 7 个账号使用演示默认密码") {
+		t.Fatalf("serve with default passwords: %d %s", code, out)
+	}
+	_, stop = startServer(t, "serve", "--db", dbArg, "--addr", "127.0.0.1:0")
+	if code, out := stop(); code != 1 || !strings.Contains(out, "--data-key-file") {
+		t.Fatalf("serve without a key: %d %s", code, out)
+	}
+
+	for _, a := range demo.Accounts {
+		if a.Username == "admin" {
+			continue
+		}
+		if code, _, errOut := run(t, "another private one\n", "user", "passwd", a.Username, "--db", dbArg, "--data-key-file", keyFile); code != 0 {
+			t.Fatalf("passwd %s: %s", a.Username, errOut)
+		}
+	}
+	if code, _, errOut := run(t, "short\n", "user", "passwd", "clerk", "--db", dbArg, "--data-key-file", keyFile); code != 1 || !strings.Contains(errOut, "至少需要 8 个字符") {
+		t.Errorf("short password: %d %s", code, errOut)
+	}
+	u, stop = startServer(t, "serve", "--db", dbArg, "--addr", "127.0.0.1:0", "--data-key-file", keyFile)
+	if u == "" {
+		_, out := stop()
+		t.Fatalf("serve did not start: %s", out)
+	}
+	r, err = http.Get(u + "login")
+	if err != nil || r.StatusCode != 200 {
+		t.Fatalf("login page: %v", err)
+	}
+	if code, out := stop(); code != 0 || strings.Contains(out, "Demo logins") {
+		t.Errorf("serve output: %d %s", code, out)
+	}
+	if code, out, _ := run(t, "", "migrate", "status", "--db", dbArg); code != 0 || !strings.Contains(out, "applied") {
+		t.Errorf("migrate status: %d %s", code, out)
+	}
+}
