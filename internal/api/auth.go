@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -61,7 +62,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	token, sess, u, err := s.Identity.Login(r.Context(), identity.LoginRequest{
 		Username: req.Username, Password: req.Password, Kind: identity.SessionAPI,
-		IP: peerIP(r), UserAgent: r.UserAgent(),
+		IP: edge.ClientIP(r), UserAgent: r.UserAgent(),
 	})
 	if err != nil {
 		return err
@@ -82,11 +83,4 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, toUserJSON(userFrom(r.Context())))
 	return nil
-}
-
-func peerIP(r *http.Request) string {
-	if i := strings.LastIndexByte(r.RemoteAddr, ':'); i >= 0 {
-		return r.RemoteAddr[:i]
-	}
-	return r.RemoteAddr
 }

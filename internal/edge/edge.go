@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net"
 	"net/http"
 
 	"github.com/tongban/tongban/internal/apperr"
@@ -97,3 +98,15 @@ const (
 	SessionCookie = "tb_session"
 	CSRFCookie    = "tb_csrf"
 )
+
+// ClientIP is the peer address login throttling counts against. Behind a
+// proxy this is the proxy's address (one budget for everyone) until the
+// deployment configures a trusted forwarding header; it is never read from
+// client-supplied headers, which anyone could forge.
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -33,7 +33,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	username := r.PostForm.Get("username")
 	token, _, u, err := s.Identity.Login(r.Context(), identity.LoginRequest{
 		Username: username, Password: r.PostForm.Get("password"), Kind: identity.SessionWeb,
-		IP: clientIP(r), UserAgent: r.UserAgent(),
+		IP: edge.ClientIP(r), UserAgent: r.UserAgent(),
 	})
 	if err != nil {
 		v := s.view(r, "login.title")
@@ -74,18 +74,6 @@ func (s *Server) landing(u *identity.User, next string) string {
 		return "/admin"
 	}
 	return "/me"
-}
-
-// clientIP is the peer address. Behind a proxy, the proxy's address is
-// throttled as a whole unless the deployment strips and sets X-Real-IP.
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	for i := len(host) - 1; i >= 0; i-- {
-		if host[i] == ':' {
-			return host[:i]
-		}
-	}
-	return host
 }
 
 // prefs stores the language and care-mode choices in long-lived cookies
