@@ -18,6 +18,7 @@ import (
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 )
@@ -28,7 +29,9 @@ var openapiDoc []byte
 // Deps are what the API needs.
 type Deps struct {
 	Identity  *identity.Service
+	Catalog   *catalog.Catalog
 	Calendars *calendar.Set
+	Region    string // the installation's home region, the default scope of lists
 	Now       func() time.Time
 }
 
@@ -65,6 +68,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "GET", "/api/v1/calendar/add", false, s.calendarAdd)
 	s.handle(mux, "GET", "/api/v1/calendar/between", false, s.calendarBetween)
 	s.handle(mux, "GET", "/api/v1/calendar/workday", false, s.calendarWorkday)
+	s.handle(mux, "GET", "/api/v1/regions/{code}/children", true, s.regionChildren)
+	s.handle(mux, "GET", "/api/v1/departments", true, s.departments)
+	s.handle(mux, "GET", "/api/v1/halls", true, s.halls)
 
 	// The same path with another method: 405 with Allow, in the error shape.
 	byPath := map[string][]string{}

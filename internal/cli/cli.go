@@ -56,6 +56,7 @@ func init() {
 		{"codes", "check an identifier (codes check VALUE [--kind K])", runCodes, func(fs *flag.FlagSet) {
 			fs.StringVar(&local.kind, "kind", "", "citizen_id, credit_code, division or licence_id; detected when absent")
 		}},
+		{"import", "load data (import divisions FILE.csv: a code,name division list; all rows or none)", runImport, nil},
 		{"user", "manage accounts (user passwd USERNAME; the password is read from standard input)", runUser, nil},
 		{"version", "print the version", runVersion, nil},
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -181,5 +182,27 @@ func TestDemoThenServe(t *testing.T) {
 	}
 	if code, out, _ := run(t, "", "migrate", "status", "--db", dbArg); code != 0 || !strings.Contains(out, "applied") {
 		t.Errorf("migrate status: %d %s", code, out)
+	}
+}
+
+func TestImportDivisions(t *testing.T) {
+	dir := t.TempDir()
+	dbArg := "sqlite:" + filepath.Join(dir, "t.db")
+	if code, _, errOut := run(t, "", "migrate", "--db", dbArg); code != 0 {
+		t.Fatal(errOut)
+	}
+	good := filepath.Join(dir, "good.csv")
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(good, []byte("code,name\n500000,重庆市\n500100,重庆市市辖区\n500102,涪陵区\n"), 0o644)
+	os.WriteFile(bad, []byte("code,name\n110000,北京市\n110100,北京市市辖区\n110199,不存在\n"), 0o644)
+	if code, out, errOut := run(t, "", "import", "divisions", good, "--db", dbArg); code != 0 || out != "3 divisions imported\n" {
+		t.Fatalf("good file: %d %q %q", code, out, errOut)
+	}
+	code, _, errOut := run(t, "", "import", "divisions", bad, "--db", dbArg)
+	if code != 1 || !strings.Contains(errOut, "第 4 行") {
+		t.Errorf("bad file: %d %q", code, errOut)
+	}
+	if code, _, _ := run(t, "", "import", "regions", good, "--db", dbArg); code != 2 {
+		t.Errorf("unknown import kind: exit %d", code)
 	}
 }

@@ -5,11 +5,10 @@ package demo
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
@@ -32,57 +31,62 @@ var Accounts = []struct{ Username, Role string }{
 
 type department struct{ key, name, nameEN, prefix16 string }
 
-// Organ codes: authority 1 (机构编制), kind 1 (机关), Fuling's division code,
-// an 8-character body; the two check characters are computed.
+// District departments. Organ codes: authority 1 (机构编制), kind 1 (机关),
+// Fuling's division code, an 8-character body; the two check characters are
+// computed.
 var departments = []department{
 	{"gov", "重庆市涪陵区政务服务管理办公室", "Fuling District Government Services Office", "11500102MB1C0001"},
 	{"amr", "重庆市涪陵区市场监督管理局", "Fuling District Administration for Market Regulation", "11500102MB1C0002"},
+	{"psb", "重庆市公安局涪陵区分局", "Fuling District Public Security Bureau", "11500102MB1C0003"},
+	{"hrss", "重庆市涪陵区人力资源和社会保障局", "Fuling District Human Resources and Social Security Bureau", "11500102MB1C0004"},
+	{"mz", "重庆市涪陵区民政局", "Fuling District Civil Affairs Bureau", "11500102MB1C0005"},
+	{"wjw", "重庆市涪陵区卫生健康委员会", "Fuling District Health Commission", "11500102MB1C0006"},
+	{"yb", "重庆市涪陵区医疗保障局", "Fuling District Healthcare Security Bureau", "11500102MB1C0007"},
+	{"zjw", "重庆市涪陵区住房和城乡建设委员会", "Fuling District Housing and Urban-Rural Development Commission", "11500102MB1C0008"},
+	{"gtj", "重庆市涪陵区规划和自然资源局", "Fuling District Planning and Natural Resources Bureau", "11500102MB1C0009"},
+	{"lyj", "重庆市涪陵区林业局", "Fuling District Forestry Bureau", "11500102MB1C0010"},
+	{"tax", "国家税务总局重庆市涪陵区税务局", "Fuling District Tax Bureau, State Taxation Administration", "11500102MB1C0011"},
+	{"dpf", "重庆市涪陵区残疾人联合会", "Fuling District Disabled Persons' Federation", "11500102MB1C0012"},
 }
 
-var regions = []struct {
-	code, name, parent string
-	level              int
-}{
-	{"500000", "重庆市", "", 1},
-	{"500100", "重庆市市辖区", "500000", 2},
-	{"500102", "涪陵区", "500100", 3},
-}
-
-// Seed creates whatever of the demo data is missing.
+// Seed creates whatever of the demo data is missing: the division tree of
+// 涪陵区 with a hall for every county, township and village, the district
+// departments, a government for every township, and the demo accounts.
 func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
+	cat := catalog.New(d)
+	if _, err := cat.ImportDivisions(ctx, catalog.FulingDivisions()); err != nil {
+		return fmt.Errorf("demo: divisions: %w", err)
+	}
+	if _, err := cat.EnsureHalls(ctx, Region); err != nil {
+		return fmt.Errorf("demo: halls: %w", err)
+	}
 	dept := map[string]string{}
-	err := d.Update(ctx, func(tx *db.Tx) error {
-		for _, r := range regions {
-			var parent any
-			if r.parent != "" {
-				parent = r.parent
-			}
-			if _, err := tx.Exec(`INSERT INTO regions (code, name, level, parent_code) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING`,
-				r.code, r.name, r.level, parent); err != nil {
-				return err
-			}
+	for _, dp := range departments {
+		code, err := codes.CompleteCreditCode(dp.prefix16)
+		if err != nil {
+			return err
 		}
-		for _, dp := range departments {
-			code, err := codes.CompleteCreditCode(dp.prefix16)
-			if err != nil {
-				return err
-			}
-			var id string
-			err = tx.QueryRow(`SELECT id FROM departments WHERE credit_code = $1`, code).Scan(&id)
-			if errors.Is(err, sql.ErrNoRows) {
-				id = db.NewID()
-				_, err = tx.Exec(`INSERT INTO departments (id, name, name_en, credit_code, region_code, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-					id, dp.name, dp.nameEN, code, Region, tx.Now)
-			}
-			if err != nil {
-				return err
-			}
-			dept[dp.key] = id
+		if dept[dp.key], err = cat.EnsureDepartment(ctx, catalog.NewDepartment{Name: dp.name, NameEN: dp.nameEN, CreditCode: code, RegionCode: Region}); err != nil {
+			return fmt.Errorf("demo: department %s: %w", dp.name, err)
 		}
-		return nil
-	})
+	}
+	_, towns, err := cat.Children(ctx, Region)
 	if err != nil {
-		return fmt.Errorf("demo: regions and departments: %w", err)
+		return err
+	}
+	for i, tw := range towns {
+		// 街道 are run by an office of the district government; 镇 and 乡 by their own government.
+		name := "重庆市涪陵区" + tw.Name + "人民政府"
+		if tw.Kind == "subdistrict" {
+			name = "重庆市涪陵区人民政府" + tw.Name + "办事处"
+		}
+		code, err := codes.CompleteCreditCode(fmt.Sprintf("11500102MB1T%04d", i+1))
+		if err != nil {
+			return err
+		}
+		if _, err := cat.EnsureDepartment(ctx, catalog.NewDepartment{Name: name, CreditCode: code, RegionCode: tw.Code}); err != nil {
+			return fmt.Errorf("demo: %s: %w", name, err)
+		}
 	}
 
 	acct := func(name string) identity.Account {

@@ -39,7 +39,7 @@ func TestSeedIsIdempotentAndKeepsChanges(t *testing.T) {
 		var users, depts int
 		d.Reader().QueryRow(`SELECT count(*) FROM users`).Scan(&users)
 		d.Reader().QueryRow(`SELECT count(*) FROM departments`).Scan(&depts)
-		if users != len(demo.Accounts) || depts != 2 {
+		if users != len(demo.Accounts) || depts != 12+27 {
 			t.Errorf("after two seeds: %d users, %d departments", users, depts)
 		}
 		clerk, _ := ids.UserByUsername(ctx, "clerk")

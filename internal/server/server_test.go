@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/demo"
@@ -457,4 +458,56 @@ func TestBrowserAcceptLanguageIsNotAChoice(t *testing.T) {
 	if m["message"] != "Please log in first." {
 		t.Errorf("API ignored Accept-Language: %v", m)
 	}
+}
+
+func TestCatalogRegionAPI(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		api := ts.URL + "/api/v1"
+		st, m := apiCall(t, "GET", api+"/regions/500102/children", "", "")
+		if st != 200 || m["region"].(map[string]any)["name"] != "涪陵区" || len(m["children"].([]any)) != 27 {
+			t.Fatalf("children of 涪陵区: %d %v", st, m["region"])
+		}
+		first := m["children"].([]any)[0].(map[string]any)
+		if first["code"] != "500102006000" || first["name"] != "敦仁街道" || first["kind"] != "subdistrict" || first["has_children"] != true {
+			t.Errorf("first town = %v", first)
+		}
+		st, m = apiCall(t, "GET", api+"/regions/500102123000/children", "", "")
+		if st != 200 || len(m["children"].([]any)) == 0 {
+			t.Errorf("villages of 龙潭镇: %d", st)
+		}
+		st, m = apiCall(t, "GET", api+"/regions/500102123201/children", "", "")
+		if st != 200 || len(m["children"].([]any)) != 0 {
+			t.Errorf("a village's children: %d %v", st, m)
+		}
+		for _, tc := range []struct {
+			path   string
+			status int
+			key    string
+		}{
+			{"/regions/500101/children", 404, "catalog.region_unknown"},
+			{"/regions/5001x2/children", 400, "codes.division.digit"},
+			{"/departments?region=12", 400, "codes.division.length"},
+			{"/halls?region=999999", 400, "codes.division.unknown"},
+		} {
+			st, m := apiCall(t, "GET", api+tc.path, "", "", "Accept-Language", "en")
+			if st != tc.status || m["message_key"] != tc.key {
+				t.Errorf("%s: %d %v", tc.path, st, m)
+			}
+		}
+		st, m = apiCall(t, "GET", api+"/departments?region=500102", "", "")
+		if st != 200 || len(m["departments"].([]any)) != 12+27 {
+			t.Errorf("departments: %d, %d", st, len(m["departments"].([]any)))
+		}
+		for _, dep := range m["departments"].([]any) {
+			code := dep.(map[string]any)["credit_code"].(string)
+			if kind, err := codes.Check(code, codes.KindCreditCode, time.Now()); err != nil {
+				t.Errorf("department credit code %s (%s): %v", code, kind, err)
+			}
+		}
+		st, m = apiCall(t, "GET", api+"/halls", "", "")
+		if st != 200 || len(m["halls"].([]any)) != 1+27+433 || m["halls"].([]any)[0].(map[string]any)["name"] != "涪陵区行政服务中心" {
+			t.Errorf("halls: %d %d", st, len(m["halls"].([]any)))
+		}
+	})
 }

@@ -1,0 +1,183 @@
+package catalog
+
+import (
+	"context"
+	"strings"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/codes"
+	"github.com/tongban/tongban/internal/db"
+)
+
+// Department is an implementing agency (部门) of a region.
+type Department struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	NameEN     string `json:"name_en,omitempty"`
+	CreditCode string `json:"credit_code"`
+	RegionCode string `json:"region_code"`
+	RegionName string `json:"region"`
+}
+
+// Hall is a service hall (政务服务大厅 / 便民服务中心 / 便民服务站).
+type Hall struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	RegionCode string `json:"region_code"`
+	RegionName string `json:"region"`
+	Level      int    `json:"level"`
+	Address    string `json:"address,omitempty"`
+	Phone      string `json:"phone,omitempty"`
+}
+
+// NewDepartment describes a department to create.
+type NewDepartment struct {
+	Name, NameEN, CreditCode, RegionCode string
+}
+
+// EnsureDepartment creates a department unless one with its credit code
+// exists, and returns its id. Returns Invalid for a bad credit code and
+// NotFound for an unknown region.
+func (c *Catalog) EnsureDepartment(ctx context.Context, nd NewDepartment) (string, error) {
+	if strings.TrimSpace(nd.Name) == "" {
+		return "", apperr.E(apperr.Invalid, "auth.name_required")
+	}
+	if _, err := codes.ParseCreditCode(nd.CreditCode); err != nil {
+		return "", err
+	}
+	var id string
+	err := c.db.Update(ctx, func(tx *db.Tx) error {
+		if err := tx.QueryRow(`SELECT id FROM departments WHERE credit_code = $1`, nd.CreditCode).Scan(&id); err == nil {
+			return nil
+		}
+		var rc string
+		if err := tx.QueryRow(`SELECT code FROM regions WHERE code = $1`, nd.RegionCode).Scan(&rc); err != nil {
+			return db.NotFound(err, "catalog.region_unknown", "code", nd.RegionCode)
+		}
+		id = db.NewID()
+		_, err := tx.Exec(`INSERT INTO departments (id, name, name_en, credit_code, region_code, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			id, nd.Name, nd.NameEN, nd.CreditCode, nd.RegionCode, tx.Now)
+		return err
+	})
+	return id, apperr.Internalf("catalog: ensure department", err)
+}
+
+// within is the SQL LIKE pattern matching every division inside region.
+func within(region string) string { return codes.DivisionPrefix(region) + "%" }
+
+// Departments lists the departments of a region and of every division
+// inside it ("" lists all), ordered by region then name.
+func (c *Catalog) Departments(ctx context.Context, region string) ([]Department, error) {
+	if region != "" {
+		if _, err := codes.ParseDivision(region); err != nil {
+			return nil, err
+		}
+	}
+	out := []Department{}
+	err := c.db.View(ctx, func(tx *db.Tx) error {
+		rows, err := tx.Query(`SELECT d.id, d.name, d.name_en, d.credit_code, d.region_code, r.name
+			FROM departments d JOIN regions r ON r.code = d.region_code
+			WHERE d.region_code LIKE $1 ORDER BY r.level, d.region_code, d.name`, within(region))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d Department
+			if err := rows.Scan(&d.ID, &d.Name, &d.NameEN, &d.CreditCode, &d.RegionCode, &d.RegionName); err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return rows.Err()
+	})
+	return out, apperr.Internalf("catalog: departments", err)
+}
+
+// EnsureHalls gives every county, township and village inside region a
+// hall under its customary name, leaving existing halls as they are.
+// Returns the number of halls created.
+func (c *Catalog) EnsureHalls(ctx context.Context, region string) (int, error) {
+	if _, err := codes.ParseDivision(region); err != nil {
+		return 0, err
+	}
+	n := 0
+	err := c.db.Update(ctx, func(tx *db.Tx) error {
+		n = 0
+		rows, err := tx.Query(`SELECT r.code, r.name, r.level FROM regions r
+			WHERE r.code LIKE $1 AND r.level >= 3 AND NOT EXISTS (SELECT 1 FROM halls h WHERE h.region_code = r.code)
+			ORDER BY r.code`, within(region))
+		if err != nil {
+			return err
+		}
+		var missing []Region
+		for rows.Next() {
+			var r Region
+			if err := rows.Scan(&r.Code, &r.Name, &r.Level); err != nil {
+				rows.Close()
+				return err
+			}
+			missing = append(missing, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range missing {
+			if _, err := tx.Exec(`INSERT INTO halls (id, region_code, name, created_at) VALUES ($1, $2, $3, $4)`,
+				db.NewID(), r.Code, HallName(r), tx.Now); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, apperr.Internalf("catalog: ensure halls", err)
+}
+
+// Halls lists the halls of a region and every division inside it.
+func (c *Catalog) Halls(ctx context.Context, region string) ([]Hall, error) {
+	if _, err := codes.ParseDivision(region); err != nil {
+		return nil, err
+	}
+	out := []Hall{}
+	err := c.db.View(ctx, func(tx *db.Tx) error {
+		rows, err := tx.Query(`SELECT h.id, h.name, h.region_code, r.name, r.level, h.address, h.phone
+			FROM halls h JOIN regions r ON r.code = h.region_code
+			WHERE h.region_code LIKE $1 ORDER BY r.level, h.region_code`, within(region))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h Hall
+			if err := rows.Scan(&h.ID, &h.Name, &h.RegionCode, &h.RegionName, &h.Level, &h.Address, &h.Phone); err != nil {
+				return err
+			}
+			out = append(out, h)
+		}
+		return rows.Err()
+	})
+	return out, apperr.Internalf("catalog: halls", err)
+}
+
+// HallName is the customary name of the hall of a region: 行政服务中心 for a
+// county, 便民服务中心 for a township, 便民服务站 for a village/community.
+func HallName(r Region) string {
+	switch r.Level {
+	case 3:
+		return r.Name + "行政服务中心"
+	case 4:
+		return r.Name + "便民服务中心"
+	case 5:
+		name := r.Name
+		for _, suffix := range []string{"村民委员会", "居民委员会", "村委会", "居委会"} {
+			if s, ok := strings.CutSuffix(name, suffix); ok {
+				name = s
+				break
+			}
+		}
+		return name + "便民服务站"
+	}
+	return r.Name + "政务服务中心"
+}
