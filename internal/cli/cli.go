@@ -32,12 +32,12 @@ type Env struct {
 
 type command struct {
 	name, summary string
-	run           func(ctx context.Context, e *Env, cfg *config.Config, args []string) error
-	flags         func(fs *flag.FlagSet) // the command's own flags, beside the settings
+	run           func(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, args []string) error
+	flags         func(fs *flag.FlagSet, lf *localFlags) // the command's own flags, beside the settings
 }
 
-// local holds the flags that belong to one command.
-var local struct {
+// localFlags holds the flags that belong to one command, per invocation.
+type localFlags struct {
 	from, to, days, kind string
 }
 
@@ -48,13 +48,13 @@ func init() {
 		{"serve", "serve the product (production: migrated database, data key, no default passwords)", runServe, nil},
 		{"demo", "serve with an embedded SQLite database seeded with demo data", runDemo, nil},
 		{"migrate", "apply database migrations (migrate [up|status])", runMigrate, nil},
-		{"calendar", "working-day arithmetic (calendar add|between|is-workday)", runCalendar, func(fs *flag.FlagSet) {
-			fs.StringVar(&local.from, "from", "", "start date YYYY-MM-DD (does not count)")
-			fs.StringVar(&local.to, "to", "", "end date YYYY-MM-DD")
-			fs.StringVar(&local.days, "days", "", "working days (half-days as .5)")
+		{"calendar", "working-day arithmetic (calendar add|between|is-workday)", runCalendar, func(fs *flag.FlagSet, lf *localFlags) {
+			fs.StringVar(&lf.from, "from", "", "start date YYYY-MM-DD (does not count)")
+			fs.StringVar(&lf.to, "to", "", "end date YYYY-MM-DD")
+			fs.StringVar(&lf.days, "days", "", "working days (half-days as .5)")
 		}},
-		{"codes", "check an identifier (codes check VALUE [--kind K])", runCodes, func(fs *flag.FlagSet) {
-			fs.StringVar(&local.kind, "kind", "", "citizen_id, credit_code, division or licence_id; detected when absent")
+		{"codes", "check an identifier (codes check VALUE [--kind K])", runCodes, func(fs *flag.FlagSet, lf *localFlags) {
+			fs.StringVar(&lf.kind, "kind", "", "citizen_id, credit_code, division or licence_id; detected when absent")
 		}},
 		{"import", "load data (import divisions FILE.csv: a code,name division list; all rows or none)", runImport, nil},
 		{"user", "manage accounts (user passwd USERNAME; the password is read from standard input)", runUser, nil},
@@ -92,9 +92,9 @@ func Main(ctx context.Context, e *Env) int {
 			fmt.Fprintln(e.Stderr, "tongban:", err)
 			return 2
 		}
-		local.from, local.to, local.days, local.kind = "", "", "", ""
+		var lf localFlags
 		if c.flags != nil {
-			c.flags(fs)
+			c.flags(fs, &lf)
 		}
 		rest, err := parseInterspersed(fs, e.Args[1:])
 		if err != nil {
@@ -108,7 +108,7 @@ func Main(ctx context.Context, e *Env) int {
 			return 2
 		}
 		setupLogging(e.Stderr, cfg.LogLevel)
-		err = c.run(ctx, e, &cfg, rest)
+		err = c.run(ctx, e, &cfg, &lf, rest)
 		switch {
 		case err == nil:
 			return 0

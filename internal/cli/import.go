@@ -13,7 +13,7 @@ import (
 // runImport: `tongban import divisions FILE` loads a code,name division list
 // (for example a whole province from published NBS data). Any bad row
 // rejects the whole file, naming the line.
-func runImport(ctx context.Context, e *Env, cfg *config.Config, args []string) error {
+func runImport(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, args []string) error {
 	if len(args) != 2 || args[0] != "divisions" {
 		fmt.Fprintln(e.Stderr, "usage: tongban import divisions FILE.csv")
 		return errUsage

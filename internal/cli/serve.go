@@ -11,11 +11,11 @@ import (
 	"github.com/tongban/tongban/internal/server"
 )
 
-func runServe(ctx context.Context, e *Env, cfg *config.Config, args []string) error {
+func runServe(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, args []string) error {
 	return serve(ctx, e, cfg, server.ModeServe)
 }
 
-func runDemo(ctx context.Context, e *Env, cfg *config.Config, args []string) error {
+func runDemo(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, args []string) error {
 	return serve(ctx, e, cfg, server.ModeDemo)
 }
 

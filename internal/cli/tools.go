@@ -18,7 +18,7 @@ import (
 	"github.com/tongban/tongban/internal/vault"
 )
 
-func runMigrate(ctx context.Context, e *Env, cfg *config.Config, args []string) error {
+func runMigrate(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, args []string) error {
 	d, err := db.Open(ctx, cfg.DB)
 	if err != nil {
 		return err
@@ -49,7 +49,7 @@ func runMigrate(ctx context.Context, e *Env, cfg *config.Config, args []string) 
 }
 
 // runCalendar prints one line: a date, a count, or true/false.
-func runCalendar(ctx context.Context, e *Env, cfg *config.Config, args []string) error {
+func runCalendar(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, args []string) error {
 	usage := func() error {
 		fmt.Fprintln(e.Stderr, "usage: tongban calendar add --from DATE --days N | between --from DATE --to DATE | is-workday DATE  [--region CODE] [--calendar FILES]")
 		return errUsage
@@ -58,7 +58,7 @@ func runCalendar(ctx context.Context, e *Env, cfg *config.Config, args []string)
 		return usage()
 	}
 	sub, pos := args[0], args[1:]
-	from, to, days := local.from, local.to, local.days
+	from, to, days := lf.from, lf.to, lf.days
 	cals, err := server.LoadCalendars(cfg.CalendarPaths())
 	if err != nil {
 		return err
@@ -120,12 +120,12 @@ func runCalendar(ctx context.Context, e *Env, cfg *config.Config, args []string)
 }
 
 // runCodes prints "KIND valid", or "KIND invalid: REASON" and fails.
-func runCodes(ctx context.Context, e *Env, cfg *config.Config, args []string) error {
+func runCodes(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, args []string) error {
 	if len(args) == 0 || args[0] != "check" {
 		fmt.Fprintln(e.Stderr, "usage: tongban codes check VALUE [--kind citizen_id|credit_code|division|licence_id]")
 		return errUsage
 	}
-	kind, pos := local.kind, args[1:]
+	kind, pos := lf.kind, args[1:]
 	if len(pos) != 1 {
 		fmt.Fprintln(e.Stderr, "usage: tongban codes check VALUE [--kind citizen_id|credit_code|division|licence_id]")
 		return errUsage
@@ -142,7 +142,7 @@ func runCodes(ctx context.Context, e *Env, cfg *config.Config, args []string) er
 
 // runUser: `tongban user passwd USERNAME` reads the new password from the
 // first line of standard input (so it stays out of the shell history).
-func runUser(ctx context.Context, e *Env, cfg *config.Config, args []string) error {
+func runUser(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, args []string) error {
 	if len(args) != 2 || args[0] != "passwd" {
 		fmt.Fprintln(e.Stderr, "usage: echo NEW-PASSWORD | tongban user passwd USERNAME")
 		return errUsage
@@ -180,7 +180,7 @@ func runUser(ctx context.Context, e *Env, cfg *config.Config, args []string) err
 	return nil
 }
 
-func runVersion(ctx context.Context, e *Env, cfg *config.Config, args []string) error {
+func runVersion(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, args []string) error {
 	version, rev := "(devel)", ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Version != "" {

@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 
+	"github.com/tongban/tongban/internal/apperr"
+
 	"github.com/tongban/tongban/internal/calendar"
 )
 
@@ -23,10 +25,8 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// notFound answers unknown paths; fail renders the 404 page in the
+// visitor's language.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
-	v := s.view(r, "page.not_found_title")
-	v.Problem = &edgeNotFound
-	v.Problem.Message = v.T("error.not_found")
-	s.render(w, r, http.StatusNotFound, "error", v)
-	return nil
+	return apperr.E(apperr.NotFound, "error.not_found")
 }

@@ -8,8 +8,6 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 )
 
-var edgeNotFound = edge.Problem{Status: http.StatusNotFound, Code: string(apperr.NotFound), MessageKey: "error.not_found"}
-
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "login.title")
 	if v.User != nil {
