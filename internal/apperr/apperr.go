@@ -33,6 +33,20 @@ type Error struct {
 	Args map[string]any
 	Op   string
 	Err  error
+	// Details lists the individual faults of a rejected whole (every bad
+	// cell of an import, every bad field of an item), each with its own key.
+	Details []*Error
+}
+
+// MessageKey and MessageArgs let a nested error be translated as a message
+// argument (the "reason" of an outer message).
+func (e *Error) MessageKey() string          { return e.Key }
+func (e *Error) MessageArgs() map[string]any { return e.Args }
+
+// WithDetails returns e carrying the individual faults.
+func (e *Error) WithDetails(d []*Error) *Error {
+	e.Details = d
+	return e
 }
 
 // E builds an Error with a code, a message key and optional template

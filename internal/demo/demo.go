@@ -132,6 +132,13 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 			return fmt.Errorf("demo: account %s: %w", a.Username, err)
 		}
 	}
+	admin, err := ids.UserByUsername(ctx, "admin")
+	if err != nil {
+		return err
+	}
+	if err := seedCatalog(ctx, cat, admin); err != nil {
+		return fmt.Errorf("demo: catalog: %w", err)
+	}
 	return nil
 }
 

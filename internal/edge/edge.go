@@ -45,6 +45,15 @@ type Problem struct {
 	MessageKey string `json:"message_key"`
 	Message    string `json:"message"`
 	Ref        string `json:"ref,omitempty"` // for internal errors: quote it to the administrator
+	// Details are the individual faults of a rejected whole (an import's bad
+	// cells, an item's bad fields), each translated.
+	Details []Detail `json:"details,omitempty"`
+}
+
+// Detail is one translated fault.
+type Detail struct {
+	MessageKey string `json:"message_key"`
+	Message    string `json:"message"`
 }
 
 // ProblemOf translates err for lang and logs it when it is internal.
@@ -59,6 +68,9 @@ func ProblemOf(ctx context.Context, lang i18n.Lang, err error) Problem {
 		return p
 	}
 	p.Message = i18n.T(lang, e.Key, e.Args)
+	for _, d := range e.Details {
+		p.Details = append(p.Details, Detail{MessageKey: d.Key, Message: i18n.T(lang, d.Key, d.Args)})
+	}
 	return p
 }
 

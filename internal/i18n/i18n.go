@@ -65,12 +65,38 @@ func T(lang Lang, key string, args map[string]any) string {
 	if !ok {
 		loc = c.localizers[ZH]
 	}
+	if len(args) > 0 {
+		// A nested message (a cause quoted inside another message, e.g. the
+		// reason a cell of an import failed) is translated into the same language.
+		var nested map[string]any
+		for k, v := range args {
+			if m, ok := v.(Message); ok {
+				if nested == nil {
+					nested = make(map[string]any, len(args))
+					for k2, v2 := range args {
+						nested[k2] = v2
+					}
+				}
+				nested[k] = T(lang, m.MessageKey(), m.MessageArgs())
+			}
+		}
+		if nested != nil {
+			args = nested
+		}
+	}
 	s, err := loc.Localize(&goi18n.LocalizeConfig{MessageID: key, TemplateData: args})
 	if err != nil {
 		slog.Warn("i18n: missing message", "lang", lang, "key", key, "err", err)
 		return key
 	}
 	return s
+}
+
+// Message is a translatable value: an argument implementing it is itself
+// translated before it fills a template.
+type Message interface {
+	MessageKey() string
+	MessageArgs() map[string]any
 }
 
 // Has reports whether key exists in lang's catalog.

@@ -1,0 +1,397 @@
+package catalog
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/codes"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// Version is one version of an item with its content.
+type Version struct {
+	ImplCode    string     `json:"impl_code"`
+	Version     int        `json:"version"`
+	Status      string     `json:"status"`  // draft, published
+	Current     bool       `json:"current"` // the published version applicants file under now
+	Digest      string     `json:"digest"`  // SHA-256 of the stored document
+	Note        string     `json:"note,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	CreatedBy   string     `json:"created_by"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	PublishedAt *time.Time `json:"published_at,omitempty"`
+	PublishedBy string     `json:"published_by,omitempty"`
+	Item        *Item      `json:"item,omitempty"`
+	// DepartmentName is the implementing department's name, for display.
+	DepartmentName   string `json:"department_name"`
+	DepartmentNameEN string `json:"department_name_en,omitempty"`
+}
+
+// Version statuses.
+const (
+	StatusDraft     = "draft"
+	StatusPublished = "published"
+)
+
+// canEdit: administrators edit the items of the regions their grant covers.
+func canEdit(u *identity.User, region string) error {
+	if u == nil {
+		return apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	if !u.CanActIn(identity.RoleAdmin, "", region) {
+		return apperr.E(apperr.Forbidden, "catalog.edit_forbidden", "region", region)
+	}
+	return nil
+}
+
+// encode is the stored form of a version: Go's JSON encoding of the struct,
+// which is deterministic (struct order, sorted map keys), and its digest.
+func encode(it *Item) (string, string) {
+	b, err := json.Marshal(it)
+	if err != nil {
+		panic(err) // an Item always encodes
+	}
+	sum := sha256.Sum256(b)
+	return string(b), hex.EncodeToString(sum[:])
+}
+
+// SaveDraft validates it and stores it as the item's open draft: it creates
+// the item if its implementation code is new, replaces the open draft if
+// there is one, or starts a new draft version after the newest version.
+// Published versions are never touched. Returns the draft's number.
+func (c *Catalog) SaveDraft(ctx context.Context, u *identity.User, it *Item, note string) (int, error) {
+	if err := Validate(it); err != nil {
+		return 0, err
+	}
+	if err := canEdit(u, it.Region); err != nil {
+		return 0, err
+	}
+	var v int
+	err := c.db.Update(ctx, func(tx *db.Tx) error {
+		var err error
+		v, err = saveDraft(tx, u.ID, it, note)
+		return err
+	})
+	return v, apperr.Internalf("catalog: save draft", err)
+}
+
+func saveDraft(tx *db.Tx, actor string, it *Item, note string) (int, error) {
+	dept, err := departmentByCode(tx, it.Department)
+	if err != nil {
+		return 0, err
+	}
+	if !codes.DivisionCovers(dept.RegionCode, it.Region) {
+		return 0, apperr.E(apperr.Invalid, "catalog.at", "field", "region",
+			"reason", apperr.E(apperr.Invalid, "catalog.region_outside", "region", it.Region, "department", dept.Name))
+	}
+	if _, err := regionName(tx, it.Region); err != nil {
+		return 0, err
+	}
+	body, digest := encode(it)
+	var id string
+	var published int
+	var draft sql.NullInt64
+	err = tx.QueryRow(`SELECT id, published_version, draft_version FROM items WHERE impl_code = $1`, it.ImplCode).Scan(&id, &published, &draft)
+	switch {
+	case err == sql.ErrNoRows:
+		id = db.NewID()
+		if _, err := tx.Exec(`INSERT INTO items (id, impl_code, basic_code, department_id, region_code, draft_version,
+			name, subject, item_type, level, handling, depth_level, visits, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
+			id, it.ImplCode, it.BasicCode, dept.ID, it.Region, it.Name, it.Subject(), it.Type, it.Level,
+			it.Handling, it.DepthLevel, it.Visits, tx.Now); err != nil {
+			return 0, err
+		}
+		if err := project(tx, id, it, dept.Name); err != nil {
+			return 0, err
+		}
+		_, err = tx.Exec(`INSERT INTO item_versions (item_id, version, status, body, digest, note, created_at, created_by, updated_at)
+			VALUES ($1, 1, 'draft', $2, $3, $4, $5, $6, $5)`, id, body, digest, note, tx.Now, actor)
+		return 1, err
+	case err != nil:
+		return 0, err
+	}
+	if draft.Valid {
+		_, err := tx.Exec(`UPDATE item_versions SET body = $1, digest = $2, note = $3, updated_at = $4, created_by = $5
+			WHERE item_id = $6 AND version = $7 AND status = 'draft'`, body, digest, note, tx.Now, actor, id, draft.Int64)
+		if err == nil && published == 0 {
+			err = project(tx, id, it, dept.Name)
+		}
+		return int(draft.Int64), err
+	}
+	var last int
+	if err := tx.QueryRow(`SELECT MAX(version) FROM item_versions WHERE item_id = $1`, id).Scan(&last); err != nil {
+		return 0, err
+	}
+	v := last + 1
+	if _, err := tx.Exec(`INSERT INTO item_versions (item_id, version, status, body, digest, note, created_at, created_by, updated_at)
+		VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $6)`, id, v, body, digest, note, tx.Now, actor); err != nil {
+		return 0, err
+	}
+	_, err = tx.Exec(`UPDATE items SET draft_version = $1, updated_at = $2 WHERE id = $3`, v, tx.Now, id)
+	return v, err
+}
+
+// project copies the browse and search columns of a version onto the item.
+func project(tx *db.Tx, id string, it *Item, deptName string) error {
+	_, err := tx.Exec(`UPDATE items SET name = $1, subject = $2, item_type = $3, level = $4, handling = $5,
+		depth_level = $6, visits = $7, frequency = $8, themes = $9, life_events = $10, name_key = $11, search = $12,
+		region_code = $13, updated_at = $14 WHERE id = $15`,
+		it.Name, it.Subject(), it.Type, it.Level, it.Handling, it.DepthLevel, it.Visits, it.Frequency,
+		bars(it.Themes), bars(it.LifeEvents), Normalize(it.Name), searchText(it, deptName), it.Region, tx.Now, id)
+	return err
+}
+
+func bars(ss []string) string {
+	if len(ss) == 0 {
+		return ""
+	}
+	return "|" + strings.Join(ss, "|") + "|"
+}
+
+// Publish makes the item's open draft its current version. The previous
+// version stays as it was, and cases filed under it keep referring to it.
+func (c *Catalog) Publish(ctx context.Context, u *identity.User, implCode string) (int, error) {
+	var v int
+	err := c.db.Update(ctx, func(tx *db.Tx) error {
+		var err error
+		v, err = publish(tx, u, implCode)
+		return err
+	})
+	return v, apperr.Internalf("catalog: publish", err)
+}
+
+func publish(tx *db.Tx, u *identity.User, implCode string) (int, error) {
+	id, region, err := itemRef(tx, implCode)
+	if err != nil {
+		return 0, err
+	}
+	if err := canEdit(u, region); err != nil {
+		return 0, err
+	}
+	var draft sql.NullInt64
+	if err := tx.QueryRow(`SELECT draft_version FROM items WHERE id = $1`, id).Scan(&draft); err != nil {
+		return 0, err
+	}
+	if !draft.Valid {
+		return 0, apperr.E(apperr.Conflict, "catalog.no_draft", "code", implCode)
+	}
+	v := int(draft.Int64)
+	var body string
+	if err := tx.QueryRow(`SELECT body FROM item_versions WHERE item_id = $1 AND version = $2`, id, v).Scan(&body); err != nil {
+		return 0, err
+	}
+	it, err := decode(body)
+	if err != nil {
+		return 0, err
+	}
+	// Rules may have tightened since the draft was saved: publish only what passes now.
+	if err := Validate(it); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(`UPDATE item_versions SET status = 'published', published_at = $1, published_by = $2, updated_at = $1
+		WHERE item_id = $3 AND version = $4`, tx.Now, u.ID, id, v); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(`UPDATE items SET published_version = $1, draft_version = NULL WHERE id = $2`, v, id); err != nil {
+		return 0, err
+	}
+	dept, err := departmentByCode(tx, it.Department)
+	if err != nil {
+		return 0, err
+	}
+	return v, project(tx, id, it, dept.Name)
+}
+
+// DiscardDraft deletes the open draft; an item never published disappears.
+func (c *Catalog) DiscardDraft(ctx context.Context, u *identity.User, implCode string) error {
+	err := c.db.Update(ctx, func(tx *db.Tx) error {
+		id, region, err := itemRef(tx, implCode)
+		if err != nil {
+			return err
+		}
+		if err := canEdit(u, region); err != nil {
+			return err
+		}
+		var published int
+		var draft sql.NullInt64
+		if err := tx.QueryRow(`SELECT published_version, draft_version FROM items WHERE id = $1`, id).Scan(&published, &draft); err != nil {
+			return err
+		}
+		if !draft.Valid {
+			return apperr.E(apperr.Conflict, "catalog.no_draft", "code", implCode)
+		}
+		if _, err := tx.Exec(`DELETE FROM item_versions WHERE item_id = $1 AND version = $2 AND status = 'draft'`, id, draft.Int64); err != nil {
+			return err
+		}
+		if published == 0 {
+			var n int
+			if err := tx.QueryRow(`SELECT COUNT(*) FROM bundle_items WHERE impl_code = $1`, implCode).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return apperr.E(apperr.Conflict, "catalog.in_bundle", "code", implCode)
+			}
+			_, err := tx.Exec(`DELETE FROM items WHERE id = $1`, id)
+			return err
+		}
+		_, err = tx.Exec(`UPDATE items SET draft_version = NULL WHERE id = $1`, id)
+		return err
+	})
+	return apperr.Internalf("catalog: discard draft", err)
+}
+
+func itemRef(tx *db.Tx, implCode string) (id, region string, err error) {
+	err = tx.QueryRow(`SELECT id, region_code FROM items WHERE impl_code = $1`, implCode).Scan(&id, &region)
+	return id, region, db.NotFound(err, "catalog.item_unknown", "code", implCode)
+}
+
+func decode(body string) (*Item, error) {
+	var it Item
+	if err := json.Unmarshal([]byte(body), &it); err != nil {
+		return nil, err
+	}
+	return &it, nil
+}
+
+// Published returns a published version of an item: the current one when
+// version is 0. Drafts are not public: asking for one is NotFound.
+func (c *Catalog) Published(ctx context.Context, implCode string, version int) (*Version, error) {
+	return c.version(ctx, implCode, version, false)
+}
+
+// Draft returns the open draft of an item for an administrator of its region.
+func (c *Catalog) Draft(ctx context.Context, u *identity.User, implCode string) (*Version, error) {
+	v, err := c.version(ctx, implCode, -1, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := canEdit(u, v.Item.Region); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// version loads one version; -1 means the open draft.
+func (c *Catalog) version(ctx context.Context, implCode string, version int, drafts bool) (*Version, error) {
+	var v Version
+	err := c.db.View(ctx, func(tx *db.Tx) error {
+		var id string
+		var published int
+		var draft sql.NullInt64
+		if err := tx.QueryRow(`SELECT id, published_version, draft_version FROM items WHERE impl_code = $1`, implCode).
+			Scan(&id, &published, &draft); err != nil {
+			return db.NotFound(err, "catalog.item_unknown", "code", implCode)
+		}
+		switch {
+		case version == -1 && !draft.Valid:
+			return apperr.E(apperr.NotFound, "catalog.no_draft", "code", implCode)
+		case version == -1:
+			version = int(draft.Int64)
+		case version == 0 && published == 0:
+			return apperr.E(apperr.NotFound, "catalog.item_unknown", "code", implCode)
+		case version == 0:
+			version = published
+		}
+		var body string
+		var pubBy sql.NullString
+		var pubAt sql.NullTime
+		err := tx.QueryRow(`SELECT version, status, body, digest, note, created_at, created_by, updated_at, published_at, published_by
+			FROM item_versions WHERE item_id = $1 AND version = $2`, id, version).
+			Scan(&v.Version, &v.Status, &body, &v.Digest, &v.Note, &v.CreatedAt, &v.CreatedBy, &v.UpdatedAt, &pubAt, &pubBy)
+		if err != nil {
+			return db.NotFound(err, "catalog.version_unknown", "code", implCode, "version", version)
+		}
+		if v.Status != StatusPublished && !drafts {
+			return apperr.E(apperr.NotFound, "catalog.version_unknown", "code", implCode, "version", version)
+		}
+		if pubAt.Valid {
+			t := pubAt.Time
+			v.PublishedAt = &t
+		}
+		v.PublishedBy = pubBy.String
+		v.ImplCode = implCode
+		v.Current = v.Version == published
+		if v.Item, err = decode(body); err != nil {
+			return err
+		}
+		return tx.QueryRow(`SELECT name, name_en FROM departments WHERE credit_code = $1`, v.Item.Department).
+			Scan(&v.DepartmentName, &v.DepartmentNameEN)
+	})
+	if err != nil {
+		return nil, apperr.Internalf("catalog: version", err)
+	}
+	return &v, nil
+}
+
+// Versions lists an item's history, newest first, without content. Drafts
+// are listed only when withDraft is set (administrators).
+func (c *Catalog) Versions(ctx context.Context, implCode string, withDraft bool) ([]Version, error) {
+	var out []Version
+	err := c.db.View(ctx, func(tx *db.Tx) error {
+		var id string
+		var published int
+		if err := tx.QueryRow(`SELECT id, published_version FROM items WHERE impl_code = $1`, implCode).Scan(&id, &published); err != nil {
+			return db.NotFound(err, "catalog.item_unknown", "code", implCode)
+		}
+		rows, err := tx.Query(`SELECT version, status, digest, note, created_at, created_by, updated_at, published_at, published_by
+			FROM item_versions WHERE item_id = $1 ORDER BY version DESC`, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v Version
+			var pubBy sql.NullString
+			var pubAt sql.NullTime
+			if err := rows.Scan(&v.Version, &v.Status, &v.Digest, &v.Note, &v.CreatedAt, &v.CreatedBy, &v.UpdatedAt, &pubAt, &pubBy); err != nil {
+				return err
+			}
+			if v.Status != StatusPublished && !withDraft {
+				continue
+			}
+			if pubAt.Valid {
+				t := pubAt.Time
+				v.PublishedAt = &t
+			}
+			v.PublishedBy = pubBy.String
+			v.ImplCode = implCode
+			v.Current = v.Version == published
+			out = append(out, v)
+		}
+		return rows.Err()
+	})
+	return out, apperr.Internalf("catalog: versions", err)
+}
+
+func departmentByCode(tx *db.Tx, credit string) (Department, error) {
+	var d Department
+	err := tx.QueryRow(`SELECT id, name, name_en, credit_code, region_code FROM departments WHERE credit_code = $1`, credit).
+		Scan(&d.ID, &d.Name, &d.NameEN, &d.CreditCode, &d.RegionCode)
+	if err != nil {
+		return d, db.NotFound(err, "catalog.department_unknown", "code", credit)
+	}
+	return d, nil
+}
+
+func regionName(tx *db.Tx, code string) (string, error) {
+	var n string
+	err := tx.QueryRow(`SELECT name FROM regions WHERE code = $1`, code).Scan(&n)
+	return n, db.NotFound(err, "catalog.region_unknown", "code", code)
+}
+
+// Exists reports whether an item with the implementation code exists.
+func (c *Catalog) Exists(ctx context.Context, implCode string) (bool, error) {
+	var n int
+	err := c.db.View(ctx, func(tx *db.Tx) error {
+		return tx.QueryRow(`SELECT COUNT(*) FROM items WHERE impl_code = $1`, implCode).Scan(&n)
+	})
+	return n > 0, apperr.Internalf("catalog: exists", err)
+}

@@ -1,0 +1,201 @@
+package catalog
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/codes"
+	"github.com/tongban/tongban/internal/db"
+)
+
+// Normalize folds text for search: NFKC (full-width letters and digits
+// become ASCII), lower case, no spaces or punctuation. Item text and queries
+// are folded the same way in Go, and matched with LIKE on the folded column,
+// so that search behaves identically on SQLite and PostgreSQL.
+func Normalize(s string) string {
+	s = norm.NFKC.String(s)
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r), unicode.IsPunct(r), unicode.IsSymbol(r):
+		default:
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// searchText is the folded text an item is found by: any part of its name
+// (Chinese and English), its codes, keywords and department.
+func searchText(it *Item, deptName string) string {
+	parts := []string{it.Name, it.NameEN, it.BasicCode, it.ImplCode, deptName, it.Result.Name}
+	parts = append(parts, it.Keywords...)
+	for i := range parts {
+		parts[i] = Normalize(parts[i])
+	}
+	// The separator keeps a query from matching across two fields.
+	return strings.Join(parts, "\x1f")
+}
+
+// Query selects items for browsing and search.
+type Query struct {
+	Q          string // words; every word must occur
+	Department string // implementing department's credit code
+	Subject    string // personal or legal ("both" items appear under each)
+	Theme      string
+	Event      string
+	Region     string // items implemented in this division or inside it
+	Page       int    // from 1
+	PerPage    int    // default 20, at most 100
+	Drafts     bool   // include never-published items (administration)
+}
+
+// Summary is one row of a listing.
+type Summary struct {
+	ImplCode         string `json:"impl_code"`
+	BasicCode        string `json:"basic_code"`
+	Name             string `json:"name"`
+	DepartmentName   string `json:"department_name"`
+	DepartmentCode   string `json:"department"`
+	RegionCode       string `json:"region"`
+	Subject          string `json:"subject"`
+	Type             string `json:"type"`
+	Level            int    `json:"level"`
+	Handling         int    `json:"handling"`
+	DepthLevel       int    `json:"depth_level"`
+	Visits           int    `json:"visits"`
+	Frequency        int    `json:"frequency"`
+	PublishedVersion int    `json:"published_version"`
+	DraftVersion     int    `json:"draft_version,omitempty"`
+}
+
+// Results is one page of a listing.
+type Results struct {
+	Items   []Summary `json:"items"`
+	Total   int       `json:"total"`
+	Page    int       `json:"page"`
+	PerPage int       `json:"per_page"`
+}
+
+// MaxQueryWords bounds a query: each word is one LIKE over the index.
+const MaxQueryWords = 8
+
+// Search lists items matching q, name matches first, then high-frequency
+// items first (R1.7), then by code.
+func (c *Catalog) Search(ctx context.Context, q Query) (Results, error) {
+	if q.Page < 1 {
+		q.Page = 1
+	}
+	if q.PerPage <= 0 {
+		q.PerPage = 20
+	}
+	if q.PerPage > 100 {
+		q.PerPage = 100
+	}
+	if q.Page > 10000 {
+		return Results{}, apperr.E(apperr.Invalid, "catalog.page_range")
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if !q.Drafts {
+		where = append(where, "i.published_version > 0")
+	}
+	var words []string
+	for _, w := range strings.Fields(q.Q) {
+		if n := Normalize(w); n != "" {
+			words = append(words, n)
+		}
+	}
+	if len(words) > MaxQueryWords {
+		return Results{}, apperr.E(apperr.Invalid, "catalog.query_words", "max", MaxQueryWords)
+	}
+	for _, w := range words {
+		where = append(where, "i.search LIKE "+arg("%"+escapeLike(w)+"%")+` ESCAPE '\'`)
+	}
+	if q.Department != "" {
+		where = append(where, "d.credit_code = "+arg(q.Department))
+	}
+	switch q.Subject {
+	case "":
+	case SubjectPersonal, SubjectLegal:
+		where = append(where, "i.subject IN ("+arg(q.Subject)+", 'both')")
+	default:
+		return Results{}, apperr.E(apperr.Invalid, "catalog.subject", "value", q.Subject)
+	}
+	if q.Theme != "" {
+		if !knownString(Themes, q.Theme) {
+			return Results{}, apperr.E(apperr.Invalid, "catalog.theme", "value", q.Theme)
+		}
+		where = append(where, "i.themes LIKE "+arg("%|"+q.Theme+"|%"))
+	}
+	if q.Event != "" {
+		if !knownString(LifeEvents, q.Event) {
+			return Results{}, apperr.E(apperr.Invalid, "catalog.event", "value", q.Event)
+		}
+		where = append(where, "i.life_events LIKE "+arg("%|"+q.Event+"|%"))
+	}
+	if q.Region != "" {
+		if _, err := codes.ParseDivision(q.Region); err != nil {
+			return Results{}, err
+		}
+		where = append(where, "i.region_code LIKE "+arg(within(q.Region)))
+	}
+	whereArgs := len(args)
+	rank := ""
+	if len(words) > 0 {
+		rank = "CASE WHEN i.name_key LIKE " + arg("%"+escapeLike(words[0])+"%") + ` ESCAPE '\' THEN 0 ELSE 1 END, `
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = "WHERE " + strings.Join(where, " AND ")
+	}
+	sqlText := `SELECT i.impl_code, i.basic_code, i.name, d.name, d.credit_code, i.region_code, i.subject, i.item_type, i.level,
+		i.handling, i.depth_level, i.visits, i.frequency, i.published_version, COALESCE(i.draft_version, 0), COUNT(*) OVER ()
+		FROM items i JOIN departments d ON d.id = i.department_id ` + cond + `
+		ORDER BY ` + rank + `i.frequency DESC, i.impl_code
+		LIMIT ` + arg(q.PerPage) + ` OFFSET ` + arg((q.Page-1)*q.PerPage)
+	res := Results{Items: []Summary{}, Page: q.Page, PerPage: q.PerPage}
+	err := c.db.View(ctx, func(tx *db.Tx) error {
+		rows, err := tx.Query(sqlText, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s Summary
+			if err := rows.Scan(&s.ImplCode, &s.BasicCode, &s.Name, &s.DepartmentName, &s.DepartmentCode, &s.RegionCode,
+				&s.Subject, &s.Type, &s.Level, &s.Handling, &s.DepthLevel, &s.Visits, &s.Frequency,
+				&s.PublishedVersion, &s.DraftVersion, &res.Total); err != nil {
+				return err
+			}
+			res.Items = append(res.Items, s)
+		}
+		return rows.Err()
+	})
+	if err == nil && len(res.Items) == 0 && q.Page > 1 {
+		// COUNT(*) OVER () is empty past the last page: count separately.
+		res.Total, err = c.count(ctx, cond, args[:whereArgs])
+	}
+	return res, apperr.Internalf("catalog: search", err)
+}
+
+func (c *Catalog) count(ctx context.Context, cond string, args []any) (int, error) {
+	var n int
+	err := c.db.View(ctx, func(tx *db.Tx) error {
+		return tx.QueryRow(`SELECT COUNT(*) FROM items i JOIN departments d ON d.id = i.department_id `+cond, args...).Scan(&n)
+	})
+	return n, err
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

@@ -1,0 +1,96 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/codes"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// bundleSpecs are the demo's 一件事 (R1.4), by item basic-code parts.
+var bundleSpecs = []struct {
+	b     catalog.Bundle
+	items []string // dept key + main code
+}{
+	{catalog.Bundle{Code: "qykb", Name: "企业开办一件事", NameEN: "Starting a business", Subject: catalog.SubjectLegal, LifeEvent: "start", Published: true, Frequency: 3000,
+		Summary: "营业执照、公章刻制、涉税事项确认与发票申领、单位社保登记一次申请、并联办理、一次领取。"},
+		[]string{"amr/00102", "psb/00201", "tax/01002", "tax/01001", "hrss/00302"}},
+	{catalog.Bundle{Code: "xsecs", Name: "新生儿出生一件事", NameEN: "Birth of a child", Subject: catalog.SubjectPersonal, LifeEvent: "birth", Published: true, Frequency: 2400,
+		Summary: "出生医学证明、户口登记、城乡居民医保参保、社会保障卡申领一表申请、一次办好。"},
+		[]string{"wjw/00501", "psb/00202", "yb/00601", "hrss/00303"}},
+}
+
+// DemoCatalog builds the demo catalog as an exchange document: the items of
+// 涪陵区 and its bundles.
+func DemoCatalog() (*catalog.Exchange, error) {
+	credit := map[string]string{}
+	for _, d := range departments {
+		c, err := codes.CompleteCreditCode(d.prefix16)
+		if err != nil {
+			return nil, err
+		}
+		credit[d.key] = c
+	}
+	ex := &catalog.Exchange{Format: catalog.ExchangeFormat}
+	impl := map[string]string{}
+	for _, s := range demoSpecs() {
+		it, err := s.item(credit)
+		if err != nil {
+			return nil, fmt.Errorf("demo item %s: %w", s.name, err)
+		}
+		ex.Items = append(ex.Items, it)
+		if _, town := townIndex[s.dept]; !town {
+			impl[s.dept+"/"+s.main] = it.ImplCode
+		}
+	}
+	for _, bs := range bundleSpecs {
+		b := bs.b
+		for _, k := range bs.items {
+			code, ok := impl[k]
+			if !ok {
+				return nil, fmt.Errorf("demo bundle %s: no item %s", b.Code, k)
+			}
+			b.Items = append(b.Items, code)
+		}
+		ex.Bundles = append(ex.Bundles, b)
+	}
+	return ex, nil
+}
+
+// seedCatalog imports the demo catalog items and bundles that are not there
+// yet, published, as the demo administrator. Items already present are left
+// alone: an administrator's edits survive a restart of the demo.
+func seedCatalog(ctx context.Context, cat *catalog.Catalog, admin *identity.User) error {
+	ex, err := DemoCatalog()
+	if err != nil {
+		return err
+	}
+	missing := &catalog.Exchange{Format: ex.Format}
+	for _, it := range ex.Items {
+		if ok, err := cat.Exists(ctx, it.ImplCode); err != nil {
+			return err
+		} else if !ok {
+			missing.Items = append(missing.Items, it)
+		}
+	}
+	have, err := cat.Bundles(ctx, true)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, b := range have {
+		known[b.Code] = true
+	}
+	for _, b := range ex.Bundles {
+		if !known[b.Code] {
+			missing.Bundles = append(missing.Bundles, b)
+		}
+	}
+	if len(missing.Items) == 0 && len(missing.Bundles) == 0 {
+		return nil
+	}
+	_, err = cat.Import(ctx, admin, missing, true, nil)
+	return err
+}
