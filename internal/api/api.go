@@ -71,6 +71,21 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "GET", "/api/v1/regions/{code}/children", true, s.regionChildren)
 	s.handle(mux, "GET", "/api/v1/departments", true, s.departments)
 	s.handle(mux, "GET", "/api/v1/halls", true, s.halls)
+	s.handle(mux, "GET", "/api/v1/items", true, s.items)
+	s.handle(mux, "GET", "/api/v1/items/{code}", true, s.item)
+	s.handle(mux, "GET", "/api/v1/items/{code}/versions", true, s.itemVersions)
+	s.handle(mux, "GET", "/api/v1/bundles", true, s.bundles)
+	s.handle(mux, "GET", "/api/v1/bundles/{code}", true, s.bundle)
+	s.handle(mux, "GET", "/api/v1/admin/items", false, s.adminItems)
+	s.handle(mux, "GET", "/api/v1/admin/items/{code}/draft", false, s.adminDraft)
+	s.handle(mux, "PUT", "/api/v1/admin/items/{code}/draft", false, s.adminSaveDraft)
+	s.handle(mux, "DELETE", "/api/v1/admin/items/{code}/draft", false, s.adminDiscardDraft)
+	s.handle(mux, "POST", "/api/v1/admin/items/{code}/publish", false, s.adminPublish)
+	s.handle(mux, "GET", "/api/v1/admin/items/{code}/versions", false, s.adminVersions)
+	s.handle(mux, "GET", "/api/v1/admin/items/{code}/diff", false, s.adminDiff)
+	s.handle(mux, "PUT", "/api/v1/admin/bundles/{code}", false, s.adminSaveBundle)
+	s.handle(mux, "GET", "/api/v1/admin/catalog/export", false, s.adminExport)
+	s.handle(mux, "POST", "/api/v1/admin/catalog/import", false, s.adminImport)
 
 	// The same path with another method: 405 with Allow, in the error shape.
 	byPath := map[string][]string{}

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -394,4 +395,30 @@ func (c *Catalog) Exists(ctx context.Context, implCode string) (bool, error) {
 		return tx.QueryRow(`SELECT COUNT(*) FROM items WHERE impl_code = $1`, implCode).Scan(&n)
 	})
 	return n > 0, apperr.Internalf("catalog: exists", err)
+}
+
+// VersionFor returns a version for an administrator: "" or "current" for the
+// current published version, "draft" for the open draft, or a number.
+func (c *Catalog) VersionFor(ctx context.Context, u *identity.User, implCode, which string) (*Version, error) {
+	var v *Version
+	var err error
+	switch which {
+	case "", "current":
+		v, err = c.version(ctx, implCode, 0, true)
+	case "draft":
+		return c.Draft(ctx, u, implCode)
+	default:
+		n, perr := strconv.Atoi(which)
+		if perr != nil || n < 1 {
+			return nil, apperr.E(apperr.Invalid, "catalog.version_param", "value", which)
+		}
+		v, err = c.version(ctx, implCode, n, true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := canEdit(u, v.Item.Region); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
