@@ -280,25 +280,15 @@ func (s *Server) adminExport(w http.ResponseWriter, r *http.Request) error {
 	return WriteExchange(w, ex, r.URL.Query().Get("format"))
 }
 
-// WriteExchange writes a catalog export as JSON (default) or xlsx, as a download.
+// WriteExchange writes a catalog export as a download.
 func WriteExchange(w http.ResponseWriter, ex *catalog.Exchange, format string) error {
 	var buf bytes.Buffer
-	switch format {
-	case "", "json":
-		if err := ex.WriteJSON(&buf); err != nil {
-			return err
-		}
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="catalog.json"`)
-	case "xlsx":
-		if err := ex.WriteXLSX(&buf); err != nil {
-			return apperr.Internalf("api: xlsx", err)
-		}
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-		w.Header().Set("Content-Disposition", `attachment; filename="catalog.xlsx"`)
-	default:
-		return apperr.E(apperr.Invalid, "catalog.exchange_format", "value", format)
+	ctype, name, err := ex.Write(&buf, format)
+	if err != nil {
+		return err
 	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Write(buf.Bytes())
 	return nil
 }

@@ -78,6 +78,33 @@ func (ex *Exchange) WriteJSON(w io.Writer) error {
 	return enc.Encode(ex)
 }
 
+// Write writes the document as "json" (the default) or "xlsx" and returns
+// its content type and file name.
+func (ex *Exchange) Write(w io.Writer, format string) (contentType, filename string, err error) {
+	switch format {
+	case "", "json":
+		return "application/json; charset=utf-8", "catalog.json", ex.WriteJSON(w)
+	case "xlsx":
+		if err := ex.WriteXLSX(w); err != nil {
+			return "", "", apperr.Internalf("catalog: xlsx", err)
+		}
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "catalog.xlsx", nil
+	}
+	return "", "", apperr.E(apperr.Invalid, "catalog.exchange_format", "value", format)
+}
+
+// Read reads an exchange document in the given format ("json", "xlsx").
+func Read(r io.Reader, format string) (*Exchange, Locator, error) {
+	switch format {
+	case "", "json":
+		ex, err := ReadJSON(r)
+		return ex, nil, err
+	case "xlsx":
+		return ReadXLSX(r)
+	}
+	return nil, nil, apperr.E(apperr.Invalid, "catalog.exchange_format", "value", format)
+}
+
 // ReadJSON parses an exchange document strictly: unknown fields are errors,
 // so that a misspelt field is not silently dropped.
 func ReadJSON(r io.Reader) (*Exchange, error) {

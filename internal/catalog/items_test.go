@@ -20,6 +20,10 @@ import (
 // seeded returns the demo database (regions, departments, 56 published
 // items, two bundles) and the demo administrator.
 func seeded(t *testing.T, d *db.DB) (*catalog.Catalog, *identity.User) {
+	return seededB(t, d)
+}
+
+func seededB(t testing.TB, d *db.DB) (*catalog.Catalog, *identity.User) {
 	t.Helper()
 	ctx := context.Background()
 	v, _ := vault.New(vault.NewKey())

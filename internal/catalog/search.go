@@ -119,10 +119,10 @@ func (c *Catalog) Search(ctx context.Context, q Query) (Results, error) {
 		return Results{}, apperr.E(apperr.Invalid, "catalog.query_words", "max", MaxQueryWords)
 	}
 	for _, w := range words {
-		where = append(where, "i.search LIKE "+arg("%"+escapeLike(w)+"%")+` ESCAPE '\'`)
+		where = append(where, c.contains("i.search", arg(w)))
 	}
 	if q.Department != "" {
-		where = append(where, "d.credit_code = "+arg(q.Department))
+		where = append(where, "i.department_id = (SELECT id FROM departments WHERE credit_code = "+arg(q.Department)+")")
 	}
 	switch q.Subject {
 	case "":
@@ -152,19 +152,27 @@ func (c *Catalog) Search(ctx context.Context, q Query) (Results, error) {
 	whereArgs := len(args)
 	rank := ""
 	if len(words) > 0 {
-		rank = "CASE WHEN i.name_key LIKE " + arg("%"+escapeLike(words[0])+"%") + ` ESCAPE '\' THEN 0 ELSE 1 END, `
+		rank = "CASE WHEN " + c.contains("i.name_key", arg(words[0])) + " THEN 0 ELSE 1 END, "
 	}
 	cond := ""
 	if len(where) > 0 {
 		cond = "WHERE " + strings.Join(where, " AND ")
 	}
 	sqlText := `SELECT i.impl_code, i.basic_code, i.name, d.name, d.credit_code, i.region_code, i.subject, i.item_type, i.level,
-		i.handling, i.depth_level, i.visits, i.frequency, i.published_version, COALESCE(i.draft_version, 0), COUNT(*) OVER ()
+		i.handling, i.depth_level, i.visits, i.frequency, i.published_version, COALESCE(i.draft_version, 0)
 		FROM items i JOIN departments d ON d.id = i.department_id ` + cond + `
 		ORDER BY ` + rank + `i.frequency DESC, i.impl_code
 		LIMIT ` + arg(q.PerPage) + ` OFFSET ` + arg((q.Page-1)*q.PerPage)
 	res := Results{Items: []Summary{}, Page: q.Page, PerPage: q.PerPage}
 	err := c.db.View(ctx, func(tx *db.Tx) error {
+		// The count and the page are two queries: a window count would make
+		// the database materialise every match before it can stop at a page.
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM items i `+cond, args[:whereArgs]...).Scan(&res.Total); err != nil {
+			return err
+		}
+		if res.Total <= (q.Page-1)*q.PerPage {
+			return nil
+		}
 		rows, err := tx.Query(sqlText, args...)
 		if err != nil {
 			return err
@@ -174,26 +182,24 @@ func (c *Catalog) Search(ctx context.Context, q Query) (Results, error) {
 			var s Summary
 			if err := rows.Scan(&s.ImplCode, &s.BasicCode, &s.Name, &s.DepartmentName, &s.DepartmentCode, &s.RegionCode,
 				&s.Subject, &s.Type, &s.Level, &s.Handling, &s.DepthLevel, &s.Visits, &s.Frequency,
-				&s.PublishedVersion, &s.DraftVersion, &res.Total); err != nil {
+				&s.PublishedVersion, &s.DraftVersion); err != nil {
 				return err
 			}
 			res.Items = append(res.Items, s)
 		}
 		return rows.Err()
 	})
-	if err == nil && len(res.Items) == 0 && q.Page > 1 {
-		// COUNT(*) OVER () is empty past the last page: count separately.
-		res.Total, err = c.count(ctx, cond, args[:whereArgs])
-	}
 	return res, apperr.Internalf("catalog: search", err)
 }
 
-func (c *Catalog) count(ctx context.Context, cond string, args []any) (int, error) {
-	var n int
-	err := c.db.View(ctx, func(tx *db.Tx) error {
-		return tx.QueryRow(`SELECT COUNT(*) FROM items i JOIN departments d ON d.id = i.department_id `+cond, args...).Scan(&n)
-	})
-	return n, err
+// contains is a substring test: instr on SQLite, strpos on PostgreSQL. Both
+// compare code points exactly; the text is folded by Normalize first, so
+// the two databases find the same items.
+func (c *Catalog) contains(column, param string) string {
+	if c.db.Dialect == db.Postgres {
+		return "strpos(" + column + ", " + param + ") > 0"
+	}
+	return "instr(" + column + ", " + param + ") > 0"
 }
 
 func escapeLike(s string) string {

@@ -76,10 +76,12 @@ func openSQLite(path string) (*DB, error) {
 			return nil, fmt.Errorf("db: unable to create %s: %w", dir, err)
 		}
 	}
+	// cache_size: 32 MiB of pages per connection (the default is 2 MiB), so
+	// that scans such as catalog search stay in memory.
 	// _time_format=sqlite stores "YYYY-MM-DD HH:MM:SS.fffffffff+00:00", which
 	// SQLite's date functions read; all times are written in UTC so that text
 	// order is time order.
-	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_time_format=sqlite"
 	u := "file:" + (&url.URL{Path: path}).EscapedPath()
 	w, err := sql.Open("sqlite", u+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
 	if err != nil {

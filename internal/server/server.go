@@ -45,11 +45,12 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	ws, err := web.New(web.Deps{Identity: o.Identity, Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
+	cat := catalog.New(o.DB)
+	ws, err := web.New(web.Deps{Identity: o.Identity, Catalog: cat, Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
 	}
-	as := api.New(api.Deps{Identity: o.Identity, Catalog: catalog.New(o.DB), Calendars: o.Calendars, Region: o.Region, Now: o.Now})
+	as := api.New(api.Deps{Identity: o.Identity, Catalog: cat, Calendars: o.Calendars, Region: o.Region, Now: o.Now})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -6,6 +6,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/catalog"
 )
 
 // home is the public front page (portal).
@@ -21,6 +22,17 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	v.Data["DayKind"] = kind
+	hot, err := s.Catalog.Search(r.Context(), catalog.Query{PerPage: 8})
+	if err != nil {
+		return err
+	}
+	bundles, err := s.Catalog.Bundles(r.Context(), false)
+	if err != nil {
+		return err
+	}
+	v.Data["Hot"] = hot.Items
+	v.Data["Bundles"] = bundles
+	v.Data["Events"] = catalog.LifeEvents
 	s.render(w, r, http.StatusOK, "home", v)
 	return nil
 }

@@ -51,10 +51,19 @@ func (s *Server) page(h handlerFunc, roles ...identity.Role) http.Handler {
 		}
 		r = r.WithContext(context.WithValue(r.Context(), visitorKey{}, vis))
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-			if err := r.ParseForm(); err != nil {
-				s.fail(w, r, apperr.E(apperr.Invalid, "error.body_too_large"))
-				return
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				// Uploads (a catalog workbook): up to 32 MiB, spilled to disk past 8 MiB.
+				r.Body = http.MaxBytesReader(w, r.Body, 32<<20)
+				if err := r.ParseMultipartForm(8 << 20); err != nil {
+					s.fail(w, r, apperr.E(apperr.Invalid, "error.body_too_large"))
+					return
+				}
+			} else {
+				r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+				if err := r.ParseForm(); err != nil {
+					s.fail(w, r, apperr.E(apperr.Invalid, "error.body_too_large"))
+					return
+				}
 			}
 			if !validCSRF(r, vis.CSRF) {
 				s.fail(w, r, apperr.E(apperr.Forbidden, "error.csrf"))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 )
@@ -27,6 +28,7 @@ var staticFS embed.FS
 // Deps are what the web layer needs.
 type Deps struct {
 	Identity      *identity.Service
+	Catalog       *catalog.Catalog
 	Calendars     *calendar.Set
 	Region        string // the home region whose calendar the home page shows
 	SecureCookies bool   // set Secure on cookies (behind a TLS-terminating proxy)
@@ -41,7 +43,11 @@ type Server struct {
 }
 
 // pages lists every full page; each is parsed together with the layout.
-var pageFiles = []string{"home", "login", "workbench", "supervision", "admin", "me", "error"}
+var pageFiles = []string{"home", "login", "workbench", "supervision", "admin", "me", "error",
+	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new"}
+
+// partials are parsed with every page.
+var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html"}
 
 // New parses the templates; a template error is a build defect.
 func New(d Deps) (*Server, error) {
@@ -50,7 +56,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{Deps: d, pages: map[string]*template.Template{}}
 	for _, p := range pageFiles {
-		t, err := template.New(p).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
+		t, err := template.New(p).Funcs(funcs).ParseFS(templateFS, append(partials, "templates/"+p+".html")...)
 		if err != nil {
 			return nil, err
 		}
@@ -75,6 +81,22 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /workbench/inbox", s.page(s.inbox, workbenchRoles...))
 	mux.Handle("GET /supervision", s.page(s.supervision, identity.RoleSupervisor))
 	mux.Handle("GET /admin", s.page(s.admin, identity.RoleAdmin))
+	mux.Handle("GET /items", s.page(s.itemsPage))
+	mux.Handle("GET /items/{code}", s.page(s.itemGuide))
+	mux.Handle("GET /items/{code}/materials", s.page(s.itemMaterials))
+	mux.Handle("POST /items/{code}/check", s.page(s.itemCheck))
+	mux.Handle("GET /bundles/{code}", s.page(s.bundlePage))
+	mux.Handle("POST /bundles/{code}/check", s.page(s.bundlePage))
+	mux.Handle("GET /workbench/intake", s.page(s.intake, identity.RoleClerk))
+	mux.Handle("POST /workbench/intake/check", s.page(s.intake, identity.RoleClerk))
+	mux.Handle("GET /admin/catalog", s.page(s.adminCatalog, identity.RoleAdmin))
+	mux.Handle("GET /admin/catalog/export", s.page(s.adminExport, identity.RoleAdmin))
+	mux.Handle("POST /admin/catalog/import", s.page(s.adminImport, identity.RoleAdmin))
+	mux.Handle("GET /admin/catalog/new", s.page(s.adminNewItem, identity.RoleAdmin))
+	mux.Handle("POST /admin/catalog/new", s.page(s.adminNewItem, identity.RoleAdmin))
+	mux.Handle("GET /admin/catalog/items/{code}", s.page(s.adminItem, identity.RoleAdmin))
+	mux.Handle("POST /admin/catalog/items/{code}", s.page(s.adminItemPost, identity.RoleAdmin))
+	mux.Handle("GET /admin/catalog/items/{code}/diff", s.page(s.adminDiff, identity.RoleAdmin))
 	mux.Handle("/", s.page(s.notFound))
 }
 

@@ -3,3 +3,27 @@ document.addEventListener("htmx:configRequest", function (e) {
   var m = document.querySelector('meta[name="csrf-token"]');
   if (m) { e.detail.headers["X-CSRF-Token"] = m.content; }
 });
+
+// Print buttons (no inline handlers: the CSP forbids them).
+document.addEventListener("click", function (e) {
+  var b = e.target.closest("[data-print]");
+  if (b) { window.print(); }
+});
+
+// Region picker: choosing a township loads its villages and communities from
+// the public regions API into the next select.
+document.addEventListener("change", function (e) {
+  var sel = e.target;
+  if (!sel.matches || !sel.matches("select[data-children]")) { return; }
+  var next = sel.form && sel.form.elements[sel.dataset.children];
+  if (!next) { return; }
+  while (next.options.length > 1) { next.remove(1); }
+  next.hidden = true;
+  if (!sel.value) { return; }
+  fetch("/api/v1/regions/" + encodeURIComponent(sel.value) + "/children")
+    .then(function (r) { return r.ok ? r.json() : { children: [] }; })
+    .then(function (d) {
+      (d.children || []).forEach(function (c) { next.add(new Option(c.name, c.code)); });
+      next.hidden = next.options.length <= 1;
+    });
+});
