@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -147,7 +148,58 @@ func project(tx *db.Tx, id string, it *Item, deptName string) error {
 		region_code = $13, updated_at = $14 WHERE id = $15`,
 		it.Name, it.Subject(), it.Type, it.Level, it.Handling, it.DepthLevel, it.Visits, it.Frequency,
 		bars(it.Themes), bars(it.LifeEvents), Normalize(it.Name), searchText(it, deptName), it.Region, tx.Now, id)
-	return err
+	if err != nil {
+		return err
+	}
+	return indexGrams(tx, id, searchText(it, deptName), facetGrams(it))
+}
+
+// facetGrams are index entries for the browse filters (subject, theme, life
+// event), so that browsing is an index lookup too. "#" never survives
+// Normalize, so these cannot collide with text grams.
+func facetGrams(it *Item) []string {
+	var gs []string
+	switch s := it.Subject(); s {
+	case SubjectBoth:
+		gs = append(gs, "#s:"+SubjectPersonal, "#s:"+SubjectLegal)
+	default:
+		gs = append(gs, "#s:"+s)
+	}
+	for _, t := range it.Themes {
+		gs = append(gs, "#t:"+t)
+	}
+	for _, e := range it.LifeEvents {
+		gs = append(gs, "#e:"+e)
+	}
+	return gs
+}
+
+// indexGrams replaces an item's rows in the bigram index, many rows per
+// statement so that indexing costs few round trips on PostgreSQL.
+func indexGrams(tx *db.Tx, id, text string, facets []string) error {
+	if _, err := tx.Exec(`DELETE FROM item_grams WHERE item_id = $1`, id); err != nil {
+		return err
+	}
+	gs := append(Grams(text), facets...)
+	const chunk = 200
+	for len(gs) > 0 {
+		n := min(chunk, len(gs))
+		var b strings.Builder
+		args := make([]any, 0, 2*n)
+		b.WriteString(`INSERT INTO item_grams (gram, item_id) VALUES `)
+		for i, g := range gs[:n] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "($%d, $%d)", 2*i+1, 2*i+2)
+			args = append(args, g, id)
+		}
+		if _, err := tx.Exec(b.String(), args...); err != nil {
+			return err
+		}
+		gs = gs[n:]
+	}
+	return nil
 }
 
 func bars(ss []string) string {

@@ -42,6 +42,89 @@ func searchText(it *Item, deptName string) string {
 	return strings.Join(parts, "\x1f")
 }
 
+// Grams returns what the index holds for folded text: the distinct
+// bigrams of each field, and the 4-grams of runs of ASCII letters and digits
+// (codes, English words), whose bigrams alone would hardly narrow a search.
+// Grams never cross a field separator.
+func Grams(text string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(g string) {
+		if !seen[g] {
+			seen[g] = true
+			out = append(out, g)
+		}
+	}
+	for _, field := range strings.Split(text, "\x1f") {
+		rs := []rune(field)
+		for i := 0; i+1 < len(rs); i++ {
+			add(string(rs[i : i+2]))
+		}
+		for _, run := range asciiRuns(field) {
+			for i := 0; i+4 <= len(run); i++ {
+				add(run[i : i+4])
+			}
+		}
+	}
+	return out
+}
+
+// asciiRuns splits s into its maximal runs of ASCII letters and digits.
+func asciiRuns(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool {
+		return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	})
+}
+
+// wordGrams are the grams a query word is looked up by: 4-grams for a word
+// of ASCII letters and digits at least four long, else bigrams.
+func wordGrams(w string) []string {
+	if runs := asciiRuns(w); len(runs) == 1 && runs[0] == w && len(w) >= 4 {
+		var gs []string
+		for i := 0; i+4 <= len(w); i++ {
+			gs = append(gs, w[i:i+4])
+		}
+		return gs
+	}
+	rs := []rune(w)
+	var gs []string
+	for i := 0; i+1 < len(rs); i++ {
+		gs = append(gs, string(rs[i:i+2]))
+	}
+	return gs
+}
+
+// maxQueryGrams bounds the index lookups of one query; the exact substring
+// test that follows keeps the result right whichever grams are used.
+const maxQueryGrams = 6
+
+// queryGrams picks bigrams of the words to narrow a search with: from each
+// word its first, last and evenly spread bigrams. One-character words have
+// none and are matched by the substring test alone.
+func queryGrams(words []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	per := max(2, maxQueryGrams/max(1, len(words)))
+	for _, w := range words {
+		gs := wordGrams(w)
+		if len(gs) == 0 {
+			continue
+		}
+		step := max(1, (len(gs)+per-1)/per)
+		for i := 0; i < len(gs); i += step {
+			if !seen[gs[i]] && len(out) < maxQueryGrams {
+				seen[gs[i]] = true
+				out = append(out, gs[i])
+			}
+		}
+		if last := gs[len(gs)-1]; !seen[last] && len(out) < maxQueryGrams {
+			seen[last] = true
+			out = append(out, last)
+		}
+	}
+	return out
+}
+
 // Query selects items for browsing and search.
 type Query struct {
 	Q          string // words; every word must occur
@@ -118,16 +201,11 @@ func (c *Catalog) Search(ctx context.Context, q Query) (Results, error) {
 	if len(words) > MaxQueryWords {
 		return Results{}, apperr.E(apperr.Invalid, "catalog.query_words", "max", MaxQueryWords)
 	}
-	for _, w := range words {
-		where = append(where, c.contains("i.search", arg(w)))
-	}
-	if q.Department != "" {
-		where = append(where, "i.department_id = (SELECT id FROM departments WHERE credit_code = "+arg(q.Department)+")")
-	}
+	gs := queryGrams(words)
 	switch q.Subject {
 	case "":
 	case SubjectPersonal, SubjectLegal:
-		where = append(where, "i.subject IN ("+arg(q.Subject)+", 'both')")
+		gs = append(gs, "#s:"+q.Subject)
 	default:
 		return Results{}, apperr.E(apperr.Invalid, "catalog.subject", "value", q.Subject)
 	}
@@ -135,13 +213,31 @@ func (c *Catalog) Search(ctx context.Context, q Query) (Results, error) {
 		if !knownString(Themes, q.Theme) {
 			return Results{}, apperr.E(apperr.Invalid, "catalog.theme", "value", q.Theme)
 		}
-		where = append(where, "i.themes LIKE "+arg("%|"+q.Theme+"|%"))
+		gs = append(gs, "#t:"+q.Theme)
 	}
 	if q.Event != "" {
 		if !knownString(LifeEvents, q.Event) {
 			return Results{}, apperr.E(apperr.Invalid, "catalog.event", "value", q.Event)
 		}
-		where = append(where, "i.life_events LIKE "+arg("%|"+q.Event+"|%"))
+		gs = append(gs, "#e:"+q.Event)
+	}
+	if len(gs) > 0 {
+		var sub []string
+		for _, g := range gs {
+			sub = append(sub, "SELECT item_id FROM item_grams WHERE gram = "+arg(g))
+		}
+		where = append(where, "i.id IN ("+strings.Join(sub, " INTERSECT ")+")")
+	}
+	for _, w := range words {
+		// A word that is exactly one indexed gram is matched exactly by the
+		// index (grams never cross fields); longer words need the substring test.
+		if gs := wordGrams(w); len(gs) == 1 && (gs[0] == w) {
+			continue
+		}
+		where = append(where, c.contains("i.search", arg(w)))
+	}
+	if q.Department != "" {
+		where = append(where, "i.department_id = (SELECT id FROM departments WHERE credit_code = "+arg(q.Department)+")")
 	}
 	if q.Region != "" {
 		if _, err := codes.ParseDivision(q.Region); err != nil {
