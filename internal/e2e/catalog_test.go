@@ -80,7 +80,7 @@ func TestPortalGuideAndPublishing(t *testing.T) {
 	if !strings.Contains(diff, "promised_limit") {
 		t.Fatalf("diff: %q", diff)
 	}
-	do(t, ctx, chromedp.Navigate(base+"/admin/catalog/items/"+code), chromedp.WaitVisible(css("#publish")), chromedp.Click(css("#publish")), chromedp.WaitVisible(css("#versions")))
+	do(t, ctx, chromedp.Navigate(base+"/admin/catalog/items/"+code), chromedp.WaitVisible(css("#publish")), chromedp.Click(css("#publish")), chromedp.WaitVisible(css("main .notice")))
 	shot(t, ctx, "admin-published")
 	do(t, ctx, chromedp.Navigate(base+"/items/"+code), chromedp.WaitVisible(css("#promised")))
 	now := get(t, ctx, chromedp.Text(css("#promised")))
