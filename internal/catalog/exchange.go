@@ -117,6 +117,11 @@ func ReadJSON(r io.Reader) (*Exchange, error) {
 	if ex.Format != ExchangeFormat {
 		return nil, apperr.E(apperr.Invalid, "catalog.import_format_name", "want", ExchangeFormat, "got", ex.Format)
 	}
+	for i, it := range ex.Items {
+		if it == nil {
+			return nil, apperr.E(apperr.Invalid, "catalog.import_null", "index", i)
+		}
+	}
 	return &ex, nil
 }
 

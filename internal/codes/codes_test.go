@@ -290,3 +290,36 @@ func TestDivisionCovers(t *testing.T) {
 		}
 	}
 }
+
+func TestItemCodes(t *testing.T) {
+	// STANDARDS.md §1.4's published example.
+	ic, err := ParseImplCode("11370800MB285591843370117002011")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ic.Agency.Code != "11370800MB28559184" || ic.Level != 3 || ic.Basic.Code != "370117002011" || ic.Basic.Type != "01" || ic.Basic.Main != "17002" || ic.Basic.Sub != "011" {
+		t.Errorf("parsed %+v", ic)
+	}
+	bad := []struct{ code, key string }{
+		{"1137080MB285591843370117002011", "codes.impl_code.length"},
+		{"11370800MB285591853370117002011", "codes.impl_code.agency"}, // wrong check character
+		{"11370800MB285591848370117002011", "codes.impl_code.level"},
+		{"11370800MB28559184337011700201X", "codes.impl_code.basic"},
+	}
+	for _, b := range bad {
+		if _, err := ParseImplCode(b.code); !apperr.Is(err, apperr.Invalid, b.key) {
+			t.Errorf("%s: %v, want %s", b.code, err, b.key)
+		}
+	}
+	for _, b := range []struct{ code, key string }{{"50010010100", "codes.basic_code.length"}, {"5001001010a1", "codes.basic_code.digit"}} {
+		if _, err := ParseBasicCode(b.code); !apperr.Is(err, apperr.Invalid, b.key) {
+			t.Errorf("%s: %v", b.code, err)
+		}
+	}
+	if ic, err := NewImplCode("11370800MB28559184", 3, "370117002011"); err != nil || ic.Code != "11370800MB285591843370117002011" {
+		t.Errorf("compose: %v %v", ic, err)
+	}
+	if _, err := NewImplCode("11370800MB28559184", 8, "370117002011"); !apperr.Is(err, apperr.Invalid, "codes.impl_code.level") {
+		t.Errorf("level 8: %v", err)
+	}
+}

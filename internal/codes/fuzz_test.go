@@ -83,3 +83,19 @@ func mustBeInvalid(t *testing.T, err error) {
 		t.Fatalf("rejection not classified: %v", err)
 	}
 }
+
+func FuzzParseImplCode(f *testing.F) {
+	for _, s := range []string{"11370800MB285591843370117002011", "", "11370800MB28559184337011700201", "１１３７"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseImplCode(s)
+		if err != nil {
+			mustBeInvalid(t, err)
+			return
+		}
+		if again, err := NewImplCode(c.Agency.Code, c.Level, c.Basic.Code); err != nil || again != c {
+			t.Fatalf("%q does not recompose: %v", s, err)
+		}
+	})
+}

@@ -54,6 +54,9 @@ func TestPortalGuideAndPublishing(t *testing.T) {
 	}
 	// Pre-checking the empty form names the missing fields.
 	do(t, ctx, chromedp.Click(css("#check-form")), chromedp.WaitVisible(css(".field-error")))
+	if n := get(t, ctx, chromedp.Evaluate[int](rows)); n != 3 {
+		t.Errorf("after the pre-check the guide lists %d materials, want the 3 for the answers given", n)
+	}
 	shot(t, ctx, "portal-guide")
 	guide := get(t, ctx, chromedp.Location())
 	code := guide[strings.LastIndex(guide, "/items/")+len("/items/"):]

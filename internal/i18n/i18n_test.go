@@ -117,3 +117,22 @@ func collectTemplate(t *testing.T, path string, used map[string]string) {
 		s = s[j:]
 	}
 }
+
+type msg struct {
+	key  string
+	args map[string]any
+}
+
+func (m msg) MessageKey() string          { return m.key }
+func (m msg) MessageArgs() map[string]any { return m.args }
+
+// A message quoted inside another (the reason an import cell failed) is
+// translated into the same language.
+func TestNestedMessage(t *testing.T) {
+	inner := msg{"catalog.required", nil}
+	for lang, want := range map[Lang]string{ZH: "name：必填。", EN: "name: Required."} {
+		if got := T(lang, "catalog.at", map[string]any{"field": "name", "reason": inner}); got != want {
+			t.Errorf("%s: %q, want %q", lang, got, want)
+		}
+	}
+}

@@ -27,3 +27,17 @@ document.addEventListener("change", function (e) {
       next.hidden = next.options.length <= 1;
     });
 });
+
+// The guide's application form carries the situation answers along, so that
+// the page it returns shows the same material list.
+document.addEventListener("submit", function (e) {
+  var f = e.target;
+  var sit = document.getElementById("situation-form");
+  if (f.id !== "apply" || !sit) { return; }
+  f.querySelectorAll("input[data-answer]").forEach(function (i) { i.remove(); });
+  sit.querySelectorAll("input[type=radio]:checked").forEach(function (r) {
+    var h = document.createElement("input");
+    h.type = "hidden"; h.name = r.name; h.value = r.value; h.dataset.answer = "1";
+    f.appendChild(h);
+  });
+});
