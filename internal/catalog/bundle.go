@@ -87,7 +87,7 @@ func materialIdentity(m Material) string {
 // against the catalog when it is saved).
 func ValidateBundle(b *Bundle) error {
 	f := &faults{}
-	if !bundleCode.MatchString(b.Code) {
+	if !bundleCode.MatchString(b.Code) || b.Code == "new" { // "new" names the console's blank form
 		f.add("code", apperr.E(apperr.Invalid, "catalog.bundle_code", "value", b.Code))
 	}
 	if strings.TrimSpace(b.Name) == "" {

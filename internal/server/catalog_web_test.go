@@ -91,6 +91,23 @@ func TestCatalogPages(t *testing.T) {
 		if r.StatusCode != 400 || !strings.Contains(page, "不是有效的 JSON") {
 			t.Errorf("bad JSON edit: %d", r.StatusCode)
 		}
+		// A bundle made in the console: an unknown item is refused with its code, then it is saved.
+		tok = csrf(t, c, ts.URL+"/admin/catalog/bundles/new")
+		bundle := url.Values{"csrf_token": {tok}, "code": {"lxbz"}, "name": {"灵活就业一件事"}, "subject": {"personal"},
+			"published": {"1"}, "items": {"NOPE\n" + code}}
+		r, _ = c.PostForm(ts.URL+"/admin/catalog/bundles/new", bundle)
+		if page := body(t, r); r.StatusCode != 400 || !strings.Contains(page, "NOPE") {
+			t.Errorf("bundle with an unknown item: %d", r.StatusCode)
+		}
+		other, _ := catalog.New(d).Search(t.Context(), catalog.Query{Q: "就业创业证"})
+		bundle.Set("items", code+"\n"+other.Items[0].ImplCode)
+		r, _ = c.PostForm(ts.URL+"/admin/catalog/bundles/new", bundle)
+		if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/admin/catalog/bundles/lxbz?done=saved" {
+			t.Errorf("save bundle: %d %s", r.StatusCode, r.Header.Get("Location"))
+		}
+		if st, page := get("/bundles/lxbz"); st != 200 || !strings.Contains(page, "灵活就业一件事") {
+			t.Errorf("new bundle page: %d", st)
+		}
 		// The clerk's intake view renders the same form.
 		c2 := ts.client()
 		ts.webLogin(t, c2, "clerk")

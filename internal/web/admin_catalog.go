@@ -352,3 +352,51 @@ func (s *Server) adminDiff(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, "admin_diff", v)
 	return nil
 }
+
+// adminBundle edits a bundle (一件事): its name, subject, life event,
+// summary, publication and member items (implementation codes, one per
+// line). "new" starts an empty one.
+func (s *Server) adminBundle(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "admin.bundle_title")
+	code := r.PathValue("code")
+	b := &catalog.Bundle{Subject: catalog.SubjectPersonal}
+	if code != "new" {
+		bv, err := s.Catalog.BundleByCode(r.Context(), code, true)
+		if err != nil {
+			return err
+		}
+		b = &bv.Bundle
+	}
+	status := http.StatusOK
+	if r.Method == http.MethodPost {
+		f := r.PostForm
+		freq, _ := strconv.Atoi(strings.TrimSpace(f.Get("frequency")))
+		nb := &catalog.Bundle{Code: strings.TrimSpace(f.Get("code")), Name: strings.TrimSpace(f.Get("name")), NameEN: strings.TrimSpace(f.Get("name_en")),
+			Subject: f.Get("subject"), LifeEvent: f.Get("life_event"), Summary: strings.TrimSpace(f.Get("summary")),
+			Published: f.Get("published") == "1", Frequency: freq, Items: lines(f.Get("items"))}
+		if code != "new" {
+			nb.Code = code // the code names the bundle; it is not renamed here
+		}
+		err := s.Catalog.SaveBundle(r.Context(), v.User, nb)
+		if err == nil {
+			http.Redirect(w, r, "/admin/catalog/bundles/"+url.PathEscape(nb.Code)+"?done=saved", http.StatusSeeOther)
+			return nil
+		}
+		if apperr.CodeOf(err) == apperr.Internal {
+			return err
+		}
+		p := edge.ProblemOf(r.Context(), v.Lang, err)
+		v.Problem = &p
+		status = p.Status
+		b = nb
+	}
+	if r.URL.Query().Get("done") == "saved" {
+		v.Notice = v.T("admin.done_saved")
+	}
+	v.Data["Bundle"] = b
+	v.Data["New"] = code == "new"
+	v.Data["Events"] = catalog.LifeEvents
+	v.Data["Items"] = strings.Join(b.Items, "\n")
+	s.render(w, r, status, "admin_bundle", v)
+	return nil
+}

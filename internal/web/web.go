@@ -44,7 +44,7 @@ type Server struct {
 
 // pages lists every full page; each is parsed together with the layout.
 var pageFiles = []string{"home", "login", "workbench", "supervision", "admin", "me", "error",
-	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new"}
+	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html"}
@@ -97,6 +97,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /admin/catalog/items/{code}", s.page(s.adminItem, identity.RoleAdmin))
 	mux.Handle("POST /admin/catalog/items/{code}", s.page(s.adminItemPost, identity.RoleAdmin))
 	mux.Handle("GET /admin/catalog/items/{code}/diff", s.page(s.adminDiff, identity.RoleAdmin))
+	mux.Handle("GET /admin/catalog/bundles/{code}", s.page(s.adminBundle, identity.RoleAdmin))
+	mux.Handle("POST /admin/catalog/bundles/{code}", s.page(s.adminBundle, identity.RoleAdmin))
 	mux.Handle("/", s.page(s.notFound))
 }
 
