@@ -74,21 +74,30 @@ func TestPortalGuideAndPublishing(t *testing.T) {
 		chromedp.WaitVisible(css("#editor")),
 		chromedp.SetValue(css("#e-prom"), "0.5"),
 		chromedp.SetValue(css("#e-note"), "承诺时限压缩至半个工作日"),
+		// A new material in the first blank row of the materials table.
+		chromedp.SetValue(css(`#e-materials tbody tr:nth-last-child(2) input[name="m.key"]`), "health"),
+		chromedp.SetValue(css(`#e-materials tbody tr:nth-last-child(2) input[name="m.name"]`), "从业人员健康证明"),
 		chromedp.Click(css("#save-draft")),
 		chromedp.WaitVisible(css("#editing-draft")),
 		chromedp.Click(css("#diff-draft")),
 		chromedp.WaitVisible(css("#diff")),
 	)
 	diff := get(t, ctx, chromedp.Text(css("#diff")))
-	if !strings.Contains(diff, "promised_limit") {
+	if !strings.Contains(diff, "promised_limit") || !strings.Contains(diff, "materials[health].name") {
 		t.Fatalf("diff: %q", diff)
 	}
 	do(t, ctx, chromedp.Navigate(base+"/admin/catalog/items/"+code), chromedp.WaitVisible(css("#publish")), chromedp.Click(css("#publish")), chromedp.WaitVisible(css("main .notice")))
 	shot(t, ctx, "admin-published")
 	do(t, ctx, chromedp.Navigate(base+"/items/"+code), chromedp.WaitVisible(css("#promised")))
 	now := get(t, ctx, chromedp.Text(css("#promised")))
+	if mats := get(t, ctx, chromedp.Text(css("#materials"))); !strings.Contains(mats, "从业人员健康证明") {
+		t.Errorf("the new material is not on the current guide: %q", mats)
+	}
 	do(t, ctx, chromedp.Navigate(base+"/items/"+code+"?version=1"), chromedp.WaitVisible(css("#promised")))
 	old := get(t, ctx, chromedp.Text(css("#promised")))
+	if mats := get(t, ctx, chromedp.Text(css("#materials"))); strings.Contains(mats, "从业人员健康证明") {
+		t.Errorf("version 1 changed: %q", mats)
+	}
 	if now != "0.5 个工作日" || old != "1 个工作日" {
 		t.Fatalf("current %q, version 1 %q", now, old)
 	}

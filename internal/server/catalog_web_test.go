@@ -86,7 +86,7 @@ func TestCatalogPages(t *testing.T) {
 		// Editing: a bad JSON part is reported, not stored.
 		tok = csrf(t, c, ts.URL+"/admin/catalog/items/"+code)
 		r, _ = c.PostForm(ts.URL+"/admin/catalog/items/"+code, url.Values{"csrf_token": {tok}, "action": {"save"}, "name": {"残疾人证新办"},
-			"promised_limit": {"15"}, "handling": {"2"}, "depth_level": {"3"}, "visits": {"1"}, "materials": {"[{"}})
+			"promised_limit": {"15"}, "handling": {"2"}, "depth_level": {"3"}, "visits": {"1"}, "form": {"[{"}})
 		page = body(t, r)
 		if r.StatusCode != 400 || !strings.Contains(page, "不是有效的 JSON") {
 			t.Errorf("bad JSON edit: %d", r.StatusCode)

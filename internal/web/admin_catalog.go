@@ -3,9 +3,11 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -109,15 +111,20 @@ func (s *Server) adminImport(w http.ResponseWriter, r *http.Request) error {
 // editable is the item editor's form: the fields people change most as
 // inputs, the structured parts as JSON the editor validates.
 type editable struct {
-	Base                                          *catalog.Version
-	Name, NameEN, Statutory, Promised             string
-	Handling, DepthLevel, Visits, Frequency       int
-	Commitment, Tolerance                         bool
-	ConsultPhone, SupervisePhone, Place, Hours    string
-	Keywords, LegalBasis                          string
-	Conditions, Fees, Materials, Form, Situations string
-	Note                                          string
+	Base                                       *catalog.Version
+	Name, NameEN, Statutory, Promised          string
+	Handling, DepthLevel, Visits, Frequency    int
+	Commitment, Tolerance                      bool
+	ConsultPhone, SupervisePhone, Place, Hours string
+	Keywords, LegalBasis                       string
+	Fees, Form, Situations                     string
+	Conditions                                 []catalog.Condition // edited as table rows
+	Materials                                  []catalog.Material  // edited as table rows
+	Note                                       string
 }
+
+// blankRows are the empty rows the editor offers for new materials and conditions.
+const blankRows = 2
 
 func jsonText(v any) string {
 	var b bytes.Buffer
@@ -134,7 +141,8 @@ func editableOf(ver *catalog.Version) *editable {
 		Handling: it.Handling, DepthLevel: it.DepthLevel, Visits: it.Visits, Frequency: it.Frequency,
 		Commitment: it.Commitment, Tolerance: it.Tolerance, ConsultPhone: it.ConsultPhone, SupervisePhone: it.SupervisePhone,
 		Place: it.Place, Hours: it.Hours, Keywords: strings.Join(it.Keywords, "\n"), LegalBasis: strings.Join(it.LegalBasis, "\n"),
-		Conditions: jsonText(it.Conditions), Fees: jsonText(it.Fees), Materials: jsonText(it.Materials), Form: jsonText(it.Form)}
+		Conditions: append(slices.Clone(it.Conditions), make([]catalog.Condition, blankRows)...), Fees: jsonText(it.Fees),
+		Materials: append(slices.Clone(it.Materials), make([]catalog.Material, blankRows)...), Form: jsonText(it.Form)}
 	if it.Situations != nil {
 		e.Situations = jsonText(it.Situations)
 	}
@@ -177,6 +185,7 @@ func (s *Server) loadEditor(r *http.Request, v *View, e *editable) error {
 	v.Data["History"] = hist
 	v.Data["Handlings"] = catalog.Handlings
 	v.Data["DepthLevels"] = catalog.DepthLevels
+	v.Data["Sources"] = catalog.MaterialSources
 	v.TitleText = v.T("admin.item_title") + " · " + base.Item.Name
 	return nil
 }
@@ -194,15 +203,21 @@ func (s *Server) adminItemPost(w http.ResponseWriter, r *http.Request) error {
 		err = s.Catalog.DiscardDraft(r.Context(), v.User, code)
 		done = "discarded"
 	case "save":
-		e := editableFrom(r)
+		e, perr := editableFrom(r)
 		if err = s.loadEditor(r, v, e); err != nil {
 			return err
 		}
 		var it *catalog.Item
-		if it, err = e.apply(e.Base.Item); err == nil {
+		err = perr
+		if err == nil {
+			it, err = e.apply(e.Base.Item)
+		}
+		if err == nil {
 			_, err = s.Catalog.SaveDraft(r.Context(), v.User, it, e.Note)
 		}
 		if err != nil && apperr.CodeOf(err) == apperr.Invalid {
+			e.Materials = append(e.Materials, make([]catalog.Material, blankRows)...)
+			e.Conditions = append(e.Conditions, make([]catalog.Condition, blankRows)...)
 			p := edge.ProblemOf(r.Context(), v.Lang, err)
 			v.Problem = &p
 			s.render(w, r, http.StatusBadRequest, "admin_item", v)
@@ -225,15 +240,52 @@ func (s *Server) adminItemPost(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func editableFrom(r *http.Request) *editable {
+func editableFrom(r *http.Request) (*editable, error) {
 	f := r.PostForm
 	n := func(k string) int { x, _ := strconv.Atoi(strings.TrimSpace(f.Get(k))); return x }
-	return &editable{Name: f.Get("name"), NameEN: f.Get("name_en"), Statutory: strings.TrimSpace(f.Get("statutory_limit")),
+	e := &editable{Name: f.Get("name"), NameEN: f.Get("name_en"), Statutory: strings.TrimSpace(f.Get("statutory_limit")),
 		Promised: strings.TrimSpace(f.Get("promised_limit")), Handling: n("handling"), DepthLevel: n("depth_level"), Visits: n("visits"),
 		Frequency: n("frequency"), Commitment: f.Get("commitment") == "1", Tolerance: f.Get("tolerance") == "1",
 		ConsultPhone: f.Get("consult_phone"), SupervisePhone: f.Get("supervise_phone"), Place: f.Get("place"), Hours: f.Get("hours"),
-		Keywords: f.Get("keywords"), LegalBasis: f.Get("legal_basis"), Conditions: f.Get("conditions"), Fees: f.Get("fees"),
-		Materials: f.Get("materials"), Form: f.Get("form"), Situations: f.Get("situations"), Note: f.Get("note")}
+		Keywords: f.Get("keywords"), LegalBasis: f.Get("legal_basis"), Fees: f.Get("fees"),
+		Form: f.Get("form"), Situations: f.Get("situations"), Note: f.Get("note")}
+	col := func(name string, i int) string {
+		if vs := f[name]; i < len(vs) {
+			return strings.TrimSpace(vs[i])
+		}
+		return ""
+	}
+	for i := range f["c.key"] {
+		c := catalog.Condition{Key: col("c.key", i), Text: col("c.text", i)}
+		if c.Key != "" || c.Text != "" {
+			e.Conditions = append(e.Conditions, c)
+		}
+	}
+	for i := range f["m.key"] {
+		m := catalog.Material{Key: col("m.key", i), Name: col("m.name", i), Source: col("m.source", i), Issuer: col("m.issuer", i),
+			Required: col("m.required", i) == "1", Electronic: col("m.electronic", i) == "1",
+			LicenceType: col("m.licence_type", i), Sample: col("m.sample", i), Note: col("m.note", i)}
+		if m.Key == "" && m.Name == "" {
+			continue
+		}
+		for _, p := range []struct {
+			name string
+			into *int
+		}{{"m.originals", &m.Originals}, {"m.copies", &m.Copies}} {
+			v := col(p.name, i)
+			if v == "" {
+				continue
+			}
+			x, err := strconv.Atoi(v)
+			if err != nil {
+				return e, apperr.E(apperr.Invalid, "catalog.at", "field", fmt.Sprintf("materials[%d].%s", len(e.Materials), p.name[2:]),
+					"reason", apperr.E(apperr.Invalid, "catalog.cell_integer", "value", v))
+			}
+			*p.into = x
+		}
+		e.Materials = append(e.Materials, m)
+	}
+	return e, nil
 }
 
 func lines(s string) []string {
@@ -262,11 +314,12 @@ func (e *editable) apply(base *catalog.Item) (*catalog.Item, error) {
 		}
 		return nil
 	}
-	it.Conditions, it.Fees, it.Materials, it.Form, it.Situations = nil, nil, nil, nil, nil
+	it.Conditions, it.Materials = slices.Clone(e.Conditions), slices.Clone(e.Materials)
+	it.Fees, it.Form, it.Situations = nil, nil, nil
 	for _, p := range []struct {
 		field, text string
 		into        any
-	}{{"conditions", e.Conditions, &it.Conditions}, {"fees", e.Fees, &it.Fees}, {"materials", e.Materials, &it.Materials}, {"form", e.Form, &it.Form}} {
+	}{{"fees", e.Fees, &it.Fees}, {"form", e.Form, &it.Form}} {
 		if strings.TrimSpace(p.text) == "" {
 			continue
 		}
