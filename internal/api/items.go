@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,8 +41,11 @@ func queryOf(r *http.Request, drafts bool) (catalog.Query, error) {
 		Event: q.Get("event"), Region: q.Get("region"), Page: page, PerPage: per, Drafts: drafts}, nil
 }
 
-func (s *Server) items(w http.ResponseWriter, r *http.Request) error {
-	q, err := queryOf(r, false)
+func (s *Server) items(w http.ResponseWriter, r *http.Request) error { return s.search(w, r, false) }
+
+// search answers a listing; drafts are included for administration.
+func (s *Server) search(w http.ResponseWriter, r *http.Request, drafts bool) error {
+	q, err := queryOf(r, drafts)
 	if err != nil {
 		return err
 	}
@@ -135,16 +137,7 @@ func (s *Server) adminItems(w http.ResponseWriter, r *http.Request) error {
 	if _, err := admin(r); err != nil {
 		return err
 	}
-	q, err := queryOf(r, true)
-	if err != nil {
-		return err
-	}
-	res, err := s.Catalog.Search(r.Context(), q)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return s.search(w, r, true)
 }
 
 func (s *Server) adminDraft(w http.ResponseWriter, r *http.Request) error {
@@ -273,7 +266,7 @@ func (s *Server) adminExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ex, err := s.Catalog.Export(r.Context(), adminRegion(u, s.Region))
+	ex, err := s.Catalog.Export(r.Context(), u.RegionOf(identity.RoleAdmin, s.Region))
 	if err != nil {
 		return err
 	}
@@ -293,41 +286,8 @@ func WriteExchange(w http.ResponseWriter, ex *catalog.Exchange, format string) e
 	return nil
 }
 
-// adminRegion is the widest region the administrator's grants cover.
-func adminRegion(u *identity.User, home string) string {
-	for _, g := range u.Grants {
-		if g.Role == identity.RoleAdmin {
-			return g.RegionCode
-		}
-	}
-	return home
-}
-
 // MaxImportBytes bounds an uploaded catalog file.
 const MaxImportBytes = 32 << 20
-
-// ReadExchange reads an uploaded catalog in the given format.
-func ReadExchange(r io.Reader, format string) (*catalog.Exchange, catalog.Locator, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxImportBytes+1))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, nil, apperr.E(apperr.Invalid, "error.body_too_large")
-		}
-		return nil, nil, apperr.E(apperr.Invalid, "error.bad_json", "detail", err.Error())
-	}
-	if len(b) > MaxImportBytes {
-		return nil, nil, apperr.E(apperr.Invalid, "error.body_too_large")
-	}
-	switch format {
-	case "", "json":
-		ex, err := catalog.ReadJSON(bytes.NewReader(b))
-		return ex, nil, err
-	case "xlsx":
-		return catalog.ReadXLSX(bytes.NewReader(b))
-	}
-	return nil, nil, apperr.E(apperr.Invalid, "catalog.exchange_format", "value", format)
-}
 
 // adminImport imports a catalog file sent as the request body
 // (?format=json|xlsx, &publish=false to leave changes as drafts).
@@ -337,8 +297,12 @@ func (s *Server) adminImport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxImportBytes)
-	ex, loc, err := ReadExchange(r.Body, r.URL.Query().Get("format"))
+	ex, loc, err := catalog.Read(r.Body, r.URL.Query().Get("format"))
 	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return apperr.E(apperr.Invalid, "error.body_too_large")
+		}
 		return err
 	}
 	rep, err := s.Catalog.Import(r.Context(), u, ex, r.URL.Query().Get("publish") != "false", loc)

@@ -40,18 +40,9 @@ func (s *Server) adminCatalog(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func adminRegion(u *identity.User, home string) string {
-	for _, g := range u.Grants {
-		if g.Role == identity.RoleAdmin && g.RegionCode != "" {
-			return g.RegionCode
-		}
-	}
-	return home
-}
-
 func (s *Server) adminExport(w http.ResponseWriter, r *http.Request) error {
 	u := visitorFrom(r).User
-	ex, err := s.Catalog.Export(r.Context(), adminRegion(u, s.Region))
+	ex, err := s.Catalog.Export(r.Context(), u.RegionOf(identity.RoleAdmin, s.Region))
 	if err != nil {
 		return err
 	}
