@@ -301,3 +301,33 @@ func (c *Catalog) contains(column, param string) string {
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
+
+// RegionCount is a division with the number of published items implemented
+// in it.
+type RegionCount struct {
+	Region
+	Items int `json:"items"`
+}
+
+// ItemRegions lists the divisions inside region (itself included) where
+// published items are implemented, county first, for browsing by level.
+func (c *Catalog) ItemRegions(ctx context.Context, region string) ([]RegionCount, error) {
+	var out []RegionCount
+	err := c.db.View(ctx, func(tx *db.Tx) error {
+		rows, err := tx.Query(`SELECT r.code, r.name, r.level, COUNT(*) FROM items i JOIN regions r ON r.code = i.region_code
+			WHERE i.published_version > 0 AND i.region_code LIKE $1 GROUP BY r.code, r.name, r.level ORDER BY r.level, r.code`, within(region))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var rc RegionCount
+			if err := rows.Scan(&rc.Code, &rc.Name, &rc.Level, &rc.Items); err != nil {
+				return err
+			}
+			out = append(out, rc)
+		}
+		return rows.Err()
+	})
+	return out, apperr.Internalf("catalog: item regions", err)
+}

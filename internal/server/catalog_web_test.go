@@ -32,6 +32,12 @@ func TestCatalogPages(t *testing.T) {
 		if st != 200 || strings.Count(list, `class="item-name"`) != 3 {
 			t.Errorf("search page: %d %d results", st, strings.Count(list, `class="item-name"`))
 		}
+		if !strings.Contains(list, `href="/items?region=500102119000"`) {
+			t.Error("no browsing by town")
+		}
+		if st, town := get("/items?region=500102119000"); st != 200 || strings.Count(town, `class="item-name"`) != 6 {
+			t.Errorf("珍溪镇: %d, %d items", st, strings.Count(town, `class="item-name"`))
+		}
 		res, _ := catalog.New(d).Search(t.Context(), catalog.Query{Q: "残疾人证新办"})
 		code := res.Items[0].ImplCode
 		st, frag := get("/items/" + code + "/materials?a.category=mental&a.minor=no&a.by_agent=no")

@@ -66,6 +66,11 @@ func (s *Server) itemsPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	regions, err := s.Catalog.ItemRegions(r.Context(), s.Region)
+	if err != nil {
+		return err
+	}
+	v.Data["Regions"] = regions
 	v.Data["Query"] = q
 	v.Data["Results"] = res
 	v.Data["Departments"] = depts
