@@ -354,22 +354,13 @@ func (c *Catalog) version(ctx context.Context, implCode string, version int, dra
 			version = published
 		}
 		var body string
-		var pubBy sql.NullString
-		var pubAt sql.NullTime
-		err := tx.QueryRow(`SELECT version, status, body, digest, note, created_at, created_by, updated_at, published_at, published_by
-			FROM item_versions WHERE item_id = $1 AND version = $2`, id, version).
-			Scan(&v.Version, &v.Status, &body, &v.Digest, &v.Note, &v.CreatedAt, &v.CreatedBy, &v.UpdatedAt, &pubAt, &pubBy)
+		err := scanVersion(tx.QueryRow(`SELECT `+versionColumns+`, body FROM item_versions WHERE item_id = $1 AND version = $2`, id, version), &v, &body)
 		if err != nil {
 			return db.NotFound(err, "catalog.version_unknown", "code", implCode, "version", version)
 		}
 		if v.Status != StatusPublished && !drafts {
 			return apperr.E(apperr.NotFound, "catalog.version_unknown", "code", implCode, "version", version)
 		}
-		if pubAt.Valid {
-			t := pubAt.Time
-			v.PublishedAt = &t
-		}
-		v.PublishedBy = pubBy.String
 		v.ImplCode = implCode
 		v.Current = v.Version == published
 		if v.Item, err = decode(body); err != nil {
@@ -394,27 +385,19 @@ func (c *Catalog) Versions(ctx context.Context, implCode string, withDraft bool)
 		if err := tx.QueryRow(`SELECT id, published_version FROM items WHERE impl_code = $1`, implCode).Scan(&id, &published); err != nil {
 			return db.NotFound(err, "catalog.item_unknown", "code", implCode)
 		}
-		rows, err := tx.Query(`SELECT version, status, digest, note, created_at, created_by, updated_at, published_at, published_by
-			FROM item_versions WHERE item_id = $1 ORDER BY version DESC`, id)
+		rows, err := tx.Query(`SELECT `+versionColumns+` FROM item_versions WHERE item_id = $1 ORDER BY version DESC`, id)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var v Version
-			var pubBy sql.NullString
-			var pubAt sql.NullTime
-			if err := rows.Scan(&v.Version, &v.Status, &v.Digest, &v.Note, &v.CreatedAt, &v.CreatedBy, &v.UpdatedAt, &pubAt, &pubBy); err != nil {
+			if err := scanVersion(rows, &v); err != nil {
 				return err
 			}
 			if v.Status != StatusPublished && !withDraft {
 				continue
 			}
-			if pubAt.Valid {
-				t := pubAt.Time
-				v.PublishedAt = &t
-			}
-			v.PublishedBy = pubBy.String
 			v.ImplCode = implCode
 			v.Current = v.Version == published
 			out = append(out, v)
@@ -422,6 +405,25 @@ func (c *Catalog) Versions(ctx context.Context, implCode string, withDraft bool)
 		return rows.Err()
 	})
 	return out, apperr.Internalf("catalog: versions", err)
+}
+
+// versionColumns are the metadata columns scanVersion reads, in its order.
+const versionColumns = `version, status, digest, note, created_at, created_by, updated_at, published_at, published_by`
+
+// scanVersion reads versionColumns (and any further columns into more).
+func scanVersion(row interface{ Scan(...any) error }, v *Version, more ...any) error {
+	var pubBy sql.NullString
+	var pubAt sql.NullTime
+	dest := append([]any{&v.Version, &v.Status, &v.Digest, &v.Note, &v.CreatedAt, &v.CreatedBy, &v.UpdatedAt, &pubAt, &pubBy}, more...)
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+	if pubAt.Valid {
+		t := pubAt.Time
+		v.PublishedAt = &t
+	}
+	v.PublishedBy = pubBy.String
+	return nil
 }
 
 func departmentByCode(tx *db.Tx, credit string) (Department, error) {

@@ -151,6 +151,16 @@ func (it *Item) checkInto(f *faults) {
 	it.checkParts(f)
 }
 
+// key checks the key of element p (format, and unique among seen).
+func (f *faults) key(p, key string, seen map[string]bool) {
+	if !fieldKey.MatchString(key) {
+		f.add(p+".key", apperr.E(apperr.Invalid, "catalog.key_format", "value", key))
+	} else if seen[key] {
+		f.add(p+".key", apperr.E(apperr.Invalid, "catalog.key_duplicate", "value", key))
+	}
+	seen[key] = true
+}
+
 func (f *faults) add0(path string, err error) {
 	if err != nil {
 		f.add(path, err)
@@ -206,12 +216,7 @@ func (it *Item) checkParts(f *faults) {
 	mats := map[string]bool{}
 	for i, m := range it.Materials {
 		p := fmt.Sprintf("materials[%d]", i)
-		if !fieldKey.MatchString(m.Key) {
-			f.add(p+".key", apperr.E(apperr.Invalid, "catalog.key_format", "value", m.Key))
-		} else if mats[m.Key] {
-			f.add(p+".key", apperr.E(apperr.Invalid, "catalog.key_duplicate", "value", m.Key))
-		}
-		mats[m.Key] = true
+		f.key(p, m.Key, mats)
 		if strings.TrimSpace(m.Name) == "" {
 			f.add(p+".name", apperr.E(apperr.Invalid, "catalog.required"))
 		}
@@ -228,12 +233,7 @@ func (it *Item) checkParts(f *faults) {
 	conds := map[string]bool{}
 	for i, c := range it.Conditions {
 		p := fmt.Sprintf("conditions[%d]", i)
-		if !fieldKey.MatchString(c.Key) {
-			f.add(p+".key", apperr.E(apperr.Invalid, "catalog.key_format", "value", c.Key))
-		} else if conds[c.Key] {
-			f.add(p+".key", apperr.E(apperr.Invalid, "catalog.key_duplicate", "value", c.Key))
-		}
-		conds[c.Key] = true
+		f.key(p, c.Key, conds)
 		if strings.TrimSpace(c.Text) == "" {
 			f.add(p+".text", apperr.E(apperr.Invalid, "catalog.required"))
 		}
@@ -251,13 +251,10 @@ func (it *Item) checkParts(f *faults) {
 		return
 	}
 	qs := map[string]Question{}
+	qkeys := map[string]bool{}
 	for i, q := range it.Situations.Questions {
 		p := fmt.Sprintf("situations.questions[%d]", i)
-		if !fieldKey.MatchString(q.Key) {
-			f.add(p+".key", apperr.E(apperr.Invalid, "catalog.key_format", "value", q.Key))
-		} else if _, dup := qs[q.Key]; dup {
-			f.add(p+".key", apperr.E(apperr.Invalid, "catalog.key_duplicate", "value", q.Key))
-		}
+		f.key(p, q.Key, qkeys)
 		qs[q.Key] = q
 		if strings.TrimSpace(q.Text) == "" {
 			f.add(p+".text", apperr.E(apperr.Invalid, "catalog.required"))
