@@ -1,0 +1,442 @@
+package cases
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/codes"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/workflow"
+)
+
+// ActionRequest is one action on a case: a transition of its process
+// (submit, accept, pass, grant …) or an operation (claim, transfer, urge,
+// extend, pause …). Only the fields the action uses are read.
+type ActionRequest struct {
+	Action string `json:"action"`
+	// Rev is the revision the actor saw; when it is not the case's current
+	// one, somebody acted first and the request is refused (Conflict).
+	Rev         int               `json:"rev,omitempty"`
+	Reason      string            `json:"reason,omitempty"`
+	Comment     string            `json:"comment,omitempty"`
+	Back        string            `json:"back,omitempty"`        // return: the earlier state
+	Corrections []Correction      `json:"corrections,omitempty"` // request_correction: everything to correct, once
+	Owed        []string          `json:"tolerance_owed,omitempty"`
+	Originals   []string          `json:"originals_checked,omitempty"`
+	Values      catalog.Values    `json:"form_values,omitempty"` // resubmit, edit: corrected values
+	Answers     map[string]string `json:"answers,omitempty"`
+	Materials   []MaterialRef     `json:"materials,omitempty"` // resubmit, edit, supply
+	Delivery    string            `json:"delivery_method,omitempty"`
+	TrackingNo  string            `json:"tracking_no,omitempty"`
+	Assignee    string            `json:"assignee,omitempty"`      // assign: a user name
+	Department  string            `json:"department_id,omitempty"` // transfer
+	Days        string            `json:"workdays,omitempty"`      // extend; pause: expected days
+	Kind        string            `json:"kind,omitempty"`          // pause: the special procedure
+	Departments []string          `json:"departments,omitempty"`   // countersign
+	Mode        string            `json:"mode,omitempty"`          // countersign: all, any
+	Opinion     string            `json:"opinion,omitempty"`       // sign: agree, disagree
+	Outcome     string            `json:"outcome,omitempty"`       // verify: confirmed, false
+
+	assignee *identity.User // resolved from Assignee before the transaction
+}
+
+// Act performs one action on the case ref for u and returns the case as u
+// now sees it. Errors: NotFound outside u's scope; Forbidden for a role that
+// may not act; Conflict when the state does not allow the action or the
+// case changed since Rev; Invalid for missing or bad input. On any error the
+// case is unchanged.
+func (s *Service) Act(ctx context.Context, u *identity.User, ref string, req ActionRequest) (*Case, error) {
+	if u == nil {
+		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	req.Action = strings.TrimSpace(req.Action)
+	if req.Action == "" {
+		return nil, apperr.E(apperr.Invalid, "workflow.action_unknown", "action", "")
+	}
+	// The item version is immutable: read it before the transaction.
+	var head *Case
+	err := s.db.View(ctx, func(tx *db.Tx) error {
+		var err error
+		head, err = load(tx, ref)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	ver, err := s.catalog.Published(ctx, head.ItemCode, head.ItemVersion)
+	if err != nil {
+		return nil, err
+	}
+	if req.Action == "assign" && req.Assignee != "" {
+		if req.assignee, err = s.identity.UserByUsername(ctx, strings.TrimSpace(req.Assignee)); apperr.CodeOf(err) == apperr.NotFound {
+			req.assignee = nil
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	var after *Case
+	err = s.db.Update(ctx, func(tx *db.Tx) error {
+		c, err := load(tx, ref)
+		if err != nil {
+			return err
+		}
+		after = c
+		signer, err := countersigner(tx, u, c)
+		if err != nil {
+			return err
+		}
+		roles := rolesFor(u, c)
+		if err := canRead(u, c, roles, signer); err != nil {
+			return err
+		}
+		if req.Rev != 0 && req.Rev != c.Rev {
+			return apperr.E(apperr.Conflict, "case.changed", "ref", c.Ref())
+		}
+		who := actor{u.ID, u.DisplayName, primaryRole(roles)}
+		if op, ok := operations[req.Action]; ok {
+			return op(s, tx, c, ver.Item, u, roles, who, req)
+		}
+		return s.transition(tx, c, ver.Item, who, roles, req)
+	})
+	if err != nil {
+		return nil, apperr.Internalf("cases: act", err)
+	}
+	c, err := s.Get(ctx, u, ref)
+	if apperr.Is(err, apperr.NotFound, "") {
+		// The action took the case out of the actor's scope (a transfer, a
+		// countersign opinion): they see the outcome, not the contents.
+		after.Values, after.Answers, after.Actions = nil, nil, []string{}
+		return after, nil
+	}
+	return c, err
+}
+
+// primaryRole names the role an actor acts in on the timeline: the most
+// specific back-office role, else applicant or agent.
+func primaryRole(roles []string) string {
+	for _, r := range []string{"approver", "reviewer", "handler", "clerk", "supervisor", "agent", "applicant"} {
+		if slices.Contains(roles, r) {
+			return r
+		}
+	}
+	return ""
+}
+
+// transition moves c through its process and applies the action's effects.
+func (s *Service) transition(tx *db.Tx, c *Case, it *catalog.Item, who actor, roles []string, req ActionRequest) error {
+	d, err := s.process(c)
+	if err != nil {
+		return err
+	}
+	if req.Action == "submit" && c.State == d.Start {
+		// The process is chosen at submission: a draft may have opted into 告知承诺 since.
+		if d, err = s.processFor(it, c.Commitment); err != nil {
+			return err
+		}
+		c.Process = d.Ref()
+	}
+	mv, err := d.Transition(c.State, req.Action, roles, workflow.Input{Reason: req.Reason, Back: req.Back, Corrections: len(req.Corrections)})
+	if err != nil {
+		return err
+	}
+	// 会签 first: no step is passed, returned or decided over an open
+	// countersign (withdrawal and termination end it instead).
+	if mv.From.Clock == workflow.ClockDecision && !mv.Action.Has(workflow.EffectWithdraw) && !mv.Action.Has(workflow.EffectTerminate) {
+		if open, err := openCountersign(tx, c.ID); err != nil {
+			return err
+		} else if open {
+			return apperr.E(apperr.Conflict, "case.countersign_open")
+		}
+		if c.PausedSince != nil {
+			return apperr.E(apperr.Conflict, "case.paused")
+		}
+	}
+	cal := s.calendars.For(c.Region)
+	data := map[string]any{}
+	for _, e := range mv.Action.Effects {
+		if err := s.apply(tx, c, it, cal, e, who, req, data); err != nil {
+			return err
+		}
+	}
+	c.State, c.Status = mv.To.Key, mv.To.Status
+	c.Clock = mv.To.Clock
+	if c.PausedSince != nil {
+		c.Clock = ClockPaused
+	}
+	if mv.To.Key != mv.From.Key {
+		c.AssigneeID, c.UrgedAt = "", nil
+		if err := enterStep(cal, c, mv.To, tx.Now); err != nil {
+			return err
+		}
+	}
+	if req.Comment != "" {
+		data["comment"] = req.Comment
+	}
+	if err := save(tx, c); err != nil {
+		return err
+	}
+	return appendEvent(tx, c, who, req.Action, mv.From.Key, mv.To.Key, req.Reason, data)
+}
+
+// enterStep starts the step clock of state st (its own limit) or stops it.
+func enterStep(cal *calendar.Calendar, c *Case, st *workflow.State, now time.Time) error {
+	c.StepPausedDays = 0
+	l, ok := st.StepLimit(c.PromisedLimit + c.Extension)
+	if !ok || st.Clock != workflow.ClockDecision {
+		c.StepStartedAt, c.StepDueAt = nil, nil
+		return nil
+	}
+	due, err := deadline(cal, now, l)
+	if err != nil {
+		return err
+	}
+	c.StepStartedAt, c.StepDueAt = ptr(now), &due
+	return nil
+}
+
+// apply performs one effect of a transition on c.
+func (s *Service) apply(tx *db.Tx, c *Case, it *catalog.Item, cal *calendar.Calendar, e workflow.Effect, who actor, req ActionRequest, data map[string]any) error {
+	now := tx.Now
+	switch e {
+	case workflow.EffectSubmit, workflow.EffectResubmit:
+		if e == workflow.EffectResubmit {
+			if err := edit(tx, c, it, who.ID, req); err != nil {
+				return err
+			}
+		}
+		if err := checkComplete(tx, c, it, now); err != nil {
+			return err
+		}
+		if c.No == "" {
+			no, err := nextCaseNo(tx, c.ItemCode, now)
+			if err != nil {
+				return err
+			}
+			c.No = no
+			data["case_no"] = no
+		}
+		c.SubmittedAt = ptr(now)
+		pre, err := deadline(cal, now, it.PreReview())
+		if err != nil {
+			return err
+		}
+		notice, err := deadline(cal, now, NoticeLimit)
+		if err != nil {
+			return err
+		}
+		c.PreReviewDueAt, c.NoticeDueAt = &pre, &notice
+	case workflow.EffectCorrection:
+		list, err := checkCorrections(it, req.Corrections)
+		if err != nil {
+			return err
+		}
+		c.PreReviewDueAt, c.NoticeDueAt = nil, nil
+		data["corrections"] = list
+		return issue(tx, c, who, "correction", map[string]any{"corrections": list, "comment": req.Comment})
+	case workflow.EffectAccept:
+		if err := s.accept(tx, c, it, cal, req, data); err != nil {
+			return err
+		}
+		return issue(tx, c, who, "acceptance", map[string]any{"due_date": DueDate(*c.DueAt).String(), "owed": c.Owed,
+			"promised": c.PromisedLimit.String(), "commitment": c.Commitment})
+	case workflow.EffectRefuse:
+		c.PreReviewDueAt, c.NoticeDueAt = nil, nil
+		c.Reason, c.ConcludedAt = strings.TrimSpace(req.Reason), ptr(now)
+		return issue(tx, c, who, "refusal", map[string]any{"reason": c.Reason})
+	case workflow.EffectGrant, workflow.EffectDeny:
+		if len(c.Owed) > 0 {
+			return apperr.E(apperr.Conflict, "case.tolerance_owed", "count", len(c.Owed))
+		}
+		c.Decision, c.Reason = Granted, strings.TrimSpace(req.Reason)
+		if e == workflow.EffectDeny {
+			c.Decision = Denied
+		}
+		c.DecidedAt, c.ConcludedAt = ptr(now), ptr(now)
+		c.StepStartedAt, c.StepDueAt, c.ToleranceDueAt = nil, nil, nil
+		onTime := c.DueAt == nil || !now.After(*c.DueAt)
+		data["decision"], data["on_time"] = c.Decision, onTime
+		return issue(tx, c, who, "decision", map[string]any{"decision": c.Decision, "reason": c.Reason, "result": it.Result.Name})
+	case workflow.EffectDeliver:
+		return deliver(c, req, now, data)
+	case workflow.EffectWithdraw, workflow.EffectTerminate:
+		c.PreReviewDueAt, c.NoticeDueAt, c.StepDueAt, c.StepStartedAt, c.ToleranceDueAt = nil, nil, nil, nil, nil
+		if c.PausedSince != nil {
+			if err := s.endPause(tx, c, cal, who); err != nil {
+				return err
+			}
+		}
+		c.Reason, c.ConcludedAt = strings.TrimSpace(req.Reason), ptr(now)
+	}
+	return nil
+}
+
+// accept starts the decision clock (受理): the day of acceptance does not
+// count. 容缺受理 records what is still owed and by when; 告知承诺 schedules
+// the post-verification (事后核查).
+func (s *Service) accept(tx *db.Tx, c *Case, it *catalog.Item, cal *calendar.Calendar, req ActionRequest, data map[string]any) error {
+	now := tx.Now
+	c.AcceptedAt = ptr(now)
+	c.PreReviewDueAt, c.NoticeDueAt = nil, nil
+	due, err := decisionDue(cal, now, c.PromisedLimit, c.Extension, c.PausedDays)
+	if err != nil {
+		return err
+	}
+	c.DueAt = &due
+	if len(req.Originals) > 0 {
+		data["originals_checked"] = req.Originals
+	}
+	if owed := slices.Compact(slices.Sorted(slices.Values(req.Owed))); len(owed) > 0 {
+		if !it.Tolerance {
+			return apperr.E(apperr.Invalid, "case.tolerance_not_offered")
+		}
+		for _, k := range owed {
+			if _, ok := it.Material(k); !ok {
+				return apperr.E(apperr.Invalid, "case.material_unknown", "key", k)
+			}
+		}
+		// The owed materials are due within the promised limit (at least a day).
+		tdue, err := deadline(cal, now, max(c.PromisedLimit, calendar.Days(1)))
+		if err != nil {
+			return err
+		}
+		c.Owed, c.ToleranceDueAt = owed, &tdue
+		data["tolerance_owed"] = owed
+	}
+	if c.Commitment {
+		vdue, err := deadline(cal, now, s.Limits.VerifyDays)
+		if err != nil {
+			return err
+		}
+		c.VerifyDueAt = &vdue
+	}
+	return nil
+}
+
+func deliver(c *Case, req ActionRequest, now time.Time, data map[string]any) error {
+	switch req.Delivery {
+	case "window", "online":
+	case "post":
+		// Express post (EMS): the tracking number lets the applicant follow it.
+		if strings.TrimSpace(req.TrackingNo) == "" {
+			return apperr.E(apperr.Invalid, "case.tracking_required")
+		}
+		c.TrackingNo = strings.TrimSpace(req.TrackingNo)
+		data["tracking_no"] = c.TrackingNo
+	default:
+		return apperr.E(apperr.Invalid, "case.delivery_method", "value", req.Delivery)
+	}
+	c.Delivery, c.DeliveredAt = req.Delivery, ptr(now)
+	data["delivery_method"] = req.Delivery
+	return nil
+}
+
+// checkComplete validates a submission: every form value against its rule,
+// and every material the applicant's situation requires uploaded — unless a
+// clerk files at the window, where the originals are checked by hand.
+func checkComplete(tx *db.Tx, c *Case, it *catalog.Item, now time.Time) error {
+	if bad := catalog.ValidateValues(it.Form, c.Values, calendar.DateIn(now).Start(calendar.China)); len(bad) > 0 {
+		var faults []*apperr.Error
+		for _, f := range it.Form {
+			if e, ok := bad[f.Key]; ok {
+				faults = append(faults, e)
+			}
+		}
+		return apperr.E(apperr.Invalid, "case.form_invalid", "count", len(faults)).WithDetails(faults)
+	}
+	if c.Channel == ChannelWindow {
+		return nil
+	}
+	have, err := materialKeys(tx, c.ID)
+	if err != nil {
+		return err
+	}
+	var missing []*apperr.Error
+	for _, m := range it.Select(c.Answers).Materials {
+		if m.Definite && m.Of.Required && m.Of.Electronic && !have[m.Of.Key] {
+			missing = append(missing, apperr.E(apperr.Invalid, "case.material_missing", "name", m.Of.Name))
+		}
+	}
+	if len(missing) > 0 {
+		return apperr.E(apperr.Invalid, "case.materials_missing", "count", len(missing)).WithDetails(missing)
+	}
+	return nil
+}
+
+// checkCorrections validates the one-time notice: at least one entry, each
+// naming a material or a field of the item (or neither, for a general
+// defect) and saying what is wrong.
+func checkCorrections(it *catalog.Item, cs []Correction) ([]Correction, error) {
+	out := make([]Correction, 0, len(cs))
+	for _, x := range cs {
+		x.Problem = strings.TrimSpace(x.Problem)
+		if x.Problem == "" {
+			return nil, apperr.E(apperr.Invalid, "case.correction_problem")
+		}
+		switch {
+		case x.Material != "":
+			m, ok := it.Material(x.Material)
+			if !ok {
+				return nil, apperr.E(apperr.Invalid, "case.material_unknown", "key", x.Material)
+			}
+			x.Name = m.Name
+		case x.Field != "":
+			i := slices.IndexFunc(it.Form, func(f catalog.Field) bool { return f.Key == x.Field })
+			if i < 0 {
+				return nil, apperr.E(apperr.Invalid, "case.field_unknown", "key", x.Field)
+			}
+			x.Name = it.Form[i].Label
+		}
+		out = append(out, x)
+	}
+	if len(out) == 0 {
+		return nil, apperr.E(apperr.Invalid, "workflow.corrections_required")
+	}
+	return out, nil
+}
+
+// edit applies changed values, answers and materials (uploaded by
+// uploader) while the applicant may edit.
+func edit(tx *db.Tx, c *Case, it *catalog.Item, uploader string, req ActionRequest) error {
+	if req.Values != nil {
+		c.Values = cleanValues(it, req.Values)
+	}
+	if req.Answers != nil {
+		if err := checkAnswers(it, req.Answers); err != nil {
+			return err
+		}
+		c.Answers = req.Answers
+	}
+	return attach(tx, uploader, c, it, req.Materials)
+}
+
+// nextCaseNo takes the next serial of the item for the day (China time).
+// The upsert serialises concurrent submissions on the serial's row, on
+// SQLite and PostgreSQL alike, so no two cases share a number.
+func nextCaseNo(tx *db.Tx, implCode string, now time.Time) (string, error) {
+	day := now.In(calendar.China)
+	var n int
+	err := tx.QueryRow(`INSERT INTO case_serials (impl_code, day, last) VALUES ($1, $2, 1)
+		ON CONFLICT (impl_code, day) DO UPDATE SET last = case_serials.last + 1 RETURNING last`,
+		implCode, day.Format("20060102")).Scan(&n)
+	if err != nil {
+		return "", err
+	}
+	if n > codes.MaxDailySerial {
+		return "", apperr.E(apperr.Unavailable, "case.serial_exhausted")
+	}
+	return codes.CaseNo(implCode, day, n), nil
+}
+
+// issue records a written notice or decision.
+func issue(tx *db.Tx, c *Case, who actor, kind string, body map[string]any) error {
+	body["case_no"] = c.No
+	_, err := tx.Exec(`INSERT INTO case_notices (id, case_id, kind, body, issued_by, issued_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		db.NewID(), c.ID, kind, jsonText(body), who.ID, tx.Now)
+	return err
+}

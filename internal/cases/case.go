@@ -1,0 +1,206 @@
+// Package cases is the case engine (办件, R2 and R3): online application
+// and one-window acceptance, pre-review and the one-time correction notice,
+// the back-office steps of the approval, decisions and delivery, with the
+// working-day clock, special procedures and extensions. Every change is one
+// transaction that moves the case, appends its event and checks the case's
+// revision, so two staff acting at once never both win.
+package cases
+
+import (
+	"time"
+
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/workflow"
+)
+
+// ClockPaused marks a decision clock stopped by a special procedure.
+const ClockPaused workflow.Clock = "paused"
+
+// Case is one application (办件) as a reader sees it.
+type Case struct {
+	ID           string `json:"id"`
+	No           string `json:"case_no,omitempty"` // 办件编号; empty while a draft
+	ParentID     string `json:"parent_id,omitempty"`
+	BundleCode   string `json:"bundle_code,omitempty"`
+	ItemID       string `json:"-"`
+	ItemCode     string `json:"item_code"`
+	ItemVersion  int    `json:"item_version"`
+	ItemName     string `json:"item_name"`
+	DepartmentID string `json:"department_id"`
+	Department   string `json:"department_name"`
+	Region       string `json:"region"`
+	Process      string `json:"process"`
+	State        string `json:"state"`
+	Status       string `json:"status"` // what the applicant sees ("status.<status>")
+	Step         string `json:"step,omitempty"`
+
+	ApplicantID     string `json:"-"`
+	ApplicantName   string `json:"applicant_name"`
+	ApplicantKind   string `json:"applicant_kind"`
+	ApplicantMasked string `json:"applicant_identifier"` // masked ID number or credit code
+	AgentID         string `json:"-"`
+	AgentName       string `json:"agent_name,omitempty"`
+	Channel         string `json:"channel"` // online, window, agent
+	CreatedBy       string `json:"-"`
+
+	Values     catalog.Values    `json:"form_values,omitempty"` // only for readers allowed personal data
+	Answers    map[string]string `json:"answers,omitempty"`
+	Commitment bool              `json:"commitment"`
+	Owed       []string          `json:"tolerance_owed,omitempty"` // 容缺: material keys still owed
+	AssigneeID string            `json:"-"`
+	Assignee   string            `json:"assignee,omitempty"`
+	Rev        int               `json:"rev"`
+
+	PromisedLimit  calendar.Limit `json:"-"`
+	Promised       string         `json:"promised_limit"` // working days
+	Extension      calendar.Limit `json:"-"`
+	PausedDays     int            `json:"paused_workdays"`
+	PausedSince    *time.Time     `json:"paused_since,omitempty"`
+	StepStartedAt  *time.Time     `json:"step_started_at,omitempty"`
+	StepPausedDays int            `json:"-"`
+
+	SubmittedAt *time.Time `json:"submitted_at,omitempty"`
+	AcceptedAt  *time.Time `json:"accepted_at"`
+	DecidedAt   *time.Time `json:"decided_at,omitempty"`
+	ConcludedAt *time.Time `json:"concluded_at,omitempty"`
+	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+	Decision    string     `json:"decision,omitempty"` // granted, denied
+	Reason      string     `json:"decision_reason,omitempty"`
+	Delivery    string     `json:"delivery_method,omitempty"`
+	TrackingNo  string     `json:"tracking_no,omitempty"`
+	UrgedAt     *time.Time `json:"urged_at,omitempty"`
+
+	Clock          workflow.Clock `json:"clock,omitempty"` // the clock that runs now; "paused" during a special procedure
+	DueAt          *time.Time     `json:"due_at,omitempty"`
+	DueDate        *calendar.Date `json:"due_date"`
+	PreReviewDueAt *time.Time     `json:"pre_review_due_at,omitempty"`
+	NoticeDueAt    *time.Time     `json:"notice_due_at,omitempty"`
+	StepDueAt      *time.Time     `json:"step_due_at,omitempty"`
+	ToleranceDueAt *time.Time     `json:"tolerance_due_at,omitempty"`
+	VerifyDueAt    *time.Time     `json:"verify_due_at,omitempty"`
+	VerifiedAt     *time.Time     `json:"verified_at,omitempty"`
+	CreatedAt      time.Time      `json:"created_at"`
+	UpdatedAt      time.Time      `json:"updated_at"`
+
+	// Filled for a case detail, not for lists.
+	Pauses       []Pause       `json:"pauses"`
+	Extensions   []Extension   `json:"extensions"`
+	Materials    []Material    `json:"materials,omitempty"`
+	Countersigns []Countersign `json:"countersigns,omitempty"`
+	Notices      []Notice      `json:"notices,omitempty"`
+	Children     []Case        `json:"sub_cases,omitempty"`
+
+	// Actions lists what the reader may do now (transitions and operations).
+	Actions []string `json:"actions"`
+	// DaysLeft is the working days to the deadline that matters now (the
+	// step, pre-review or decision clock); nil when no clock runs.
+	DaysLeft *int `json:"workdays_left,omitempty"`
+}
+
+// Ref returns how the case is addressed: its number, or its id while a draft.
+func (c *Case) Ref() string {
+	if c.No != "" {
+		return c.No
+	}
+	return c.ID
+}
+
+// Pause is a special procedure (特别程序) that stopped the clock.
+type Pause struct {
+	ID        string     `json:"id"`
+	Kind      string     `json:"kind"` // hearing, inspection, testing, quarantine, appraisal, expert_review, publicity
+	Reason    string     `json:"reason"`
+	Expected  int        `json:"expected_workdays"`
+	StartedAt time.Time  `json:"started_at"`
+	EndedAt   *time.Time `json:"ended_at,omitempty"`
+	Workdays  int        `json:"workdays"` // working days the clock stood still (after it ended)
+}
+
+// PauseKinds are the special procedures of 行政许可法 Art. 45 (and 公示,
+// which local rules add).
+var PauseKinds = []string{"hearing", "inspection", "testing", "quarantine", "appraisal", "expert_review", "publicity"}
+
+// Extension is one 延长审批.
+type Extension struct {
+	Days     string    `json:"workdays"`
+	Reason   string    `json:"reason"`
+	Approver string    `json:"approver"`
+	At       time.Time `json:"at"`
+}
+
+// Material is one uploaded file of a case.
+type Material struct {
+	ID          string    `json:"id"`
+	Key         string    `json:"material_key"`
+	Name        string    `json:"material_name,omitempty"`
+	Filename    string    `json:"filename"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Countersign is one 会签: departments asked for their opinion.
+type Countersign struct {
+	ID        string            `json:"id"`
+	Mode      string            `json:"mode"` // all (会签), any (或签)
+	Note      string            `json:"note"`
+	StartedAt time.Time         `json:"started_at"`
+	DoneAt    *time.Time        `json:"done_at,omitempty"`
+	Tasks     []CountersignTask `json:"tasks"`
+}
+
+// CountersignTask is one department's part of a countersign.
+type CountersignTask struct {
+	DepartmentID string     `json:"department_id"`
+	Department   string     `json:"department_name"`
+	Opinion      string     `json:"opinion"` // "", agree, disagree
+	Comment      string     `json:"comment,omitempty"`
+	Actor        string     `json:"actor,omitempty"`
+	ActedAt      *time.Time `json:"acted_at,omitempty"`
+}
+
+// Notice is a written notice or decision as issued.
+type Notice struct {
+	ID       string         `json:"id"`
+	Kind     string         `json:"kind"` // acceptance, refusal, correction, special_procedure, decision
+	Body     map[string]any `json:"body"`
+	IssuedAt time.Time      `json:"issued_at"`
+}
+
+// Correction is one entry of the one-time correction notice (补正告知书):
+// a material or a form field and what is wrong with it.
+type Correction struct {
+	Material string `json:"material,omitempty"` // material key
+	Field    string `json:"field,omitempty"`    // form field key
+	Name     string `json:"name"`               // as the applicant reads it (filled from the item)
+	Problem  string `json:"problem"`
+}
+
+// Event is one entry of a case's timeline.
+type Event struct {
+	Seq       int            `json:"seq"`
+	Action    string         `json:"action"`
+	FromState string         `json:"from_state,omitempty"`
+	ToState   string         `json:"to_state,omitempty"`
+	Actor     string         `json:"actor"`
+	ActorRole string         `json:"actor_role"`
+	Reason    string         `json:"reason,omitempty"`
+	Data      map[string]any `json:"data,omitempty"`
+	StepDueAt *time.Time     `json:"step_due_at,omitempty"`
+	At        time.Time      `json:"at"`
+}
+
+// Channels.
+const (
+	ChannelOnline = "online" // 网上申报 by the applicant
+	ChannelAgent  = "agent"  // 代办 by an agent on the applicant's behalf
+	ChannelWindow = "window" // 窗口受理 by a clerk
+)
+
+// Decisions.
+const (
+	Granted = "granted" // 准予
+	Denied  = "denied"  // 不予
+)

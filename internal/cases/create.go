@@ -1,0 +1,247 @@
+package cases
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/workflow"
+)
+
+// NewCase is an application as the applicant, an agent or a clerk files it.
+type NewCase struct {
+	ItemCode   string            `json:"item_code"`
+	Values     catalog.Values    `json:"form_values"`
+	Answers    map[string]string `json:"answers,omitempty"`   // situation answers
+	Materials  []MaterialRef     `json:"materials,omitempty"` // uploads to attach
+	Submit     bool              `json:"submit"`              // false: save a draft
+	Commitment bool              `json:"commitment"`          // 告知承诺: the applicant signs the commitment
+	// Applicant names the applicant when an agent or a clerk files: a citizen
+	// ID number or a unified social credit code.
+	Applicant string `json:"applicant,omitempty"`
+	// ApplicantName registers a walk-in natural person at a window when the
+	// ID number is not registered yet.
+	ApplicantName string `json:"applicant_name,omitempty"`
+	// Accept: a clerk accepts (受理) at once after checking the originals.
+	Accept    bool     `json:"accept,omitempty"`
+	Originals []string `json:"originals_checked,omitempty"` // material keys whose originals the clerk saw
+	// IdempotencyKey makes a retried submission return the first one's case.
+	IdempotencyKey string `json:"-"`
+}
+
+// MaterialRef attaches an uploaded file as a material of the item.
+type MaterialRef struct {
+	Key string `json:"key"` // the item's material key
+	ID  string `json:"id"`  // the upload's id
+}
+
+// Create files an application: a draft, or a submission that takes the case
+// number and starts pre-review. Returns the case and whether it is new
+// (false when the idempotency key names an earlier submission).
+//
+// Who may: a natural or legal person for themselves; an agent (代办员) for a
+// registered applicant of their region; a window clerk for any applicant of
+// their hall's region, registering a walk-in person if needed. Errors:
+// Invalid for a bad item, form, answer, material or applicant; Forbidden for
+// a role that may not file.
+func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Case, bool, error) {
+	if u == nil {
+		return nil, false, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	if nc.IdempotencyKey != "" {
+		if c, err := s.byIdempotencyKey(ctx, u, nc.IdempotencyKey); err == nil {
+			return c, false, nil
+		} else if apperr.CodeOf(err) != apperr.NotFound {
+			return nil, false, err
+		}
+	}
+	ver, err := s.catalog.Published(ctx, nc.ItemCode, 0)
+	if err != nil {
+		return nil, false, err
+	}
+	app, channel, role, err := s.applicantFor(ctx, u, ver.Item, nc)
+	if err != nil {
+		return nil, false, err
+	}
+	var c *Case
+	err = s.db.Update(ctx, func(tx *db.Tx) error {
+		var err error
+		c, err = s.insert(tx, u, ver, app, channel, nc)
+		if err != nil {
+			return err
+		}
+		who := actor{u.ID, u.DisplayName, string(role)}
+		if err := appendEvent(tx, c, who, "create", "", c.State, "", map[string]any{"channel": channel}); err != nil {
+			return err
+		}
+		if !nc.Submit {
+			return nil
+		}
+		if err := s.transition(tx, c, ver.Item, who, []string{string(role)}, ActionRequest{Action: "submit"}); err != nil {
+			return err
+		}
+		if nc.Accept {
+			if role != identity.RoleClerk {
+				return apperr.E(apperr.Forbidden, "workflow.role_forbidden", "action", workflow.Label("action", "accept"))
+			}
+			return s.transition(tx, c, ver.Item, who, []string{string(role)}, ActionRequest{Action: "accept", Originals: nc.Originals})
+		}
+		return nil
+	})
+	if db.IsUniqueViolation(err) && nc.IdempotencyKey != "" {
+		// The same key raced us and won: answer with its case.
+		c, err := s.byIdempotencyKey(ctx, u, nc.IdempotencyKey)
+		return c, false, err
+	}
+	if err != nil {
+		return nil, false, apperr.Internalf("cases: create", err)
+	}
+	c, err = s.Get(ctx, u, c.Ref())
+	return c, true, err
+}
+
+// applicantFor decides whose case this is and through which channel.
+func (s *Service) applicantFor(ctx context.Context, u *identity.User, it *catalog.Item, nc NewCase) (*identity.Applicant, string, identity.Role, error) {
+	var app *identity.Applicant
+	var err error
+	channel, role := ChannelOnline, identity.RoleApplicant
+	switch {
+	case u.Kind != identity.KindStaff && nc.Applicant == "":
+		app, err = s.identity.ApplicantOf(ctx, u)
+	case u.Has(identity.RoleAgent) && nc.Applicant != "":
+		channel, role = ChannelAgent, identity.RoleAgent
+		if !coversRegion(u, identity.RoleAgent, it.Region) {
+			return nil, "", "", apperr.E(apperr.Forbidden, "case.out_of_region")
+		}
+		app, err = s.identity.ApplicantByNumber(ctx, nc.Applicant)
+	case u.Has(identity.RoleClerk):
+		channel, role = ChannelWindow, identity.RoleClerk
+		if !coversRegion(u, identity.RoleClerk, it.Region) {
+			return nil, "", "", apperr.E(apperr.Forbidden, "case.out_of_region")
+		}
+		if strings.TrimSpace(nc.Applicant) == "" {
+			return nil, "", "", apperr.E(apperr.Invalid, "case.applicant_required")
+		}
+		app, err = s.identity.ApplicantByNumber(ctx, nc.Applicant)
+		if apperr.Is(err, apperr.NotFound, "") && nc.ApplicantName != "" {
+			app, err = s.identity.RegisterWalkIn(ctx, nc.ApplicantName, nc.Applicant)
+		}
+	default:
+		return nil, "", "", apperr.E(apperr.Forbidden, "case.cannot_file")
+	}
+	if err != nil {
+		return nil, "", "", err
+	}
+	// 服务对象: an item for natural persons is not filed by an enterprise, and vice versa.
+	wantPerson := app.Kind == identity.KindPerson
+	if !slices.ContainsFunc(it.Objects, func(o int) bool { return (o == 1) == wantPerson }) {
+		return nil, "", "", apperr.E(apperr.Invalid, "case.object_mismatch", "item", it.Name)
+	}
+	return app, channel, role, nil
+}
+
+// processFor: 即办件 and 告知承诺 are decided at acceptance; everything else
+// runs the standard five steps.
+func (s *Service) processFor(it *catalog.Item, commitment bool) (*workflow.Definition, error) {
+	key := workflow.Standard
+	if it.Handling == 1 || commitment {
+		key = workflow.OnTheSpot
+	}
+	d, ok := s.flows.Latest(key)
+	if !ok {
+		return nil, apperr.Internalf("cases: process", apperr.E(apperr.Internal, "error.internal"))
+	}
+	return d, nil
+}
+
+func (s *Service) insert(tx *db.Tx, u *identity.User, ver *catalog.Version, app *identity.Applicant, channel string, nc NewCase) (*Case, error) {
+	it := ver.Item
+	if nc.Commitment && !it.Commitment {
+		return nil, apperr.E(apperr.Invalid, "case.commitment_not_offered")
+	}
+	if err := checkAnswers(it, nc.Answers); err != nil {
+		return nil, err
+	}
+	proc, err := s.processFor(it, nc.Commitment)
+	if err != nil {
+		return nil, err
+	}
+	var itemID, deptID string
+	if err := tx.QueryRow(`SELECT id, department_id FROM items WHERE impl_code = $1`, it.ImplCode).Scan(&itemID, &deptID); err != nil {
+		return nil, db.NotFound(err, "catalog.item_unknown", "code", it.ImplCode)
+	}
+	start, _ := proc.State(proc.Start)
+	c := &Case{
+		ID: db.NewID(), ItemID: itemID, ItemCode: it.ImplCode, ItemVersion: ver.Version, ItemName: it.Name,
+		DepartmentID: deptID, Region: it.Region, Process: proc.Ref(), State: start.Key, Status: start.Status,
+		ApplicantID: app.UserID, ApplicantName: app.Name, ApplicantKind: string(app.Kind), ApplicantMasked: app.Masked,
+		Channel: channel, CreatedBy: u.ID, Values: cleanValues(it, nc.Values), Answers: nc.Answers,
+		Commitment: nc.Commitment, PromisedLimit: it.Promised(), Rev: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now,
+	}
+	if c.Answers == nil {
+		c.Answers = map[string]string{}
+	}
+	if channel == ChannelAgent {
+		c.AgentID = u.ID
+	}
+	_, err = tx.Exec(`INSERT INTO cases (id, item_id, impl_code, item_version, item_name, department_id, region_code, process,
+		state, status, applicant_id, applicant_name, applicant_kind, applicant_masked, agent_id, channel, created_by,
+		idempotency_key, form_values, answers, commitment, rev, promised_limit, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 1, $22, $23, $23)`,
+		c.ID, itemID, c.ItemCode, c.ItemVersion, c.ItemName, deptID, c.Region, c.Process, c.State, c.Status,
+		c.ApplicantID, c.ApplicantName, c.ApplicantKind, c.ApplicantMasked, nullString(c.AgentID), channel, u.ID,
+		nullString(nc.IdempotencyKey), jsonText(c.Values), jsonText(c.Answers), c.Commitment, int(c.PromisedLimit), tx.Now)
+	if err != nil {
+		return nil, err
+	}
+	if err := attach(tx, u.ID, c, it, nc.Materials); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// cleanValues keeps only the values of the item's form fields.
+func cleanValues(it *catalog.Item, vals catalog.Values) catalog.Values {
+	out := catalog.Values{}
+	for _, f := range it.Form {
+		if vs, ok := vals[f.Key]; ok {
+			out[f.Key] = vs
+		}
+	}
+	return out
+}
+
+// checkAnswers refuses answers to questions the item does not ask, or
+// options it does not offer.
+func checkAnswers(it *catalog.Item, answers map[string]string) error {
+	for q, a := range answers {
+		ok := false
+		if it.Situations != nil {
+			for _, question := range it.Situations.Questions {
+				if question.Key == q {
+					ok = slices.ContainsFunc(question.Options, func(o catalog.Option) bool { return o.Value == a })
+				}
+			}
+		}
+		if !ok {
+			return apperr.E(apperr.Invalid, "case.answer_invalid", "question", q)
+		}
+	}
+	return nil
+}
+
+func (s *Service) byIdempotencyKey(ctx context.Context, u *identity.User, key string) (*Case, error) {
+	var ref string
+	err := s.db.View(ctx, func(tx *db.Tx) error {
+		err := tx.QueryRow(`SELECT COALESCE(case_no, id) FROM cases WHERE created_by = $1 AND idempotency_key = $2`, u.ID, key).Scan(&ref)
+		return db.NotFound(err, "case.not_found", "ref", key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, u, ref)
+}

@@ -1,0 +1,572 @@
+package cases
+
+import (
+	"database/sql"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/workflow"
+)
+
+// Operations act on a case without moving it through its process (R3.3).
+type operation func(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error
+
+var operations = map[string]operation{
+	"edit": opEdit, "claim": opClaim, "assign": opAssign, "transfer": opTransfer, "urge": opUrge, "comment": opComment,
+	"extend": opExtend, "pause": opPause, "resume": opResume, "countersign": opCountersign, "sign": opSign,
+	"verify": opVerify, "supply": opSupply,
+}
+
+// operationOrder is the order operations are offered in.
+var operationOrder = []string{"edit", "claim", "assign", "transfer", "countersign", "sign", "pause", "resume", "extend", "supply", "verify", "urge", "comment"}
+
+// holds reports whether one of roles holds the case's current state (its inbox).
+func holds(d *workflow.Definition, c *Case, roles []string) bool {
+	st, ok := d.State(c.State)
+	return ok && slices.ContainsFunc(st.Holders, func(r string) bool { return slices.Contains(roles, r) })
+}
+
+var backOffice = []string{"handler", "reviewer", "approver"}
+
+func anyOf(roles []string, want ...string) bool {
+	return slices.ContainsFunc(want, func(r string) bool { return slices.Contains(roles, r) })
+}
+
+// operationAllowed says whether u may perform the operation on c now, and
+// if not, why (the error the request would get).
+func operationAllowed(name string, d *workflow.Definition, c *Case, u *identity.User, roles []string, signer bool) error {
+	st, _ := d.State(c.State)
+	forbidden := apperr.E(apperr.Forbidden, "workflow.role_forbidden", "action", workflow.Label("action", name))
+	notNow := apperr.E(apperr.Conflict, "workflow.not_in_state", "action", workflow.Label("action", name), "status", workflow.Label("status", st.Status))
+	decisionClock := c.AcceptedAt != nil && c.DecidedAt == nil && !st.Terminal && st.Clock == workflow.ClockDecision
+	switch name {
+	case "edit":
+		if !anyOf(roles, "applicant", "agent") && !(c.Channel == ChannelWindow && anyOf(roles, "clerk")) {
+			return forbidden
+		}
+		if !st.Editable {
+			return notNow
+		}
+	case "claim":
+		if !holds(d, c, roles) || !anyOf(roles, "clerk", "handler", "reviewer", "approver") {
+			return forbidden
+		}
+		if c.AssigneeID != "" {
+			return apperr.E(apperr.Conflict, "case.claimed", "name", c.Assignee)
+		}
+	case "assign", "transfer":
+		if !holds(d, c, roles) || !anyOf(roles, "clerk", "handler", "reviewer", "approver") {
+			return forbidden
+		}
+		if name == "transfer" && !decisionClock {
+			return notNow
+		}
+	case "countersign":
+		if !holds(d, c, roles) || !anyOf(roles, backOffice...) {
+			return forbidden
+		}
+		if !decisionClock {
+			return notNow
+		}
+	case "sign":
+		if !signer {
+			return forbidden
+		}
+	case "pause":
+		if !holds(d, c, roles) || !anyOf(roles, backOffice...) {
+			return forbidden
+		}
+		if !decisionClock || c.PausedSince != nil {
+			return notNow
+		}
+	case "resume":
+		if !anyOf(roles, backOffice...) {
+			return forbidden
+		}
+		if c.PausedSince == nil {
+			return notNow
+		}
+	case "extend":
+		// 延长审批 needs the approval of the agency's head (Art. 42): approvers only.
+		if !anyOf(roles, "approver") {
+			return forbidden
+		}
+		if !decisionClock {
+			return notNow
+		}
+	case "supply":
+		if !anyOf(roles, "applicant", "agent", "clerk") {
+			return forbidden
+		}
+		if len(c.Owed) == 0 {
+			return notNow
+		}
+	case "verify":
+		if !anyOf(roles, backOffice...) {
+			return forbidden
+		}
+		if c.VerifyDueAt == nil {
+			return notNow
+		}
+	case "urge":
+		if !anyOf(roles, "applicant", "agent", "clerk", "supervisor", "approver") {
+			return forbidden
+		}
+		if st.Terminal || c.SubmittedAt == nil || c.DecidedAt != nil || st.Editable {
+			return notNow
+		}
+	case "comment":
+		if !isStaff(roles) && !signer {
+			return forbidden
+		}
+		if st.Terminal {
+			return notNow
+		}
+	}
+	return nil
+}
+
+// guard runs the common checks of an operation.
+func guard(s *Service, name string, c *Case, u *identity.User, roles []string, tx *db.Tx) (*workflow.Definition, error) {
+	d, err := s.process(c)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := countersigner(tx, u, c)
+	if err != nil {
+		return nil, err
+	}
+	return d, operationAllowed(name, d, c, u, roles, signer)
+}
+
+func finish(tx *db.Tx, c *Case, who actor, action, reason string, data map[string]any) error {
+	if err := save(tx, c); err != nil {
+		return err
+	}
+	return appendEvent(tx, c, who, action, c.State, c.State, reason, data)
+}
+
+func opEdit(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+	if _, err := guard(s, "edit", c, u, roles, tx); err != nil {
+		return err
+	}
+	if err := edit(tx, c, it, u.ID, req); err != nil {
+		return err
+	}
+	return finish(tx, c, who, "edit", "", nil)
+}
+
+func opClaim(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+	if _, err := guard(s, "claim", c, u, roles, tx); err != nil {
+		return err
+	}
+	c.AssigneeID = u.ID
+	return finish(tx, c, who, "claim", "", nil)
+}
+
+// opAssign gives the case to a named colleague who holds the current step's role in scope.
+func opAssign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+	d, err := guard(s, "assign", c, u, roles, tx)
+	if err != nil {
+		return err
+	}
+	target := req.assignee
+	if target == nil {
+		return apperr.E(apperr.Invalid, "case.assignee_unknown", "name", req.Assignee)
+	}
+	if !holds(d, c, rolesFor(target, c)) {
+		return apperr.E(apperr.Invalid, "case.assignee_cannot", "name", target.DisplayName)
+	}
+	c.AssigneeID = target.ID
+	return finish(tx, c, who, "assign", req.Reason, map[string]any{"assignee": target.DisplayName})
+}
+
+// opTransfer (转办) hands the case to another department of the region, which
+// holds it from now on; the reason is required.
+func opTransfer(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+	if _, err := guard(s, "transfer", c, u, roles, tx); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		return apperr.E(apperr.Invalid, "workflow.reason_required", "action", workflow.Label("action", "transfer"))
+	}
+	var name, region string
+	err := tx.QueryRow(`SELECT name, region_code FROM departments WHERE id = $1`, req.Department).Scan(&name, &region)
+	if err != nil {
+		return db.NotFound(err, "case.department_unknown")
+	}
+	if req.Department == c.DepartmentID {
+		return apperr.E(apperr.Invalid, "case.transfer_same")
+	}
+	from := c.Department
+	c.DepartmentID, c.AssigneeID = req.Department, ""
+	return finish(tx, c, who, "transfer", req.Reason, map[string]any{"from": from, "to": name})
+}
+
+func opUrge(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+	if _, err := guard(s, "urge", c, u, roles, tx); err != nil {
+		return err
+	}
+	c.UrgedAt = ptr(tx.Now)
+	return finish(tx, c, who, "urge", strings.TrimSpace(req.Comment), nil)
+}
+
+func opComment(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+	if _, err := guard(s, "comment", c, u, roles, tx); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Comment) == "" {
+		return apperr.E(apperr.Invalid, "case.comment_required")
+	}
+	return finish(tx, c, who, "comment", strings.TrimSpace(req.Comment), nil)
+}
+
+// MaxExtension caps 延长审批: 行政许可法 Art. 42 allows ten more days.
+var MaxExtension = calendar.Days(10)
+
+func opExtend(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+	if _, err := guard(s, "extend", c, u, roles, tx); err != nil {
+		return err
+	}
+	l, err := calendar.ParseLimit(req.Days)
+	if err != nil || l == 0 {
+		return apperr.E(apperr.Invalid, "case.extension_days", "value", req.Days)
+	}
+	reason := strings.TrimSpace(req.Reason)
+	if reason == "" {
+		return apperr.E(apperr.Invalid, "workflow.reason_required", "action", workflow.Label("action", "extend"))
+	}
+	if c.Extension+l > MaxExtension {
+		return apperr.E(apperr.Invalid, "case.extension_cap", "max", MaxExtension.String(), "used", c.Extension.String())
+	}
+	c.Extension += l
+	if err := s.recomputeDue(c); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(`INSERT INTO case_extensions (id, case_id, half_days, reason, approved_by, approver, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		db.NewID(), c.ID, int(l), reason, u.ID, u.DisplayName, tx.Now); err != nil {
+		return err
+	}
+	return finish(tx, c, who, "extend", reason, map[string]any{"workdays": l.String(), "due_date": DueDate(*c.DueAt).String()})
+}
+
+// recomputeDue sets the decision deadline from acceptance, the promised
+// limit, extensions and the working days special procedures took.
+func (s *Service) recomputeDue(c *Case) error {
+	due, err := decisionDue(s.calendars.For(c.Region), *c.AcceptedAt, c.PromisedLimit, c.Extension, c.PausedDays)
+	if err != nil {
+		return err
+	}
+	c.DueAt = &due
+	return nil
+}
+
+// opPause starts a special procedure (特别程序): the decision clock stops
+// and the applicant is told in writing how long it will take (Art. 45).
+func opPause(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+	if _, err := guard(s, "pause", c, u, roles, tx); err != nil {
+		return err
+	}
+	if !slices.Contains(PauseKinds, req.Kind) {
+		return apperr.E(apperr.Invalid, "case.pause_kind", "value", req.Kind)
+	}
+	expected, err := strconv.Atoi(strings.TrimSpace(req.Days))
+	if err != nil || expected < 1 || expected > 365 {
+		return apperr.E(apperr.Invalid, "case.pause_days", "value", req.Days)
+	}
+	reason := strings.TrimSpace(req.Reason)
+	if reason == "" {
+		return apperr.E(apperr.Invalid, "workflow.reason_required", "action", workflow.Label("action", "pause"))
+	}
+	c.PausedSince, c.Clock, c.StepDueAt = ptr(tx.Now), ClockPaused, nil
+	if _, err := tx.Exec(`INSERT INTO case_pauses (id, case_id, kind, reason, expected, started_at, started_by) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		db.NewID(), c.ID, req.Kind, reason, expected, tx.Now, u.ID); err != nil {
+		return err
+	}
+	if err := issue(tx, c, who, "special_procedure", map[string]any{"kind": req.Kind, "reason": reason, "expected_workdays": expected}); err != nil {
+		return err
+	}
+	return finish(tx, c, who, "pause", reason, map[string]any{"kind": req.Kind, "expected_workdays": expected})
+}
+
+func opResume(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+	if _, err := guard(s, "resume", c, u, roles, tx); err != nil {
+		return err
+	}
+	if err := s.endPause(tx, c, s.calendars.For(c.Region), who); err != nil {
+		return err
+	}
+	return finish(tx, c, who, "resume", strings.TrimSpace(req.Comment), map[string]any{"paused_workdays": c.PausedDays})
+}
+
+// endPause ends the running special procedure: the working days it took
+// are added to the deadlines, and the clock runs again.
+func (s *Service) endPause(tx *db.Tx, c *Case, cal *calendar.Calendar, who actor) error {
+	since := *c.PausedSince
+	n, err := pausedWorkdays(cal, *c.AcceptedAt, since, tx.Now)
+	if err != nil {
+		return err
+	}
+	c.PausedDays += n
+	c.PausedSince = nil
+	if _, err := tx.Exec(`UPDATE case_pauses SET ended_at = $1, ended_by = $2, workdays = $3 WHERE case_id = $4 AND ended_at IS NULL`,
+		tx.Now, nullString(who.ID), n, c.ID); err != nil {
+		return err
+	}
+	if err := s.recomputeDue(c); err != nil {
+		return err
+	}
+	d, err := s.process(c)
+	if err != nil {
+		return err
+	}
+	st, _ := d.State(c.State)
+	c.Clock = st.Clock
+	if c.StepStartedAt != nil {
+		sn, err := pausedWorkdays(cal, *c.StepStartedAt, since, tx.Now)
+		if err != nil {
+			return err
+		}
+		c.StepPausedDays += sn
+		if l, ok := st.StepLimit(c.PromisedLimit + c.Extension); ok {
+			due, err := deadline(cal, *c.StepStartedAt, l+calendar.Days(c.StepPausedDays))
+			if err != nil {
+				return err
+			}
+			c.StepDueAt = &due
+		}
+	}
+	return nil
+}
+
+// opCountersign asks other departments for their opinion (会签: all of
+// them; 或签: any one). The step cannot be passed until it completes.
+func opCountersign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+	if _, err := guard(s, "countersign", c, u, roles, tx); err != nil {
+		return err
+	}
+	if req.Mode != "all" && req.Mode != "any" {
+		return apperr.E(apperr.Invalid, "case.countersign_mode", "value", req.Mode)
+	}
+	depts := slices.Compact(slices.Sorted(slices.Values(req.Departments)))
+	if len(depts) == 0 {
+		return apperr.E(apperr.Invalid, "case.countersign_departments")
+	}
+	if open, err := openCountersign(tx, c.ID); err != nil {
+		return err
+	} else if open {
+		return apperr.E(apperr.Conflict, "case.countersign_open")
+	}
+	id := db.NewID()
+	if _, err := tx.Exec(`INSERT INTO case_countersigns (id, case_id, mode, note, started_by, started_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		id, c.ID, req.Mode, strings.TrimSpace(req.Comment), u.ID, tx.Now); err != nil {
+		return err
+	}
+	var names []string
+	for _, dep := range depts {
+		var name string
+		if err := tx.QueryRow(`SELECT name FROM departments WHERE id = $1`, dep).Scan(&name); err != nil {
+			return db.NotFound(err, "case.department_unknown")
+		}
+		if dep == c.DepartmentID {
+			return apperr.E(apperr.Invalid, "case.countersign_self")
+		}
+		if _, err := tx.Exec(`INSERT INTO case_countersign_tasks (countersign_id, department_id, case_id) VALUES ($1, $2, $3)`, id, dep, c.ID); err != nil {
+			return err
+		}
+		names = append(names, name)
+	}
+	return finish(tx, c, who, "countersign", strings.TrimSpace(req.Comment), map[string]any{"mode": req.Mode, "departments": names})
+}
+
+// opSign records one department's opinion; the countersign completes when
+// every department (all) or any one (any) has given it.
+func opSign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+	if _, err := guard(s, "sign", c, u, roles, tx); err != nil {
+		return err
+	}
+	if req.Opinion != "agree" && req.Opinion != "disagree" {
+		return apperr.E(apperr.Invalid, "case.opinion", "value", req.Opinion)
+	}
+	comment := strings.TrimSpace(req.Comment)
+	if req.Opinion == "disagree" && comment == "" {
+		return apperr.E(apperr.Invalid, "workflow.reason_required", "action", workflow.Label("action", "sign"))
+	}
+	var csID, mode, dept, deptName string
+	rows, err := tx.Query(`SELECT x.id, x.mode, t.department_id, d.name FROM case_countersign_tasks t
+		JOIN case_countersigns x ON x.id = t.countersign_id JOIN departments d ON d.id = t.department_id
+		WHERE t.case_id = $1 AND x.done_at IS NULL AND t.opinion = ''`, c.ID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() && dept == "" {
+		var id, m, dp, name string
+		if err := rows.Scan(&id, &m, &dp, &name); err != nil {
+			rows.Close()
+			return err
+		}
+		if signsFor(u, dp, c.Region) {
+			csID, mode, dept, deptName = id, m, dp, name
+		}
+	}
+	rows.Close()
+	if dept == "" {
+		return apperr.E(apperr.Forbidden, "workflow.role_forbidden", "action", workflow.Label("action", "sign"))
+	}
+	if _, err := tx.Exec(`UPDATE case_countersign_tasks SET opinion = $1, comment = $2, actor_id = $3, acted_at = $4
+		WHERE countersign_id = $5 AND department_id = $6`, req.Opinion, comment, u.ID, tx.Now, csID, dept); err != nil {
+		return err
+	}
+	var pending int
+	if err := tx.QueryRow(`SELECT COUNT(*) FROM case_countersign_tasks WHERE countersign_id = $1 AND opinion = ''`, csID).Scan(&pending); err != nil {
+		return err
+	}
+	data := map[string]any{"department": deptName, "opinion": req.Opinion}
+	if pending == 0 || mode == "any" {
+		if _, err := tx.Exec(`UPDATE case_countersigns SET done_at = $1 WHERE id = $2`, tx.Now, csID); err != nil {
+			return err
+		}
+		data["completed"] = true
+	}
+	return finish(tx, c, who, "sign", comment, data)
+}
+
+// signsFor: a back-office role in the asked department.
+func signsFor(u *identity.User, dept, region string) bool {
+	for _, r := range []identity.Role{identity.RoleHandler, identity.RoleReviewer, identity.RoleApprover} {
+		if u.CanActIn(r, dept, region) {
+			return true
+		}
+	}
+	return false
+}
+
+// countersigner reports whether u may give an open countersign opinion on c.
+func countersigner(tx *db.Tx, u *identity.User, c *Case) (bool, error) {
+	if u == nil || u.Kind != identity.KindStaff {
+		return false, nil
+	}
+	rows, err := tx.Query(`SELECT t.department_id FROM case_countersign_tasks t JOIN case_countersigns x ON x.id = t.countersign_id
+		WHERE t.case_id = $1 AND x.done_at IS NULL AND t.opinion = ''`, c.ID)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var dept string
+		if err := rows.Scan(&dept); err != nil {
+			return false, err
+		}
+		if signsFor(u, dept, c.Region) {
+			return true, nil
+		}
+	}
+	return false, rows.Err()
+}
+
+func openCountersign(tx *db.Tx, caseID string) (bool, error) {
+	var n int
+	err := tx.QueryRow(`SELECT COUNT(*) FROM case_countersigns WHERE case_id = $1 AND done_at IS NULL`, caseID).Scan(&n)
+	return n > 0, err
+}
+
+func countersigns(tx *db.Tx, caseID string) ([]Countersign, error) {
+	rows, err := tx.Query(`SELECT x.id, x.mode, x.note, x.started_at, x.done_at, t.department_id, d.name, t.opinion, t.comment,
+		COALESCE(u.display_name, ''), t.acted_at
+		FROM case_countersigns x JOIN case_countersign_tasks t ON t.countersign_id = x.id
+		JOIN departments d ON d.id = t.department_id LEFT JOIN users u ON u.id = t.actor_id
+		WHERE x.case_id = $1 ORDER BY x.started_at, x.id, d.name`, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Countersign
+	for rows.Next() {
+		var cs Countersign
+		var t CountersignTask
+		var done, acted nullTime
+		if err := rows.Scan(&cs.ID, &cs.Mode, &cs.Note, &cs.StartedAt, &done, &t.DepartmentID, &t.Department, &t.Opinion,
+			&t.Comment, &t.Actor, &acted); err != nil {
+			return nil, err
+		}
+		cs.DoneAt, t.ActedAt = done.ptr(), acted.ptr()
+		if n := len(out); n > 0 && out[n-1].ID == cs.ID {
+			out[n-1].Tasks = append(out[n-1].Tasks, t)
+			continue
+		}
+		cs.Tasks = []CountersignTask{t}
+		out = append(out, cs)
+	}
+	return out, rows.Err()
+}
+
+// opVerify records the post-verification (事后核查) of a 告知承诺 case. A
+// false promise revokes the decision (国办发〔2020〕42号).
+func opVerify(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+	if _, err := guard(s, "verify", c, u, roles, tx); err != nil {
+		return err
+	}
+	switch req.Outcome {
+	case "confirmed":
+	case "false":
+		if strings.TrimSpace(req.Reason) == "" {
+			return apperr.E(apperr.Invalid, "workflow.reason_required", "action", workflow.Label("action", "verify"))
+		}
+		c.Decision = "revoked"
+	default:
+		return apperr.E(apperr.Invalid, "case.verify_outcome", "value", req.Outcome)
+	}
+	c.VerifyDueAt, c.VerifiedAt = nil, ptr(tx.Now)
+	return finish(tx, c, who, "verify", strings.TrimSpace(req.Reason), map[string]any{"outcome": req.Outcome})
+}
+
+// opSupply attaches materials owed under 容缺受理; when nothing is owed any
+// more, the tolerance deadline stops and the decision may be made.
+func opSupply(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+	if _, err := guard(s, "supply", c, u, roles, tx); err != nil {
+		return err
+	}
+	if len(req.Materials) == 0 {
+		return apperr.E(apperr.Invalid, "case.supply_nothing")
+	}
+	for _, m := range req.Materials {
+		if !slices.Contains(c.Owed, m.Key) {
+			return apperr.E(apperr.Invalid, "case.supply_not_owed", "key", m.Key)
+		}
+	}
+	if err := attach(tx, u.ID, c, it, req.Materials); err != nil {
+		return err
+	}
+	var keys []string
+	c.Owed = slices.DeleteFunc(c.Owed, func(k string) bool {
+		if slices.ContainsFunc(req.Materials, func(m MaterialRef) bool { return m.Key == k }) {
+			keys = append(keys, k)
+			return true
+		}
+		return false
+	})
+	if len(c.Owed) == 0 {
+		c.ToleranceDueAt = nil
+	}
+	return finish(tx, c, who, "supply", "", map[string]any{"materials": keys})
+}
+
+// nullTime scans a nullable timestamp.
+type nullTime struct{ sql.NullTime }
+
+func (n nullTime) ptr() *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := n.Time.UTC()
+	return &t
+}
+
+func limitString(halfDays int) string { return calendar.Limit(halfDays).String() }

@@ -1,0 +1,386 @@
+package cases
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/codes"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/workflow"
+)
+
+// Get returns a case with its materials, pauses, extensions, countersigns,
+// notices and the actions u may take now. Returns NotFound outside u's
+// scope. A staff reader's view of the applicant's data is recorded (R9.3).
+func (s *Service) Get(ctx context.Context, u *identity.User, ref string) (*Case, error) {
+	if u == nil {
+		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	var c *Case
+	var roles []string
+	var signer bool
+	err := s.db.View(ctx, func(tx *db.Tx) error {
+		var err error
+		if c, err = load(tx, ref); err != nil {
+			return err
+		}
+		if signer, err = countersigner(tx, u, c); err != nil {
+			return err
+		}
+		roles = rolesFor(u, c)
+		if err := canRead(u, c, roles, signer); err != nil {
+			return err
+		}
+		return details(tx, c)
+	})
+	if err != nil {
+		return nil, apperr.Internalf("cases: get", err)
+	}
+	ver, err := s.catalog.Published(ctx, c.ItemCode, c.ItemVersion)
+	if err != nil {
+		return nil, err
+	}
+	for i := range c.Materials {
+		if m, ok := ver.Item.Material(c.Materials[i].Key); ok {
+			c.Materials[i].Name = m.Name
+		}
+	}
+	d, err := s.process(c)
+	if err != nil {
+		return nil, err
+	}
+	c.Actions = available(d, c, u, roles, signer)
+	s.daysLeft(c)
+	if isStaff(roles) || signer {
+		if err := s.record(ctx, u, c, "view"); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// details loads what a case detail shows beyond the case row.
+func details(tx *db.Tx, c *Case) error {
+	var err error
+	if c.Materials, err = materials(tx, c, nil); err != nil {
+		return err
+	}
+	rows, err := tx.Query(`SELECT id, kind, reason, expected, started_at, ended_at, workdays FROM case_pauses WHERE case_id = $1 ORDER BY started_at, id`, c.ID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var p Pause
+		var end nullTime
+		if err := rows.Scan(&p.ID, &p.Kind, &p.Reason, &p.Expected, &p.StartedAt, &end, &p.Workdays); err != nil {
+			rows.Close()
+			return err
+		}
+		p.EndedAt = end.ptr()
+		c.Pauses = append(c.Pauses, p)
+	}
+	rows.Close()
+	rows, err = tx.Query(`SELECT half_days, reason, approver, at FROM case_extensions WHERE case_id = $1 ORDER BY at, id`, c.ID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var e Extension
+		var half int
+		if err := rows.Scan(&half, &e.Reason, &e.Approver, &e.At); err != nil {
+			rows.Close()
+			return err
+		}
+		e.Days = limitString(half)
+		c.Extensions = append(c.Extensions, e)
+	}
+	rows.Close()
+	if c.Countersigns, err = countersigns(tx, c.ID); err != nil {
+		return err
+	}
+	rows, err = tx.Query(`SELECT id, kind, body, issued_at FROM case_notices WHERE case_id = $1 ORDER BY issued_at, id`, c.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n Notice
+		var body string
+		if err := rows.Scan(&n.ID, &n.Kind, &body, &n.IssuedAt); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(body), &n.Body); err != nil {
+			return err
+		}
+		c.Notices = append(c.Notices, n)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if c.ParentID == "" {
+		c.Children, err = children(tx, c.ID)
+	}
+	return err
+}
+
+func children(tx *db.Tx, parent string) ([]Case, error) {
+	rows, err := tx.Query(caseSelect+` WHERE c.parent_id = $1 ORDER BY c.created_at, c.id`, parent)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Case
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, err
+		}
+		c.Values = nil
+		out = append(out, *c)
+	}
+	return out, rows.Err()
+}
+
+// available lists what u may do to c now: the process's transitions for u's
+// roles, then the operations whose preconditions hold.
+func available(d *workflow.Definition, c *Case, u *identity.User, roles []string, signer bool) []string {
+	out := []string{}
+	for _, a := range d.Available(c.State, roles) {
+		if !slices.Contains(out, a.Key) {
+			out = append(out, a.Key)
+		}
+	}
+	for _, name := range operationOrder {
+		if operationAllowed(name, d, c, u, roles, signer) == nil {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// daysLeft fills the working days to the deadline that matters now.
+func (s *Service) daysLeft(c *Case) {
+	var due *time.Time
+	switch {
+	case c.Clock == ClockPaused:
+		return
+	case c.StepDueAt != nil:
+		due = c.StepDueAt
+	case c.PreReviewDueAt != nil:
+		due = c.PreReviewDueAt
+	case c.Clock == workflow.ClockDecision:
+		due = c.DueAt
+	}
+	if due == nil {
+		return
+	}
+	if n, err := WorkdaysLeft(s.calendars.For(c.Region), s.Now(), *due); err == nil {
+		c.DaysLeft = &n
+	}
+}
+
+// Filter selects cases for a list.
+type Filter struct {
+	State      string     // a state key
+	Department string     // a department id
+	DueBefore  *time.Time // the decision clock runs and runs out at or before this instant
+	Inbox      bool       // only cases waiting for the reader to act
+	Page       int
+	PerPage    int
+}
+
+// List returns the cases u may see that match f, newest activity first,
+// without form values (lists never show personal data beyond the masked
+// identifier). Applicants see their own cases, agents those they filed,
+// staff those in their scopes.
+func (s *Service) List(ctx context.Context, u *identity.User, f Filter) ([]Case, int, error) {
+	if u == nil {
+		return nil, 0, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	if f.PerPage <= 0 || f.PerPage > 100 {
+		f.PerPage = 20
+	}
+	if f.Page < 1 {
+		f.Page = 1
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	scope := s.scope(u, f.Inbox, arg)
+	if scope == "" {
+		return []Case{}, 0, nil
+	}
+	where = append(where, "("+scope+")")
+	if f.State != "" {
+		where = append(where, "c.state = "+arg(f.State))
+	}
+	if f.Department != "" {
+		where = append(where, "c.department_id = "+arg(f.Department))
+	}
+	if f.DueBefore != nil {
+		where = append(where, "c.clock = 'decision' AND c.due_at <= "+arg(f.DueBefore.UTC()))
+	}
+	cond := " WHERE " + strings.Join(where, " AND ")
+	var out []Case
+	var total int
+	err := s.db.View(ctx, func(tx *db.Tx) error {
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM cases c`+cond, args...).Scan(&total); err != nil {
+			return err
+		}
+		order := " ORDER BY c.updated_at DESC, c.id"
+		if f.Inbox || f.DueBefore != nil {
+			order = " ORDER BY COALESCE(c.step_due_at, c.pre_review_due_at, c.due_at), c.id" // most urgent first
+		}
+		rows, err := tx.Query(caseSelect+cond+order+fmt.Sprintf(" LIMIT %d OFFSET %d", f.PerPage, (f.Page-1)*f.PerPage), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			c, err := scanCase(rows)
+			if err != nil {
+				return err
+			}
+			c.Values, c.Answers = nil, nil
+			out = append(out, *c)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, apperr.Internalf("cases: list", err)
+	}
+	for i := range out {
+		s.daysLeft(&out[i])
+	}
+	if out == nil {
+		out = []Case{}
+	}
+	return out, total, nil
+}
+
+// scope is the SQL condition for the cases u may see (or, for the inbox,
+// must act on): own cases for applicants and agents; for each staff grant,
+// its region (clerks, supervisors) or its department in its region.
+func (s *Service) scope(u *identity.User, inbox bool, arg func(any) string) string {
+	var ors []string
+	if u.Kind != identity.KindStaff {
+		own := "c.applicant_id = " + arg(u.ID)
+		if inbox {
+			own += " AND c.state IN ('draft', 'correction')"
+		}
+		ors = append(ors, own)
+	}
+	if u.Has(identity.RoleAgent) {
+		ors = append(ors, "c.agent_id = "+arg(u.ID))
+	}
+	var depts []string
+	for _, g := range u.Grants {
+		if !g.Role.Staff() || g.Role == identity.RoleAdmin {
+			continue
+		}
+		var parts []string
+		if g.RegionCode != "" {
+			parts = append(parts, "c.region_code LIKE "+arg(codes.DivisionPrefix(g.RegionCode)+"%"))
+		}
+		if g.Role != identity.RoleClerk && g.Role != identity.RoleSupervisor && g.DepartmentID != "" {
+			parts = append(parts, "c.department_id = "+arg(g.DepartmentID))
+			depts = append(depts, g.DepartmentID)
+		}
+		if len(parts) == 0 {
+			continue
+		}
+		if inbox {
+			states := s.holderStates(string(g.Role))
+			if len(states) == 0 {
+				continue
+			}
+			var ph []string
+			for _, st := range states {
+				ph = append(ph, arg(st))
+			}
+			parts = append(parts, "c.state IN ("+strings.Join(ph, ", ")+")",
+				"(c.assignee_id IS NULL OR c.assignee_id = "+arg(u.ID)+")")
+		}
+		ors = append(ors, strings.Join(parts, " AND "))
+	}
+	// Departments asked to countersign see the case while their opinion is open.
+	for _, d := range slices.Compact(slices.Sorted(slices.Values(depts))) {
+		ors = append(ors, `c.id IN (SELECT t.case_id FROM case_countersign_tasks t JOIN case_countersigns x ON x.id = t.countersign_id
+			WHERE x.done_at IS NULL AND t.opinion = '' AND t.department_id = `+arg(d)+`)`)
+	}
+	return strings.Join(ors, " OR ")
+}
+
+// holderStates lists the states, across processes, whose inbox is role's.
+func (s *Service) holderStates(role string) []string {
+	var out []string
+	for _, k := range s.flows.Keys() {
+		d, _ := s.flows.Latest(k)
+		for _, st := range d.States {
+			if slices.Contains(st.Holders, role) && !slices.Contains(out, st.Key) && st.Key != "draft" {
+				out = append(out, st.Key)
+			}
+		}
+	}
+	return out
+}
+
+// Timeline returns every event of a case in order, for its readers.
+func (s *Service) Timeline(ctx context.Context, u *identity.User, ref string) ([]Event, error) {
+	if u == nil {
+		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	var out []Event
+	err := s.db.View(ctx, func(tx *db.Tx) error {
+		c, err := load(tx, ref)
+		if err != nil {
+			return err
+		}
+		signer, err := countersigner(tx, u, c)
+		if err != nil {
+			return err
+		}
+		if err := canRead(u, c, rolesFor(u, c), signer); err != nil {
+			return err
+		}
+		out, err = timeline(tx, c.ID)
+		return err
+	})
+	return out, apperr.Internalf("cases: timeline", err)
+}
+
+func timeline(tx *db.Tx, caseID string) ([]Event, error) {
+	rows, err := tx.Query(`SELECT seq, action, from_state, to_state, actor_name, actor_role, reason, data, step_due_at, at
+		FROM case_events WHERE case_id = $1 ORDER BY seq`, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Event{}
+	for rows.Next() {
+		var e Event
+		var data string
+		var due nullTime
+		if err := rows.Scan(&e.Seq, &e.Action, &e.FromState, &e.ToState, &e.Actor, &e.ActorRole, &e.Reason, &data, &due, &e.At); err != nil {
+			return nil, err
+		}
+		e.StepDueAt = due.ptr()
+		if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
+			return nil, err
+		}
+		if len(e.Data) == 0 {
+			e.Data = nil
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

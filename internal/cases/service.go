@@ -1,0 +1,137 @@
+package cases
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/blob"
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/codes"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/workflow"
+)
+
+// Service is the case engine. Exported methods open the transaction and
+// check who is asking; unexported helpers take the *db.Tx so they compose.
+type Service struct {
+	db        *db.DB
+	catalog   *catalog.Catalog
+	identity  *identity.Service
+	calendars *calendar.Set
+	flows     *workflow.Registry
+	blobs     blob.Store
+	Limits    Limits
+}
+
+// Limits bound uploads and the post-verification of 告知承诺.
+type Limits struct {
+	MaxUpload  int64          // bytes per file
+	VerifyDays calendar.Limit // 事后核查 after a decision on a commitment
+}
+
+// DefaultLimits: 20 MiB per file (a scanned multi-page PDF), post-verification
+// within 20 working days (the ordinary decision period of Art. 42).
+var DefaultLimits = Limits{MaxUpload: 20 << 20, VerifyDays: calendar.Days(20)}
+
+// New returns the case service.
+func New(d *db.DB, cat *catalog.Catalog, ids *identity.Service, cals *calendar.Set, blobs blob.Store) (*Service, error) {
+	var roles []string
+	for _, r := range identity.Roles {
+		roles = append(roles, string(r))
+	}
+	flows, err := workflow.Builtin(roles)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{db: d, catalog: cat, identity: ids, calendars: cals, flows: flows, blobs: blobs, Limits: DefaultLimits}, nil
+}
+
+// Flows exposes the process registry (pages show step names from it).
+func (s *Service) Flows() *workflow.Registry { return s.flows }
+
+// Now is the service's current time.
+func (s *Service) Now() time.Time { return s.db.Now() }
+
+// staffRoles are the roles that act on cases in the back office.
+var staffRoles = []identity.Role{identity.RoleClerk, identity.RoleHandler, identity.RoleReviewer, identity.RoleApprover, identity.RoleSupervisor}
+
+// coversRegion: a role held with a region that encloses region, whatever its
+// department. 一窗受理: the composite window accepts items of every
+// department of its hall's region; supervisors watch their whole region.
+func coversRegion(u *identity.User, role identity.Role, region string) bool {
+	for _, g := range u.Grants {
+		if g.Role == role && g.RegionCode != "" && codes.DivisionCovers(g.RegionCode, region) {
+			return true
+		}
+	}
+	return false
+}
+
+// rolesFor lists the workflow roles u holds for c: applicant or agent of
+// their own case, clerk and supervisor by region, department staff by the
+// department holding the case.
+func rolesFor(u *identity.User, c *Case) []string {
+	var rs []string
+	if u == nil {
+		return nil
+	}
+	if c.ApplicantID == u.ID {
+		rs = append(rs, string(identity.RoleApplicant))
+	}
+	if c.AgentID != "" && c.AgentID == u.ID {
+		rs = append(rs, string(identity.RoleAgent))
+	}
+	for _, r := range staffRoles {
+		var ok bool
+		switch r {
+		case identity.RoleClerk, identity.RoleSupervisor:
+			ok = coversRegion(u, r, c.Region)
+		default:
+			ok = u.CanActIn(r, c.DepartmentID, c.Region)
+		}
+		if ok {
+			rs = append(rs, string(r))
+		}
+	}
+	return rs
+}
+
+// isStaff reports whether roles include a back-office role: such a reader's
+// views of applicant data are recorded (R9.3).
+func isStaff(roles []string) bool {
+	return slices.ContainsFunc(roles, func(r string) bool { return identity.Role(r).Staff() })
+}
+
+// canRead: the applicant, their agent, staff in scope, and departments asked
+// to countersign.
+func canRead(u *identity.User, c *Case, roles []string, countersigner bool) error {
+	if u == nil {
+		return apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	if len(roles) > 0 || countersigner {
+		return nil
+	}
+	// Outside the reader's scope the case does not exist for them.
+	return apperr.E(apperr.NotFound, "case.not_found", "ref", c.Ref())
+}
+
+func (s *Service) process(c *Case) (*workflow.Definition, error) {
+	d, ok := s.flows.Get(c.Process)
+	if !ok {
+		return nil, apperr.Internalf("cases: process", apperr.E(apperr.Internal, "error.internal", "process", c.Process))
+	}
+	return d, nil
+}
+
+// record notes a staff read of a case's personal data (R9.3).
+func (s *Service) record(ctx context.Context, u *identity.User, c *Case, purpose string) error {
+	return apperr.Internalf("cases: access log", s.db.Update(ctx, func(tx *db.Tx) error {
+		_, err := tx.Exec(`INSERT INTO access_log (id, actor_id, object_type, object_id, purpose, at) VALUES ($1, $2, 'case', $3, $4, $5)`,
+			db.NewID(), u.ID, c.ID, purpose, tx.Now)
+		return err
+	}))
+}

@@ -1,0 +1,122 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/codes"
+	"github.com/tongban/tongban/internal/db"
+)
+
+// Applicant is who a case is for, as a case records it: the identifying
+// number only masked (a credit code is public and kept whole).
+type Applicant struct {
+	UserID string
+	Name   string
+	Kind   Kind
+	Masked string
+}
+
+// ApplicantOf returns the applicant record of a person's or an
+// organisation's own account.
+func (s *Service) ApplicantOf(ctx context.Context, u *User) (*Applicant, error) {
+	var a *Applicant
+	err := s.db.View(ctx, func(tx *db.Tx) error {
+		var err error
+		a, err = applicantBy(tx, "user_id", u.ID, u.Kind)
+		return err
+	})
+	return a, apperr.Internalf("identity: applicant", err)
+}
+
+// ApplicantByNumber finds a registered applicant by citizen ID number (a
+// natural person, through the keyed index) or unified social credit code (an
+// organisation). Agents and window clerks name applicants this way. Returns
+// Invalid for a malformed number and NotFound for an unregistered one.
+func (s *Service) ApplicantByNumber(ctx context.Context, number string) (*Applicant, error) {
+	number = strings.ToUpper(strings.TrimSpace(number))
+	var a *Applicant
+	err := s.db.View(ctx, func(tx *db.Tx) error {
+		var err error
+		if codes.Detect(number, tx.Now.In(calendar.China)) == codes.KindCreditCode {
+			if _, err := codes.ParseCreditCode(number); err != nil {
+				return err
+			}
+			a, err = applicantBy(tx, "credit_code", number, KindOrganisation)
+			return err
+		}
+		if _, err := codes.ParseCitizenID(number, tx.Now.In(calendar.China)); err != nil {
+			return err
+		}
+		a, err = applicantBy(tx, "id_number_index", s.vault.Index(number, purposeIDNumber), KindPerson)
+		return err
+	})
+	return a, apperr.Internalf("identity: applicant by number", err)
+}
+
+func applicantBy(tx *db.Tx, column, value string, kind Kind) (*Applicant, error) {
+	a := &Applicant{Kind: kind}
+	q := `SELECT user_id, name, id_number_masked FROM persons WHERE ` + column + ` = $1`
+	if kind == KindOrganisation {
+		q = `SELECT user_id, name, credit_code FROM organisations WHERE ` + column + ` = $1`
+	}
+	err := tx.QueryRow(q, value).Scan(&a.UserID, &a.Name, &a.Masked)
+	if err != nil {
+		return nil, db.NotFound(err, "case.applicant_unknown")
+	}
+	return a, nil
+}
+
+// RegisterWalkIn registers a natural person who came to a window without an
+// account, by name and citizen ID number. The account has no usable
+// password: the person sets one later through real-name registration.
+func (s *Service) RegisterWalkIn(ctx context.Context, name, idNumber string) (*Applicant, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return nil, apperr.E(apperr.Invalid, "auth.name_required")
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	var a *Applicant
+	err := s.db.Update(ctx, func(tx *db.Tx) error {
+		cid, err := codes.ParseCitizenID(idNumber, tx.Now.In(calendar.China))
+		if err != nil {
+			return err
+		}
+		id := db.NewID()
+		// "!" is no PHC hash: no password ever verifies against it.
+		if _, err := tx.Exec(`INSERT INTO users (id, username, kind, display_name, password_hash, created_at, updated_at)
+			VALUES ($1, $2, 'person', $3, '!', $4, $4)`, id, "walkin-"+hex.EncodeToString(b), name, tx.Now); err != nil {
+			return err
+		}
+		_, err = tx.Exec(`INSERT INTO persons (user_id, name, id_number_index, id_number_masked, id_number_sealed) VALUES ($1, $2, $3, $4, $5)`,
+			id, name, s.vault.Index(cid.Number, purposeIDNumber), codes.MaskCitizenID(cid.Number), s.vault.Seal(cid.Number, purposeIDNumber))
+		if db.IsUniqueViolation(err) {
+			return apperr.E(apperr.Conflict, "auth.id_number_taken")
+		}
+		a = &Applicant{UserID: id, Name: name, Kind: KindPerson, Masked: codes.MaskCitizenID(cid.Number)}
+		return err
+	})
+	return a, apperr.Internalf("identity: register walk-in", err)
+}
+
+// OwnIDNumber unseals a person's own citizen ID number, to pre-fill their
+// own application form (数据沉淀). Only the person themselves may ask.
+func (s *Service) OwnIDNumber(ctx context.Context, u *User) (string, error) {
+	if u == nil || u.Kind != KindPerson {
+		return "", nil
+	}
+	var sealed []byte
+	err := s.db.View(ctx, func(tx *db.Tx) error {
+		return tx.QueryRow(`SELECT id_number_sealed FROM persons WHERE user_id = $1`, u.ID).Scan(&sealed)
+	})
+	if err != nil {
+		return "", apperr.Internalf("identity: own id number", db.NotFound(err, "error.not_found"))
+	}
+	n, err := s.vault.Open(sealed, purposeIDNumber)
+	return n, apperr.Internalf("identity: unseal", err)
+}
