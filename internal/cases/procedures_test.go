@@ -17,7 +17,7 @@ func (f *fixture) submitFood(commitment bool) *cases.Case {
 	f.t.Helper()
 	u := f.users["zhangsan"]
 	c, _, err := f.svc.Create(f.ctx, u, cases.NewCase{ItemCode: f.codes[foodLicence], Values: foodValues(), Submit: true, Commitment: commitment,
-		Answers: map[string]string{"cold_or_raw": "no"},
+		Answers:   map[string]string{"cold_or_raw": "no"},
 		Materials: []cases.MaterialRef{f.upload(u, "application"), f.upload(u, "business_licence"), f.upload(u, "layout"), f.upload(u, "safety_rules")}})
 	if err != nil {
 		f.t.Fatal(err)
