@@ -18,6 +18,7 @@ import (
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
@@ -30,6 +31,7 @@ var openapiDoc []byte
 type Deps struct {
 	Identity  *identity.Service
 	Catalog   *catalog.Catalog
+	Cases     *cases.Service
 	Calendars *calendar.Set
 	Region    string // the installation's home region, the default scope of lists
 	Now       func() time.Time
@@ -86,6 +88,14 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "PUT", "/api/v1/admin/bundles/{code}", false, s.adminSaveBundle)
 	s.handle(mux, "GET", "/api/v1/admin/catalog/export", false, s.adminExport)
 	s.handle(mux, "POST", "/api/v1/admin/catalog/import", false, s.adminImport)
+	s.handle(mux, "POST", "/api/v1/materials", false, s.uploadMaterial)
+	s.handle(mux, "POST", "/api/v1/cases", false, s.createCase)
+	s.handle(mux, "GET", "/api/v1/cases", false, s.listCases)
+	s.handle(mux, "GET", "/api/v1/cases/{no}", false, s.getCase)
+	s.handle(mux, "POST", "/api/v1/cases/{no}/actions", false, s.actOnCase)
+	s.handle(mux, "GET", "/api/v1/cases/{no}/timeline", false, s.caseTimeline)
+	s.handle(mux, "GET", "/api/v1/cases/{no}/materials/{id}", false, s.caseMaterial)
+	s.handle(mux, "GET", "/api/v1/progress", true, s.progress)
 
 	// The same path with another method: 405 with Allow, in the error shape.
 	byPath := map[string][]string{}

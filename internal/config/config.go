@@ -26,6 +26,7 @@ type Config struct {
 	TLSKey        string // … and key
 	MetricsToken  string // bearer token required by /metrics (empty: open)
 	LogLevel      string // debug, info, warn, error
+	FilesDir      string // directory of uploaded materials (blob store)
 }
 
 // option is one row of the settings table.
@@ -48,6 +49,7 @@ var options = []option{
 	{"tls-cert", "", false, "TLS certificate file (serve HTTPS)", func(c *Config) any { return &c.TLSCert }},
 	{"tls-key", "", false, "TLS private key file", func(c *Config) any { return &c.TLSKey }},
 	{"metrics-token", "", true, "bearer token required by /metrics", func(c *Config) any { return &c.MetricsToken }},
+	{"files", "", false, "directory for uploaded materials (default: tongban-files beside a SQLite database, else ./tongban-files)", func(c *Config) any { return &c.FilesDir }},
 	{"log-level", "info", false, "log level: debug, info, warn, error", func(c *Config) any { return &c.LogLevel }},
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tongban/tongban/internal/api"
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/blob"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
@@ -106,7 +107,7 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 		}
 	}
 	a.Handler, a.API, err = Handler(Options{
-		DB: a.DB, Identity: a.Identity, Calendars: a.Calendars, Region: a.Config.Region,
+		DB: a.DB, Identity: a.Identity, Calendars: a.Calendars, Region: a.Config.Region, Blobs: blob.Dir{Root: filesDir(a.Config)},
 		SecureCookies: a.Config.SecureCookies, Demo: mode == ModeDemo, MetricsToken: a.Config.MetricsToken,
 	})
 	return err
@@ -125,6 +126,18 @@ func (a *App) requireMigrated(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// filesDir is where uploaded materials live: the configured directory, or
+// tongban-files beside a SQLite database.
+func filesDir(cfg config.Config) string {
+	if cfg.FilesDir != "" {
+		return cfg.FilesDir
+	}
+	if p, ok := strings.CutPrefix(cfg.DB, "sqlite:"); ok {
+		return filepath.Join(filepath.Dir(p), "tongban-files")
+	}
+	return "tongban-files"
 }
 
 // demoKeyPath puts the demo data key beside the SQLite file.

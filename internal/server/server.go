@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -20,7 +21,9 @@ import (
 
 	"github.com/tongban/tongban/internal/api"
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/blob"
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/edge"
@@ -38,6 +41,7 @@ type Options struct {
 	Demo          bool
 	MetricsToken  string // when set, /metrics requires "Authorization: Bearer TOKEN"
 	Now           func() time.Time
+	Blobs         blob.Store // uploaded materials; a temporary directory when nil (tests)
 }
 
 // Handler builds the root handler.
@@ -46,11 +50,22 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 		o.Now = time.Now
 	}
 	cat := catalog.New(o.DB)
-	ws, err := web.New(web.Deps{Identity: o.Identity, Catalog: cat, Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
+	if o.Blobs == nil {
+		dir, err := os.MkdirTemp("", "tongban-files-")
+		if err != nil {
+			return nil, nil, err
+		}
+		o.Blobs = blob.Dir{Root: dir}
+	}
+	cs, err := cases.New(o.DB, cat, o.Identity, o.Calendars, o.Blobs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("server: processes: %w", err)
+	}
+	ws, err := web.New(web.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
 	}
-	as := api.New(api.Deps{Identity: o.Identity, Catalog: cat, Calendars: o.Calendars, Region: o.Region, Now: o.Now})
+	as := api.New(api.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Calendars: o.Calendars, Region: o.Region, Now: o.Now})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

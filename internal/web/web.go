@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
@@ -29,6 +30,7 @@ var staticFS embed.FS
 type Deps struct {
 	Identity      *identity.Service
 	Catalog       *catalog.Catalog
+	Cases         *cases.Service
 	Calendars     *calendar.Set
 	Region        string // the home region whose calendar the home page shows
 	SecureCookies bool   // set Secure on cookies (behind a TLS-terminating proxy)
