@@ -22,7 +22,7 @@ import (
 // fixture is a seeded demo database with the case service and a clock the
 // test moves.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	db    *db.DB
 	svc   *cases.Service
@@ -43,7 +43,7 @@ func at(s string) time.Time {
 	return t
 }
 
-func setup(t *testing.T, d *db.DB) *fixture {
+func setup(t testing.TB, d *db.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{t: t, ctx: ctx, db: d, now: at("2026-02-12 10:00"), users: map[string]*identity.User{}, codes: map[string]string{}}
@@ -148,14 +148,14 @@ const foodLicence = "食品经营许可（新办）"
 func soleTraderValues() catalog.Values {
 	return catalog.Values{
 		"applicant_name": {"张三"}, "applicant_id": {"500102198506120011"}, "applicant_phone": {"13800000000"},
-		"form_of": {"person"}, "scope": {"小吃服务"}, "org_address": {"500102001001", "滨江路 1 号"}, "capital": {"5"},
+		"form_of": {"person"}, "scope": {"小吃服务"}, "org_address": {"500102006001", "滨江路 1 号"}, "capital": {"5"},
 	}
 }
 
 func foodValues() catalog.Values {
 	return catalog.Values{
 		"org_name": {"张三小吃店"}, "org_credit_code": {"92500102MA5U7X2K8B"}, "legal_rep": {"张三"}, "applicant_phone": {"13800000000"},
-		"org_address": {"500102001001", "滨江路 1 号"}, "food_items": {"hot"}, "area": {"40"},
+		"org_address": {"500102006001", "滨江路 1 号"}, "food_items": {"hot"}, "area": {"40"},
 	}
 }
 

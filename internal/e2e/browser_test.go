@@ -36,6 +36,9 @@ func startDemo(t *testing.T) string {
 	t.Cleanup(func() {
 		cancel()
 		<-done
+		if t.Failed() {
+			t.Logf("tongban demo log:\n%s", out.String())
+		}
 	})
 	select {
 	case u := <-urls:
@@ -122,8 +125,8 @@ func TestClerkWorkbenchLanguageAndCareMode(t *testing.T) {
 		chromedp.SendKeys(css("#password"), "tongban-demo"),
 		chromedp.Click(css("#login-submit")),
 		chromedp.WaitVisible(css("#posts")),
-		// The inbox is filled by htmx after load: proves the vendored htmx runs.
-		chromedp.WaitVisible(css("#inbox .empty")),
+		// The inbox is refreshed by htmx after load: proves the vendored htmx runs.
+		chromedp.WaitReady(css("#inbox #inbox-live")),
 	)
 	lang := get(t, ctx, chromedp.AttributeValue(css("html"), "lang")).Value
 	h1 := get(t, ctx, chromedp.Text(css("h1")))
@@ -132,7 +135,7 @@ func TestClerkWorkbenchLanguageAndCareMode(t *testing.T) {
 	loc := get(t, ctx, chromedp.Location())
 	shot(t, ctx, "workbench-zh")
 	if lang != "zh-CN" || h1 != "工作台" || !strings.HasSuffix(loc, "/workbench") || !strings.Contains(posts, "综合窗口人员") ||
-		!strings.Contains(posts, "重庆市涪陵区政务服务管理办公室") || !strings.Contains(inbox, "暂无待办事项") {
+		!strings.Contains(posts, "重庆市涪陵区政务服务管理办公室") || !strings.Contains(inbox, "待预审受理") {
 		t.Fatalf("Chinese workbench: lang=%q h1=%q loc=%q posts=%q inbox=%q", lang, h1, loc, posts, inbox)
 	}
 

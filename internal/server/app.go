@@ -16,6 +16,8 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/blob"
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/cases"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/demo"
@@ -93,9 +95,18 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 		return err
 	}
 	a.Identity = identity.NewService(a.DB, v)
+	cs, err := cases.New(a.DB, catalog.New(a.DB), a.Identity, a.Calendars, blob.Dir{Root: filesDir(a.Config)})
+	if err != nil {
+		return err
+	}
 	if mode == ModeDemo {
 		if err := demo.Seed(ctx, a.DB, a.Identity); err != nil {
 			return err
+		}
+		if err := demo.SeedCases(ctx, a.DB, a.Identity, cs, time.Now); err != nil {
+			// The demo still runs without its sample cases (a date outside the
+			// loaded calendar years, say); say why.
+			slog.WarnContext(ctx, "demo: sample cases not seeded", "err", err)
 		}
 	} else {
 		n, err := a.Identity.DefaultPasswordCount(ctx)
@@ -107,7 +118,7 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 		}
 	}
 	a.Handler, a.API, err = Handler(Options{
-		DB: a.DB, Identity: a.Identity, Calendars: a.Calendars, Region: a.Config.Region, Blobs: blob.Dir{Root: filesDir(a.Config)},
+		DB: a.DB, Identity: a.Identity, Calendars: a.Calendars, Region: a.Config.Region, Cases: cs,
 		SecureCookies: a.Config.SecureCookies, Demo: mode == ModeDemo, MetricsToken: a.Config.MetricsToken,
 	})
 	return err

@@ -68,7 +68,7 @@ func TestCasesAPI(t *testing.T) {
 		}
 		body := `{"item_code":"` + code + `","submit":true,"answers":{"premises":"rented"},
 			"form_values":{"applicant_name":["张三"],"applicant_id":["500102198506120011"],"applicant_phone":["13800000000"],
-			"form_of":["person"],"scope":["小吃"],"org_address":["500102001001","滨江路 1 号"],"capital":["5"]},
+			"form_of":["person"],"scope":["小吃"],"org_address":["500102006001","滨江路 1 号"],"capital":["5"]},
 			"materials":[` + strings.Join(refs, ",") + `]}`
 		st, m := apiCall(t, "POST", api+"/cases", zs, body, "Idempotency-Key", "first-try")
 		if st != 201 {

@@ -41,7 +41,8 @@ type Options struct {
 	Demo          bool
 	MetricsToken  string // when set, /metrics requires "Authorization: Bearer TOKEN"
 	Now           func() time.Time
-	Blobs         blob.Store // uploaded materials; a temporary directory when nil (tests)
+	Blobs         blob.Store     // uploaded materials; a temporary directory when nil (tests)
+	Cases         *cases.Service // the case engine; built from the above when nil
 }
 
 // Handler builds the root handler.
@@ -50,16 +51,19 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 		o.Now = time.Now
 	}
 	cat := catalog.New(o.DB)
-	if o.Blobs == nil {
-		dir, err := os.MkdirTemp("", "tongban-files-")
-		if err != nil {
-			return nil, nil, err
+	cs := o.Cases
+	if cs == nil {
+		if o.Blobs == nil {
+			dir, err := os.MkdirTemp("", "tongban-files-")
+			if err != nil {
+				return nil, nil, err
+			}
+			o.Blobs = blob.Dir{Root: dir}
 		}
-		o.Blobs = blob.Dir{Root: dir}
-	}
-	cs, err := cases.New(o.DB, cat, o.Identity, o.Calendars, o.Blobs)
-	if err != nil {
-		return nil, nil, fmt.Errorf("server: processes: %w", err)
+		var err error
+		if cs, err = cases.New(o.DB, cat, o.Identity, o.Calendars, o.Blobs); err != nil {
+			return nil, nil, fmt.Errorf("server: processes: %w", err)
+		}
 	}
 	ws, err := web.New(web.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/edge"
 )
 
 // The public portal (R8.1): browse and search the published catalog, read
@@ -225,7 +226,11 @@ func itemsURL(k, val string) string { return "/items?" + url.Values{k: {val}}.En
 // pre-check the application form with the same renderer as the portal.
 // Turning a checked form into a case (受理) arrives with the case engine.
 func (s *Server) intake(w http.ResponseWriter, r *http.Request) error {
-	v := s.view(r, "intake.title")
+	return s.intakeView(w, r, s.view(r, "intake.title"), nil)
+}
+
+// intakeView renders the intake page, with a refused acceptance's reason.
+func (s *Server) intakeView(w http.ResponseWriter, r *http.Request, v *View, problem *edge.Problem) error {
 	q := r.URL.Query().Get("q")
 	res, err := s.Catalog.Search(r.Context(), catalog.Query{Q: q, PerPage: 10})
 	if err != nil {
@@ -233,20 +238,31 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) error {
 	}
 	v.Data["Q"] = q
 	v.Data["Results"] = res
+	status := http.StatusOK
 	if code := r.URL.Query().Get("code"); code != "" {
 		ver, err := s.Catalog.Published(r.Context(), code, 0)
 		if err != nil {
 			return err
 		}
 		v.Data["Version"] = ver
-		v.Data["Selection"] = ver.Item.Select(answersOf(r))
+		answers := answersOf(r)
+		v.Data["Answers"] = answers
+		v.Data["Selection"] = ver.Item.Select(answers)
 		fv := &formView{Fields: ver.Item.Form, Values: catalog.Values{}, Towns: s.towns(r),
 			Action: "/workbench/intake/check?code=" + url.QueryEscape(code)}
 		if r.Method == http.MethodPost {
 			s.checkForm(r, v, fv)
 		}
 		v.Data["Form"] = fv
+		v.Data["Applicant"], v.Data["ApplicantName"] = r.PostForm.Get("applicant"), r.PostForm.Get("applicant_name")
+		v.Data["Idem"] = newToken()
 	}
-	s.render(w, r, http.StatusOK, "intake", v)
+	if problem != nil {
+		v.Problem, status = problem, problem.Status
+		if fv, ok := v.Data["Form"].(*formView); ok {
+			fv.Checked = false
+		}
+	}
+	s.render(w, r, status, "intake", v)
 	return nil
 }

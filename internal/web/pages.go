@@ -3,7 +3,9 @@ package web
 import (
 	"net/http"
 
+	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/i18n"
+	"github.com/tongban/tongban/internal/workflow"
 )
 
 func parseLang(s string) (string, bool) {
@@ -15,15 +17,15 @@ func parseLang(s string) (string, bool) {
 // htmx loads and refreshes.
 func (s *Server) workbench(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "workbench.title")
+	list, total, err := s.Cases.List(r.Context(), v.User, cases.Filter{Inbox: true, PerPage: 50})
+	if err != nil {
+		return err
+	}
+	v.Data["Cases"], v.Data["Total"] = list, total
+	if done := r.URL.Query().Get("done"); done != "" {
+		v.Notice = v.T("case.done", "action", workflow.Label("action", done))
+	}
 	s.render(w, r, http.StatusOK, "workbench", v)
-	return nil
-}
-
-// inbox is the workbench's task list fragment. Cases arrive with the case
-// engine; until then the list is truthfully empty.
-func (s *Server) inbox(w http.ResponseWriter, r *http.Request) error {
-	v := s.view(r, "workbench.title")
-	s.fragment(w, r, "workbench", "inbox", v)
 	return nil
 }
 

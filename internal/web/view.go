@@ -1,11 +1,15 @@
 package web
 
 import (
+	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
@@ -67,8 +71,11 @@ type NavItem struct {
 // Nav lists the sections the visitor may enter: portal for everyone,
 // workbench, supervision and administration by role.
 func (v *View) Nav() []NavItem {
-	items := []NavItem{{Href: "/", Key: "nav.home"}, {Href: "/items", Key: "nav.items"}}
+	items := []NavItem{{Href: "/", Key: "nav.home"}, {Href: "/items", Key: "nav.items"}, {Href: "/progress", Key: "nav.progress"}}
 	if v.User != nil {
+		if v.User.Kind != identity.KindStaff || v.User.Has(identity.RoleAgent) {
+			items = append(items, NavItem{Href: "/my/cases", Key: "nav.mycases"})
+		}
 		if v.User.HasAny(workbenchRoles...) {
 			items = append(items, NavItem{Href: "/workbench", Key: "nav.workbench"})
 		}
@@ -116,7 +123,29 @@ var funcs = template.FuncMap{
 	"prev":    func(s string) string { n, _ := strconv.Atoi(s); return strconv.Itoa(n - 1) },
 	"intKey":  func(prefix string, n int) string { return prefix + strconv.Itoa(n) },
 	"roleKey": func(r identity.Role) string { return "role." + string(r) },
-	"kindKey": func(k identity.Kind) string { return "kind." + string(k) },
+	"when":    when,
+	// townOf is the township of a 12-digit village code (a township's own code is itself).
+	"townOf": func(code string) string {
+		if len(code) == 12 && code[9:] != "000" {
+			return code[:9] + "000"
+		}
+		return code
+	},
+	"splitLines": func(s string) []string { return strings.Split(s, "\n") },
+	"actionArgs": func(v *View, name string) actionArgs { return actionArgs{v, name} },
+	"materialName": func(it *catalog.Item, key string) string {
+		if m, ok := it.Material(key); ok {
+			return m.Name
+		}
+		return key
+	},
+	"needsReason":  func(a string) bool { return reasonActions[a] != 0 },
+	"mustReason":   func(a string) bool { return reasonActions[a] == 2 },
+	"needsComment": func(a string) bool { return reasonActions[a] == 0 && a != "claim" && a != "edit" && a != "supply" },
+	"day":          day,
+	"left":         left,
+	"str":          func(v any) string { return fmt.Sprint(v) },
+	"kindKey":      func(k identity.Kind) string { return "kind." + string(k) },
 }
 
 func (s *Server) view(r *http.Request, titleKey string) *View {
@@ -133,3 +162,61 @@ type badgeArgs struct {
 	Depth  int
 	Visits int
 }
+
+// when shows an instant in China time; nil and zero show nothing.
+func when(t any) string {
+	switch x := t.(type) {
+	case time.Time:
+		if x.IsZero() {
+			return ""
+		}
+		return x.In(calendar.China).Format("2006-01-02 15:04")
+	case *time.Time:
+		if x == nil {
+			return ""
+		}
+		return when(*x)
+	}
+	return ""
+}
+
+// day shows the date of an instant in China time.
+func day(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.In(calendar.China).Format("2006-01-02")
+}
+
+// deadlineBadge is how a list shows working days left: a class for the
+// colour and the message.
+type deadlineBadge struct {
+	Class, Key string
+	N          int
+}
+
+// left turns working days left into a badge: overdue (red), due today or
+// tomorrow (warning), otherwise normal.
+func left(n *int) *deadlineBadge {
+	switch {
+	case n == nil:
+		return nil
+	case *n < 0:
+		return &deadlineBadge{"overdue", "due.overdue", -*n}
+	case *n == 0:
+		return &deadlineBadge{"warning", "due.today", 0}
+	case *n == 1:
+		return &deadlineBadge{"warning", "due.left", 1}
+	}
+	return &deadlineBadge{"normal", "due.left", *n}
+}
+
+// actionArgs feeds the "action" partial: the page and the action's name.
+type actionArgs struct {
+	V    *View
+	Name string
+}
+
+// reasonActions take a reason: 2 when it is required, 1 when optional.
+var reasonActions = map[string]int{"refuse": 2, "deny": 2, "return": 2, "terminate": 2, "transfer": 2, "extend": 2, "pause": 2,
+	"withdraw": 1, "verify": 1, "assign": 1}

@@ -45,11 +45,11 @@ type Server struct {
 }
 
 // pages lists every full page; each is parsed together with the layout.
-var pageFiles = []string{"home", "login", "workbench", "supervision", "admin", "me", "error",
+var pageFiles = []string{"home", "login", "workbench", "supervision", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle"}
 
 // partials are parsed with every page.
-var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html"}
+var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html"}
 
 // New parses the templates; a template error is a build defect.
 func New(d Deps) (*Server, error) {
@@ -91,6 +91,15 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /bundles/{code}/check", s.page(s.bundlePage))
 	mux.Handle("GET /workbench/intake", s.page(s.intake, identity.RoleClerk))
 	mux.Handle("POST /workbench/intake/check", s.page(s.intake, identity.RoleClerk))
+	mux.Handle("POST /workbench/intake/accept", s.page(s.intakeAccept, identity.RoleClerk))
+	mux.Handle("GET /apply/{code}", s.page(s.applyForm, applicantRoles...))
+	mux.Handle("POST /apply/{code}", s.page(s.applySubmit, applicantRoles...))
+	mux.Handle("GET /my/cases", s.page(s.myCases, applicantRoles...))
+	mux.Handle("GET /cases/{ref}", s.page(s.casePage, caseRoles...))
+	mux.Handle("POST /cases/{ref}/act", s.page(s.caseAct, caseRoles...))
+	mux.Handle("GET /cases/{ref}/materials/{id}", s.page(s.caseMaterial, caseRoles...))
+	mux.Handle("GET /cases/{ref}/notices/{id}", s.page(s.caseNotice, caseRoles...))
+	mux.Handle("GET /progress", s.page(s.progress))
 	mux.Handle("GET /admin/catalog", s.page(s.adminCatalog, identity.RoleAdmin))
 	mux.Handle("GET /admin/catalog/export", s.page(s.adminExport, identity.RoleAdmin))
 	mux.Handle("POST /admin/catalog/import", s.page(s.adminImport, identity.RoleAdmin))

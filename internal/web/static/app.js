@@ -11,10 +11,9 @@ document.addEventListener("click", function (e) {
 });
 
 // Region picker: choosing a township loads its villages and communities from
-// the public regions API into the next select.
-document.addEventListener("change", function (e) {
-  var sel = e.target;
-  if (!sel.matches || !sel.matches("select[data-children]")) { return; }
+// the public regions API into the next select. A pre-filled address (from an
+// earlier application) loads its township's villages and selects its own.
+function loadChildren(sel) {
   var next = sel.form && sel.form.elements[sel.dataset.children];
   if (!next) { return; }
   while (next.options.length > 1) { next.remove(1); }
@@ -25,7 +24,16 @@ document.addEventListener("change", function (e) {
     .then(function (d) {
       (d.children || []).forEach(function (c) { next.add(new Option(c.name, c.code)); });
       next.hidden = next.options.length <= 1;
+      if (next.dataset.selected) { next.value = next.dataset.selected; delete next.dataset.selected; }
     });
+}
+document.addEventListener("change", function (e) {
+  if (e.target.matches && e.target.matches("select[data-children]")) { loadChildren(e.target); }
+});
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("select[data-children]").forEach(function (sel) {
+    if (sel.value) { loadChildren(sel); }
+  });
 });
 
 // The guide's application form carries the situation answers along, so that

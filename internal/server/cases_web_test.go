@@ -1,0 +1,111 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tongban/tongban/internal/blob"
+	"github.com/tongban/tongban/internal/cases"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/dbtest"
+	"github.com/tongban/tongban/internal/demo"
+)
+
+// Every page of every demo case renders for every role that may see it:
+// the demo has a case in every state, so a template fault in any state's
+// page, action form or document fails here, on both databases.
+func TestCasePagesInEveryState(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		var svc *cases.Service
+		ts := newTestServer(t, d, func(o *Options) {
+			var err error
+			svc, err = cases.New(o.DB, catalog.New(o.DB), o.Identity, o.Calendars, blob.Dir{Root: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Cases = svc
+		})
+		ctx := context.Background()
+		if err := demo.SeedCases(ctx, d, ts.ids, svc, func() time.Time { return ts.now }); err != nil {
+			t.Fatal(err)
+		}
+		sup, _ := ts.ids.UserByUsername(ctx, "supervisor")
+		all, n, err := svc.List(ctx, sup, cases.Filter{PerPage: 100})
+		if err != nil || n < 15 {
+			t.Fatalf("demo cases: %d %v", n, err)
+		}
+		states := map[string]bool{}
+		for _, c := range all {
+			states[c.State] = true
+		}
+		for _, st := range []string{"draft", "pre_review", "correction", "handling", "review", "approval", "concluded", "delivered", "refused", "withdrawn", "terminated"} {
+			if !states[st] {
+				t.Errorf("no demo case in state %s", st)
+			}
+		}
+		seen := map[string]bool{}
+		for _, user := range []string{"zhangsan", "democorp", "clerk", "handler", "reviewer", "approver", "supervisor"} {
+			c := ts.client()
+			ts.webLogin(t, c, user)
+			for _, p := range []string{"/workbench", "/workbench/inbox", "/my/cases"} {
+				r, _ := c.Get(ts.URL + p)
+				if b := body(t, r); r.StatusCode != 200 && r.StatusCode != 403 || strings.Contains(b, "系统内部错误") {
+					t.Errorf("%s %s: %d", user, p, r.StatusCode)
+				}
+			}
+			for _, k := range all {
+				r, _ := c.Get(ts.URL + "/cases/" + k.Ref())
+				b := body(t, r)
+				switch r.StatusCode {
+				case 404:
+					continue
+				case 200:
+					seen[k.Ref()] = true
+				default:
+					t.Errorf("%s reads %s (%s): %d %s", user, k.Ref(), k.State, r.StatusCode, b)
+					continue
+				}
+				full, err := svc.Get(ctx, sup, k.Ref())
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, nt := range full.Notices {
+					for _, q := range []string{"", "?format=pdf"} {
+						r, _ := c.Get(ts.URL + "/cases/" + k.Ref() + "/notices/" + nt.ID + q)
+						b := body(t, r)
+						if r.StatusCode != 200 || (q != "" && !strings.HasPrefix(b, "%PDF-")) || (q == "" && !strings.Contains(b, full.No)) {
+							t.Errorf("%s: %s notice %s%s: %d", user, k.Ref(), nt.Kind, q, r.StatusCode)
+						}
+					}
+				}
+			}
+		}
+		for _, k := range all {
+			if !seen[k.Ref()] {
+				t.Errorf("nobody could read %s (%s)", k.Ref(), k.State)
+			}
+		}
+		// The public progress page and the application page.
+		numbered := all[0]
+		for _, k := range all {
+			if k.No != "" {
+				numbered = k
+			}
+		}
+		r, _ := http.Get(ts.URL + "/progress?case_no=" + numbered.No + "&name=" + url.QueryEscape(numbered.ApplicantName))
+		if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, "progress-status") {
+			t.Errorf("progress: %d", r.StatusCode)
+		}
+		c := ts.client()
+		ts.webLogin(t, c, "zhangsan")
+		r, _ = c.Get(ts.URL + "/apply/" + all[0].ItemCode)
+		if b := body(t, r); r.StatusCode != 200 && all[0].ApplicantKind == "person" || strings.Contains(b, "系统内部错误") {
+			t.Errorf("apply page: %d", r.StatusCode)
+		}
+	})
+}

@@ -1,0 +1,151 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/cases"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/edge"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// The online application (网上申报, R2.1): the item's form from the
+// catalog, pre-filled from what the applicant gave before, the materials
+// their situation needs as uploads, an optional 告知承诺, and two buttons:
+// save a draft or submit. Agents name the applicant they act for.
+
+var applicantRoles = []identity.Role{identity.RoleApplicant, identity.RoleAgent}
+
+// materialView is one material row of an upload form.
+type materialView struct {
+	Of       catalog.Material
+	Definite bool
+	Uploaded []cases.Material // already uploaded in this form (kept across a re-render)
+}
+
+func (s *Server) applyForm(w http.ResponseWriter, r *http.Request) error {
+	r.ParseForm() // the situation answers arrive in the query
+	v := s.view(r, "apply.title")
+	ver, err := s.Catalog.Published(r.Context(), r.PathValue("code"), 0)
+	if err != nil {
+		return err
+	}
+	vals, err := s.Cases.Prefill(r.Context(), v.User, ver.Item)
+	if err != nil {
+		return err
+	}
+	s.fillApply(r, v, ver, vals, nil)
+	s.render(w, r, http.StatusOK, "apply", v)
+	return nil
+}
+
+// fillApply prepares the application page for an item version.
+func (s *Server) fillApply(r *http.Request, v *View, ver *catalog.Version, vals catalog.Values, uploaded map[string][]cases.Material) {
+	answers := answersOf(r)
+	sel := ver.Item.Select(answers)
+	var mats []materialView
+	for _, m := range sel.Materials {
+		if m.Of.Electronic {
+			mats = append(mats, materialView{Of: m.Of, Definite: m.Definite, Uploaded: uploaded[m.Of.Key]})
+		}
+	}
+	idem := r.PostForm.Get("idem")
+	if idem == "" {
+		idem = newToken()
+	}
+	v.TitleText = ver.Item.Name
+	v.Data["Version"] = ver
+	v.Data["Item"] = ver.Item
+	v.Data["Answers"] = answers
+	v.Data["Materials"] = mats
+	v.Data["Idem"] = idem
+	v.Data["Agent"] = v.User.Has(identity.RoleAgent)
+	v.Data["Applicant"] = r.PostForm.Get("applicant")
+	v.Data["Commitment"] = r.PostForm.Get("commitment") == "1"
+	v.Data["Form"] = &formView{Fields: ver.Item.Form, Values: vals, Towns: s.towns(r), Action: "/apply/" + url.PathEscape(ver.ImplCode)}
+}
+
+// newToken is a random idempotency key for a form: a double-clicked submit
+// files one case, not two.
+func newToken() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// uploads stores the files of a multipart form's material inputs ("m.KEY")
+// and gathers the uploads kept from an earlier attempt ("u.KEY").
+func (s *Server) uploads(r *http.Request, u *identity.User, keys []string) ([]cases.MaterialRef, map[string][]cases.Material, error) {
+	var refs []cases.MaterialRef
+	kept := map[string][]cases.Material{}
+	for _, k := range keys {
+		for _, id := range r.PostForm["u."+k] {
+			if i := strings.IndexByte(id, ':'); i > 0 {
+				kept[k] = append(kept[k], cases.Material{ID: id[:i], Filename: id[i+1:]})
+				refs = append(refs, cases.MaterialRef{Key: k, ID: id[:i]})
+			}
+		}
+		if r.MultipartForm == nil {
+			continue
+		}
+		for _, fh := range r.MultipartForm.File["m."+k] {
+			m, err := s.saveUpload(r, u, fh)
+			if err != nil {
+				return refs, kept, err
+			}
+			kept[k] = append(kept[k], *m)
+			refs = append(refs, cases.MaterialRef{Key: k, ID: m.ID})
+		}
+	}
+	return refs, kept, nil
+}
+
+func (s *Server) saveUpload(r *http.Request, u *identity.User, fh *multipart.FileHeader) (*cases.Material, error) {
+	f, err := fh.Open()
+	if err != nil {
+		return nil, apperr.E(apperr.Invalid, "case.upload_failed")
+	}
+	defer f.Close()
+	return s.Cases.Upload(r.Context(), u, fh.Filename, f)
+}
+
+func (s *Server) applySubmit(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "apply.title")
+	ver, err := s.Catalog.Published(r.Context(), r.PathValue("code"), 0)
+	if err != nil {
+		return err
+	}
+	var keys []string
+	for _, m := range ver.Item.Materials {
+		keys = append(keys, m.Key)
+	}
+	vals := formValues(ver.Item.Form, r)
+	refs, kept, err := s.uploads(r, v.User, keys)
+	if err == nil {
+		var c *cases.Case
+		c, _, err = s.Cases.Create(r.Context(), v.User, cases.NewCase{
+			ItemCode: ver.ImplCode, Values: vals, Answers: answersOf(r), Materials: refs,
+			Submit: r.PostForm.Get("do") == "submit", Commitment: r.PostForm.Get("commitment") == "1",
+			Applicant: strings.TrimSpace(r.PostForm.Get("applicant")), IdempotencyKey: r.PostForm.Get("idem"),
+		})
+		if err == nil {
+			http.Redirect(w, r, "/cases/"+c.Ref()+"?done=create", http.StatusSeeOther)
+			return nil
+		}
+	}
+	// Show every fault: the service's reason, and each field's own.
+	s.fillApply(r, v, ver, vals, kept)
+	p := edge.ProblemOf(r.Context(), v.Lang, err)
+	v.Problem = &p
+	fv := v.Data["Form"].(*formView)
+	s.checkForm(r, v, fv)
+	fv.Checked = false
+	s.render(w, r, p.Status, "apply", v)
+	return nil
+}

@@ -1,0 +1,333 @@
+package web
+
+import (
+	"encoding/base64"
+	"html/template"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/cases"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/edge"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/report"
+	"github.com/tongban/tongban/internal/workflow"
+)
+
+// caseRoles may open a case page; the case service decides which cases.
+var caseRoles = []identity.Role{identity.RoleApplicant, identity.RoleAgent, identity.RoleClerk, identity.RoleHandler,
+	identity.RoleReviewer, identity.RoleApprover, identity.RoleSupervisor}
+
+// casePage shows a case to whoever may read it, with the forms of the
+// actions they may take now.
+func (s *Server) casePage(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "case.title")
+	if err := s.loadCase(r, v, r.PathValue("ref")); err != nil {
+		return err
+	}
+	if done := r.URL.Query().Get("done"); done != "" {
+		v.Notice = v.T("case.done", "action", workflow.Label("action", done))
+	}
+	s.render(w, r, http.StatusOK, "case", v)
+	return nil
+}
+
+func (s *Server) loadCase(r *http.Request, v *View, ref string) error {
+	c, err := s.Cases.Get(r.Context(), v.User, ref)
+	if err != nil {
+		return err
+	}
+	ver, err := s.Catalog.Published(r.Context(), c.ItemCode, c.ItemVersion)
+	if err != nil {
+		return err
+	}
+	events, err := s.Cases.Timeline(r.Context(), v.User, ref)
+	if err != nil {
+		return err
+	}
+	d, _ := s.Cases.Flows().Get(c.Process)
+	var back []string
+	for _, a := range d.Actions {
+		if a.Key == "return" && slices.Contains(a.From, c.State) {
+			back = a.Back
+		}
+	}
+	depts, err := s.Catalog.Departments(r.Context(), s.Region)
+	if err != nil {
+		return err
+	}
+	depts = slices.DeleteFunc(depts, func(dp catalog.Department) bool { return dp.ID == c.DepartmentID })
+	labels := map[string]string{}
+	for _, f := range ver.Item.Form {
+		labels[f.Key] = v.Pick(f.Label, f.LabelEN)
+	}
+	st, _ := d.State(c.State)
+	v.Data["Shown"] = s.displayValues(r, v, ver.Item, c.Values)
+	v.TitleText = c.ItemName
+	v.Data["Case"] = c
+	v.Data["Item"] = ver.Item
+	v.Data["Step"] = st.Step
+	v.Data["Events"] = events
+	v.Data["Back"] = back
+	v.Data["Departments"] = depts
+	v.Data["Labels"] = labels
+	v.Data["PauseKinds"] = cases.PauseKinds
+	v.Data["Staff"] = v.User.Kind == identity.KindStaff
+	v.Data["Selection"] = ver.Item.Select(c.Answers)
+	// The correction and edit forms re-use the application form renderer.
+	v.Data["Form"] = &formView{Fields: ver.Item.Form, Values: c.Values, Towns: s.towns(r)}
+	v.Data["Answers"] = c.Answers
+	return nil
+}
+
+// caseAct performs the action a case page's form posts and returns to the
+// page; a refusal shows the page again with the reason and the case as it is.
+func (s *Server) caseAct(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "case.title")
+	ref := r.PathValue("ref")
+	c, err := s.Cases.Get(r.Context(), v.User, ref)
+	if err != nil {
+		return err
+	}
+	ver, err := s.Catalog.Published(r.Context(), c.ItemCode, c.ItemVersion)
+	if err != nil {
+		return err
+	}
+	req, err := s.actionFrom(r, v.User, ver.Item)
+	if err == nil {
+		_, err = s.Cases.Act(r.Context(), v.User, ref, req)
+	}
+	if err == nil {
+		target := "/cases/" + url.PathEscape(c.Ref()) + "?done=" + url.QueryEscape(req.Action)
+		if _, gerr := s.Cases.Get(r.Context(), v.User, c.Ref()); apperr.CodeOf(gerr) == apperr.NotFound {
+			// The action took the case out of the actor's scope (a transfer, an opinion).
+			target = "/workbench?done=" + url.QueryEscape(req.Action)
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return nil
+	}
+	p := edge.ProblemOf(r.Context(), v.Lang, err)
+	if lerr := s.loadCase(r, v, ref); lerr != nil {
+		return err
+	}
+	v.Problem = &p
+	s.render(w, r, p.Status, "case", v)
+	return nil
+}
+
+// actionFrom reads an action form into a request.
+func (s *Server) actionFrom(r *http.Request, u *identity.User, it *catalog.Item) (cases.ActionRequest, error) {
+	f := r.PostForm
+	rev, _ := strconv.Atoi(f.Get("rev"))
+	req := cases.ActionRequest{Action: f.Get("action"), Rev: rev, Reason: f.Get("reason"), Comment: f.Get("comment"),
+		Back: f.Get("back"), Owed: f["owed"], Originals: f["originals"], Delivery: f.Get("delivery_method"),
+		TrackingNo: f.Get("tracking_no"), Assignee: f.Get("assignee"), Department: f.Get("department_id"), Days: f.Get("workdays"),
+		Kind: f.Get("kind"), Departments: f["departments"], Mode: f.Get("mode"), Opinion: f.Get("opinion"), Outcome: f.Get("outcome")}
+	for _, m := range it.Materials {
+		if p := strings.TrimSpace(f.Get("corr.m." + m.Key)); p != "" {
+			req.Corrections = append(req.Corrections, cases.Correction{Material: m.Key, Problem: p})
+		}
+	}
+	for _, fl := range it.Form {
+		if p := strings.TrimSpace(f.Get("corr.f." + fl.Key)); p != "" {
+			req.Corrections = append(req.Corrections, cases.Correction{Field: fl.Key, Problem: p})
+		}
+	}
+	if p := strings.TrimSpace(f.Get("corr.other")); p != "" {
+		req.Corrections = append(req.Corrections, cases.Correction{Problem: p})
+	}
+	if f.Get("with_values") == "1" {
+		req.Values = formValues(it.Form, r)
+	}
+	var keys []string
+	for _, m := range it.Materials {
+		keys = append(keys, m.Key)
+	}
+	refs, _, err := s.uploads(r, u, keys)
+	req.Materials = refs
+	return req, err
+}
+
+func (s *Server) caseMaterial(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "case.title")
+	m, rc, err := s.Cases.OpenMaterial(r.Context(), v.User, r.PathValue("ref"), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", m.ContentType)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": m.Filename}))
+	w.Header().Set("Cache-Control", "private, no-store")
+	io.Copy(w, rc)
+	return nil
+}
+
+// myCases lists the applicant's own cases (and an agent's filings).
+func (s *Server) myCases(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "mycases.title")
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	list, total, err := s.Cases.List(r.Context(), v.User, cases.Filter{Page: page, PerPage: 20})
+	if err != nil {
+		return err
+	}
+	v.Data["Cases"], v.Data["Total"] = list, total
+	s.render(w, r, http.StatusOK, "mycases", v)
+	return nil
+}
+
+// progress is the public progress query (办事过程查询): no login, a case
+// number and the applicant's name.
+func (s *Server) progress(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "progress.title")
+	q := r.URL.Query()
+	v.Data["No"], v.Data["Name"] = q.Get("case_no"), q.Get("name")
+	status := http.StatusOK
+	if q.Get("case_no") != "" || q.Get("name") != "" {
+		p, err := s.Cases.Progress(r.Context(), q.Get("case_no"), q.Get("name"))
+		if err != nil {
+			pr := edge.ProblemOf(r.Context(), v.Lang, err)
+			v.Problem, status = &pr, pr.Status
+		}
+		v.Data["Progress"] = p
+	}
+	s.render(w, r, status, "progress", v)
+	return nil
+}
+
+// inbox is the workbench's task list: cases waiting for the visitor, the
+// most urgent first, with their deadlines in working days.
+func (s *Server) inbox(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "workbench.title")
+	list, total, err := s.Cases.List(r.Context(), v.User, cases.Filter{Inbox: true, PerPage: 50})
+	if err != nil {
+		return err
+	}
+	v.Data["Cases"], v.Data["Total"], v.Data["Live"] = list, total, true
+	s.fragment(w, r, "workbench", "inbox", v)
+	return nil
+}
+
+// intakeAccept files a walk-in application at the composite window
+// (一窗受理): the applicant found or registered by ID number, the form
+// checked, the originals seen, and the case accepted at once or left for
+// pre-review.
+func (s *Server) intakeAccept(w http.ResponseWriter, r *http.Request) error {
+	code := r.URL.Query().Get("code")
+	ver, err := s.Catalog.Published(r.Context(), code, 0)
+	if err != nil {
+		return err
+	}
+	v := s.view(r, "intake.title")
+	var keys []string
+	for _, m := range ver.Item.Materials {
+		keys = append(keys, m.Key)
+	}
+	refs, _, err := s.uploads(r, v.User, keys)
+	if err == nil {
+		var c *cases.Case
+		c, _, err = s.Cases.Create(r.Context(), v.User, cases.NewCase{ItemCode: code, Values: formValues(ver.Item.Form, r),
+			Answers: answersOf(r), Materials: refs, Submit: true, Accept: r.PostForm.Get("do") == "accept",
+			Applicant: strings.TrimSpace(r.PostForm.Get("applicant")), ApplicantName: strings.TrimSpace(r.PostForm.Get("applicant_name")),
+			Originals: r.PostForm["originals"], IdempotencyKey: r.PostForm.Get("idem")})
+		if err == nil {
+			http.Redirect(w, r, "/cases/"+c.Ref()+"?done="+r.PostForm.Get("do"), http.StatusSeeOther)
+			return nil
+		}
+	}
+	p := edge.ProblemOf(r.Context(), v.Lang, err)
+	r.Method = http.MethodPost // show the checked form with its faults
+	if ierr := s.intakeView(w, r, v, &p); ierr != nil {
+		return ierr
+	}
+	return nil
+}
+
+// caseNotice serves a written notice or decision: a PDF (?format=pdf) or a
+// printable page, each with the case number and a QR code to the progress page.
+func (s *Server) caseNotice(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "case.title")
+	c, err := s.Cases.Get(r.Context(), v.User, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	var n *cases.Notice
+	for i := range c.Notices {
+		if c.Notices[i].ID == r.PathValue("id") {
+			n = &c.Notices[i]
+		}
+	}
+	if n == nil {
+		return apperr.E(apperr.NotFound, "error.not_found")
+	}
+	ver, err := s.Catalog.Published(r.Context(), c.ItemCode, c.ItemVersion)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if r.TLS != nil || s.SecureCookies {
+		scheme = "https"
+	}
+	progress := scheme + "://" + r.Host + "/progress?" + url.Values{"case_no": {c.No}}.Encode()
+	doc := cases.Document(c, n, ver.Item, progress)
+	if r.URL.Query().Get("format") == "pdf" {
+		b, err := doc.PDF()
+		if err != nil {
+			return apperr.Internalf("web: notice pdf", err)
+		}
+		w.Header().Set("Content-Type", "application/pdf")
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": c.No + "-" + n.Kind + ".pdf"}))
+		w.Header().Set("Cache-Control", "private, no-store")
+		w.Write(b)
+		return nil
+	}
+	png, err := report.QRPNG(progress)
+	if err != nil {
+		return apperr.Internalf("web: qr", err)
+	}
+	v.TitleText = doc.Title
+	v.Data["Doc"], v.Data["Case"], v.Data["Notice"] = doc, c, n
+	v.Data["QR"] = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+	s.render(w, r, http.StatusOK, "notice", v)
+	return nil
+}
+
+// displayValues shows form values as a reader reads them: option labels
+// instead of their codes, region names instead of division codes.
+func (s *Server) displayValues(r *http.Request, v *View, it *catalog.Item, vals catalog.Values) map[string]string {
+	out := map[string]string{}
+	for _, f := range it.Form {
+		vs := vals[f.Key]
+		if len(vs) == 0 {
+			continue
+		}
+		switch f.Type {
+		case "select", "multiselect":
+			var labels []string
+			for _, x := range vs {
+				label := x
+				for _, o := range f.Options {
+					if o.Value == x {
+						label = v.Pick(o.Label, o.LabelEN)
+					}
+				}
+				labels = append(labels, label)
+			}
+			out[f.Key] = strings.Join(labels, "、")
+		case "address":
+			place := vs[0]
+			if reg, err := s.Catalog.Region(r.Context(), vs[0]); err == nil {
+				place = reg.Name
+			}
+			out[f.Key] = strings.TrimSpace(place + " " + strings.Join(vs[1:], " "))
+		default:
+			out[f.Key] = strings.Join(vs, " ")
+		}
+	}
+	return out
+}
