@@ -59,40 +59,26 @@ func (s *Service) Act(ctx context.Context, u *identity.User, ref string, req Act
 	if req.Action == "" {
 		return nil, apperr.E(apperr.Invalid, "workflow.action_unknown", "action", "")
 	}
-	// The item version is immutable: read it before the transaction.
-	var head *Case
-	err := s.db.View(ctx, func(tx *db.Tx) error {
-		var err error
-		head, err = load(tx, ref)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	ver, err := s.catalog.Published(ctx, head.ItemCode, head.ItemVersion)
-	if err != nil {
-		return nil, err
-	}
 	if req.Action == "assign" && req.Assignee != "" {
+		var err error
 		if req.assignee, err = s.identity.UserByUsername(ctx, strings.TrimSpace(req.Assignee)); apperr.CodeOf(err) == apperr.NotFound {
 			req.assignee = nil
 		} else if err != nil {
 			return nil, err
 		}
 	}
-	var after *Case
-	err = s.db.Update(ctx, func(tx *db.Tx) error {
+	var out *Case
+	err := s.db.Update(ctx, func(tx *db.Tx) error {
 		c, err := load(tx, ref)
 		if err != nil {
 			return err
 		}
-		after = c
-		signer, err := countersigner(tx, u, c)
+		it, err := s.catalog.ItemAt(tx, c.ItemCode, c.ItemVersion)
 		if err != nil {
 			return err
 		}
-		roles := rolesFor(u, c)
-		if err := canRead(u, c, roles, signer); err != nil {
+		roles, _, err := access(tx, u, c)
+		if err != nil {
 			return err
 		}
 		if req.Rev != 0 && req.Rev != c.Rev {
@@ -100,19 +86,44 @@ func (s *Service) Act(ctx context.Context, u *identity.User, ref string, req Act
 		}
 		who := actor{u.ID, u.DisplayName, primaryRole(roles)}
 		if op, ok := operations[req.Action]; ok {
-			return op(s, tx, c, ver.Item, u, roles, who, req)
+			err = op(s, tx, c, it, u, roles, who, req)
+		} else {
+			err = s.transition(tx, c, it, who, roles, req)
 		}
-		return s.transition(tx, c, ver.Item, who, roles, req)
+		if err != nil {
+			return err
+		}
+		out, err = s.reply(tx, u, c)
+		return err
 	})
 	if err != nil {
 		return nil, apperr.Internalf("cases: act", err)
 	}
-	c, err := s.Get(ctx, u, ref)
+	return out, nil
+}
+
+// reply is the case as the actor sees it after acting, read in the same
+// transaction (their view of it is recorded there too). When the action
+// took the case out of their scope — a transfer, a countersign opinion —
+// they see the outcome, not the contents.
+func (s *Service) reply(tx *db.Tx, u *identity.User, acted *Case) (*Case, error) {
+	c, err := load(tx, acted.ID)
+	if err != nil {
+		return nil, err
+	}
+	roles, signer, err := access(tx, u, c)
 	if apperr.Is(err, apperr.NotFound, "") {
-		// The action took the case out of the actor's scope (a transfer, a
-		// countersign opinion): they see the outcome, not the contents.
-		after.Values, after.Answers, after.Actions = nil, nil, []string{}
-		return after, nil
+		c.Values, c.Answers, c.Actions = nil, nil, []string{}
+		return c, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.present(tx, u, c, roles, signer); err != nil {
+		return nil, err
+	}
+	if isStaff(roles) || signer {
+		err = logAccess(tx, u, c, "view")
 	}
 	return c, err
 }

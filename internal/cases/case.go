@@ -96,6 +96,8 @@ type Case struct {
 	// DaysLeft is the working days to the deadline that matters now (the
 	// step, pre-review or decision clock); nil when no clock runs.
 	DaysLeft *int `json:"workdays_left,omitempty"`
+
+	loaded []column // the stored values as read or last saved: save writes only what changed since
 }
 
 // Ref returns how the case is addressed: its number, or its id while a draft.

@@ -59,7 +59,7 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 			return nil, false, err
 		}
 	}
-	ver, err := s.catalog.Published(ctx, nc.ItemCode, 0)
+	ver, err := s.catalog.PublishedShared(ctx, nc.ItemCode, 0)
 	if err != nil {
 		return nil, false, err
 	}
@@ -78,19 +78,21 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 		if err := appendEvent(tx, c, who, "create", "", c.State, "", map[string]any{"channel": channel}); err != nil {
 			return err
 		}
-		if !nc.Submit {
-			return nil
-		}
-		if err := s.transition(tx, c, ver.Item, who, []string{string(role)}, ActionRequest{Action: "submit"}); err != nil {
-			return err
+		if nc.Submit {
+			if err := s.transition(tx, c, ver.Item, who, []string{string(role)}, ActionRequest{Action: "submit"}); err != nil {
+				return err
+			}
 		}
 		if nc.Accept {
 			if role != identity.RoleClerk {
 				return apperr.E(apperr.Forbidden, "workflow.role_forbidden", "action", workflow.Label("action", "accept"))
 			}
-			return s.transition(tx, c, ver.Item, who, []string{string(role)}, ActionRequest{Action: "accept", Originals: nc.Originals})
+			if err := s.transition(tx, c, ver.Item, who, []string{string(role)}, ActionRequest{Action: "accept", Originals: nc.Originals}); err != nil {
+				return err
+			}
 		}
-		return nil
+		c, err = s.reply(tx, u, c)
+		return err
 	})
 	if db.IsUniqueViolation(err) && nc.IdempotencyKey != "" {
 		// The same key raced us and won: answer with its case.
@@ -100,8 +102,7 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 	if err != nil {
 		return nil, false, apperr.Internalf("cases: create", err)
 	}
-	c, err = s.Get(ctx, u, c.Ref())
-	return c, true, err
+	return c, true, nil
 }
 
 // applicantFor decides whose case this is and through which channel.

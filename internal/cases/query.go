@@ -23,46 +23,63 @@ func (s *Service) Get(ctx context.Context, u *identity.User, ref string) (*Case,
 		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
 	}
 	var c *Case
-	var roles []string
-	var signer bool
+	var staff bool
 	err := s.db.View(ctx, func(tx *db.Tx) error {
 		var err error
 		if c, err = load(tx, ref); err != nil {
 			return err
 		}
-		if signer, err = countersigner(tx, u, c); err != nil {
+		roles, signer, err := access(tx, u, c)
+		if err != nil {
 			return err
 		}
-		roles = rolesFor(u, c)
-		if err := canRead(u, c, roles, signer); err != nil {
-			return err
-		}
-		return details(tx, c)
+		staff = isStaff(roles) || signer
+		return s.present(tx, u, c, roles, signer)
 	})
 	if err != nil {
 		return nil, apperr.Internalf("cases: get", err)
 	}
-	ver, err := s.catalog.Published(ctx, c.ItemCode, c.ItemVersion)
-	if err != nil {
-		return nil, err
-	}
-	for i := range c.Materials {
-		if m, ok := ver.Item.Material(c.Materials[i].Key); ok {
-			c.Materials[i].Name = m.Name
-		}
-	}
-	d, err := s.process(c)
-	if err != nil {
-		return nil, err
-	}
-	c.Actions = available(d, c, u, roles, signer)
-	s.daysLeft(c)
-	if isStaff(roles) || signer {
+	if staff {
 		if err := s.record(ctx, u, c, "view"); err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// access says what u is to c — their roles, and whether they are asked to
+// countersign — or NotFound when u may not read c.
+func access(tx *db.Tx, u *identity.User, c *Case) ([]string, bool, error) {
+	signer, err := countersigner(tx, u, c)
+	if err != nil {
+		return nil, false, err
+	}
+	roles := rolesFor(u, c)
+	return roles, signer, canRead(u, c, roles, signer)
+}
+
+// present fills what a reader sees of c beyond its row: details, material
+// names, the actions they may take and the working days left.
+func (s *Service) present(tx *db.Tx, u *identity.User, c *Case, roles []string, signer bool) error {
+	it, err := s.catalog.ItemAt(tx, c.ItemCode, c.ItemVersion)
+	if err != nil {
+		return err
+	}
+	if err := details(tx, c); err != nil {
+		return err
+	}
+	for i := range c.Materials {
+		if m, ok := it.Material(c.Materials[i].Key); ok {
+			c.Materials[i].Name = m.Name
+		}
+	}
+	d, err := s.process(c)
+	if err != nil {
+		return err
+	}
+	c.Actions = available(d, c, u, roles, signer)
+	s.daysLeft(c)
+	return nil
 }
 
 // details loads what a case detail shows beyond the case row.
@@ -123,7 +140,7 @@ func details(tx *db.Tx, c *Case) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if c.ParentID == "" {
+	if c.ParentID == "" && c.BundleCode != "" {
 		c.Children, err = children(tx, c.ID)
 	}
 	return err

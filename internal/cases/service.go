@@ -129,9 +129,11 @@ func (s *Service) process(c *Case) (*workflow.Definition, error) {
 
 // record notes a staff read of a case's personal data (R9.3).
 func (s *Service) record(ctx context.Context, u *identity.User, c *Case, purpose string) error {
-	return apperr.Internalf("cases: access log", s.db.Update(ctx, func(tx *db.Tx) error {
-		_, err := tx.Exec(`INSERT INTO access_log (id, actor_id, object_type, object_id, purpose, at) VALUES ($1, $2, 'case', $3, $4, $5)`,
-			db.NewID(), u.ID, c.ID, purpose, tx.Now)
-		return err
-	}))
+	return apperr.Internalf("cases: access log", s.db.Update(ctx, func(tx *db.Tx) error { return logAccess(tx, u, c, purpose) }))
+}
+
+func logAccess(tx *db.Tx, u *identity.User, c *Case, purpose string) error {
+	_, err := tx.Exec(`INSERT INTO access_log (id, actor_id, object_type, object_id, purpose, at) VALUES ($1, $2, 'case', $3, $4, $5)`,
+		db.NewID(), u.ID, c.ID, purpose, tx.Now)
+	return err
 }

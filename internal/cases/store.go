@@ -3,6 +3,7 @@ package cases
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -63,6 +64,7 @@ func scanCase(row scanner) (*Case, error) {
 	}
 	c.Owed = splitBars(owed)
 	c.Pauses, c.Extensions = []Pause{}, []Extension{}
+	c.loaded = c.columns()
 	return c, nil
 }
 
@@ -101,22 +103,56 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// save writes the mutable columns of c if nobody changed the case since it
-// was read at revision c.Rev, and advances the revision. A concurrent change
-// is a Conflict: the caller reloads and decides again.
+// columns lists the mutable columns of a case with their values.
+func (c *Case) columns() []column {
+	return []column{
+		{"case_no", nullString(c.No)}, {"department_id", c.DepartmentID}, {"state", c.State}, {"status", c.Status},
+		{"form_values", jsonText(c.Values)}, {"answers", jsonText(c.Answers)}, {"commitment", c.Commitment},
+		{"tolerance", joinBars(c.Owed)}, {"assignee_id", nullString(c.AssigneeID)}, {"promised_limit", int(c.PromisedLimit)},
+		{"extension", int(c.Extension)}, {"paused_days", c.PausedDays}, {"paused_since", c.PausedSince},
+		{"step_started_at", c.StepStartedAt}, {"step_paused_days", c.StepPausedDays}, {"submitted_at", c.SubmittedAt},
+		{"accepted_at", c.AcceptedAt}, {"decided_at", c.DecidedAt}, {"concluded_at", c.ConcludedAt},
+		{"delivered_at", c.DeliveredAt}, {"decision", c.Decision}, {"decision_reason", c.Reason}, {"delivery_method", c.Delivery},
+		{"tracking_no", c.TrackingNo}, {"urged_at", c.UrgedAt}, {"due_at", c.DueAt}, {"pre_review_due_at", c.PreReviewDueAt},
+		{"notice_due_at", c.NoticeDueAt}, {"step_due_at", c.StepDueAt}, {"tolerance_due_at", c.ToleranceDueAt},
+		{"verify_due_at", c.VerifyDueAt}, {"verified_at", c.VerifiedAt}, {"process", c.Process}, {"clock", string(c.Clock)},
+	}
+}
+
+type column struct {
+	name  string
+	value any
+}
+
+// same compares two column values: times by instant, the rest by value
+// (JSON and lists are compared as the text they are stored as).
+func same(a, b any) bool {
+	if ta, ok := a.(*time.Time); ok {
+		tb := b.(*time.Time)
+		return (ta == nil) == (tb == nil) && (ta == nil || ta.Equal(*tb))
+	}
+	return a == b
+}
+
+// save writes the columns of c that changed since it was read, if nobody
+// changed the case since revision c.Rev, and advances the revision. A
+// concurrent change is a Conflict: the caller reloads and decides again.
+// Writing only what changed spares the case's many indexes (deadlines,
+// inbox, applicant) the work of rewriting entries that did not move.
 func save(tx *db.Tx, c *Case) error {
-	res, err := tx.Exec(`UPDATE cases SET case_no = $1, department_id = $2, state = $3, status = $4, form_values = $5,
-		answers = $6, commitment = $7, tolerance = $8, assignee_id = $9, rev = rev + 1, promised_limit = $10, extension = $11,
-		paused_days = $12, paused_since = $13, step_started_at = $14, step_paused_days = $15, submitted_at = $16,
-		accepted_at = $17, decided_at = $18, concluded_at = $19, delivered_at = $20, decision = $21, decision_reason = $22,
-		delivery_method = $23, tracking_no = $24, urged_at = $25, due_at = $26, pre_review_due_at = $27, notice_due_at = $28,
-		step_due_at = $29, tolerance_due_at = $30, verify_due_at = $31, verified_at = $32, process = $33, updated_at = $34,
-		clock = $35 WHERE id = $36 AND rev = $37`,
-		nullString(c.No), c.DepartmentID, c.State, c.Status, jsonText(c.Values), jsonText(c.Answers), c.Commitment,
-		joinBars(c.Owed), nullString(c.AssigneeID), int(c.PromisedLimit), int(c.Extension), c.PausedDays,
-		c.PausedSince, c.StepStartedAt, c.StepPausedDays, c.SubmittedAt, c.AcceptedAt, c.DecidedAt, c.ConcludedAt,
-		c.DeliveredAt, c.Decision, c.Reason, c.Delivery, c.TrackingNo, c.UrgedAt, c.DueAt, c.PreReviewDueAt,
-		c.NoticeDueAt, c.StepDueAt, c.ToleranceDueAt, c.VerifyDueAt, c.VerifiedAt, c.Process, tx.Now, string(c.Clock), c.ID, c.Rev)
+	set := []string{"rev = rev + 1", "updated_at = $1"}
+	args := []any{tx.Now}
+	was := c.loaded
+	now := c.columns()
+	for i, col := range now {
+		if was != nil && same(was[i].value, col.value) {
+			continue
+		}
+		args = append(args, col.value)
+		set = append(set, fmt.Sprintf("%s = $%d", col.name, len(args)))
+	}
+	args = append(args, c.ID, c.Rev)
+	res, err := tx.Exec(fmt.Sprintf(`UPDATE cases SET %s WHERE id = $%d AND rev = $%d`, strings.Join(set, ", "), len(args)-1, len(args)), args...)
 	if err != nil {
 		return err
 	}
@@ -127,6 +163,7 @@ func save(tx *db.Tx, c *Case) error {
 	}
 	c.Rev++
 	c.UpdatedAt = tx.Now
+	c.loaded = now
 	return nil
 }
 
@@ -137,12 +174,12 @@ type actor struct {
 	ID, Name, Role string
 }
 
-// appendEvent adds an event to c's timeline in the transaction.
+// appendEvent adds an event to c's timeline in the transaction. Every
+// event follows exactly one change of the case (its creation, or a save
+// that advanced the revision), so the revision numbers the timeline; the
+// unique (case_id, seq) key would refuse a second event for one change.
 func appendEvent(tx *db.Tx, c *Case, who actor, action, from, to, reason string, data map[string]any) error {
-	var seq int
-	if err := tx.QueryRow(`SELECT COALESCE(MAX(seq), 0) + 1 FROM case_events WHERE case_id = $1`, c.ID).Scan(&seq); err != nil {
-		return err
-	}
+	seq := c.Rev
 	if data == nil {
 		data = map[string]any{}
 	}

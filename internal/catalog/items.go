@@ -317,12 +317,20 @@ func decode(body string) (*Item, error) {
 // Published returns a published version of an item: the current one when
 // version is 0. Drafts are not public: asking for one is NotFound.
 func (c *Catalog) Published(ctx context.Context, implCode string, version int) (*Version, error) {
-	return c.version(ctx, implCode, version, false)
+	return c.version(ctx, implCode, version, false, false)
+}
+
+// PublishedShared is Published for readers that never change what they get
+// (the case engine, on every action): the decoded version comes from a
+// cache and its Item is shared. A published version never changes (R1.5),
+// so the cache is never stale.
+func (c *Catalog) PublishedShared(ctx context.Context, implCode string, version int) (*Version, error) {
+	return c.version(ctx, implCode, version, false, true)
 }
 
 // Draft returns the open draft of an item for an administrator of its region.
 func (c *Catalog) Draft(ctx context.Context, u *identity.User, implCode string) (*Version, error) {
-	v, err := c.version(ctx, implCode, -1, true)
+	v, err := c.version(ctx, implCode, -1, true, false)
 	if err != nil {
 		return nil, err
 	}
@@ -332,10 +340,24 @@ func (c *Catalog) Draft(ctx context.Context, u *identity.User, implCode string) 
 	return v, nil
 }
 
-// version loads one version; -1 means the open draft.
-func (c *Catalog) version(ctx context.Context, implCode string, version int, drafts bool) (*Version, error) {
-	var v Version
+// version loads one version; -1 means the open draft. shared reads and
+// fills the cache of decoded published versions.
+func (c *Catalog) version(ctx context.Context, implCode string, version int, drafts, shared bool) (*Version, error) {
+	var v *Version
 	err := c.db.View(ctx, func(tx *db.Tx) error {
+		var err error
+		v, err = c.versionTx(tx, implCode, version, drafts, shared)
+		return err
+	})
+	if err != nil {
+		return nil, apperr.Internalf("catalog: version", err)
+	}
+	return v, nil
+}
+
+func (c *Catalog) versionTx(tx *db.Tx, implCode string, version int, drafts, shared bool) (*Version, error) {
+	var v Version
+	err := func() error {
 		var id string
 		var published int
 		var draft sql.NullInt64
@@ -353,6 +375,13 @@ func (c *Catalog) version(ctx context.Context, implCode string, version int, dra
 		case version == 0:
 			version = published
 		}
+		// A published version never changes (R1.5): decode it once.
+		if hit, ok := c.versions.get(implCode, version); ok && shared {
+			v = hit
+			v.Current = v.Version == published
+			return tx.QueryRow(`SELECT name, name_en FROM departments WHERE credit_code = $1`, v.Item.Department).
+				Scan(&v.DepartmentName, &v.DepartmentNameEN)
+		}
 		var body string
 		err := scanVersion(tx.QueryRow(`SELECT `+versionColumns+`, body FROM item_versions WHERE item_id = $1 AND version = $2`, id, version), &v, &body)
 		if err != nil {
@@ -366,11 +395,14 @@ func (c *Catalog) version(ctx context.Context, implCode string, version int, dra
 		if v.Item, err = decode(body); err != nil {
 			return err
 		}
+		if v.Status == StatusPublished && shared {
+			c.versions.put(implCode, version, v)
+		}
 		return tx.QueryRow(`SELECT name, name_en FROM departments WHERE credit_code = $1`, v.Item.Department).
 			Scan(&v.DepartmentName, &v.DepartmentNameEN)
-	})
+	}()
 	if err != nil {
-		return nil, apperr.Internalf("catalog: version", err)
+		return nil, err
 	}
 	return &v, nil
 }
@@ -458,7 +490,7 @@ func (c *Catalog) VersionFor(ctx context.Context, u *identity.User, implCode, wh
 	var err error
 	switch which {
 	case "", "current":
-		v, err = c.version(ctx, implCode, 0, true)
+		v, err = c.version(ctx, implCode, 0, true, false)
 	case "draft":
 		return c.Draft(ctx, u, implCode)
 	default:
@@ -466,7 +498,7 @@ func (c *Catalog) VersionFor(ctx context.Context, u *identity.User, implCode, wh
 		if perr != nil || n < 1 {
 			return nil, apperr.E(apperr.Invalid, "catalog.version_param", "value", which)
 		}
-		v, err = c.version(ctx, implCode, n, true)
+		v, err = c.version(ctx, implCode, n, true, false)
 	}
 	if err != nil {
 		return nil, err

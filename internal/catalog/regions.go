@@ -26,10 +26,13 @@ type Region struct {
 }
 
 // Catalog is the catalog service.
-type Catalog struct{ db *db.DB }
+type Catalog struct {
+	db       *db.DB
+	versions *versionCache
+}
 
 // New returns the catalog service over d.
-func New(d *db.DB) *Catalog { return &Catalog{db: d} }
+func New(d *db.DB) *Catalog { return &Catalog{db: d, versions: newVersionCache(4096)} }
 
 // ParentOf derives a division's parent from its code: village → township
 // (first 9 digits + 000), township → county (first 6), county → city

@@ -43,6 +43,8 @@ type DB struct {
 	// MaxAttempts bounds retries of a transaction that hit a serialization
 	// failure or a busy database.
 	MaxAttempts int
+	// Prepared statements of each SQLite pool.
+	writeStmts, readStmts *stmtCache
 }
 
 // Open connects to dsn: "sqlite:PATH" or a "postgres://" / "postgresql://" URL.
@@ -102,7 +104,8 @@ func openSQLite(path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &DB{Dialect: SQLite, writer: w, reader: r, clock: time.Now, MaxAttempts: 8}, nil
+	return &DB{Dialect: SQLite, writer: w, reader: r, clock: time.Now, MaxAttempts: 8,
+		writeStmts: newStmtCache(w), readStmts: newStmtCache(r)}, nil
 }
 
 func openPostgres(dsn string) (*DB, error) {
@@ -135,6 +138,10 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes the pools.
 func (d *DB) Close() error {
+	if d.writeStmts != nil {
+		d.writeStmts.close()
+		d.readStmts.close()
+	}
 	err := d.writer.Close()
 	if d.reader != d.writer {
 		err = errors.Join(err, d.reader.Close())

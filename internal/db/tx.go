@@ -20,6 +20,8 @@ type Tx struct {
 	*sql.Tx
 	Now     time.Time
 	Dialect Dialect
+	ctx     context.Context
+	cache   *stmtCache // SQLite: statements prepared once per connection
 }
 
 // Update runs fn in a read-write transaction and commits it. When the
@@ -37,6 +39,17 @@ func (d *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 
 func (d *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *Tx) error) error {
 	var err error
+	if d.writeStmts != nil {
+		defer func() {
+			// Now that this transaction holds no connection, prepare the
+			// statements it met for the first time.
+			if pool == d.writer {
+				d.writeStmts.prepare(ctx)
+			} else {
+				d.readStmts.prepare(ctx)
+			}
+		}()
+	}
 	for attempt := 1; ; attempt++ {
 		err = d.once(ctx, pool, readOnly, fn)
 		if err == nil || !Retryable(err) || attempt >= d.MaxAttempts {
@@ -59,7 +72,13 @@ func (d *DB) once(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *
 	if err != nil {
 		return err
 	}
-	tx := &Tx{Tx: stx, Now: d.Now(), Dialect: d.Dialect}
+	tx := &Tx{Tx: stx, Now: d.Now(), Dialect: d.Dialect, ctx: ctx}
+	if d.Dialect == SQLite {
+		tx.cache = d.readStmts
+		if pool == d.writer {
+			tx.cache = d.writeStmts
+		}
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = stx.Rollback()
