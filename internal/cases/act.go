@@ -145,7 +145,7 @@ func (s *Service) transition(tx *db.Tx, c *Case, it *catalog.Item, who actor, ro
 	if err != nil {
 		return err
 	}
-	if req.Action == "submit" && c.State == d.Start {
+	if req.Action == "submit" && c.State == d.Start && d.Key != workflow.Bundle {
 		// The process is chosen at submission: a draft may have opted into 告知承诺 since.
 		if d, err = s.processFor(it, c.Commitment); err != nil {
 			return err
@@ -192,7 +192,13 @@ func (s *Service) transition(tx *db.Tx, c *Case, it *catalog.Item, who actor, ro
 	if err := save(tx, c); err != nil {
 		return err
 	}
-	return appendEvent(tx, c, who, req.Action, mv.From.Key, mv.To.Key, req.Reason, data)
+	if err := appendEvent(tx, c, who, req.Action, mv.From.Key, mv.To.Key, req.Reason, data); err != nil {
+		return err
+	}
+	if c.ParentID != "" && mv.To.Key != mv.From.Key && slices.Contains(settled, mv.To.Key) {
+		return s.settleParent(tx, c.ParentID)
+	}
+	return nil
 }
 
 // enterStep starts the step clock of state st (its own limit) or stops it.
@@ -216,6 +222,12 @@ func (s *Service) apply(tx *db.Tx, c *Case, it *catalog.Item, cal *calendar.Cale
 	now := tx.Now
 	switch e {
 	case workflow.EffectSubmit, workflow.EffectResubmit:
+		if c.BundleCode != "" && c.ParentID == "" {
+			// A bundle's parent: its sub-cases are checked and clocked, each by its item.
+			no, err := nextCaseNo(tx, c.ItemCode, now)
+			c.No, c.SubmittedAt, data["case_no"] = no, ptr(now), no
+			return err
+		}
 		if e == workflow.EffectResubmit {
 			if err := edit(tx, c, it, who.ID, req); err != nil {
 				return err
@@ -273,8 +285,26 @@ func (s *Service) apply(tx *db.Tx, c *Case, it *catalog.Item, cal *calendar.Cale
 		onTime := c.DueAt == nil || !now.After(*c.DueAt)
 		data["decision"], data["on_time"] = c.Decision, onTime
 		return issue(tx, c, who, "decision", map[string]any{"decision": c.Decision, "reason": c.Reason, "result": it.Result.Name})
+	case workflow.EffectConclude:
+		var open int
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM cases WHERE parent_id = $1 AND state NOT IN ('concluded', 'delivered', 'refused', 'withdrawn', 'terminated')`,
+			c.ID).Scan(&open); err != nil {
+			return err
+		}
+		if open > 0 {
+			return apperr.E(apperr.Conflict, "case.bundle_open", "count", open)
+		}
+		c.ConcludedAt = ptr(now)
 	case workflow.EffectDeliver:
-		return deliver(c, req, now, data)
+		if c.ParentID != "" {
+			return apperr.E(apperr.Conflict, "case.deliver_with_bundle")
+		}
+		if err := deliver(c, req, now, data); err != nil {
+			return err
+		}
+		if c.BundleCode != "" {
+			return s.deliverChildren(tx, c, who)
+		}
 	case workflow.EffectWithdraw, workflow.EffectTerminate:
 		c.PreReviewDueAt, c.NoticeDueAt, c.StepDueAt, c.StepStartedAt, c.ToleranceDueAt = nil, nil, nil, nil, nil
 		if c.PausedSince != nil {

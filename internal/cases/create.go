@@ -14,7 +14,8 @@ import (
 
 // NewCase is an application as the applicant, an agent or a clerk files it.
 type NewCase struct {
-	ItemCode   string            `json:"item_code"`
+	ItemCode   string            `json:"item_code,omitempty"`
+	Bundle     string            `json:"bundle,omitempty"` // a 一件事 bundle code instead of an item: one parent case and a sub-case per item
 	Values     catalog.Values    `json:"form_values"`
 	Answers    map[string]string `json:"answers,omitempty"`   // situation answers
 	Materials  []MaterialRef     `json:"materials,omitempty"` // uploads to attach
@@ -58,6 +59,9 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 		} else if apperr.CodeOf(err) != apperr.NotFound {
 			return nil, false, err
 		}
+	}
+	if nc.Bundle != "" {
+		return s.createBundle(ctx, u, nc)
 	}
 	ver, err := s.catalog.PublishedShared(ctx, nc.ItemCode, 0)
 	if err != nil {

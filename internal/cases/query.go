@@ -290,14 +290,15 @@ func (s *Service) List(ctx context.Context, u *identity.User, f Filter) ([]Case,
 func (s *Service) scope(u *identity.User, inbox bool, arg func(any) string) string {
 	var ors []string
 	if u.Kind != identity.KindStaff {
-		own := "c.applicant_id = " + arg(u.ID)
+		// A bundle's sub-cases show inside the bundle, not beside it.
+		own := "c.applicant_id = " + arg(u.ID) + " AND c.parent_id IS NULL"
 		if inbox {
 			own += " AND c.state IN ('draft', 'correction')"
 		}
 		ors = append(ors, own)
 	}
 	if u.Has(identity.RoleAgent) {
-		ors = append(ors, "c.agent_id = "+arg(u.ID))
+		ors = append(ors, "c.agent_id = "+arg(u.ID)+" AND c.parent_id IS NULL")
 	}
 	var depts []string
 	for _, g := range u.Grants {

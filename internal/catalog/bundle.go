@@ -76,6 +76,10 @@ func Merge(items []*Item) ([]MergedField, []MergedMaterial) {
 	return fields, mats
 }
 
+// SameMaterial reports whether two items' materials are one material of a
+// bundle (the merge lists them once).
+func SameMaterial(a, b Material) bool { return materialIdentity(a) == materialIdentity(b) }
+
 func materialIdentity(m Material) string {
 	if m.LicenceType != "" {
 		return "licence:" + m.LicenceType

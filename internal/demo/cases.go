@@ -80,7 +80,59 @@ func (s *seeder) run() error {
 	s.then(s.file("zhangsan", foodLicence, 1, true, true), step("clerk", "accept"))
 	// 即办件 at the window for the enterprise.
 	s.window(officialSeal, "democorp")
+	// 企业开办一件事: one application, a sub-case per department; the seal is made at once.
+	s.bundle("qykb", "democorp", 1)
 	return s.err
+}
+
+// bundle files a 一件事 for user and has the clerk accept every sub-case.
+func (s *seeder) bundle(code, user string, workdaysAgo int) {
+	if s.err != nil {
+		return
+	}
+	s.at(workdaysAgo)
+	bv, err := s.cat.BundleByCode(s.ctx, code, false)
+	if err != nil {
+		s.err = err
+		return
+	}
+	u := s.users[user]
+	vals := catalog.Values{}
+	answers := map[string]string{}
+	for _, ver := range bv.Versions {
+		vs, err := s.values(u, ver.Item)
+		if err != nil {
+			s.err = err
+			return
+		}
+		for k, v := range vs {
+			vals[k] = v
+		}
+		if sit := ver.Item.Situations; sit != nil {
+			for _, q := range sit.Questions {
+				answers[q.Key] = q.Options[len(q.Options)-1].Value
+			}
+		}
+	}
+	var refs []cases.MaterialRef
+	for _, mm := range bv.Materials {
+		if mm.Required && mm.Electronic {
+			up, err := s.svc.Upload(s.ctx, u, mm.Key+".pdf", bytes.NewReader(samplePDF(mm.Name)))
+			if err != nil {
+				s.err = err
+				return
+			}
+			refs = append(refs, cases.MaterialRef{Key: mm.Key, ID: up.ID})
+		}
+	}
+	parent, _, err := s.svc.Create(s.ctx, u, cases.NewCase{Bundle: code, Values: vals, Answers: answers, Materials: refs, Submit: true})
+	if err != nil {
+		s.err = fmt.Errorf("demo bundle %s: %w", code, err)
+		return
+	}
+	for _, ch := range parent.Children {
+		s.then(&ch, step("clerk", "accept"))
+	}
 }
 
 type scripted struct {

@@ -36,7 +36,7 @@ func TestCasePagesInEveryState(t *testing.T) {
 		}
 		sup, _ := ts.ids.UserByUsername(ctx, "supervisor")
 		all, n, err := svc.List(ctx, sup, cases.Filter{PerPage: 100})
-		if err != nil || n < 15 {
+		if err != nil || n < 21 {
 			t.Fatalf("demo cases: %d %v", n, err)
 		}
 		states := map[string]bool{}
@@ -102,6 +102,12 @@ func TestCasePagesInEveryState(t *testing.T) {
 			t.Errorf("progress: %d", r.StatusCode)
 		}
 		c := ts.client()
+		ts.webLogin(t, c, "democorp")
+		r, _ = c.Get(ts.URL + "/apply/bundle/qykb")
+		if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, "企业开办一件事") || !strings.Contains(b, `name="m.`) {
+			t.Errorf("bundle application page: %d", r.StatusCode)
+		}
+		c = ts.client()
 		ts.webLogin(t, c, "zhangsan")
 		r, _ = c.Get(ts.URL + "/apply/" + all[0].ItemCode)
 		if b := body(t, r); r.StatusCode != 200 && all[0].ApplicantKind == "person" || strings.Contains(b, "系统内部错误") {

@@ -55,20 +55,138 @@ func (s *Server) fillApply(r *http.Request, v *View, ver *catalog.Version, vals 
 			mats = append(mats, materialView{Of: m.Of, Definite: m.Definite, Uploaded: uploaded[m.Of.Key]})
 		}
 	}
+	var questions []catalog.Question
+	if ver.Item.Situations != nil {
+		questions = ver.Item.Situations.Questions
+	}
+	code := url.PathEscape(ver.ImplCode)
+	s.fillApplyPage(r, v, applyPage{Title: ver.Item.Name, Crumb: "/items/" + code, Action: "/apply/" + code,
+		Lead: v.T("apply.lead", "dept", ver.DepartmentName, "limit", ver.Item.PromisedLimit), Questions: questions,
+		Materials: mats, Commitment: ver.Item.Commitment, Fields: ver.Item.Form}, vals, answers)
+}
+
+// applyPage is what the application page shows, for an item or a bundle.
+type applyPage struct {
+	Title, Crumb, Action, Lead string
+	Questions                  []catalog.Question
+	Materials                  []materialView
+	Commitment                 bool // 告知承诺 offered
+	Fields                     []catalog.Field
+}
+
+func (s *Server) fillApplyPage(r *http.Request, v *View, p applyPage, vals catalog.Values, answers map[string]string) {
 	idem := r.PostForm.Get("idem")
 	if idem == "" {
 		idem = newToken()
 	}
-	v.TitleText = ver.Item.Name
-	v.Data["Version"] = ver
-	v.Data["Item"] = ver.Item
+	v.TitleText = p.Title
+	v.Data["Page"] = p
+	v.Data["Materials"] = p.Materials
 	v.Data["Answers"] = answers
-	v.Data["Materials"] = mats
 	v.Data["Idem"] = idem
 	v.Data["Agent"] = v.User.Has(identity.RoleAgent)
 	v.Data["Applicant"] = r.PostForm.Get("applicant")
 	v.Data["Commitment"] = r.PostForm.Get("commitment") == "1"
-	v.Data["Form"] = &formView{Fields: ver.Item.Form, Values: vals, Towns: s.towns(r), Action: "/apply/" + url.PathEscape(ver.ImplCode)}
+	v.Data["Form"] = &formView{Fields: p.Fields, Values: vals, Towns: s.towns(r), Action: p.Action}
+}
+
+// fillBundleApply prepares the application page of a 一件事: one merged
+// form, the merged material list (each file once), questions of every item.
+func (s *Server) fillBundleApply(r *http.Request, v *View, bv *catalog.BundleView, vals catalog.Values, uploaded map[string][]cases.Material) {
+	answers := answersOf(r)
+	definite := map[string]bool{}
+	applies := map[string]bool{}
+	var questions []catalog.Question
+	seenQ := map[string]bool{}
+	for _, ver := range bv.Versions {
+		for _, m := range ver.Item.Select(answers).Materials {
+			for _, mm := range bv.Materials {
+				if catalog.SameMaterial(mm.Material, m.Of) {
+					applies[mm.Key] = true
+					definite[mm.Key] = definite[mm.Key] || m.Definite
+				}
+			}
+		}
+		if ver.Item.Situations != nil {
+			for _, q := range ver.Item.Situations.Questions {
+				if !seenQ[q.Key] {
+					seenQ[q.Key] = true
+					questions = append(questions, q)
+				}
+			}
+		}
+	}
+	var mats []materialView
+	for _, mm := range bv.Materials {
+		if mm.Electronic && applies[mm.Key] {
+			mats = append(mats, materialView{Of: mm.Material, Definite: definite[mm.Key], Uploaded: uploaded[mm.Key]})
+		}
+	}
+	var fields []catalog.Field
+	for _, f := range bv.Form {
+		fields = append(fields, f.Field)
+	}
+	code := url.PathEscape(bv.Code)
+	s.fillApplyPage(r, v, applyPage{Title: bv.Name, Crumb: "/bundles/" + code, Action: "/apply/bundle/" + code,
+		Lead: v.T("apply.bundle_lead", "n", len(bv.Versions)), Questions: questions, Materials: mats, Fields: fields}, vals, answers)
+}
+
+func (s *Server) applyBundleForm(w http.ResponseWriter, r *http.Request) error {
+	r.ParseForm()
+	v := s.view(r, "apply.title")
+	bv, err := s.Catalog.BundleByCode(r.Context(), r.PathValue("code"), false)
+	if err != nil {
+		return err
+	}
+	vals := catalog.Values{}
+	for _, ver := range bv.Versions {
+		pre, err := s.Cases.Prefill(r.Context(), v.User, ver.Item)
+		if err != nil {
+			return err
+		}
+		for k, x := range pre {
+			vals[k] = x
+		}
+	}
+	s.fillBundleApply(r, v, bv, vals, nil)
+	s.render(w, r, http.StatusOK, "apply", v)
+	return nil
+}
+
+func (s *Server) applyBundleSubmit(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "apply.title")
+	bv, err := s.Catalog.BundleByCode(r.Context(), r.PathValue("code"), false)
+	if err != nil {
+		return err
+	}
+	var keys []string
+	var fields []catalog.Field
+	for _, mm := range bv.Materials {
+		keys = append(keys, mm.Key)
+	}
+	for _, f := range bv.Form {
+		fields = append(fields, f.Field)
+	}
+	vals := formValues(fields, r)
+	refs, kept, err := s.uploads(r, v.User, keys)
+	if err == nil {
+		var c *cases.Case
+		c, _, err = s.Cases.Create(r.Context(), v.User, cases.NewCase{Bundle: bv.Code, Values: vals, Answers: answersOf(r),
+			Materials: refs, Submit: r.PostForm.Get("do") == "submit", Applicant: strings.TrimSpace(r.PostForm.Get("applicant")),
+			IdempotencyKey: r.PostForm.Get("idem")})
+		if err == nil {
+			http.Redirect(w, r, "/cases/"+c.Ref()+"?done=create", http.StatusSeeOther)
+			return nil
+		}
+	}
+	s.fillBundleApply(r, v, bv, vals, kept)
+	p := edge.ProblemOf(r.Context(), v.Lang, err)
+	v.Problem = &p
+	fv := v.Data["Form"].(*formView)
+	s.checkForm(r, v, fv)
+	fv.Checked = false
+	s.render(w, r, p.Status, "apply", v)
+	return nil
 }
 
 // newToken is a random idempotency key for a form: a double-clicked submit

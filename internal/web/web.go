@@ -92,6 +92,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /workbench/intake", s.page(s.intake, identity.RoleClerk))
 	mux.Handle("POST /workbench/intake/check", s.page(s.intake, identity.RoleClerk))
 	mux.Handle("POST /workbench/intake/accept", s.page(s.intakeAccept, identity.RoleClerk))
+	mux.Handle("GET /apply/bundle/{code}", s.page(s.applyBundleForm, applicantRoles...))
+	mux.Handle("POST /apply/bundle/{code}", s.page(s.applyBundleSubmit, applicantRoles...))
 	mux.Handle("GET /apply/{code}", s.page(s.applyForm, applicantRoles...))
 	mux.Handle("POST /apply/{code}", s.page(s.applySubmit, applicantRoles...))
 	mux.Handle("GET /my/cases", s.page(s.myCases, applicantRoles...))

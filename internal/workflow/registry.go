@@ -16,6 +16,7 @@ var builtin embed.FS
 const (
 	Standard  = "standard"    // 申请和受理 → 承办 → 审核 → 批准 → 办结
 	OnTheSpot = "on_the_spot" // 即办件 and 告知承诺: decided at acceptance
+	Bundle    = "bundle"      // 一件事: the parent of one sub-case per item
 )
 
 // Registry holds validated definitions by key and version.

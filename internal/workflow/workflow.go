@@ -40,6 +40,7 @@ const (
 	EffectDeliver    Effect = "deliver"    // 送达: window pickup or express post
 	EffectWithdraw   Effect = "withdraw"   // 撤回 by the applicant
 	EffectTerminate  Effect = "terminate"  // 终止: 容缺 materials not supplied, a false promise
+	EffectConclude   Effect = "conclude"   // a bundle concludes once every sub-case has
 )
 
 // Requirement is an input an action cannot do without.

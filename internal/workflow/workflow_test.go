@@ -65,12 +65,19 @@ var onTheSpotTable = []edge{
 	{"concluded", "deliver", "delivered", "clerk handler", ""},
 }
 
+var bundleTable = []edge{
+	{"draft", "submit", "in_progress", "applicant agent clerk", ""},
+	{"draft", "withdraw", "withdrawn", "applicant agent", ""},
+	{"in_progress", "conclude", "concluded", "clerk", ""},
+	{"concluded", "deliver", "delivered", "clerk", ""},
+}
+
 // TestTransitionTables tries every action in every state by every role and
 // compares the outcome with the expected table: the move where the table
 // has one, and otherwise the precise refusal.
 func TestTransitionTables(t *testing.T) {
 	reg := registry(t)
-	for key, table := range map[string][]edge{Standard: standardTable, OnTheSpot: onTheSpotTable} {
+	for key, table := range map[string][]edge{Standard: standardTable, OnTheSpot: onTheSpotTable, Bundle: bundleTable} {
 		d, ok := reg.Latest(key)
 		if !ok {
 			t.Fatalf("no %s process", key)
