@@ -27,6 +27,9 @@ var Accounts = []struct{ Username, Role string }{
 	{"approver", "approver 批准人"},
 	{"supervisor", "supervisor 监察人员"},
 	{"admin", "administrator 系统管理员"},
+	{"psb-officer", "public security: handler, reviewer, approver 公安分局承办/审核/批准"},
+	{"tax-officer", "tax bureau: handler, reviewer, approver 税务局承办/审核/批准"},
+	{"hrss-officer", "human resources and social security: handler, reviewer, approver 人社局承办/审核/批准"},
 }
 
 type department struct{ key, name, nameEN, prefix16 string }
@@ -121,6 +124,11 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 		"approver":   staff("approver", "赵静", identity.Grant{Role: identity.RoleApprover, DepartmentID: dept["amr"], RegionCode: Region}),
 		"supervisor": staff("supervisor", "孙伟", identity.Grant{Role: identity.RoleSupervisor, DepartmentID: dept["gov"], RegionCode: Region}),
 		"admin":      staff("admin", "周强", identity.Grant{Role: identity.RoleAdmin, RegionCode: Region}),
+		// One officer holding every back-office post of a department, so that
+		// the sub-cases of the demo's 一件事 can be carried to the end.
+		"psb-officer":  staff("psb-officer", "吴磊", officer(dept["psb"])...),
+		"tax-officer":  staff("tax-officer", "郑洁", officer(dept["tax"])...),
+		"hrss-officer": staff("hrss-officer", "冯涛", officer(dept["hrss"])...),
 	}
 	for _, a := range Accounts {
 		if _, err := ids.UserByUsername(ctx, a.Username); err == nil {
@@ -140,6 +148,15 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 		return fmt.Errorf("demo: catalog: %w", err)
 	}
 	return nil
+}
+
+// officer is the grants of one person holding a department's three back-office posts.
+func officer(deptID string) []identity.Grant {
+	var gs []identity.Grant
+	for _, r := range []identity.Role{identity.RoleHandler, identity.RoleReviewer, identity.RoleApprover} {
+		gs = append(gs, identity.Grant{Role: r, DepartmentID: deptID, RegionCode: Region})
+	}
+	return gs
 }
 
 func citizenID(first17 string) (string, error) {
