@@ -307,6 +307,10 @@ func (s *Service) apply(tx *db.Tx, c *Case, it *catalog.Item, cal *calendar.Cale
 		}
 	case workflow.EffectWithdraw, workflow.EffectTerminate:
 		c.PreReviewDueAt, c.NoticeDueAt, c.StepDueAt, c.StepStartedAt, c.ToleranceDueAt = nil, nil, nil, nil, nil
+		// A countersign still open ends with the case: nobody is asked any more.
+		if _, err := tx.Exec(`UPDATE case_countersigns SET done_at = $1 WHERE case_id = $2 AND done_at IS NULL`, now, c.ID); err != nil {
+			return err
+		}
 		if c.PausedSince != nil {
 			if err := s.endPause(tx, c, cal, who); err != nil {
 				return err

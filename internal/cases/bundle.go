@@ -56,7 +56,7 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 		}
 		// The uploads are the bundle's: the parent keeps them, and every
 		// sub-case whose item asks for the material refers to the same file.
-		if err := attachToParent(tx, u.ID, parent, nc.Materials); err != nil {
+		if err := claimUploads(tx, u.ID, parent, nc.Materials); err != nil { // under the merged list's keys
 			return err
 		}
 		var children []*Case
@@ -113,22 +113,6 @@ func answersFor(it *catalog.Item, answers map[string]string) map[string]string {
 		}
 	}
 	return out
-}
-
-// attachToParent makes the bundle's uploads the parent's, under the keys of
-// the bundle's merged material list.
-func attachToParent(tx *db.Tx, owner string, parent *Case, refs []MaterialRef) error {
-	for _, ref := range refs {
-		res, err := tx.Exec(`UPDATE case_materials SET case_id = $1, material_key = $2 WHERE id = $3 AND owner_id = $4 AND case_id IS NULL`,
-			parent.ID, ref.Key, ref.ID, owner)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return apperr.E(apperr.Invalid, "case.upload_unknown", "id", ref.ID)
-		}
-	}
-	return nil
 }
 
 // shareMaterials gives child a record of each parent file its item asks

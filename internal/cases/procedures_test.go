@@ -321,6 +321,17 @@ func TestCountersign(t *testing.T) {
 			t.Fatal("any-of not completed by one answer")
 		}
 		c = f.act("handler", c, cases.ActionRequest{Action: "pass"})
+		// A countersign left open when the case is withdrawn leaves the asked departments' inboxes.
+		other := f.submitSoleTrader()
+		other = f.act("clerk", other, cases.ActionRequest{Action: "accept"})
+		f.act("handler", other, cases.ActionRequest{Action: "countersign", Mode: "all", Departments: []string{f.dept("重庆市公安局涪陵区分局")}})
+		if _, n, _ := f.svc.List(f.ctx, psb, cases.Filter{Inbox: true}); n != 1 {
+			t.Fatalf("psb inbox before the withdrawal: %d", n)
+		}
+		f.act("zhangsan", other, cases.ActionRequest{Action: "withdraw", Reason: "不再开办"})
+		if _, n, _ := f.svc.List(f.ctx, psb, cases.Filter{Inbox: true}); n != 0 {
+			t.Errorf("a withdrawn case's countersign stays in an inbox")
+		}
 		// 退回: the reviewer returns the case to the handler with a reason.
 		f.refused(f.users["reviewer"], c, cases.ActionRequest{Action: "return"}, apperr.Invalid, "workflow.reason_required")
 		c = f.act("reviewer", c, cases.ActionRequest{Action: "return", Reason: "经营范围需核实"})

@@ -180,12 +180,7 @@ func (s *Server) applyBundleSubmit(w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	s.fillBundleApply(r, v, bv, vals, kept)
-	p := edge.ProblemOf(r.Context(), v.Lang, err)
-	v.Problem = &p
-	fv := v.Data["Form"].(*formView)
-	s.checkForm(r, v, fv)
-	fv.Checked = false
-	s.render(w, r, p.Status, "apply", v)
+	s.applyRefused(w, r, v, err)
 	return nil
 }
 
@@ -257,13 +252,18 @@ func (s *Server) applySubmit(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	// Show every fault: the service's reason, and each field's own.
 	s.fillApply(r, v, ver, vals, kept)
+	s.applyRefused(w, r, v, err)
+	return nil
+}
+
+// applyRefused shows the application again with every fault: the
+// service's reason, and each field's own.
+func (s *Server) applyRefused(w http.ResponseWriter, r *http.Request, v *View, err error) {
 	p := edge.ProblemOf(r.Context(), v.Lang, err)
 	v.Problem = &p
 	fv := v.Data["Form"].(*formView)
 	s.checkForm(r, v, fv)
 	fv.Checked = false
 	s.render(w, r, p.Status, "apply", v)
-	return nil
 }
