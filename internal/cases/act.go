@@ -85,13 +85,20 @@ func (s *Service) Act(ctx context.Context, u *identity.User, ref string, req Act
 			return apperr.E(apperr.Conflict, "case.changed", "ref", c.Ref())
 		}
 		who := actor{u.ID, u.DisplayName, primaryRole(roles)}
-		if op, ok := operations[req.Action]; ok {
+		op, isOp := operations[req.Action]
+		if isOp {
 			err = op(s, tx, c, it, u, roles, who, req)
 		} else {
 			err = s.transition(tx, c, it, who, roles, req)
 		}
 		if err != nil {
 			return err
+		}
+		if isOp {
+			// Operations change names a read joins in (assignee, department): read it back.
+			if c, err = load(tx, c.ID); err != nil {
+				return err
+			}
 		}
 		out, err = s.reply(tx, u, c)
 		return err
@@ -102,15 +109,15 @@ func (s *Service) Act(ctx context.Context, u *identity.User, ref string, req Act
 	return out, nil
 }
 
-// reply is the case as the actor sees it after acting, read in the same
-// transaction (their view of it is recorded there too). When the action
-// took the case out of their scope — a transfer, a countersign opinion —
-// they see the outcome, not the contents.
-func (s *Service) reply(tx *db.Tx, u *identity.User, acted *Case) (*Case, error) {
-	c, err := load(tx, acted.ID)
-	if err != nil {
-		return nil, err
+// reply is the case as the actor sees it after acting, completed in the
+// same transaction (their view of it is recorded there too). When the
+// action took the case out of their scope — a transfer, a countersign
+// opinion — they see the outcome, not the contents.
+func (s *Service) reply(tx *db.Tx, u *identity.User, c *Case) (*Case, error) {
+	if c.AssigneeID == "" {
+		c.Assignee = "" // a move to another step releases the case
 	}
+	c.derive()
 	roles, signer, err := access(tx, u, c)
 	if apperr.Is(err, apperr.NotFound, "") {
 		c.Values, c.Answers, c.Actions = nil, nil, []string{}
@@ -159,7 +166,7 @@ func (s *Service) transition(tx *db.Tx, c *Case, it *catalog.Item, who actor, ro
 	// 会签 first: no step is passed, returned or decided over an open
 	// countersign (withdrawal and termination end it instead).
 	if mv.From.Clock == workflow.ClockDecision && !mv.Action.Has(workflow.EffectWithdraw) && !mv.Action.Has(workflow.EffectTerminate) {
-		if open, err := openCountersign(tx, c.ID); err != nil {
+		if open, err := openCountersign(tx, c); err != nil {
 			return err
 		} else if open {
 			return apperr.E(apperr.Conflict, "case.countersign_open")
@@ -311,6 +318,7 @@ func (s *Service) apply(tx *db.Tx, c *Case, it *catalog.Item, cal *calendar.Cale
 		if _, err := tx.Exec(`UPDATE case_countersigns SET done_at = $1 WHERE case_id = $2 AND done_at IS NULL`, now, c.ID); err != nil {
 			return err
 		}
+		c.tasks = nil
 		if c.PausedSince != nil {
 			if err := s.endPause(tx, c, cal, who); err != nil {
 				return err

@@ -88,6 +88,9 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 				}
 			}
 		}
+		if parent, err = load(tx, parent.ID); err != nil {
+			return err
+		}
 		out, err = s.reply(tx, u, parent)
 		return err
 	})

@@ -97,7 +97,8 @@ type Case struct {
 	// step, pre-review or decision clock); nil when no clock runs.
 	DaysLeft *int `json:"workdays_left,omitempty"`
 
-	loaded []column // the stored values as read or last saved: save writes only what changed since
+	loaded []column  // the stored values as read or last saved: save writes only what changed since
+	tasks  *[]string // departments with an open countersign task, read once per transaction
 }
 
 // Ref returns how the case is addressed: its number, or its id while a draft.

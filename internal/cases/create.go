@@ -95,6 +95,10 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 				return err
 			}
 		}
+		// Read it back: the reply shows names (department, agent) the insert did not.
+		if c, err = load(tx, c.ID); err != nil {
+			return err
+		}
 		c, err = s.reply(tx, u, c)
 		return err
 	})

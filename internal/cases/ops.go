@@ -359,11 +359,12 @@ func opCountersign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity
 	if len(depts) == 0 {
 		return apperr.E(apperr.Invalid, "case.countersign_departments")
 	}
-	if open, err := openCountersign(tx, c.ID); err != nil {
+	if open, err := openCountersign(tx, c); err != nil {
 		return err
 	} else if open {
 		return apperr.E(apperr.Conflict, "case.countersign_open")
 	}
+	c.tasks = nil
 	id := db.NewID()
 	if _, err := tx.Exec(`INSERT INTO case_countersigns (id, case_id, mode, note, started_by, started_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		id, c.ID, req.Mode, strings.TrimSpace(req.Comment), u.ID, tx.Now); err != nil {
@@ -428,6 +429,7 @@ func opSign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, 
 	if err := tx.QueryRow(`SELECT COUNT(*) FROM case_countersign_tasks WHERE countersign_id = $1 AND opinion = ''`, csID).Scan(&pending); err != nil {
 		return err
 	}
+	c.tasks = nil
 	data := map[string]any{"department": deptName, "opinion": req.Opinion}
 	if pending == 0 || mode == "any" {
 		if _, err := tx.Exec(`UPDATE case_countersigns SET done_at = $1 WHERE id = $2`, tx.Now, csID); err != nil {
@@ -448,33 +450,47 @@ func signsFor(u *identity.User, dept, region string) bool {
 	return false
 }
 
+// openTasks lists the departments whose countersign opinion on c is still
+// open, read once per transaction (an operation that changes them forgets it).
+func openTasks(tx *db.Tx, c *Case) ([]string, error) {
+	if c.tasks != nil {
+		return *c.tasks, nil
+	}
+	rows, err := tx.Query(`SELECT t.department_id FROM case_countersign_tasks t JOIN case_countersigns x ON x.id = t.countersign_id
+		WHERE t.case_id = $1 AND x.done_at IS NULL AND t.opinion = ''`, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	depts := []string{}
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, err
+		}
+		depts = append(depts, d)
+	}
+	c.tasks = &depts
+	return depts, rows.Err()
+}
+
 // countersigner reports whether u may give an open countersign opinion on c.
 func countersigner(tx *db.Tx, u *identity.User, c *Case) (bool, error) {
 	if u == nil || u.Kind != identity.KindStaff {
 		return false, nil
 	}
-	rows, err := tx.Query(`SELECT t.department_id FROM case_countersign_tasks t JOIN case_countersigns x ON x.id = t.countersign_id
-		WHERE t.case_id = $1 AND x.done_at IS NULL AND t.opinion = ''`, c.ID)
+	depts, err := openTasks(tx, c)
 	if err != nil {
 		return false, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var dept string
-		if err := rows.Scan(&dept); err != nil {
-			return false, err
-		}
-		if signsFor(u, dept, c.Region) {
-			return true, nil
-		}
-	}
-	return false, rows.Err()
+	return slices.ContainsFunc(depts, func(d string) bool { return signsFor(u, d, c.Region) }), nil
 }
 
-func openCountersign(tx *db.Tx, caseID string) (bool, error) {
-	var n int
-	err := tx.QueryRow(`SELECT COUNT(*) FROM case_countersigns WHERE case_id = $1 AND done_at IS NULL`, caseID).Scan(&n)
-	return n > 0, err
+// openCountersign reports whether a countersign of c waits for an opinion:
+// an unfinished countersign always has a department still to answer.
+func openCountersign(tx *db.Tx, c *Case) (bool, error) {
+	depts, err := openTasks(tx, c)
+	return len(depts) > 0, err
 }
 
 func countersigns(tx *db.Tx, caseID string) ([]Countersign, error) {

@@ -51,11 +51,7 @@ func scanCase(row scanner) (*Case, error) {
 	}
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	c.PromisedLimit, c.Extension = calendar.Limit(promised), calendar.Limit(ext)
-	c.Promised = c.PromisedLimit.String()
-	if c.DueAt != nil {
-		d := DueDate(*c.DueAt)
-		c.DueDate = &d
-	}
+	c.derive()
 	if err := json.Unmarshal([]byte(values), &c.Values); err != nil {
 		return nil, err
 	}
@@ -66,6 +62,16 @@ func scanCase(row scanner) (*Case, error) {
 	c.Pauses, c.Extensions = []Pause{}, []Extension{}
 	c.loaded = c.columns()
 	return c, nil
+}
+
+// derive fills the fields computed from stored ones.
+func (c *Case) derive() {
+	c.Promised = c.PromisedLimit.String()
+	c.DueDate = nil
+	if c.DueAt != nil {
+		d := DueDate(*c.DueAt)
+		c.DueDate = &d
+	}
 }
 
 func splitBars(s string) []string {
