@@ -153,12 +153,15 @@ func (s *Service) applicantFor(ctx context.Context, u *identity.User, it *catalo
 	return app, channel, role, nil
 }
 
-// processFor: 即办件 and 告知承诺 are decided at acceptance; everything else
-// runs the standard five steps.
+// processFor: 即办件 and 告知承诺 are decided at acceptance; an item may name
+// its own process; everything else runs the standard five steps.
 func (s *Service) processFor(it *catalog.Item, commitment bool) (*workflow.Definition, error) {
 	key := workflow.Standard
-	if it.Handling == 1 || commitment {
+	switch {
+	case it.Handling == 1 || commitment:
 		key = workflow.OnTheSpot
+	case it.Process != "":
+		key = it.Process // validated against workflow.ItemProcesses when the item was saved
 	}
 	d, ok := s.flows.Latest(key)
 	if !ok {

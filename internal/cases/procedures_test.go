@@ -396,3 +396,47 @@ func TestOperationsAndAccessLog(t *testing.T) {
 		}
 	})
 }
+
+// An item may name its own process: with "simple", the handler passes
+// straight to the approver. Open cases keep the process they started under.
+func TestItemChoosesItsProcess(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		before := f.submitSoleTrader()
+		ver, err := f.cat.Published(f.ctx, f.codes[soleTrader], 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		it := *ver.Item
+		it.Process = "simple"
+		if _, err := f.cat.SaveDraft(f.ctx, f.users["admin"], &it, "简易程序"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.cat.Publish(f.ctx, f.users["admin"], it.ImplCode); err != nil {
+			t.Fatal(err)
+		}
+		bad := it
+		bad.Process = "express"
+		if _, err := f.cat.SaveDraft(f.ctx, f.users["admin"], &bad, ""); !apperr.Is(err, apperr.Invalid, "") {
+			t.Errorf("unknown process saved: %v", err)
+		}
+		c := f.submitSoleTrader()
+		if c.Process != "simple@1" || c.ItemVersion != ver.Version+1 {
+			t.Fatalf("new case: %s v%d", c.Process, c.ItemVersion)
+		}
+		c = f.act("clerk", c, cases.ActionRequest{Action: "accept"})
+		c = f.act("handler", c, cases.ActionRequest{Action: "pass"})
+		if c.State != "approval" {
+			t.Fatalf("after the handler: %s", c.State)
+		}
+		c = f.act("approver", c, cases.ActionRequest{Action: "grant"})
+		if c.State != "concluded" {
+			t.Fatal(c.State)
+		}
+		// The case filed before keeps its version and its five steps.
+		before = f.act("clerk", before, cases.ActionRequest{Action: "accept"})
+		before = f.act("handler", before, cases.ActionRequest{Action: "pass"})
+		if before.Process != "standard@1" || before.State != "review" || before.ItemVersion != ver.Version {
+			t.Errorf("an open case changed with the catalog: %s %s v%d", before.Process, before.State, before.ItemVersion)
+		}
+	})
+}

@@ -26,14 +26,15 @@ type Item struct {
 	StatutoryLimit string   `json:"statutory_limit"` // 法定办结时限, working days ("20", "0.5"); "" if none
 	PromisedLimit  string   `json:"promised_limit"`  // 承诺办结时限, working days; "0" for 即办件
 	PreReviewLimit string   `json:"pre_review_limit,omitempty"`
-	Handling       int      `json:"handling"`        // 办件类型 1 即办件, 2 承诺件, 9 其他
-	Depth          []int    `json:"depth"`           // 网上办理深度 1 咨询 … 7 电子证照反馈
-	DepthLevel     int      `json:"depth_level"`     // portal level Ⅰ–Ⅳ
-	Visits         int      `json:"visits"`          // 到现场次数: 0 零跑动, 1 最多跑一次 …
-	Delivery       []string `json:"delivery"`        // 送达方式: window, post, online
-	Commitment     bool     `json:"commitment"`      // 告知承诺 allowed
-	Tolerance      bool     `json:"tolerance"`       // 容缺受理 allowed
-	Scope          string   `json:"scope,omitempty"` // 通办范围: national, cross_province, cross_city, cross_county
+	Handling       int      `json:"handling"`          // 办件类型 1 即办件, 2 承诺件, 9 其他
+	Process        string   `json:"process,omitempty"` // 审批流程: a workflow.ItemProcesses key; empty runs the standard process
+	Depth          []int    `json:"depth"`             // 网上办理深度 1 咨询 … 7 电子证照反馈
+	DepthLevel     int      `json:"depth_level"`       // portal level Ⅰ–Ⅳ
+	Visits         int      `json:"visits"`            // 到现场次数: 0 零跑动, 1 最多跑一次 …
+	Delivery       []string `json:"delivery"`          // 送达方式: window, post, online
+	Commitment     bool     `json:"commitment"`        // 告知承诺 allowed
+	Tolerance      bool     `json:"tolerance"`         // 容缺受理 allowed
+	Scope          string   `json:"scope,omitempty"`   // 通办范围: national, cross_province, cross_city, cross_county
 
 	Place          string `json:"place,omitempty"` // 办理地点
 	Hours          string `json:"hours,omitempty"` // 办理时间

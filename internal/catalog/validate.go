@@ -2,11 +2,13 @@ package catalog
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/codes"
+	"github.com/tongban/tongban/internal/workflow"
 )
 
 // faults collects every fault of an item, each under its field path
@@ -91,6 +93,9 @@ func (it *Item) checkInto(f *faults) {
 	it.checkLimits(f)
 	if !knownInt(Handlings, it.Handling) {
 		f.add("handling", codeSet(it.Handling))
+	}
+	if it.Process != "" && !slices.Contains(workflow.ItemProcesses, it.Process) {
+		f.add("process", apperr.E(apperr.Invalid, "catalog.process_unknown", "value", it.Process))
 	}
 	for i, d := range it.Depth {
 		if !knownInt(Depths, d) {

@@ -173,6 +173,7 @@ var itemCols = []col[Item]{
 	str("承诺办结时限", "promised_limit", func(i *Item) *string { return &i.PromisedLimit }),
 	str("预审时限", "pre_review_limit", func(i *Item) *string { return &i.PreReviewLimit }),
 	num("办件类型", "handling", func(i *Item) *int { return &i.Handling }),
+	str("审批流程", "process", func(i *Item) *string { return &i.Process }),
 	ints("网上办理深度", "depth", func(i *Item) *[]int { return &i.Depth }),
 	num("网办深度等级", "depth_level", func(i *Item) *int { return &i.DepthLevel }),
 	num("到现场次数", "visits", func(i *Item) *int { return &i.Visits }),

@@ -15,6 +15,7 @@ import (
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/workflow"
 )
 
 // The catalog console (事项管理): administrators list, edit, publish and
@@ -105,6 +106,7 @@ type editable struct {
 	Base                                       *catalog.Version
 	Name, NameEN, Statutory, Promised          string
 	Handling, DepthLevel, Visits, Frequency    int
+	Process                                    string
 	Commitment, Tolerance                      bool
 	ConsultPhone, SupervisePhone, Place, Hours string
 	Keywords, LegalBasis                       string
@@ -129,7 +131,7 @@ func jsonText(v any) string {
 func editableOf(ver *catalog.Version) *editable {
 	it := ver.Item
 	e := &editable{Base: ver, Name: it.Name, NameEN: it.NameEN, Statutory: it.StatutoryLimit, Promised: it.PromisedLimit,
-		Handling: it.Handling, DepthLevel: it.DepthLevel, Visits: it.Visits, Frequency: it.Frequency,
+		Handling: it.Handling, DepthLevel: it.DepthLevel, Visits: it.Visits, Frequency: it.Frequency, Process: it.Process,
 		Commitment: it.Commitment, Tolerance: it.Tolerance, ConsultPhone: it.ConsultPhone, SupervisePhone: it.SupervisePhone,
 		Place: it.Place, Hours: it.Hours, Keywords: strings.Join(it.Keywords, "\n"), LegalBasis: strings.Join(it.LegalBasis, "\n"),
 		Conditions: append(slices.Clone(it.Conditions), make([]catalog.Condition, blankRows)...), Fees: jsonText(it.Fees),
@@ -175,6 +177,7 @@ func (s *Server) loadEditor(r *http.Request, v *View, e *editable) error {
 	v.Data["Edit"] = e
 	v.Data["History"] = hist
 	v.Data["Handlings"] = catalog.Handlings
+	v.Data["Processes"] = workflow.ItemProcesses
 	v.Data["DepthLevels"] = catalog.DepthLevels
 	v.Data["Sources"] = catalog.MaterialSources
 	v.TitleText = v.T("admin.item_title") + " · " + base.Item.Name
@@ -235,7 +238,7 @@ func editableFrom(r *http.Request) (*editable, error) {
 	f := r.PostForm
 	n := func(k string) int { x, _ := strconv.Atoi(strings.TrimSpace(f.Get(k))); return x }
 	e := &editable{Name: f.Get("name"), NameEN: f.Get("name_en"), Statutory: strings.TrimSpace(f.Get("statutory_limit")),
-		Promised: strings.TrimSpace(f.Get("promised_limit")), Handling: n("handling"), DepthLevel: n("depth_level"), Visits: n("visits"),
+		Promised: strings.TrimSpace(f.Get("promised_limit")), Handling: n("handling"), Process: f.Get("process"), DepthLevel: n("depth_level"), Visits: n("visits"),
 		Frequency: n("frequency"), Commitment: f.Get("commitment") == "1", Tolerance: f.Get("tolerance") == "1",
 		ConsultPhone: f.Get("consult_phone"), SupervisePhone: f.Get("supervise_phone"), Place: f.Get("place"), Hours: f.Get("hours"),
 		Keywords: f.Get("keywords"), LegalBasis: f.Get("legal_basis"), Fees: f.Get("fees"),
@@ -293,7 +296,7 @@ func lines(s string) []string {
 func (e *editable) apply(base *catalog.Item) (*catalog.Item, error) {
 	it := *base
 	it.Name, it.NameEN, it.StatutoryLimit, it.PromisedLimit = strings.TrimSpace(e.Name), strings.TrimSpace(e.NameEN), e.Statutory, e.Promised
-	it.Handling, it.DepthLevel, it.Visits, it.Frequency = e.Handling, e.DepthLevel, e.Visits, e.Frequency
+	it.Handling, it.DepthLevel, it.Visits, it.Frequency, it.Process = e.Handling, e.DepthLevel, e.Visits, e.Frequency, e.Process
 	it.Commitment, it.Tolerance = e.Commitment, e.Tolerance
 	it.ConsultPhone, it.SupervisePhone, it.Place, it.Hours = e.ConsultPhone, e.SupervisePhone, e.Place, e.Hours
 	it.Keywords, it.LegalBasis = lines(e.Keywords), lines(e.LegalBasis)

@@ -17,7 +17,12 @@ const (
 	Standard  = "standard"    // 申请和受理 → 承办 → 审核 → 批准 → 办结
 	OnTheSpot = "on_the_spot" // 即办件 and 告知承诺: decided at acceptance
 	Bundle    = "bundle"      // 一件事: the parent of one sub-case per item
+	Simple    = "simple"      // 承办 → 批准, without a separate review step
 )
+
+// ItemProcesses are the processes an item may name (items that name none run
+// Standard; 即办件 and 告知承诺 always run OnTheSpot).
+var ItemProcesses = []string{Standard, Simple}
 
 // Registry holds validated definitions by key and version.
 type Registry struct {

@@ -72,12 +72,32 @@ var bundleTable = []edge{
 	{"concluded", "deliver", "delivered", "clerk", ""},
 }
 
+var simpleTable = []edge{
+	{"draft", "submit", "pre_review", "applicant agent clerk", ""},
+	{"draft", "withdraw", "withdrawn", "applicant agent", ""},
+	{"pre_review", "withdraw", "withdrawn", "applicant agent", ""},
+	{"pre_review", "accept", "handling", "clerk", ""},
+	{"pre_review", "refuse", "refused", "clerk", "reason"},
+	{"pre_review", "request_correction", "correction", "clerk", "corrections"},
+	{"correction", "withdraw", "withdrawn", "applicant agent", ""},
+	{"correction", "resubmit", "pre_review", "applicant agent clerk", ""},
+	{"handling", "withdraw", "withdrawn", "applicant agent", ""},
+	{"handling", "pass", "approval", "handler", ""},
+	{"handling", "terminate", "terminated", "handler approver", "reason"},
+	{"approval", "withdraw", "withdrawn", "applicant agent", ""},
+	{"approval", "return", "handling", "approver", "reason"},
+	{"approval", "grant", "concluded", "approver", ""},
+	{"approval", "deny", "concluded", "approver", "reason"},
+	{"approval", "terminate", "terminated", "handler approver", "reason"},
+	{"concluded", "deliver", "delivered", "clerk handler", ""},
+}
+
 // TestTransitionTables tries every action in every state by every role and
 // compares the outcome with the expected table: the move where the table
 // has one, and otherwise the precise refusal.
 func TestTransitionTables(t *testing.T) {
 	reg := registry(t)
-	for key, table := range map[string][]edge{Standard: standardTable, OnTheSpot: onTheSpotTable, Bundle: bundleTable} {
+	for key, table := range map[string][]edge{Standard: standardTable, OnTheSpot: onTheSpotTable, Bundle: bundleTable, Simple: simpleTable} {
 		d, ok := reg.Latest(key)
 		if !ok {
 			t.Fatalf("no %s process", key)
@@ -262,6 +282,11 @@ func TestValidateRejects(t *testing.T) {
 
 func TestRegistryRefusesARedefinedVersion(t *testing.T) {
 	reg := registry(t)
+	for _, k := range ItemProcesses {
+		if _, ok := reg.Latest(k); !ok {
+			t.Errorf("item process %s is not registered", k)
+		}
+	}
 	b, _ := builtin.ReadFile("data/standard.json")
 	if err := reg.Add(b, roles); err == nil {
 		t.Fatal("standard@1 registered twice")
