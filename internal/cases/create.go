@@ -123,7 +123,7 @@ func (s *Service) applicantFor(ctx context.Context, u *identity.User, it *catalo
 		app, err = s.identity.ApplicantOf(ctx, u)
 	case u.Has(identity.RoleAgent) && nc.Applicant != "":
 		channel, role = ChannelAgent, identity.RoleAgent
-		if !coversRegion(u, identity.RoleAgent, it.Region) {
+		if !agentServes(u, it.Region) {
 			return nil, "", "", apperr.E(apperr.Forbidden, "case.out_of_region")
 		}
 		app, err = s.identity.ApplicantByNumber(ctx, nc.Applicant)

@@ -440,3 +440,33 @@ func TestItemChoosesItsProcess(t *testing.T) {
 		}
 	})
 }
+
+// 代办: a village agent files for a registered applicant; the case records
+// the agent, both see it, and the applicant can still act on it.
+func TestAgentFilesForAnApplicant(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		agent := f.users["agent"]
+		refs := []cases.MaterialRef{f.upload(agent, "application"), f.upload(agent, "id_card"), f.upload(agent, "lease")}
+		c, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(),
+			Answers: map[string]string{"premises": "rented"}, Submit: true, Materials: refs, Applicant: "500102198506120011"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Channel != cases.ChannelAgent || c.AgentName != "赵六" || c.ApplicantName != "张三" || !slices.Contains(c.Actions, "withdraw") {
+			t.Fatalf("agent case: %s %q %q %v", c.Channel, c.AgentName, c.ApplicantName, c.Actions)
+		}
+		for _, u := range []string{"agent", "zhangsan"} {
+			if list, n, _ := f.svc.List(f.ctx, f.users[u], cases.Filter{}); n != 1 || list[0].No != c.No {
+				t.Errorf("%s lists %d", u, n)
+			}
+		}
+		// Without naming the applicant an agent files nothing; an unregistered number is refused.
+		if _, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[soleTrader]}); !apperr.Is(err, apperr.Forbidden, "case.cannot_file") {
+			t.Errorf("agent without applicant: %v", err)
+		}
+		if _, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[soleTrader], Applicant: "11010519491231002X"}); !apperr.Is(err, apperr.NotFound, "case.applicant_unknown") {
+			t.Errorf("agent for an unregistered person: %v", err)
+		}
+		f.act("zhangsan", c, cases.ActionRequest{Action: "withdraw"})
+	})
+}

@@ -71,6 +71,19 @@ func coversRegion(u *identity.User, role identity.Role, region string) bool {
 	return false
 }
 
+// agentServes: a village or community agent (代办员) files, for the people
+// they serve, items implemented in their area or by any level above it
+// (全程代办: the district's items are filed from the village).
+func agentServes(u *identity.User, itemRegion string) bool {
+	for _, g := range u.Grants {
+		if g.Role == identity.RoleAgent && g.RegionCode != "" &&
+			(codes.DivisionCovers(itemRegion, g.RegionCode) || codes.DivisionCovers(g.RegionCode, itemRegion)) {
+			return true
+		}
+	}
+	return false
+}
+
 // rolesFor lists the workflow roles u holds for c: applicant or agent of
 // their own case, clerk and supervisor by region, department staff by the
 // department holding the case.

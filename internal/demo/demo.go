@@ -27,6 +27,7 @@ var Accounts = []struct{ Username, Role string }{
 	{"approver", "approver 批准人"},
 	{"supervisor", "supervisor 监察人员"},
 	{"admin", "administrator 系统管理员"},
+	{"agent", "village agent 代办员 (南沱镇)"},
 	{"psb-officer", "public security: handler, reviewer, approver 公安分局承办/审核/批准"},
 	{"tax-officer", "tax bureau: handler, reviewer, approver 税务局承办/审核/批准"},
 	{"hrss-officer", "human resources and social security: handler, reviewer, approver 人社局承办/审核/批准"},
@@ -124,6 +125,8 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 		"approver":   staff("approver", "赵静", identity.Grant{Role: identity.RoleApprover, DepartmentID: dept["amr"], RegionCode: Region}),
 		"supervisor": staff("supervisor", "孙伟", identity.Grant{Role: identity.RoleSupervisor, DepartmentID: dept["gov"], RegionCode: Region}),
 		"admin":      staff("admin", "周强", identity.Grant{Role: identity.RoleAdmin, RegionCode: Region}),
+		// A village agent (全程代办) who files for the people of 南沱镇.
+		"agent": staff("agent", "赵六", identity.Grant{Role: identity.RoleAgent, RegionCode: "500102103000"}),
 		// One officer holding every back-office post of a department, so that
 		// the sub-cases of the demo's 一件事 can be carried to the end.
 		"psb-officer":  staff("psb-officer", "吴磊", officer(dept["psb"])...),
