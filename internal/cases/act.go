@@ -120,7 +120,7 @@ func (s *Service) reply(tx *db.Tx, u *identity.User, c *Case) (*Case, error) {
 	c.derive()
 	roles, signer, err := access(tx, u, c)
 	if apperr.Is(err, apperr.NotFound, "") {
-		c.Values, c.Answers, c.Actions = nil, nil, []string{}
+		c.Values, c.Answers, c.Actions, c.OutOfScope = nil, nil, []string{}, true
 		return c, nil
 	}
 	if err != nil {

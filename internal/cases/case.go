@@ -96,6 +96,9 @@ type Case struct {
 	// DaysLeft is the working days to the deadline that matters now (the
 	// step, pre-review or decision clock); nil when no clock runs.
 	DaysLeft *int `json:"workdays_left,omitempty"`
+	// OutOfScope: the action just taken moved the case beyond the actor's
+	// reach (a transfer, a countersign opinion); they see only the outcome.
+	OutOfScope bool `json:"out_of_scope,omitempty"`
 
 	loaded []column  // the stored values as read or last saved: save writes only what changed since
 	tasks  *[]string // departments with an open countersign task, read once per transaction

@@ -100,13 +100,13 @@ func (s *Server) caseAct(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	req, err := s.actionFrom(r, v.User, ver.Item)
+	var after *cases.Case
 	if err == nil {
-		_, err = s.Cases.Act(r.Context(), v.User, ref, req)
+		after, err = s.Cases.Act(r.Context(), v.User, ref, req)
 	}
 	if err == nil {
-		target := "/cases/" + url.PathEscape(c.Ref()) + "?done=" + url.QueryEscape(req.Action)
-		if _, gerr := s.Cases.Get(r.Context(), v.User, c.Ref()); apperr.CodeOf(gerr) == apperr.NotFound {
-			// The action took the case out of the actor's scope (a transfer, an opinion).
+		target := "/cases/" + url.PathEscape(after.Ref()) + "?done=" + url.QueryEscape(req.Action)
+		if after.OutOfScope {
 			target = "/workbench?done=" + url.QueryEscape(req.Action)
 		}
 		http.Redirect(w, r, target, http.StatusSeeOther)
