@@ -2,6 +2,8 @@ package cases_test
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -10,51 +12,82 @@ import (
 	"github.com/tongban/tongban/internal/dbtest"
 )
 
-// benchFixture is the demo database on SQLite with the case service.
-func benchFixture(b *testing.B) *fixture {
+// benchFixture is the demo database with the case service, on SQLite or
+// (when TONGBAN_TEST_PG is set) PostgreSQL.
+func benchFixture(b *testing.B, pg bool) *fixture {
 	b.Helper()
 	d := dbtest.SQLite(b)
+	if pg {
+		d = dbtest.Postgres(b)
+	}
 	f := setup(b, d)
 	d.SetClock(time.Now) // real time: the benchmark measures real commits
 	return f
 }
 
+// lifecycleSteps follow a window filing: accept, handler pass, reviewer
+// pass, approver grant (办结), deliver.
+var lifecycleSteps = []struct {
+	who string
+	req cases.ActionRequest
+}{
+	{"clerk", cases.ActionRequest{Action: "accept"}},
+	{"handler", cases.ActionRequest{Action: "pass"}},
+	{"reviewer", cases.ActionRequest{Action: "pass"}},
+	{"approver", cases.ActionRequest{Action: "grant"}},
+	{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "window"}},
+}
+
+// lifecycle runs one whole case through the service.
+func lifecycle(b *testing.B, f *fixture) {
+	ctx := context.Background()
+	c, _, err := f.svc.Create(ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(),
+		Applicant: "500102198506120011", Submit: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, s := range lifecycleSteps {
+		if c, err = f.svc.Act(ctx, f.users[s.who], c.No, s.req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if c.State != "delivered" {
+		b.Fatal(c.State)
+	}
+}
+
 // BenchmarkLifecycle runs whole cases: filed at the window, accepted, passed
 // by the handler and the reviewer, granted by the approver (办结) and
 // delivered — six actions, each its own transaction with its event, as six
-// requests would. Reports complete cases per second.
+// requests would. Reports complete cases per second: "serial" is one
+// client after another; "clients=8" is eight at once, as a service hall
+// would be (each client waits for its reply before its next action).
 func BenchmarkLifecycle(b *testing.B) {
-	f := benchFixture(b)
-	code := f.codes[soleTrader]
-	vals := soleTraderValues()
-	steps := []struct {
-		who string
-		req cases.ActionRequest
-	}{
-		{"clerk", cases.ActionRequest{Action: "accept"}},
-		{"handler", cases.ActionRequest{Action: "pass"}},
-		{"reviewer", cases.ActionRequest{Action: "pass"}},
-		{"approver", cases.ActionRequest{Action: "grant"}},
-		{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "window"}},
-	}
-	ctx := context.Background()
-	start := time.Now()
-	for b.Loop() {
-		c, _, err := f.svc.Create(ctx, f.users["clerk"], cases.NewCase{ItemCode: code, Values: vals,
-			Applicant: "500102198506120011", Submit: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, s := range steps {
-			if c, err = f.svc.Act(ctx, f.users[s.who], c.No, s.req); err != nil {
-				b.Fatal(err)
+	for _, dbName := range []string{"sqlite", "postgres"} {
+		for _, clients := range []int{1, 8} {
+			name := dbName + "/serial"
+			if clients > 1 {
+				name = fmt.Sprintf("%s/clients=%d", dbName, clients)
 			}
-		}
-		if c.State != "delivered" {
-			b.Fatal(c.State)
+			b.Run(name, func(b *testing.B) {
+				f := benchFixture(b, dbName == "postgres")
+				start := time.Now()
+				if clients == 1 {
+					for b.Loop() {
+						lifecycle(b, f)
+					}
+				} else {
+					b.SetParallelism((clients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+					b.RunParallel(func(pb *testing.PB) {
+						for pb.Next() {
+							lifecycle(b, f)
+						}
+					})
+				}
+				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "cases/s")
+			})
 		}
 	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "cases/s")
 }
 
 // BenchmarkRawInsert is the floor a case transition stands on: one

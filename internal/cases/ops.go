@@ -43,91 +43,96 @@ func anyOf(roles []string, want ...string) bool {
 // if not, why (the error the request would get).
 func operationAllowed(name string, d *workflow.Definition, c *Case, u *identity.User, roles []string, signer bool) error {
 	st, _ := d.State(c.State)
-	forbidden := apperr.E(apperr.Forbidden, "workflow.role_forbidden", "action", workflow.Label("action", name))
-	notNow := apperr.E(apperr.Conflict, "workflow.not_in_state", "action", workflow.Label("action", name), "status", workflow.Label("status", st.Status))
+	// Built only when returned: the case page asks about every operation.
+	forbidden := func() error {
+		return apperr.E(apperr.Forbidden, "workflow.role_forbidden", "action", workflow.Label("action", name))
+	}
+	notNow := func() error {
+		return apperr.E(apperr.Conflict, "workflow.not_in_state", "action", workflow.Label("action", name), "status", workflow.Label("status", st.Status))
+	}
 	decisionClock := c.AcceptedAt != nil && c.DecidedAt == nil && !st.Terminal && st.Clock == workflow.ClockDecision
 	switch name {
 	case "edit":
 		if !anyOf(roles, "applicant", "agent") && !(c.Channel == ChannelWindow && anyOf(roles, "clerk")) {
-			return forbidden
+			return forbidden()
 		}
 		if !st.Editable {
-			return notNow
+			return notNow()
 		}
 	case "claim":
 		if !holds(d, c, roles) || !anyOf(roles, "clerk", "handler", "reviewer", "approver") {
-			return forbidden
+			return forbidden()
 		}
 		if c.AssigneeID != "" {
 			return apperr.E(apperr.Conflict, "case.claimed", "name", c.Assignee)
 		}
 	case "assign", "transfer":
 		if !holds(d, c, roles) || !anyOf(roles, "clerk", "handler", "reviewer", "approver") {
-			return forbidden
+			return forbidden()
 		}
 		if name == "transfer" && !decisionClock {
-			return notNow
+			return notNow()
 		}
 	case "countersign":
 		if !holds(d, c, roles) || !anyOf(roles, backOffice...) {
-			return forbidden
+			return forbidden()
 		}
 		if !decisionClock {
-			return notNow
+			return notNow()
 		}
 	case "sign":
 		if !signer {
-			return forbidden
+			return forbidden()
 		}
 	case "pause":
 		if !holds(d, c, roles) || !anyOf(roles, backOffice...) {
-			return forbidden
+			return forbidden()
 		}
 		if !decisionClock || c.PausedSince != nil {
-			return notNow
+			return notNow()
 		}
 	case "resume":
 		if !anyOf(roles, backOffice...) {
-			return forbidden
+			return forbidden()
 		}
 		if c.PausedSince == nil {
-			return notNow
+			return notNow()
 		}
 	case "extend":
 		// 延长审批 needs the approval of the agency's head (Art. 42): approvers only.
 		if !anyOf(roles, "approver") {
-			return forbidden
+			return forbidden()
 		}
 		if !decisionClock {
-			return notNow
+			return notNow()
 		}
 	case "supply":
 		if !anyOf(roles, "applicant", "agent", "clerk") {
-			return forbidden
+			return forbidden()
 		}
 		if len(c.Owed) == 0 {
-			return notNow
+			return notNow()
 		}
 	case "verify":
 		if !anyOf(roles, backOffice...) {
-			return forbidden
+			return forbidden()
 		}
 		if c.VerifyDueAt == nil {
-			return notNow
+			return notNow()
 		}
 	case "urge":
 		if !anyOf(roles, "applicant", "agent", "clerk", "supervisor", "approver") {
-			return forbidden
+			return forbidden()
 		}
 		if st.Terminal || c.SubmittedAt == nil || c.DecidedAt != nil || st.Editable {
-			return notNow
+			return notNow()
 		}
 	case "comment":
 		if !isStaff(roles) && !signer {
-			return forbidden
+			return forbidden()
 		}
 		if st.Terminal {
-			return notNow
+			return notNow()
 		}
 	}
 	return nil

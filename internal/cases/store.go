@@ -60,7 +60,7 @@ func scanCase(row scanner) (*Case, error) {
 	}
 	c.Owed = splitBars(owed)
 	c.Pauses, c.Extensions = []Pause{}, []Extension{}
-	c.loaded = c.columns()
+	c.loaded = c.columnsWith(values, answers)
 	return c, nil
 }
 
@@ -111,9 +111,15 @@ func jsonText(v any) string {
 
 // columns lists the mutable columns of a case with their values.
 func (c *Case) columns() []column {
+	return c.columnsWith(jsonText(c.Values), jsonText(c.Answers))
+}
+
+// columnsWith is columns with the JSON columns as given (as read, when
+// scanning: no need to encode what was just decoded).
+func (c *Case) columnsWith(values, answers string) []column {
 	return []column{
 		{"case_no", nullString(c.No)}, {"department_id", c.DepartmentID}, {"state", c.State}, {"status", c.Status},
-		{"form_values", jsonText(c.Values)}, {"answers", jsonText(c.Answers)}, {"commitment", c.Commitment},
+		{"form_values", values}, {"answers", answers}, {"commitment", c.Commitment},
 		{"tolerance", joinBars(c.Owed)}, {"assignee_id", nullString(c.AssigneeID)}, {"promised_limit", int(c.PromisedLimit)},
 		{"extension", int(c.Extension)}, {"paused_days", c.PausedDays}, {"paused_since", c.PausedSince},
 		{"step_started_at", c.StepStartedAt}, {"step_paused_days", c.StepPausedDays}, {"submitted_at", c.SubmittedAt},
