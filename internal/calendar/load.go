@@ -177,3 +177,10 @@ func parseRange(e string) (Date, Date, error) {
 	}
 	return first, last, nil
 }
+
+// Regional lists the region prefixes that have days of their own, sorted.
+// A job that must hold for every region (the supervision scanner's horizon)
+// checks the national calendar and each of these.
+func (s *Set) Regional() []string {
+	return slices.Sorted(maps.Keys(s.regional))
+}

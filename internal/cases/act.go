@@ -44,6 +44,7 @@ type ActionRequest struct {
 	Outcome     string            `json:"outcome,omitempty"`       // verify: confirmed, false
 
 	assignee *identity.User // resolved from Assignee before the transaction
+	deemed   bool           // accept: taken to have been accepted on receipt (Art. 32)
 }
 
 // Act performs one action on the case ref for u and returns the case as u
@@ -334,6 +335,10 @@ func (s *Service) apply(tx *db.Tx, c *Case, it *catalog.Item, cal *calendar.Cale
 // the post-verification (事后核查).
 func (s *Service) accept(tx *db.Tx, c *Case, it *catalog.Item, cal *calendar.Calendar, req ActionRequest, data map[string]any) error {
 	now := tx.Now
+	if req.deemed {
+		now = deemedStart(c, now)
+		data["deemed"] = true
+	}
 	c.AcceptedAt = ptr(now)
 	c.PreReviewDueAt, c.NoticeDueAt = nil, nil
 	due, err := decisionDue(cal, now, c.PromisedLimit, c.Extension, c.PausedDays)

@@ -1,0 +1,107 @@
+package cases
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/workflow"
+)
+
+// The platform acting by rule (electronic supervision's escalation rules):
+// no user, its own role on the timeline.
+
+// SystemRole names the platform on timelines.
+const SystemRole = "system"
+
+// SystemUserID is the platform's own account (migration 00007), which cannot
+// sign in: documents issued by rule are issued in its name.
+const SystemUserID = "00000000-0000-7000-8000-000000000001"
+
+var systemActor = actor{ID: SystemUserID, Name: "电子监察系统", Role: SystemRole}
+
+// Deem accepts a case whose Art. 32 limit for the correction notice ran out
+// while it waited in pre-review. 行政许可法 Art. 32: an agency that does not
+// list the corrections within five days is taken to have accepted the
+// application on the day it received it — so the decision clock counts from
+// the submission, not from now. Conflict when the case is no longer waiting
+// or its limit has not passed (somebody acted first).
+func (s *Service) Deem(ctx context.Context, caseID string) error {
+	return apperr.Internalf("cases: deem", s.db.Update(ctx, func(tx *db.Tx) error {
+		c, err := load(tx, caseID)
+		if err != nil {
+			return err
+		}
+		if c.NoticeDueAt == nil || tx.Now.Before(*c.NoticeDueAt) || c.SubmittedAt == nil {
+			return apperr.E(apperr.Conflict, "case.changed", "ref", c.Ref())
+		}
+		d, err := s.process(c)
+		if err != nil {
+			return err
+		}
+		roles := acceptRoles(d, c.State)
+		if roles == nil {
+			return apperr.E(apperr.Conflict, "case.changed", "ref", c.Ref())
+		}
+		it, err := s.catalog.ItemAt(tx, c.ItemCode, c.ItemVersion)
+		if err != nil {
+			return err
+		}
+		return s.transition(tx, c, it, systemActor, roles, ActionRequest{Action: "accept", deemed: true,
+			Reason: "行政许可法第三十二条：逾期不告知补正的，自收到申请材料之日起即为受理"})
+	}))
+}
+
+// acceptRoles are the roles that may accept in state, or nil if none may.
+func acceptRoles(d *workflow.Definition, state string) []string {
+	for _, a := range d.Actions {
+		if a.Key == "accept" && slices.Contains(a.From, state) {
+			return a.Roles
+		}
+	}
+	return nil
+}
+
+// SystemUrge urges (督办) an open case in the platform's name, once: a case
+// urged and not yet answered is not urged again. Reports whether it urged.
+func (s *Service) SystemUrge(ctx context.Context, caseID, note string) (bool, error) {
+	urged := false
+	err := s.db.Update(ctx, func(tx *db.Tx) error {
+		c, err := load(tx, caseID)
+		if err != nil {
+			return err
+		}
+		if c.UrgedAt != nil || c.ConcludedAt != nil || c.DecidedAt != nil {
+			return nil
+		}
+		c.UrgedAt = ptr(tx.Now)
+		urged = true
+		return finish(tx, c, systemActor, "urge", note, map[string]any{"by": SystemRole})
+	})
+	return urged, apperr.Internalf("cases: system urge", err)
+}
+
+// Holders are the roles that hold a case in its current state (whose inbox
+// it is in).
+func (s *Service) Holders(process, state string) []string {
+	d, ok := s.flows.Get(process)
+	if !ok {
+		return nil
+	}
+	st, ok := d.State(state)
+	if !ok {
+		return nil
+	}
+	return st.Holders
+}
+
+// deemedStart is when a deemed acceptance took effect: the day the
+// application was received.
+func deemedStart(c *Case, now time.Time) time.Time {
+	if c.SubmittedAt != nil {
+		return *c.SubmittedAt
+	}
+	return now
+}

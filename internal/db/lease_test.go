@@ -1,0 +1,67 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/dbtest"
+)
+
+func TestLease(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+		d.SetClock(func() time.Time { return now })
+		take := func(holder string, want bool) {
+			t.Helper()
+			got, err := d.Lease(ctx, "scanner", holder, time.Minute)
+			if err != nil || got != want {
+				t.Fatalf("%s at %s: %v, %v; want %v", holder, now.Format(time.TimeOnly), got, err, want)
+			}
+		}
+		take("a", true)
+		take("b", false)
+		now = now.Add(50 * time.Second)
+		take("a", true) // renewed until 09:01:50
+		now = now.Add(50 * time.Second)
+		take("b", false)
+		now = now.Add(11 * time.Second) // a's lease expired at 09:01:50
+		take("b", true)
+		take("a", false)
+		if err := d.ReleaseLease(ctx, "scanner", "a"); err != nil { // not a's to release
+			t.Fatal(err)
+		}
+		take("a", false)
+		if err := d.ReleaseLease(ctx, "scanner", "b"); err != nil {
+			t.Fatal(err)
+		}
+		take("a", true)
+
+		// Racing for an expired lease: exactly one wins.
+		now = now.Add(time.Hour)
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ok, err := d.Lease(ctx, "scanner", fmt.Sprintf("r%d", i), time.Minute)
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					wins.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("%d replicas hold the lease", wins.Load())
+		}
+	})
+}

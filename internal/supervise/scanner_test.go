@@ -1,0 +1,326 @@
+package supervise_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tongban/tongban/internal/blob"
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/cases"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/dbtest"
+	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/supervise"
+	"github.com/tongban/tongban/internal/vault"
+)
+
+// fixture is the seeded demo database with the case engine, a scanner and
+// a clock the test moves.
+type fixture struct {
+	t     testing.TB
+	ctx   context.Context
+	db    *db.DB
+	cases *cases.Service
+	cat   *catalog.Catalog
+	scan  *supervise.Scanner
+	mu    sync.Mutex
+	now   time.Time
+	users map[string]*identity.User
+	codes map[string]string
+}
+
+var testLog io.Writer = io.Discard
+
+func at(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, calendar.China)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func setup(t testing.TB, d *db.DB) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{t: t, ctx: ctx, db: d, now: at("2026-09-28 10:00"), users: map[string]*identity.User{}, codes: map[string]string{}}
+	d.SetClock(func() time.Time {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.now
+	})
+	v, err := vault.New(vault.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := identity.NewService(d, v)
+	if err := demo.Seed(ctx, d, ids); err != nil {
+		t.Fatal(err)
+	}
+	f.cat = catalog.New(d)
+	cals := calendar.National()
+	if f.cases, err = cases.New(d, f.cat, ids, cals, blob.Dir{Root: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	f.scan = &supervise.Scanner{DB: d, Catalog: f.cat, Calendars: cals, Cases: f.cases,
+		Log: slog.New(slog.NewTextHandler(testLog, nil)), Holder: "test", Home: demo.Region}
+	for _, a := range demo.Accounts {
+		u, err := ids.UserByUsername(ctx, a.Username)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.users[a.Username] = u
+	}
+	res, err := f.cat.Search(ctx, catalog.Query{PerPage: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range res.Items {
+		f.codes[it.Name] = it.ImplCode
+	}
+	return f
+}
+
+func (f *fixture) setNow(s string) {
+	f.mu.Lock()
+	f.now = at(s)
+	f.mu.Unlock()
+}
+
+// soleTrader is promised in 1 working day.
+const soleTrader = "个体工商户设立登记"
+
+func soleTraderValues() catalog.Values {
+	return catalog.Values{
+		"applicant_name": {"张三"}, "applicant_id": {"500102198506120011"}, "applicant_phone": {"13800000000"},
+		"form_of": {"person"}, "scope": {"小吃服务"}, "org_address": {"500102006001", "滨江路 1 号"}, "capital": {"5"},
+	}
+}
+
+// file files a sole-trader application at the window; accepted at once or
+// left in pre-review.
+func (f *fixture) file(accept bool) *cases.Case {
+	f.t.Helper()
+	c, _, err := f.cases.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(),
+		Applicant: "500102198506120011", Submit: true, Accept: accept})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return c
+}
+
+func (f *fixture) pass() supervise.Report {
+	f.t.Helper()
+	rep, err := f.scan.Pass(f.ctx)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return rep
+}
+
+// signals maps "case no/clock" to the recorded level.
+func (f *fixture) signals() map[string]string {
+	f.t.Helper()
+	out := map[string]string{}
+	err := f.db.View(f.ctx, func(tx *db.Tx) error {
+		rows, err := tx.Query(`SELECT c.case_no, s.clock, s.level FROM case_signals s JOIN cases c ON c.id = s.case_id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var no, clock, level string
+			if err := rows.Scan(&no, &clock, &level); err != nil {
+				return err
+			}
+			out[no+"/"+clock] = level
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return out
+}
+
+func (f *fixture) count(q string, args ...any) int {
+	f.t.Helper()
+	var n int
+	if err := f.db.View(f.ctx, func(tx *db.Tx) error { return tx.QueryRow(q, args...).Scan(&n) }); err != nil {
+		f.t.Fatal(err)
+	}
+	return n
+}
+
+func TestScanner(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		// Monday 2026-09-28 10:00. A: accepted at once, promised 1 working day:
+		// due at the end of Tuesday 09-29. B: waiting in pre-review (2 working
+		// days: due end of Wednesday 09-30); its Art. 32 notice limit (5
+		// working days across 国庆, 10-01..10-07 off, Saturday 10-10 worked)
+		// runs out at the end of Saturday 10-10.
+		a, b := f.file(true), f.file(false)
+		if b.State != "pre_review" || b.NoticeDueAt == nil {
+			t.Fatalf("B: %s %v", b.State, b.NoticeDueAt)
+		}
+		rep := f.pass()
+		sig := f.signals()
+		if sig[a.No+"/decision"] != "warning" {
+			t.Fatalf("A on Monday with one day left: %v (%+v)", sig, rep)
+		}
+		if _, ok := sig[b.No+"/pre_review"]; ok {
+			t.Fatalf("B's pre-review has two days left: %v", sig)
+		}
+		// The reminder for the warning went to the holders of A's step.
+		reminders := f.count(`SELECT COUNT(*) FROM notifications WHERE case_id = $1 AND kind = 'remind'`, a.ID)
+		if reminders == 0 {
+			t.Fatal("no reminder for the warning")
+		}
+		if again := f.pass(); again.Changed != 0 {
+			t.Fatalf("a second pass at the same time changed %d signals", again.Changed)
+		}
+
+		// Thursday 10-08, after the holiday: A is two working days late (09-30,
+		// 10-08): red. B's pre-review one late: yellow. B's notice limit has
+		// two working days left (10-09, 10-10): normal.
+		f.setNow("2026-10-08 09:00")
+		rep = f.pass()
+		sig = f.signals()
+		if sig[a.No+"/decision"] != "red" || sig[b.No+"/pre_review"] != "yellow" {
+			t.Fatalf("after the holiday: %v", sig)
+		}
+		if _, ok := sig[b.No+"/notice"]; ok {
+			t.Fatalf("B's notice limit is not near yet: %v", sig)
+		}
+		// Red: 督办 by the platform, escalation to the approver (yellow) and
+		// the supervisor (red).
+		ca, err := f.cases.Get(f.ctx, f.users["supervisor"], a.No)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ca.UrgedAt == nil {
+			t.Fatal("a red card was not urged")
+		}
+		for _, who := range []string{"approver", "supervisor"} {
+			if n := f.count(`SELECT COUNT(*) FROM notifications WHERE case_id = $1 AND kind = 'escalate' AND user_id = $2`, a.ID, f.users[who].ID); n != 1 {
+				t.Errorf("%s escalations: %d", who, n)
+			}
+		}
+		if n := f.count(`SELECT COUNT(*) FROM notifications WHERE case_id = $1 AND kind = 'remind' AND user_id = $2`, b.ID, f.users["clerk"].ID); n != 1 {
+			t.Errorf("the clerk was reminded of B's pre-review %d times", n)
+		}
+		if n := f.count(`SELECT COUNT(*) FROM outbox WHERE recipient = $1`, f.users["supervisor"].ID); n == 0 {
+			t.Error("nothing in the outbox for the supervisor")
+		}
+		// Each change is an event: A normal → warning → red, B normal → yellow.
+		if n := f.count(`SELECT COUNT(*) FROM signal_events WHERE case_id = $1 AND clock = 'decision'`, a.ID); n != 2 {
+			t.Errorf("A's decision clock has %d signal events", n)
+		}
+		// Idempotent: the same pass again changes nothing, notifies nobody.
+		before := f.count(`SELECT COUNT(*) FROM notifications`)
+		if again := f.pass(); again.Changed != 0 {
+			t.Fatalf("repeated pass changed %d", again.Changed)
+		}
+		if after := f.count(`SELECT COUNT(*) FROM notifications`); after != before {
+			t.Fatalf("repeated pass notified again: %d → %d", before, after)
+		}
+
+		// Monday 10-12: B's notice limit is one working day past (10-11 is a
+		// Sunday). 行政许可法 Art. 32: B counts as accepted on receipt — the
+		// decision clock runs from Monday 09-28, so B is already red.
+		f.setNow("2026-10-12 09:00")
+		f.pass()
+		cb, err := f.cases.Get(f.ctx, f.users["supervisor"], b.No)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cb.AcceptedAt == nil || !cb.AcceptedAt.Equal(*b.SubmittedAt) || cb.NoticeDueAt != nil {
+			t.Fatalf("B not deemed accepted on receipt: state %s accepted %v", cb.State, cb.AcceptedAt)
+		}
+		f.pass()
+		sig = f.signals()
+		if sig[b.No+"/decision"] != "red" {
+			t.Fatalf("deemed B: %v", sig)
+		}
+		if _, ok := sig[b.No+"/pre_review"]; ok {
+			t.Fatalf("B's pre-review signal outlived the pre-review: %v", sig)
+		}
+
+		// A is decided: its clocks stop and its signals clear, with an event.
+		for _, s := range []struct{ who, action string }{{"handler", "pass"}, {"reviewer", "pass"}, {"approver", "grant"}} {
+			if _, err := f.cases.Act(f.ctx, f.users[s.who], a.No, cases.ActionRequest{Action: s.action}); err != nil {
+				t.Fatal(s.action, err)
+			}
+		}
+		f.pass()
+		sig = f.signals()
+		for k := range sig {
+			if len(k) > len(a.No) && k[:len(a.No)] == a.No {
+				t.Fatalf("a decided case keeps signal %s", k)
+			}
+		}
+		if n := f.count(`SELECT COUNT(*) FROM signal_events WHERE case_id = $1 AND clock = 'decision' AND to_level = 'normal'`, a.ID); n != 1 {
+			t.Errorf("clearing A's decision signal: %d events", n)
+		}
+	})
+}
+
+// A case whose deadline cannot be evaluated is skipped and logged; the
+// others are signalled and its recorded signal is kept.
+func TestScannerIsolatesFailures(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		a, b := f.file(true), f.file(true)
+		f.setNow("2026-10-08 09:00")
+		f.pass()
+		// B's deadline is moved (as a broken import might) to a year whose
+		// calendar is not loaded.
+		if err := d.Update(f.ctx, func(tx *db.Tx) error {
+			_, err := tx.Exec(`UPDATE cases SET due_at = $1 WHERE id = $2`, time.Date(2024, 6, 3, 16, 0, 0, 0, time.UTC), b.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		f.setNow("2026-10-09 09:00")
+		c := f.file(true) // a third case, due at the end of Saturday 10-10 (a make-up working day)
+		f.setNow("2026-10-12 09:00")
+		rep := f.pass()
+		if rep.Failed != 1 {
+			t.Fatalf("report %+v", rep)
+		}
+		sig := f.signals()
+		if sig[a.No+"/decision"] != "red" || sig[b.No+"/decision"] != "red" || sig[c.No+"/decision"] != "yellow" {
+			t.Fatalf("signals with one broken case: %v", sig)
+		}
+	})
+}
+
+func TestConfigFor(t *testing.T) {
+	cfg := supervise.Config{Thresholds: []supervise.ThresholdRow{
+		{Region: "500000", Thresholds: supervise.Thresholds{Warn: 2, Yellow: 1, Red: 3}},
+		{Region: "500102", Thresholds: supervise.Thresholds{Warn: 3, Yellow: 2, Red: 4}},
+		{Region: "500102", ItemType: "01", Thresholds: supervise.Thresholds{Warn: 0, Yellow: 1, Red: 2}},
+		{ItemType: "07", Thresholds: supervise.Thresholds{Warn: 5, Yellow: 5, Red: 10}},
+	}}
+	for _, c := range []struct {
+		region, typ string
+		want        supervise.Thresholds
+	}{
+		{"500102006001", "01", supervise.Thresholds{Warn: 0, Yellow: 1, Red: 2}}, // district, item type
+		{"500102006001", "02", supervise.Thresholds{Warn: 3, Yellow: 2, Red: 4}}, // district
+		{"500103", "01", supervise.Thresholds{Warn: 2, Yellow: 1, Red: 3}},       // municipality
+		{"110101", "01", supervise.DefaultThresholds},                            // elsewhere
+		{"110101", "07", supervise.Thresholds{Warn: 5, Yellow: 5, Red: 10}},      // any region, item type
+		{"500102", "07", supervise.Thresholds{Warn: 3, Yellow: 2, Red: 4}},       // a region beats a type everywhere
+	} {
+		if got := cfg.For(c.region, c.typ); got != c.want {
+			t.Errorf("%s/%s: %+v, want %+v", c.region, c.typ, got, c.want)
+		}
+	}
+}
