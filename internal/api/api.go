@@ -22,6 +22,8 @@ import (
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/supervise"
 )
 
 //go:embed openapi.json
@@ -29,12 +31,14 @@ var openapiDoc []byte
 
 // Deps are what the API needs.
 type Deps struct {
-	Identity  *identity.Service
-	Catalog   *catalog.Catalog
-	Cases     *cases.Service
-	Calendars *calendar.Set
-	Region    string // the installation's home region, the default scope of lists
-	Now       func() time.Time
+	Identity    *identity.Service
+	Catalog     *catalog.Catalog
+	Cases       *cases.Service
+	Supervision *supervise.Reader
+	Notify      *notify.Box
+	Calendars   *calendar.Set
+	Region      string // the installation's home region, the default scope of lists
+	Now         func() time.Time
 }
 
 // Server is the API.
@@ -96,6 +100,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "GET", "/api/v1/cases/{no}/timeline", false, s.caseTimeline)
 	s.handle(mux, "GET", "/api/v1/cases/{no}/materials/{id}", false, s.caseMaterial)
 	s.handle(mux, "GET", "/api/v1/progress", true, s.progress)
+	s.handle(mux, "POST", "/api/v1/cases/{no}/urge", false, s.urgeCase)
+	s.handle(mux, "GET", "/api/v1/supervision/signals", false, s.supervisionSignals)
+	s.handle(mux, "GET", "/api/v1/notifications", false, s.notifications)
+	s.handle(mux, "POST", "/api/v1/notifications/read", false, s.readNotifications)
 
 	// The same path with another method: 405 with Allow, in the error shape.
 	byPath := map[string][]string{}

@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -19,13 +20,13 @@ import (
 type operation func(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error
 
 var operations = map[string]operation{
-	"edit": opEdit, "claim": opClaim, "assign": opAssign, "transfer": opTransfer, "urge": opUrge, "comment": opComment,
+	"edit": opEdit, "claim": opClaim, "assign": opAssign, "transfer": opTransfer, "urge": opUrge, "respond": opRespond, "comment": opComment,
 	"extend": opExtend, "pause": opPause, "resume": opResume, "countersign": opCountersign, "sign": opSign,
 	"verify": opVerify, "supply": opSupply,
 }
 
 // operationOrder is the order operations are offered in.
-var operationOrder = []string{"edit", "claim", "assign", "transfer", "countersign", "sign", "pause", "resume", "extend", "supply", "verify", "urge", "comment"}
+var operationOrder = []string{"edit", "claim", "assign", "transfer", "countersign", "sign", "pause", "resume", "extend", "supply", "verify", "urge", "respond", "comment"}
 
 // holds reports whether one of roles holds the case's current state (its inbox).
 func holds(d *workflow.Definition, c *Case, roles []string) bool {
@@ -127,6 +128,13 @@ func operationAllowed(name string, d *workflow.Definition, c *Case, u *identity.
 		if st.Terminal || c.SubmittedAt == nil || c.DecidedAt != nil || st.Editable {
 			return notNow()
 		}
+	case "respond":
+		if !holds(d, c, roles) || !anyOf(roles, "clerk", "handler", "reviewer", "approver") {
+			return forbidden()
+		}
+		if c.UrgedAt == nil {
+			return notNow()
+		}
 	case "comment":
 		if !isStaff(roles) && !signer {
 			return forbidden()
@@ -215,12 +223,65 @@ func opTransfer(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.Us
 	return finish(tx, c, who, "transfer", req.Reason, map[string]any{"from": from, "to": name})
 }
 
+// opUrge is 催办 by the applicant or 督办 by staff (a supervisor, the
+// approver, the window): staff must say what they expect. The holders of
+// the case are notified, and the urging stays open until one answers.
 func opUrge(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
 	if _, err := guard(s, "urge", c, u, roles, tx); err != nil {
 		return err
 	}
+	note := strings.TrimSpace(req.Comment)
+	staff := isStaff(roles)
+	if staff && note == "" {
+		return apperr.E(apperr.Invalid, "case.urge_note_required")
+	}
 	c.UrgedAt = ptr(tx.Now)
-	return finish(tx, c, who, "urge", strings.TrimSpace(req.Comment), nil)
+	if err := finish(tx, c, who, "urge", note, map[string]any{"supervision": staff}); err != nil {
+		return err
+	}
+	return s.notifyHolders(tx, c, "urge", notify.Message{Key: "notify.urge", Args: map[string]any{"case_no": c.No, "by": who.Name, "note": note}})
+}
+
+// opRespond answers an open urging (答复督办); whoever urged is told.
+func opRespond(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+	if _, err := guard(s, "respond", c, u, roles, tx); err != nil {
+		return err
+	}
+	answer := strings.TrimSpace(req.Comment)
+	if answer == "" {
+		return apperr.E(apperr.Invalid, "case.respond_required")
+	}
+	var urger sql.NullString
+	if err := tx.QueryRow(`SELECT actor_id FROM case_events WHERE case_id = $1 AND action = 'urge' ORDER BY seq DESC LIMIT 1`, c.ID).Scan(&urger); err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	c.UrgedAt = nil
+	if err := finish(tx, c, who, "respond", answer, nil); err != nil {
+		return err
+	}
+	if !urger.Valid || urger.String == u.ID || urger.String == SystemUserID {
+		return nil
+	}
+	return notify.Send(tx, urger.String, c.ID, "respond", notify.Message{Key: "notify.respond",
+		Args: map[string]any{"case_no": c.No, "by": who.Name, "answer": answer}}, "respond|"+c.ID+"|"+strconv.Itoa(c.Rev))
+}
+
+// notifyHolders tells whoever holds a case now: its assignee, else the
+// holders of its step in its department and region.
+func (s *Service) notifyHolders(tx *db.Tx, c *Case, kind string, msg notify.Message) error {
+	to := []string{c.AssigneeID}
+	if c.AssigneeID == "" {
+		var err error
+		if to, err = identity.Holders(tx, s.Holders(c.Process, c.State), c.DepartmentID, c.Region); err != nil {
+			return err
+		}
+	}
+	for _, id := range to {
+		if err := notify.Send(tx, id, c.ID, kind, msg, kind+"|"+c.ID+"|"+strconv.Itoa(c.Rev)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func opComment(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {

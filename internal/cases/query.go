@@ -244,8 +244,12 @@ func (s *Service) List(ctx context.Context, u *identity.User, f Filter) ([]Case,
 			return err
 		}
 		order := " ORDER BY c.updated_at DESC, c.id"
-		if f.Inbox || f.DueBefore != nil {
+		if f.DueBefore != nil {
 			order = " ORDER BY COALESCE(c.step_due_at, c.pre_review_due_at, c.due_at), c.id" // most urgent first
+		}
+		if f.Inbox {
+			// Urged cases (督办) wait for an answer: they lead the inbox.
+			order = " ORDER BY CASE WHEN c.urged_at IS NULL THEN 1 ELSE 0 END, COALESCE(c.step_due_at, c.pre_review_due_at, c.due_at), c.id"
 		}
 		rows, err := tx.Query(caseSelect+cond+order+fmt.Sprintf(" LIMIT %d OFFSET %d", f.PerPage, (f.Page-1)*f.PerPage), args...)
 		if err != nil {

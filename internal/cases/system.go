@@ -7,6 +7,7 @@ import (
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -49,8 +50,16 @@ func (s *Service) Deem(ctx context.Context, caseID string) error {
 		if err != nil {
 			return err
 		}
-		return s.transition(tx, c, it, systemActor, roles, ActionRequest{Action: "accept", deemed: true,
-			Reason: "行政许可法第三十二条：逾期不告知补正的，自收到申请材料之日起即为受理"})
+		if err := s.transition(tx, c, it, systemActor, roles, ActionRequest{Action: "accept", deemed: true,
+			Reason: "行政许可法第三十二条：逾期不告知补正的，自收到申请材料之日起即为受理"}); err != nil {
+			return err
+		}
+		// The applicant learns it, and so do those who now hold the case.
+		msg := notify.Message{Key: "notify.deemed", Args: map[string]any{"case_no": c.No}}
+		if err := notify.Send(tx, c.ApplicantID, c.ID, "deemed", msg, "deemed|"+c.ID); err != nil {
+			return err
+		}
+		return s.notifyHolders(tx, c, "deemed", msg)
 	}))
 }
 
@@ -78,7 +87,10 @@ func (s *Service) SystemUrge(ctx context.Context, caseID, note string) (bool, er
 		}
 		c.UrgedAt = ptr(tx.Now)
 		urged = true
-		return finish(tx, c, systemActor, "urge", note, map[string]any{"by": SystemRole})
+		if err := finish(tx, c, systemActor, "urge", note, map[string]any{"supervision": true}); err != nil {
+			return err
+		}
+		return s.notifyHolders(tx, c, "urge", notify.Message{Key: "notify.urge", Args: map[string]any{"case_no": c.No, "by": systemActor.Name, "note": note}})
 	})
 	return urged, apperr.Internalf("cases: system urge", err)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/demo"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/supervise"
 	"github.com/tongban/tongban/internal/vault"
 )
 
@@ -45,6 +46,7 @@ type App struct {
 	Calendars *calendar.Set
 	Handler   http.Handler
 	API       *api.Server
+	Scanner   *supervise.Scanner // electronic supervision, every minute while serving
 }
 
 // Open prepares the app in the given mode. The caller closes it.
@@ -99,6 +101,9 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	if err != nil {
 		return err
 	}
+	host, _ := os.Hostname()
+	a.Scanner = &supervise.Scanner{DB: a.DB, Catalog: catalog.New(a.DB), Calendars: a.Calendars, Cases: cs, Log: slog.Default(),
+		Holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), db.NewID()[:8]), Home: a.Config.Region}
 	if mode == ModeDemo {
 		if err := demo.Seed(ctx, a.DB, a.Identity); err != nil {
 			return err
@@ -107,6 +112,10 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 			// The demo still runs without its sample cases (a date outside the
 			// loaded calendar years, say); say why.
 			slog.WarnContext(ctx, "demo: sample cases not seeded", "err", err)
+		}
+		// The supervision page opens with the sample cases' signals.
+		if _, err := a.Scanner.Pass(ctx); err != nil {
+			slog.WarnContext(ctx, "demo: first supervision pass", "err", err)
 		}
 	} else {
 		n, err := a.Identity.DefaultPasswordCount(ctx)
@@ -186,6 +195,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
+	}
+	// Background jobs run while serving; each acts only in the replica that
+	// holds its lease.
+	jobs, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	if a.Scanner != nil {
+		go a.Scanner.Run(jobs, time.Minute)
 	}
 	errc := make(chan error, 1)
 	go func() {

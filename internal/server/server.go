@@ -28,6 +28,8 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/supervise"
 	"github.com/tongban/tongban/internal/web"
 )
 
@@ -65,11 +67,15 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 			return nil, nil, fmt.Errorf("server: processes: %w", err)
 		}
 	}
-	ws, err := web.New(web.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
+	ws, err := web.New(web.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: &supervise.Reader{DB: o.DB},
+		Notify: &notify.Box{DB: o.DB}, Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
 	}
-	as := api.New(api.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Calendars: o.Calendars, Region: o.Region, Now: o.Now})
+	sup := &supervise.Reader{DB: o.DB}
+	box := &notify.Box{DB: o.DB}
+	as := api.New(api.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, Notify: box, Calendars: o.Calendars,
+		Region: o.Region, Now: o.Now})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

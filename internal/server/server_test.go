@@ -168,6 +168,8 @@ func TestWebPagesByRole(t *testing.T) {
 			{"democorp", "/me", "/me", "91500102MA5U7X2K"},
 			{"handler", "/workbench", "/workbench", "承办人"},
 			{"supervisor", "/supervision", "/supervision", "暂无监察信号"},
+			{"supervisor", "/supervision", "/notifications", "暂无通知"},
+			{"approver", "/workbench", "/supervision", "监察扫描尚未运行"},
 			{"admin", "/admin", "/admin", "国务院办公厅关于2026年部分节假日安排的通知"},
 		}
 		for _, tt := range tests {

@@ -3,14 +3,13 @@ package supervise
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
-	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/notify"
 )
 
 // followUp is an escalation that acts on the case itself (urge, deem), done
@@ -28,9 +27,8 @@ const recordBatch = 500
 // rules ask for in the same transactions (a reminder is sent exactly when
 // its signal change is recorded). It returns the escalations that act on
 // cases.
-func (s *Scanner) record(ctx context.Context, now time.Time, cfg *Config, changes []change) ([]followUp, error) {
+func (s *Scanner) record(ctx context.Context, cfg *Config, changes []change) ([]followUp, error) {
 	var follow []followUp
-	var staff []grant
 	for i := 0; i < len(changes); i += recordBatch {
 		batch := changes[i:min(i+recordBatch, len(changes))]
 		var fs []followUp
@@ -52,13 +50,7 @@ func (s *Scanner) record(ctx context.Context, now time.Time, cfg *Config, change
 						case ActDeem:
 							continue // by condition, every pass (Pass)
 						}
-						if staff == nil {
-							var err error
-							if staff, err = loadStaff(tx); err != nil {
-								return err
-							}
-						}
-						if err := s.remind(tx, staff, ch.row, r, lv); err != nil {
+						if err := s.remind(tx, ch.row, r, lv); err != nil {
 							return err
 						}
 					}
@@ -97,74 +89,30 @@ func writeSignal(tx *db.Tx, ch change) error {
 	return err
 }
 
-// grant is a staff member's role in a scope.
-type grant struct {
-	userID, role, dept, region string
-}
-
-func loadStaff(tx *db.Tx) ([]grant, error) {
-	rows, err := tx.Query(`SELECT g.user_id, g.role, COALESCE(g.department_id, ''), COALESCE(g.region_code, '')
-		FROM role_grants g JOIN users u ON u.id = g.user_id
-		WHERE NOT u.disabled AND g.role IN ('clerk', 'handler', 'reviewer', 'approver', 'supervisor')`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []grant{}
-	for rows.Next() {
-		var g grant
-		if err := rows.Scan(&g.userID, &g.role, &g.dept, &g.region); err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
-}
-
-// holdersOf are the staff holding any of roles over a case in dept and
-// region: window clerks and supervisors by region, the back office by
-// department within its region (as case lists scope them).
-func holdersOf(staff []grant, roles []string, dept, region string) []string {
-	var out []string
-	for _, g := range staff {
-		if !slices.Contains(roles, g.role) {
-			continue
-		}
-		if g.region != "" && !strings.HasPrefix(region, codes.DivisionPrefix(g.region)) {
-			continue
-		}
-		if g.role != "clerk" && g.role != "supervisor" && g.dept != dept {
-			continue
-		}
-		if !slices.Contains(out, g.userID) {
-			out = append(out, g.userID)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// remind notifies the staff a reminder or an escalation is for.
-func (s *Scanner) remind(tx *db.Tx, staff []grant, r clockRow, rule Rule, lv Level) error {
+// remind notifies the staff a reminder or an escalation is for: the
+// assignee, else the holders of the case's step; or the holders of a role.
+func (s *Scanner) remind(tx *db.Tx, r clockRow, rule Rule, lv Level) error {
 	var to []string
+	var err error
 	kind := string(rule.Action)
-	switch rule.Action {
-	case ActRemind:
-		if r.assignee != "" {
-			to = []string{r.assignee}
-		} else {
-			to = holdersOf(staff, s.Cases.Holders(r.process, r.state), r.dept, r.region)
-		}
-	case ActEscalate:
-		to = holdersOf(staff, []string{rule.Role}, r.dept, r.region)
+	switch {
+	case rule.Action == ActRemind && r.assignee != "":
+		to = []string{r.assignee}
+	case rule.Action == ActRemind:
+		to, err = identity.Holders(tx, s.Cases.Holders(r.process, r.state), r.dept, r.region)
+	case rule.Action == ActEscalate:
+		to, err = identity.Holders(tx, []string{rule.Role}, r.dept, r.region)
 	}
-	msg := Message{Key: "notify." + kind, Args: map[string]any{
+	if err != nil {
+		return err
+	}
+	msg := notify.Message{Key: "notify." + kind, Args: map[string]any{
 		"case_no": r.caseNo, "clock": "signal.clock." + string(r.clock), "level": "signal.level." + lv.String(),
 		"due_date": calendar.DateIn(r.due.Add(-time.Nanosecond)).String(),
 	}}
 	dedup := fmt.Sprintf("%s|%s|%s|%s|%s", rule.ID, r.caseID, r.clock, lv, r.due.UTC().Format(time.RFC3339))
 	for _, u := range to {
-		if err := Notify(tx, u, r.caseID, kind, msg, dedup); err != nil {
+		if err := notify.Send(tx, u, r.caseID, kind, msg, dedup); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
@@ -178,7 +179,7 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 	for k, sg := range current {
 		changes = append(changes, change{row: clockRow{caseID: k.caseID, clock: k.clock, due: sg.due}, from: sg.level, to: Normal})
 	}
-	followUps, err := s.record(ctx, now, cfg, changes)
+	followUps, err := s.record(ctx, cfg, changes)
 	if err != nil {
 		return rep, err
 	}
@@ -197,13 +198,20 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 
 // horizon is the latest horizon over the national calendar and every
 // regional one, so no region's near clock is left out.
+//
+// Near the end of the last loaded calendar year the horizon may fall in a
+// year not loaded yet: then it is bounded without the calendar — warn+1
+// working days are never more than a week each plus the longest holiday —
+// and the clocks that cannot be evaluated are reported as failures until
+// the next year's notice is loaded.
 func (s *Scanner) horizon(now time.Time, warn int) (time.Time, error) {
-	h, err := Horizon(s.Calendars.For(s.Home), now, warn)
-	if err != nil {
-		return h, err
-	}
-	for _, r := range s.Calendars.Regional() {
+	h := time.Time{}
+	for _, r := range append([]string{s.Home}, s.Calendars.Regional()...) {
 		hr, err := Horizon(s.Calendars.For(r), now, warn)
+		if apperr.Is(err, apperr.Invalid, "calendar.year_not_loaded") {
+			s.Log.Warn("supervise: the next calendar year is not loaded; load it with --calendar", "err", err)
+			return now.AddDate(0, 0, 7*(warn+1)+14), nil
+		}
 		if err != nil {
 			return h, err
 		}

@@ -29,11 +29,6 @@ func (s *Server) workbench(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) supervision(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, "supervision", s.view(r, "supervision.title"))
-	return nil
-}
-
 // admin lists the staff accounts within the administrator's regions and the
 // loaded working-day calendar years.
 func (s *Server) admin(w http.ResponseWriter, r *http.Request) error {

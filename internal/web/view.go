@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ type View struct {
 	Problem   *edge.Problem  // an error to show on the page
 	Data      map[string]any // page-specific values
 	Demo      bool
+	Unread    int // the signed-in user's unread notifications
 }
 
 // T translates key with name, value argument pairs.
@@ -82,7 +84,7 @@ func (v *View) Nav() []NavItem {
 		if v.User.Has(identity.RoleClerk) {
 			items = append(items, NavItem{Href: "/workbench/intake", Key: "nav.intake"})
 		}
-		if v.User.Has(identity.RoleSupervisor) {
+		if v.User.HasAny(identity.RoleSupervisor, identity.RoleApprover) {
 			items = append(items, NavItem{Href: "/supervision", Key: "nav.supervision"})
 		}
 		if v.User.Has(identity.RoleAdmin) {
@@ -124,6 +126,9 @@ var funcs = template.FuncMap{
 	"intKey":  func(prefix string, n int) string { return prefix + strconv.Itoa(n) },
 	"roleKey": func(r identity.Role) string { return "role." + string(r) },
 	"when":    when,
+	"dueDay":  dueDay,
+	"neg":     func(n int) int { return -n },
+	"inc":     func(n int) int { return n + 1 },
 	// townOf is the township of a 12-digit village code (a township's own code is itself).
 	"townOf": func(code string) string {
 		if len(code) == 12 && code[9:] != "000" {
@@ -150,10 +155,18 @@ var funcs = template.FuncMap{
 
 func (s *Server) view(r *http.Request, titleKey string) *View {
 	vis := visitorFrom(r)
-	return &View{
+	v := &View{
 		Lang: vis.Lang, Care: vis.Care, User: vis.User, CSRF: vis.CSRF,
 		Path: r.URL.Path, TitleKey: titleKey, Data: map[string]any{}, Demo: s.Demo,
 	}
+	if v.User != nil && s.Notify != nil {
+		n, err := s.Notify.Unread(r.Context(), v.User)
+		if err != nil {
+			slog.WarnContext(r.Context(), "web: unread notifications", "err", err)
+		}
+		v.Unread = n
+	}
+	return v
 }
 
 // badgeArgs feeds the "badgeset" partial: online depth and visit badges.

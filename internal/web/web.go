@@ -18,6 +18,8 @@ import (
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/supervise"
 )
 
 //go:embed templates/*.html
@@ -31,6 +33,8 @@ type Deps struct {
 	Identity      *identity.Service
 	Catalog       *catalog.Catalog
 	Cases         *cases.Service
+	Supervision   *supervise.Reader
+	Notify        *notify.Box
 	Calendars     *calendar.Set
 	Region        string // the home region whose calendar the home page shows
 	SecureCookies bool   // set Secure on cookies (behind a TLS-terminating proxy)
@@ -45,7 +49,7 @@ type Server struct {
 }
 
 // pages lists every full page; each is parsed together with the layout.
-var pageFiles = []string{"home", "login", "workbench", "supervision", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
+var pageFiles = []string{"home", "login", "workbench", "supervision", "notifications", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle"}
 
 // partials are parsed with every page.
@@ -81,7 +85,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /me", s.page(s.me, anyRole...))
 	mux.Handle("GET /workbench", s.page(s.workbench, workbenchRoles...))
 	mux.Handle("GET /workbench/inbox", s.page(s.inbox, workbenchRoles...))
-	mux.Handle("GET /supervision", s.page(s.supervision, identity.RoleSupervisor))
+	mux.Handle("GET /supervision", s.page(s.supervision, identity.RoleSupervisor, identity.RoleApprover))
+	mux.Handle("GET /notifications", s.page(s.notifications, anyRole...))
+	mux.Handle("POST /notifications/read", s.page(s.readNotifications, anyRole...))
 	mux.Handle("GET /admin", s.page(s.admin, identity.RoleAdmin))
 	mux.Handle("GET /items", s.page(s.itemsPage))
 	mux.Handle("GET /items/{code}", s.page(s.itemGuide))

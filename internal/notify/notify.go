@@ -1,4 +1,8 @@
-package supervise
+// Package notify is the in-app inbox of staff and applicants (reminders,
+// 红灯提醒, urgings, answers) and the outbox later channels (SMS, e-mail)
+// deliver from. Notifications are written in the transaction of what
+// caused them.
+package notify
 
 import (
 	"context"
@@ -7,6 +11,7 @@ import (
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -18,13 +23,15 @@ type Message struct {
 	Args map[string]any `json:"args,omitempty"`
 }
 
-// Notification is one entry of a user's in-app inbox (红灯提醒 and others).
+// Notification is one entry of a user's in-app inbox (红灯提醒 and others);
+// Text is the message in the reader's language.
 type Notification struct {
 	ID      string     `json:"id"`
 	CaseID  string     `json:"case_id,omitempty"`
 	CaseNo  string     `json:"case_no,omitempty"`
 	Kind    string     `json:"kind"`
 	Message Message    `json:"message"`
+	Text    string     `json:"text"`
 	Created time.Time  `json:"created_at"`
 	ReadAt  *time.Time `json:"read_at,omitempty"`
 }
@@ -33,10 +40,10 @@ type Notification struct {
 // are configured per user: a short message to the user's phone.
 const OutboxChannel = "sms"
 
-// Notify puts a message in a user's inbox and in the outbox for delivery by
+// Send puts a message in a user's inbox and in the outbox for delivery by
 // later channels, in the caller's transaction. dedup names the cause: the
 // same cause notifies a user once, however often it is recorded.
-func Notify(tx *db.Tx, userID, caseID, kind string, msg Message, dedup string) error {
+func Send(tx *db.Tx, userID, caseID, kind string, msg Message, dedup string) error {
 	id := db.NewID()
 	body, err := json.Marshal(msg)
 	if err != nil {
@@ -60,8 +67,13 @@ func Notify(tx *db.Tx, userID, caseID, kind string, msg Message, dedup string) e
 	return err
 }
 
+// Box reads and updates users' inboxes.
+type Box struct {
+	DB *db.DB
+}
+
 // Inbox lists a user's notifications, newest first, with the number unread.
-func Inbox(ctx context.Context, d *db.DB, u *identity.User, limit int) ([]Notification, int, error) {
+func (b *Box) Inbox(ctx context.Context, u *identity.User, limit int) ([]Notification, int, error) {
 	if u == nil {
 		return nil, 0, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
 	}
@@ -70,7 +82,7 @@ func Inbox(ctx context.Context, d *db.DB, u *identity.User, limit int) ([]Notifi
 	}
 	out := []Notification{}
 	var unread int
-	err := d.View(ctx, func(tx *db.Tx) error {
+	err := b.DB.View(ctx, func(tx *db.Tx) error {
 		if err := tx.QueryRow(`SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, u.ID).Scan(&unread); err != nil {
 			return err
 		}
@@ -100,15 +112,24 @@ func Inbox(ctx context.Context, d *db.DB, u *identity.User, limit int) ([]Notifi
 		}
 		return rows.Err()
 	})
-	return out, unread, apperr.Internalf("supervise: inbox", err)
+	return out, unread, apperr.Internalf("notify: inbox", err)
+}
+
+// Unread counts a user's unread notifications.
+func (b *Box) Unread(ctx context.Context, u *identity.User) (int, error) {
+	var n int
+	err := b.DB.View(ctx, func(tx *db.Tx) error {
+		return tx.QueryRow(`SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, u.ID).Scan(&n)
+	})
+	return n, apperr.Internalf("notify: unread", err)
 }
 
 // MarkRead marks a user's notifications read: one, or all when id is "".
-func MarkRead(ctx context.Context, d *db.DB, u *identity.User, id string) error {
+func (b *Box) MarkRead(ctx context.Context, u *identity.User, id string) error {
 	if u == nil {
 		return apperr.E(apperr.Unauthenticated, "error.unauthenticated")
 	}
-	return apperr.Internalf("supervise: mark read", d.Update(ctx, func(tx *db.Tx) error {
+	return apperr.Internalf("notify: mark read", b.DB.Update(ctx, func(tx *db.Tx) error {
 		q := `UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL`
 		args := []any{tx.Now, u.ID}
 		if id != "" {
@@ -118,4 +139,17 @@ func MarkRead(ctx context.Context, d *db.DB, u *identity.User, id string) error 
 		_, err := tx.Exec(q, args...)
 		return err
 	}))
+}
+
+// Text is the message in lang. An argument that is itself a message key
+// ("signal.level.red") is translated too.
+func (m Message) Text(lang i18n.Lang) string {
+	args := make(map[string]any, len(m.Args))
+	for k, v := range m.Args {
+		if s, ok := v.(string); ok && i18n.Has(lang, s) {
+			v = i18n.T(lang, s, nil)
+		}
+		args[k] = v
+	}
+	return i18n.T(lang, m.Key, args)
 }

@@ -1,0 +1,90 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/tongban/tongban/internal/cases"
+	"github.com/tongban/tongban/internal/edge"
+	"github.com/tongban/tongban/internal/supervise"
+)
+
+// supervisionSignals lists signals (预警、黄牌、红牌) in the caller's scope.
+func (s *Server) supervisionSignals(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	page, err := intParam(r, "page", 1)
+	if err != nil {
+		return err
+	}
+	per, err := intParam(r, "per_page", 50)
+	if err != nil {
+		return err
+	}
+	f := supervise.SignalFilter{Level: q.Get("level"), Dept: q.Get("dept"), Region: q.Get("region"),
+		Clock: supervise.Clock(q.Get("clock")), Page: page, PerPage: per}
+	list, total, counts, err := s.Supervision.Signals(r.Context(), userFrom(r.Context()), f)
+	if err != nil {
+		return err
+	}
+	last, err := s.Supervision.LastPass(r.Context())
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"signals": list, "total": total, "counts": counts, "page": page, "per_page": per}
+	if !last.IsZero() {
+		out["last_pass"] = last
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// urgeCase is 督办: the urge action with its note.
+func (s *Server) urgeCase(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Note string `json:"note"`
+		Rev  int    `json:"rev,omitempty"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	c, err := s.Cases.Act(r.Context(), userFrom(r.Context()), r.PathValue("no"),
+		cases.ActionRequest{Action: "urge", Comment: strings.TrimSpace(req.Note), Rev: req.Rev})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"case": c})
+	return nil
+}
+
+// notifications is the caller's in-app inbox.
+func (s *Server) notifications(w http.ResponseWriter, r *http.Request) error {
+	limit, err := intParam(r, "limit", 50)
+	if err != nil {
+		return err
+	}
+	list, unread, err := s.Notify.Inbox(r.Context(), userFrom(r.Context()), limit)
+	if err != nil {
+		return err
+	}
+	lang := edge.Lang(r)
+	for i := range list {
+		list[i].Text = list[i].Message.Text(lang)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"notifications": list, "unread": unread})
+	return nil
+}
+
+// readNotifications marks one notification read ({"id"}) or all ({}).
+func (s *Server) readNotifications(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		ID string `json:"id"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.Notify.MarkRead(r.Context(), userFrom(r.Context()), req.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,50 @@
+package identity
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tongban/tongban/internal/codes"
+	"github.com/tongban/tongban/internal/db"
+)
+
+// Holders are the enabled staff holding any of roles over something in a
+// department and region, as case lists scope them: window clerks and
+// supervisors by region, the back office by department within its region.
+// Reminders, escalations and urgings are sent to them.
+func Holders(tx *db.Tx, roles []string, dept, region string) ([]string, error) {
+	if len(roles) == 0 {
+		return nil, nil
+	}
+	args := []any{}
+	var ph []string
+	for _, r := range roles {
+		args = append(args, r)
+		ph = append(ph, "$"+strconv.Itoa(len(args)))
+	}
+	rows, err := tx.Query(`SELECT g.user_id, g.role, COALESCE(g.department_id, ''), COALESCE(g.region_code, '')
+		FROM role_grants g JOIN users u ON u.id = g.user_id
+		WHERE NOT u.disabled AND g.role IN (`+strings.Join(ph, ", ")+`) ORDER BY g.user_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id, role, gdept, gregion string
+		if err := rows.Scan(&id, &role, &gdept, &gregion); err != nil {
+			return nil, err
+		}
+		if gregion != "" && !strings.HasPrefix(region, codes.DivisionPrefix(gregion)) {
+			continue
+		}
+		if role != string(RoleClerk) && role != string(RoleSupervisor) && gdept != dept {
+			continue
+		}
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,145 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tongban/tongban/internal/blob"
+	"github.com/tongban/tongban/internal/cases"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/dbtest"
+	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/supervise"
+)
+
+// scanner is a supervision scanner over the test server's database.
+func (ts *testServer) scanner(t *testing.T) *supervise.Scanner {
+	t.Helper()
+	cals := mustCalendars(t)
+	cat := catalog.New(ts.db)
+	cs, err := cases.New(ts.db, cat, ts.ids, cals, blob.Dir{Root: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &supervise.Scanner{DB: ts.db, Catalog: cat, Calendars: cals, Cases: cs, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Holder: "test", Home: demo.Region}
+}
+
+func TestSupervisionAPI(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		api := ts.URL + "/api/v1"
+		clerk := apiToken(t, api, "clerk")
+		code := soleTraderCode(t, api)
+		// Filed and accepted at the window on Saturday 2026-02-14 (a make-up
+		// working day), promised in 1 working day: due at the end of 02-24,
+		// the first working day after 春节.
+		st, m := apiCall(t, "POST", api+"/cases", clerk, `{"item_code":"`+code+`","applicant":"500102198506120011","submit":true,"accept":true,
+			"form_values":{"applicant_name":["张三"],"applicant_id":["500102198506120011"],"applicant_phone":["13800000000"],"form_of":["person"],
+			"scope":["小吃服务"],"org_address":["500102006001","滨江路 1 号"],"capital":["5"]}}`)
+		if st != 201 && st != 200 {
+			t.Fatalf("file: %d %v", st, m)
+		}
+		no := m["case"].(map[string]any)["case_no"].(string)
+		ts.now = time.Date(2026, 2, 26, 2, 0, 0, 0, time.UTC) // Thursday 10:00 in China: two working days late
+		if _, err := ts.scanner(t).Pass(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		clerk, sup, handler := apiToken(t, api, "clerk"), apiToken(t, api, "supervisor"), apiToken(t, api, "handler")
+
+		st, m = apiCall(t, "GET", api+"/supervision/signals?level=red&clock=decision", sup, "")
+		sigs, _ := m["signals"].([]any)
+		if st != 200 || len(sigs) != 1 || sigs[0].(map[string]any)["case_no"] != no || m["last_pass"] != nil && m["total"].(float64) != 1 {
+			t.Fatalf("red signals: %d %v", st, m)
+		}
+		sg := sigs[0].(map[string]any)
+		if sg["due_date"] != "2026-02-24" || sg["level"] != "red" || strings.Contains(body(t, mustGet(t, api+"/supervision/signals", sup)), "张三") {
+			t.Fatalf("signal %v (or the list shows the applicant)", sg)
+		}
+		counts := m["counts"].([]any)
+		if len(counts) != 1 || counts[0].(map[string]any)["red"].(float64) < 1 {
+			t.Fatalf("counts %v", counts)
+		}
+		// Bad input and scope.
+		for _, c := range []struct {
+			q, token string
+			status   int
+			key      string
+		}{
+			{"?level=purple", sup, 400, "signal.level_unknown"},
+			{"?clock=lunch", sup, 400, "signal.clock_unknown"},
+			{"?page=x", sup, 400, ""},
+			{"", clerk, 403, "error.forbidden"},
+			{"", "", 401, ""},
+		} {
+			st, m := apiCall(t, "GET", api+"/supervision/signals"+c.q, c.token, "")
+			if st != c.status || (c.key != "" && m["message_key"] != c.key) {
+				t.Errorf("signals%s: %d %v", c.q, st, m)
+			}
+		}
+
+		// 督办: a note is required from staff.
+		if st, m := apiCall(t, "POST", api+"/cases/"+no+"/urge", sup, `{}`); st != 400 || m["message_key"] != "case.urge_note_required" {
+			t.Fatalf("urge without a note: %d %v", st, m)
+		}
+		st, m = apiCall(t, "POST", api+"/cases/"+no+"/urge", sup, `{"note":"请今日办结"}`)
+		if st != 200 || m["case"].(map[string]any)["urged_at"] == nil {
+			t.Fatalf("urge: %d %v", st, m)
+		}
+		// The handler sees it: in the notifications, and must answer.
+		st, m = apiCall(t, "GET", api+"/notifications", handler, "")
+		if st != 200 || m["unread"].(float64) < 1 || !strings.Contains(jsonText(m), "请今日办结") {
+			t.Fatalf("handler's notifications: %d %v", st, m)
+		}
+		if st, m := apiCall(t, "POST", api+"/cases/"+no+"/actions", handler, `{"action":"respond"}`); st != 400 || m["message_key"] != "case.respond_required" {
+			t.Fatalf("respond without an answer: %d %v", st, m)
+		}
+		st, m = apiCall(t, "POST", api+"/cases/"+no+"/actions", handler, `{"action":"respond","comment":"已审查完毕，今日送审核"}`)
+		if st != 200 || m["case"].(map[string]any)["urged_at"] != nil {
+			t.Fatalf("respond: %d %v", st, m)
+		}
+		if st, m := apiCall(t, "POST", api+"/cases/"+no+"/actions", handler, `{"action":"respond","comment":"again"}`); st != 409 {
+			t.Fatalf("respond with nothing open: %d %v", st, m)
+		}
+		// The supervisor is told; marking read empties the count.
+		st, m = apiCall(t, "GET", api+"/notifications", sup, "")
+		if st != 200 || !strings.Contains(jsonText(m), "已审查完毕") {
+			t.Fatalf("supervisor's notifications: %d %v", st, m)
+		}
+		if st, _ := apiCall(t, "POST", api+"/notifications/read", sup, `{}`); st != 204 {
+			t.Fatalf("read all: %d", st)
+		}
+		if _, m := apiCall(t, "GET", api+"/notifications", sup, ""); m["unread"].(float64) != 0 {
+			t.Fatalf("after reading: %v", m["unread"])
+		}
+		// The timeline keeps both.
+		_, m = apiCall(t, "GET", api+"/cases/"+no+"/timeline", sup, "")
+		if tl := jsonText(m); !strings.Contains(tl, `"urge"`) || !strings.Contains(tl, `"respond"`) {
+			t.Fatalf("timeline: %s", tl)
+		}
+	})
+}
+
+func mustGet(t *testing.T, u, token string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// jsonText is a decoded JSON value encoded again (to search its text).
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

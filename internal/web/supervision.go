@@ -1,0 +1,79 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/supervise"
+)
+
+// supervision is the supervisor's page (电子监察): the signals in their
+// scope by department and level, filterable, most serious first.
+func (s *Server) supervision(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "supervision.title")
+	q := r.URL.Query()
+	page, _ := strconv.Atoi(q.Get("page"))
+	f := supervise.SignalFilter{Level: q.Get("level"), Dept: q.Get("dept"), Clock: supervise.Clock(q.Get("clock")), Page: page, PerPage: 50}
+	list, total, counts, err := s.Supervision.Signals(r.Context(), v.User, f)
+	if err != nil {
+		return err
+	}
+	var sum supervise.Count
+	for _, c := range counts {
+		sum.Warning += c.Warning
+		sum.Yellow += c.Yellow
+		sum.Red += c.Red
+	}
+	last, err := s.Supervision.LastPass(r.Context())
+	if err != nil {
+		return err
+	}
+	type row struct {
+		supervise.Signal
+		Late int // working days late (negative: left)
+	}
+	now := s.Now()
+	rows := make([]row, len(list))
+	for i, sg := range list {
+		rows[i].Signal = sg
+		if n, err := supervise.WorkdaysLeft(s.Calendars.For(sg.Region), now, sg.DueAt); err == nil {
+			rows[i].Late = -n
+		}
+	}
+	v.Data["Signals"], v.Data["Total"], v.Data["Counts"], v.Data["Sum"] = rows, total, counts, sum
+	v.Data["Filter"], v.Data["Levels"], v.Data["Clocks"] = f, []string{"red", "yellow", "warning"}, supervise.Clocks
+	v.Data["LastPass"] = last
+	v.Data["Page"], v.Data["More"] = max(f.Page, 1), max(f.Page, 1)*50 < total
+	s.render(w, r, http.StatusOK, "supervision", v)
+	return nil
+}
+
+// notifications is the signed-in user's inbox.
+func (s *Server) notifications(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "notify.title")
+	list, _, err := s.Notify.Inbox(r.Context(), v.User, 100)
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		list[i].Text = list[i].Message.Text(v.Lang)
+	}
+	v.Data["Notifications"] = list
+	s.render(w, r, http.StatusOK, "notifications", v)
+	return nil
+}
+
+// readNotifications marks one (id) or all notifications read.
+func (s *Server) readNotifications(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "notify.title")
+	if err := s.Notify.MarkRead(r.Context(), v.User, r.PostFormValue("id")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/notifications", http.StatusSeeOther)
+	return nil
+}
+
+// dueDay shows the last day of a deadline.
+func dueDay(t time.Time) string { return calendar.DateIn(t.Add(-time.Nanosecond)).String() }
