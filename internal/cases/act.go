@@ -203,6 +203,9 @@ func (s *Service) transition(tx *db.Tx, c *Case, it *catalog.Item, who actor, ro
 	if err := appendEvent(tx, c, who, req.Action, mv.From.Key, mv.To.Key, req.Reason, data); err != nil {
 		return err
 	}
+	if err := count(tx, cal, c, mv.Action); err != nil {
+		return err
+	}
 	if c.ParentID != "" && mv.To.Key != mv.From.Key && slices.Contains(settled, mv.To.Key) {
 		return s.settleParent(tx, c.ParentID)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/stats"
 )
 
 // followUp is an escalation that acts on the case itself (urge, deem), done
@@ -83,6 +84,19 @@ func writeSignal(tx *db.Tx, ch change) error {
 	}
 	if err != nil || ch.from == ch.to {
 		return err
+	}
+	// Cards count in the daily figures (R4.5) on the day they are shown.
+	var d stats.Delta
+	if ch.from < Yellow && ch.to >= Yellow {
+		d.Yellow = 1
+	}
+	if ch.from < Red && ch.to == Red {
+		d.Red = 1
+	}
+	if d != (stats.Delta{}) {
+		if err := stats.Add(tx, stats.Key{Day: tx.Now, Department: r.dept, ItemCode: r.itemCode, Region: r.region}, d); err != nil {
+			return err
+		}
 	}
 	_, err = tx.Exec(`INSERT INTO signal_events (id, case_id, clock, from_level, to_level, due_at, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		db.NewID(), r.caseID, string(r.clock), ch.from.String(), ch.to.String(), r.due, tx.Now)

@@ -16,6 +16,7 @@ import (
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/demo"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 	"github.com/tongban/tongban/internal/vault"
 )
@@ -267,6 +268,23 @@ func TestScanner(t *testing.T) {
 		}
 		if n := f.count(`SELECT COUNT(*) FROM signal_events WHERE case_id = $1 AND clock = 'decision' AND to_level = 'normal'`, a.ID); n != 1 {
 			t.Errorf("clearing A's decision signal: %d events", n)
+		}
+
+		// The daily figures, by hand: two applications at the window, both
+		// accepted (B deemed); A decided on 10-12, late (due 09-29), after six
+		// working days (09-29, 09-30, 10-08, 10-09, 10-10, 10-12).
+		sum, err := stats.Summarize(f.ctx, d, stats.Query{From: calendar.Date{Year: 2026, Month: 9, Day: 1}, To: calendar.Date{Year: 2026, Month: 10, Day: 31}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tot := sum.Totals
+		if tot.Submitted != 2 || tot.Online != 0 || tot.Accepted != 2 || tot.Concluded != 1 || tot.Granted != 1 || tot.OnTime != 0 ||
+			tot.Instant != 0 || tot.Workdays != 6 {
+			t.Fatalf("figures %+v", tot)
+		}
+		reds := f.count(`SELECT COUNT(*) FROM signal_events WHERE to_level = 'red'`)
+		if tot.Red != reds || tot.Red < 2 || tot.Yellow < tot.Red {
+			t.Fatalf("cards: %d red, %d yellow in the figures; %d red events", tot.Red, tot.Yellow, reds)
 		}
 	})
 }

@@ -1,0 +1,297 @@
+package stats
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/codes"
+	"github.com/tongban/tongban/internal/db"
+)
+
+// Figures are counts over a period and the rates R4.5 asks for.
+type Figures struct {
+	Submitted int `json:"submitted"` // applications
+	Online    int `json:"online"`    // of which filed online
+	Agent     int `json:"agent"`
+	Accepted  int `json:"accepted"`
+	Refused   int `json:"refused"`
+	Withdrawn int `json:"withdrawn"`
+	Concluded int `json:"concluded"`
+	Granted   int `json:"granted"`
+	OnTime    int `json:"on_time"`
+	Instant   int `json:"instant"`
+	Workdays  int `json:"workdays"`
+	Yellow    int `json:"yellow"`
+	Red       int `json:"red"`
+
+	OnlineShare float64 `json:"online_share"`  // 外网申报占比: online / submitted
+	OnTimeRate  float64 `json:"on_time_rate"`  // 按时办结率: on time / concluded
+	InstantRate float64 `json:"instant_rate"`  // 即办率: concluded on the day of acceptance / concluded
+	AvgWorkdays float64 `json:"avg_workdays"`  // average working days from acceptance to decision
+	GrantRate   float64 `json:"grant_rate"`    // granted / concluded
+	RefuseShare float64 `json:"refusal_share"` // not accepted / (accepted + not accepted)
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// rates fills the rates from the counts.
+func (f *Figures) rates() {
+	f.OnlineShare = ratio(f.Online, f.Submitted)
+	f.OnTimeRate = ratio(f.OnTime, f.Concluded)
+	f.InstantRate = ratio(f.Instant, f.Concluded)
+	f.AvgWorkdays = ratio(f.Workdays, f.Concluded)
+	f.GrantRate = ratio(f.Granted, f.Concluded)
+	f.RefuseShare = ratio(f.Refused, f.Accepted+f.Refused)
+}
+
+func (f *Figures) add(g Figures) {
+	f.Submitted += g.Submitted
+	f.Online += g.Online
+	f.Agent += g.Agent
+	f.Accepted += g.Accepted
+	f.Refused += g.Refused
+	f.Withdrawn += g.Withdrawn
+	f.Concluded += g.Concluded
+	f.Granted += g.Granted
+	f.OnTime += g.OnTime
+	f.Instant += g.Instant
+	f.Workdays += g.Workdays
+	f.Yellow += g.Yellow
+	f.Red += g.Red
+}
+
+// Query selects a period (dates in China, both included) and optionally a
+// department and a region (it and every division under it).
+type Query struct {
+	From, To   calendar.Date
+	Department string
+	Region     string
+}
+
+// Day is the figures of one day.
+type Day struct {
+	Day string `json:"day"`
+	Figures
+}
+
+// Department is the figures of one department.
+type Department struct {
+	ID   string `json:"department_id"`
+	Name string `json:"name"`
+	Figures
+}
+
+// Region is the figures of one division one level below the queried one.
+type Region struct {
+	Code string `json:"region_code"`
+	Name string `json:"name"`
+	Figures
+}
+
+// Item is the figures of one item.
+type Item struct {
+	Code string `json:"impl_code"`
+	Name string `json:"name"`
+	Figures
+}
+
+// Summary is what a dashboard or a report shows for a query.
+type Summary struct {
+	From        string       `json:"from"`
+	To          string       `json:"to"`
+	Region      string       `json:"region_code,omitempty"`
+	Totals      Figures      `json:"totals"`
+	Days        []Day        `json:"days"`
+	Departments []Department `json:"departments"` // by on-time rate, then volume (a ranking)
+	Regions     []Region     `json:"regions"`     // one level down (district → town → village)
+	Items       []Item       `json:"items"`       // by volume
+}
+
+const sums = `SUM(s.submitted), SUM(s.online), SUM(s.agent), SUM(s.accepted), SUM(s.refused), SUM(s.withdrawn), SUM(s.concluded),
+	SUM(s.granted), SUM(s.on_time), SUM(s.instant), SUM(s.workdays), SUM(s.yellow), SUM(s.red)`
+
+func (f *Figures) targets() []any {
+	return []any{&f.Submitted, &f.Online, &f.Agent, &f.Accepted, &f.Refused, &f.Withdrawn, &f.Concluded, &f.Granted, &f.OnTime,
+		&f.Instant, &f.Workdays, &f.Yellow, &f.Red}
+}
+
+// MaxDays bounds a query's period: dashboards and reports cover at most a
+// few years, day by day.
+const MaxDays = 3 * 366
+
+// Summarize answers q from the daily rollups: the request reads rows per
+// day, department, item and region, never cases.
+func Summarize(ctx context.Context, d *db.DB, q Query) (*Summary, error) {
+	if q.To.Before(q.From) {
+		return nil, apperr.E(apperr.Invalid, "stats.period_reversed", "from", q.From.String(), "to", q.To.String())
+	}
+	if q.From.AddDays(MaxDays).Before(q.To) {
+		return nil, apperr.E(apperr.Invalid, "stats.period_too_long", "days", MaxDays)
+	}
+	args := []any{q.From.String(), q.To.String()}
+	where := "s.day >= $1 AND s.day <= $2"
+	if q.Department != "" {
+		args = append(args, q.Department)
+		where += fmt.Sprintf(" AND s.department_id = $%d", len(args))
+	}
+	if q.Region != "" {
+		args = append(args, codes.DivisionPrefix(q.Region)+"%")
+		where += fmt.Sprintf(" AND s.region_code LIKE $%d", len(args))
+	}
+	sum := &Summary{From: q.From.String(), To: q.To.String(), Region: q.Region, Days: []Day{}, Departments: []Department{},
+		Regions: []Region{}, Items: []Item{}}
+	err := d.View(ctx, func(tx *db.Tx) error {
+		// One pass over the rows of the period: by day, department, item
+		// and region at once; the groups are folded here.
+		rows, err := tx.Query(`SELECT s.day, s.department_id, s.impl_code, s.region_code, `+sums+`
+			FROM stats_daily s WHERE `+where+` GROUP BY s.day, s.department_id, s.impl_code, s.region_code`, args...)
+		if err != nil {
+			return err
+		}
+		days := map[string]*Day{}
+		depts := map[string]*Department{}
+		items := map[string]*Item{}
+		regions := map[string]*Region{}
+		for rows.Next() {
+			var day, dept, item, region string
+			var f Figures
+			if err := rows.Scan(append([]any{&day, &dept, &item, &region}, f.targets()...)...); err != nil {
+				rows.Close()
+				return err
+			}
+			sum.Totals.add(f)
+			if days[day] == nil {
+				days[day] = &Day{Day: day}
+			}
+			days[day].add(f)
+			if depts[dept] == nil {
+				depts[dept] = &Department{ID: dept}
+			}
+			depts[dept].add(f)
+			if items[item] == nil {
+				items[item] = &Item{Code: item}
+			}
+			items[item].add(f)
+			child := childOf(q.Region, region)
+			if regions[child] == nil {
+				regions[child] = &Region{Code: child}
+			}
+			regions[child].add(f)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		sum.Totals.rates()
+		for _, v := range days {
+			v.rates()
+			sum.Days = append(sum.Days, *v)
+		}
+		sort.Slice(sum.Days, func(i, j int) bool { return sum.Days[i].Day < sum.Days[j].Day })
+		if err := names(tx, `SELECT id, name FROM departments WHERE id IN (%s)`, keys(depts), func(id, name string) { depts[id].Name = name }); err != nil {
+			return err
+		}
+		for _, v := range depts {
+			v.rates()
+			sum.Departments = append(sum.Departments, *v)
+		}
+		sort.Slice(sum.Departments, func(i, j int) bool {
+			a, b := sum.Departments[i], sum.Departments[j]
+			if a.OnTimeRate != b.OnTimeRate {
+				return a.OnTimeRate > b.OnTimeRate
+			}
+			if a.Concluded != b.Concluded {
+				return a.Concluded > b.Concluded
+			}
+			return a.Name < b.Name
+		})
+		if err := names(tx, `SELECT impl_code, name FROM items WHERE impl_code IN (%s)`, keys(items), func(code, name string) { items[code].Name = name }); err != nil {
+			return err
+		}
+		for _, v := range items {
+			v.rates()
+			sum.Items = append(sum.Items, *v)
+		}
+		sort.Slice(sum.Items, func(i, j int) bool {
+			if sum.Items[i].Submitted != sum.Items[j].Submitted {
+				return sum.Items[i].Submitted > sum.Items[j].Submitted
+			}
+			return sum.Items[i].Code < sum.Items[j].Code
+		})
+		if err := names(tx, `SELECT code, name FROM regions WHERE code IN (%s)`, keys(regions), func(code, name string) { regions[code].Name = name }); err != nil {
+			return err
+		}
+		for _, v := range regions {
+			v.rates()
+			sum.Regions = append(sum.Regions, *v)
+		}
+		sort.Slice(sum.Regions, func(i, j int) bool { return sum.Regions[i].Code < sum.Regions[j].Code })
+		return nil
+	})
+	if err != nil {
+		return nil, apperr.Internalf("stats: summarize", err)
+	}
+	return sum, nil
+}
+
+// childOf is the division one level below parent that contains code (a
+// district's town, a town's village), or code itself when it is the parent
+// or already at that level. Towns and villages have 12-digit codes; a
+// district 6.
+func childOf(parent, code string) string {
+	switch {
+	case len(parent) <= 6 && len(code) == 12:
+		// District (or wider) → town: the first 9 digits name the town.
+		if parent == "" || len(parent) == 6 {
+			return code[:9] + "000"
+		}
+	case len(parent) == 12 && parent[9:] == "000" && len(code) == 12:
+		return code // town → village
+	}
+	return code
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// names looks up display names for ids with query (its %s is the
+// placeholder list).
+func names(tx *db.Tx, query string, ids []string, set func(id, name string)) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	ph := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		ph[i] = fmt.Sprintf("$%d", i+1)
+		args[i] = id
+	}
+	rows, err := tx.Query(fmt.Sprintf(query, strings.Join(ph, ", ")), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return err
+		}
+		set(id, name)
+	}
+	return rows.Err()
+}

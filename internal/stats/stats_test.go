@@ -1,0 +1,112 @@
+package stats_test
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/dbtest"
+	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/stats"
+	"github.com/tongban/tongban/internal/vault"
+)
+
+func day(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, calendar.China)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// The figures of a hand-made month, summed and rated by hand.
+func TestSummarize(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		v, _ := vault.New(vault.NewKey())
+		if err := demo.Seed(ctx, d, identity.NewService(d, v)); err != nil {
+			t.Fatal(err)
+		}
+		var amr, tax string
+		d.Reader().QueryRow(`SELECT id FROM departments WHERE name LIKE '%市场监督管理局' AND region_code = '500102'`).Scan(&amr)
+		d.Reader().QueryRow(`SELECT id FROM departments WHERE name LIKE '%税务局%' AND region_code = '500102'`).Scan(&tax)
+		if amr == "" || tax == "" {
+			t.Fatal("demo departments not found")
+		}
+		town := "500102006000" // 敦仁街道
+		rows := []struct {
+			at     string
+			dept   string
+			item   string
+			region string
+			d      stats.Delta
+		}{
+			{"2026-10-08 09:00", amr, "A", "500102", stats.Delta{Submitted: 4, Online: 3, Accepted: 3, Refused: 1}},
+			{"2026-10-08 23:30", amr, "A", "500102", stats.Delta{Concluded: 2, Granted: 2, OnTime: 1, Instant: 1, Workdays: 3}},
+			{"2026-10-09 10:00", amr, "B", "500102006001", stats.Delta{Submitted: 2, Online: 2, Accepted: 2, Yellow: 1, Red: 1}},
+			{"2026-10-09 11:00", tax, "C", "500102006002", stats.Delta{Submitted: 1, Accepted: 1, Concluded: 1, OnTime: 1, Instant: 1}},
+			{"2026-10-10 09:00", tax, "C", "500102", stats.Delta{Concluded: 1, Granted: 1, Workdays: 5, Withdrawn: 1}},
+			{"2026-11-02 09:00", tax, "C", "500102", stats.Delta{Submitted: 9}}, // outside October
+		}
+		for _, r := range rows {
+			if err := d.Update(ctx, func(tx *db.Tx) error {
+				return stats.Add(tx, stats.Key{Day: day(r.at), Department: r.dept, ItemCode: r.item, Region: r.region}, r.d)
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		oct := stats.Query{From: calendar.Date{Year: 2026, Month: 10, Day: 1}, To: calendar.Date{Year: 2026, Month: 10, Day: 31}}
+		s, err := stats.Summarize(ctx, d, oct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tot := s.Totals
+		// Submitted 4+2+1 = 7, online 3+2 = 5; concluded 2+1+1 = 4, on time
+		// 1+1 = 2, instant 2, granted 3, working days 8; accepted 6, refused 1.
+		if tot.Submitted != 7 || tot.Online != 5 || tot.Concluded != 4 || tot.OnTime != 2 || tot.Instant != 2 || tot.Granted != 3 ||
+			tot.Workdays != 8 || tot.Accepted != 6 || tot.Refused != 1 || tot.Yellow != 1 || tot.Red != 1 || tot.Withdrawn != 1 {
+			t.Fatalf("totals %+v", tot)
+		}
+		near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+		if !near(tot.OnlineShare, 5.0/7) || !near(tot.OnTimeRate, 0.5) || !near(tot.InstantRate, 0.5) || !near(tot.AvgWorkdays, 2) ||
+			!near(tot.RefuseShare, 1.0/7) {
+			t.Fatalf("rates %+v", tot)
+		}
+		// Days in order, the late-evening row on its own China date.
+		if len(s.Days) != 3 || s.Days[0].Day != "2026-10-08" || s.Days[0].Submitted != 4 || s.Days[0].Concluded != 2 || s.Days[2].Day != "2026-10-10" {
+			t.Fatalf("days %+v", s.Days)
+		}
+		// Ranking by on-time rate: tax 2/2 before amr 1/2.
+		if len(s.Departments) != 2 || s.Departments[0].ID != tax || s.Departments[1].ID != amr || s.Departments[0].Name == "" {
+			t.Fatalf("departments %+v", s.Departments)
+		}
+		// One level below the district: the district itself and the town.
+		q := oct
+		q.Region = "500102"
+		s, err = stats.Summarize(ctx, d, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Regions) != 2 || s.Regions[0].Code != "500102" || s.Regions[1].Code != town || s.Regions[1].Submitted != 3 || s.Regions[1].Name == "" {
+			t.Fatalf("regions %+v", s.Regions)
+		}
+		// A department's own figures.
+		q = oct
+		q.Department = amr
+		if s, err = stats.Summarize(ctx, d, q); err != nil || s.Totals.Submitted != 6 || len(s.Departments) != 1 {
+			t.Fatalf("amr: %v %+v", err, s.Totals)
+		}
+		// Bad periods.
+		if _, err := stats.Summarize(ctx, d, stats.Query{From: oct.To, To: oct.From}); !apperr.Is(err, apperr.Invalid, "stats.period_reversed") {
+			t.Fatalf("reversed: %v", err)
+		}
+		if _, err := stats.Summarize(ctx, d, stats.Query{From: calendar.Date{Year: 2020, Month: 1, Day: 1}, To: oct.To}); !apperr.Is(err, apperr.Invalid, "stats.period_too_long") {
+			t.Fatalf("too long: %v", err)
+		}
+	})
+}
