@@ -22,8 +22,8 @@ type Key struct {
 // Delta is what one event adds.
 type Delta struct {
 	Submitted, Online, Agent, Accepted, Refused, Withdrawn int
-	Concluded, Granted, OnTime, Instant, Workdays           int
-	Yellow, Red                                             int
+	Concluded, Granted, OnTime, Instant, Workdays          int
+	Yellow, Red                                            int
 }
 
 // Add counts d under k in the caller's transaction: one upsert, so the
