@@ -23,6 +23,7 @@ import (
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 )
 
@@ -36,6 +37,7 @@ type Deps struct {
 	Cases       *cases.Service
 	Supervision *supervise.Reader
 	Notify      *notify.Box
+	Stats       *stats.Reader
 	Calendars   *calendar.Set
 	Region      string // the installation's home region, the default scope of lists
 	Now         func() time.Time
@@ -102,6 +104,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "GET", "/api/v1/progress", true, s.progress)
 	s.handle(mux, "POST", "/api/v1/cases/{no}/urge", false, s.urgeCase)
 	s.handle(mux, "GET", "/api/v1/supervision/signals", false, s.supervisionSignals)
+	s.handle(mux, "GET", "/api/v1/supervision/stats", false, s.supervisionStats)
+	s.handle(mux, "GET", "/api/v1/stats", true, s.publicStats)
 	s.handle(mux, "GET", "/api/v1/notifications", false, s.notifications)
 	s.handle(mux, "POST", "/api/v1/notifications/read", false, s.readNotifications)
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/edge"
+	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 )
 
@@ -86,5 +87,46 @@ func (s *Server) readNotifications(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// supervisionStats is the figures of a period in the caller's scope, from
+// the daily rollups, with the signals showing now.
+func (s *Server) supervisionStats(w http.ResponseWriter, r *http.Request) error {
+	u := userFrom(r.Context())
+	q := r.URL.Query()
+	from, to, err := stats.Period(q.Get("from"), q.Get("to"), s.Now())
+	if err != nil {
+		return err
+	}
+	sq, err := stats.Scope(u, stats.Query{From: from, To: to, Department: q.Get("dept"), Region: q.Get("region")})
+	if err != nil {
+		return err
+	}
+	sum, err := s.Stats.Summarize(r.Context(), sq)
+	if err != nil {
+		return err
+	}
+	_, _, counts, err := s.Supervision.Signals(r.Context(), u, supervise.SignalFilter{Dept: sq.Department, Region: sq.Region, PerPage: 1})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"summary": sum, "signals": counts})
+	return nil
+}
+
+// publicStats is the public statistics of the home region (R8.3): figures
+// only, no personal data.
+func (s *Server) publicStats(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	from, to, err := stats.Period(q.Get("from"), q.Get("to"), s.Now())
+	if err != nil {
+		return err
+	}
+	sum, err := s.Stats.Summarize(r.Context(), stats.Query{From: from, To: to, Region: s.Region})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"summary": sum})
 	return nil
 }

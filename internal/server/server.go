@@ -29,6 +29,7 @@ import (
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 	"github.com/tongban/tongban/internal/web"
 )
@@ -68,13 +69,13 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 		}
 	}
 	ws, err := web.New(web.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: &supervise.Reader{DB: o.DB},
-		Notify: &notify.Box{DB: o.DB}, Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
+		Notify: &notify.Box{DB: o.DB}, Stats: &stats.Reader{DB: o.DB}, Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
 	}
 	sup := &supervise.Reader{DB: o.DB}
 	box := &notify.Box{DB: o.DB}
-	as := api.New(api.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, Notify: box, Calendars: o.Calendars,
+	as := api.New(api.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, Notify: box, Stats: &stats.Reader{DB: o.DB}, Calendars: o.Calendars,
 		Region: o.Region, Now: o.Now})
 
 	reg := prometheus.NewRegistry()

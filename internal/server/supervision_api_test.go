@@ -119,6 +119,34 @@ func TestSupervisionAPI(t *testing.T) {
 		if _, m := apiCall(t, "GET", api+"/notifications", sup, ""); m["unread"].(float64) != 0 {
 			t.Fatalf("after reading: %v", m["unread"])
 		}
+		// Figures of February from the rollups: one application, a red card.
+		st, m = apiCall(t, "GET", api+"/supervision/stats?from=2026-02-01&to=2026-02-28", sup, "")
+		if st != 200 {
+			t.Fatalf("stats: %d %v", st, m)
+		}
+		tot := m["summary"].(map[string]any)["totals"].(map[string]any)
+		if tot["submitted"].(float64) != 1 || tot["accepted"].(float64) != 1 || tot["red"].(float64) < 1 {
+			t.Fatalf("stats totals %v", tot)
+		}
+		for _, c := range []struct {
+			q, token string
+			status   int
+			key      string
+		}{
+			{"?from=2026-02-30", sup, 400, "calendar.date_format"},
+			{"?from=2026-03-01&to=2026-02-01", sup, 400, "stats.period_reversed"},
+			{"?region=110101", sup, 403, "stats.region_forbidden"},
+			{"", clerk, 403, "error.forbidden"},
+		} {
+			if st, m := apiCall(t, "GET", api+"/supervision/stats"+c.q, c.token, ""); st != c.status || m["message_key"] != c.key {
+				t.Errorf("stats%s: %d %v", c.q, st, m)
+			}
+		}
+		st, m = apiCall(t, "GET", api+"/stats?from=2026-02-01&to=2026-02-28", "", "")
+		if st != 200 || m["summary"].(map[string]any)["totals"].(map[string]any)["submitted"].(float64) != 1 || strings.Contains(jsonText(m), "张三") {
+			t.Fatalf("public stats: %d %v", st, m)
+		}
+
 		// The timeline keeps both.
 		_, m = apiCall(t, "GET", api+"/cases/"+no+"/timeline", sup, "")
 		if tl := jsonText(m); !strings.Contains(tl, `"urge"`) || !strings.Contains(tl, `"respond"`) {

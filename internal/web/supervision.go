@@ -1,11 +1,14 @@
 package web
 
 import (
+	"encoding/json"
+	"html/template"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 )
 
@@ -46,7 +49,60 @@ func (s *Server) supervision(w http.ResponseWriter, r *http.Request) error {
 	v.Data["Filter"], v.Data["Levels"], v.Data["Clocks"] = f, []string{"red", "yellow", "warning"}, supervise.Clocks
 	v.Data["LastPass"] = last
 	v.Data["Page"], v.Data["More"] = max(f.Page, 1), max(f.Page, 1)*50 < total
+
+	// The dashboard: the period's figures from the daily rollups.
+	from, to, err := stats.Period(q.Get("from"), q.Get("to"), now)
+	if err != nil {
+		return err
+	}
+	sq, err := stats.Scope(v.User, stats.Query{From: from, To: to, Department: f.Dept, Region: q.Get("region")})
+	if err != nil {
+		return err
+	}
+	figures, err := s.Stats.Summarize(r.Context(), sq)
+	if err != nil {
+		return err
+	}
+	v.Data["Stats"], v.Data["From"], v.Data["To"], v.Data["Region"] = figures, from.String(), to.String(), sq.Region
+	labels := map[string]string{}
+	for _, k := range []string{"submitted", "concluded", "online_share", "on_time_rate"} {
+		labels[k] = v.T("stats." + k)
+	}
+	for _, l := range []string{"warning", "yellow", "red"} {
+		labels[l] = v.T("signal.level." + l)
+	}
+	dash, err := json.Marshal(map[string]any{"summary": figures, "signals": counts, "labels": labels})
+	if err != nil {
+		return err
+	}
+	v.Data["DashJSON"] = template.JS(dash) // json.Marshal escapes <, > and &
 	s.render(w, r, http.StatusOK, "supervision", v)
+	return nil
+}
+
+// statistics is the public statistics page (R8.3): the home region's
+// figures, no personal data.
+func (s *Server) statistics(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "stats.title")
+	q := r.URL.Query()
+	from, to, err := stats.Period(q.Get("from"), q.Get("to"), s.Now())
+	if err != nil {
+		return err
+	}
+	sum, err := s.Stats.Summarize(r.Context(), stats.Query{From: from, To: to, Region: s.Region})
+	if err != nil {
+		return err
+	}
+	labels := map[string]string{}
+	for _, k := range []string{"submitted", "concluded", "online_share", "on_time_rate"} {
+		labels[k] = v.T("stats." + k)
+	}
+	dash, err := json.Marshal(map[string]any{"summary": sum, "labels": labels, "public": true})
+	if err != nil {
+		return err
+	}
+	v.Data["Stats"], v.Data["From"], v.Data["To"], v.Data["DashJSON"], v.Data["Public"] = sum, from.String(), to.String(), template.JS(dash), true
+	s.render(w, r, http.StatusOK, "statistics", v)
 	return nil
 }
 

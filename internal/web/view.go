@@ -73,7 +73,7 @@ type NavItem struct {
 // Nav lists the sections the visitor may enter: portal for everyone,
 // workbench, supervision and administration by role.
 func (v *View) Nav() []NavItem {
-	items := []NavItem{{Href: "/", Key: "nav.home"}, {Href: "/items", Key: "nav.items"}, {Href: "/progress", Key: "nav.progress"}}
+	items := []NavItem{{Href: "/", Key: "nav.home"}, {Href: "/items", Key: "nav.items"}, {Href: "/progress", Key: "nav.progress"}, {Href: "/statistics", Key: "nav.statistics"}}
 	if v.User != nil {
 		if v.User.Kind != identity.KindStaff || v.User.Has(identity.RoleAgent) {
 			items = append(items, NavItem{Href: "/my/cases", Key: "nav.mycases"})
@@ -128,6 +128,7 @@ var funcs = template.FuncMap{
 	"when":    when,
 	"dueDay":  dueDay,
 	"neg":     func(n int) int { return -n },
+	"pct":     func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 	"inc":     func(n int) int { return n + 1 },
 	// townOf is the township of a 12-digit village code (a township's own code is itself).
 	"townOf": func(code string) string {

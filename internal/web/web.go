@@ -19,6 +19,7 @@ import (
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 )
 
@@ -35,6 +36,7 @@ type Deps struct {
 	Cases         *cases.Service
 	Supervision   *supervise.Reader
 	Notify        *notify.Box
+	Stats         *stats.Reader
 	Calendars     *calendar.Set
 	Region        string // the home region whose calendar the home page shows
 	SecureCookies bool   // set Secure on cookies (behind a TLS-terminating proxy)
@@ -49,11 +51,11 @@ type Server struct {
 }
 
 // pages lists every full page; each is parsed together with the layout.
-var pageFiles = []string{"home", "login", "workbench", "supervision", "notifications", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
+var pageFiles = []string{"home", "login", "workbench", "supervision", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle"}
 
 // partials are parsed with every page.
-var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html"}
+var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html"}
 
 // New parses the templates; a template error is a build defect.
 func New(d Deps) (*Server, error) {
@@ -87,6 +89,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /workbench/inbox", s.page(s.inbox, workbenchRoles...))
 	mux.Handle("GET /supervision", s.page(s.supervision, identity.RoleSupervisor, identity.RoleApprover))
 	mux.Handle("GET /notifications", s.page(s.notifications, anyRole...))
+	mux.Handle("GET /statistics", s.page(s.statistics))
 	mux.Handle("POST /notifications/read", s.page(s.readNotifications, anyRole...))
 	mux.Handle("GET /admin", s.page(s.admin, identity.RoleAdmin))
 	mux.Handle("GET /items", s.page(s.itemsPage))
