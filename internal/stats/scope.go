@@ -81,4 +81,6 @@ type Reader struct {
 }
 
 // Summarize is Summarize on the reader's database.
-func (r *Reader) Summarize(ctx context.Context, q Query) (*Summary, error) { return Summarize(ctx, r.DB, q) }
+func (r *Reader) Summarize(ctx context.Context, q Query) (*Summary, error) {
+	return Summarize(ctx, r.DB, q)
+}
