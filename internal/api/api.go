@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
@@ -38,6 +39,7 @@ type Deps struct {
 	Supervision *supervise.Reader
 	Notify      *notify.Box
 	Stats       *stats.Reader
+	Anomalies   *anomaly.Reader
 	Calendars   *calendar.Set
 	Region      string // the installation's home region, the default scope of lists
 	Now         func() time.Time
@@ -105,6 +107,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "POST", "/api/v1/cases/{no}/urge", false, s.urgeCase)
 	s.handle(mux, "GET", "/api/v1/supervision/signals", false, s.supervisionSignals)
 	s.handle(mux, "GET", "/api/v1/supervision/stats", false, s.supervisionStats)
+	s.handle(mux, "GET", "/api/v1/supervision/anomalies", false, s.supervisionAnomalies)
 	s.handle(mux, "GET", "/api/v1/stats", true, s.publicStats)
 	s.handle(mux, "GET", "/api/v1/notifications", false, s.notifications)
 	s.handle(mux, "POST", "/api/v1/notifications/read", false, s.readNotifications)

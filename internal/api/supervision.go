@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/stats"
@@ -128,5 +129,30 @@ func (s *Server) publicStats(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"summary": sum})
+	return nil
+}
+
+// supervisionAnomalies lists anomalies (R4.4) raised in a period, in the
+// caller's scope, each with its reason.
+func (s *Server) supervisionAnomalies(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	page, err := intParam(r, "page", 1)
+	if err != nil {
+		return err
+	}
+	per, err := intParam(r, "per_page", 50)
+	if err != nil {
+		return err
+	}
+	from, to, err := stats.Period(q.Get("from"), q.Get("to"), s.Now())
+	if err != nil {
+		return err
+	}
+	list, total, err := s.Anomalies.List(r.Context(), userFrom(r.Context()),
+		anomaly.Filter{Kind: q.Get("kind"), Dept: q.Get("dept"), From: from, To: to, Page: page, PerPage: per}, edge.Lang(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"anomalies": list, "total": total, "page": page, "per_page": per})
 	return nil
 }

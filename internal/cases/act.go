@@ -206,6 +206,9 @@ func (s *Service) transition(tx *db.Tx, c *Case, it *catalog.Item, who actor, ro
 	if err := count(tx, cal, c, mv.Action); err != nil {
 		return err
 	}
+	if err := flag(tx, c, it, mv); err != nil {
+		return err
+	}
 	if c.ParentID != "" && mv.To.Key != mv.From.Key && slices.Contains(settled, mv.To.Key) {
 		return s.settleParent(tx, c.ParentID)
 	}

@@ -1,11 +1,45 @@
 package cases
 
 import (
+	"strconv"
+
+	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/workflow"
 )
+
+// flag raises the anomalies a transition shows (R4.4), in its transaction.
+func flag(tx *db.Tx, c *Case, it *catalog.Item, mv workflow.Move) error {
+	cause := strconv.Itoa(c.Rev)
+	raise := func(kind string, detail map[string]any) error {
+		return anomaly.Raise(tx, c.ID, kind, cause, c.DepartmentID, c.Region, detail)
+	}
+	if mv.From.Terminal && !mv.To.Terminal {
+		if err := raise(anomaly.Reopened, map[string]any{"from": "state." + mv.From.Key, "to": "state." + mv.To.Key}); err != nil {
+			return err
+		}
+	}
+	for _, e := range mv.Action.Effects {
+		switch e {
+		case workflow.EffectGrant, workflow.EffectDeny:
+			if c.AcceptedAt != nil && anomaly.IsAfterTheFact(it.Handling == 2, int(c.PromisedLimit), *c.AcceptedAt, tx.Now) {
+				mins := int(tx.Now.Sub(*c.AcceptedAt).Minutes())
+				if err := raise(anomaly.AfterTheFact, map[string]any{"minutes": mins, "promised": c.PromisedLimit.String()}); err != nil {
+					return err
+				}
+			}
+		}
+		if (e == workflow.EffectRefuse || e == workflow.EffectDeny) && anomaly.IsBoilerplate(c.Reason) {
+			if err := raise(anomaly.Boilerplate, map[string]any{"reason": c.Reason, "action": "action." + mv.Action.Key}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // count adds what a transition means to the daily figures (R4.5), in its
 // transaction. A bundle's parent is not counted: its sub-cases are the

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/workflow"
@@ -116,4 +117,10 @@ func deemedStart(c *Case, now time.Time) time.Time {
 		return *c.SubmittedAt
 	}
 	return now
+}
+
+// ProcessFor is the process a case of the item runs (synthetic data files
+// cases without the engine and must name the same process).
+func (s *Service) ProcessFor(it *catalog.Item) (*workflow.Definition, error) {
+	return s.processFor(it, false)
 }

@@ -48,3 +48,37 @@ func Holders(tx *db.Tx, roles []string, dept, region string) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// SupervisionScope is the SQL condition for the rows of supervision u may
+// read — signals, anomalies: a supervisor's region, an approver's department
+// (a department head watches their own). deptCol and regionCol name the
+// columns; arg binds a value. "" when u may read none.
+func SupervisionScope(u *User, deptCol, regionCol string, arg func(any) string) string {
+	var ors []string
+	for _, g := range u.Grants {
+		var parts []string
+		switch g.Role {
+		case RoleSupervisor:
+		case RoleApprover:
+			if g.DepartmentID == "" {
+				continue
+			}
+			parts = append(parts, deptCol+" = "+arg(g.DepartmentID))
+		default:
+			continue
+		}
+		if g.RegionCode != "" {
+			parts = append(parts, regionCol+" LIKE "+arg(codes.DivisionPrefix(g.RegionCode)+"%"))
+		}
+		if len(parts) == 0 {
+			parts = append(parts, "1 = 1")
+		}
+		ors = append(ors, "("+strings.Join(parts, " AND ")+")")
+	}
+	return strings.Join(ors, " OR ")
+}
+
+// CanSupervise says whether u may read supervision at all.
+func CanSupervise(u *User) bool {
+	return u != nil && (u.Has(RoleSupervisor) || u.Has(RoleApprover))
+}

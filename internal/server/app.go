@@ -47,6 +47,8 @@ type App struct {
 	Handler   http.Handler
 	API       *api.Server
 	Scanner   *supervise.Scanner // electronic supervision, every minute while serving
+	Cases     *cases.Service
+	Catalog   *catalog.Catalog
 }
 
 // Open prepares the app in the given mode. The caller closes it.
@@ -101,8 +103,9 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	if err != nil {
 		return err
 	}
+	a.Cases, a.Catalog = cs, catalog.New(a.DB)
 	host, _ := os.Hostname()
-	a.Scanner = &supervise.Scanner{DB: a.DB, Catalog: catalog.New(a.DB), Calendars: a.Calendars, Cases: cs, Log: slog.Default(),
+	a.Scanner = &supervise.Scanner{DB: a.DB, Catalog: a.Catalog, Calendars: a.Calendars, Cases: cs, Log: slog.Default(),
 		Holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), db.NewID()[:8]), Home: a.Config.Region}
 	if mode == ModeDemo {
 		if err := demo.Seed(ctx, a.DB, a.Identity); err != nil {

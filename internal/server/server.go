@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/api"
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/blob"
@@ -69,14 +70,14 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 		}
 	}
 	ws, err := web.New(web.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: &supervise.Reader{DB: o.DB},
-		Notify: &notify.Box{DB: o.DB}, Stats: &stats.Reader{DB: o.DB}, Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
+		Notify: &notify.Box{DB: o.DB}, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB}, Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
 	}
 	sup := &supervise.Reader{DB: o.DB}
 	box := &notify.Box{DB: o.DB}
-	as := api.New(api.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, Notify: box, Stats: &stats.Reader{DB: o.DB}, Calendars: o.Calendars,
-		Region: o.Region, Now: o.Now})
+	as := api.New(api.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, Notify: box, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
+		Calendars: o.Calendars, Region: o.Region, Now: o.Now})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -147,6 +147,26 @@ func TestSupervisionAPI(t *testing.T) {
 			t.Fatalf("public stats: %d %v", st, m)
 		}
 
+		// Anomalies: the late pre-review is not one (accepted at once); a
+		// boilerplate refusal is, with its reason.
+		st, m = apiCall(t, "POST", api+"/cases", clerk, `{"item_code":"`+code+`","applicant":"500102198506120011","submit":true,
+			"form_values":{"applicant_name":["张三"],"applicant_id":["500102198506120011"],"applicant_phone":["13800000000"],"form_of":["person"],
+			"scope":["小吃服务"],"org_address":["500102006001","滨江路 1 号"],"capital":["5"]}}`)
+		no2 := m["case"].(map[string]any)["case_no"].(string)
+		if st, m := apiCall(t, "POST", api+"/cases/"+no2+"/actions", clerk, `{"action":"refuse","reason":"不符合条件"}`); st != 200 {
+			t.Fatalf("refuse: %d %v", st, m)
+		}
+		st, m = apiCall(t, "GET", api+"/supervision/anomalies?from=2026-02-01&to=2026-02-28", sup, "")
+		if st != 200 || m["total"].(float64) != 1 || !strings.Contains(jsonText(m), "理由空泛") || !strings.Contains(jsonText(m), no2) {
+			t.Fatalf("anomalies: %d %v", st, m)
+		}
+		if st, m := apiCall(t, "GET", api+"/supervision/anomalies?kind=odd", sup, ""); st != 400 || m["message_key"] != "anomaly.kind_unknown" {
+			t.Fatalf("odd kind: %d %v", st, m)
+		}
+		if st, _ := apiCall(t, "GET", api+"/supervision/anomalies", handler, ""); st != 403 {
+			t.Fatalf("a handler reads anomalies: %d", st)
+		}
+
 		// The timeline keeps both.
 		_, m = apiCall(t, "GET", api+"/cases/"+no+"/timeline", sup, "")
 		if tl := jsonText(m); !strings.Contains(tl, `"urge"`) || !strings.Contains(tl, `"respond"`) {

@@ -128,7 +128,7 @@ func (f *Figures) targets() []any {
 // few years, day by day.
 const MaxDays = 3 * 366
 
-// Summarize answers q from the daily rollups: the request reads rows per
+// Summarize answers q from the daily rollups: the request sums rows per
 // day, department, item and region, never cases.
 func Summarize(ctx context.Context, d *db.DB, q Query) (*Summary, error) {
 	if q.To.Before(q.From) {
@@ -150,45 +150,47 @@ func Summarize(ctx context.Context, d *db.DB, q Query) (*Summary, error) {
 	sum := &Summary{From: q.From.String(), To: q.To.String(), Region: q.Region, Days: []Day{}, Departments: []Department{},
 		Regions: []Region{}, Items: []Item{}}
 	err := d.View(ctx, func(tx *db.Tx) error {
-		// One pass over the rows of the period: by day, department, item
-		// and region at once; the groups are folded here.
-		rows, err := tx.Query(`SELECT s.day, s.department_id, s.impl_code, s.region_code, `+sums+`
-			FROM stats_daily s WHERE `+where+` GROUP BY s.day, s.department_id, s.impl_code, s.region_code`, args...)
-		if err != nil {
-			return err
+		// Each grouping is its own aggregate inside the database, which sums
+		// faster than it can hand the rows over.
+		group := func(col string, each func(key string, f Figures)) error {
+			rows, err := tx.Query(`SELECT `+col+`, `+sums+` FROM stats_daily s WHERE `+where+` GROUP BY `+col, args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var key string
+				var f Figures
+				if err := rows.Scan(append([]any{&key}, f.targets()...)...); err != nil {
+					return err
+				}
+				each(key, f)
+			}
+			return rows.Err()
 		}
 		days := map[string]*Day{}
 		depts := map[string]*Department{}
 		items := map[string]*Item{}
 		regions := map[string]*Region{}
-		for rows.Next() {
-			var day, dept, item, region string
-			var f Figures
-			if err := rows.Scan(append([]any{&day, &dept, &item, &region}, f.targets()...)...); err != nil {
-				rows.Close()
-				return err
-			}
+		if err := group("s.day", func(k string, f Figures) {
+			days[k] = &Day{Day: k, Figures: f}
 			sum.Totals.add(f)
-			if days[day] == nil {
-				days[day] = &Day{Day: day}
-			}
-			days[day].add(f)
-			if depts[dept] == nil {
-				depts[dept] = &Department{ID: dept}
-			}
-			depts[dept].add(f)
-			if items[item] == nil {
-				items[item] = &Item{Code: item}
-			}
-			items[item].add(f)
-			child := childOf(q.Region, region)
+		}); err != nil {
+			return err
+		}
+		if err := group("s.department_id", func(k string, f Figures) { depts[k] = &Department{ID: k, Figures: f} }); err != nil {
+			return err
+		}
+		if err := group("s.impl_code", func(k string, f Figures) { items[k] = &Item{Code: k, Figures: f} }); err != nil {
+			return err
+		}
+		if err := group("s.region_code", func(k string, f Figures) {
+			child := childOf(q.Region, k)
 			if regions[child] == nil {
 				regions[child] = &Region{Code: child}
 			}
 			regions[child].add(f)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		}); err != nil {
 			return err
 		}
 		sum.Totals.rates()

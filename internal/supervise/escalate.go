@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/db"
@@ -95,6 +96,20 @@ func writeSignal(tx *db.Tx, ch change) error {
 	}
 	if d != (stats.Delta{}) {
 		if err := stats.Add(tx, stats.Key{Day: tx.Now, Department: r.dept, ItemCode: r.itemCode, Region: r.region}, d); err != nil {
+			return err
+		}
+	}
+	// Anomalies (R4.4): a pre-review late, or a step late while the case is not.
+	if d.Yellow == 1 {
+		detail := map[string]any{"due_date": calendar.DateIn(r.due.Add(-time.Nanosecond)).String(), "state": "state." + r.state}
+		cause := r.due.UTC().Format(time.RFC3339)
+		switch {
+		case r.clock == ClockPreReview:
+			err = anomaly.Raise(tx, r.caseID, anomaly.PreReviewOverdue, cause, r.dept, r.region, detail)
+		case r.clock == ClockStep && !ch.caseLate:
+			err = anomaly.Raise(tx, r.caseID, anomaly.StepOverdue, cause, r.dept, r.region, detail)
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -40,7 +40,8 @@ type Report struct {
 	Changed int           `json:"changed"` // signal changes recorded
 	Actions int           `json:"actions"` // escalation actions taken
 	Failed  int           `json:"failed"`  // clocks skipped because they could not be evaluated
-	Took    time.Duration `json:"took"`
+	Took    time.Duration `json:"-"`
+	TookMS  float64       `json:"took_ms"`
 }
 
 // clockRow is one running clock of a case as the scanner reads it.
@@ -66,6 +67,7 @@ type clockKey struct {
 type change struct {
 	row      clockRow
 	from, to Level
+	caseLate bool // the case's decision clock is at yellow or worse
 }
 
 // clockQueries read the clocks due at or before the horizon ($1). Each is a
@@ -149,6 +151,7 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 
 	var changes []change
 	var deem []followUp
+	levels := map[clockKey]Level{}
 	for k, r := range clocks {
 		th := cfg.For(r.region, types[fmt.Sprintf("%s@%d", r.itemCode, r.itemVersion)])
 		lv, err := Evaluate(s.Calendars.For(r.region), now, r.due, th)
@@ -160,6 +163,7 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 			delete(current, k)
 			continue
 		}
+		levels[k] = lv
 		was := current[k]
 		delete(current, k)
 		// Deeming acceptance goes by condition, not by the change: a notice
@@ -173,6 +177,9 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 		if lv != was.level || (lv != Normal && !was.due.Equal(r.due)) {
 			changes = append(changes, change{row: r, from: was.level, to: lv})
 		}
+	}
+	for i := range changes {
+		changes[i].caseLate = levels[clockKey{changes[i].row.caseID, ClockDecision}] >= Yellow
 	}
 	// What is left was signalled and is no longer a running clock near its
 	// deadline: the case moved on, or the deadline moved away.
@@ -193,6 +200,7 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 		rep.Actions++
 	}
 	rep.Took = time.Since(start)
+	rep.TookMS = float64(rep.Took.Microseconds()) / 1000
 	return rep, nil
 }
 

@@ -216,6 +216,14 @@ func TestScanner(t *testing.T) {
 		if n := f.count(`SELECT COUNT(*) FROM notifications WHERE case_id = $1 AND kind = 'remind' AND user_id = $2`, b.ID, f.users["clerk"].ID); n != 1 {
 			t.Errorf("the clerk was reminded of B's pre-review %d times", n)
 		}
+		// R4.4: B's late pre-review is an anomaly; A's late step is not (the
+		// whole case is late).
+		if n := f.count(`SELECT COUNT(*) FROM case_anomalies WHERE case_id = $1 AND kind = 'pre_review_overdue'`, b.ID); n != 1 {
+			t.Errorf("B's pre-review anomalies: %d", n)
+		}
+		if n := f.count(`SELECT COUNT(*) FROM case_anomalies WHERE case_id = $1 AND kind = 'step_overdue'`, a.ID); n != 0 {
+			t.Errorf("A's step anomalies: %d", n)
+		}
 		if n := f.count(`SELECT COUNT(*) FROM outbox WHERE recipient = $1`, f.users["supervisor"].ID); n == 0 {
 			t.Error("nothing in the outbox for the supervisor")
 		}

@@ -57,38 +57,8 @@ type Reader struct {
 	DB *db.DB
 }
 
-// scope is the SQL condition for the signals u may read: a supervisor's
-// region; an approver's department (a department head watches their own).
-// "" when u may read none.
-func scope(u *identity.User, arg func(any) string) string {
-	var ors []string
-	for _, g := range u.Grants {
-		var parts []string
-		switch g.Role {
-		case identity.RoleSupervisor:
-		case identity.RoleApprover:
-			if g.DepartmentID == "" {
-				continue
-			}
-			parts = append(parts, "s.department_id = "+arg(g.DepartmentID))
-		default:
-			continue
-		}
-		if g.RegionCode != "" {
-			parts = append(parts, "s.region_code LIKE "+arg(codes.DivisionPrefix(g.RegionCode)+"%"))
-		}
-		if len(parts) == 0 {
-			parts = append(parts, "1 = 1")
-		}
-		ors = append(ors, "("+strings.Join(parts, " AND ")+")")
-	}
-	return strings.Join(ors, " OR ")
-}
-
 // CanRead says whether u may read supervision at all.
-func CanRead(u *identity.User) bool {
-	return u != nil && (u.Has(identity.RoleSupervisor) || u.Has(identity.RoleApprover))
-}
+func CanRead(u *identity.User) bool { return identity.CanSupervise(u) }
 
 // Signals lists the signals u may read that match f, the most serious
 // first, then the most overdue; and the counts by department and level over
@@ -119,7 +89,7 @@ func (r *Reader) Signals(ctx context.Context, u *identity.User, f SignalFilter) 
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	sc := scope(u, arg)
+	sc := identity.SupervisionScope(u, "s.department_id", "s.region_code", arg)
 	if sc == "" {
 		return []Signal{}, 0, []Count{}, nil
 	}

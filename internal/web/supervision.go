@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
@@ -133,3 +134,23 @@ func (s *Server) readNotifications(w http.ResponseWriter, r *http.Request) error
 
 // dueDay shows the last day of a deadline.
 func dueDay(t time.Time) string { return calendar.DateIn(t.Add(-time.Nanosecond)).String() }
+
+// anomalies lists the anomalies (R4.4) of a period with their reasons.
+func (s *Server) anomalies(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "anomaly.title")
+	q := r.URL.Query()
+	from, to, err := stats.Period(q.Get("from"), q.Get("to"), s.Now())
+	if err != nil {
+		return err
+	}
+	page, _ := strconv.Atoi(q.Get("page"))
+	list, total, err := s.Anomalies.List(r.Context(), v.User, anomaly.Filter{Kind: q.Get("kind"), Dept: q.Get("dept"), From: from, To: to,
+		Page: page, PerPage: 50}, v.Lang)
+	if err != nil {
+		return err
+	}
+	v.Data["Anomalies"], v.Data["Total"], v.Data["Kinds"], v.Data["Kind"] = list, total, anomaly.Kinds, q.Get("kind")
+	v.Data["From"], v.Data["To"] = from.String(), to.String()
+	s.render(w, r, http.StatusOK, "anomalies", v)
+	return nil
+}

@@ -7,6 +7,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"github.com/tongban/tongban/internal/anomaly"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -37,6 +38,7 @@ type Deps struct {
 	Supervision   *supervise.Reader
 	Notify        *notify.Box
 	Stats         *stats.Reader
+	Anomalies     *anomaly.Reader
 	Calendars     *calendar.Set
 	Region        string // the home region whose calendar the home page shows
 	SecureCookies bool   // set Secure on cookies (behind a TLS-terminating proxy)
@@ -51,7 +53,7 @@ type Server struct {
 }
 
 // pages lists every full page; each is parsed together with the layout.
-var pageFiles = []string{"home", "login", "workbench", "supervision", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
+var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle"}
 
 // partials are parsed with every page.
@@ -88,6 +90,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /workbench", s.page(s.workbench, workbenchRoles...))
 	mux.Handle("GET /workbench/inbox", s.page(s.inbox, workbenchRoles...))
 	mux.Handle("GET /supervision", s.page(s.supervision, identity.RoleSupervisor, identity.RoleApprover))
+	mux.Handle("GET /supervision/anomalies", s.page(s.anomalies, identity.RoleSupervisor, identity.RoleApprover))
 	mux.Handle("GET /notifications", s.page(s.notifications, anyRole...))
 	mux.Handle("GET /statistics", s.page(s.statistics))
 	mux.Handle("POST /notifications/read", s.page(s.readNotifications, anyRole...))

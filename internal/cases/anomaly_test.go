@@ -1,0 +1,102 @@
+package cases_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tongban/tongban/internal/anomaly"
+	"github.com/tongban/tongban/internal/cases"
+	"github.com/tongban/tongban/internal/db"
+)
+
+func (f *fixture) anomalies(c *cases.Case) map[string]int {
+	f.t.Helper()
+	out := map[string]int{}
+	err := f.db.View(f.ctx, func(tx *db.Tx) error {
+		rows, err := tx.Query(`SELECT kind FROM case_anomalies WHERE case_id = $1`, c.ID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				return err
+			}
+			out[k]++
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return out
+}
+
+// R4.4: the engine raises anomalies in the transaction that shows them.
+func TestAnomaliesRaisedByActions(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		// A food licence promised in 5 working days, decided minutes after
+		// acceptance: entered after the fact.
+		c := f.submitFood(false)
+		c = f.act("clerk", c, cases.ActionRequest{Action: "accept"})
+		for _, s := range []struct{ who, action string }{{"handler", "pass"}, {"reviewer", "pass"}, {"approver", "grant"}} {
+			c = f.act(s.who, c, cases.ActionRequest{Action: s.action})
+		}
+		if got := f.anomalies(c); got[anomaly.AfterTheFact] != 1 || len(got) != 1 {
+			t.Fatalf("decided at once: %v", got)
+		}
+		// The same decided a day later is not suspicious.
+		c = f.submitFood(false)
+		c = f.act("clerk", c, cases.ActionRequest{Action: "accept"})
+		f.mu.Lock()
+		f.now = f.now.Add(26 * time.Hour)
+		f.mu.Unlock()
+		for _, s := range []struct{ who, action string }{{"handler", "pass"}, {"reviewer", "pass"}, {"approver", "grant"}} {
+			c = f.act(s.who, c, cases.ActionRequest{Action: s.action})
+		}
+		if got := f.anomalies(c); len(got) != 0 {
+			t.Fatalf("decided a day later: %v", got)
+		}
+		// Refusals: a boilerplate reason is an anomaly, a real one is not.
+		for _, x := range []struct {
+			reason string
+			want   int
+		}{{"不符合条件。", 1}, {"材料不全", 1}, {"申请人住所不在本区，应向住所地登记机关申请（《市场主体登记管理条例》第十条）。", 0}} {
+			c := f.submitSoleTrader()
+			c = f.act("clerk", c, cases.ActionRequest{Action: "refuse", Reason: x.reason})
+			if got := f.anomalies(c)[anomaly.Boilerplate]; got != x.want {
+				t.Errorf("refused for %q: %d anomalies", x.reason, got)
+			}
+		}
+	})
+}
+
+func TestAnomalyRules(t *testing.T) {
+	base := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		commitment bool
+		halfDays   int
+		after      time.Duration
+		want       bool
+	}{
+		{true, 10, 3 * time.Minute, true},
+		{true, 6, 9 * time.Minute, true},
+		{true, 6, 10 * time.Minute, false},
+		{true, 4, time.Minute, false},  // a two-day promise may be met at once
+		{false, 10, time.Minute, false}, // 即办件
+		{true, 10, 2 * time.Hour, false},
+	} {
+		if got := anomaly.IsAfterTheFact(c.commitment, c.halfDays, base, base.Add(c.after)); got != c.want {
+			t.Errorf("%+v: %v", c, got)
+		}
+	}
+	for reason, want := range map[string]bool{
+		"": true, "无": true, "不符合条件": true, " 不予受理。": true, "见附件": true, "材料不齐！": true,
+		"经营场所为住宅，未提交利害关系业主同意证明。": false, "营业执照已注销，不符合申请条件": false,
+	} {
+		if got := anomaly.IsBoilerplate(reason); got != want {
+			t.Errorf("%q: %v", reason, got)
+		}
+	}
+}
