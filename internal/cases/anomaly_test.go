@@ -83,7 +83,7 @@ func TestAnomalyRules(t *testing.T) {
 		{true, 10, 3 * time.Minute, true},
 		{true, 6, 9 * time.Minute, true},
 		{true, 6, 10 * time.Minute, false},
-		{true, 4, time.Minute, false},  // a two-day promise may be met at once
+		{true, 4, time.Minute, false},   // a two-day promise may be met at once
 		{false, 10, time.Minute, false}, // 即办件
 		{true, 10, 2 * time.Hour, false},
 	} {
