@@ -108,6 +108,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "GET", "/api/v1/supervision/signals", false, s.supervisionSignals)
 	s.handle(mux, "GET", "/api/v1/supervision/stats", false, s.supervisionStats)
 	s.handle(mux, "GET", "/api/v1/supervision/anomalies", false, s.supervisionAnomalies)
+	s.handle(mux, "GET", "/api/v1/supervision/reports/monthly", false, s.monthlyReport)
 	s.handle(mux, "GET", "/api/v1/stats", true, s.publicStats)
 	s.handle(mux, "GET", "/api/v1/notifications", false, s.notifications)
 	s.handle(mux, "POST", "/api/v1/notifications/read", false, s.readNotifications)

@@ -156,3 +156,24 @@ func (s *Server) supervisionAnomalies(w http.ResponseWriter, r *http.Request) er
 	writeJSON(w, http.StatusOK, map[string]any{"anomalies": list, "total": total, "page": page, "per_page": per})
 	return nil
 }
+
+// monthlyReport downloads the monthly supervision report (通报) as xlsx or PDF.
+func (s *Server) monthlyReport(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	month := q.Get("month")
+	if month == "" {
+		month = s.Now().AddDate(0, -1, 0).Format("2006-01")
+	}
+	m, err := stats.MonthlyFor(r.Context(), s.Stats.DB, userFrom(r.Context()), month, q.Get("region"), q.Get("dept"), s.Now())
+	if err != nil {
+		return err
+	}
+	b, ctype, name, err := m.File(q.Get("format"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Write(b)
+	return nil
+}

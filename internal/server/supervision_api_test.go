@@ -167,6 +167,29 @@ func TestSupervisionAPI(t *testing.T) {
 			t.Fatalf("a handler reads anomalies: %d", st)
 		}
 
+		// The monthly report of February, from the API, as xlsx and PDF.
+		r := mustGet(t, api+"/supervision/reports/monthly?month=2026-02&format=xlsx", sup)
+		if b := body(t, r); r.StatusCode != 200 || !strings.HasPrefix(b, "PK") || !strings.Contains(r.Header.Get("Content-Disposition"), "2026-02.xlsx") {
+			t.Fatalf("xlsx report: %d %s", r.StatusCode, r.Header)
+		}
+		r = mustGet(t, api+"/supervision/reports/monthly?month=2026-02&format=pdf", sup)
+		if b := body(t, r); r.StatusCode != 200 || !strings.HasPrefix(b, "%PDF") {
+			t.Fatalf("pdf report: %d", r.StatusCode)
+		}
+		for _, c := range []struct {
+			q, token, key string
+			status        int
+		}{
+			{"?month=2026-13", sup, "stats.month_format", 400},
+			{"?month=2026-02&format=doc", sup, "stats.format_unknown", 400},
+			{"?month=2026-02&region=110101", sup, "stats.region_forbidden", 403},
+			{"?month=2026-02", clerk, "error.forbidden", 403},
+		} {
+			if st, m := apiCall(t, "GET", api+"/supervision/reports/monthly"+c.q, c.token, ""); st != c.status || m["message_key"] != c.key {
+				t.Errorf("report%s: %d %v", c.q, st, m)
+			}
+		}
+
 		// The timeline keeps both.
 		_, m = apiCall(t, "GET", api+"/cases/"+no+"/timeline", sup, "")
 		if tl := jsonText(m); !strings.Contains(tl, `"urge"`) || !strings.Contains(tl, `"respond"`) {

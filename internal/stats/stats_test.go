@@ -1,10 +1,17 @@
 package stats_test
 
 import (
+	"bytes"
 	"context"
 	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
@@ -101,6 +108,63 @@ func TestSummarize(t *testing.T) {
 		if s, err = stats.Summarize(ctx, d, q); err != nil || s.Totals.Submitted != 6 || len(s.Departments) != 1 {
 			t.Fatalf("amr: %v %+v", err, s.Totals)
 		}
+		// The monthly report (通报) of the district: a row per department, the
+		// district's totals last, in xlsx and PDF.
+		m, err := stats.BuildMonthly(ctx, d, "2026-10", "500102", "", day("2026-11-02 09:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Rows) != 2 || m.Total.Submitted != 7 || m.Title() != "涪陵区政务服务电子监察通报（2026年10月）" {
+			t.Fatalf("report %s: %+v", m.Title(), m)
+		}
+		x, err := m.XLSX()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wb, err := excelize.OpenReader(bytes.NewReader(x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rowsX, _ := wb.GetRows("通报", excelize.Options{RawCellValue: true})
+		total := rowsX[len(rowsX)-1]
+		// 合计: 7 applications, 5 online (5/7), 6 accepted, 1 refused, 4
+		// concluded, 2 on time (50%), 2 instant (50%), 2.0 working days, 1 yellow, 1 red.
+		want := []string{"涪陵区合计", "7", "5", "0.714285714285714", "6", "1", "4", "2", "0.5", "2", "0.5", "2", "1", "1"}
+		for i, w := range want {
+			if i >= len(total) || total[i] != w {
+				t.Fatalf("xlsx totals %v, want %v", total, want)
+			}
+		}
+		if rowsX[3][0] != "部门" || len(rowsX) != 4+3 {
+			t.Fatalf("xlsx rows %v", rowsX)
+		}
+		pdf, err := m.PDF()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tool, err := exec.LookPath("pdftotext"); err == nil {
+			path := filepath.Join(t.TempDir(), "r.pdf")
+			os.WriteFile(path, pdf, 0o600)
+			out, err := exec.Command(tool, "-layout", path, "-").Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range []string{"涪陵区政务服务电子监察通报（2026年10月）", "涪陵区合计", "71.4%", "50.0%", "按时办结率"} {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("%q not in the PDF:\n%s", w, out)
+				}
+			}
+		} else if os.Getenv("TONGBAN_REQUIRE_BROWSER") == "1" {
+			t.Fatal("pdftotext is required in CI")
+		}
+		// A department's own report: a row per item.
+		if m, err = stats.BuildMonthly(ctx, d, "2026-10", "500102", amr, day("2026-11-02 09:00")); err != nil || len(m.Rows) != 2 || m.Total.Submitted != 6 {
+			t.Fatalf("amr's report: %v %+v", err, m)
+		}
+		if _, err := stats.BuildMonthly(ctx, d, "2026-13", "500102", "", day("2026-11-02 09:00")); !apperr.Is(err, apperr.Invalid, "stats.month_format") {
+			t.Fatalf("month 13: %v", err)
+		}
+
 		// Bad periods.
 		if _, err := stats.Summarize(ctx, d, stats.Query{From: oct.To, To: oct.From}); !apperr.Is(err, apperr.Invalid, "stats.period_reversed") {
 			t.Fatalf("reversed: %v", err)

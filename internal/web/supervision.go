@@ -77,6 +77,7 @@ func (s *Server) supervision(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v.Data["DashJSON"] = template.JS(dash) // json.Marshal escapes <, > and &
+	v.Data["LastMonth"] = now.In(calendar.China).AddDate(0, -1, 0).Format("2006-01")
 	s.render(w, r, http.StatusOK, "supervision", v)
 	return nil
 }
@@ -152,5 +153,23 @@ func (s *Server) anomalies(w http.ResponseWriter, r *http.Request) error {
 	v.Data["Anomalies"], v.Data["Total"], v.Data["Kinds"], v.Data["Kind"] = list, total, anomaly.Kinds, q.Get("kind")
 	v.Data["From"], v.Data["To"] = from.String(), to.String()
 	s.render(w, r, http.StatusOK, "anomalies", v)
+	return nil
+}
+
+// monthlyReport downloads the monthly report (通报).
+func (s *Server) monthlyReport(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "stats.report")
+	q := r.URL.Query()
+	m, err := stats.MonthlyFor(r.Context(), s.Stats.DB, v.User, q.Get("month"), q.Get("region"), q.Get("dept"), s.Now())
+	if err != nil {
+		return err
+	}
+	b, ctype, name, err := m.File(q.Get("format"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Write(b)
 	return nil
 }

@@ -90,6 +90,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /workbench", s.page(s.workbench, workbenchRoles...))
 	mux.Handle("GET /workbench/inbox", s.page(s.inbox, workbenchRoles...))
 	mux.Handle("GET /supervision", s.page(s.supervision, identity.RoleSupervisor, identity.RoleApprover))
+	mux.Handle("GET /supervision/report", s.page(s.monthlyReport, identity.RoleSupervisor, identity.RoleApprover))
 	mux.Handle("GET /supervision/anomalies", s.page(s.anomalies, identity.RoleSupervisor, identity.RoleApprover))
 	mux.Handle("GET /notifications", s.page(s.notifications, anyRole...))
 	mux.Handle("GET /statistics", s.page(s.statistics))
