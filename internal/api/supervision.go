@@ -100,7 +100,7 @@ func (s *Server) supervisionStats(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	sq, err := stats.Scope(u, stats.Query{From: from, To: to, Department: q.Get("dept"), Region: q.Get("region")})
+	sq, err := stats.Scope(u, stats.Query{From: from, To: to, Department: q.Get("dept"), Region: q.Get("region"), Items: true})
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *Server) publicStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sum, err := s.Stats.Summarize(r.Context(), stats.Query{From: from, To: to, Region: s.Region})
+	sum, err := s.Stats.Summarize(r.Context(), stats.Query{From: from, To: to, Region: s.Region, Items: true})
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,11 @@ func TestSupervisorUrgesRedCard(t *testing.T) {
 	if badge := get(t, ctx, chromedp.Text(css("#signals tbody tr:first-child .badge"))); !strings.Contains(badge, "红牌") {
 		t.Fatalf("first signal is %q", badge)
 	}
+	// The case page shows its signals to staff.
+	do(t, ctx, chromedp.Navigate(base+"/cases/"+no), chromedp.WaitVisible(css("#case-signals")))
+	if sig := get(t, ctx, chromedp.Text(css("#case-signals"))); !strings.Contains(sig, "红牌") {
+		t.Fatalf("case signals: %q", sig)
+	}
 	note := "请于今日内办结并答复督办。"
 	act(t, ctx, base, no, "urge", chromedp.SendKeys(css("#urge-comment"), note))
 	logout(t, ctx)

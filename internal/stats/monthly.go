@@ -54,7 +54,7 @@ func BuildMonthly(ctx context.Context, d *db.DB, month, region, dept string, now
 	if err != nil {
 		return nil, err
 	}
-	sum, err := Summarize(ctx, d, Query{From: from, To: to, Region: region, Department: dept})
+	sum, err := Summarize(ctx, d, Query{From: from, To: to, Region: region, Department: dept, Items: dept != ""})
 	if err != nil {
 		return nil, err
 	}

@@ -75,6 +75,7 @@ type Query struct {
 	From, To   calendar.Date
 	Department string
 	Region     string
+	Items      bool // also the figures per item (one more pass over the period's rows)
 }
 
 // Day is the figures of one day.
@@ -113,7 +114,7 @@ type Summary struct {
 	Days        []Day        `json:"days"`
 	Departments []Department `json:"departments"` // by on-time rate, then volume (a ranking)
 	Regions     []Region     `json:"regions"`     // one level down (district → town → village)
-	Items       []Item       `json:"items"`       // by volume
+	Items       []Item       `json:"items"`       // by volume, when asked for
 }
 
 const sums = `SUM(s.submitted), SUM(s.online), SUM(s.agent), SUM(s.accepted), SUM(s.refused), SUM(s.withdrawn), SUM(s.concluded),
@@ -181,8 +182,10 @@ func Summarize(ctx context.Context, d *db.DB, q Query) (*Summary, error) {
 		if err := group("s.department_id", func(k string, f Figures) { depts[k] = &Department{ID: k, Figures: f} }); err != nil {
 			return err
 		}
-		if err := group("s.impl_code", func(k string, f Figures) { items[k] = &Item{Code: k, Figures: f} }); err != nil {
-			return err
+		if q.Items {
+			if err := group("s.impl_code", func(k string, f Figures) { items[k] = &Item{Code: k, Figures: f} }); err != nil {
+				return err
+			}
 		}
 		if err := group("s.region_code", func(k string, f Figures) {
 			child := childOf(q.Region, k)

@@ -67,7 +67,7 @@ func TestSummarize(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		oct := stats.Query{From: calendar.Date{Year: 2026, Month: 10, Day: 1}, To: calendar.Date{Year: 2026, Month: 10, Day: 31}}
+		oct := stats.Query{From: calendar.Date{Year: 2026, Month: 10, Day: 1}, To: calendar.Date{Year: 2026, Month: 10, Day: 31}, Items: true}
 		s, err := stats.Summarize(ctx, d, oct)
 		if err != nil {
 			t.Fatal(err)

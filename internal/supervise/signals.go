@@ -198,3 +198,28 @@ func (r *Reader) LastPass(ctx context.Context) (time.Time, error) {
 	}
 	return t.UTC(), nil
 }
+
+// OfCase lists a case's recorded signals (the case page shows them to staff
+// who may read the case; the caller has checked that).
+func (r *Reader) OfCase(ctx context.Context, caseID string) ([]Signal, error) {
+	out := []Signal{}
+	err := r.DB.View(ctx, func(tx *db.Tx) error {
+		rows, err := tx.Query(`SELECT s.clock, s.level, s.due_at, s.since FROM case_signals s WHERE s.case_id = $1
+			ORDER BY CASE s.level WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 ELSE 2 END, s.clock`, caseID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var sg Signal
+			if err := rows.Scan(&sg.Clock, &sg.Level, &sg.DueAt, &sg.Since); err != nil {
+				return err
+			}
+			sg.DueAt, sg.Since = sg.DueAt.UTC(), sg.Since.UTC()
+			sg.DueDate = calendar.DateIn(sg.DueAt.Add(-time.Nanosecond)).String()
+			out = append(out, sg)
+		}
+		return rows.Err()
+	})
+	return out, apperr.Internalf("supervise: case signals", err)
+}

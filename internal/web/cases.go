@@ -51,6 +51,14 @@ func (s *Server) loadCase(r *http.Request, v *View, ref string) error {
 	if err != nil {
 		return err
 	}
+	// Staff see the case's supervision signals (预警、黄牌、红牌).
+	if v.User.Kind == identity.KindStaff && s.Supervision != nil {
+		sigs, err := s.Supervision.OfCase(r.Context(), c.ID)
+		if err != nil {
+			return err
+		}
+		v.Data["Signals"] = sigs
+	}
 	d, _ := s.Cases.Flows().Get(c.Process)
 	var back []string
 	for _, a := range d.Actions {

@@ -22,7 +22,7 @@ CREATE TABLE stats_daily (
     yellow        INTEGER NOT NULL DEFAULT 0, -- clocks that reached a yellow card
     red           INTEGER NOT NULL DEFAULT 0, -- clocks that reached a red card
     PRIMARY KEY (day, department_id, impl_code, region_code)
-);
+) WITHOUT ROWID; -- clustered by day: a period is one contiguous range
 CREATE INDEX stats_daily_department ON stats_daily (department_id, day);
 
 -- +goose Down
