@@ -33,16 +33,17 @@ var openapiDoc []byte
 
 // Deps are what the API needs.
 type Deps struct {
-	Identity    *identity.Service
-	Catalog     *catalog.Catalog
-	Cases       *cases.Service
-	Supervision *supervise.Reader
-	Notify      *notify.Box
-	Stats       *stats.Reader
-	Anomalies   *anomaly.Reader
-	Calendars   *calendar.Set
-	Region      string // the installation's home region, the default scope of lists
-	Now         func() time.Time
+	Identity         *identity.Service
+	Catalog          *catalog.Catalog
+	Cases            *cases.Service
+	Supervision      *supervise.Reader
+	SupervisionAdmin *supervise.Admin
+	Notify           *notify.Box
+	Stats            *stats.Reader
+	Anomalies        *anomaly.Reader
+	Calendars        *calendar.Set
+	Region           string // the installation's home region, the default scope of lists
+	Now              func() time.Time
 }
 
 // Server is the API.
@@ -109,6 +110,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "GET", "/api/v1/supervision/stats", false, s.supervisionStats)
 	s.handle(mux, "GET", "/api/v1/supervision/anomalies", false, s.supervisionAnomalies)
 	s.handle(mux, "GET", "/api/v1/supervision/reports/monthly", false, s.monthlyReport)
+	s.handle(mux, "GET", "/api/v1/supervision/settings", false, s.supervisionSettings)
+	s.handle(mux, "PUT", "/api/v1/admin/signal-thresholds", false, s.putThresholds)
+	s.handle(mux, "DELETE", "/api/v1/admin/signal-thresholds", false, s.deleteThresholds)
+	s.handle(mux, "PUT", "/api/v1/admin/escalation-rules/{id}", false, s.putRule)
 	s.handle(mux, "GET", "/api/v1/stats", true, s.publicStats)
 	s.handle(mux, "GET", "/api/v1/notifications", false, s.notifications)
 	s.handle(mux, "POST", "/api/v1/notifications/read", false, s.readNotifications)

@@ -177,3 +177,48 @@ func (s *Server) monthlyReport(w http.ResponseWriter, r *http.Request) error {
 	w.Write(b)
 	return nil
 }
+
+// supervisionSettings lists the signal thresholds and escalation rules.
+func (s *Server) supervisionSettings(w http.ResponseWriter, r *http.Request) error {
+	set, err := s.SupervisionAdmin.Settings(r.Context(), userFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, set)
+	return nil
+}
+
+// putThresholds sets the thresholds of a region and item type (admins).
+func (s *Server) putThresholds(w http.ResponseWriter, r *http.Request) error {
+	var row supervise.ThresholdRow
+	if err := decode(w, r, &row); err != nil {
+		return err
+	}
+	if err := s.SupervisionAdmin.SetThresholds(r.Context(), userFrom(r.Context()), row); err != nil {
+		return err
+	}
+	return s.supervisionSettings(w, r)
+}
+
+// deleteThresholds removes them (?region_code=&item_type=).
+func (s *Server) deleteThresholds(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if err := s.SupervisionAdmin.DeleteThresholds(r.Context(), userFrom(r.Context()), q.Get("region_code"), q.Get("item_type")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// putRule creates or replaces an escalation rule (admins).
+func (s *Server) putRule(w http.ResponseWriter, r *http.Request) error {
+	var rule supervise.RuleView
+	if err := decode(w, r, &rule); err != nil {
+		return err
+	}
+	rule.ID = r.PathValue("id")
+	if err := s.SupervisionAdmin.SetRule(r.Context(), userFrom(r.Context()), rule); err != nil {
+		return err
+	}
+	return s.supervisionSettings(w, r)
+}

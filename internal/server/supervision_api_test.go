@@ -190,6 +190,38 @@ func TestSupervisionAPI(t *testing.T) {
 			}
 		}
 
+		// Thresholds and rules as data: administrators set them, supervisors read them.
+		admin := apiToken(t, api, "admin")
+		if st, m := apiCall(t, "PUT", api+"/admin/signal-thresholds", admin, `{"region_code":"500102","item_type":"01","warn_days":3,"yellow_days":2,"red_days":4}`); st != 200 || len(m["thresholds"].([]any)) != 1 {
+			t.Fatalf("set thresholds: %d %v", st, m)
+		}
+		for _, c := range []struct {
+			method, path, token, body, key string
+			status                         int
+		}{
+			{"PUT", "/admin/signal-thresholds", admin, `{"region_code":"500102","warn_days":1,"yellow_days":2,"red_days":2}`, "supervise.thresholds_order", 400},
+			{"PUT", "/admin/signal-thresholds", admin, `{"region_code":"999999","warn_days":1,"yellow_days":1,"red_days":2}`, "", 400},
+			{"PUT", "/admin/signal-thresholds", sup, `{"region_code":"500102","warn_days":1,"yellow_days":1,"red_days":2}`, "error.forbidden", 403},
+			{"PUT", "/admin/escalation-rules/deem-decision", admin, `{"clock":"decision","level":"red","action":"deem_accepted","enabled":true}`, "supervise.deem_notice_only", 400},
+			{"PUT", "/admin/escalation-rules/x", admin, `{"clock":"decision","level":"red","action":"escalate","role":"mayor","enabled":true}`, "supervise.rule_role", 400},
+			{"PUT", "/admin/escalation-rules/x", admin, `{"clock":"decision","level":"purple","action":"remind","enabled":true}`, "signal.level_unknown", 400},
+			{"DELETE", "/admin/signal-thresholds?region_code=500102&item_type=02", admin, "", "supervise.thresholds_unknown", 404},
+		} {
+			if st, m := apiCall(t, c.method, api+c.path, c.token, c.body); st != c.status || (c.key != "" && m["message_key"] != c.key) {
+				t.Errorf("%s %s %s: %d %v", c.method, c.path, c.body, st, m)
+			}
+		}
+		if st, m := apiCall(t, "PUT", api+"/admin/escalation-rules/step-red-supervisor", admin, `{"clock":"step","level":"red","action":"escalate","role":"supervisor","enabled":true}`); st != 200 {
+			t.Fatalf("set rule: %d %v", st, m)
+		}
+		st, m = apiCall(t, "GET", api+"/supervision/settings", sup, "")
+		if st != 200 || !strings.Contains(jsonText(m), "step-red-supervisor") || m["defaults"].(map[string]any)["red_days"].(float64) != 2 {
+			t.Fatalf("settings: %d %v", st, m)
+		}
+		if st, _ := apiCall(t, "DELETE", api+"/admin/signal-thresholds?region_code=500102&item_type=01", admin, ""); st != 204 {
+			t.Fatalf("delete thresholds: %d", st)
+		}
+
 		// The timeline keeps both.
 		_, m = apiCall(t, "GET", api+"/cases/"+no+"/timeline", sup, "")
 		if tl := jsonText(m); !strings.Contains(tl, `"urge"`) || !strings.Contains(tl, `"respond"`) {

@@ -1,0 +1,176 @@
+package supervise
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/codes"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// Settings is the configuration the scanner decides by, as administrators
+// and supervisors read it.
+type Settings struct {
+	Defaults   Thresholds     `json:"defaults"`
+	Thresholds []ThresholdRow `json:"thresholds"`
+	Rules      []RuleView     `json:"rules"`
+}
+
+// RuleView is a rule as data, with its level named.
+type RuleView struct {
+	Rule
+	LevelName string `json:"level"`
+	Enabled   bool   `json:"enabled"`
+}
+
+// Admin reads and changes the thresholds and the escalation rules.
+type Admin struct {
+	DB *db.DB
+}
+
+// Settings lists the configuration (supervisors and administrators).
+func (a *Admin) Settings(ctx context.Context, u *identity.User) (*Settings, error) {
+	if u == nil {
+		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	if !identity.CanSupervise(u) && !u.Has(identity.RoleAdmin) {
+		return nil, apperr.E(apperr.Forbidden, "error.forbidden")
+	}
+	out := &Settings{Defaults: DefaultThresholds, Thresholds: []ThresholdRow{}, Rules: []RuleView{}}
+	err := a.DB.View(ctx, func(tx *db.Tx) error {
+		cfg, err := LoadConfig(tx)
+		if err != nil {
+			return err
+		}
+		out.Thresholds = append(out.Thresholds, cfg.Thresholds...)
+		rows, err := tx.Query(`SELECT id, region_code, clock, state, level, action, role, enabled FROM escalation_rules ORDER BY clock, level, id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r RuleView
+			if err := rows.Scan(&r.ID, &r.Region, &r.Clock, &r.State, &r.LevelName, &r.Action, &r.Role, &r.Enabled); err != nil {
+				return err
+			}
+			r.Level, _ = ParseLevel(r.LevelName)
+			out.Rules = append(out.Rules, r)
+		}
+		return rows.Err()
+	})
+	return out, apperr.Internalf("supervise: settings", err)
+}
+
+// mayConfigure checks that u administers region ("" is everywhere: only an
+// administrator without a regional limit may set it).
+func mayConfigure(u *identity.User, region string) error {
+	if u == nil {
+		return apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	for _, g := range u.Grants {
+		if g.Role != identity.RoleAdmin {
+			continue
+		}
+		if g.RegionCode == "" || (region != "" && strings.HasPrefix(region, codes.DivisionPrefix(g.RegionCode))) {
+			return nil
+		}
+	}
+	if u.Has(identity.RoleAdmin) {
+		return apperr.E(apperr.Forbidden, "supervise.region_forbidden", "region", region)
+	}
+	return apperr.E(apperr.Forbidden, "error.forbidden")
+}
+
+// adminRegion is the region an administrator's settings apply to when they
+// name none: their own (a district administrator configures the district).
+func adminRegion(u *identity.User) string {
+	if u == nil {
+		return ""
+	}
+	for _, g := range u.Grants {
+		if g.Role == identity.RoleAdmin {
+			return g.RegionCode
+		}
+	}
+	return ""
+}
+
+// SetThresholds sets the thresholds of a region and item type.
+func (a *Admin) SetThresholds(ctx context.Context, u *identity.User, r ThresholdRow) error {
+	r.Region, r.ItemType = strings.TrimSpace(r.Region), strings.TrimSpace(r.ItemType)
+	if r.Region == "" {
+		r.Region = adminRegion(u)
+	}
+	if r.Region != "" {
+		if _, err := codes.ParseDivision(r.Region); err != nil {
+			return err
+		}
+	}
+	if err := r.Thresholds.Validate(); err != nil {
+		return apperr.E(apperr.Invalid, "supervise.thresholds_order", "warn", r.Warn, "yellow", r.Yellow, "red", r.Red)
+	}
+	if err := mayConfigure(u, r.Region); err != nil {
+		return err
+	}
+	return apperr.Internalf("supervise: thresholds", a.DB.Update(ctx, func(tx *db.Tx) error {
+		_, err := tx.Exec(`INSERT INTO signal_thresholds (region_code, item_type, warn_days, yellow_days, red_days, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (region_code, item_type) DO UPDATE SET warn_days = excluded.warn_days,
+			yellow_days = excluded.yellow_days, red_days = excluded.red_days, updated_at = excluded.updated_at`,
+			r.Region, r.ItemType, r.Warn, r.Yellow, r.Red, tx.Now)
+		return err
+	}))
+}
+
+// DeleteThresholds removes a region's and item type's thresholds (the
+// wider ones apply again).
+func (a *Admin) DeleteThresholds(ctx context.Context, u *identity.User, region, itemType string) error {
+	if err := mayConfigure(u, region); err != nil {
+		return err
+	}
+	return apperr.Internalf("supervise: thresholds", a.DB.Update(ctx, func(tx *db.Tx) error {
+		res, err := tx.Exec(`DELETE FROM signal_thresholds WHERE region_code = $1 AND item_type = $2`, region, itemType)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.E(apperr.NotFound, "supervise.thresholds_unknown")
+		}
+		return nil
+	}))
+}
+
+// SetRule creates or replaces an escalation rule.
+func (a *Admin) SetRule(ctx context.Context, u *identity.User, r RuleView) error {
+	lv, ok := ParseLevel(r.LevelName)
+	switch {
+	case strings.TrimSpace(r.ID) == "" || len(r.ID) > 64:
+		return apperr.E(apperr.Invalid, "supervise.rule_id")
+	case !slices.Contains(Clocks, r.Clock):
+		return apperr.E(apperr.Invalid, "signal.clock_unknown", "clock", string(r.Clock))
+	case !ok || lv == Normal:
+		return apperr.E(apperr.Invalid, "signal.level_unknown", "level", r.LevelName)
+	case !slices.Contains([]Action{ActRemind, ActEscalate, ActUrge, ActDeem}, r.Action):
+		return apperr.E(apperr.Invalid, "supervise.action_unknown", "action", string(r.Action))
+	case r.Action == ActEscalate && !slices.Contains([]string{"clerk", "handler", "reviewer", "approver", "supervisor"}, r.Role):
+		return apperr.E(apperr.Invalid, "supervise.rule_role", "role", r.Role)
+	case r.Action == ActDeem && r.Clock != ClockNotice:
+		// 行政许可法 Art. 32 deems acceptance only when the correction notice is late.
+		return apperr.E(apperr.Invalid, "supervise.deem_notice_only")
+	}
+	if r.Region == "" {
+		r.Region = adminRegion(u)
+	}
+	if err := mayConfigure(u, r.Region); err != nil {
+		return err
+	}
+	return apperr.Internalf("supervise: rule", a.DB.Update(ctx, func(tx *db.Tx) error {
+		_, err := tx.Exec(`INSERT INTO escalation_rules (id, region_code, clock, state, level, action, role, enabled)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET region_code = excluded.region_code, clock = excluded.clock,
+			state = excluded.state, level = excluded.level, action = excluded.action, role = excluded.role, enabled = excluded.enabled`,
+			r.ID, r.Region, string(r.Clock), r.State, lv.String(), string(r.Action), r.Role, r.Enabled)
+		return err
+	}))
+}
