@@ -207,3 +207,30 @@ func TestImportDivisions(t *testing.T) {
 		t.Errorf("unknown import kind: exit %d", code)
 	}
 }
+
+// synth fills a demo database; report writes its monthly 通报; bad usage
+// exits 2 and a bad month 1, with a message.
+func TestSynthAndReport(t *testing.T) {
+	dir := t.TempDir()
+	dbFlag := "--db=sqlite:" + filepath.Join(dir, "t.db")
+	if code, out, errOut := run(t, "", "synth", dbFlag, "--cases", "300", "--months", "2"); code != 0 || !strings.Contains(out, `"cases": 300`) {
+		t.Fatalf("synth: %d %s %s", code, out, errOut)
+	}
+	month := time.Now().AddDate(0, -1, 0).Format("2006-01")
+	xlsx := filepath.Join(dir, "r.xlsx")
+	if code, out, errOut := run(t, "", "report", "monthly", dbFlag, "--month", month, "--format", "xlsx", "--out", xlsx); code != 0 || !strings.Contains(out, "电子监察通报") {
+		t.Fatalf("report: %d %s %s", code, out, errOut)
+	}
+	if b, err := os.ReadFile(xlsx); err != nil || len(b) < 1000 || string(b[:2]) != "PK" {
+		t.Fatalf("the workbook: %v", err)
+	}
+	if code, _, _ := run(t, "", "synth", dbFlag, "--cases", "-1"); code != 2 {
+		t.Fatalf("synth --cases -1: %d", code)
+	}
+	if code, _, _ := run(t, "", "report", "monthly", dbFlag, "--format", "doc", "--out", xlsx); code != 2 {
+		t.Fatalf("report --format doc: %d", code)
+	}
+	if code, _, errOut := run(t, "", "report", "monthly", dbFlag, "--month", "2026-13", "--out", xlsx); code != 1 || !strings.Contains(errOut, "YYYY-MM") {
+		t.Fatalf("report --month 2026-13: %d %s", code, errOut)
+	}
+}

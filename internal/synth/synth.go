@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
@@ -180,11 +181,15 @@ func applicants(ctx context.Context, d Deps, n int, r *rand.Rand) ([]*identity.A
 			return nil, err
 		}
 		id := first + string(check)
+		// Drawn whether or not it is needed: the same seed makes the same people.
+		password := "synth-" + strconv.FormatUint(r.Uint64(), 36) + strconv.FormatUint(r.Uint64(), 36)
 		a, err := d.Identity.ApplicantByNumber(ctx, id)
+		if err != nil && apperr.CodeOf(err) != apperr.NotFound {
+			return nil, err
+		}
 		if err != nil {
 			u, cerr := d.Identity.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{
-				Username: "synth-" + strings.ToLower(id), Password: "synth-" + strconv.FormatUint(r.Uint64(), 36) + strconv.FormatUint(r.Uint64(), 36)},
-				Name: name, IDNumber: id})
+				Username: "synth-" + strings.ToLower(id), Password: password}, Name: name, IDNumber: id})
 			if cerr != nil {
 				return nil, fmt.Errorf("synth: applicant: %w", cerr)
 			}
