@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -349,4 +350,47 @@ func TestConfigFor(t *testing.T) {
 			t.Errorf("%s/%s: %+v, want %+v", c.region, c.typ, got, c.want)
 		}
 	}
+}
+
+// A special procedure stops the decision clock (行政许可法 Art. 45): the
+// case's signal clears while it runs and comes back, later, when it ends.
+func TestScannerPausedClock(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		c := f.file(true) // due at the end of Tuesday 09-29
+		f.setNow("2026-09-29 10:00")
+		f.pass()
+		if f.signals()[c.No+"/decision"] != "warning" {
+			t.Fatalf("due today: %v", f.signals())
+		}
+		if _, err := f.cases.Act(f.ctx, f.users["handler"], c.No, cases.ActionRequest{Action: "pause", Kind: "inspection", Days: "5",
+			Reason: "对经营场所进行现场核查。"}); err != nil {
+			t.Fatal(err)
+		}
+		f.setNow("2026-10-09 10:00") // well past the old deadline, but paused
+		f.pass()
+		for k := range f.signals() {
+			if strings.HasPrefix(k, c.No) {
+				t.Fatalf("a paused case keeps signal %s", k)
+			}
+		}
+		// Resumed on 10-09: the working days it stood move the deadline, and the
+		// signal follows the new one.
+		got, err := f.cases.Act(f.ctx, f.users["handler"], c.No, cases.ActionRequest{Action: "resume"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.pass()
+		lv, err := supervise.Evaluate(calendar.National().For("500102"), f.now, *got.DueAt, supervise.DefaultThresholds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ""
+		if lv != supervise.Normal {
+			want = lv.String()
+		}
+		if f.signals()[c.No+"/decision"] != want {
+			t.Fatalf("after resuming (due %s): %v, want %q", got.DueAt, f.signals(), want)
+		}
+	})
 }
