@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -245,4 +246,38 @@ func mustGet(t *testing.T, u, token string) *http.Response {
 func jsonText(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// The administration page sets thresholds and switches rules (forms with
+// CSRF tokens); bad thresholds get the page with the message, nothing saved.
+func TestSupervisionSettingsWeb(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		c := ts.client()
+		ts.webLogin(t, c, "admin")
+		tok := csrf(t, c, ts.URL+"/admin")
+		r, _ := c.PostForm(ts.URL+"/admin/supervision/thresholds", url.Values{"csrf_token": {tok}, "region_code": {"500102"},
+			"item_type": {"01"}, "warn_days": {"3"}, "yellow_days": {"2"}, "red_days": {"4"}})
+		if r.StatusCode != 303 {
+			t.Fatalf("save thresholds: %d", r.StatusCode)
+		}
+		r, _ = c.PostForm(ts.URL+"/admin/supervision/thresholds", url.Values{"csrf_token": {tok}, "region_code": {"500102"},
+			"warn_days": {"1"}, "yellow_days": {"3"}, "red_days": {"2"}})
+		if b := body(t, r); r.StatusCode != 400 || !strings.Contains(b, "红牌 &gt; 黄牌") && !strings.Contains(b, "红牌 > 黄牌") {
+			t.Fatalf("bad thresholds: %d", r.StatusCode)
+		}
+		r, _ = c.PostForm(ts.URL+"/admin/supervision/rules/default-decision-red", url.Values{"csrf_token": {tok}, "enabled": {"0"}})
+		if r.StatusCode != 303 {
+			t.Fatalf("disable rule: %d", r.StatusCode)
+		}
+		r, _ = c.Get(ts.URL + "/admin")
+		b := body(t, r)
+		if !strings.Contains(b, `id="thresholds"`) || !strings.Contains(b, "≤ 3") || !strings.Contains(b, `id="rule-default-decision-red">启用`) {
+			t.Fatalf("admin page after the changes:\n%s", b)
+		}
+		// Without the token: refused.
+		if r, _ := c.PostForm(ts.URL+"/admin/supervision/rules/default-decision-red", url.Values{"enabled": {"1"}}); r.StatusCode != 403 {
+			t.Fatalf("no CSRF token: %d", r.StatusCode)
+		}
+	})
 }

@@ -2,6 +2,11 @@ package web
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/supervise"
 
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/i18n"
@@ -48,8 +53,54 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) error {
 		years = append(years, yearRow{y, cal.Source(y)})
 	}
 	v.Data["Years"] = years
+	if s.SupervisionAdmin != nil {
+		set, err := s.SupervisionAdmin.Settings(r.Context(), v.User)
+		if err != nil {
+			return err
+		}
+		v.Data["Supervision"] = set
+	}
 	s.render(w, r, http.StatusOK, "admin", v)
 	return nil
+}
+
+// adminThresholds sets (or, with "delete", removes) signal thresholds.
+func (s *Server) adminThresholds(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "admin.title")
+	region, itemType := r.PostFormValue("region_code"), r.PostFormValue("item_type")
+	var err error
+	if r.PostFormValue("delete") != "" {
+		err = s.SupervisionAdmin.DeleteThresholds(r.Context(), v.User, region, itemType)
+	} else {
+		num := func(k string) int { n, _ := strconv.Atoi(strings.TrimSpace(r.PostFormValue(k))); return n }
+		err = s.SupervisionAdmin.SetThresholds(r.Context(), v.User, supervise.ThresholdRow{Region: region, ItemType: itemType,
+			Thresholds: supervise.Thresholds{Warn: num("warn_days"), Yellow: num("yellow_days"), Red: num("red_days")}})
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/admin#supervision", http.StatusSeeOther)
+	return nil
+}
+
+// adminRule enables or disables an escalation rule.
+func (s *Server) adminRule(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "admin.title")
+	set, err := s.SupervisionAdmin.Settings(r.Context(), v.User)
+	if err != nil {
+		return err
+	}
+	for _, rule := range set.Rules {
+		if rule.ID == r.PathValue("id") {
+			rule.Enabled = r.PostFormValue("enabled") == "1"
+			if err := s.SupervisionAdmin.SetRule(r.Context(), v.User, rule); err != nil {
+				return err
+			}
+			http.Redirect(w, r, "/admin#supervision", http.StatusSeeOther)
+			return nil
+		}
+	}
+	return apperr.E(apperr.NotFound, "supervise.rule_unknown")
 }
 
 // me shows the visitor's own account; their own identifiers are shown masked.

@@ -32,18 +32,19 @@ var staticFS embed.FS
 
 // Deps are what the web layer needs.
 type Deps struct {
-	Identity      *identity.Service
-	Catalog       *catalog.Catalog
-	Cases         *cases.Service
-	Supervision   *supervise.Reader
-	Notify        *notify.Box
-	Stats         *stats.Reader
-	Anomalies     *anomaly.Reader
-	Calendars     *calendar.Set
-	Region        string // the home region whose calendar the home page shows
-	SecureCookies bool   // set Secure on cookies (behind a TLS-terminating proxy)
-	Demo          bool   // show the demo logins on the login page
-	Now           func() time.Time
+	Identity         *identity.Service
+	Catalog          *catalog.Catalog
+	Cases            *cases.Service
+	Supervision      *supervise.Reader
+	Notify           *notify.Box
+	Stats            *stats.Reader
+	Anomalies        *anomaly.Reader
+	SupervisionAdmin *supervise.Admin
+	Calendars        *calendar.Set
+	Region           string // the home region whose calendar the home page shows
+	SecureCookies    bool   // set Secure on cookies (behind a TLS-terminating proxy)
+	Demo             bool   // show the demo logins on the login page
+	Now              func() time.Time
 }
 
 // Server holds the parsed templates and the dependencies.
@@ -96,6 +97,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /statistics", s.page(s.statistics))
 	mux.Handle("POST /notifications/read", s.page(s.readNotifications, anyRole...))
 	mux.Handle("GET /admin", s.page(s.admin, identity.RoleAdmin))
+	mux.Handle("POST /admin/supervision/thresholds", s.page(s.adminThresholds, identity.RoleAdmin))
+	mux.Handle("POST /admin/supervision/rules/{id}", s.page(s.adminRule, identity.RoleAdmin))
 	mux.Handle("GET /items", s.page(s.itemsPage))
 	mux.Handle("GET /items/{code}", s.page(s.itemGuide))
 	mux.Handle("GET /items/{code}/materials", s.page(s.itemMaterials))
