@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
@@ -45,6 +46,13 @@ type DB struct {
 	MaxAttempts int
 	// Prepared statements of each SQLite pool.
 	writeStmts, readStmts *stmtCache
+	// group receives SQLite write transactions for the group committer
+	// (group.go); nil on PostgreSQL, which has concurrent writers.
+	group    chan *groupRequest
+	quit     chan struct{}
+	loopDone chan struct{}
+	groupMu  sync.RWMutex // guards closed against sends to group
+	closed   bool
 }
 
 // Open connects to dsn: "sqlite:PATH" or a "postgres://" / "postgresql://" URL.
@@ -104,8 +112,10 @@ func openSQLite(path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &DB{Dialect: SQLite, writer: w, reader: r, clock: time.Now, MaxAttempts: 8,
-		writeStmts: newStmtCache(w), readStmts: newStmtCache(r)}, nil
+	d := &DB{Dialect: SQLite, writer: w, reader: r, clock: time.Now, MaxAttempts: 8,
+		writeStmts: newStmtCache(w), readStmts: newStmtCache(r)}
+	d.startGroupCommit()
+	return d, nil
 }
 
 func openPostgres(dsn string) (*DB, error) {
@@ -138,6 +148,9 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes the pools.
 func (d *DB) Close() error {
+	if d.group != nil {
+		d.stopGroupCommit()
+	}
 	if d.writeStmts != nil {
 		d.writeStmts.close()
 		d.readStmts.close()

@@ -29,6 +29,13 @@ type Tx struct {
 // whole transaction is retried with a fresh "now": fn must not keep state
 // from an earlier attempt.
 func (d *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	if d.group != nil {
+		// SQLite: committed together with whatever else waits (group.go).
+		// A batch that failed as a whole is retried alone.
+		if err := d.submit(ctx, fn); !errors.Is(err, errGroupFailed) {
+			return err
+		}
+	}
 	return d.run(ctx, d.writer, false, fn)
 }
 
