@@ -102,6 +102,9 @@ type Case struct {
 
 	loaded []column  // the stored values as read or last saved: save writes only what changed since
 	tasks  *[]string // departments with an open countersign task, read once per transaction
+	// history counts the case's pauses, extensions and countersigns when the
+	// read that loaded it asked (load does), sparing reads of what is not there.
+	history *history
 }
 
 // Ref returns how the case is addressed: its number, or its id while a draft.
@@ -210,3 +213,6 @@ const (
 	Granted = "granted" // 准予
 	Denied  = "denied"  // 不予
 )
+
+// history is how many pauses, extensions and countersigns a case has.
+type history struct{ pauses, extensions, signs int }

@@ -193,6 +193,7 @@ func (s *Service) insert(tx *db.Tx, u *identity.User, ver *catalog.Version, app 
 		ApplicantID: app.UserID, ApplicantName: app.Name, ApplicantKind: string(app.Kind), ApplicantMasked: app.Masked,
 		Channel: channel, CreatedBy: u.ID, Values: cleanValues(it, nc.Values), Answers: nc.Answers,
 		Commitment: nc.Commitment, PromisedLimit: it.Promised(), Rev: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now,
+		history: &history{}, // a new case has no pauses, extensions or countersigns
 	}
 	if c.Answers == nil {
 		c.Answers = map[string]string{}

@@ -431,6 +431,9 @@ func opCountersign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity
 		return apperr.E(apperr.Conflict, "case.countersign_open")
 	}
 	c.tasks = nil
+	if c.history != nil {
+		c.history.signs++ // the tasks below are now there to read
+	}
 	id := db.NewID()
 	if _, err := tx.Exec(`INSERT INTO case_countersigns (id, case_id, mode, note, started_by, started_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		id, c.ID, req.Mode, strings.TrimSpace(req.Comment), u.ID, tx.Now); err != nil {
@@ -521,6 +524,9 @@ func signsFor(u *identity.User, dept, region string) bool {
 func openTasks(tx *db.Tx, c *Case) ([]string, error) {
 	if c.tasks != nil {
 		return *c.tasks, nil
+	}
+	if c.history != nil && c.history.signs == 0 {
+		return nil, nil // never asked to countersign
 	}
 	rows, err := tx.Query(`SELECT t.department_id FROM case_countersign_tasks t JOIN case_countersigns x ON x.id = t.countersign_id
 		WHERE t.case_id = $1 AND x.done_at IS NULL AND t.opinion = ''`, c.ID)

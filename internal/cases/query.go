@@ -88,14 +88,18 @@ func details(tx *db.Tx, c *Case) error {
 	if c.Materials, err = materials(tx, c, nil); err != nil {
 		return err
 	}
-	// Most cases have no pauses, extensions or countersigns: one probe
-	// spares three reads.
-	var pauses, extensions, signs int
-	if err := tx.QueryRow(`SELECT (SELECT COUNT(*) FROM case_pauses WHERE case_id = $1),
+	// Most cases have no pauses, extensions or countersigns: their counts
+	// (read with the case by load, else one probe) spare three reads.
+	h := c.history
+	if h == nil {
+		h = &history{}
+		if err := tx.QueryRow(`SELECT (SELECT COUNT(*) FROM case_pauses WHERE case_id = $1),
 		(SELECT COUNT(*) FROM case_extensions WHERE case_id = $1), (SELECT COUNT(*) FROM case_countersigns WHERE case_id = $1)`,
-		c.ID).Scan(&pauses, &extensions, &signs); err != nil {
-		return err
+			c.ID).Scan(&h.pauses, &h.extensions, &h.signs); err != nil {
+			return err
+		}
 	}
+	pauses, extensions, signs := h.pauses, h.extensions, h.signs
 	if pauses > 0 {
 		if err := casePauses(tx, c); err != nil {
 			return err
