@@ -100,7 +100,7 @@ func (s *Server) supervisionStats(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	sq, err := stats.Scope(u, stats.Query{From: from, To: to, Department: q.Get("dept"), Region: q.Get("region"), Items: true})
+	sq, err := stats.Scope(u, stats.Query{From: from, To: to, Department: q.Get("dept"), Region: q.Get("region"), Items: true, Staff: true})
 	if err != nil {
 		return err
 	}

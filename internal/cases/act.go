@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -147,6 +148,9 @@ func primaryRole(roles []string) string {
 	return ""
 }
 
+// staffActors are the roles whose actions count in staff figures.
+var staffActors = []string{"clerk", "handler", "reviewer", "approver"}
+
 // transition moves c through its process and applies the action's effects.
 func (s *Service) transition(tx *db.Tx, c *Case, it *catalog.Item, who actor, roles []string, req ActionRequest) error {
 	d, err := s.process(c)
@@ -178,6 +182,7 @@ func (s *Service) transition(tx *db.Tx, c *Case, it *catalog.Item, who actor, ro
 	}
 	cal := s.calendars.For(c.Region)
 	data := map[string]any{}
+	stepDue, dept := c.StepDueAt, c.DepartmentID // the step this action finishes, before it moves on
 	for _, e := range mv.Action.Effects {
 		if err := s.apply(tx, c, it, cal, e, who, req, data); err != nil {
 			return err
@@ -205,6 +210,11 @@ func (s *Service) transition(tx *db.Tx, c *Case, it *catalog.Item, who actor, ro
 	}
 	if err := count(tx, cal, c, mv.Action); err != nil {
 		return err
+	}
+	if slices.Contains(staffActors, who.Role) && who.ID != "" {
+		if err := stats.AddStaff(tx, who.ID, dept, c.Region, stepDue == nil || !tx.Now.After(*stepDue)); err != nil {
+			return err
+		}
 	}
 	if err := flag(tx, c, it, mv); err != nil {
 		return err

@@ -76,6 +76,7 @@ type Query struct {
 	Department string
 	Region     string
 	Items      bool // also the figures per item (one more pass over the period's rows)
+	Staff      bool // also the staff ranking (names of staff: not for the public page)
 }
 
 // Day is the figures of one day.
@@ -115,6 +116,50 @@ type Summary struct {
 	Departments []Department `json:"departments"` // by on-time rate, then volume (a ranking)
 	Regions     []Region     `json:"regions"`     // one level down (district → town → village)
 	Items       []Item       `json:"items"`       // by volume, when asked for
+	Staff       []Staff      `json:"staff"`       // by actions, when asked for
+}
+
+// Staff is what a member of staff moved in the period, and how much of it
+// within the limit of the step they finished.
+type Staff struct {
+	UserID     string  `json:"user_id"`
+	Name       string  `json:"name"`
+	Department string  `json:"department"`
+	Acted      int     `json:"acted"`
+	OnTime     int     `json:"on_time"`
+	OnTimeRate float64 `json:"on_time_rate"`
+}
+
+// staffRanking reads the staff figures of the period and scope: the 20 who
+// acted most.
+func staffRanking(tx *db.Tx, q Query) ([]Staff, error) {
+	args := []any{q.From.String(), q.To.String()}
+	where := "s.day >= $1 AND s.day <= $2"
+	if q.Department != "" {
+		args = append(args, q.Department)
+		where += fmt.Sprintf(" AND s.department_id = $%d", len(args))
+	}
+	if q.Region != "" {
+		args = append(args, codes.DivisionPrefix(q.Region)+"%")
+		where += fmt.Sprintf(" AND s.region_code LIKE $%d", len(args))
+	}
+	rows, err := tx.Query(`SELECT s.user_id, u.display_name, MIN(d.name), SUM(s.acted), SUM(s.on_time)
+		FROM stats_staff_daily s JOIN users u ON u.id = s.user_id JOIN departments d ON d.id = s.department_id
+		WHERE `+where+` GROUP BY s.user_id, u.display_name ORDER BY SUM(s.acted) DESC, s.user_id LIMIT 20`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Staff{}
+	for rows.Next() {
+		var st Staff
+		if err := rows.Scan(&st.UserID, &st.Name, &st.Department, &st.Acted, &st.OnTime); err != nil {
+			return nil, err
+		}
+		st.OnTimeRate = ratio(st.OnTime, st.Acted)
+		out = append(out, st)
+	}
+	return out, rows.Err()
 }
 
 const sums = `SUM(s.submitted), SUM(s.online), SUM(s.agent), SUM(s.accepted), SUM(s.refused), SUM(s.withdrawn), SUM(s.concluded),
@@ -149,7 +194,7 @@ func Summarize(ctx context.Context, d *db.DB, q Query) (*Summary, error) {
 		where += fmt.Sprintf(" AND s.region_code LIKE $%d", len(args))
 	}
 	sum := &Summary{From: q.From.String(), To: q.To.String(), Region: q.Region, Days: []Day{}, Departments: []Department{},
-		Regions: []Region{}, Items: []Item{}}
+		Regions: []Region{}, Items: []Item{}, Staff: []Staff{}}
 	err := d.View(ctx, func(tx *db.Tx) error {
 		// Each grouping is its own aggregate inside the database, which sums
 		// faster than it can hand the rows over.
@@ -240,6 +285,13 @@ func Summarize(ctx context.Context, d *db.DB, q Query) (*Summary, error) {
 			sum.Regions = append(sum.Regions, *v)
 		}
 		sort.Slice(sum.Regions, func(i, j int) bool { return sum.Regions[i].Code < sum.Regions[j].Code })
+		if q.Staff {
+			staff, err := staffRanking(tx, q)
+			if err != nil {
+				return err
+			}
+			sum.Staff = staff
+		}
 		return nil
 	})
 	if err != nil {

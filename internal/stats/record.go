@@ -44,3 +44,17 @@ func Add(tx *db.Tx, k Key, d Delta) error {
 		d.Withdrawn, d.Concluded, d.Granted, d.OnTime, d.Instant, d.Workdays, d.Yellow, d.Red)
 	return err
 }
+
+// AddStaff counts a member of staff's action on a case of dept and region:
+// within the limit of the step they finished, or not.
+func AddStaff(tx *db.Tx, userID, dept, region string, onTime bool) error {
+	ot := 0
+	if onTime {
+		ot = 1
+	}
+	_, err := tx.Exec(`INSERT INTO stats_staff_daily (day, user_id, department_id, region_code, acted, on_time) VALUES ($1, $2, $3, $4, 1, $5)
+		ON CONFLICT (day, user_id, department_id, region_code) DO UPDATE SET acted = stats_staff_daily.acted + 1,
+			on_time = stats_staff_daily.on_time + excluded.on_time`,
+		calendar.DateIn(tx.Now).String(), userID, dept, region, ot)
+	return err
+}

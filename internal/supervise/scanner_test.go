@@ -291,6 +291,25 @@ func TestScanner(t *testing.T) {
 			tot.Instant != 0 || tot.Workdays != 6 {
 			t.Fatalf("figures %+v", tot)
 		}
+		// Staff figures: the clerk filed both and accepted A at once (three
+		// actions, on time); the handler finished A's handling step (due
+		// 09-29) on 10-12, late; the reviewer and the approver acted once each.
+		sum, err = stats.Summarize(f.ctx, d, stats.Query{From: calendar.Date{Year: 2026, Month: 9, Day: 1}, To: calendar.Date{Year: 2026, Month: 10, Day: 31}, Staff: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acted := map[string][2]int{}
+		for _, st := range sum.Staff {
+			acted[st.UserID] = [2]int{st.Acted, st.OnTime}
+		}
+		for who, want := range map[string][2]int{"clerk": {3, 3}, "handler": {1, 0}} {
+			if got := acted[f.users[who].ID]; got != want {
+				t.Errorf("%s acted/on time %v, want %v", who, got, want)
+			}
+		}
+		if acted[f.users["reviewer"].ID][0] != 1 || acted[f.users["approver"].ID][0] != 1 {
+			t.Errorf("staff figures %v", acted)
+		}
 		reds := f.count(`SELECT COUNT(*) FROM signal_events WHERE to_level = 'red'`)
 		if tot.Red != reds || tot.Red < 2 || tot.Yellow < tot.Red {
 			t.Fatalf("cards: %d red, %d yellow in the figures; %d red events", tot.Red, tot.Yellow, reds)

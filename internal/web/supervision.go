@@ -56,7 +56,7 @@ func (s *Server) supervision(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sq, err := stats.Scope(v.User, stats.Query{From: from, To: to, Department: f.Dept, Region: q.Get("region")})
+	sq, err := stats.Scope(v.User, stats.Query{From: from, To: to, Department: f.Dept, Region: q.Get("region"), Staff: true})
 	if err != nil {
 		return err
 	}
