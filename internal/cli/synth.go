@@ -10,6 +10,7 @@ import (
 
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/server"
+	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/synth"
 )
 
@@ -56,6 +57,9 @@ func runSynth(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, a
 	}
 	pass, err := app.Scanner.Pass(ctx)
 	if err != nil {
+		return err
+	}
+	if _, err := stats.Compact(ctx, app.DB, time.Now()); err != nil {
 		return err
 	}
 	out := map[string]any{"synth": rep, "took": rep.Took.String(), "scanner": pass}

@@ -22,6 +22,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/demo"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 	"github.com/tongban/tongban/internal/vault"
 )
@@ -119,6 +120,9 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 		// The supervision page opens with the sample cases' signals.
 		if _, err := a.Scanner.Pass(ctx); err != nil {
 			slog.WarnContext(ctx, "demo: first supervision pass", "err", err)
+		}
+		if _, err := stats.Compact(ctx, a.DB, a.DB.Now()); err != nil {
+			slog.WarnContext(ctx, "demo: monthly figures", "err", err)
 		}
 	} else {
 		n, err := a.Identity.DefaultPasswordCount(ctx)

@@ -91,6 +91,12 @@ func BenchmarkDashboard(b *testing.B) {
 	var total int
 	d.Reader().QueryRow(`SELECT COUNT(*) FROM stats_daily`).Scan(&total)
 	b.Logf("rollups of %d cases: %d upserts, %d rows, written in %s", n, written, total, time.Since(start).Round(time.Second))
+	start = time.Now()
+	months, err := stats.Compact(ctx, d, end.AddDays(1).Start(calendar.China))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%d closed months summed in %s", months, time.Since(start).Round(time.Millisecond))
 	for _, p := range []struct {
 		name string
 		days int

@@ -81,7 +81,7 @@ type Query struct {
 
 // Day is the figures of one day.
 type Day struct {
-	Day string `json:"day"`
+	Day string `json:"day"` // yyyy-mm-dd, or yyyy-mm when the period is longer than two months
 	Figures
 }
 
@@ -183,56 +183,106 @@ func Summarize(ctx context.Context, d *db.DB, q Query) (*Summary, error) {
 	if q.From.AddDays(MaxDays).Before(q.To) {
 		return nil, apperr.E(apperr.Invalid, "stats.period_too_long", "days", MaxDays)
 	}
-	args := []any{q.From.String(), q.To.String()}
-	where := "s.day >= $1 AND s.day <= $2"
+	var args []any
+	filter := "1 = 1"
 	if q.Department != "" {
 		args = append(args, q.Department)
-		where += fmt.Sprintf(" AND s.department_id = $%d", len(args))
+		filter += fmt.Sprintf(" AND s.department_id = $%d", len(args))
 	}
 	if q.Region != "" {
 		args = append(args, codes.DivisionPrefix(q.Region)+"%")
-		where += fmt.Sprintf(" AND s.region_code LIKE $%d", len(args))
+		filter += fmt.Sprintf(" AND s.region_code LIKE $%d", len(args))
 	}
+	// Beyond two months the series is by month, and whole months already
+	// summed (compact.go) are read from the monthly rollups.
+	byMonth := q.From.AddDays(62).Before(q.To)
 	sum := &Summary{From: q.From.String(), To: q.To.String(), Region: q.Region, Days: []Day{}, Departments: []Department{},
 		Regions: []Region{}, Items: []Item{}, Staff: []Staff{}}
 	err := d.View(ctx, func(tx *db.Tx) error {
-		// Each grouping is its own aggregate inside the database, which sums
-		// faster than it can hand the rows over.
-		group := func(col string, each func(key string, f Figures)) error {
-			rows, err := tx.Query(`SELECT `+col+`, `+sums+` FROM stats_daily s WHERE `+where+` GROUP BY `+col, args...)
-			if err != nil {
+		spans := []span{{from: q.From, to: q.To}}
+		if byMonth {
+			var err error
+			if spans, err = plan(tx, q.From, q.To); err != nil {
 				return err
 			}
-			defer rows.Close()
-			for rows.Next() {
-				var key string
-				var f Figures
-				if err := rows.Scan(append([]any{&key}, f.targets()...)...); err != nil {
+		}
+		var daily, months []string
+		for _, sp := range spans {
+			// Dates and months are formatted from parsed values: safe to inline.
+			if sp.month != "" {
+				months = append(months, "'"+sp.month+"'")
+			} else {
+				daily = append(daily, "(s.day >= '"+sp.from.String()+"' AND s.day <= '"+sp.to.String()+"')")
+			}
+		}
+		// Each grouping is its own aggregate inside the database, which sums
+		// faster than it can hand the rows over; daily stretches and whole
+		// months are read from their tables and added up here.
+		group := func(dailyCol, monthlyCol string, each func(key string, f Figures)) error {
+			var queries []string
+			if len(daily) > 0 {
+				queries = append(queries, `SELECT `+dailyCol+`, `+sums+` FROM stats_daily s WHERE (`+strings.Join(daily, " OR ")+`) AND `+filter+` GROUP BY `+dailyCol)
+			}
+			if len(months) > 0 {
+				queries = append(queries, `SELECT `+monthlyCol+`, `+sums+` FROM stats_monthly s WHERE s.month IN (`+strings.Join(months, ", ")+`) AND `+filter+` GROUP BY `+monthlyCol)
+			}
+			for _, query := range queries {
+				rows, err := tx.Query(query, args...)
+				if err != nil {
 					return err
 				}
-				each(key, f)
+				for rows.Next() {
+					var key string
+					var f Figures
+					if err := rows.Scan(append([]any{&key}, f.targets()...)...); err != nil {
+						rows.Close()
+						return err
+					}
+					each(key, f)
+				}
+				rows.Close()
+				if err := rows.Err(); err != nil {
+					return err
+				}
 			}
-			return rows.Err()
+			return nil
 		}
 		days := map[string]*Day{}
 		depts := map[string]*Department{}
 		items := map[string]*Item{}
 		regions := map[string]*Region{}
-		if err := group("s.day", func(k string, f Figures) {
-			days[k] = &Day{Day: k, Figures: f}
+		dayCol, monthCol := "s.day", "s.day"
+		if byMonth {
+			dayCol, monthCol = "substr(s.day, 1, 7)", "s.month"
+		}
+		if err := group(dayCol, monthCol, func(k string, f Figures) {
+			if days[k] == nil {
+				days[k] = &Day{Day: k}
+			}
+			days[k].add(f)
 			sum.Totals.add(f)
 		}); err != nil {
 			return err
 		}
-		if err := group("s.department_id", func(k string, f Figures) { depts[k] = &Department{ID: k, Figures: f} }); err != nil {
+		if err := group("s.department_id", "s.department_id", func(k string, f Figures) {
+			if depts[k] == nil {
+				depts[k] = &Department{ID: k}
+			}
+			depts[k].add(f)
+		}); err != nil {
 			return err
 		}
 		if q.Items {
-			if err := group("s.impl_code", func(k string, f Figures) { items[k] = &Item{Code: k, Figures: f} }); err != nil {
+			if err := group("s.impl_code", "s.impl_code", func(k string, f Figures) {
+				if items[k] == nil {
+					items[k] = &Item{Code: k}
+				}
+				items[k].add(f)
+			}); err != nil {
 				return err
 			}
 		}
-		if err := group("s.region_code", func(k string, f Figures) {
+		if err := group("s.region_code", "s.region_code", func(k string, f Figures) {
 			child := childOf(q.Region, k)
 			if regions[child] == nil {
 				regions[child] = &Region{Code: child}

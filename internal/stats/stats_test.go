@@ -165,6 +165,34 @@ func TestSummarize(t *testing.T) {
 			t.Fatalf("month 13: %v", err)
 		}
 
+		// Monthly rollups: a long period (by month) gives the same figures
+		// from the daily rows and, once the closed months are summed, from
+		// the monthly ones.
+		long := stats.Query{From: calendar.Date{Year: 2026, Month: 8, Day: 15}, To: calendar.Date{Year: 2026, Month: 11, Day: 10}, Items: true}
+		before, err := stats.Summarize(ctx, d, long)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := stats.Compact(ctx, d, day("2026-11-20 10:00")); err != nil || n != 1 { // October; November is not over
+			t.Fatalf("compact: %d %v", n, err)
+		}
+		if n, err := stats.Compact(ctx, d, day("2026-11-20 10:00")); err != nil || n != 0 {
+			t.Fatalf("compact again: %d %v", n, err)
+		}
+		after, err := stats.Summarize(ctx, d, long)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if before.Totals != after.Totals || len(before.Departments) != len(after.Departments) || len(before.Items) != len(after.Items) ||
+			after.Totals.Submitted != 16 || len(after.Days) != 2 || after.Days[0].Day != "2026-10" || after.Days[1].Day != "2026-11" {
+			t.Fatalf("long period before %+v\nafter %+v\ndays %+v", before.Totals, after.Totals, after.Days)
+		}
+		for i := range before.Departments {
+			if before.Departments[i] != after.Departments[i] {
+				t.Fatalf("department %d: %+v vs %+v", i, before.Departments[i], after.Departments[i])
+			}
+		}
+
 		// Bad periods.
 		if _, err := stats.Summarize(ctx, d, stats.Query{From: oct.To, To: oct.From}); !apperr.Is(err, apperr.Invalid, "stats.period_reversed") {
 			t.Fatalf("reversed: %v", err)

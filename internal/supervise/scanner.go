@@ -11,6 +11,7 @@ import (
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/stats"
 )
 
 // Scanner keeps the signals of every open case (R4.1, R4.2). It runs every
@@ -278,6 +279,10 @@ func (s *Scanner) tick(ctx context.Context, every time.Duration) {
 			s.Log.Error("supervise: pass", "err", err)
 		}
 		return
+	}
+	// Closed months are summed once for the dashboards' long periods.
+	if _, err := stats.Compact(ctx, s.DB, s.DB.Now()); err != nil && ctx.Err() == nil {
+		s.Log.Error("supervise: compact figures", "err", err)
 	}
 	if err := s.DB.LeaseRan(ctx, LeaseName, s.Holder); err != nil && ctx.Err() == nil {
 		s.Log.Error("supervise: lease", "err", err)

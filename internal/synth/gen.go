@@ -386,11 +386,14 @@ func (g *gen) finish(ctx context.Context) error {
 				return err
 			}
 		}
+		var days []calendar.Date
 		for k, d := range g.figures {
 			if err := stats.Add(tx, k, *d); err != nil {
 				return err
 			}
+			days = append(days, calendar.DateIn(k.Day))
 		}
-		return nil
+		// Past days changed: their months are summed again.
+		return stats.Invalidate(tx, days)
 	})
 }

@@ -19,7 +19,7 @@
     tooltip: { trigger: "axis" },
     legend: { top: 0 },
     grid: { left: 40, right: 40, top: 30, bottom: 30 },
-    xAxis: { type: "category", data: days.map(function (x) { return x.day.slice(5); }) },
+    xAxis: { type: "category", data: days.map(function (x) { return x.day.length > 7 ? x.day.slice(5) : x.day; }) },
     yAxis: [{ type: "value", minInterval: 1 }, { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } }],
     series: [
       { name: L.submitted, type: "bar", data: days.map(function (x) { return x.submitted; }) },
