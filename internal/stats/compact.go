@@ -75,6 +75,16 @@ func Compact(ctx context.Context, d *db.DB, now time.Time) (int, error) {
 				m, from.String(), to.String()); err != nil {
 				return err
 			}
+			if _, err := tx.Exec(`DELETE FROM stats_monthly_dr WHERE month = $1`, m); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT INTO stats_monthly_dr (month, department_id, region_code, submitted, online, agent, accepted,
+					refused, withdrawn, concluded, granted, on_time, instant, workdays, yellow, red)
+				SELECT month, department_id, region_code, SUM(submitted), SUM(online), SUM(agent), SUM(accepted), SUM(refused),
+					SUM(withdrawn), SUM(concluded), SUM(granted), SUM(on_time), SUM(instant), SUM(workdays), SUM(yellow), SUM(red)
+				FROM stats_monthly WHERE month = $1 GROUP BY month, department_id, region_code`, m); err != nil {
+				return err
+			}
 			_, err := tx.Exec(`INSERT INTO stats_months (month, compacted_at) VALUES ($1, $2)`, m, tx.Now)
 			return err
 		})
