@@ -183,6 +183,7 @@ func (s *Service) transition(tx *db.Tx, c *Case, it *catalog.Item, who actor, ro
 	cal := s.calendars.For(c.Region)
 	data := map[string]any{}
 	stepDue, dept := c.StepDueAt, c.DepartmentID // the step this action finishes, before it moves on
+	wasConcluded := c.ConcludedAt != nil
 	for _, e := range mv.Action.Effects {
 		if err := s.apply(tx, c, it, cal, e, who, req, data); err != nil {
 			return err
@@ -216,7 +217,7 @@ func (s *Service) transition(tx *db.Tx, c *Case, it *catalog.Item, who actor, ro
 			return err
 		}
 	}
-	if err := flag(tx, c, it, mv); err != nil {
+	if err := flag(tx, c, it, mv, wasConcluded); err != nil {
 		return err
 	}
 	if c.ParentID != "" && mv.To.Key != mv.From.Key && slices.Contains(settled, mv.To.Key) {

@@ -1,12 +1,14 @@
 package cases_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/identity"
 )
 
 func (f *fixture) anomalies(c *cases.Case) map[string]int {
@@ -68,6 +70,45 @@ func TestAnomaliesRaisedByActions(t *testing.T) {
 			if got := f.anomalies(c)[anomaly.Boilerplate]; got != x.want {
 				t.Errorf("refused for %q: %d anomalies", x.reason, got)
 			}
+		}
+	})
+}
+
+// A process that lets an approver reopen a concluded case (none of ours
+// does): the move is an anomaly.
+func TestAnomalyReopened(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		var roles []string
+		for _, r := range identity.Roles {
+			roles = append(roles, string(r))
+		}
+		d, _ := f.svc.Flows().Get("simple@1")
+		doc, _ := json.Marshal(d)
+		var def map[string]any
+		json.Unmarshal(doc, &def)
+		def["key"] = "simple_reopen"
+		def["actions"] = append(def["actions"].([]any), map[string]any{"key": "reopen", "from": []string{"concluded"}, "to": "handling",
+			"roles": []string{"approver"}, "requires": []string{"reason"}})
+		doc, _ = json.Marshal(def)
+		if err := f.svc.Flows().Add(doc, roles); err != nil {
+			t.Fatal(err)
+		}
+		c := f.submitSoleTrader()
+		if err := f.db.Update(f.ctx, func(tx *db.Tx) error {
+			_, err := tx.Exec(`UPDATE cases SET process = 'simple_reopen@1' WHERE id = $1`, c.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		c = f.act("clerk", c, cases.ActionRequest{Action: "accept"})
+		c = f.act("handler", c, cases.ActionRequest{Action: "pass"})
+		c = f.act("approver", c, cases.ActionRequest{Action: "grant"})
+		if got := f.anomalies(c); got[anomaly.Reopened] != 0 {
+			t.Fatalf("before: %v", got)
+		}
+		c = f.act("approver", c, cases.ActionRequest{Action: "reopen", Reason: "补充审查"})
+		if got := f.anomalies(c); got[anomaly.Reopened] != 1 {
+			t.Fatalf("reopened: %v", got)
 		}
 	})
 }

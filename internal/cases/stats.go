@@ -12,12 +12,15 @@ import (
 )
 
 // flag raises the anomalies a transition shows (R4.4), in its transaction.
-func flag(tx *db.Tx, c *Case, it *catalog.Item, mv workflow.Move) error {
+func flag(tx *db.Tx, c *Case, it *catalog.Item, mv workflow.Move, wasConcluded bool) error {
 	cause := strconv.Itoa(c.Rev)
 	raise := func(kind string, detail map[string]any) error {
 		return anomaly.Raise(tx, c.ID, kind, cause, c.DepartmentID, c.Region, detail)
 	}
-	if mv.From.Terminal && !mv.To.Terminal {
+	// Reopened: a case already concluded (办结) is moved back where a clock
+	// runs or the applicant edits — which no process of ours allows, so it
+	// shows a process changed or a record edited to undo a conclusion.
+	if wasConcluded && (mv.To.Clock != "" || mv.To.Editable) {
 		if err := raise(anomaly.Reopened, map[string]any{"from": "state." + mv.From.Key, "to": "state." + mv.To.Key}); err != nil {
 			return err
 		}
