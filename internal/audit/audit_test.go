@@ -1,0 +1,179 @@
+package audit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/tongban/tongban/internal/audit"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/dbtest"
+)
+
+func appendN(t *testing.T, d *db.DB, from, n int) {
+	t.Helper()
+	for i := from; i < from+n; i++ {
+		if err := d.Update(context.Background(), func(tx *db.Tx) error {
+			return audit.Append(tx, &audit.Record{Actor: "u1", Role: "handler", Action: "pass", ObjectType: "case", ObjectID: fmt.Sprintf("C%04d", i)},
+				[]byte(fmt.Sprintf(`{"n":%d}`, i)))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func sequenceAll(t *testing.T, d *db.DB) {
+	t.Helper()
+	s := &audit.Sequencer{DB: d, Holder: "t", Batch: 17}
+	for {
+		n, err := s.Step(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+func TestLogProofsCheckpointsAndTampering(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		keys, err := audit.GenerateKeys("tongban.test/audit")
+		if err != nil {
+			t.Fatal(err)
+		}
+		verifiers, _ := keys.Verifiers()
+		appendN(t, d, 0, 50)
+		sequenceAll(t, d)
+		msg, size, err := keys.Checkpoint(ctx, d)
+		if err != nil || size != 50 {
+			t.Fatalf("checkpoint: %d %v", size, err)
+		}
+		n, err := note.Open(msg, verifiers)
+		if err != nil || len(n.Sigs) != 2 {
+			t.Fatalf("the checkpoint does not verify with both keys: %v %v", err, n)
+		}
+		_, _, root50, _ := audit.ParseCheckpoint(n.Text)
+
+		// Inclusion of record 7 in the published tree of 50.
+		rec, proof, err := audit.ProveRecord(ctx, d, 7, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tlog.CheckRecord(proof, 50, root50, 7, tlog.RecordHash(rec.Leaf())); err != nil {
+			t.Fatalf("inclusion: %v", err)
+		}
+		// Consistency from 50 to 80.
+		appendN(t, d, 50, 30)
+		sequenceAll(t, d)
+		msg80, _, err := keys.Checkpoint(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n80, _ := note.Open(msg80, verifiers)
+		_, _, root80, _ := audit.ParseCheckpoint(n80.Text)
+		tp, err := audit.ProveTree(ctx, d, 50, 80)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tlog.CheckTree(tp, 80, root80, 50, root50); err != nil {
+			t.Fatalf("consistency: %v", err)
+		}
+		if rep, err := audit.Verify(ctx, d, verifiers); err != nil || rep.Records != 80 || rep.Checkpoints != 2 {
+			t.Fatalf("verify: %+v %v", rep, err)
+		}
+
+		// A record changed in the database is found, at its index.
+		exec := func(q string, args ...any) {
+			if err := d.Update(ctx, func(tx *db.Tx) error { _, err := tx.Exec(q, args...); return err }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		exec(`UPDATE audit_records SET action = 'grant' WHERE leaf_index = 13`)
+		var bad *audit.BadRecord
+		if _, err := audit.Verify(ctx, d, verifiers); !errors.As(err, &bad) || bad.Index != 13 {
+			t.Fatalf("a changed record: %v", err)
+		}
+		exec(`UPDATE audit_records SET action = 'pass' WHERE leaf_index = 13`)
+		// A record deleted is found.
+		exec(`DELETE FROM audit_records WHERE leaf_index = 21`)
+		if _, err := audit.Verify(ctx, d, verifiers); !errors.As(err, &bad) || bad.Index != 21 {
+			t.Fatalf("a deleted record: %v", err)
+		}
+
+		// A forged checkpoint is rejected: altered text, or another key.
+		forged := strings.Replace(string(msg), "\n50\n", "\n49\n", 1)
+		if _, err := note.Open([]byte(forged), verifiers); err == nil {
+			t.Fatal("an altered checkpoint verified")
+		}
+		other, _ := audit.GenerateKeys("tongban.test/audit")
+		otherV, _ := other.Verifiers()
+		if _, err := note.Open(msg, otherV); err == nil {
+			t.Fatal("a checkpoint verified with another log's keys")
+		}
+		// Bad proof requests.
+		if _, _, err := audit.ProveRecord(ctx, d, 90, 80); err == nil {
+			t.Fatal("a proof of a record not in the tree")
+		}
+		if _, err := audit.ProveTree(ctx, d, 50, 99); err == nil {
+			t.Fatal("a consistency proof past the log")
+		}
+	})
+}
+
+// Two replicas sequence by turns (the lease passes when the holder stops):
+// every record gets exactly one index, with no gaps.
+func TestSequencerLeaseHandover(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		run := func(holder string, until <-chan struct{}) {
+			defer wg.Done()
+			c, cancel := context.WithCancel(ctx)
+			go func() { <-until; cancel() }()
+			(&audit.Sequencer{DB: d, Holder: holder, Batch: 7}).Run(c, 5*time.Millisecond, func(err error) { t.Error(err) })
+		}
+		firstDone := make(chan struct{})
+		wg.Add(2)
+		go run("a", firstDone)
+		go run("b", stop)
+		appendN(t, d, 0, 60)
+		close(firstDone) // a stops and releases; b takes over
+		appendN(t, d, 60, 60)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n, err := audit.Size(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 120 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("only %d of 120 sequenced", n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		close(stop)
+		wg.Wait()
+		var distinct, max int64
+		d.Reader().QueryRow(`SELECT COUNT(DISTINCT leaf_index), MAX(leaf_index) FROM audit_records`).Scan(&distinct, &max)
+		if distinct != 120 || max != 119 {
+			t.Fatalf("%d distinct indexes, max %d", distinct, max)
+		}
+		keys, _ := audit.GenerateKeys("tongban.test/audit")
+		v, _ := keys.Verifiers()
+		if _, err := audit.Verify(ctx, d, v); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
