@@ -18,9 +18,11 @@ import (
 
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/notify"
@@ -41,6 +43,8 @@ type Deps struct {
 	Notify           *notify.Box
 	Stats            *stats.Reader
 	Anomalies        *anomaly.Reader
+	AuditDB          *db.DB      // the audit log's database
+	AuditKeys        *audit.Keys // nil: no checkpoints (serve without keys)
 	Calendars        *calendar.Set
 	Region           string // the installation's home region, the default scope of lists
 	Now              func() time.Time
@@ -111,6 +115,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "GET", "/api/v1/supervision/anomalies", false, s.supervisionAnomalies)
 	s.handle(mux, "GET", "/api/v1/supervision/reports/monthly", false, s.monthlyReport)
 	s.handle(mux, "GET", "/api/v1/supervision/settings", false, s.supervisionSettings)
+	s.handle(mux, "GET", "/api/v1/audit/checkpoint", true, s.auditCheckpoint)
+	s.handle(mux, "GET", "/api/v1/audit/records/{index}", false, s.auditRecord)
+	s.handle(mux, "GET", "/api/v1/audit/consistency", true, s.auditConsistency)
 	s.handle(mux, "PUT", "/api/v1/admin/signal-thresholds", false, s.putThresholds)
 	s.handle(mux, "DELETE", "/api/v1/admin/signal-thresholds", false, s.deleteThresholds)
 	s.handle(mux, "PUT", "/api/v1/admin/escalation-rules/{id}", false, s.putRule)

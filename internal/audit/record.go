@@ -80,11 +80,11 @@ func Append(tx *db.Tx, r *Record, payload []byte) error {
 	}
 	// Microseconds: what both databases keep, so the leaf reads back the same.
 	r.ID, r.At, r.PayloadSHA256 = db.NewID(), tx.Now.UTC().Truncate(time.Microsecond), PayloadHash(payload)
-	if _, err := tx.Exec(`INSERT INTO audit_payloads (sha256, payload) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING`,
-		r.PayloadSHA256, string(payload)); err != nil {
-		return err
+	var body any
+	if len(payload) > 0 {
+		body = string(payload)
 	}
-	_, err := tx.Exec(`INSERT INTO audit_records (id, at, actor_id, role, action, object_type, object_id, payload_sha256)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, r.ID, r.At, r.Actor, r.Role, r.Action, r.ObjectType, r.ObjectID, r.PayloadSHA256)
+	_, err := tx.Exec(`INSERT INTO audit_pending (id, at, actor_id, role, action, object_type, object_id, payload_sha256, payload)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.ID, r.At, r.Actor, r.Role, r.Action, r.ObjectType, r.ObjectID, r.PayloadSHA256, body)
 	return err
 }

@@ -45,7 +45,8 @@ func treeSize(tx *db.Tx) (int64, error) {
 	return *n + 1, nil
 }
 
-// Sequencer gives pending records their leaf indexes, in ID order, and
+// Sequencer gives pending records their leaf indexes, in the order they were
+// appended, and
 // stores the tree's hashes. It runs in every replica and acts in the one
 // holding its lease; requests never wait for it.
 type Sequencer struct {
@@ -72,38 +73,52 @@ func (s *Sequencer) Step(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(`SELECT id, at, actor_id, role, action, object_type, object_id, payload_sha256 FROM audit_records
-			WHERE leaf_index IS NULL ORDER BY id LIMIT $1`, batch)
+		rows, err := tx.Query(`SELECT seq, id, at, actor_id, role, action, object_type, object_id, payload_sha256, payload FROM audit_pending
+			ORDER BY seq LIMIT $1`, batch)
 		if err != nil {
 			return err
 		}
 		var recs []Record
+		var bodies []*string
+		var seqs []int64
 		for rows.Next() {
 			var r Record
-			if err := rows.Scan(&r.ID, &r.At, &r.Actor, &r.Role, &r.Action, &r.ObjectType, &r.ObjectID, &r.PayloadSHA256); err != nil {
+			var body *string
+			var seq int64
+			if err := rows.Scan(&seq, &r.ID, &r.At, &r.Actor, &r.Role, &r.Action, &r.ObjectType, &r.ObjectID, &r.PayloadSHA256, &body); err != nil {
 				rows.Close()
 				return err
 			}
+			r.At = r.At.UTC()
 			recs = append(recs, r)
+			bodies = append(bodies, body)
+			seqs = append(seqs, seq)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
 		hr := &hashReader{tx: tx, pending: map[int64]tlog.Hash{}}
-		for _, r := range recs {
+		for i, r := range recs {
 			hashes, err := tlog.StoredHashes(n, r.Leaf(), hr)
 			if err != nil {
 				return err
 			}
 			base := tlog.StoredHashIndex(0, n)
-			for i, h := range hashes {
-				hr.pending[base+int64(i)] = h
-				if _, err := tx.Exec(`INSERT INTO audit_hashes (idx, hash) VALUES ($1, $2)`, base+int64(i), h[:]); err != nil {
+			for j, h := range hashes {
+				hr.pending[base+int64(j)] = h
+				if _, err := tx.Exec(`INSERT INTO audit_hashes (idx, hash) VALUES ($1, $2)`, base+int64(j), h[:]); err != nil {
 					return err
 				}
 			}
-			if _, err := tx.Exec(`UPDATE audit_records SET leaf_index = $1 WHERE id = $2 AND leaf_index IS NULL`, n, r.ID); err != nil {
+			if _, err := tx.Exec(`INSERT INTO audit_records (leaf_index, id, at, actor_id, role, action, object_type, object_id, payload_sha256, payload)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, n, r.ID, r.At, r.Actor, r.Role, r.Action, r.ObjectType, r.ObjectID,
+				r.PayloadSHA256, bodies[i]); err != nil {
+				return err
+			}
+			// One by one, never by range: another writer may commit an earlier
+			// sequence number meanwhile (PostgreSQL).
+			if _, err := tx.Exec(`DELETE FROM audit_pending WHERE seq = $1`, seqs[i]); err != nil {
 				return err
 			}
 			n++

@@ -112,7 +112,7 @@ func (s *Service) Act(ctx context.Context, u *identity.User, ref string, req Act
 }
 
 // reply is the case as the actor sees it after acting, completed in the
-// same transaction (their view of it is recorded there too). When the
+// same transaction. When the
 // action took the case out of their scope — a transfer, a countersign
 // opinion — they see the outcome, not the contents.
 func (s *Service) reply(tx *db.Tx, u *identity.User, c *Case) (*Case, error) {
@@ -128,13 +128,10 @@ func (s *Service) reply(tx *db.Tx, u *identity.User, c *Case) (*Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.present(tx, u, c, roles, signer); err != nil {
-		return nil, err
-	}
-	if isStaff(roles) || signer {
-		err = logAccess(tx, u, c, "view")
-	}
-	return c, err
+	// The actor's view of the case is recorded by the audit record of the
+	// action they just took (who, which case, when): an action is a read
+	// and more, so it is not recorded twice.
+	return c, s.present(tx, u, c, roles, signer)
 }
 
 // primaryRole names the role an actor acts in on the timeline: the most

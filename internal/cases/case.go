@@ -199,6 +199,8 @@ type Event struct {
 	Data      map[string]any `json:"data,omitempty"`
 	StepDueAt *time.Time     `json:"step_due_at,omitempty"`
 	At        time.Time      `json:"at"`
+	AuditID   string         `json:"audit_id,omitempty"`   // the event's record in the audit log
+	LeafIndex *int64         `json:"leaf_index,omitempty"` // its place in the log, once sequenced (seconds)
 }
 
 // Channels.

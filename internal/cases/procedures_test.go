@@ -378,14 +378,15 @@ func TestOperationsAndAccessLog(t *testing.T) {
 		}
 		var views int
 		f.db.View(f.ctx, func(tx *db.Tx) error {
-			return tx.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object_id = $1 AND actor_id = $2`, c.ID, f.users["supervisor"].ID).Scan(&views)
+			return tx.QueryRow(`SELECT COUNT(*) FROM audit_pending WHERE object_id = $1 AND actor_id = $2 AND action = 'case.read.view'`,
+				c.ID, f.users["supervisor"].ID).Scan(&views)
 		})
 		if views == 0 {
 			t.Error("the supervisor's views were not recorded")
 		}
 		var own int
 		f.db.View(f.ctx, func(tx *db.Tx) error {
-			return tx.QueryRow(`SELECT COUNT(*) FROM access_log WHERE actor_id = $1`, f.users["zhangsan"].ID).Scan(&own)
+			return tx.QueryRow(`SELECT COUNT(*) FROM audit_pending WHERE actor_id = $1 AND action LIKE 'case.read.%'`, f.users["zhangsan"].ID).Scan(&own)
 		})
 		if own != 0 {
 			t.Error("the applicant's views of their own case were recorded as staff reads")

@@ -375,8 +375,9 @@ func (s *Service) Timeline(ctx context.Context, u *identity.User, ref string) ([
 }
 
 func timeline(tx *db.Tx, caseID string) ([]Event, error) {
-	rows, err := tx.Query(`SELECT seq, action, from_state, to_state, actor_name, actor_role, reason, data, step_due_at, at
-		FROM case_events WHERE case_id = $1 ORDER BY seq`, caseID)
+	rows, err := tx.Query(`SELECT e.seq, e.action, e.from_state, e.to_state, e.actor_name, e.actor_role, e.reason, e.data, e.step_due_at, e.at,
+		COALESCE(e.audit_id, ''), r.leaf_index
+		FROM case_events e LEFT JOIN audit_records r ON r.id = e.audit_id WHERE e.case_id = $1 ORDER BY e.seq`, caseID)
 	if err != nil {
 		return nil, err
 	}
@@ -386,7 +387,8 @@ func timeline(tx *db.Tx, caseID string) ([]Event, error) {
 		var e Event
 		var data string
 		var due nullTime
-		if err := rows.Scan(&e.Seq, &e.Action, &e.FromState, &e.ToState, &e.Actor, &e.ActorRole, &e.Reason, &data, &due, &e.At); err != nil {
+		if err := rows.Scan(&e.Seq, &e.Action, &e.FromState, &e.ToState, &e.Actor, &e.ActorRole, &e.Reason, &data, &due, &e.At,
+			&e.AuditID, &e.LeafIndex); err != nil {
 			return nil, err
 		}
 		e.StepDueAt = due.ptr()

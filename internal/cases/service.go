@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/blob"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
@@ -146,7 +147,6 @@ func (s *Service) record(ctx context.Context, u *identity.User, c *Case, purpose
 }
 
 func logAccess(tx *db.Tx, u *identity.User, c *Case, purpose string) error {
-	_, err := tx.Exec(`INSERT INTO access_log (id, actor_id, object_type, object_id, purpose, at) VALUES ($1, $2, 'case', $3, $4, $5)`,
-		db.NewID(), u.ID, c.ID, purpose, tx.Now)
-	return err
+	// The read is an audit record (R9.3): who, which case, why, when; no payload.
+	return audit.Append(tx, &audit.Record{Actor: u.ID, Role: "staff", Action: "case.read." + purpose, ObjectType: "case", ObjectID: c.ID}, nil)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/db"
 )
@@ -205,10 +206,23 @@ func appendEvent(tx *db.Tx, c *Case, who actor, action, from, to, reason string,
 	if data == nil {
 		data = map[string]any{}
 	}
+	id, body := db.NewID(), jsonText(data)
+	// The audit log (R4.7): the event, its payload kept apart by hash.
+	rec := &audit.Record{Actor: who.ID, Role: who.Role, Action: "case." + action, ObjectType: "case", ObjectID: c.ID}
+	if err := audit.Append(tx, rec, eventPayload(c, seq, id, from, to, reason, body)); err != nil {
+		return err
+	}
 	_, err := tx.Exec(`INSERT INTO case_events (id, case_id, seq, action, from_state, to_state, actor_id, actor_name, actor_role,
-		reason, data, step_due_at, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		db.NewID(), c.ID, seq, action, from, to, nullString(who.ID), who.Name, who.Role, reason, jsonText(data), c.StepDueAt, tx.Now)
+		reason, data, step_due_at, at, audit_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		id, c.ID, seq, action, from, to, nullString(who.ID), who.Name, who.Role, reason, body, c.StepDueAt, tx.Now, rec.ID)
 	return err
+}
+
+// eventPayload is an event as the audit log keeps it: canonical JSON (keys
+// in order, the event's data as stored).
+func eventPayload(c *Case, seq int, id, from, to, reason, data string) []byte {
+	return []byte(jsonText(map[string]any{"case_no": c.No, "event": id, "seq": seq, "from": from, "to": to, "reason": reason,
+		"data": json.RawMessage(data)}))
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -59,6 +59,7 @@ func init() {
 		{"import", "load data (import divisions FILE.csv: a code,name division list; all rows or none)", runImport, nil},
 		{"user", "manage accounts (user passwd USERNAME; the password is read from standard input)", runUser, nil},
 		{"report", "write the monthly supervision report (report monthly --month YYYY-MM --format xlsx|pdf --out FILE [--dept ID])", runReport, reportFlagSet},
+		{"audit", "the tamper-evident log (audit verify: recompute the whole tree and check every checkpoint; audit prove --index N)", runAudit, auditFlagSet},
 		{"synth", "fill the demo database with synthetic cases (synth --cases N --months M [--seed S] [--open])", runSynth, synthFlagSet},
 		{"version", "print the version", runVersion, nil},
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/demo"
 )
 
@@ -232,5 +233,39 @@ func TestSynthAndReport(t *testing.T) {
 	}
 	if code, _, errOut := run(t, "", "report", "monthly", dbFlag, "--month", "2026-13", "--out", xlsx); code != 1 || !strings.Contains(errOut, "YYYY-MM") {
 		t.Fatalf("report --month 2026-13: %d %s", code, errOut)
+	}
+}
+
+// The demo's audit log verifies; a record changed in the database makes
+// `audit verify` fail at its index; `audit prove` proves a record.
+func TestAuditCommands(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.db")
+	dbFlag := "--db=sqlite:" + path
+	if code, _, errOut := run(t, "", "synth", dbFlag, "--cases", "20", "--months", "1"); code != 0 {
+		t.Fatalf("synth: %d %s", code, errOut)
+	}
+	if code, out, errOut := run(t, "", "audit", "verify", dbFlag); code != 0 || !strings.Contains(out, "ok:") {
+		t.Fatalf("verify: %d %s %s", code, out, errOut)
+	}
+	if code, out, _ := run(t, "", "audit", "prove", dbFlag, "--index", "3"); code != 0 || !strings.Contains(out, "ok: the record is in the signed tree") {
+		t.Fatalf("prove: %d %s", code, out)
+	}
+	d, err := db.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Update(context.Background(), func(tx *db.Tx) error {
+		_, err := tx.Exec(`UPDATE audit_records SET actor_id = 'someone-else' WHERE leaf_index = 5`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if code, out, _ := run(t, "", "audit", "verify", dbFlag); code != 1 || !strings.Contains(out, "FAIL record 5") {
+		t.Fatalf("verify after tampering: %d %s", code, out)
+	}
+	if code, _, _ := run(t, "", "audit", "prove", dbFlag, "--index", "x"); code != 2 {
+		t.Fatalf("prove --index x: %d", code)
 	}
 }

@@ -27,6 +27,8 @@ type Config struct {
 	MetricsToken  string // bearer token required by /metrics (empty: open)
 	LogLevel      string // debug, info, warn, error
 	FilesDir      string // directory of uploaded materials (blob store)
+	AuditKeys     string // directory of the audit log's signing keys
+	AuditOrigin   string // the audit log's name in its checkpoints
 }
 
 // option is one row of the settings table.
@@ -41,6 +43,8 @@ type option struct {
 var options = []option{
 	{"db", "sqlite:tongban.db", true, "database: sqlite:PATH or postgres://user:pass@host/db", func(c *Config) any { return &c.DB }},
 	{"addr", "127.0.0.1:8080", false, "listen address", func(c *Config) any { return &c.Addr }},
+	{"audit-keys", "", false, "directory of the audit log's signing keys (audit-ed25519.key/.pub, audit-sm2.pem); default beside a SQLite database; the demo creates them", func(c *Config) any { return &c.AuditKeys }},
+	{"audit-origin", "tongban.local/audit", false, "the audit log's name in its signed checkpoints", func(c *Config) any { return &c.AuditOrigin }},
 	{"data-key-file", "", false, "file holding the base64 32-byte key that seals ID numbers at rest", func(c *Config) any { return &c.DataKeyFile }},
 	{"calendar", "", false, "comma-separated calendar files to load over the embedded national years", func(c *Config) any { return &c.CalendarFiles }},
 	{"region", "500102", false, "home region (GB/T 2260 code) of this installation", func(c *Config) any { return &c.Region }},

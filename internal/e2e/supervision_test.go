@@ -28,6 +28,12 @@ func TestSupervisorUrgesRedCard(t *testing.T) {
 	if sig := get(t, ctx, chromedp.Text(css("#case-signals"))); !strings.Contains(sig, "红牌") {
 		t.Fatalf("case signals: %q", sig)
 	}
+	// Each event of the timeline is in the audit log; the demo's were signed
+	// at start: the first one verifies (signatures and inclusion proof).
+	do(t, ctx, chromedp.Click(css("#timeline .audit-link")), chromedp.WaitVisible(css("#audit-result")))
+	if res := get(t, ctx, chromedp.Text(css("#audit-result"))); !strings.Contains(res, "核验通过") {
+		t.Fatalf("audit check: %q", res)
+	}
 	note := "请于今日内办结并答复督办。"
 	act(t, ctx, base, no, "urge", chromedp.SendKeys(css("#urge-comment"), note))
 	logout(t, ctx)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tongban/tongban/internal/api"
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/blob"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
@@ -50,6 +51,8 @@ type App struct {
 	Scanner   *supervise.Scanner // electronic supervision, every minute while serving
 	Cases     *cases.Service
 	Catalog   *catalog.Catalog
+	Sequencer *audit.Sequencer // the audit log's sequencer, while serving
+	AuditKeys *audit.Keys      // signs checkpoints; nil when no keys were given (serve)
 }
 
 // Open prepares the app in the given mode. The caller closes it.
@@ -108,6 +111,15 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	host, _ := os.Hostname()
 	a.Scanner = &supervise.Scanner{DB: a.DB, Catalog: a.Catalog, Calendars: a.Calendars, Cases: cs, Log: slog.Default(),
 		Holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), db.NewID()[:8]), Home: a.Config.Region}
+	a.Sequencer = &audit.Sequencer{DB: a.DB, Holder: a.Scanner.Holder}
+	keyDir := auditKeyDir(a.Config)
+	if a.AuditKeys, err = audit.LoadKeys(keyDir, a.Config.AuditOrigin, mode == ModeDemo); err != nil {
+		if mode == ModeDemo {
+			return err
+		}
+		slog.WarnContext(ctx, "audit: no signing keys: the log is kept but no checkpoints are issued", "dir", keyDir, "err", err)
+		a.AuditKeys = nil
+	}
 	if mode == ModeDemo {
 		if err := demo.Seed(ctx, a.DB, a.Identity); err != nil {
 			return err
@@ -124,6 +136,19 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 		if _, err := stats.Compact(ctx, a.DB, a.DB.Now()); err != nil {
 			slog.WarnContext(ctx, "demo: monthly figures", "err", err)
 		}
+		// The demo's audit log is sequenced and signed before it serves.
+		for {
+			n, err := a.Sequencer.Step(ctx)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				break
+			}
+		}
+		if _, _, err := a.AuditKeys.Checkpoint(ctx, a.DB); err != nil {
+			return err
+		}
 	} else {
 		n, err := a.Identity.DefaultPasswordCount(ctx)
 		if err != nil {
@@ -135,7 +160,7 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	}
 	a.Handler, a.API, err = Handler(Options{
 		DB: a.DB, Identity: a.Identity, Calendars: a.Calendars, Region: a.Config.Region, Cases: cs,
-		SecureCookies: a.Config.SecureCookies, Demo: mode == ModeDemo, MetricsToken: a.Config.MetricsToken,
+		SecureCookies: a.Config.SecureCookies, Demo: mode == ModeDemo, MetricsToken: a.Config.MetricsToken, AuditKeys: a.AuditKeys,
 	})
 	return err
 }
@@ -165,6 +190,18 @@ func filesDir(cfg config.Config) string {
 		return filepath.Join(filepath.Dir(p), "tongban-files")
 	}
 	return "tongban-files"
+}
+
+// auditKeyDir is where the audit log's keys are: the configured directory,
+// or audit-keys beside a SQLite database.
+func auditKeyDir(cfg config.Config) string {
+	if cfg.AuditKeys != "" {
+		return cfg.AuditKeys
+	}
+	if p, ok := strings.CutPrefix(cfg.DB, "sqlite:"); ok {
+		return filepath.Join(filepath.Dir(p), "audit-keys")
+	}
+	return "audit-keys"
 }
 
 // demoKeyPath puts the demo data key beside the SQLite file.
@@ -209,6 +246,26 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopJobs()
 	if a.Scanner != nil {
 		go a.Scanner.Run(jobs, time.Minute)
+	}
+	if a.Sequencer != nil {
+		go a.Sequencer.Run(jobs, time.Second, func(err error) { slog.Error("audit: sequencer", "err", err) })
+	}
+	if a.AuditKeys != nil {
+		// A checkpoint every few seconds when the log has grown.
+		go func() {
+			t := time.NewTicker(5 * time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-jobs.Done():
+					return
+				case <-t.C:
+					if _, _, err := a.AuditKeys.Checkpoint(jobs, a.DB); err != nil && jobs.Err() == nil {
+						slog.Error("audit: checkpoint", "err", err)
+					}
+				}
+			}
+		}()
 	}
 	errc := make(chan error, 1)
 	go func() {

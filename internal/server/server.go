@@ -22,6 +22,7 @@ import (
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/api"
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/blob"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
@@ -47,6 +48,7 @@ type Options struct {
 	Now           func() time.Time
 	Blobs         blob.Store     // uploaded materials; a temporary directory when nil (tests)
 	Cases         *cases.Service // the case engine; built from the above when nil
+	AuditKeys     *audit.Keys    // signs audit checkpoints; nil: none issued
 }
 
 // Handler builds the root handler.
@@ -71,14 +73,14 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	}
 	ws, err := web.New(web.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: &supervise.Reader{DB: o.DB},
 		Notify: &notify.Box{DB: o.DB}, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
-		SupervisionAdmin: &supervise.Admin{DB: o.DB}, Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
+		SupervisionAdmin: &supervise.Admin{DB: o.DB}, AuditDB: o.DB, AuditKeys: o.AuditKeys, Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
 	}
 	sup := &supervise.Reader{DB: o.DB}
 	box := &notify.Box{DB: o.DB}
 	as := api.New(api.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: &supervise.Admin{DB: o.DB}, Notify: box, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
-		Calendars: o.Calendars, Region: o.Region, Now: o.Now})
+		AuditDB: o.DB, AuditKeys: o.AuditKeys, Calendars: o.Calendars, Region: o.Region, Now: o.Now})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -12,8 +12,10 @@ import (
 	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/report"
@@ -338,4 +340,31 @@ func (s *Server) displayValues(r *http.Request, v *View, it *catalog.Item, vals 
 		}
 	}
 	return out
+}
+
+// caseAudit checks one event of a case against the audit log on the server:
+// the latest checkpoint's signatures and the record's inclusion proof.
+func (s *Server) caseAudit(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "audit.check_title")
+	c, err := s.Cases.Get(r.Context(), v.User, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	if s.AuditKeys == nil {
+		return apperr.E(apperr.Unavailable, "audit.no_keys")
+	}
+	verifiers, err := s.AuditKeys.Verifiers()
+	if err != nil {
+		return apperr.Internalf("web: audit keys", err)
+	}
+	chk, err := audit.CheckRecord(r.Context(), s.AuditDB, verifiers, "case", c.ID, r.PathValue("id"))
+	if err != nil {
+		return db.NotFound(err, "error.not_found")
+	}
+	v.Data["Case"], v.Data["Check"] = c, chk
+	if chk.Record != nil {
+		v.Data["Leaf"] = string(chk.Record.Leaf())
+	}
+	s.render(w, r, http.StatusOK, "auditcheck", v)
+	return nil
 }

@@ -130,6 +130,12 @@ var funcs = template.FuncMap{
 	"neg":     func(n int) int { return -n },
 	"pct":     func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 	"inc":     func(n int) int { return n + 1 },
+	"deref": func(p *int64) int64 {
+		if p == nil {
+			return -1
+		}
+		return *p
+	},
 	// townOf is the township of a 12-digit village code (a township's own code is itself).
 	"townOf": func(code string) string {
 		if len(code) == 12 && code[9:] != "000" {

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"embed"
 	"github.com/tongban/tongban/internal/anomaly"
+	"github.com/tongban/tongban/internal/audit"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/notify"
@@ -40,6 +42,8 @@ type Deps struct {
 	Stats            *stats.Reader
 	Anomalies        *anomaly.Reader
 	SupervisionAdmin *supervise.Admin
+	AuditDB          *db.DB
+	AuditKeys        *audit.Keys
 	Calendars        *calendar.Set
 	Region           string // the home region whose calendar the home page shows
 	SecureCookies    bool   // set Secure on cookies (behind a TLS-terminating proxy)
@@ -54,7 +58,7 @@ type Server struct {
 }
 
 // pages lists every full page; each is parsed together with the layout.
-var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
+var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle"}
 
 // partials are parsed with every page.
@@ -117,6 +121,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /cases/{ref}/act", s.page(s.caseAct, caseRoles...))
 	mux.Handle("GET /cases/{ref}/materials/{id}", s.page(s.caseMaterial, caseRoles...))
 	mux.Handle("GET /cases/{ref}/notices/{id}", s.page(s.caseNotice, caseRoles...))
+	mux.Handle("GET /cases/{ref}/audit/{id}", s.page(s.caseAudit, caseRoles...))
 	mux.Handle("GET /progress", s.page(s.progress))
 	mux.Handle("GET /admin/catalog", s.page(s.adminCatalog, identity.RoleAdmin))
 	mux.Handle("GET /admin/catalog/export", s.page(s.adminExport, identity.RoleAdmin))

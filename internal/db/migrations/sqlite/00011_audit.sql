@@ -1,28 +1,37 @@
 -- +goose Up
 -- The tamper-evident audit log (R4.7, R9.2, R9.3; docs/AUDIT.md). A record is
--- appended in the transaction of what it records; the sequencer (one
--- replica, by lease) gives it its leaf index and stores the Merkle tree's
--- hashes (golang.org/x/mod/sumdb/tlog); checkpoints are signed tree heads.
-CREATE TABLE audit_records (
-    id             TEXT PRIMARY KEY,           -- UUIDv7: the order records are sequenced in
-    leaf_index     BIGINT UNIQUE,              -- NULL until sequenced
+-- appended to audit_pending in the transaction of what it records — one
+-- append-only row, so a request pays little; the sequencer (one replica, by
+-- lease) moves pending records into audit_records with their leaf indexes
+-- and stores the Merkle tree's hashes (golang.org/x/mod/sumdb/tlog);
+-- checkpoints are signed tree heads. Reads of personal data are recorded
+-- here (they were in access_log). The payload lies outside the hashed leaf
+-- (the leaf holds its SHA-256), so it can be erased (set NULL).
+CREATE TABLE audit_pending (
+    seq            INTEGER PRIMARY KEY,        -- the order of appending (rowid)
+    id             TEXT NOT NULL,              -- UUIDv7
     at             TIMESTAMP  NOT NULL,
     actor_id       TEXT NOT NULL,              -- a user id, or "-"
     role           TEXT NOT NULL,
     action         TEXT NOT NULL,
     object_type    TEXT NOT NULL,
     object_id      TEXT NOT NULL,
-    payload_sha256 TEXT NOT NULL               -- hex; the payload itself lives in audit_payloads
+    payload_sha256 TEXT NOT NULL,
+    payload        TEXT
 );
-CREATE INDEX audit_records_pending ON audit_records (id) WHERE leaf_index IS NULL;
-CREATE INDEX audit_records_object ON audit_records (object_type, object_id);
 
--- Payloads by hash, outside the hashed leaf: erasable (personal data) while
--- the log stays verifiable.
-CREATE TABLE audit_payloads (
-    sha256    TEXT PRIMARY KEY,
-    payload   TEXT,                            -- NULL once erased
-    erased_at TIMESTAMP 
+CREATE TABLE audit_records (
+    leaf_index     BIGINT PRIMARY KEY,
+    id             TEXT NOT NULL UNIQUE,
+    at             TIMESTAMP  NOT NULL,
+    actor_id       TEXT NOT NULL,
+    role           TEXT NOT NULL,
+    action         TEXT NOT NULL,
+    object_type    TEXT NOT NULL,
+    object_id      TEXT NOT NULL,
+    payload_sha256 TEXT NOT NULL,
+    payload        TEXT,                       -- NULL once erased (or never given)
+    erased_at      TIMESTAMP 
 );
 
 -- The tree's stored hashes, by tlog.StoredHashIndex.
@@ -39,8 +48,12 @@ CREATE TABLE audit_checkpoints (
     issued_at TIMESTAMP  NOT NULL
 );
 
+-- A case event names its audit record (the timeline's "verify").
+ALTER TABLE case_events ADD COLUMN audit_id TEXT;
+
 -- +goose Down
+ALTER TABLE case_events DROP COLUMN audit_id;
 DROP TABLE audit_checkpoints;
 DROP TABLE audit_hashes;
-DROP TABLE audit_payloads;
 DROP TABLE audit_records;
+DROP TABLE audit_pending;
