@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/db"
 )
 
@@ -73,8 +74,14 @@ func Raise(tx *db.Tx, caseID, kind, cause, dept, region string, detail map[strin
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(`INSERT INTO case_anomalies (id, case_id, kind, cause, detail, department_id, region_code, at)
+	res, err := tx.Exec(`INSERT INTO case_anomalies (id, case_id, kind, cause, detail, department_id, region_code, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (case_id, kind, cause) DO NOTHING`,
 		db.NewID(), caseID, kind, cause, string(b), dept, region, tx.Now)
-	return err
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // raised before
+	}
+	return audit.Append(tx, &audit.Record{Actor: "-", Role: "system", Action: "anomaly." + kind, ObjectType: "case", ObjectID: caseID}, b)
 }

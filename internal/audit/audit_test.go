@@ -90,6 +90,18 @@ func TestLogProofsCheckpointsAndTampering(t *testing.T) {
 		if rep, err := audit.Verify(ctx, d, verifiers); err != nil || rep.Records != 80 || rep.Checkpoints != 2 {
 			t.Fatalf("verify: %+v %v", rep, err)
 		}
+		// A payload erased (personal data) leaves the log verifiable.
+		if err := d.Update(ctx, func(tx *db.Tx) error { return audit.Erase(tx, rec.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		var left *string
+		d.Reader().QueryRow(`SELECT payload FROM audit_records WHERE id = $1`, rec.ID).Scan(&left)
+		if left != nil {
+			t.Fatalf("payload not erased: %q", *left)
+		}
+		if _, err := audit.Verify(ctx, d, verifiers); err != nil {
+			t.Fatalf("verify after erasing a payload: %v", err)
+		}
 
 		// A record changed in the database is found, at its index.
 		exec := func(q string, args ...any) {

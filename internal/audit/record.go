@@ -88,3 +88,14 @@ func Append(tx *db.Tx, r *Record, payload []byte) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.ID, r.At, r.Actor, r.Role, r.Action, r.ObjectType, r.ObjectID, r.PayloadSHA256, body)
 	return err
 }
+
+// Erase removes a record's payload (personal data that must be erasable,
+// R9.3) and keeps the record: its leaf holds only the payload's hash, so the
+// log still verifies. A payload not yet sequenced is erased where it waits.
+func Erase(tx *db.Tx, recordID string) error {
+	if _, err := tx.Exec(`UPDATE audit_records SET payload = NULL, erased_at = $1 WHERE id = $2`, tx.Now, recordID); err != nil {
+		return err
+	}
+	_, err := tx.Exec(`UPDATE audit_pending SET payload = NULL WHERE id = $1`, recordID)
+	return err
+}

@@ -3,10 +3,12 @@ package catalog
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"regexp"
 	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
 )
@@ -129,7 +131,19 @@ func (c *Catalog) SaveBundle(ctx context.Context, u *identity.User, b *Bundle) e
 	return apperr.Internalf("catalog: save bundle", err)
 }
 
+// saveBundle writes the bundle and its audit record (R4.7).
 func saveBundle(tx *db.Tx, u *identity.User, b *Bundle) error {
+	if err := saveBundleRows(tx, u, b); err != nil {
+		return err
+	}
+	body, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	return audit.Append(tx, &audit.Record{Actor: u.ID, Role: "admin", Action: "bundle.save", ObjectType: "bundle", ObjectID: b.Code}, body)
+}
+
+func saveBundleRows(tx *db.Tx, u *identity.User, b *Bundle) error {
 	for i, code := range b.Items {
 		var region string
 		var published int

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
@@ -84,7 +85,18 @@ func (c *Catalog) SaveDraft(ctx context.Context, u *identity.User, it *Item, not
 	return v, apperr.Internalf("catalog: save draft", err)
 }
 
+// saveDraft writes the draft and its audit record (R4.7).
 func saveDraft(tx *db.Tx, actor string, it *Item, note string) (int, error) {
+	v, err := saveDraftRow(tx, actor, it, note)
+	if err != nil {
+		return 0, err
+	}
+	body, _ := encode(it)
+	return v, audit.Append(tx, &audit.Record{Actor: actor, Role: "admin", Action: "item.draft", ObjectType: "item", ObjectID: it.ImplCode},
+		[]byte(fmt.Sprintf(`{"version":%d,"body":%s}`, v, body)))
+}
+
+func saveDraftRow(tx *db.Tx, actor string, it *Item, note string) (int, error) {
 	dept, err := departmentByCode(tx, it.Department)
 	if err != nil {
 		return 0, err
@@ -254,6 +266,11 @@ func publish(tx *db.Tx, u *identity.User, implCode string) (int, error) {
 		return 0, err
 	}
 	if _, err := tx.Exec(`UPDATE items SET published_version = $1, draft_version = NULL WHERE id = $2`, v, id); err != nil {
+		return 0, err
+	}
+	// The audit log keeps what was published (R1.5, R4.7).
+	if err := audit.Append(tx, &audit.Record{Actor: u.ID, Role: "admin", Action: "item.publish", ObjectType: "item", ObjectID: implCode},
+		[]byte(fmt.Sprintf(`{"version":%d,"body":%s}`, v, body))); err != nil {
 		return 0, err
 	}
 	dept, err := departmentByCode(tx, it.Department)

@@ -3,10 +3,12 @@ package identity
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"regexp"
 	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
@@ -170,9 +172,13 @@ func (s *Service) grant(tx *db.Tx, userID string, g Grant) error {
 			return db.NotFound(err, "auth.region_unknown", "code", g.RegionCode)
 		}
 	}
-	_, err := tx.Exec(`INSERT INTO role_grants (id, user_id, role, department_id, region_code, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		db.NewID(), userID, string(g.Role), dept, region, tx.Now)
-	return err
+	if _, err := tx.Exec(`INSERT INTO role_grants (id, user_id, role, department_id, region_code, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		db.NewID(), userID, string(g.Role), dept, region, tx.Now); err != nil {
+		return err
+	}
+	// Who may do what is audited (R4.7).
+	return audit.Append(tx, &audit.Record{Action: "account.grant", ObjectType: "user", ObjectID: userID},
+		[]byte(fmt.Sprintf(`{"role":%q,"department_id":%q,"region_code":%q}`, g.Role, g.DepartmentID, g.RegionCode)))
 }
 
 func (s *Service) insertUser(tx *db.Tx, a Account, kind Kind, name string) (string, error) {
@@ -183,7 +189,12 @@ func (s *Service) insertUser(tx *db.Tx, a Account, kind Kind, name string) (stri
 	if db.IsUniqueViolation(err) {
 		return "", apperr.E(apperr.Conflict, "auth.username_taken", "username", a.Username)
 	}
-	return id, err
+	if err != nil {
+		return "", err
+	}
+	// The account's creation is audited; its identifiers are not in the log.
+	return id, audit.Append(tx, &audit.Record{Action: "account.create", ObjectType: "user", ObjectID: id},
+		[]byte(fmt.Sprintf(`{"kind":%q}`, kind)))
 }
 
 // SetPassword replaces a user's password and ends all their sessions.
@@ -195,6 +206,9 @@ func (s *Service) SetPassword(ctx context.Context, username, password string) er
 		var id string
 		if err := tx.QueryRow(`SELECT id FROM users WHERE username = $1`, username).Scan(&id); err != nil {
 			return db.NotFound(err, "auth.user_unknown", "username", username)
+		}
+		if err := audit.Append(tx, &audit.Record{Action: "account.password", ObjectType: "user", ObjectID: id}, nil); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(`UPDATE users SET password_hash = $1, password_default = $2, updated_at = $3 WHERE id = $4`,
 			HashPassword(password), false, tx.Now, id); err != nil {

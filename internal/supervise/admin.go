@@ -2,10 +2,12 @@ package supervise
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
@@ -120,7 +122,11 @@ func (a *Admin) SetThresholds(ctx context.Context, u *identity.User, r Threshold
 			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (region_code, item_type) DO UPDATE SET warn_days = excluded.warn_days,
 			yellow_days = excluded.yellow_days, red_days = excluded.red_days, updated_at = excluded.updated_at`,
 			r.Region, r.ItemType, r.Warn, r.Yellow, r.Red, tx.Now)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit.Append(tx, &audit.Record{Actor: u.ID, Role: "admin", Action: "supervision.thresholds", ObjectType: "region",
+			ObjectID: r.Region + ":" + r.ItemType}, []byte(fmt.Sprintf(`{"warn_days":%d,"yellow_days":%d,"red_days":%d}`, r.Warn, r.Yellow, r.Red)))
 	}))
 }
 
@@ -138,7 +144,8 @@ func (a *Admin) DeleteThresholds(ctx context.Context, u *identity.User, region, 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apperr.E(apperr.NotFound, "supervise.thresholds_unknown")
 		}
-		return nil
+		return audit.Append(tx, &audit.Record{Actor: u.ID, Role: "admin", Action: "supervision.thresholds_removed", ObjectType: "region",
+			ObjectID: region + ":" + itemType}, nil)
 	}))
 }
 
@@ -171,6 +178,10 @@ func (a *Admin) SetRule(ctx context.Context, u *identity.User, r RuleView) error
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET region_code = excluded.region_code, clock = excluded.clock,
 			state = excluded.state, level = excluded.level, action = excluded.action, role = excluded.role, enabled = excluded.enabled`,
 			r.ID, r.Region, string(r.Clock), r.State, lv.String(), string(r.Action), r.Role, r.Enabled)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit.Append(tx, &audit.Record{Actor: u.ID, Role: "admin", Action: "supervision.rule", ObjectType: "rule", ObjectID: r.ID},
+			[]byte(fmt.Sprintf(`{"clock":%q,"state":%q,"level":%q,"action":%q,"role":%q,"enabled":%t}`, r.Clock, r.State, lv, r.Action, r.Role, r.Enabled)))
 	}))
 }

@@ -7,7 +7,9 @@ import (
 
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/notify"
@@ -113,9 +115,13 @@ func writeSignal(tx *db.Tx, ch change) error {
 			return err
 		}
 	}
-	_, err = tx.Exec(`INSERT INTO signal_events (id, case_id, clock, from_level, to_level, due_at, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		db.NewID(), r.caseID, string(r.clock), ch.from.String(), ch.to.String(), r.due, tx.Now)
-	return err
+	if _, err = tx.Exec(`INSERT INTO signal_events (id, case_id, clock, from_level, to_level, due_at, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		db.NewID(), r.caseID, string(r.clock), ch.from.String(), ch.to.String(), r.due, tx.Now); err != nil {
+		return err
+	}
+	// A signal change is a domain event: audited like a case event.
+	return audit.Append(tx, &audit.Record{Actor: cases.SystemUserID, Role: "system", Action: "signal." + ch.to.String(), ObjectType: "case",
+		ObjectID: r.caseID}, []byte(fmt.Sprintf(`{"clock":%q,"from":%q,"to":%q,"due_at":%q}`, r.clock, ch.from, ch.to, r.due.UTC().Format(time.RFC3339))))
 }
 
 // remind notifies the staff a reminder or an escalation is for: the
