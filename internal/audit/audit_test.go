@@ -141,27 +141,27 @@ func TestLogProofsCheckpointsAndTampering(t *testing.T) {
 	})
 }
 
-// Two replicas sequence by turns (the lease passes when the holder stops):
-// every record gets exactly one index, with no gaps.
+// Two replicas — two handles on one database, as two processes hold —
+// sequence by turns while records keep coming (the lease passes when the
+// holder stops): every record gets exactly one index, with no gaps.
 func TestSequencerLeaseHandover(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+	dbtest.EachPair(t, func(t *testing.T, d, d2 *db.DB) {
 		ctx := context.Background()
 		var wg sync.WaitGroup
-		stop := make(chan struct{})
-		run := func(holder string, until <-chan struct{}) {
+		run := func(h *db.DB, holder string, until <-chan struct{}) {
 			defer wg.Done()
 			c, cancel := context.WithCancel(ctx)
 			go func() { <-until; cancel() }()
-			(&audit.Sequencer{DB: d, Holder: holder, Batch: 7}).Run(c, 5*time.Millisecond, func(err error) { t.Error(err) })
+			(&audit.Sequencer{DB: h, Holder: holder, Batch: 7}).Run(c, 5*time.Millisecond, func(err error) { t.Error(err) })
 		}
-		firstDone := make(chan struct{})
+		firstDone, stop := make(chan struct{}), make(chan struct{})
 		wg.Add(2)
-		go run("a", firstDone)
-		go run("b", stop)
+		go run(d, "replica-a", firstDone)
+		go run(d2, "replica-b", stop)
 		appendN(t, d, 0, 60)
 		close(firstDone) // a stops and releases; b takes over
-		appendN(t, d, 60, 60)
-		deadline := time.Now().Add(10 * time.Second)
+		appendN(t, d2, 60, 60)
+		deadline := time.Now().Add(20 * time.Second)
 		for {
 			n, err := audit.Size(ctx, d)
 			if err != nil {
@@ -184,7 +184,7 @@ func TestSequencerLeaseHandover(t *testing.T) {
 		}
 		keys, _ := audit.GenerateKeys("tongban.test/audit")
 		v, _ := keys.Verifiers()
-		if _, err := audit.Verify(ctx, d, v); err != nil {
+		if _, err := audit.Verify(ctx, d2, v); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -53,6 +53,7 @@ type DB struct {
 	loopDone chan struct{}
 	groupMu  sync.RWMutex // guards closed against sends to group
 	closed   bool
+	dsn      string
 }
 
 // Open connects to dsn: "sqlite:PATH" or a "postgres://" / "postgresql://" URL.
@@ -74,6 +75,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		d.Close()
 		return nil, fmt.Errorf("db: unable to reach %s: %w", redact(dsn), err)
 	}
+	d.dsn = dsn
 	return d, nil
 }
 
@@ -128,6 +130,9 @@ func openPostgres(dsn string) (*DB, error) {
 	p.SetConnMaxIdleTime(5 * time.Minute)
 	return &DB{Dialect: Postgres, writer: p, reader: p, clock: time.Now, MaxAttempts: 8}, nil
 }
+
+// DSN is what the database was opened with (tests open a second handle).
+func (d *DB) DSN() string { return d.dsn }
 
 // SetClock replaces the clock transactions read "now" from (tests).
 func (d *DB) SetClock(c func() time.Time) { d.clock = c }

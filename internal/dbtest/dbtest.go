@@ -100,3 +100,18 @@ func open(t testing.TB, dsn string) *db.DB {
 	}
 	return d
 }
+
+// EachPair runs fn per dialect with two handles on one database, as two
+// processes (replicas) would hold: separate pools, one schema.
+func EachPair(t *testing.T, fn func(t *testing.T, a, b *db.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		dsn := "sqlite:" + filepath.Join(t.TempDir(), "tongban.db")
+		a := open(t, dsn)
+		fn(t, a, open(t, dsn))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		a := Postgres(t)
+		fn(t, a, open(t, a.DSN()))
+	})
+}
