@@ -64,6 +64,17 @@ func PayloadHash(payload []byte) string {
 // is written with the change it records, or not at all. It is sequenced
 // later (Sequencer); its ID, At and payload hash are set here.
 func Append(tx *db.Tx, r *Record, payload []byte) error {
+	return appendRecord(tx, r, PayloadHash(payload), payload)
+}
+
+// AppendRef records r for a payload kept elsewhere — a case event, whose row
+// holds it — by the payload's hash alone: the record row stays small, and the
+// payload is erased where it lives.
+func AppendRef(tx *db.Tx, r *Record, payloadSHA256 string) error {
+	return appendRecord(tx, r, payloadSHA256, nil)
+}
+
+func appendRecord(tx *db.Tx, r *Record, payloadSHA256 string, payload []byte) error {
 	if r.Actor == "" {
 		r.Actor = "-"
 	}
@@ -79,7 +90,7 @@ func Append(tx *db.Tx, r *Record, payload []byte) error {
 		return fmt.Errorf("audit: object id %q cannot stand in a record", r.ObjectID)
 	}
 	// Microseconds: what both databases keep, so the leaf reads back the same.
-	r.ID, r.At, r.PayloadSHA256 = db.NewID(), tx.Now.UTC().Truncate(time.Microsecond), PayloadHash(payload)
+	r.ID, r.At, r.PayloadSHA256 = db.NewID(), tx.Now.UTC().Truncate(time.Microsecond), payloadSHA256
 	var body any
 	if len(payload) > 0 {
 		body = string(payload)

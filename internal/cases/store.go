@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -209,7 +210,8 @@ func appendEvent(tx *db.Tx, c *Case, who actor, action, from, to, reason string,
 	id, body := db.NewID(), jsonText(data)
 	// The audit log (R4.7): the event, its payload kept apart by hash.
 	rec := &audit.Record{Actor: who.ID, Role: who.Role, Action: "case." + action, ObjectType: "case", ObjectID: c.ID}
-	if err := audit.Append(tx, rec, eventPayload(c, seq, id, from, to, reason, body)); err != nil {
+	// The event row keeps the payload (erasable there); the record its hash.
+	if err := audit.AppendRef(tx, rec, audit.PayloadHash(EventPayload(c.ID, seq, id, from, to, reason, body))); err != nil {
 		return err
 	}
 	_, err := tx.Exec(`INSERT INTO case_events (id, case_id, seq, action, from_state, to_state, actor_id, actor_name, actor_role,
@@ -218,11 +220,13 @@ func appendEvent(tx *db.Tx, c *Case, who actor, action, from, to, reason string,
 	return err
 }
 
-// eventPayload is an event as the audit log keeps it: canonical JSON (keys
-// in order, the event's data as stored).
-func eventPayload(c *Case, seq int, id, from, to, reason, data string) []byte {
-	return []byte(jsonText(map[string]any{"case_no": c.No, "event": id, "seq": seq, "from": from, "to": to, "reason": reason,
-		"data": json.RawMessage(data)}))
+// EventPayload is the canonical encoding of an event whose SHA-256 the
+// audit log keeps (docs/AUDIT.md): one JSON object, keys in this order, the
+// event's data as stored.
+func EventPayload(caseID string, seq int, id, from, to, reason, data string) []byte {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	return []byte(`{"case":` + q(caseID) + `,"event":` + q(id) + `,"seq":` + strconv.Itoa(seq) + `,"from":` + q(from) +
+		`,"to":` + q(to) + `,"reason":` + q(reason) + `,"data":` + data + `}`)
 }
 
 func ptr[T any](v T) *T { return &v }
