@@ -153,17 +153,6 @@ func (s *Sequencer) Run(ctx context.Context, every time.Duration, onErr func(err
 	}
 }
 
-// TreeHash is the root of the first n records.
-func TreeHash(ctx context.Context, d *db.DB, n int64) (tlog.Hash, error) {
-	var h tlog.Hash
-	err := d.View(ctx, func(tx *db.Tx) error {
-		var err error
-		h, err = tlog.TreeHash(n, &hashReader{tx: tx})
-		return err
-	})
-	return h, err
-}
-
 // Size is the number of sequenced records.
 func Size(ctx context.Context, d *db.DB) (int64, error) {
 	var n int64

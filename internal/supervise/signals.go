@@ -57,9 +57,6 @@ type Reader struct {
 	DB *db.DB
 }
 
-// CanRead says whether u may read supervision at all.
-func CanRead(u *identity.User) bool { return identity.CanSupervise(u) }
-
 // Signals lists the signals u may read that match f, the most serious
 // first, then the most overdue; and the counts by department and level over
 // the same scope and filter (except the level).
@@ -67,7 +64,7 @@ func (r *Reader) Signals(ctx context.Context, u *identity.User, f SignalFilter) 
 	if u == nil {
 		return nil, 0, nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
 	}
-	if !CanRead(u) {
+	if !identity.CanSupervise(u) {
 		return nil, 0, nil, apperr.E(apperr.Forbidden, "error.forbidden")
 	}
 	if f.Level != "" {
