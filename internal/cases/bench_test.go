@@ -14,7 +14,7 @@ import (
 
 // benchFixture is the demo database with the case service, on SQLite or
 // (when TONGBAN_TEST_PG is set) PostgreSQL.
-func benchFixture(b *testing.B, pg bool) *fixture {
+func benchFixture(b testing.TB, pg bool) *fixture {
 	b.Helper()
 	d := dbtest.SQLite(b)
 	if pg {
@@ -39,7 +39,7 @@ var lifecycleSteps = []struct {
 }
 
 // lifecycle runs one whole case through the service.
-func lifecycle(b *testing.B, f *fixture) {
+func lifecycle(b testing.TB, f *fixture) {
 	ctx := context.Background()
 	c, _, err := f.svc.Create(ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(),
 		Applicant: "500102198506120011", Submit: true})

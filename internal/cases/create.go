@@ -182,10 +182,7 @@ func (s *Service) insert(tx *db.Tx, u *identity.User, ver *catalog.Version, app 
 	if err != nil {
 		return nil, err
 	}
-	var itemID, deptID string
-	if err := tx.QueryRow(`SELECT id, department_id FROM items WHERE impl_code = $1`, it.ImplCode).Scan(&itemID, &deptID); err != nil {
-		return nil, db.NotFound(err, "catalog.item_unknown", "code", it.ImplCode)
-	}
+	itemID, deptID := ver.ItemID, ver.DepartmentID
 	start, _ := proc.State(proc.Start)
 	c := &Case{
 		ID: db.NewID(), ItemID: itemID, ItemCode: it.ImplCode, ItemVersion: ver.Version, ItemName: it.Name,

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -154,27 +155,40 @@ func materialKeys(tx *db.Tx, caseID string) (map[string]bool, error) {
 	return out, rows.Err()
 }
 
-func materials(tx *db.Tx, c *Case, it *catalog.Item) ([]Material, error) {
-	rows, err := tx.Query(`SELECT id, material_key, filename, content_type, size, sha256, created_at FROM case_materials
-		WHERE case_id = $1 AND replaced = FALSE ORDER BY created_at, id`, c.ID)
+// attachmentsSelect reads a case's current materials and its notices in
+// one statement: every reply to an action shows both, and a statement costs
+// more than the rows it returns. Materials come first (kind 0), each list in
+// the order it was made.
+const attachmentsSelect = `SELECT 0, id, material_key, filename, content_type, size, sha256, created_at
+	FROM case_materials WHERE case_id = $1 AND replaced = FALSE
+	UNION ALL SELECT 1, id, kind, body, '', 0, '', issued_at FROM case_notices WHERE case_id = $1
+	ORDER BY 1, 8, 2`
+
+// attachments fills c's materials and notices.
+func attachments(tx *db.Tx, c *Case) error {
+	rows, err := tx.Query(attachmentsSelect, c.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []Material
+	c.Materials, c.Notices = nil, nil
 	for rows.Next() {
+		var kind int
 		var m Material
-		if err := rows.Scan(&m.ID, &m.Key, &m.Filename, &m.ContentType, &m.Size, &m.SHA256, &m.CreatedAt); err != nil {
-			return nil, err
+		if err := rows.Scan(&kind, &m.ID, &m.Key, &m.Filename, &m.ContentType, &m.Size, &m.SHA256, &m.CreatedAt); err != nil {
+			return err
 		}
-		if it != nil {
-			if im, ok := it.Material(m.Key); ok {
-				m.Name = im.Name
-			}
+		if kind == 0 {
+			c.Materials = append(c.Materials, m)
+			continue
 		}
-		out = append(out, m)
+		n := Notice{ID: m.ID, Kind: m.Key, IssuedAt: m.CreatedAt}
+		if err := json.Unmarshal([]byte(m.Filename), &n.Body); err != nil {
+			return err
+		}
+		c.Notices = append(c.Notices, n)
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // OpenMaterial returns a material of a case and its bytes for a reader of

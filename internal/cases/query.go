@@ -84,8 +84,7 @@ func (s *Service) present(tx *db.Tx, u *identity.User, c *Case, roles []string, 
 
 // details loads what a case detail shows beyond the case row.
 func details(tx *db.Tx, c *Case) error {
-	var err error
-	if c.Materials, err = materials(tx, c, nil); err != nil {
+	if err := attachments(tx, c); err != nil {
 		return err
 	}
 	// Most cases have no pauses, extensions or countersigns: their counts
@@ -111,33 +110,17 @@ func details(tx *db.Tx, c *Case) error {
 		}
 	}
 	if signs > 0 {
+		var err error
 		if c.Countersigns, err = countersigns(tx, c.ID); err != nil {
 			return err
 		}
 	}
-	rows, err := tx.Query(`SELECT id, kind, body, issued_at FROM case_notices WHERE case_id = $1 ORDER BY issued_at, id`, c.ID)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var n Notice
-		var body string
-		if err := rows.Scan(&n.ID, &n.Kind, &body, &n.IssuedAt); err != nil {
-			return err
-		}
-		if err := json.Unmarshal([]byte(body), &n.Body); err != nil {
-			return err
-		}
-		c.Notices = append(c.Notices, n)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
 	if c.ParentID == "" && c.BundleCode != "" {
+		var err error
 		c.Children, err = children(tx, c.ID)
+		return err
 	}
-	return err
+	return nil
 }
 
 func children(tx *db.Tx, parent string) ([]Case, error) {

@@ -35,6 +35,10 @@ type Version struct {
 	// DepartmentName is the implementing department's name, for display.
 	DepartmentName   string `json:"department_name"`
 	DepartmentNameEN string `json:"department_name_en,omitempty"`
+	// ItemID and DepartmentID are the item's and its department's row ids,
+	// for the records that refer to them (a case).
+	ItemID       string `json:"-"`
+	DepartmentID string `json:"-"`
 }
 
 // Version statuses.
@@ -375,11 +379,11 @@ func (c *Catalog) version(ctx context.Context, implCode string, version int, dra
 func (c *Catalog) versionTx(tx *db.Tx, implCode string, version int, drafts, shared bool) (*Version, error) {
 	var v Version
 	err := func() error {
-		var id string
+		var id, deptID string
 		var published int
 		var draft sql.NullInt64
-		if err := tx.QueryRow(`SELECT id, published_version, draft_version FROM items WHERE impl_code = $1`, implCode).
-			Scan(&id, &published, &draft); err != nil {
+		if err := tx.QueryRow(`SELECT id, published_version, draft_version, department_id FROM items WHERE impl_code = $1`, implCode).
+			Scan(&id, &published, &draft, &deptID); err != nil {
 			return db.NotFound(err, "catalog.item_unknown", "code", implCode)
 		}
 		switch {
@@ -396,6 +400,7 @@ func (c *Catalog) versionTx(tx *db.Tx, implCode string, version int, drafts, sha
 		if hit, ok := c.versions.get(implCode, version); ok && shared {
 			v = hit
 			v.Current = v.Version == published
+			v.ItemID, v.DepartmentID = id, deptID
 			return tx.QueryRow(`SELECT name, name_en FROM departments WHERE credit_code = $1`, v.Item.Department).
 				Scan(&v.DepartmentName, &v.DepartmentNameEN)
 		}
@@ -409,6 +414,7 @@ func (c *Catalog) versionTx(tx *db.Tx, implCode string, version int, drafts, sha
 		}
 		v.ImplCode = implCode
 		v.Current = v.Version == published
+		v.ItemID, v.DepartmentID = id, deptID
 		if v.Item, err = decode(body); err != nil {
 			return err
 		}
