@@ -25,6 +25,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
@@ -45,6 +46,8 @@ type Deps struct {
 	Anomalies        *anomaly.Reader
 	AuditDB          *db.DB      // the audit log's database
 	AuditKeys        *audit.Keys // nil: no checkpoints (serve without keys)
+	Licences         *license.Service
+	PublicURL        string // the platform's public address for links; "" = the request's host
 	Calendars        *calendar.Set
 	Region           string // the installation's home region, the default scope of lists
 	Now              func() time.Time
@@ -124,6 +127,16 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "GET", "/api/v1/stats", true, s.publicStats)
 	s.handle(mux, "GET", "/api/v1/notifications", false, s.notifications)
 	s.handle(mux, "POST", "/api/v1/notifications/read", false, s.readNotifications)
+	s.handle(mux, "GET", "/api/v1/licences", false, s.myLicences)
+	s.handle(mux, "GET", "/api/v1/licences/{identifier}", false, s.licence)
+	s.handle(mux, "GET", "/api/v1/licences/{identifier}/file", false, s.licenceFile)
+	s.handle(mux, "POST", "/api/v1/licences/{identifier}/share", false, s.shareLicence)
+	s.handle(mux, "POST", "/api/v1/licences/{identifier}/status", false, s.licenceStatus)
+	s.handle(mux, "GET", "/api/v1/verify/{identifier}", true, s.verify)
+	s.handle(mux, "POST", "/api/v1/verify", true, s.verifyFile)
+	s.handle(mux, "GET", "/api/v1/shares/{token}", true, s.openShare)
+	s.handle(mux, "GET", "/api/v1/licence-types", true, s.licenceTypes)
+	s.handle(mux, "PUT", "/api/v1/admin/licence-types/{code}", false, s.putLicenceType)
 
 	// The same path with another method: 405 with Allow, in the error shape.
 	byPath := map[string][]string{}

@@ -255,7 +255,7 @@ func (s *Service) apply(tx *db.Tx, c *Case, it *catalog.Item, cal *calendar.Cale
 				return err
 			}
 		}
-		if err := checkComplete(tx, c, it, now); err != nil {
+		if err := s.checkComplete(tx, c, it, now); err != nil {
 			return err
 		}
 		if c.No == "" {
@@ -306,7 +306,12 @@ func (s *Service) apply(tx *db.Tx, c *Case, it *catalog.Item, cal *calendar.Cale
 		c.StepStartedAt, c.StepDueAt, c.ToleranceDueAt = nil, nil, nil
 		onTime := c.DueAt == nil || !now.After(*c.DueAt)
 		data["decision"], data["on_time"] = c.Decision, onTime
-		return issue(tx, c, who, "decision", map[string]any{"decision": c.Decision, "reason": c.Reason, "result": it.Result.Name})
+		// 准予 with a licence result issues the licence in this transaction (R5.1).
+		if err := s.issueLicence(tx, c, it, who, data); err != nil {
+			return err
+		}
+		return issue(tx, c, who, "decision", map[string]any{"decision": c.Decision, "reason": c.Reason, "result": it.Result.Name,
+			"licence": data["licence"]})
 	case workflow.EffectConclude:
 		var open int
 		if err := tx.QueryRow(`SELECT COUNT(*) FROM cases WHERE parent_id = $1 AND state NOT IN ('concluded', 'delivered', 'refused', 'withdrawn', 'terminated')`,
@@ -409,9 +414,11 @@ func deliver(c *Case, req ActionRequest, now time.Time, data map[string]any) err
 }
 
 // checkComplete validates a submission: every form value against its rule,
-// and every material the applicant's situation requires uploaded — unless a
-// clerk files at the window, where the originals are checked by hand.
-func checkComplete(tx *db.Tx, c *Case, it *catalog.Item, now time.Time) error {
+// and every material the applicant's situation requires either uploaded or
+// satisfied by a valid licence the applicant holds (免提交) — unless a clerk
+// files at the window, where the originals are checked by hand (the
+// licences are still attached, for the handler to see).
+func (s *Service) checkComplete(tx *db.Tx, c *Case, it *catalog.Item, now time.Time) error {
 	if bad := catalog.ValidateValues(it.Form, c.Values, calendar.DateIn(now).Start(calendar.China)); len(bad) > 0 {
 		var faults []*apperr.Error
 		for _, f := range it.Form {
@@ -421,16 +428,26 @@ func checkComplete(tx *db.Tx, c *Case, it *catalog.Item, now time.Time) error {
 		}
 		return apperr.E(apperr.Invalid, "case.form_invalid", "count", len(faults)).WithDetails(faults)
 	}
-	if c.Channel == ChannelWindow {
+	reusable := s.licensing != nil && slices.ContainsFunc(it.Materials, func(m catalog.Material) bool { return m.LicenceType != "" })
+	if c.Channel == ChannelWindow && !reusable {
 		return nil
 	}
 	have, err := materialKeys(tx, c.ID)
 	if err != nil {
 		return err
 	}
+	licensed := map[string]bool{}
+	if reusable {
+		if licensed, err = s.attachLicences(tx, c, it, have); err != nil {
+			return err
+		}
+	}
+	if c.Channel == ChannelWindow {
+		return nil
+	}
 	var missing []*apperr.Error
 	for _, m := range it.Select(c.Answers).Materials {
-		if m.Definite && m.Of.Required && m.Of.Electronic && !have[m.Of.Key] {
+		if m.Definite && m.Of.Required && m.Of.Electronic && !have[m.Of.Key] && !licensed[m.Of.Key] {
 			missing = append(missing, apperr.E(apperr.Invalid, "case.material_missing", "name", m.Of.Name))
 		}
 	}

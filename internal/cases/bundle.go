@@ -174,20 +174,10 @@ func (s *Service) settleParent(tx *db.Tx, parentID string) error {
 // deliverChildren delivers the concluded sub-cases with their bundle: one
 // delivery for the whole 一件事.
 func (s *Service) deliverChildren(tx *db.Tx, parent *Case, who actor) error {
-	rows, err := tx.Query(`SELECT id FROM cases WHERE parent_id = $1 AND state = 'concluded'`, parent.ID)
+	ids, err := tx.Strings(`SELECT id FROM cases WHERE parent_id = $1 AND state = 'concluded'`, parent.ID)
 	if err != nil {
 		return err
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	for _, id := range ids {
 		c, err := load(tx, id)
 		if err != nil {

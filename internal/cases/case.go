@@ -84,9 +84,13 @@ type Case struct {
 	UpdatedAt      time.Time      `json:"updated_at"`
 
 	// Filled for a case detail, not for lists.
-	Pauses       []Pause       `json:"pauses"`
-	Extensions   []Extension   `json:"extensions"`
-	Materials    []Material    `json:"materials,omitempty"`
+	Pauses     []Pause     `json:"pauses"`
+	Extensions []Extension `json:"extensions"`
+	Materials  []Material  `json:"materials,omitempty"`
+	// Licences are the licences that satisfy materials (免提交, R5.2).
+	Licences []LicenceRef `json:"licences,omitempty"`
+	// Licence is the identifier of the licence the case issued (准予).
+	Licence      string        `json:"licence,omitempty"`
 	Countersigns []Countersign `json:"countersigns,omitempty"`
 	Notices      []Notice      `json:"notices,omitempty"`
 	Children     []Case        `json:"sub_cases,omitempty"`

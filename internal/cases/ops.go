@@ -608,6 +608,12 @@ func opVerify(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User
 			return apperr.E(apperr.Invalid, "workflow.reason_required", "action", workflow.Label("action", "verify"))
 		}
 		c.Decision = "revoked"
+		// The licence the decision issued is revoked with it.
+		if s.licensing != nil {
+			if err := s.licensing.RevokeFor(tx, c.ID, strings.TrimSpace(req.Reason), who.ID); err != nil {
+				return err
+			}
+		}
 	default:
 		return apperr.E(apperr.Invalid, "case.verify_outcome", "value", req.Outcome)
 	}

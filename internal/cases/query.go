@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
@@ -71,6 +72,16 @@ func (s *Service) present(tx *db.Tx, u *identity.User, c *Case, roles []string, 
 	for i := range c.Materials {
 		if m, ok := it.Material(c.Materials[i].Key); ok {
 			c.Materials[i].Name = m.Name
+		}
+	}
+	if s.licensing != nil && it.Result.LicenceType != "" && c.Decision == Granted {
+		if err := tx.QueryRow(`SELECT COALESCE(MAX(identifier), '') FROM licences WHERE case_id = $1`, c.ID).Scan(&c.Licence); err != nil {
+			return err
+		}
+	}
+	if s.licensing != nil && slices.ContainsFunc(it.Materials, func(m catalog.Material) bool { return m.LicenceType != "" }) {
+		if c.Licences, err = caseLicences(tx, c); err != nil {
+			return err
 		}
 	}
 	d, err := s.process(c)

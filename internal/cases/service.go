@@ -25,6 +25,7 @@ type Service struct {
 	calendars *calendar.Set
 	flows     *workflow.Registry
 	blobs     blob.Store
+	licensing Licensing // the licence library; nil: none
 	Limits    Limits
 }
 

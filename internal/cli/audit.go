@@ -6,9 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"path/filepath"
 	"strconv"
-	"strings"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -36,14 +34,7 @@ func runAudit(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, a
 		return err
 	}
 	defer d.Close()
-	dir := cfg.AuditKeys
-	if dir == "" {
-		if p, ok := strings.CutPrefix(cfg.DB, "sqlite:"); ok {
-			dir = filepath.Join(filepath.Dir(p), "audit-keys")
-		} else {
-			dir = "audit-keys"
-		}
-	}
+	dir := cfg.Or(cfg.AuditKeys, "audit-keys")
 	keys, err := audit.LoadKeys(dir, cfg.AuditOrigin, false)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/license"
 )
 
 // run executes the command line and returns exit status, stdout and stderr.
@@ -267,5 +269,45 @@ func TestAuditCommands(t *testing.T) {
 	}
 	if code, _, _ := run(t, "", "audit", "prove", dbFlag, "--index", "x"); code != 2 {
 		t.Fatalf("prove --index x: %d", code)
+	}
+}
+
+// licence keys makes a CA and a department's key; licence verify checks a
+// licence file against that CA offline (a file signed under another CA or
+// changed fails, exit 1).
+func TestLicenceCommands(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "keys")
+	if code, _, errOut := run(t, "", "licence", "keys", "--licence-keys", dir, "--dept", "bad", "--name", "x"); code != 2 || !strings.Contains(errOut, "usage") {
+		t.Errorf("a bad credit code: %d %q", code, errOut)
+	}
+	code, out, errOut := run(t, "", "licence", "keys", "--licence-keys", dir, "--dept", "11500102MB1C0002XM", "--name", "重庆市涪陵区市场监督管理局", "--licence-alg", "ed25519")
+	if code != 0 || !strings.Contains(out, "ed25519") {
+		t.Fatalf("keys: %d %q %q", code, out, errOut)
+	}
+	k, err := license.OpenKeyring(dir, false, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := k.Signer("11500102MB1C0002XM", "重庆市涪陵区市场监督管理局")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := license.Metadata{Name: "营业执照", TypeName: "营业执照", TypeCode: "11100000000013338W011", Number: "YZ1",
+		Identifier: "1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.U", IssuerCode: "11500102MB1C0002XM",
+		Signed: time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)}
+	payload := license.Payload(m, map[string]string{"名称": "张三小吃店"})
+	sig, _ := s.Sign(payload)
+	file := func(p []byte) string {
+		b, _ := json.Marshal(license.File{Format: license.FileFormat, Payload: string(p), Signature: sig, Algorithm: s.Alg, Certificate: string(license.CertPEM(s.Cert))})
+		path := filepath.Join(t.TempDir(), "l.tblic.json")
+		os.WriteFile(path, b, 0o600)
+		return path
+	}
+	if code, out, _ := run(t, "", "licence", "verify", "--licence-keys", dir, file(payload)); code != 0 || !strings.Contains(out, `"signature_ok"`) {
+		t.Errorf("verify a good file: %d %s", code, out)
+	}
+	changed := []byte(strings.Replace(string(payload), "张三小吃店", "李四小吃店", 1))
+	if code, out, _ := run(t, "", "licence", "verify", "--licence-keys", dir, file(changed)); code != 1 || !strings.Contains(out, `"bad_signature"`) {
+		t.Errorf("verify a changed file: %d %s", code, out)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -29,6 +30,9 @@ type Config struct {
 	FilesDir      string // directory of uploaded materials (blob store)
 	AuditKeys     string // directory of the audit log's signing keys
 	AuditOrigin   string // the audit log's name in its checkpoints
+	LicenceKeys   string // directory of the licence CA certificate and the departments' signing keys
+	LicenceAlg    string // algorithm of department keys the demo makes: sm2-sm3 or ed25519
+	PublicURL     string // the platform's public address, for links and QR codes in documents
 }
 
 // option is one row of the settings table.
@@ -45,6 +49,9 @@ var options = []option{
 	{"addr", "127.0.0.1:8080", false, "listen address", func(c *Config) any { return &c.Addr }},
 	{"audit-keys", "", false, "directory of the audit log's signing keys (audit-ed25519.key/.pub, audit-sm2.pem); default beside a SQLite database; the demo creates them", func(c *Config) any { return &c.AuditKeys }},
 	{"audit-origin", "tongban.local/audit", false, "the audit log's name in its signed checkpoints", func(c *Config) any { return &c.AuditOrigin }},
+	{"licence-keys", "", false, "directory of the electronic licence CA certificate (ca.pem) and departments' keys (dept-CODE.pem/.key); default beside a SQLite database; the demo creates them", func(c *Config) any { return &c.LicenceKeys }},
+	{"licence-alg", "sm2-sm3", false, "signature algorithm of department keys made in demo mode: sm2-sm3 or ed25519", func(c *Config) any { return &c.LicenceAlg }},
+	{"public-url", "", false, "the platform's public address (https://…), used in QR codes of documents; default: the request's host", func(c *Config) any { return &c.PublicURL }},
 	{"data-key-file", "", false, "file holding the base64 32-byte key that seals ID numbers at rest", func(c *Config) any { return &c.DataKeyFile }},
 	{"calendar", "", false, "comma-separated calendar files to load over the embedded national years", func(c *Config) any { return &c.CalendarFiles }},
 	{"region", "500102", false, "home region (GB/T 2260 code) of this installation", func(c *Config) any { return &c.Region }},
@@ -127,4 +134,21 @@ func (c *Config) CalendarPaths() []string {
 		}
 	}
 	return out
+}
+
+// Beside is where a directory or file named name lives by default: beside a
+// SQLite database, else in the working directory.
+func (c Config) Beside(name string) string {
+	if p, ok := strings.CutPrefix(c.DB, "sqlite:"); ok {
+		return filepath.Join(filepath.Dir(p), name)
+	}
+	return name
+}
+
+// Or is dir when it is set, else Beside(name).
+func (c Config) Or(dir, name string) string {
+	if dir != "" {
+		return dir
+	}
+	return c.Beside(name)
 }

@@ -114,3 +114,22 @@ func (tx *Tx) stmt(query string) *sql.Stmt {
 	}
 	return tx.Tx.StmtContext(tx.ctx, st)
 }
+
+// Strings runs a query of one text column and returns its values, the rows
+// closed before it returns (so the caller may write while it iterates).
+func (tx *Tx) Strings(query string, args ...any) ([]string, error) {
+	rows, err := tx.Query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/license"
 )
 
 // Region is the demo county: 重庆市涪陵区, the Fuling of the seeds.
@@ -31,6 +32,8 @@ var Accounts = []struct{ Username, Role string }{
 	{"psb-officer", "public security: handler, reviewer, approver 公安分局承办/审核/批准"},
 	{"tax-officer", "tax bureau: handler, reviewer, approver 税务局承办/审核/批准"},
 	{"hrss-officer", "human resources and social security: handler, reviewer, approver 人社局承办/审核/批准"},
+	{"mz-officer", "civil affairs: handler, reviewer, approver 民政局承办/审核/批准 (老年人优待证)"},
+	{"dpf-officer", "disabled persons' federation: handler, reviewer, approver 残联承办/审核/批准 (残疾人证)"},
 }
 
 type department struct{ key, name, nameEN, prefix16 string }
@@ -132,6 +135,8 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 		"psb-officer":  staff("psb-officer", "吴磊", officer(dept["psb"])...),
 		"tax-officer":  staff("tax-officer", "郑洁", officer(dept["tax"])...),
 		"hrss-officer": staff("hrss-officer", "冯涛", officer(dept["hrss"])...),
+		"mz-officer":   staff("mz-officer", "何琳", officer(dept["mz"])...),
+		"dpf-officer":  staff("dpf-officer", "罗斌", officer(dept["dpf"])...),
 	}
 	for _, a := range Accounts {
 		if _, err := ids.UserByUsername(ctx, a.Username); err == nil {
@@ -149,6 +154,11 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 	}
 	if err := seedCatalog(ctx, cat, admin); err != nil {
 		return fmt.Errorf("demo: catalog: %w", err)
+	}
+	for _, t := range LicenceTypes() {
+		if err := license.SaveType(ctx, d, t); err != nil {
+			return fmt.Errorf("demo: licence type %s: %w", t.Name, err)
+		}
 	}
 	return nil
 }

@@ -8,9 +8,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/i18n"
@@ -121,4 +123,31 @@ func ClientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// MaskedIP is the client's address for a record a third party may read (a
+// licence holder sees who checked their licence): IPv4 keeps three octets
+// (203.0.113.*), IPv6 its first four groups.
+func MaskedIP(r *http.Request) string {
+	ip := net.ParseIP(ClientIP(r))
+	if ip == nil {
+		return "*"
+	}
+	if v4 := ip.To4(); v4 != nil {
+		return fmt.Sprintf("%d.%d.%d.*", v4[0], v4[1], v4[2])
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "*"
+}
+
+// BaseURL is the platform's address for links and QR codes: the configured
+// public URL, else the request's own scheme and host.
+func BaseURL(r *http.Request, publicURL string, secure bool) string {
+	if publicURL != "" {
+		return strings.TrimSuffix(publicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil || secure {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }

@@ -3,7 +3,9 @@ package identity
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
@@ -119,4 +121,40 @@ func (s *Service) OwnIDNumber(ctx context.Context, u *User) (string, error) {
 	}
 	n, err := s.vault.Open(sealed, purposeIDNumber)
 	return n, apperr.Internalf("identity: unseal", err)
+}
+
+// Holder is an applicant as a licence names them (持证主体, GB/T 36903):
+// their name and full code — a citizen ID number (type 111) or a unified
+// social credit code (type 001) — and the code masked for lists.
+type Holder struct {
+	Name, Code, CodeType, Masked string
+}
+
+// HolderCodeTypes are GB/T 36904's holder code types.
+const (
+	HolderCitizenID  = "111"
+	HolderCreditCode = "001"
+)
+
+// HolderOf reads an applicant's licence identity inside tx, unsealing a
+// person's ID number: issuing a licence to them is the purpose it was kept for.
+func (s *Service) HolderOf(tx *db.Tx, userID string) (*Holder, error) {
+	var h Holder
+	var sealed []byte
+	err := tx.QueryRow(`SELECT name, id_number_sealed, id_number_masked FROM persons WHERE user_id = $1`, userID).Scan(&h.Name, &sealed, &h.Masked)
+	if err == nil {
+		if h.Code, err = s.vault.Open(sealed, purposeIDNumber); err != nil {
+			return nil, err
+		}
+		h.CodeType = HolderCitizenID
+		return &h, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	if err := tx.QueryRow(`SELECT name, credit_code FROM organisations WHERE user_id = $1`, userID).Scan(&h.Name, &h.Code); err != nil {
+		return nil, db.NotFound(err, "case.applicant_unknown")
+	}
+	h.CodeType, h.Masked = HolderCreditCode, h.Code
+	return &h, nil
 }

@@ -77,10 +77,7 @@ func TestSignAndVerify(t *testing.T) {
 // STANDARDS.md §6: the signature verifies with OpenSSL 3 given the default
 // distinguishing ID; a tampered payload does not.
 func TestOpenSSLVerifies(t *testing.T) {
-	tool, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Skip("openssl not installed")
-	}
+	tool := openssl(t)
 	now := time.Now()
 	ca, _ := license.NewCA("通办电子证照根证书", now, 20)
 	dept, _ := ca.Issue("重庆市涪陵区市场监督管理局", "11500102MB1C0002XM", now, 5)
@@ -120,4 +117,70 @@ func TestOpenSSLVerifies(t *testing.T) {
 	if out, err := exec.Command(tool, "verify", "-vfyopt", "distid:1234567812345678", "-CAfile", caPEM, deptPEM).CombinedOutput(); err != nil || !strings.Contains(string(out), "OK") {
 		t.Fatalf("openssl verify of the SM2 certificate chain: %v %s", err, out)
 	}
+}
+
+// STANDARDS.md §1.5: the three real identifiers validate; each altered in
+// one character does not.
+func TestStandardIdentifiers(t *testing.T) {
+	for _, id := range []string{
+		"1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.U",
+		"1.2.156.3005.2.11100000000013338W009.11330105002500287C.2025052201.002.0",
+		"1.2.156.3005.2.11100000MB03271699022.340100.000000016.001.9",
+	} {
+		if _, err := license.ParseIdentifier(id); err != nil {
+			t.Errorf("%s: %v", id, err)
+		}
+		last := id[len(id)-1]
+		other := byte('A')
+		if last == 'A' {
+			other = 'B'
+		}
+		if _, err := license.ParseIdentifier(id[:len(id)-1] + string(other)); err == nil {
+			t.Errorf("%s with check %c validated", id, other)
+		}
+		serialAt := strings.LastIndex(id[:len(id)-6], ".") + 1
+		swapped := []byte(id)
+		swapped[serialAt] = map[bool]byte{true: '1', false: '2'}[swapped[serialAt] != '1']
+		if _, err := license.ParseIdentifier(string(swapped)); err == nil {
+			t.Errorf("%s with a changed serial validated", swapped)
+		}
+	}
+}
+
+// ParsePayload reads back exactly what Payload writes, and nothing else.
+func TestPayloadRoundTrip(t *testing.T) {
+	m, fields := sample(t)
+	b := license.Payload(m, fields)
+	m2, f2, err := license.ParsePayload(b)
+	if err != nil || !m2.Signed.Equal(m.Signed) || m2.Holder != m.Holder || len(f2) != len(fields) || f2["经营范围"] != fields["经营范围"] {
+		t.Fatalf("round trip: %+v %v %v", m2, f2, err)
+	}
+	for name, bad := range map[string]string{
+		"no final line feed":    strings.TrimSuffix(string(b), "\n"),
+		"keys out of order":     strings.Replace(string(b), "name=营业执照\ntype_name=营业执照\n", "type_name=营业执照\nname=营业执照\n", 1),
+		"a raw carriage return": strings.Replace(string(b), "张三小吃店", "张三\r小吃店", 1),
+		"another header":        strings.Replace(string(b), license.PayloadHeader, "tongban-licence v2", 1),
+	} {
+		if _, _, err := license.ParsePayload([]byte(bad)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// FuzzParsePayload: outside input never panics the parser, and whatever it
+// accepts is canonical.
+func FuzzParsePayload(f *testing.F) {
+	m := license.Metadata{Name: "营业执照", Identifier: "1.2.156.3005.2.x", Signed: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	f.Add(license.Payload(m, map[string]string{"经营范围": "小吃\n服务", "a=b": "c\\d"}))
+	f.Add([]byte("tongban-licence v1\n"))
+	f.Add([]byte{0xff, '\n'})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, fields, err := license.ParsePayload(b)
+		if err != nil {
+			return
+		}
+		if got := license.Payload(m, fields); string(got) != string(b) {
+			t.Fatalf("accepted a non-canonical payload:\n%q\nre-encodes as\n%q", b, got)
+		}
+	})
 }

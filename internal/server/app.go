@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/tongban/tongban/internal/api"
@@ -23,6 +21,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/demo"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 	"github.com/tongban/tongban/internal/vault"
@@ -53,6 +52,7 @@ type App struct {
 	Catalog   *catalog.Catalog
 	Sequencer *audit.Sequencer // the audit log's sequencer, while serving
 	AuditKeys *audit.Keys      // signs checkpoints; nil when no keys were given (serve)
+	Licences  *license.Service // the licence library; nil when serving without its keys
 }
 
 // Open prepares the app in the given mode. The caller closes it.
@@ -80,7 +80,7 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 			return err
 		}
 		if keyFile == "" {
-			keyFile = demoKeyPath(a.Config.DB)
+			keyFile = a.Config.Beside("tongban-data.key") // the demo data key beside the SQLite file
 		}
 	} else if err := a.requireMigrated(ctx); err != nil {
 		return err
@@ -108,6 +108,15 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 		return err
 	}
 	a.Cases, a.Catalog = cs, catalog.New(a.DB)
+	licDir := licenceKeyDir(a.Config)
+	if keys, err := license.OpenKeyring(licDir, mode == ModeDemo, a.Config.LicenceAlg, a.DB.Now); err == nil {
+		a.Licences = &license.Service{DB: a.DB, Keys: keys, Identity: a.Identity}
+		cs.SetLicensing(a.Licences)
+	} else if mode == ModeDemo {
+		return err
+	} else {
+		slog.WarnContext(ctx, "licences: no CA certificate: no licences are issued, reused or verified", "dir", licDir, "err", err)
+	}
 	host, _ := os.Hostname()
 	a.Scanner = &supervise.Scanner{DB: a.DB, Catalog: a.Catalog, Calendars: a.Calendars, Cases: cs, Log: slog.Default(),
 		Holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), db.NewID()[:8]), Home: a.Config.Region}
@@ -161,6 +170,7 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	a.Handler, a.API, err = Handler(Options{
 		DB: a.DB, Identity: a.Identity, Calendars: a.Calendars, Region: a.Config.Region, Cases: cs,
 		SecureCookies: a.Config.SecureCookies, Demo: mode == ModeDemo, MetricsToken: a.Config.MetricsToken, AuditKeys: a.AuditKeys,
+		Licences: a.Licences, PublicURL: a.Config.PublicURL,
 	})
 	return err
 }
@@ -182,35 +192,15 @@ func (a *App) requireMigrated(ctx context.Context) error {
 
 // filesDir is where uploaded materials live: the configured directory, or
 // tongban-files beside a SQLite database.
-func filesDir(cfg config.Config) string {
-	if cfg.FilesDir != "" {
-		return cfg.FilesDir
-	}
-	if p, ok := strings.CutPrefix(cfg.DB, "sqlite:"); ok {
-		return filepath.Join(filepath.Dir(p), "tongban-files")
-	}
-	return "tongban-files"
-}
+func filesDir(cfg config.Config) string { return cfg.Or(cfg.FilesDir, "tongban-files") }
 
 // auditKeyDir is where the audit log's keys are: the configured directory,
 // or audit-keys beside a SQLite database.
-func auditKeyDir(cfg config.Config) string {
-	if cfg.AuditKeys != "" {
-		return cfg.AuditKeys
-	}
-	if p, ok := strings.CutPrefix(cfg.DB, "sqlite:"); ok {
-		return filepath.Join(filepath.Dir(p), "audit-keys")
-	}
-	return "audit-keys"
-}
+func auditKeyDir(cfg config.Config) string { return cfg.Or(cfg.AuditKeys, "audit-keys") }
 
-// demoKeyPath puts the demo data key beside the SQLite file.
-func demoKeyPath(dsn string) string {
-	if p, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
-		return filepath.Join(filepath.Dir(p), "tongban-data.key")
-	}
-	return "tongban-data.key"
-}
+// licenceKeyDir is where the licence CA and departments' keys are: the
+// configured directory, or licence-keys beside a SQLite database.
+func licenceKeyDir(cfg config.Config) string { return cfg.Or(cfg.LicenceKeys, "licence-keys") }
 
 // LoadCalendars returns the national calendar with the given files laid over it.
 func LoadCalendars(paths []string) (*calendar.Set, error) {
@@ -246,6 +236,24 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopJobs()
 	if a.Scanner != nil {
 		go a.Scanner.Run(jobs, time.Minute)
+	}
+	if a.Licences != nil {
+		// Expired licences are noted in their history (verification reads
+		// expiry from the date at once; this records it).
+		go func() {
+			t := time.NewTicker(time.Hour)
+			defer t.Stop()
+			for {
+				if _, err := a.Licences.NoteExpired(jobs); err != nil && jobs.Err() == nil {
+					slog.Error("licences: note expired", "err", err)
+				}
+				select {
+				case <-jobs.Done():
+					return
+				case <-t.C:
+				}
+			}
+		}()
 	}
 	if a.Sequencer != nil {
 		go a.Sequencer.Run(jobs, time.Second, func(err error) { slog.Error("audit: sequencer", "err", err) })

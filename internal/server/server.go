@@ -30,6 +30,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
@@ -49,6 +50,10 @@ type Options struct {
 	Blobs         blob.Store     // uploaded materials; a temporary directory when nil (tests)
 	Cases         *cases.Service // the case engine; built from the above when nil
 	AuditKeys     *audit.Keys    // signs audit checkpoints; nil: none issued
+	// Licences is the licence library, already connected to Cases; when nil
+	// and Cases is built here, an in-memory CA signs (tests).
+	Licences  *license.Service
+	PublicURL string // the platform's public address for QR codes; "" = the request's host
 }
 
 // Handler builds the root handler.
@@ -70,17 +75,26 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 		if cs, err = cases.New(o.DB, cat, o.Identity, o.Calendars, o.Blobs); err != nil {
 			return nil, nil, fmt.Errorf("server: processes: %w", err)
 		}
+		if o.Licences == nil {
+			keys, err := license.NewMemoryKeyring(license.AlgSM2, o.Now)
+			if err != nil {
+				return nil, nil, err
+			}
+			o.Licences = &license.Service{DB: o.DB, Keys: keys, Identity: o.Identity}
+			cs.SetLicensing(o.Licences)
+		}
 	}
 	ws, err := web.New(web.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: &supervise.Reader{DB: o.DB},
 		Notify: &notify.Box{DB: o.DB}, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
-		SupervisionAdmin: &supervise.Admin{DB: o.DB}, AuditDB: o.DB, AuditKeys: o.AuditKeys, Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
+		SupervisionAdmin: &supervise.Admin{DB: o.DB}, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL,
+		Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
 	}
 	sup := &supervise.Reader{DB: o.DB}
 	box := &notify.Box{DB: o.DB}
 	as := api.New(api.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: &supervise.Admin{DB: o.DB}, Notify: box, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
-		AuditDB: o.DB, AuditKeys: o.AuditKeys, Calendars: o.Calendars, Region: o.Region, Now: o.Now})
+		AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, Calendars: o.Calendars, Region: o.Region, Now: o.Now})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

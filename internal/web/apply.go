@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -26,7 +27,8 @@ var applicantRoles = []identity.Role{identity.RoleApplicant, identity.RoleAgent}
 type materialView struct {
 	Of       catalog.Material
 	Definite bool
-	Uploaded []cases.Material // already uploaded in this form (kept across a re-render)
+	Uploaded []cases.Material  // already uploaded in this form (kept across a re-render)
+	Licence  *cases.LicenceRef // a valid licence the applicant holds that supplies it (免提交)
 }
 
 func (s *Server) applyForm(w http.ResponseWriter, r *http.Request) error {
@@ -49,10 +51,19 @@ func (s *Server) applyForm(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) fillApply(r *http.Request, v *View, ver *catalog.Version, vals catalog.Values, uploaded map[string][]cases.Material) {
 	answers := answersOf(r)
 	sel := ver.Item.Select(answers)
+	held, err := s.Cases.HeldLicences(r.Context(), v.User, ver.Item)
+	if err != nil {
+		// The form still works without the hint: the submission attaches the licences.
+		slog.WarnContext(r.Context(), "web: held licences", "err", err)
+	}
 	var mats []materialView
 	for _, m := range sel.Materials {
 		if m.Of.Electronic {
-			mats = append(mats, materialView{Of: m.Of, Definite: m.Definite, Uploaded: uploaded[m.Of.Key]})
+			mv := materialView{Of: m.Of, Definite: m.Definite, Uploaded: uploaded[m.Of.Key]}
+			if ref, ok := held[m.Of.Key]; ok {
+				mv.Licence = &ref
+			}
+			mats = append(mats, mv)
 		}
 	}
 	var questions []catalog.Question

@@ -73,10 +73,13 @@ type NavItem struct {
 // Nav lists the sections the visitor may enter: portal for everyone,
 // workbench, supervision and administration by role.
 func (v *View) Nav() []NavItem {
-	items := []NavItem{{Href: "/", Key: "nav.home"}, {Href: "/items", Key: "nav.items"}, {Href: "/progress", Key: "nav.progress"}, {Href: "/statistics", Key: "nav.statistics"}}
+	items := []NavItem{{Href: "/", Key: "nav.home"}, {Href: "/items", Key: "nav.items"}, {Href: "/progress", Key: "nav.progress"}, {Href: "/verify", Key: "nav.verify"}, {Href: "/statistics", Key: "nav.statistics"}}
 	if v.User != nil {
 		if v.User.Kind != identity.KindStaff || v.User.Has(identity.RoleAgent) {
 			items = append(items, NavItem{Href: "/my/cases", Key: "nav.mycases"})
+		}
+		if v.User.Kind != identity.KindStaff {
+			items = append(items, NavItem{Href: "/licences", Key: "nav.licences"})
 		}
 		if v.User.HasAny(workbenchRoles...) {
 			items = append(items, NavItem{Href: "/workbench", Key: "nav.workbench"})

@@ -21,6 +21,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
@@ -44,6 +45,8 @@ type Deps struct {
 	SupervisionAdmin *supervise.Admin
 	AuditDB          *db.DB
 	AuditKeys        *audit.Keys
+	Licences         *license.Service // the licence library; nil: its pages say it is unavailable
+	PublicURL        string           // the platform's public address for QR codes; "" = the request's host
 	Calendars        *calendar.Set
 	Region           string // the home region whose calendar the home page shows
 	SecureCookies    bool   // set Secure on cookies (behind a TLS-terminating proxy)
@@ -59,7 +62,8 @@ type Server struct {
 
 // pages lists every full page; each is parsed together with the layout.
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
-	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle"}
+	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle",
+	"licences", "licence", "verify"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html"}
@@ -123,6 +127,16 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /cases/{ref}/notices/{id}", s.page(s.caseNotice, caseRoles...))
 	mux.Handle("GET /cases/{ref}/audit/{id}", s.page(s.caseAudit, caseRoles...))
 	mux.Handle("GET /progress", s.page(s.progress))
+	mux.Handle("GET /licences", s.page(s.wallet, applicantRoles...))
+	mux.Handle("GET /licences/{identifier}", s.page(s.licencePage, anyRole...))
+	mux.Handle("GET /licences/{identifier}/pdf", s.page(s.licencePDF, anyRole...))
+	mux.Handle("GET /licences/{identifier}/file", s.page(s.licenceFile, anyRole...))
+	mux.Handle("POST /licences/{identifier}/share", s.page(s.licenceShare, applicantRoles...))
+	mux.Handle("POST /licences/{identifier}/status", s.page(s.licenceStatus, identity.RoleApprover))
+	mux.Handle("GET /verify", s.page(s.verifyForm))
+	mux.Handle("POST /verify", s.page(s.verifyUpload))
+	mux.Handle("GET /verify/{identifier}", s.page(s.verifyPage))
+	mux.Handle("GET /s/{token}", s.page(s.sharePage))
 	mux.Handle("GET /admin/catalog", s.page(s.adminCatalog, identity.RoleAdmin))
 	mux.Handle("GET /admin/catalog/export", s.page(s.adminExport, identity.RoleAdmin))
 	mux.Handle("POST /admin/catalog/import", s.page(s.adminImport, identity.RoleAdmin))

@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/tongban/tongban/internal/codes"
+	"github.com/tongban/tongban/internal/config"
+	"github.com/tongban/tongban/internal/license"
+)
+
+var licenceDept, licenceName string
+
+func licenceFlagSet(fs *flag.FlagSet, lf *localFlags) {
+	fs.StringVar(&licenceDept, "dept", "", "keys: the department's unified social credit code")
+	fs.StringVar(&licenceName, "name", "", "keys: the department's name (the certificate's subject)")
+}
+
+// runLicence makes signing keys (licence keys: the CA if the directory has
+// none, then the department's key and certificate) or checks a licence file
+// offline against the CA certificate (licence verify FILE).
+func runLicence(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, args []string) error {
+	dir := cfg.Or(cfg.LicenceKeys, "licence-keys")
+	switch {
+	case len(args) == 1 && args[0] == "keys":
+		if _, err := codes.ParseCreditCode(licenceDept); err != nil || strings.TrimSpace(licenceName) == "" {
+			fmt.Fprintln(e.Stderr, "usage: tongban licence keys --dept CREDIT_CODE --name NAME [--licence-keys DIR] [--licence-alg sm2-sm3|ed25519]")
+			return errUsage
+		}
+		k, err := license.OpenKeyring(dir, true, cfg.LicenceAlg, nil)
+		if err != nil {
+			return err
+		}
+		s, err := k.Signer(licenceDept, licenceName)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "%s: dept-%s.pem and .key (%s, certificate serial %x, valid to %s)\n", dir, licenceDept, s.Alg,
+			s.Cert.SerialNumber, s.Cert.NotAfter.Format("2006-01-02"))
+		return nil
+	case len(args) == 2 && args[0] == "verify":
+		k, err := license.OpenKeyring(dir, false, "", nil)
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(args[1])
+		if err != nil {
+			return err
+		}
+		v, _ := license.CheckFile(k.Roots(), b)
+		out, _ := json.MarshalIndent(map[string]any{"identifier": v.Identifier, "verdict": map[bool]string{true: v.Verdict, false: "signature_ok"}[v.Verdict != ""],
+			"signature": v.Signature}, "", "  ")
+		fmt.Fprintln(e.Stdout, string(out))
+		if v.Verdict != "" {
+			return errSilent
+		}
+		return nil
+	}
+	fmt.Fprintln(e.Stderr, "usage: tongban licence keys --dept CODE --name NAME | tongban licence verify FILE")
+	return errUsage
+}

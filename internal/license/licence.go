@@ -1,0 +1,176 @@
+package license
+
+import (
+	"context"
+	"time"
+
+	"github.com/emmansun/gmsm/smx509"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/codes"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// Statuses of a licence. A stored licence is valid, suspended or revoked;
+// expired is read from its end of validity.
+const (
+	StatusValid     = "valid"
+	StatusSuspended = "suspended"
+	StatusRevoked   = "revoked"
+	StatusExpired   = "expired"
+)
+
+// Service is the licence library (电子证照库).
+type Service struct {
+	DB       *db.DB
+	Keys     *Keyring
+	Identity *identity.Service
+}
+
+// Licence is a licence as the library keeps it: the signed payload (whose
+// metadata and fields are read back from it), the signature and the
+// signer's certificate, and its status now.
+type Licence struct {
+	ID           string            `json:"-"`
+	Metadata     Metadata          `json:"metadata"`
+	Fields       map[string]string `json:"fields"`
+	Labels       []Field           `json:"field_labels"` // the type's fields, in display order
+	Status       string            `json:"status"`       // valid, suspended, revoked, expired
+	StatusReason string            `json:"status_reason,omitempty"`
+	HolderID     string            `json:"-"`
+	HolderMasked string            `json:"holder_masked"`
+	DepartmentID string            `json:"-"`
+	CaseID       string            `json:"-"`
+	CaseNo       string            `json:"case_no,omitempty"`
+	Payload      []byte            `json:"-"`
+	Signature    []byte            `json:"-"`
+	Algorithm    string            `json:"algorithm"`
+	CertSerial   string            `json:"cert_serial"`
+	CertPEM      string            `json:"-"`
+	Layout       Layout            `json:"-"`
+	IssuedAt     time.Time         `json:"issued_at"`
+}
+
+// Today is the date in China at t, as licences write dates.
+func Today(t time.Time) string { return t.In(calendar.China).Format(time.DateOnly) }
+
+// effective is the status a reader sees at t.
+func effective(stored, validTo string, t time.Time) string {
+	if stored == StatusValid && validTo != "" && validTo < Today(t) {
+		return StatusExpired
+	}
+	return stored
+}
+
+const licenceSelect = `SELECT l.id, l.payload, l.signature, l.status, l.status_reason, l.holder_id, l.holder_masked,
+	l.department_id, COALESCE(l.case_id, ''), COALESCE(c.case_no, ''), COALESCE(l.valid_to, ''), l.issued_at,
+	k.algorithm, k.serial, k.pem, t.fields, t.layout
+	FROM licences l JOIN licence_certs k ON k.serial = l.cert_serial JOIN licence_types t ON t.code = l.type_code
+	LEFT JOIN cases c ON c.id = l.case_id`
+
+func scanLicence(row interface{ Scan(...any) error }, at time.Time) (*Licence, error) {
+	var l Licence
+	var payload, validTo, fields, layout string
+	if err := row.Scan(&l.ID, &payload, &l.Signature, &l.Status, &l.StatusReason, &l.HolderID, &l.HolderMasked,
+		&l.DepartmentID, &l.CaseID, &l.CaseNo, &validTo, &l.IssuedAt, &l.Algorithm, &l.CertSerial, &l.CertPEM, &fields, &layout); err != nil {
+		return nil, err
+	}
+	l.Payload = []byte(payload)
+	m, f, err := ParsePayload(l.Payload)
+	if err != nil {
+		return nil, err
+	}
+	l.Metadata, l.Fields = m, f
+	t := Type{}
+	if err := jsonInto(fields, &t.Fields); err != nil {
+		return nil, err
+	}
+	if err := jsonInto(layout, &l.Layout); err != nil {
+		return nil, err
+	}
+	l.Labels = t.Fields
+	l.Status = effective(l.Status, validTo, at)
+	return &l, nil
+}
+
+// byIdentifier reads a licence; NotFound when the library has none.
+func byIdentifier(tx *db.Tx, identifier string) (*Licence, error) {
+	l, err := scanLicence(tx.QueryRow(licenceSelect+` WHERE l.identifier = $1`, identifier), tx.Now)
+	if err != nil {
+		return nil, db.NotFound(err, "licence.not_found")
+	}
+	return l, nil
+}
+
+// Cert parses the signer's certificate.
+func (l *Licence) Cert() (*smx509.Certificate, error) { return ParseCertPEM([]byte(l.CertPEM)) }
+
+// Get returns a licence to its holder, or to staff of the issuing
+// department (whose read of the holder's data is recorded).
+func (s *Service) Get(ctx context.Context, u *identity.User, identifier string) (*Licence, error) {
+	if u == nil {
+		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	var l *Licence
+	err := s.DB.Update(ctx, func(tx *db.Tx) error {
+		var err error
+		if l, err = byIdentifier(tx, identifier); err != nil {
+			return err
+		}
+		if l.HolderID == u.ID {
+			return nil
+		}
+		if !s.staffOf(u, l.DepartmentID) {
+			return apperr.E(apperr.NotFound, "licence.not_found")
+		}
+		return s.audit(tx, u.ID, "staff", "licence.read", l.ID, nil)
+	})
+	if err != nil {
+		return nil, apperr.Internalf("license: get", err)
+	}
+	return l, nil
+}
+
+// staffOf: u works on cases of the department (any back-office role there),
+// or supervises. Such staff may read and change the department's licences.
+func (s *Service) staffOf(u *identity.User, deptID string) bool {
+	for _, g := range u.Grants {
+		switch g.Role {
+		case identity.RoleClerk, identity.RoleHandler, identity.RoleReviewer, identity.RoleApprover, identity.RoleSupervisor:
+			if g.DepartmentID == deptID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// List is the holder's wallet (我的证照), newest first.
+func (s *Service) List(ctx context.Context, u *identity.User) ([]Licence, error) {
+	if u == nil {
+		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	var out []Licence
+	err := s.DB.View(ctx, func(tx *db.Tx) error {
+		rows, err := tx.Query(licenceSelect+` WHERE l.holder_id = $1 ORDER BY l.issued_at DESC, l.id`, u.ID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			l, err := scanLicence(rows, tx.Now)
+			if err != nil {
+				return err
+			}
+			out = append(out, *l)
+		}
+		return rows.Err()
+	})
+	return out, apperr.Internalf("license: list", err)
+}
+
+// ParseIdentifier validates an identifier (GB/T 36904 with its MOD 37,36
+// check character) before any lookup.
+func ParseIdentifier(s string) (codes.LicenceID, error) { return codes.ParseLicenceID(s) }

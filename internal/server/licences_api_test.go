@@ -1,0 +1,202 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/dbtest"
+)
+
+// grantedLicence files 张三's sole-trader registration at the window, carries
+// it to 准予 through the API and returns the licence's identifier.
+func grantedLicence(t *testing.T, api string) string {
+	t.Helper()
+	code := soleTraderCode(t, api)
+	st, m := apiCall(t, "POST", api+"/cases", apiToken(t, api, "clerk"), `{"item_code":"`+code+`","applicant":"500102198506120011","submit":true,"accept":true,
+		"form_values":{"applicant_name":["张三"],"applicant_id":["500102198506120011"],"applicant_phone":["13800000000"],"business_name":["张三小吃店"],
+		"form_of":["person"],"scope":["小吃服务"],"org_address":["500102006001","滨江路 1 号"],"capital":["5"]}}`)
+	if st != 201 {
+		t.Fatalf("file: %d %v", st, m)
+	}
+	no := m["case"].(map[string]any)["case_no"].(string)
+	var c map[string]any
+	for _, s := range []struct{ who, action string }{{"handler", "pass"}, {"reviewer", "pass"}, {"approver", "grant"}} {
+		if st, c = apiCall(t, "POST", api+"/cases/"+no+"/actions", apiToken(t, api, s.who), `{"action":"`+s.action+`"}`); st != 200 {
+			t.Fatalf("%s: %d %v", s.action, st, c)
+		}
+	}
+	id, _ := c["case"].(map[string]any)["licence"].(string)
+	if id == "" {
+		t.Fatalf("the granted case names no licence: %v", c)
+	}
+	return id
+}
+
+func TestLicencesAPI(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		api := ts.URL + "/api/v1"
+		id := grantedLicence(t, api)
+		zs := apiToken(t, api, "zhangsan")
+
+		// The wallet and the licence, with what an independent verifier needs.
+		st, m := apiCall(t, "GET", api+"/licences", zs, "")
+		if list, _ := m["licences"].([]any); st != 200 || len(list) != 1 || list[0].(map[string]any)["identifier"] != id {
+			t.Fatalf("wallet: %d %v", st, m)
+		}
+		st, m = apiCall(t, "GET", api+"/licences/"+id, zs, "")
+		if st != 200 || !strings.HasPrefix(m["payload"].(string), "tongban-licence v1\n") || !strings.Contains(m["certificate"].(string), "BEGIN CERTIFICATE") ||
+			m["signature"] == "" || m["status"] != "valid" || m["checks"] == nil {
+			t.Fatalf("licence: %d %v", st, m)
+		}
+		if st, m = apiCall(t, "GET", api+"/licences/"+id, apiToken(t, api, "democorp"), ""); st != 404 {
+			t.Errorf("another applicant reads it: %d %v", st, m)
+		}
+		if st, _ = apiCall(t, "GET", api+"/licences", "", ""); st != 401 {
+			t.Errorf("wallet without a login: %d", st)
+		}
+
+		// Public verification: precise verdicts with the right statuses.
+		for _, c := range []struct {
+			identifier string
+			status     int
+			verdict    string
+		}{
+			{id, 200, "valid"},
+			{id[:len(id)-1] + map[bool]string{true: "0", false: "1"}[id[len(id)-1] != '0'], 400, "bad_check"},
+			{"not-an-identifier", 400, "malformed"},
+		} {
+			st, m := apiCall(t, "GET", api+"/verify/"+url.PathEscape(c.identifier)+"?reason="+url.QueryEscape("入职审核"), "", "")
+			if st != c.status || m["verdict"] != c.verdict || (c.verdict != "valid") == (m["valid"] == true) || m["message"] == "" {
+				t.Errorf("verify %s: %d %v", c.identifier, st, m)
+			}
+		}
+		if st, m = apiCall(t, "GET", api+"/verify/"+url.PathEscape(id)+"?lang=en", "", ""); m["holder"] != "张*" || !strings.Contains(m["message"].(string), "genuine") {
+			t.Errorf("English verdict, masked holder: %d %v", st, m)
+		}
+
+		// Share: a reason is required; the link opens once.
+		if st, m = apiCall(t, "POST", api+"/licences/"+id+"/share", zs, `{"reason":""}`); st != 400 || m["message_key"] != "licence.share_reason_required" {
+			t.Errorf("share without a reason: %d %v", st, m)
+		}
+		st, m = apiCall(t, "POST", api+"/licences/"+id+"/share", zs, `{"reason":"银行开户","ttl_minutes":5}`)
+		if st != 201 || !strings.Contains(m["url"].(string), "/s/") {
+			t.Fatalf("share: %d %v", st, m)
+		}
+		token := m["token"].(string)
+		if st, m = apiCall(t, "GET", api+"/shares/"+token, "", ""); st != 200 || m["verdict"] != "valid" || m["holder"] != "张三" || m["share_reason"] != "银行开户" {
+			t.Errorf("opening the link: %d %v", st, m)
+		}
+		if st, m = apiCall(t, "GET", api+"/shares/"+token, "", ""); st != 410 || m["verdict"] != "share_used" || m["code"] != "share_used" {
+			t.Errorf("opening it again: %d %v", st, m)
+		}
+
+		// The licence file verifies offline-style; a tampered one does not.
+		_, file := apiCall(t, "GET", api+"/licences/"+id+"/file", zs, "")
+		raw, _ := json.Marshal(file)
+		if st, m = apiCall(t, "POST", api+"/verify", "", string(raw)); st != 200 || m["verdict"] != "valid" {
+			t.Errorf("file: %d %v", st, m)
+		}
+		if st, m = apiCall(t, "POST", api+"/verify", "", strings.Replace(string(raw), "小吃服务", "烟草零售", 1)); st != 200 || m["verdict"] != "bad_signature" || m["valid"] != false {
+			t.Errorf("tampered file: %d %v", st, m)
+		}
+		if st, m = apiCall(t, "POST", api+"/verify", "", "not a file"); st != 400 || m["verdict"] != "bad_file" {
+			t.Errorf("garbage: %d %v", st, m)
+		}
+
+		// Revocation by the issuing department's approver shows at once.
+		if st, m = apiCall(t, "POST", api+"/licences/"+id+"/status", zs, `{"action":"revoke","reason":"x"}`); st != 403 {
+			t.Errorf("the holder revokes: %d %v", st, m)
+		}
+		if st, m = apiCall(t, "POST", api+"/licences/"+id+"/status", apiToken(t, api, "approver"), `{"action":"revoke"}`); st != 400 || m["message_key"] != "licence.reason_required" {
+			t.Errorf("revoke without a reason: %d %v", st, m)
+		}
+		if st, m = apiCall(t, "POST", api+"/licences/"+id+"/status", apiToken(t, api, "approver"), `{"action":"revoke","reason":"依法撤销"}`); st != 200 || m["status"] != "revoked" {
+			t.Fatalf("revoke: %d %v", st, m)
+		}
+		if st, m = apiCall(t, "GET", api+"/verify/"+url.PathEscape(id), "", ""); st != 200 || m["verdict"] != "revoked" || m["valid"] != false {
+			t.Errorf("after revocation: %d %v", st, m)
+		}
+		// The holder sees every check.
+		_, m = apiCall(t, "GET", api+"/licences/"+id, zs, "")
+		// valid ×2, the share link ×2, the file, the tampered file, revoked;
+		// the two malformed questions name no licence.
+		if checks, _ := m["checks"].([]any); len(checks) != 7 {
+			t.Errorf("checks the holder sees: %v", m["checks"])
+		}
+
+		// Licence types are data: listed publicly, changed by administrators only.
+		st, m = apiCall(t, "GET", api+"/licence-types", "", "")
+		types, _ := m["licence_types"].([]any)
+		if st != 200 || len(types) < 4 {
+			t.Fatalf("types: %d %v", st, m)
+		}
+		body := `{"code":"11100000000013338W099","name":"测试证照","authority":"国家市场监督管理总局","validity_years":3,
+			"fields":[{"key":"姓名","label":"姓名","from":"applicant.name"}]}`
+		if st, _ = apiCall(t, "PUT", api+"/admin/licence-types/11100000000013338W099", zs, body); st != 403 {
+			t.Errorf("an applicant changes a type: %d", st)
+		}
+		if st, m = apiCall(t, "PUT", api+"/admin/licence-types/11100000000013338W099", apiToken(t, api, "admin"), strings.Replace(body, `"applicant.name"`, `"nowhere"`, 1)); st != 400 || m["message_key"] != "licence.type_field_source" {
+			t.Errorf("a type with an unknown field source: %d %v", st, m)
+		}
+		if st, m = apiCall(t, "PUT", api+"/admin/licence-types/11100000000013338W099", apiToken(t, api, "admin"), body); st != 200 {
+			t.Errorf("admin saves a type: %d %v", st, m)
+		}
+	})
+}
+
+// The pages: the public verification page needs no login; the holder's
+// licence page renders its PDF; a share link opened in one browser is used
+// up for another.
+func TestLicencePages(t *testing.T) {
+	ts := newTestServer(t, dbtest.SQLite(t))
+	id := grantedLicence(t, ts.URL+"/api/v1")
+	anon := ts.client()
+	r, err := anon.Get(ts.URL + "/verify/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, `data-verdict="valid"`) || !strings.Contains(b, "张*") || strings.Contains(b, "500102198506120011") {
+		t.Fatalf("verification page: %d", r.StatusCode)
+	}
+	if r, _ = anon.Get(ts.URL + "/verify/1.2.156.3005.2.x"); r.StatusCode != 400 {
+		t.Errorf("a malformed identifier: %d", r.StatusCode)
+	}
+	if r, _ = anon.Get(ts.URL + "/licences/" + id); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("the licence page without a login: %d", r.StatusCode)
+	}
+	zs := ts.client()
+	ts.webLogin(t, zs, "zhangsan")
+	r, _ = zs.Get(ts.URL + "/licences/" + id + "/pdf")
+	if b := body(t, r); r.StatusCode != 200 || !strings.HasPrefix(b, "%PDF-") {
+		t.Fatalf("pdf: %d", r.StatusCode)
+	}
+	tok := csrf(t, zs, ts.URL+"/licences/"+id)
+	r, _ = zs.PostForm(ts.URL+"/licences/"+id+"/share", url.Values{"csrf_token": {tok}, "reason": {"租房"}, "ttl_minutes": {"10"}})
+	b := body(t, r)
+	i := strings.Index(b, "/s/")
+	if r.StatusCode != 201 || i < 0 {
+		t.Fatalf("share form: %d", r.StatusCode)
+	}
+	link := ts.URL + b[i:i+strings.IndexByte(b[i:], '"')]
+	first, second := ts.client(), ts.client()
+	for _, c := range []struct {
+		who    *http.Client
+		status int
+		want   string
+	}{{first, 200, `data-verdict="valid"`}, {first, 200, `data-verdict="valid"`}, {second, 410, `data-verdict="share_used"`}} {
+		r, _ := c.who.Get(link)
+		if b := body(t, r); r.StatusCode != c.status || !strings.Contains(b, c.want) {
+			t.Errorf("share link: %d, want %d %s", r.StatusCode, c.status, c.want)
+		}
+	}
+	// A form without its CSRF token changes nothing.
+	r, _ = zs.PostForm(ts.URL+"/licences/"+id+"/share", url.Values{"reason": {"租房"}})
+	if r.StatusCode != 403 {
+		t.Errorf("share without CSRF: %d", r.StatusCode)
+	}
+}
