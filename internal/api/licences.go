@@ -39,11 +39,19 @@ func (s *Server) licences() (*license.Service, error) {
 	return s.Licences, nil
 }
 
-// myLicences is the caller's wallet.
+// myLicences is the caller's wallet, or with ?scope=issued the licences the
+// caller's departments issued.
 func (s *Server) myLicences(w http.ResponseWriter, r *http.Request) error {
 	lib, err := s.licences()
 	if err != nil {
 		return err
+	}
+	switch r.URL.Query().Get("scope") {
+	case "", "held":
+	case "issued":
+		return s.issuedLicences(w, r)
+	default:
+		return apperr.E(apperr.Invalid, "licence.scope", "value", r.URL.Query().Get("scope"))
 	}
 	list, err := lib.List(r.Context(), userFrom(r.Context()))
 	if err != nil {
@@ -52,6 +60,29 @@ func (s *Server) myLicences(w http.ResponseWriter, r *http.Request) error {
 	out := make([]licenceSummary, 0, len(list))
 	for i := range list {
 		out = append(out, summarize(&list[i]))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"licences": out})
+	return nil
+}
+
+// issuedLicences is the issuing staff's list (证照管理): ?scope=issued&number=&status=.
+func (s *Server) issuedLicences(w http.ResponseWriter, r *http.Request) error {
+	lib, err := s.licences()
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	limit, err := intParam(r, "limit", 100)
+	if err != nil {
+		return err
+	}
+	list, err := lib.Issued(r.Context(), userFrom(r.Context()), license.IssuedFilter{Number: strings.TrimSpace(q.Get("number")), Status: q.Get("status"), Limit: limit})
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, 0, len(list))
+	for i := range list {
+		out = append(out, map[string]any{"licence": summarize(&list[i]), "holder": list[i].Metadata.Holder, "holder_masked": list[i].HolderMasked})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"licences": out})
 	return nil

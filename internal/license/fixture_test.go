@@ -108,7 +108,13 @@ func soleTraderValues() catalog.Values {
 // with deny, to 不予).
 func (f *fixture) grant(item string, values catalog.Values, deny bool) *cases.Case {
 	f.t.Helper()
-	c, _, err := f.cases.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[item], Values: values, Applicant: zhangsanID, Submit: true})
+	return f.grantFor(zhangsanID, item, values, deny)
+}
+
+// grantFor is grant for the applicant of the given ID number or credit code.
+func (f *fixture) grantFor(applicant, item string, values catalog.Values, deny bool) *cases.Case {
+	f.t.Helper()
+	c, _, err := f.cases.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[item], Values: values, Applicant: applicant, Submit: true})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/cases"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
@@ -80,6 +81,32 @@ func TestIssueOnGrant(t *testing.T) {
 		denied := f.grant(soleTrader, soleTraderValues(), true)
 		if denied.Licence != "" || count(t, d, `SELECT COUNT(*) FROM licences WHERE case_id = $1`, denied.ID) != 0 {
 			t.Errorf("a denied case issued a licence: %q", denied.Licence)
+		}
+	})
+}
+
+// An organisation holds its licence by its credit code (holder code type
+// 001), and its name is public on the verification page.
+func TestOrganisationHolder(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d, license.AlgSM2)
+		credit, err := codes.CompleteCreditCode("91500102MA5U7X2K")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := f.grantFor(credit, "有限责任公司设立登记", catalog.Values{"org_name": {"重庆市涪陵区通办示范科技有限公司"}, "legal_rep": {"王五"},
+			"applicant_id": {zhangsanID}, "applicant_phone": {"13800000000"}, "org_address": {"500102006001", "滨江路 2 号"},
+			"registered_capital": {"100"}, "scope": {"软件开发"}, "employees": {"12"}}, false)
+		l, err := f.lib.Get(f.ctx, f.users["democorp"], c.Licence)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := l.Metadata
+		if m.HolderCode != credit || m.HolderCodeType != identity.HolderCreditCode || l.Fields["名称"] != "重庆市涪陵区通办示范科技有限公司" || l.Fields["经营者"] != "王五" {
+			t.Errorf("organisation licence: %+v %v", m, l.Fields)
+		}
+		if v, _ := f.lib.Verify(f.ctx, c.Licence, anon); v.Holder != "重庆市涪陵区通办示范科技有限公司" || !v.Valid {
+			t.Errorf("verification of an organisation's licence: %+v", v)
 		}
 	})
 }

@@ -108,6 +108,21 @@ func TestLicencesAPI(t *testing.T) {
 			t.Errorf("garbage: %d %v", st, m)
 		}
 
+		// 证照管理: the issuing department's staff list what it issued, masked.
+		st, m = apiCall(t, "GET", api+"/licences?scope=issued&number="+url.QueryEscape(id), apiToken(t, api, "handler"), "")
+		if list, _ := m["licences"].([]any); st != 200 || len(list) != 1 || list[0].(map[string]any)["holder"] != "张*" {
+			t.Errorf("issued list: %d %v", st, m)
+		}
+		if st, _ = apiCall(t, "GET", api+"/licences?scope=issued", zs, ""); st != 403 {
+			t.Errorf("an applicant lists issued licences: %d", st)
+		}
+		if st, m = apiCall(t, "GET", api+"/licences?scope=issued&status=bogus", apiToken(t, api, "handler"), ""); st != 400 || m["message_key"] != "licence.status_filter" {
+			t.Errorf("a bad status filter: %d %v", st, m)
+		}
+		if st, m = apiCall(t, "GET", api+"/licences?scope=issued", apiToken(t, api, "psb-officer"), ""); st != 200 || len(m["licences"].([]any)) != 0 {
+			t.Errorf("another department's list: %d %v", st, m)
+		}
+
 		// Revocation by the issuing department's approver shows at once.
 		if st, m = apiCall(t, "POST", api+"/licences/"+id+"/status", zs, `{"action":"revoke","reason":"x"}`); st != 403 {
 			t.Errorf("the holder revokes: %d %v", st, m)
@@ -194,6 +209,51 @@ func TestLicencePages(t *testing.T) {
 			t.Errorf("share link: %d, want %d %s", r.StatusCode, c.status, c.want)
 		}
 	}
+	// 免提交: the application form for an item that asks for a 营业执照 says
+	// 张三 holds one; his online application without the upload is complete,
+	// and the clerk's case page shows the licence in its place.
+	api := ts.URL + "/api/v1"
+	_, found := apiCall(t, "GET", api+"/items?q="+url.QueryEscape("食品经营许可（新办）"), "", "")
+	food := found["items"].([]any)[0].(map[string]any)["impl_code"].(string)
+	r, _ = zs.Get(ts.URL + "/apply/" + food)
+	if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, `id="held-business_licence"`) || strings.Contains(b, `id="m-business_licence"`) {
+		t.Errorf("the application form does not mark the 营业执照 as supplied: %d", r.StatusCode)
+	}
+	tok2 := apiToken(t, api, "zhangsan")
+	var refs []string
+	for _, key := range []string{"application", "layout", "safety_rules"} {
+		_, m := upload(t, api, tok2, key+".pdf", []byte("%PDF-1.4\n% "+key+"\n%%EOF\n"))
+		refs = append(refs, `{"key":"`+key+`","id":"`+m["material"].(map[string]any)["id"].(string)+`"}`)
+	}
+	st, m := apiCall(t, "POST", api+"/cases", tok2, `{"item_code":"`+food+`","submit":true,"answers":{"cold_or_raw":"no"},"materials":[`+strings.Join(refs, ",")+`],
+		"form_values":{"org_name":["张三小吃店"],"org_credit_code":["92500102MA5U7X2K8B"],"legal_rep":["张三"],"applicant_phone":["13800000000"],
+		"org_address":["500102006001","滨江路 1 号"],"food_items":["hot"],"area":["40"]}}`)
+	if st != 201 {
+		t.Fatalf("online application relying on the licence: %d %v", st, m)
+	}
+	c := m["case"].(map[string]any)
+	if ls, _ := c["licences"].([]any); len(ls) != 1 || ls[0].(map[string]any)["identifier"] != id {
+		t.Errorf("the case's licences: %v", c["licences"])
+	}
+	clerk := ts.client()
+	ts.webLogin(t, clerk, "clerk")
+	r, _ = clerk.Get(ts.URL + "/cases/" + c["case_no"].(string))
+	if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, `id="case-licences"`) || !strings.Contains(b, id) {
+		t.Errorf("the clerk's case page does not show the licence: %d", r.StatusCode)
+	}
+
+	// 证照管理 for the issuing department's staff.
+	r, _ = clerk.Get(ts.URL + "/workbench/licences")
+	if b := body(t, r); r.StatusCode != 200 || strings.Contains(b, id) {
+		t.Errorf("the composite window (政务服务管理办公室) sees another department's licences: %d", r.StatusCode)
+	}
+	approver := ts.client()
+	ts.webLogin(t, approver, "approver")
+	r, _ = approver.Get(ts.URL + "/workbench/licences?status=valid")
+	if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, `data-identifier="`+id+`"`) {
+		t.Errorf("issued licences page: %d", r.StatusCode)
+	}
+
 	// A form without its CSRF token changes nothing.
 	r, _ = zs.PostForm(ts.URL+"/licences/"+id+"/share", url.Values{"reason": {"租房"}})
 	if r.StatusCode != 403 {

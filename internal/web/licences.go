@@ -269,3 +269,23 @@ func (s *Server) sharePage(w http.ResponseWriter, r *http.Request) error {
 	s.showVerdict(w, r, v, verdict)
 	return nil
 }
+
+// issued is 证照管理: the licences the staff member's departments issued,
+// found by number or identifier, filtered by status.
+func (s *Server) issued(w http.ResponseWriter, r *http.Request) error {
+	lib, err := s.library()
+	if err != nil {
+		return err
+	}
+	v := s.view(r, "licence.issued_title")
+	q := r.URL.Query()
+	f := license.IssuedFilter{Number: strings.TrimSpace(q.Get("number")), Status: q.Get("status")}
+	list, err := lib.Issued(r.Context(), v.User, f)
+	if err != nil {
+		return err
+	}
+	v.Data["Licences"], v.Data["Number"], v.Data["Status"] = list, f.Number, f.Status
+	v.Data["Statuses"] = []string{license.StatusValid, license.StatusSuspended, license.StatusRevoked}
+	s.render(w, r, http.StatusOK, "issued", v)
+	return nil
+}

@@ -82,7 +82,7 @@ func (v *View) Nav() []NavItem {
 			items = append(items, NavItem{Href: "/licences", Key: "nav.licences"})
 		}
 		if v.User.HasAny(workbenchRoles...) {
-			items = append(items, NavItem{Href: "/workbench", Key: "nav.workbench"})
+			items = append(items, NavItem{Href: "/workbench", Key: "nav.workbench"}, NavItem{Href: "/workbench/licences", Key: "nav.issued"})
 		}
 		if v.User.Has(identity.RoleClerk) {
 			items = append(items, NavItem{Href: "/workbench/intake", Key: "nav.intake"})

@@ -63,7 +63,7 @@ type Server struct {
 // pages lists every full page; each is parsed together with the layout.
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle",
-	"licences", "licence", "verify"}
+	"licences", "licence", "verify", "issued"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html"}
@@ -128,6 +128,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /cases/{ref}/audit/{id}", s.page(s.caseAudit, caseRoles...))
 	mux.Handle("GET /progress", s.page(s.progress))
 	mux.Handle("GET /licences", s.page(s.wallet, applicantRoles...))
+	mux.Handle("GET /workbench/licences", s.page(s.issued, workbenchRoles...))
 	mux.Handle("GET /licences/{identifier}", s.page(s.licencePage, anyRole...))
 	mux.Handle("GET /licences/{identifier}/pdf", s.page(s.licencePDF, anyRole...))
 	mux.Handle("GET /licences/{identifier}/file", s.page(s.licenceFile, anyRole...))
