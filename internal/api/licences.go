@@ -293,7 +293,7 @@ func (s *Server) putLicenceType(w http.ResponseWriter, r *http.Request) error {
 	if t.Code != r.PathValue("code") {
 		return apperr.E(apperr.Invalid, "licence.type_code_mismatch")
 	}
-	if err := license.SaveType(r.Context(), s.AuditDB, t); err != nil {
+	if err := license.SaveType(r.Context(), s.AuditDB, userFrom(r.Context()).ID, t); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, t)

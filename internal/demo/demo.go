@@ -155,8 +155,19 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 	if err := seedCatalog(ctx, cat, admin); err != nil {
 		return fmt.Errorf("demo: catalog: %w", err)
 	}
+	have, err := license.Types(ctx, d)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, t := range have {
+		known[t.Code] = true
+	}
 	for _, t := range LicenceTypes() {
-		if err := license.SaveType(ctx, d, t); err != nil {
+		if known[t.Code] {
+			continue // kept as it is: an administrator may have changed it
+		}
+		if err := license.SaveType(ctx, d, "", t); err != nil {
 			return fmt.Errorf("demo: licence type %s: %w", t.Name, err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/demo"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/vault"
 )
 
@@ -30,11 +31,25 @@ func TestSeedIsIdempotentAndKeepsChanges(t *testing.T) {
 		if err := ids.SetPassword(ctx, "admin", "a changed password"); err != nil {
 			t.Fatal(err)
 		}
+		changed := demo.LicenceTypes()[0]
+		changed.ValidityYears = 7
+		if err := license.SaveType(ctx, d, "", changed); err != nil {
+			t.Fatal(err)
+		}
 		if err := demo.Seed(ctx, d, ids); err != nil {
 			t.Fatalf("second seed: %v", err)
 		}
 		if _, _, _, err := ids.Login(ctx, identity.LoginRequest{Username: "admin", Password: "a changed password"}); err != nil {
 			t.Errorf("re-seeding reset a changed password: %v", err)
+		}
+		types, _ := license.Types(ctx, d)
+		if len(types) != len(demo.LicenceTypes()) {
+			t.Errorf("%d licence types after two seeds", len(types))
+		}
+		for _, ty := range types {
+			if ty.Code == changed.Code && ty.ValidityYears != 7 {
+				t.Errorf("re-seeding reset a changed licence type: %+v", ty)
+			}
 		}
 		var users, depts int
 		d.Reader().QueryRow(`SELECT count(*) FROM users WHERE username <> 'system'`).Scan(&users)

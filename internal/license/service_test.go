@@ -181,7 +181,7 @@ func TestExpiry(t *testing.T) {
 		for _, ty := range types {
 			if ty.Name == "营业执照" {
 				ty.ValidityYears = 1
-				if err := license.SaveType(f.ctx, d, ty); err != nil {
+				if err := license.SaveType(f.ctx, d, "", ty); err != nil {
 					t.Fatal(err)
 				}
 			}

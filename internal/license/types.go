@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 )
@@ -91,8 +92,9 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
-// SaveType stores a licence type (an administrator's change, or the demo's).
-func SaveType(ctx context.Context, d *db.DB, t Type) error {
+// SaveType stores a licence type (an administrator's change, or the
+// demo's: actorID ""), with an audit record of the type as saved.
+func SaveType(ctx context.Context, d *db.DB, actorID string, t Type) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
@@ -104,7 +106,11 @@ func SaveType(ctx context.Context, d *db.DB, t Type) error {
 			ON CONFLICT (code) DO UPDATE SET name = $2, name_en = $3, authority = $4, fields = $5, validity_years = $6,
 				number_prefix = $7, layout = $8, updated_at = $9`,
 			t.Code, t.Name, t.NameEN, t.Authority, string(fields), t.ValidityYears, t.NumberPrefix, string(layout), tx.Now)
-		return err
+		if err != nil {
+			return err
+		}
+		body, _ := json.Marshal(t)
+		return audit.Append(tx, &audit.Record{Actor: actorID, Role: "admin", Action: "licence_type.save", ObjectType: "licence_type", ObjectID: t.Code}, body)
 	})
 	return apperr.Internalf("license: save type", err)
 }

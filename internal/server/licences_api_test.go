@@ -254,6 +254,34 @@ func TestLicencePages(t *testing.T) {
 		t.Errorf("issued licences page: %d", r.StatusCode)
 	}
 
+	// Types are data: the administrator edits one on /admin.
+	admin := ts.client()
+	ts.webLogin(t, admin, "admin")
+	r, _ = admin.Get(ts.URL + "/admin?licence_type=11100000000013338W062")
+	if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, `id="licence-type-list"`) || !strings.Contains(b, "老年人优待证") {
+		t.Fatalf("admin page: %d", r.StatusCode)
+	}
+	tokA := csrf(t, admin, ts.URL+"/admin")
+	edited := `{"code":"11100000000013338W062","name":"老年人优待证","authority":"民政部","validity_years":5,"fields":[{"key":"姓名","label":"姓名","from":"applicant.name"}]}`
+	r, _ = admin.PostForm(ts.URL+"/admin/licence-types", url.Values{"csrf_token": {tokA}, "type_json": {edited}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("saving a type: %d %s", r.StatusCode, body(t, r))
+	}
+	_, types := apiCall(t, "GET", api+"/licence-types", "", "")
+	for _, x := range types["licence_types"].([]any) {
+		if ty := x.(map[string]any); ty["code"] == "11100000000013338W062" && ty["validity_years"] != float64(5) {
+			t.Errorf("the edited type: %v", ty)
+		}
+	}
+	r, _ = admin.PostForm(ts.URL+"/admin/licence-types", url.Values{"csrf_token": {tokA}, "type_json": {`{"code":"11100000000013338W062","name":""`}})
+	if r.StatusCode != 400 {
+		t.Errorf("a broken type: %d", r.StatusCode)
+	}
+	r, _ = zs.PostForm(ts.URL+"/admin/licence-types", url.Values{"csrf_token": {tok}, "type_json": {edited}})
+	if r.StatusCode != 403 {
+		t.Errorf("an applicant saves a type: %d", r.StatusCode)
+	}
+
 	// A form without its CSRF token changes nothing.
 	r, _ = zs.PostForm(ts.URL+"/licences/"+id+"/share", url.Values{"reason": {"租房"}})
 	if r.StatusCode != 403 {

@@ -1,11 +1,14 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/supervise"
 
 	"github.com/tongban/tongban/internal/cases"
@@ -60,6 +63,24 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.Data["Supervision"] = set
 	}
+	if s.Licences != nil {
+		types, err := license.Types(r.Context(), s.AuditDB)
+		if err != nil {
+			return err
+		}
+		// The form edits the chosen type, or starts from the first.
+		var edit *license.Type
+		for i := range types {
+			if types[i].Code == r.URL.Query().Get("licence_type") || (edit == nil && i == 0) {
+				edit = &types[i]
+			}
+		}
+		v.Data["LicenceTypes"] = types
+		if edit != nil {
+			b, _ := json.MarshalIndent(edit, "", "  ")
+			v.Data["LicenceTypeJSON"] = string(b)
+		}
+	}
 	s.render(w, r, http.StatusOK, "admin", v)
 	return nil
 }
@@ -112,5 +133,24 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	}
 	v.Data["Profile"] = p
 	s.render(w, r, http.StatusOK, "me", v)
+	return nil
+}
+
+// adminLicenceType saves a licence type from its JSON (types are data).
+func (s *Server) adminLicenceType(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "admin.title")
+	if s.Licences == nil {
+		return apperr.E(apperr.Unavailable, "licence.unavailable")
+	}
+	var t license.Type
+	dec := json.NewDecoder(strings.NewReader(r.PostFormValue("type_json")))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&t); err != nil {
+		return apperr.E(apperr.Invalid, "error.bad_json", "detail", err.Error())
+	}
+	if err := license.SaveType(r.Context(), s.AuditDB, v.User.ID, t); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/admin?licence_type="+url.QueryEscape(t.Code)+"#licence-types", http.StatusSeeOther)
 	return nil
 }

@@ -107,6 +107,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /admin", s.page(s.admin, identity.RoleAdmin))
 	mux.Handle("POST /admin/supervision/thresholds", s.page(s.adminThresholds, identity.RoleAdmin))
 	mux.Handle("POST /admin/supervision/rules/{id}", s.page(s.adminRule, identity.RoleAdmin))
+	mux.Handle("POST /admin/licence-types", s.page(s.adminLicenceType, identity.RoleAdmin))
 	mux.Handle("GET /items", s.page(s.itemsPage))
 	mux.Handle("GET /items/{code}", s.page(s.itemGuide))
 	mux.Handle("GET /items/{code}/materials", s.page(s.itemMaterials))
