@@ -47,7 +47,8 @@ type Deps struct {
 	AuditDB          *db.DB      // the audit log's database
 	AuditKeys        *audit.Keys // nil: no checkpoints (serve without keys)
 	Licences         *license.Service
-	PublicURL        string // the platform's public address for links; "" = the request's host
+	VerifyLimit      *edge.Limiter // public verifications per client address
+	PublicURL        string        // the platform's public address for links; "" = the request's host
 	Calendars        *calendar.Set
 	Region           string // the installation's home region, the default scope of lists
 	Now              func() time.Time

@@ -39,6 +39,15 @@ func (s *Server) licences() (*license.Service, error) {
 	return s.Licences, nil
 }
 
+// publicLibrary is the library for a public verification, within the
+// per-address limit (each verification is written down).
+func (s *Server) publicLibrary(r *http.Request) (*license.Service, error) {
+	if !s.VerifyLimit.Allow(edge.ClientIP(r)) {
+		return nil, apperr.E(apperr.TooMany, "licence.throttled")
+	}
+	return s.licences()
+}
+
 // myLicences is the caller's wallet, or with ?scope=issued the licences the
 // caller's departments issued.
 func (s *Server) myLicences(w http.ResponseWriter, r *http.Request) error {
@@ -203,7 +212,7 @@ func check(r *http.Request, channel, reason string) license.Check {
 
 // verify checks a licence by identifier (public). ?reason= is recorded.
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
-	lib, err := s.licences()
+	lib, err := s.publicLibrary(r)
 	if err != nil {
 		return err
 	}
@@ -218,7 +227,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 // verifyFile checks an uploaded licence file offline-style (public): the
 // body is the file (the JSON of GET /licences/{identifier}/file).
 func (s *Server) verifyFile(w http.ResponseWriter, r *http.Request) error {
-	lib, err := s.licences()
+	lib, err := s.publicLibrary(r)
 	if err != nil {
 		return err
 	}
@@ -250,7 +259,7 @@ func (s *Server) licenceFile(w http.ResponseWriter, r *http.Request) error {
 
 // openShare opens a share link (public); through the API a link opens once.
 func (s *Server) openShare(w http.ResponseWriter, r *http.Request) error {
-	lib, err := s.licences()
+	lib, err := s.publicLibrary(r)
 	if err != nil {
 		return err
 	}

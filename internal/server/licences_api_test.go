@@ -288,3 +288,22 @@ func TestLicencePages(t *testing.T) {
 		t.Errorf("share without CSRF: %d", r.StatusCode)
 	}
 }
+
+// Public verification writes on every call: it is bounded per address.
+func TestVerificationThrottled(t *testing.T) {
+	ts := newTestServer(t, dbtest.SQLite(t), func(o *Options) { o.VerifyPerMinute = 3 })
+	api := ts.URL + "/api/v1"
+	for i := 1; i <= 4; i++ {
+		st, m := apiCall(t, "GET", api+"/verify/1.2.156.3005.2.x", "", "")
+		if want := map[bool]int{true: 400, false: 429}[i <= 3]; st != want {
+			t.Errorf("verification %d: %d %v", i, st, m)
+		}
+		if i == 4 && m["message_key"] != "licence.throttled" {
+			t.Errorf("throttled: %v", m)
+		}
+	}
+	r, _ := ts.client().Get(ts.URL + "/verify/1.2.156.3005.2.x")
+	if r.StatusCode != 429 {
+		t.Errorf("the page after the limit: %d", r.StatusCode)
+	}
+}

@@ -54,6 +54,9 @@ type Options struct {
 	// and Cases is built here, an in-memory CA signs (tests).
 	Licences  *license.Service
 	PublicURL string // the platform's public address for QR codes; "" = the request's host
+	// VerifyPerMinute bounds public licence verifications per client address
+	// and replica (each is written down); 0: the default, 120; -1: none.
+	VerifyPerMinute int
 }
 
 // Handler builds the root handler.
@@ -84,9 +87,14 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 			cs.SetLicensing(o.Licences)
 		}
 	}
+	perMinute := o.VerifyPerMinute
+	if perMinute == 0 {
+		perMinute = 120
+	}
+	limit := &edge.Limiter{PerMinute: perMinute, Now: o.Now}
 	ws, err := web.New(web.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: &supervise.Reader{DB: o.DB},
 		Notify: &notify.Box{DB: o.DB}, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
-		SupervisionAdmin: &supervise.Admin{DB: o.DB}, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL,
+		SupervisionAdmin: &supervise.Admin{DB: o.DB}, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit,
 		Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
@@ -94,7 +102,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	sup := &supervise.Reader{DB: o.DB}
 	box := &notify.Box{DB: o.DB}
 	as := api.New(api.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: &supervise.Admin{DB: o.DB}, Notify: box, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
-		AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, Calendars: o.Calendars, Region: o.Region, Now: o.Now})
+		AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, Calendars: o.Calendars, Region: o.Region, Now: o.Now})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

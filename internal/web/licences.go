@@ -30,6 +30,15 @@ func (s *Server) library() (*license.Service, error) {
 	return s.Licences, nil
 }
 
+// publicLibrary is the library for a public verification, within the
+// per-address limit (each verification is written down).
+func (s *Server) publicLibrary(r *http.Request) (*license.Service, error) {
+	if !s.VerifyLimit.Allow(edge.ClientIP(r)) {
+		return nil, apperr.E(apperr.TooMany, "licence.throttled")
+	}
+	return s.library()
+}
+
 // baseURL is the platform's address for links and QR codes.
 func (s *Server) baseURL(r *http.Request) string {
 	return edge.BaseURL(r, s.PublicURL, s.SecureCookies)
@@ -207,7 +216,7 @@ func (s *Server) verifyForm(w http.ResponseWriter, r *http.Request) error {
 
 // verifyPage verifies by identifier (the QR code opens it; no login).
 func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) error {
-	lib, err := s.library()
+	lib, err := s.publicLibrary(r)
 	if err != nil {
 		return err
 	}
@@ -224,7 +233,7 @@ func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) error {
 
 // verifyUpload verifies an uploaded licence file offline-style.
 func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) error {
-	lib, err := s.library()
+	lib, err := s.publicLibrary(r)
 	if err != nil {
 		return err
 	}
@@ -253,7 +262,7 @@ func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) error {
 // its time (the viewer key is a hash of the browser's CSRF cookie), so the
 // verifier may reload and sees a revocation at once.
 func (s *Server) sharePage(w http.ResponseWriter, r *http.Request) error {
-	lib, err := s.library()
+	lib, err := s.publicLibrary(r)
 	if err != nil {
 		return err
 	}
