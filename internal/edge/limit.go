@@ -1,8 +1,11 @@
 package edge
 
 import (
+	"net/http"
 	"sync"
 	"time"
+
+	"github.com/tongban/tongban/internal/apperr"
 )
 
 // Limiter counts requests per key (a client address) in fixed one-minute
@@ -10,7 +13,8 @@ import (
 // licence verification is recorded) are bounded per address. Each replica
 // counts its own, so the bound a client meets is per replica.
 type Limiter struct {
-	PerMinute int // 0: no limit
+	PerMinute int    // 0: no limit
+	Key       string // the message of a refusal
 	Now       func() time.Time
 
 	mu      sync.Mutex
@@ -54,4 +58,12 @@ func (l *Limiter) Allow(key string) bool {
 	w.n++
 	l.windows[key] = w
 	return w.n <= l.PerMinute
+}
+
+// Check counts a request from r's client address: TooMany past the limit.
+func (l *Limiter) Check(r *http.Request) error {
+	if l.Allow(ClientIP(r)) {
+		return nil
+	}
+	return apperr.E(apperr.TooMany, l.Key)
 }

@@ -42,25 +42,27 @@ const MaxFileSize = 64 << 10
 func (s *Service) VerifyFile(ctx context.Context, b []byte, ck Check) (*Verdict, error) {
 	ck.Channel = "file"
 	v, payload := CheckFile(s.Keys.Roots(), b)
-	err := s.DB.Update(ctx, func(tx *db.Tx) error {
-		v.CheckedAt = tx.Now
-		if v.Verdict == VerdictBadFile || v.Verdict == VerdictBadCheck || v.Verdict == VerdictMalformed {
-			return s.recordQuery(tx, "file:"+v.Identifier, v.Verdict, ck)
-		}
+	switch v.Verdict {
+	case VerdictBadFile, VerdictBadCheck, VerdictMalformed:
+		return v, s.record(ctx, v, "", "file:"+v.Identifier, ck)
+	}
+	var licenceID string
+	err := s.DB.View(ctx, func(tx *db.Tx) error {
 		l, err := byIdentifier(tx, v.Identifier)
 		if apperr.Is(err, apperr.NotFound, "") {
 			if v.Verdict == "" {
 				v.Verdict = VerdictNotFound
 			}
-			return s.recordQuery(tx, v.Identifier, v.Verdict, ck)
+			return nil
 		}
 		if err != nil {
 			return err
 		}
 		// A file that names a licence of the library is recorded against it,
 		// whatever its verdict: its holder sees a forged copy was shown.
+		licenceID = l.ID
 		if v.Verdict != "" {
-			return s.recordCheck(tx, l.ID, "", v.Verdict, ck)
+			return nil
 		}
 		sig := v.Signature
 		s.judge(v, l)
@@ -68,12 +70,12 @@ func (s *Service) VerifyFile(ctx context.Context, b []byte, ck Check) (*Verdict,
 		if !bytes.Equal(l.Payload, []byte(payload)) {
 			v.Verdict, v.Valid = VerdictMismatch, false
 		}
-		return s.recordCheck(tx, l.ID, "", v.Verdict, ck)
+		return nil
 	})
 	if err != nil {
 		return nil, apperr.Internalf("license: verify file", err)
 	}
-	return v, nil
+	return v, s.record(ctx, v, licenceID, v.Identifier, ck)
 }
 
 // CheckFile checks a licence file without the library — the payload's

@@ -155,21 +155,29 @@ func (s *Service) List(ctx context.Context, u *identity.User) ([]Licence, error)
 	}
 	var out []Licence
 	err := s.DB.View(ctx, func(tx *db.Tx) error {
-		rows, err := tx.Query(licenceSelect+` WHERE l.holder_id = $1 ORDER BY l.issued_at DESC, l.id`, u.ID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			l, err := scanLicence(rows, tx.Now)
-			if err != nil {
-				return err
-			}
-			out = append(out, *l)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryLicences(tx, licenceSelect+` WHERE l.holder_id = $1 ORDER BY l.issued_at DESC, l.id`, u.ID)
+		return err
 	})
 	return out, apperr.Internalf("license: list", err)
+}
+
+// queryLicences reads the licences a licenceSelect query finds.
+func queryLicences(tx *db.Tx, q string, args ...any) ([]Licence, error) {
+	rows, err := tx.Query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Licence
+	for rows.Next() {
+		l, err := scanLicence(rows, tx.Now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *l)
+	}
+	return out, rows.Err()
 }
 
 // ParseIdentifier validates an identifier (GB/T 36904 with its MOD 37,36
@@ -228,23 +236,16 @@ func (s *Service) Issued(ctx context.Context, u *identity.User, f IssuedFilter) 
 	q += fmt.Sprintf(" ORDER BY l.issued_at DESC, l.id DESC LIMIT %d", f.Limit)
 	var out []Licence
 	err := s.DB.View(ctx, func(tx *db.Tx) error {
-		rows, err := tx.Query(q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			l, err := scanLicence(rows, tx.Now)
-			if err != nil {
-				return err
-			}
-			if l.Metadata.HolderCodeType != "001" {
-				l.Metadata.Holder = codes.MaskName(l.Metadata.Holder)
-			}
-			l.Metadata.HolderCode, l.Fields, l.Payload = l.HolderMasked, nil, nil
-			out = append(out, *l)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryLicences(tx, q, args...)
+		return err
 	})
+	for i := range out {
+		l := &out[i]
+		if l.Metadata.HolderCodeType != "001" {
+			l.Metadata.Holder = codes.MaskName(l.Metadata.Holder)
+		}
+		l.Metadata.HolderCode, l.Fields, l.Payload = l.HolderMasked, nil, nil
+	}
 	return out, apperr.Internalf("license: issued", err)
 }

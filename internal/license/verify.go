@@ -129,30 +129,42 @@ func describe(v *Verdict, l *Licence) {
 
 // Verify checks a licence by its identifier: the identifier's form and
 // check character, the library's record, the signature and the chain, and
-// the status now. Every verification is recorded, whatever its verdict.
+// the status now. Every verification is recorded, whatever its verdict. The
+// check runs in a read; only the record takes the writer.
 func (s *Service) Verify(ctx context.Context, identifier string, ck Check) (*Verdict, error) {
 	v := &Verdict{Identifier: identifier}
-	err := s.DB.Update(ctx, func(tx *db.Tx) error {
-		v.CheckedAt = tx.Now
-		if _, err := ParseIdentifier(identifier); err != nil {
-			v.Verdict = identifierVerdict(err)
-			return s.recordQuery(tx, identifier, v.Verdict, ck)
-		}
+	var licenceID string
+	if _, err := ParseIdentifier(identifier); err != nil {
+		v.Verdict = identifierVerdict(err)
+	} else if err := s.DB.View(ctx, func(tx *db.Tx) error {
 		l, err := byIdentifier(tx, identifier)
 		if apperr.Is(err, apperr.NotFound, "") {
 			v.Verdict = VerdictNotFound
-			return s.recordQuery(tx, identifier, v.Verdict, ck)
+			return nil
 		}
 		if err != nil {
 			return err
 		}
+		licenceID = l.ID
 		s.judge(v, l)
-		return s.recordCheck(tx, l.ID, "", v.Verdict, ck)
-	})
-	if err != nil {
+		return nil
+	}); err != nil {
 		return nil, apperr.Internalf("license: verify", err)
 	}
-	return v, nil
+	return v, s.record(ctx, v, licenceID, identifier, ck)
+}
+
+// record writes a verification down: against the licence it found, else
+// as a question (what was asked).
+func (s *Service) record(ctx context.Context, v *Verdict, licenceID, asked string, ck Check) error {
+	err := s.DB.Update(ctx, func(tx *db.Tx) error {
+		v.CheckedAt = tx.Now
+		if licenceID == "" {
+			return s.recordQuery(tx, asked, v.Verdict, ck)
+		}
+		return s.recordCheck(tx, licenceID, "", v.Verdict, ck)
+	})
+	return apperr.Internalf("license: record a verification", err)
 }
 
 // judge sets the verdict of a stored licence: its signature first (a row

@@ -91,7 +91,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	if perMinute == 0 {
 		perMinute = 120
 	}
-	limit := &edge.Limiter{PerMinute: perMinute, Now: o.Now}
+	limit := &edge.Limiter{PerMinute: perMinute, Key: "licence.throttled", Now: o.Now}
 	ws, err := web.New(web.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: &supervise.Reader{DB: o.DB},
 		Notify: &notify.Box{DB: o.DB}, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
 		SupervisionAdmin: &supervise.Admin{DB: o.DB}, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit,

@@ -33,8 +33,8 @@ func (s *Server) library() (*license.Service, error) {
 // publicLibrary is the library for a public verification, within the
 // per-address limit (each verification is written down).
 func (s *Server) publicLibrary(r *http.Request) (*license.Service, error) {
-	if !s.VerifyLimit.Allow(edge.ClientIP(r)) {
-		return nil, apperr.E(apperr.TooMany, "licence.throttled")
+	if err := s.VerifyLimit.Check(r); err != nil {
+		return nil, err
 	}
 	return s.library()
 }
