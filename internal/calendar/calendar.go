@@ -22,13 +22,29 @@ type year struct {
 	days   [367]dayKind // by day of the year
 }
 
-// Calendar answers working-day questions for one region. It covers only the
-// years it was loaded with: a date outside them is an explicit error, never a
-// silent weekday guess (STANDARDS.md §4).
+// Calendar answers working-day questions for one region. It covers the
+// years it was loaded with: a date outside them is an explicit error — or,
+// when the set allows the weekday fallback, counted Monday to Friday and
+// reported as provisional (Provisional), never a silent guess (STANDARDS.md §4).
 type Calendar struct {
-	region string
-	years  map[int]*year
+	region   string
+	years    map[int]*year
+	fallback bool
 }
+
+// weekdaysOnly is the year of the fallback: no day off, no make-up day.
+var weekdaysOnly = &year{source: "weekday fallback: no State Council notice loaded"}
+
+// Provisional reports whether d lies in a year the calendar has no notice
+// for: a working-day count reaching it is Monday to Friday only (with the
+// fallback) and must be shown as provisional.
+func (c *Calendar) Provisional(d Date) bool {
+	_, ok := c.years[d.Year]
+	return !ok
+}
+
+// Fallback reports whether years without a notice are counted Monday to Friday.
+func (c *Calendar) Fallback() bool { return c.fallback }
 
 // Region is the division code the calendar applies to ("" for national).
 func (c *Calendar) Region() string { return c.region }
@@ -53,6 +69,9 @@ func (c *Calendar) Source(y int) string {
 
 func (c *Calendar) year(d Date) (*year, error) {
 	y, ok := c.years[d.Year]
+	if !ok && c.fallback {
+		return weekdaysOnly, nil
+	}
 	if !ok {
 		return nil, apperr.E(apperr.Invalid, "calendar.year_not_loaded", "year", d.Year, "years", c.yearList())
 	}

@@ -101,6 +101,57 @@ func TestOutsideLoadedYears(t *testing.T) {
 	}
 }
 
+// With the weekday fallback, a year without a notice counts Monday to Friday
+// and says so (Provisional); loaded years are untouched; and a notice loaded
+// later replaces the fallback for its year.
+func TestWeekdayFallback(t *testing.T) {
+	set := National()
+	set.WeekdayFallback = true
+	cal := set.For("500102")
+	if !cal.Fallback() || !cal.Provisional(d("2027-01-04")) || cal.Provisional(d("2026-12-31")) {
+		t.Fatalf("fallback %v, provisional 2027 %v, 2026 %v", cal.Fallback(), cal.Provisional(d("2027-01-04")), cal.Provisional(d("2026-12-31")))
+	}
+	for _, c := range []struct {
+		from string
+		n    int
+		want string
+	}{
+		{"2026-12-30", 1, "2026-12-31"},
+		{"2026-12-30", 2, "2027-01-01"}, // a Friday: no notice says it is 元旦, so the fallback counts it
+		{"2026-12-30", 3, "2027-01-04"}, // the weekend skipped
+		{"2026-12-31", 20, "2027-01-28"},
+	} {
+		got, err := cal.AddWorkdays(d(c.from), c.n)
+		if err != nil || got.String() != c.want {
+			t.Errorf("AddWorkdays(%s, %d) = %s, %v; want %s", c.from, c.n, got, err, c.want)
+		}
+	}
+	// Loaded years keep their notices: 2026-10-07 is still a day off.
+	if ok, err := cal.IsWorkday(d("2026-10-07")); ok || err != nil {
+		t.Errorf("2026-10-07 with the fallback: %v %v", ok, err)
+	}
+	// Property: in a year without a notice, a working day is a weekday.
+	r := rand.New(rand.NewPCG(7, 2027))
+	for i := 0; i < 500; i++ {
+		day := d("2027-01-01").AddDays(r.IntN(365))
+		ok, err := cal.IsWorkday(day)
+		if wd := day.Weekday(); err != nil || ok != (wd != 0 && wd != 6) {
+			t.Fatalf("%s (%s): %v %v", day, wd, ok, err)
+		}
+	}
+	// A notice loaded for 2027 replaces the fallback for that year.
+	if err := set.Load(strings.NewReader(`{"years":[{"year":2027,"source":"test notice","days_off":["2027-01-01"],"workdays":[]}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	cal = set.For("500102")
+	if cal.Provisional(d("2027-01-04")) {
+		t.Error("2027 still provisional after its notice was loaded")
+	}
+	if got, _ := cal.AddWorkdays(d("2026-12-30"), 2); got.String() != "2027-01-04" {
+		t.Errorf("with the 2027 notice: %s", got)
+	}
+}
+
 // Property: for every start date and count, AddWorkdays then WorkdaysBetween
 // round-trips, the result is a working day, and it is the first such day.
 func TestPropertyAddThenBetween(t *testing.T) {

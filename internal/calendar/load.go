@@ -38,6 +38,11 @@ type YearSpec struct {
 type Set struct {
 	national map[int]*year
 	regional map[string]map[int]*year // by region prefix
+	// WeekdayFallback counts the years without a notice Monday to Friday
+	// instead of refusing them (STANDARDS.md §4 allows it when it says so:
+	// Calendar.Provisional). Off by default: production refuses until the
+	// year's notice is loaded, unless configured.
+	WeekdayFallback bool
 }
 
 // National returns the set with the embedded national years only.
@@ -83,7 +88,7 @@ func (s *Set) Load(r io.Reader) error {
 // For returns the calendar of a region: national days, with the days of
 // every enclosing region (province, city, county …) laid over them.
 func (s *Set) For(region string) *Calendar {
-	c := &Calendar{region: region, years: map[int]*year{}}
+	c := &Calendar{region: region, years: map[int]*year{}, fallback: s.WeekdayFallback}
 	for y, yd := range s.national {
 		cp := *yd
 		c.years[y] = &cp

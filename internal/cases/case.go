@@ -100,6 +100,9 @@ type Case struct {
 	// DaysLeft is the working days to the deadline that matters now (the
 	// step, pre-review or decision clock); nil when no clock runs.
 	DaysLeft *int `json:"workdays_left,omitempty"`
+	// Provisional: a deadline falls in a year without a holiday notice and was
+	// counted Monday to Friday (the weekday fallback, STANDARDS.md §4).
+	Provisional bool `json:"deadline_provisional,omitempty"`
 	// OutOfScope: the action just taken moved the case beyond the actor's
 	// reach (a transfer, a countersign opinion); they see only the outcome.
 	OutOfScope bool `json:"out_of_scope,omitempty"`

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/blob"
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
@@ -469,5 +471,33 @@ func TestAgentFilesForAnApplicant(t *testing.T) {
 			t.Errorf("agent for an unregistered person: %v", err)
 		}
 		f.act("zhangsan", c, cases.ActionRequest{Action: "withdraw"})
+	})
+}
+
+// STANDARDS.md §4 at year end: a deadline in a year without a holiday notice
+// is refused — the case unchanged — or, with the weekday fallback, counted
+// Monday to Friday and marked provisional on the case.
+func TestDeadlineIntoAYearWithoutNotice(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		f.setNow("2026-12-21 10:00")
+		c := f.submitSoleTrader() // pre-review (2 working days) and the Art. 32 notice (5): still in 2026
+		if c.Provisional {
+			t.Fatalf("a 2026 deadline marked provisional: %+v", c.PreReviewDueAt)
+		}
+		f.setNow("2026-12-31 10:00")
+		// Accepting starts a 1-working-day decision clock, which ends in 2027.
+		f.refused(f.users["clerk"], c, cases.ActionRequest{Action: "accept"}, apperr.Invalid, "calendar.year_not_loaded")
+
+		set := calendar.National()
+		set.WeekdayFallback = true
+		svc, err := cases.New(f.db, f.cat, f.ids, set, blob.Dir{Root: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.svc = svc
+		c = f.act("clerk", c, cases.ActionRequest{Action: "accept"})
+		if !c.Provisional || c.DueDate == nil || c.DueDate.Year != 2027 {
+			t.Fatalf("with the fallback: provisional %v, due %v", c.Provisional, c.DueDate)
+		}
 	})
 }

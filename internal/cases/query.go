@@ -169,8 +169,16 @@ func available(d *workflow.Definition, c *Case, u *identity.User, roles []string
 	return out
 }
 
-// daysLeft fills the working days to the deadline that matters now.
+// daysLeft fills the working days to the deadline that matters now, and
+// whether any deadline falls in a year whose holidays are not loaded (the
+// weekday fallback counted it: provisional, STANDARDS.md §4).
 func (s *Service) daysLeft(c *Case) {
+	cal := s.calendars.For(c.Region)
+	for _, t := range []*time.Time{c.DueAt, c.StepDueAt, c.PreReviewDueAt, c.NoticeDueAt, c.ToleranceDueAt} {
+		if t != nil && cal.Provisional(DueDate(*t)) {
+			c.Provisional = true
+		}
+	}
 	var due *time.Time
 	switch {
 	case c.Clock == ClockPaused:
@@ -185,7 +193,7 @@ func (s *Service) daysLeft(c *Case) {
 	if due == nil {
 		return
 	}
-	if n, err := WorkdaysLeft(s.calendars.For(c.Region), s.Now(), *due); err == nil {
+	if n, err := WorkdaysLeft(cal, s.Now(), *due); err == nil {
 		c.DaysLeft = &n
 	}
 }

@@ -33,6 +33,9 @@ type Config struct {
 	LicenceKeys   string // directory of the licence CA certificate and the departments' signing keys
 	LicenceAlg    string // algorithm of department keys the demo makes: sm2-sm3 or ed25519
 	PublicURL     string // the platform's public address, for links and QR codes in documents
+	// CalendarFallback "weekdays" counts years without a holiday notice Monday
+	// to Friday, shown as provisional ("" refuses them; the demo always falls back).
+	CalendarFallback string
 }
 
 // option is one row of the settings table.
@@ -54,6 +57,7 @@ var options = []option{
 	{"public-url", "", false, "the platform's public address (https://…), used in QR codes of documents; default: the request's host", func(c *Config) any { return &c.PublicURL }},
 	{"data-key-file", "", false, "file holding the base64 32-byte key that seals ID numbers at rest", func(c *Config) any { return &c.DataKeyFile }},
 	{"calendar", "", false, "comma-separated calendar files to load over the embedded national years", func(c *Config) any { return &c.CalendarFiles }},
+	{"calendar-fallback", "", false, "years without a loaded holiday notice: \"\" refuses deadlines in them; \"weekdays\" counts Monday to Friday and marks them provisional (the demo always does)", func(c *Config) any { return &c.CalendarFallback }},
 	{"region", "500102", false, "home region (GB/T 2260 code) of this installation", func(c *Config) any { return &c.Region }},
 	{"lang", "zh-CN", false, "language of command-line messages: zh-CN or en", func(c *Config) any { return &c.Lang }},
 	{"secure-cookies", "false", false, "mark cookies Secure (set when a proxy terminates TLS)", func(c *Config) any { return &c.SecureCookies }},
@@ -121,6 +125,12 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("config: --log-level must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	if c.CalendarFallback != "" && c.CalendarFallback != "weekdays" {
+		return fmt.Errorf("config: --calendar-fallback must be empty or weekdays, not %q", c.CalendarFallback)
+	}
+	if c.LicenceAlg != "sm2-sm3" && c.LicenceAlg != "ed25519" && c.LicenceAlg != "" {
+		return fmt.Errorf("config: --licence-alg must be sm2-sm3 or ed25519, not %q", c.LicenceAlg)
 	}
 	return nil
 }

@@ -57,6 +57,14 @@ func TestBadValues(t *testing.T) {
 	if _, err := parse(t, nil, "--log-level", "loud"); err == nil {
 		t.Error("bad log level accepted")
 	}
+	for _, bad := range [][]string{{"--calendar-fallback", "guess"}, {"--licence-alg", "rsa"}} {
+		if _, err := parse(t, nil, bad...); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	if c, err := parse(t, map[string]string{"TONGBAN_CALENDAR_FALLBACK": "weekdays"}); err != nil || c.CalendarFallback != "weekdays" {
+		t.Errorf("calendar fallback from the environment: %v %v", c, err)
+	}
 	// Only secrets read *_FILE: a non-secret's file variable is ignored.
 	c, _ := parse(t, map[string]string{"TONGBAN_ADDR_FILE": "/nonexistent"})
 	if c.Addr != "127.0.0.1:8080" {

@@ -65,6 +65,10 @@ func Open(ctx context.Context, cfg config.Config, mode Mode) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// STANDARDS.md §4: a year without a notice is refused, or counted Monday
+	// to Friday and shown as provisional — the demo (which runs on today's
+	// date whatever year it is) and installations that ask for it.
+	cals.WeekdayFallback = mode == ModeDemo || cfg.CalendarFallback == "weekdays"
 	a := &App{Config: cfg, DB: d, Calendars: cals}
 	if err := a.prepare(ctx, mode); err != nil {
 		d.Close()

@@ -55,7 +55,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) error {
 	for _, y := range cal.Years() {
 		years = append(years, yearRow{y, cal.Source(y)})
 	}
-	v.Data["Years"] = years
+	v.Data["Years"], v.Data["CalendarFallback"] = years, cal.Fallback()
 	if s.SupervisionAdmin != nil {
 		set, err := s.SupervisionAdmin.Settings(r.Context(), v.User)
 		if err != nil {
