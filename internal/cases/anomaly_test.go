@@ -51,9 +51,7 @@ func TestAnomaliesRaisedByActions(t *testing.T) {
 		// The same decided a day later is not suspicious.
 		c = f.submitFood(false)
 		c = f.act("clerk", c, cases.ActionRequest{Action: "accept"})
-		f.mu.Lock()
-		f.now = f.now.Add(26 * time.Hour)
-		f.mu.Unlock()
+		f.Advance(26 * time.Hour)
 		for _, s := range []struct{ who, action string }{{"handler", "pass"}, {"reviewer", "pass"}, {"approver", "grant"}} {
 			c = f.act(s.who, c, cases.ActionRequest{Action: s.action})
 		}

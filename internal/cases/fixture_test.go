@@ -3,7 +3,6 @@ package cases_test
 import (
 	"bytes"
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,65 +14,34 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/demotest"
 	"github.com/tongban/tongban/internal/identity"
-	"github.com/tongban/tongban/internal/vault"
 )
 
 // fixture is a seeded demo database with the case service and a clock the
 // test moves.
 type fixture struct {
+	*demotest.Env
 	t     testing.TB
 	ctx   context.Context
 	db    *db.DB
 	svc   *cases.Service
 	ids   *identity.Service
 	cat   *catalog.Catalog
-	mu    sync.Mutex
-	now   time.Time
 	users map[string]*identity.User
 	codes map[string]string // item name → implementation code
 }
 
 // at is a time in China.
-func at(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, calendar.China)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+func at(s string) time.Time { return demotest.At(s) }
 
 func setup(t testing.TB, d *db.DB) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	f := &fixture{t: t, ctx: ctx, db: d, now: at("2026-02-12 10:00"), users: map[string]*identity.User{}, codes: map[string]string{}}
-	d.SetClock(func() time.Time {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		return f.now
-	})
-	v, err := vault.New(vault.NewKey())
-	if err != nil {
+	e := demotest.New(t, d, at("2026-02-12 10:00"))
+	f := &fixture{Env: e, t: t, ctx: e.Ctx, db: d, ids: e.IDs, cat: e.Catalog, users: e.Users, codes: e.Codes}
+	var err error
+	if f.svc, err = cases.New(d, f.cat, f.ids, calendar.National(), blob.Dir{Root: t.TempDir()}); err != nil {
 		t.Fatal(err)
-	}
-	f.ids = identity.NewService(d, v)
-	if err := demo.Seed(ctx, d, f.ids); err != nil {
-		t.Fatal(err)
-	}
-	f.cat = catalog.New(d)
-	f.svc, err = cases.New(d, f.cat, f.ids, calendar.National(), blob.Dir{Root: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range demo.Accounts {
-		f.users[a.Username] = f.user(a.Username)
-	}
-	res, err := f.cat.Search(ctx, catalog.Query{PerPage: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, it := range res.Items {
-		f.codes[it.Name] = it.ImplCode
 	}
 	return f
 }
@@ -86,11 +54,7 @@ func (f *fixture) user(name string) *identity.User {
 	return u
 }
 
-func (f *fixture) setNow(s string) {
-	f.mu.Lock()
-	f.now = at(s)
-	f.mu.Unlock()
-}
+func (f *fixture) setNow(s string) { f.SetNow(at(s)) }
 
 // staff creates a staff account with one grant in a department given by name.
 func (f *fixture) staff(name string, role identity.Role, deptName string) *identity.User {

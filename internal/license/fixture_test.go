@@ -3,7 +3,6 @@ package license_test
 import (
 	"bytes"
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,54 +11,33 @@ import (
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
-	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/demotest"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
-	"github.com/tongban/tongban/internal/vault"
 )
 
 // fixture is a seeded demo database with the case engine connected to a
 // licence library whose CA lives in memory, and a clock the test moves.
 type fixture struct {
+	*demotest.Env
 	t     testing.TB
 	ctx   context.Context
 	db    *db.DB
 	cases *cases.Service
 	lib   *license.Service
 	ids   *identity.Service
-	mu    sync.Mutex
-	now   time.Time
 	users map[string]*identity.User
 	codes map[string]string // item name → implementation code
 }
 
-func at(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, calendar.China)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+func at(s string) time.Time { return demotest.At(s) }
 
 func setup(t testing.TB, d *db.DB, alg string) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	f := &fixture{t: t, ctx: ctx, db: d, now: at("2026-03-02 10:00"), users: map[string]*identity.User{}, codes: map[string]string{}}
-	d.SetClock(func() time.Time {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		return f.now
-	})
-	v, err := vault.New(vault.NewKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.ids = identity.NewService(d, v)
-	if err := demo.Seed(ctx, d, f.ids); err != nil {
-		t.Fatal(err)
-	}
-	cat := catalog.New(d)
-	if f.cases, err = cases.New(d, cat, f.ids, calendar.National(), blob.Dir{Root: t.TempDir()}); err != nil {
+	e := demotest.New(t, d, at("2026-03-02 10:00"))
+	f := &fixture{Env: e, t: t, ctx: e.Ctx, db: d, ids: e.IDs, users: e.Users, codes: e.Codes}
+	var err error
+	if f.cases, err = cases.New(d, e.Catalog, f.ids, calendar.National(), blob.Dir{Root: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}
 	keys, err := license.NewMemoryKeyring(alg, d.Now)
@@ -68,27 +46,7 @@ func setup(t testing.TB, d *db.DB, alg string) *fixture {
 	}
 	f.lib = &license.Service{DB: d, Keys: keys, Identity: f.ids}
 	f.cases.SetLicensing(f.lib)
-	for _, a := range demo.Accounts {
-		u, err := f.ids.UserByUsername(ctx, a.Username)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.users[a.Username] = u
-	}
-	res, err := cat.Search(ctx, catalog.Query{PerPage: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, it := range res.Items {
-		f.codes[it.Name] = it.ImplCode
-	}
 	return f
-}
-
-func (f *fixture) advance(d time.Duration) {
-	f.mu.Lock()
-	f.now = f.now.Add(d)
-	f.mu.Unlock()
 }
 
 const (
@@ -170,7 +128,7 @@ func foodValues() catalog.Values {
 
 func mustItem(t testing.TB, f *fixture, name string) *catalog.Item {
 	t.Helper()
-	v, err := catalog.New(f.db).Published(f.ctx, f.codes[name], 0)
+	v, err := f.Catalog.Published(f.ctx, f.codes[name], 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -190,14 +190,14 @@ func TestExpiry(t *testing.T) {
 		if l.Metadata.ValidTo != "2027-03-01" {
 			t.Fatalf("valid to %q", l.Metadata.ValidTo)
 		}
-		f.now = at("2027-03-01 23:59")
+		f.SetNow(at("2027-03-01 23:59"))
 		if v, _ := f.lib.Verify(f.ctx, l.Metadata.Identifier, anon); v.Verdict != license.VerdictValid {
 			t.Errorf("on its last day: %s", v.Verdict)
 		}
 		if n, err := f.lib.NoteExpired(f.ctx); err != nil || n != 0 {
 			t.Errorf("noted before the end: %d %v", n, err)
 		}
-		f.now = at("2027-03-02 00:01")
+		f.SetNow(at("2027-03-02 00:01"))
 		if v, _ := f.lib.Verify(f.ctx, l.Metadata.Identifier, anon); v.Verdict != license.VerdictExpired || v.Valid {
 			t.Errorf("the day after: %+v", v)
 		}
@@ -234,8 +234,8 @@ func TestTamperedLicenceNeverValid(t *testing.T) {
 			t.Errorf("tampered payload: %+v", v)
 		}
 		// A certificate from another CA, with a signature that matches it.
-		other, _ := license.NewCA("别的根证书", f.now, 20)
-		forger, _ := other.Issue("重庆市涪陵区市场监督管理局", l.Metadata.IssuerCode, f.now, 5)
+		other, _ := license.NewCA("别的根证书", f.Now(), 20)
+		forger, _ := other.Issue("重庆市涪陵区市场监督管理局", l.Metadata.IssuerCode, f.Now(), 5)
 		sig, _ := forger.Sign([]byte(tampered))
 		if err := d.Update(f.ctx, func(tx *db.Tx) error {
 			if _, err := tx.Exec(`INSERT INTO licence_certs (serial, department_id, algorithm, pem, created_at) VALUES ('forged', $1, 'sm2-sm3', $2, $3)`,
@@ -302,7 +302,7 @@ func TestShareLinks(t *testing.T) {
 		if v, _ := f.lib.OpenShare(f.ctx, sh.Token, a); v.Verdict != license.VerdictRevoked || v.Valid {
 			t.Errorf("after revocation: %+v", v)
 		}
-		f.advance(10 * time.Minute)
+		f.Advance(10 * time.Minute)
 		if v, _ := f.lib.OpenShare(f.ctx, sh.Token, a); v.Verdict != license.VerdictShareExpired || v.Name != "" {
 			t.Errorf("after ten minutes: %+v", v)
 		}
@@ -377,8 +377,8 @@ func TestVerifyFile(t *testing.T) {
 		enc := func(fl license.File) []byte { b, _ := json.Marshal(fl); return b }
 		tampered := file
 		tampered.Payload = strings.Replace(file.Payload, "holder=张三", "holder=李四", 1)
-		other, _ := license.NewCA("别的根证书", f.now, 20)
-		forger, _ := other.Issue("重庆市涪陵区市场监督管理局", l.Metadata.IssuerCode, f.now, 5)
+		other, _ := license.NewCA("别的根证书", f.Now(), 20)
+		forger, _ := other.Issue("重庆市涪陵区市场监督管理局", l.Metadata.IssuerCode, f.Now(), 5)
 		forged := file
 		forged.Certificate = string(license.CertPEM(forger.Cert))
 		forged.Signature, _ = forger.Sign([]byte(file.Payload))

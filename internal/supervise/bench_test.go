@@ -36,7 +36,7 @@ func BenchmarkScannerPass(b *testing.B) {
 	v, _ := vault.New(vault.NewKey())
 	start := time.Now()
 	rep, err := synth.Run(f.ctx, synth.Deps{DB: d, Catalog: f.cat, Identity: identity.NewService(d, v), Calendars: calendar.National(),
-		Cases: f.cases}, synth.Options{Cases: n, Months: 1, Now: f.now, Seed: 7, OpenOnly: true, Applicants: 20})
+		Cases: f.cases}, synth.Options{Cases: n, Months: 1, Now: f.Now(), Seed: 7, OpenOnly: true, Applicants: 20})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -45,9 +45,7 @@ func BenchmarkScannerPass(b *testing.B) {
 	b.Logf("first pass: %d clocks read, %d signals recorded, %.0f ms", first.Clocks, first.Changed, first.TookMS)
 	var last float64
 	for b.Loop() {
-		f.mu.Lock()
-		f.now = f.now.Add(time.Minute)
-		f.mu.Unlock()
+		f.Advance(time.Minute)
 		rep := f.pass()
 		last = float64(rep.Clocks)
 	}

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,83 +15,45 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/demotest"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
-	"github.com/tongban/tongban/internal/vault"
 )
 
 // fixture is the seeded demo database with the case engine, a scanner and
 // a clock the test moves.
 type fixture struct {
+	*demotest.Env
 	t     testing.TB
 	ctx   context.Context
 	db    *db.DB
 	cases *cases.Service
 	cat   *catalog.Catalog
 	scan  *supervise.Scanner
-	mu    sync.Mutex
-	now   time.Time
 	users map[string]*identity.User
 	codes map[string]string
 }
 
 var testLog io.Writer = io.Discard
 
-func at(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, calendar.China)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+func at(s string) time.Time { return demotest.At(s) }
 
 func setup(t testing.TB, d *db.DB) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	f := &fixture{t: t, ctx: ctx, db: d, now: at("2026-09-28 10:00"), users: map[string]*identity.User{}, codes: map[string]string{}}
-	d.SetClock(func() time.Time {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		return f.now
-	})
-	v, err := vault.New(vault.NewKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := identity.NewService(d, v)
-	if err := demo.Seed(ctx, d, ids); err != nil {
-		t.Fatal(err)
-	}
-	f.cat = catalog.New(d)
+	e := demotest.New(t, d, at("2026-09-28 10:00"))
+	f := &fixture{Env: e, t: t, ctx: e.Ctx, db: d, cat: e.Catalog, users: e.Users, codes: e.Codes}
 	cals := calendar.National()
-	if f.cases, err = cases.New(d, f.cat, ids, cals, blob.Dir{Root: t.TempDir()}); err != nil {
+	var err error
+	if f.cases, err = cases.New(d, f.cat, e.IDs, cals, blob.Dir{Root: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}
 	f.scan = &supervise.Scanner{DB: d, Catalog: f.cat, Calendars: cals, Cases: f.cases,
 		Log: slog.New(slog.NewTextHandler(testLog, nil)), Holder: "test", Home: demo.Region}
-	for _, a := range demo.Accounts {
-		u, err := ids.UserByUsername(ctx, a.Username)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.users[a.Username] = u
-	}
-	res, err := f.cat.Search(ctx, catalog.Query{PerPage: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, it := range res.Items {
-		f.codes[it.Name] = it.ImplCode
-	}
 	return f
 }
 
-func (f *fixture) setNow(s string) {
-	f.mu.Lock()
-	f.now = at(s)
-	f.mu.Unlock()
-}
+func (f *fixture) setNow(s string) { f.SetNow(at(s)) }
 
 // soleTrader is promised in 1 working day.
 const soleTrader = "个体工商户设立登记"
@@ -400,7 +361,7 @@ func TestScannerPausedClock(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.pass()
-		lv, err := supervise.Evaluate(calendar.National().For("500102"), f.now, *got.DueAt, supervise.DefaultThresholds)
+		lv, err := supervise.Evaluate(calendar.National().For("500102"), f.Now(), *got.DueAt, supervise.DefaultThresholds)
 		if err != nil {
 			t.Fatal(err)
 		}
