@@ -428,7 +428,7 @@ func (s *Service) checkComplete(tx *db.Tx, c *Case, it *catalog.Item, now time.T
 		}
 		return apperr.E(apperr.Invalid, "case.form_invalid", "count", len(faults)).WithDetails(faults)
 	}
-	reusable := s.licensing != nil && slices.ContainsFunc(it.Materials, func(m catalog.Material) bool { return m.LicenceType != "" })
+	reusable := s.licensing != nil && it.TakesLicences()
 	if c.Channel == ChannelWindow && !reusable {
 		return nil
 	}

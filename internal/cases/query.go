@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
-	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
@@ -79,7 +78,7 @@ func (s *Service) present(tx *db.Tx, u *identity.User, c *Case, roles []string, 
 			return err
 		}
 	}
-	if s.licensing != nil && slices.ContainsFunc(it.Materials, func(m catalog.Material) bool { return m.LicenceType != "" }) {
+	if s.licensing != nil && it.TakesLicences() {
 		if c.Licences, err = caseLicences(tx, c); err != nil {
 			return err
 		}

@@ -226,3 +226,14 @@ func (it *Item) Canon() {
 		}
 	}
 }
+
+// TakesLicences reports whether a licence may supply any of the item's
+// materials (免提交).
+func (it *Item) TakesLicences() bool {
+	for _, m := range it.Materials {
+		if m.LicenceType != "" {
+			return true
+		}
+	}
+	return false
+}
