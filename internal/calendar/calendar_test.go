@@ -325,3 +325,17 @@ func FuzzLoad(f *testing.F) {
 		set.For("500102")
 	})
 }
+
+func TestSources(t *testing.T) {
+	set := National()
+	got := set.Sources()
+	if len(got) != 2 || got[0].Year != 2025 || got[1].Year != 2026 || got[0].Scope != "" || !strings.Contains(got[1].Source, "2026") {
+		t.Fatalf("national sources: %+v", got)
+	}
+	if err := set.Load(strings.NewReader(`{"years":[{"region":"500000","year":2026,"source":"重庆 test","days_off":[],"workdays":[]}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got = set.Sources(); len(got) != 3 || got[2].Scope == "" || got[2].Source != "重庆 test" {
+		t.Errorf("with a regional year: %+v", got)
+	}
+}

@@ -189,3 +189,32 @@ func parseRange(e string) (Date, Date, error) {
 func (s *Set) Regional() []string {
 	return slices.Sorted(maps.Keys(s.regional))
 }
+
+// YearSource is one loaded year of a scope ("" national, else a region
+// prefix) and the notice it comes from.
+type YearSource struct {
+	Scope  string
+	Year   int
+	Source string
+}
+
+// Sources lists every loaded year with its source, national first: what a
+// deployment records to notice when a year's data arrives or changes.
+func (s *Set) Sources() []YearSource {
+	var out []YearSource
+	for y, yd := range s.national {
+		out = append(out, YearSource{Year: y, Source: yd.source})
+	}
+	for scope, years := range s.regional {
+		for y, yd := range years {
+			out = append(out, YearSource{Scope: scope, Year: y, Source: yd.source})
+		}
+	}
+	slices.SortFunc(out, func(a, b YearSource) int {
+		if a.Scope != b.Scope {
+			return strings.Compare(a.Scope, b.Scope)
+		}
+		return a.Year - b.Year
+	})
+	return out
+}

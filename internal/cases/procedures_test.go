@@ -3,6 +3,7 @@ package cases_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -496,8 +497,39 @@ func TestDeadlineIntoAYearWithoutNotice(t *testing.T) {
 		}
 		f.svc = svc
 		c = f.act("clerk", c, cases.ActionRequest{Action: "accept"})
-		if !c.Provisional || c.DueDate == nil || c.DueDate.Year != 2027 {
+		if !c.Provisional || c.DueDate == nil || c.DueDate.String() != "2027-01-01" {
 			t.Fatalf("with the fallback: provisional %v, due %v", c.Provisional, c.DueDate)
+		}
+		// The first start records the loaded years and recounts nothing.
+		if years, n, err := svc.SyncCalendars(f.ctx); err != nil || len(years) != 0 || n != 0 {
+			t.Fatalf("first sync: %v %d %v", years, n, err)
+		}
+		// The 2027 notice arrives (元旦 1–3 January off, in this test's data):
+		// the next start recounts the case, which is no longer provisional.
+		set2 := calendar.National()
+		set2.WeekdayFallback = true
+		if err := set2.Load(strings.NewReader(`{"years":[{"year":2027,"source":"test notice 2027","days_off":["2027-01-01/2027-01-03"],"workdays":[]}]}`)); err != nil {
+			t.Fatal(err)
+		}
+		svc2, err := cases.New(f.db, f.cat, f.ids, set2, blob.Dir{Root: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		years, n, err := svc2.SyncCalendars(f.ctx)
+		if err != nil || len(years) != 1 || years[0] != 2027 || n != 1 {
+			t.Fatalf("sync after the notice: %v %d %v", years, n, err)
+		}
+		f.svc = svc2
+		got, err := svc2.Get(f.ctx, f.users["clerk"], c.No)
+		if err != nil || got.Provisional || got.DueDate.String() != "2027-01-04" {
+			t.Fatalf("recounted: provisional %v, due %v, %v", got.Provisional, got.DueDate, err)
+		}
+		tl, err := svc2.Timeline(f.ctx, f.users["clerk"], c.No)
+		if err != nil || tl[len(tl)-1].Action != "recount" {
+			t.Errorf("the recount is not on the timeline: %+v %v", tl, err)
+		}
+		if years, n, _ := svc2.SyncCalendars(f.ctx); len(years) != 0 || n != 0 {
+			t.Errorf("a second sync recounted again: %v %d", years, n)
 		}
 	})
 }

@@ -112,6 +112,13 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 		return err
 	}
 	a.Cases, a.Catalog = cs, catalog.New(a.DB)
+	// A year's holiday notice loaded since the last start: open cases due in
+	// that year are recounted (their deadlines may have used the fallback).
+	if years, n, err := cs.SyncCalendars(ctx); err != nil {
+		return err
+	} else if len(years) > 0 {
+		slog.InfoContext(ctx, "calendars: notices new or changed since the last start; open cases recounted", "years", years, "cases", n)
+	}
 	licDir := licenceKeyDir(a.Config)
 	if keys, err := license.OpenKeyring(licDir, mode == ModeDemo, a.Config.LicenceAlg, a.DB.Now); err == nil {
 		a.Licences = &license.Service{DB: a.DB, Keys: keys, Identity: a.Identity}
