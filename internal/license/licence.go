@@ -43,6 +43,7 @@ type Licence struct {
 	HolderID     string            `json:"-"`
 	HolderMasked string            `json:"holder_masked"`
 	DepartmentID string            `json:"-"`
+	Region       string            `json:"-"` // the issuing department's division
 	CaseID       string            `json:"-"`
 	CaseNo       string            `json:"case_no,omitempty"`
 	Payload      []byte            `json:"-"`
@@ -66,16 +67,16 @@ func effective(stored, validTo string, t time.Time) string {
 }
 
 const licenceSelect = `SELECT l.id, l.payload, l.signature, l.status, l.status_reason, l.holder_id, l.holder_masked,
-	l.department_id, COALESCE(l.case_id, ''), COALESCE(c.case_no, ''), COALESCE(l.valid_to, ''), l.issued_at,
+	l.department_id, dp.region_code, COALESCE(l.case_id, ''), COALESCE(c.case_no, ''), COALESCE(l.valid_to, ''), l.issued_at,
 	k.algorithm, k.serial, k.pem, t.fields, t.layout
 	FROM licences l JOIN licence_certs k ON k.serial = l.cert_serial JOIN licence_types t ON t.code = l.type_code
-	LEFT JOIN cases c ON c.id = l.case_id`
+	JOIN departments dp ON dp.id = l.department_id LEFT JOIN cases c ON c.id = l.case_id`
 
 func scanLicence(row interface{ Scan(...any) error }, at time.Time) (*Licence, error) {
 	var l Licence
 	var payload, validTo, fields, layout string
 	if err := row.Scan(&l.ID, &payload, &l.Signature, &l.Status, &l.StatusReason, &l.HolderID, &l.HolderMasked,
-		&l.DepartmentID, &l.CaseID, &l.CaseNo, &validTo, &l.IssuedAt, &l.Algorithm, &l.CertSerial, &l.CertPEM, &fields, &layout); err != nil {
+		&l.DepartmentID, &l.Region, &l.CaseID, &l.CaseNo, &validTo, &l.IssuedAt, &l.Algorithm, &l.CertSerial, &l.CertPEM, &fields, &layout); err != nil {
 		return nil, err
 	}
 	l.Payload = []byte(payload)
@@ -123,7 +124,7 @@ func (s *Service) Get(ctx context.Context, u *identity.User, identifier string) 
 		if l.HolderID == u.ID {
 			return nil
 		}
-		if !s.staffOf(u, l.DepartmentID) {
+		if !s.staffOf(u, l.DepartmentID) && !supervises(u, l.Region) {
 			return apperr.E(apperr.NotFound, "licence.not_found")
 		}
 		return s.audit(tx, u.ID, "staff", "licence.read", l.ID, nil)
@@ -143,6 +144,17 @@ func (s *Service) staffOf(u *identity.User, deptID string) bool {
 			if g.DepartmentID == deptID {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// supervises: u is a supervisor whose region encloses region (电子监察
+// watches every department of its region, as it does their cases).
+func supervises(u *identity.User, region string) bool {
+	for _, g := range u.Grants {
+		if g.Role == identity.RoleSupervisor && g.RegionCode != "" && codes.DivisionCovers(g.RegionCode, region) {
+			return true
 		}
 	}
 	return false

@@ -54,13 +54,13 @@ func (s *Service) SetStatus(ctx context.Context, u *identity.User, identifier, a
 		if l, err = byIdentifier(tx, identifier); err != nil {
 			return err
 		}
-		if !s.staffOf(u, l.DepartmentID) {
+		if !s.staffOf(u, l.DepartmentID) && !supervises(u, l.Region) {
 			if l.HolderID == u.ID {
 				return apperr.E(apperr.Forbidden, "error.forbidden")
 			}
 			return apperr.E(apperr.NotFound, "licence.not_found")
 		}
-		if !approverOf(u, l.DepartmentID) {
+		if !CanManage(u, l) {
 			return apperr.E(apperr.Forbidden, "licence.approver_only")
 		}
 		if !contains(tr.from, l.Status) {
@@ -78,9 +78,11 @@ func (s *Service) SetStatus(ctx context.Context, u *identity.User, identifier, a
 	return l, nil
 }
 
-func approverOf(u *identity.User, deptID string) bool {
+// CanManage: u may suspend, resume or revoke l — an approver of the
+// issuing department.
+func CanManage(u *identity.User, l *Licence) bool {
 	for _, g := range u.Grants {
-		if g.Role == identity.RoleApprover && g.DepartmentID == deptID {
+		if g.Role == identity.RoleApprover && g.DepartmentID == l.DepartmentID {
 			return true
 		}
 	}

@@ -363,6 +363,16 @@ func TestStatusChanges(t *testing.T) {
 		if _, err := f.lib.Get(f.ctx, f.users["psb-officer"], id); apperr.CodeOf(err) != apperr.NotFound {
 			t.Errorf("another department reads: %v", err)
 		}
+		// The region's supervisor reads it (recorded) but does not manage it.
+		if _, err := f.lib.Get(f.ctx, f.users["supervisor"], id); err != nil {
+			t.Errorf("the region's supervisor reads: %v", err)
+		}
+		if _, err := f.lib.SetStatus(f.ctx, f.users["supervisor"], id, "suspend", "x"); apperr.CodeOf(err) != apperr.Forbidden {
+			t.Errorf("the supervisor suspends: %v", err)
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM audit_pending WHERE action = 'licence.read' AND object_id = $1`, l.ID); n != 2 {
+			t.Errorf("staff reads recorded: %d, want 2", n)
+		}
 	})
 }
 

@@ -103,7 +103,7 @@ func (s *Server) showLicence(w http.ResponseWriter, r *http.Request, share *lice
 	v.TitleText = l.Metadata.Name
 	v.Data["L"], v.Data["Events"], v.Data["Shares"], v.Data["Checks"] = l, events, shares, checks
 	v.Data["Holder"] = l.HolderID == v.User.ID
-	v.Data["Staff"] = l.HolderID != v.User.ID
+	v.Data["Staff"] = license.CanManage(v.User, l)
 	v.Data["Alg"] = license.AlgorithmName(l.Algorithm)
 	verify := s.baseURL(r) + "/verify/" + l.Metadata.Identifier
 	if v.Data["QR"], err = qrData(verify); err != nil {
