@@ -41,7 +41,7 @@ func act(t *testing.T, ctx context.Context, base, no, action string, fill ...chr
 		do(t, ctx, chromedp.Click(css("#act-"+action+" > summary")))
 	}
 	do(t, ctx, fill...)
-	do(t, ctx, chromedp.Click(css("#do-"+action)), chromedp.WaitVisible(css("main .notice")))
+	do(t, ctx, chromedp.Click(css("#do-"+action)), chromedp.WaitVisible(css("#flash")))
 }
 
 // The scenario: 张三 applies online → the clerk sends a correction

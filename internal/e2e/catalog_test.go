@@ -86,7 +86,7 @@ func TestPortalGuideAndPublishing(t *testing.T) {
 	if !strings.Contains(diff, "promised_limit") || !strings.Contains(diff, "materials[health].name") {
 		t.Fatalf("diff: %q", diff)
 	}
-	do(t, ctx, chromedp.Navigate(base+"/admin/catalog/items/"+code), chromedp.WaitVisible(css("#publish")), chromedp.Click(css("#publish")), chromedp.WaitVisible(css("main .notice")))
+	do(t, ctx, chromedp.Navigate(base+"/admin/catalog/items/"+code), chromedp.WaitVisible(css("#publish")), chromedp.Click(css("#publish")), chromedp.WaitVisible(css("#flash")))
 	shot(t, ctx, "admin-published")
 	do(t, ctx, chromedp.Navigate(base+"/items/"+code), chromedp.WaitVisible(css("#promised")))
 	now := get(t, ctx, chromedp.Text(css("#promised")))

@@ -129,7 +129,7 @@ func TestLicenceIssuedSharedVerifiedRevoked(t *testing.T) {
 	login(t, ctx, base, "approver")
 	do(t, ctx, chromedp.Navigate(base+"/licences/"+identifier), chromedp.WaitVisible(css("#status-form")),
 		chromedp.SetValue(css("#status-action"), "revoke"), chromedp.SendKeys(css("#status-reason"), "申请人以欺骗手段取得许可"),
-		chromedp.Click(css("#status-submit")), chromedp.WaitVisible(css("#licence-status")))
+		chromedp.Click(css("#status-submit")), chromedp.WaitVisible(css("#status-done")))
 	if st := get(t, ctx, chromedp.Text(css("#licence-status"))); st != "已撤销" {
 		t.Fatalf("after revoking: %q", st)
 	}

@@ -110,6 +110,11 @@ func (s *Server) showLicence(w http.ResponseWriter, r *http.Request, share *lice
 		return err
 	}
 	v.Data["VerifyURL"] = verify
+	// After a status change the page confirms what was done (PRG).
+	switch done := r.URL.Query().Get("done"); done {
+	case "suspend", "resume", "revoke":
+		v.Data["Done"] = "licence.done." + done
+	}
 	if share != nil {
 		link := s.baseURL(r) + share.Path
 		v.Data["NewShare"], v.Data["ShareURL"] = share, link
