@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/codes"
@@ -43,6 +44,16 @@ type Set struct {
 	// Calendar.Provisional). Off by default: production refuses until the
 	// year's notice is loaded, unless configured.
 	WeekdayFallback bool
+
+	// built memoizes For: every case action asks for its region's calendar,
+	// and a calendar never changes once built. Load clears it.
+	mu    sync.Mutex
+	built map[builtKey]*Calendar
+}
+
+type builtKey struct {
+	region   string
+	fallback bool
 }
 
 // National returns the set with the embedded national years only.
@@ -64,6 +75,7 @@ func (s *Set) Load(r io.Reader) error {
 	if err := dec.Decode(&f); err != nil {
 		return apperr.E(apperr.Invalid, "calendar.file_format", "error", err.Error())
 	}
+	defer s.forget()
 	for _, ys := range f.Years {
 		y, err := ys.build()
 		if err != nil {
@@ -88,6 +100,28 @@ func (s *Set) Load(r io.Reader) error {
 // For returns the calendar of a region: national days, with the days of
 // every enclosing region (province, city, county …) laid over them.
 func (s *Set) For(region string) *Calendar {
+	key := builtKey{region, s.WeekdayFallback}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.built[key]; ok {
+		return c
+	}
+	c := s.build(region)
+	if s.built == nil {
+		s.built = map[builtKey]*Calendar{}
+	}
+	s.built[key] = c
+	return c
+}
+
+// forget drops the calendars built before a Load changed the years.
+func (s *Set) forget() {
+	s.mu.Lock()
+	s.built = nil
+	s.mu.Unlock()
+}
+
+func (s *Set) build(region string) *Calendar {
 	c := &Calendar{region: region, years: map[int]*year{}, fallback: s.WeekdayFallback}
 	for y, yd := range s.national {
 		cp := *yd

@@ -43,107 +43,125 @@ func anyOf(roles []string, want ...string) bool {
 // operationAllowed says whether u may perform the operation on c now, and
 // if not, why (the error the request would get).
 func operationAllowed(name string, d *workflow.Definition, c *Case, u *identity.User, roles []string, signer bool) error {
-	st, _ := d.State(c.State)
-	// Built only when returned: the case page asks about every operation.
-	forbidden := func() error {
+	switch refusalOf(name, d, c, roles, signer) {
+	case refusedRole:
 		return apperr.E(apperr.Forbidden, "workflow.role_forbidden", "action", workflow.Label("action", name))
-	}
-	notNow := func() error {
+	case refusedState:
+		st, _ := d.State(c.State)
 		return apperr.E(apperr.Conflict, "workflow.not_in_state", "action", workflow.Label("action", name), "status", workflow.Label("status", st.Status))
+	case refusedClaimed:
+		return apperr.E(apperr.Conflict, "case.claimed", "name", c.Assignee)
 	}
+	return nil
+}
+
+// refusal is why an operation is not open to someone now; the case page
+// asks about every operation for every reply, so the error is built only
+// for a request that is refused (operationAllowed).
+type refusal uint8
+
+const (
+	allowed        refusal = iota
+	refusedRole            // the user's roles may not
+	refusedState           // not in the case's present state
+	refusedClaimed         // another staff member holds the case
+)
+
+func refusalOf(name string, d *workflow.Definition, c *Case, roles []string, signer bool) refusal {
+	st, _ := d.State(c.State)
 	decisionClock := c.AcceptedAt != nil && c.DecidedAt == nil && !st.Terminal && st.Clock == workflow.ClockDecision
 	switch name {
 	case "edit":
 		if !anyOf(roles, "applicant", "agent") && !(c.Channel == ChannelWindow && anyOf(roles, "clerk")) {
-			return forbidden()
+			return refusedRole
 		}
 		if !st.Editable {
-			return notNow()
+			return refusedState
 		}
 	case "claim":
 		if !holds(d, c, roles) || !anyOf(roles, "clerk", "handler", "reviewer", "approver") {
-			return forbidden()
+			return refusedRole
 		}
 		if c.AssigneeID != "" {
-			return apperr.E(apperr.Conflict, "case.claimed", "name", c.Assignee)
+			return refusedClaimed
 		}
 	case "assign", "transfer":
 		if !holds(d, c, roles) || !anyOf(roles, "clerk", "handler", "reviewer", "approver") {
-			return forbidden()
+			return refusedRole
 		}
 		if name == "transfer" && !decisionClock {
-			return notNow()
+			return refusedState
 		}
 	case "countersign":
 		if !holds(d, c, roles) || !anyOf(roles, backOffice...) {
-			return forbidden()
+			return refusedRole
 		}
 		if !decisionClock {
-			return notNow()
+			return refusedState
 		}
 	case "sign":
 		if !signer {
-			return forbidden()
+			return refusedRole
 		}
 	case "pause":
 		if !holds(d, c, roles) || !anyOf(roles, backOffice...) {
-			return forbidden()
+			return refusedRole
 		}
 		if !decisionClock || c.PausedSince != nil {
-			return notNow()
+			return refusedState
 		}
 	case "resume":
 		if !anyOf(roles, backOffice...) {
-			return forbidden()
+			return refusedRole
 		}
 		if c.PausedSince == nil {
-			return notNow()
+			return refusedState
 		}
 	case "extend":
 		// 延长审批 needs the approval of the agency's head (Art. 42): approvers only.
 		if !anyOf(roles, "approver") {
-			return forbidden()
+			return refusedRole
 		}
 		if !decisionClock {
-			return notNow()
+			return refusedState
 		}
 	case "supply":
 		if !anyOf(roles, "applicant", "agent", "clerk") {
-			return forbidden()
+			return refusedRole
 		}
 		if len(c.Owed) == 0 {
-			return notNow()
+			return refusedState
 		}
 	case "verify":
 		if !anyOf(roles, backOffice...) {
-			return forbidden()
+			return refusedRole
 		}
 		if c.VerifyDueAt == nil {
-			return notNow()
+			return refusedState
 		}
 	case "urge":
 		if !anyOf(roles, "applicant", "agent", "clerk", "supervisor", "approver") {
-			return forbidden()
+			return refusedRole
 		}
 		if st.Terminal || c.SubmittedAt == nil || c.DecidedAt != nil || st.Editable {
-			return notNow()
+			return refusedState
 		}
 	case "respond":
 		if !holds(d, c, roles) || !anyOf(roles, "clerk", "handler", "reviewer", "approver") {
-			return forbidden()
+			return refusedRole
 		}
 		if c.UrgedAt == nil {
-			return notNow()
+			return refusedState
 		}
 	case "comment":
 		if !isStaff(roles) && !signer {
-			return forbidden()
+			return refusedRole
 		}
 		if st.Terminal {
-			return notNow()
+			return refusedState
 		}
 	}
-	return nil
+	return allowed
 }
 
 // guard runs the common checks of an operation.

@@ -161,7 +161,7 @@ func available(d *workflow.Definition, c *Case, u *identity.User, roles []string
 		}
 	}
 	for _, name := range operationOrder {
-		if operationAllowed(name, d, c, u, roles, signer) == nil {
+		if refusalOf(name, d, c, roles, signer) == allowed {
 			out = append(out, name)
 		}
 	}
