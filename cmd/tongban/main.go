@@ -10,9 +10,11 @@ import (
 	"syscall"
 
 	"github.com/tongban/tongban/internal/cli"
+	"github.com/tongban/tongban/internal/config"
 )
 
 func main() {
+	config.TuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, &cli.Env{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 	stop()

@@ -3,11 +3,14 @@ package cases_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"testing"
 	"time"
 
 	"github.com/tongban/tongban/internal/cases"
+	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
 )
@@ -62,7 +65,14 @@ func lifecycle(b testing.TB, f *fixture) {
 // requests would. Reports complete cases per second: "serial" is one
 // client after another; "clients=8" is eight at once, as a service hall
 // would be (each client waits for its reply before its next action).
+//
+// The process runs with the collector setting of the tongban command
+// (config.TuneGC); GOGC=100 in the environment measures Go's default.
 func BenchmarkLifecycle(b *testing.B) {
+	was := debug.SetGCPercent(100)
+	debug.SetGCPercent(was)
+	defer debug.SetGCPercent(was)
+	config.TuneGC(os.Getenv)
 	for _, dbName := range []string{"sqlite", "postgres"} {
 		for _, clients := range []int{1, 8} {
 			name := dbName + "/serial"
