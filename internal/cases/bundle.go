@@ -26,17 +26,18 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 	if err != nil {
 		return nil, false, err
 	}
-	var app *identity.Applicant
-	var channel string
-	var role identity.Role
-	for _, ver := range bv.Versions {
-		if app, channel, role, err = s.applicantFor(ctx, u, ver.Item, nc); err != nil {
-			return nil, false, err
-		}
-	}
 	parentProc, _ := s.flows.Latest(workflow.Bundle)
 	var out *Case
 	err = s.db.Update(ctx, func(tx *db.Tx) error {
+		var app *identity.Applicant
+		var channel string
+		var role identity.Role
+		for _, ver := range bv.Versions {
+			var err error
+			if app, channel, role, err = s.applicantFor(tx, u, ver.Item, nc); err != nil {
+				return err
+			}
+		}
 		lead := bv.Versions[0]
 		// The parent names the bundle; its item is the lead item (the first).
 		parent, err := s.insert(tx, u, lead, app, channel, NewCase{ItemCode: lead.ImplCode, Values: nc.Values, IdempotencyKey: nc.IdempotencyKey})

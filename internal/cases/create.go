@@ -63,17 +63,18 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 	if nc.Bundle != "" {
 		return s.createBundle(ctx, u, nc)
 	}
-	ver, err := s.catalog.PublishedShared(ctx, nc.ItemCode, 0)
-	if err != nil {
-		return nil, false, err
-	}
-	app, channel, role, err := s.applicantFor(ctx, u, ver.Item, nc)
-	if err != nil {
-		return nil, false, err
-	}
 	var c *Case
-	err = s.db.Update(ctx, func(tx *db.Tx) error {
-		var err error
+	// One transaction: the item's current version, the applicant (a walk-in
+	// registered with the case, or not at all), the case and its events.
+	err := s.db.Update(ctx, func(tx *db.Tx) error {
+		ver, err := s.catalog.PublishedSharedTx(tx, nc.ItemCode)
+		if err != nil {
+			return err
+		}
+		app, channel, role, err := s.applicantFor(tx, u, ver.Item, nc)
+		if err != nil {
+			return err
+		}
 		c, err = s.insert(tx, u, ver, app, channel, nc)
 		if err != nil {
 			return err
@@ -95,9 +96,11 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 				return err
 			}
 		}
-		// Read it back: the reply shows names (department, agent) the insert did not.
-		if c, err = load(tx, c.ID); err != nil {
-			return err
+		// The reply is the case in memory, as after any action; the names a
+		// read would join in are known here.
+		c.Department = ver.DepartmentName
+		if c.AgentID != "" {
+			c.AgentName = u.DisplayName
 		}
 		c, err = s.reply(tx, u, c)
 		return err
@@ -114,19 +117,19 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 }
 
 // applicantFor decides whose case this is and through which channel.
-func (s *Service) applicantFor(ctx context.Context, u *identity.User, it *catalog.Item, nc NewCase) (*identity.Applicant, string, identity.Role, error) {
+func (s *Service) applicantFor(tx *db.Tx, u *identity.User, it *catalog.Item, nc NewCase) (*identity.Applicant, string, identity.Role, error) {
 	var app *identity.Applicant
 	var err error
 	channel, role := ChannelOnline, identity.RoleApplicant
 	switch {
 	case u.Kind != identity.KindStaff && nc.Applicant == "":
-		app, err = s.identity.ApplicantOf(ctx, u)
+		app, err = s.identity.ApplicantOfTx(tx, u)
 	case u.Has(identity.RoleAgent) && nc.Applicant != "":
 		channel, role = ChannelAgent, identity.RoleAgent
 		if !agentServes(u, it.Region) {
 			return nil, "", "", apperr.E(apperr.Forbidden, "case.out_of_region")
 		}
-		app, err = s.identity.ApplicantByNumber(ctx, nc.Applicant)
+		app, err = s.identity.ApplicantByNumberTx(tx, nc.Applicant)
 	case u.Has(identity.RoleClerk):
 		channel, role = ChannelWindow, identity.RoleClerk
 		if !coversRegion(u, identity.RoleClerk, it.Region) {
@@ -135,9 +138,9 @@ func (s *Service) applicantFor(ctx context.Context, u *identity.User, it *catalo
 		if strings.TrimSpace(nc.Applicant) == "" {
 			return nil, "", "", apperr.E(apperr.Invalid, "case.applicant_required")
 		}
-		app, err = s.identity.ApplicantByNumber(ctx, nc.Applicant)
+		app, err = s.identity.ApplicantByNumberTx(tx, nc.Applicant)
 		if apperr.Is(err, apperr.NotFound, "") && nc.ApplicantName != "" {
-			app, err = s.identity.RegisterWalkIn(ctx, nc.ApplicantName, nc.Applicant)
+			app, err = s.identity.RegisterWalkInTx(tx, nc.ApplicantName, nc.Applicant)
 		}
 	default:
 		return nil, "", "", apperr.E(apperr.Forbidden, "case.cannot_file")
@@ -191,6 +194,7 @@ func (s *Service) insert(tx *db.Tx, u *identity.User, ver *catalog.Version, app 
 		Channel: channel, CreatedBy: u.ID, Values: cleanValues(it, nc.Values), Answers: nc.Answers,
 		Commitment: nc.Commitment, PromisedLimit: it.Promised(), Rev: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now,
 		history: &history{}, // a new case has no pauses, extensions or countersigns
+		Pauses:  []Pause{}, Extensions: []Extension{},
 	}
 	if c.Answers == nil {
 		c.Answers = map[string]string{}

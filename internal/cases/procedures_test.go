@@ -235,6 +235,15 @@ func TestInstantItemAtTheWindow(t *testing.T) {
 		if walkin.ApplicantName != "王芳" || walkin.ApplicantMasked != "110105********002X" || walkin.State != "pre_review" {
 			t.Errorf("walk-in: %+v", walkin)
 		}
+		// Registration and filing are one transaction: a filing refused for its
+		// form registers nobody.
+		if _, _, err := f.svc.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[soleTrader],
+			Applicant: "110105198001010032", ApplicantName: "李雷", Submit: true}); apperr.CodeOf(err) != apperr.Invalid {
+			t.Errorf("a walk-in filing without its form: %v", err)
+		}
+		if _, err := f.ids.ApplicantByNumber(f.ctx, "110105198001010032"); !apperr.Is(err, apperr.NotFound, "") {
+			t.Errorf("the refused walk-in filing left a registration behind: %v", err)
+		}
 		if _, _, err := f.svc.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[soleTrader], Applicant: "110105194912310021"}); !apperr.Is(err, apperr.Invalid, "codes.citizen_id.check") {
 			t.Errorf("a bad ID number at the window: %v", err)
 		}

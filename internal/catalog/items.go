@@ -349,6 +349,12 @@ func (c *Catalog) PublishedShared(ctx context.Context, implCode string, version 
 	return c.version(ctx, implCode, version, false, true)
 }
 
+// PublishedSharedTx is PublishedShared for the current version, read in the
+// caller's transaction (the case engine files an application in one).
+func (c *Catalog) PublishedSharedTx(tx *db.Tx, implCode string) (*Version, error) {
+	return c.versionTx(tx, implCode, 0, false, true)
+}
+
 // Draft returns the open draft of an item for an administrator of its region.
 func (c *Catalog) Draft(ctx context.Context, u *identity.User, implCode string) (*Version, error) {
 	v, err := c.version(ctx, implCode, -1, true, false)

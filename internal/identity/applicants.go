@@ -29,10 +29,16 @@ func (s *Service) ApplicantOf(ctx context.Context, u *User) (*Applicant, error) 
 	var a *Applicant
 	err := s.db.View(ctx, func(tx *db.Tx) error {
 		var err error
-		a, err = applicantBy(tx, "user_id", u.ID, u.Kind)
+		a, err = s.ApplicantOfTx(tx, u)
 		return err
 	})
 	return a, apperr.Internalf("identity: applicant", err)
+}
+
+// ApplicantOfTx is ApplicantOf inside the caller's transaction (the case
+// engine files an application in one).
+func (s *Service) ApplicantOfTx(tx *db.Tx, u *User) (*Applicant, error) {
+	return applicantBy(tx, "user_id", u.ID, u.Kind)
 }
 
 // ApplicantByNumber finds a registered applicant by citizen ID number (a
@@ -40,24 +46,28 @@ func (s *Service) ApplicantOf(ctx context.Context, u *User) (*Applicant, error) 
 // organisation). Agents and window clerks name applicants this way. Returns
 // Invalid for a malformed number and NotFound for an unregistered one.
 func (s *Service) ApplicantByNumber(ctx context.Context, number string) (*Applicant, error) {
-	number = strings.ToUpper(strings.TrimSpace(number))
 	var a *Applicant
 	err := s.db.View(ctx, func(tx *db.Tx) error {
 		var err error
-		if codes.Detect(number, tx.Now.In(calendar.China)) == codes.KindCreditCode {
-			if _, err := codes.ParseCreditCode(number); err != nil {
-				return err
-			}
-			a, err = applicantBy(tx, "credit_code", number, KindOrganisation)
-			return err
-		}
-		if _, err := codes.ParseCitizenID(number, tx.Now.In(calendar.China)); err != nil {
-			return err
-		}
-		a, err = applicantBy(tx, "id_number_index", s.vault.Index(number, purposeIDNumber), KindPerson)
+		a, err = s.ApplicantByNumberTx(tx, number)
 		return err
 	})
 	return a, apperr.Internalf("identity: applicant by number", err)
+}
+
+// ApplicantByNumberTx is ApplicantByNumber inside the caller's transaction.
+func (s *Service) ApplicantByNumberTx(tx *db.Tx, number string) (*Applicant, error) {
+	number = strings.ToUpper(strings.TrimSpace(number))
+	if codes.Detect(number, tx.Now.In(calendar.China)) == codes.KindCreditCode {
+		if _, err := codes.ParseCreditCode(number); err != nil {
+			return nil, err
+		}
+		return applicantBy(tx, "credit_code", number, KindOrganisation)
+	}
+	if _, err := codes.ParseCitizenID(number, tx.Now.In(calendar.China)); err != nil {
+		return nil, err
+	}
+	return applicantBy(tx, "id_number_index", s.vault.Index(number, purposeIDNumber), KindPerson)
 }
 
 func applicantBy(tx *db.Tx, column, value string, kind Kind) (*Applicant, error) {
@@ -77,33 +87,44 @@ func applicantBy(tx *db.Tx, column, value string, kind Kind) (*Applicant, error)
 // account, by name and citizen ID number. The account has no usable
 // password: the person sets one later through real-name registration.
 func (s *Service) RegisterWalkIn(ctx context.Context, name, idNumber string) (*Applicant, error) {
+	var a *Applicant
+	err := s.db.Update(ctx, func(tx *db.Tx) error {
+		var err error
+		a, err = s.RegisterWalkInTx(tx, name, idNumber)
+		return err
+	})
+	return a, apperr.Internalf("identity: register walk-in", err)
+}
+
+// RegisterWalkInTx is RegisterWalkIn inside the caller's transaction: a
+// window filing registers the person and files the case together, or
+// neither.
+func (s *Service) RegisterWalkInTx(tx *db.Tx, name, idNumber string) (*Applicant, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return nil, apperr.E(apperr.Invalid, "auth.name_required")
 	}
 	b := make([]byte, 6)
 	rand.Read(b)
-	var a *Applicant
-	err := s.db.Update(ctx, func(tx *db.Tx) error {
-		cid, err := codes.ParseCitizenID(idNumber, tx.Now.In(calendar.China))
-		if err != nil {
-			return err
-		}
-		id := db.NewID()
-		// "!" is no PHC hash: no password ever verifies against it.
-		if _, err := tx.Exec(`INSERT INTO users (id, username, kind, display_name, password_hash, created_at, updated_at)
-			VALUES ($1, $2, 'person', $3, '!', $4, $4)`, id, "walkin-"+hex.EncodeToString(b), name, tx.Now); err != nil {
-			return err
-		}
-		_, err = tx.Exec(`INSERT INTO persons (user_id, name, id_number_index, id_number_masked, id_number_sealed) VALUES ($1, $2, $3, $4, $5)`,
-			id, name, s.vault.Index(cid.Number, purposeIDNumber), codes.MaskCitizenID(cid.Number), s.vault.Seal(cid.Number, purposeIDNumber))
-		if db.IsUniqueViolation(err) {
-			return apperr.E(apperr.Conflict, "auth.id_number_taken")
-		}
-		a = &Applicant{UserID: id, Name: name, Kind: KindPerson, Masked: codes.MaskCitizenID(cid.Number)}
-		return err
-	})
-	return a, apperr.Internalf("identity: register walk-in", err)
+	cid, err := codes.ParseCitizenID(idNumber, tx.Now.In(calendar.China))
+	if err != nil {
+		return nil, err
+	}
+	id := db.NewID()
+	// "!" is no PHC hash: no password ever verifies against it.
+	if _, err := tx.Exec(`INSERT INTO users (id, username, kind, display_name, password_hash, created_at, updated_at)
+		VALUES ($1, $2, 'person', $3, '!', $4, $4)`, id, "walkin-"+hex.EncodeToString(b), name, tx.Now); err != nil {
+		return nil, err
+	}
+	_, err = tx.Exec(`INSERT INTO persons (user_id, name, id_number_index, id_number_masked, id_number_sealed) VALUES ($1, $2, $3, $4, $5)`,
+		id, name, s.vault.Index(cid.Number, purposeIDNumber), codes.MaskCitizenID(cid.Number), s.vault.Seal(cid.Number, purposeIDNumber))
+	if db.IsUniqueViolation(err) {
+		return nil, apperr.E(apperr.Conflict, "auth.id_number_taken")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Applicant{UserID: id, Name: name, Kind: KindPerson, Masked: codes.MaskCitizenID(cid.Number)}, nil
 }
 
 // OwnIDNumber unseals a person's own citizen ID number, to pre-fill their
