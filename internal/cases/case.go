@@ -44,8 +44,10 @@ type Case struct {
 	Channel         string `json:"channel"` // online, window, agent
 	CreatedBy       string `json:"-"`
 
-	Values     catalog.Values    `json:"form_values,omitempty"` // only for readers allowed personal data
-	Answers    map[string]string `json:"answers,omitempty"`
+	// Values and Answers are replaced as a whole, never edited in place:
+	// save tells a change by the map, not its contents (storedJSON).
+	Values  catalog.Values    `json:"form_values,omitempty"` // only for readers allowed personal data
+	Answers map[string]string `json:"answers,omitempty"`
 	Commitment bool              `json:"commitment"`
 	Owed       []string          `json:"tolerance_owed,omitempty"` // 容缺: material keys still owed
 	AssigneeID string            `json:"-"`
@@ -108,6 +110,10 @@ type Case struct {
 	OutOfScope bool `json:"out_of_scope,omitempty"`
 
 	loaded []column  // the stored values as read or last saved: save writes only what changed since
+	// stored is the form values and answers as loaded or last saved, with
+	// their JSON: save encodes them again only when they were replaced
+	// (Values and Answers are replaced, never edited in place).
+	stored storedJSON
 	tasks  *[]string // departments with an open countersign task, read once per transaction
 	// history counts the case's pauses, extensions and countersigns when the
 	// read that loaded it asked (load does), sparing reads of what is not there.

@@ -202,16 +202,21 @@ func (s *Service) insert(tx *db.Tx, u *identity.User, ver *catalog.Version, app 
 	if channel == ChannelAgent {
 		c.AgentID = u.ID
 	}
+	values, answers := c.text()
 	_, err = tx.Exec(`INSERT INTO cases (id, item_id, impl_code, item_version, item_name, department_id, region_code, process,
 		state, status, applicant_id, applicant_name, applicant_kind, applicant_masked, agent_id, channel, created_by,
 		idempotency_key, form_values, answers, commitment, rev, promised_limit, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 1, $22, $23, $23)`,
 		c.ID, itemID, c.ItemCode, c.ItemVersion, c.ItemName, deptID, c.Region, c.Process, c.State, c.Status,
 		c.ApplicantID, c.ApplicantName, c.ApplicantKind, c.ApplicantMasked, nullString(c.AgentID), channel, u.ID,
-		nullString(nc.IdempotencyKey), jsonText(c.Values), jsonText(c.Answers), c.Commitment, int(c.PromisedLimit), tx.Now)
+		nullString(nc.IdempotencyKey), values, answers, c.Commitment, int(c.PromisedLimit), tx.Now)
 	if err != nil {
 		return nil, err
 	}
+	// What was written: the columns the insert left to their defaults hold
+	// the zero values of the case in memory, so the first save (the
+	// submission) writes only what it changes.
+	c.loaded = c.columnsWith(values, answers)
 	if err := attach(tx, u.ID, c, it, nc.Materials); err != nil {
 		return nil, err
 	}

@@ -3,7 +3,7 @@ package cases
 import (
 	"database/sql"
 	"encoding/json"
-	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +11,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 )
 
@@ -70,8 +71,35 @@ func scanCase(row scanner, extra ...any) (*Case, error) {
 	}
 	c.Owed = splitBars(owed)
 	c.Pauses, c.Extensions = []Pause{}, []Extension{}
+	c.stored = storedJSON{c.Values, c.Answers, values, answers}
 	c.loaded = c.columnsWith(values, answers)
 	return c, nil
+}
+
+// storedJSON is a case's form values and answers as stored, with their text.
+type storedJSON struct {
+	values                  catalog.Values
+	answers                 map[string]string
+	valuesJSON, answersJSON string
+}
+
+// text returns the JSON of c's values and answers, encoding only what was
+// replaced since they were stored.
+func (c *Case) text() (values, answers string) {
+	values, answers = c.stored.valuesJSON, c.stored.answersJSON
+	if !sameMap(c.Values, c.stored.values) || values == "" {
+		values = jsonText(c.Values)
+	}
+	if !sameMap(c.Answers, c.stored.answers) || answers == "" {
+		answers = jsonText(c.Answers)
+	}
+	c.stored = storedJSON{c.Values, c.Answers, values, answers}
+	return values, answers
+}
+
+// sameMap reports whether a and b are the same map (not equal contents).
+func sameMap[M ~map[K]V, K comparable, V any](a, b M) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // derive fills the fields computed from stored ones.
@@ -123,7 +151,7 @@ func jsonText(v any) string {
 
 // columns lists the mutable columns of a case with their values.
 func (c *Case) columns() []column {
-	return c.columnsWith(jsonText(c.Values), jsonText(c.Answers))
+	return c.columnsWith(c.text())
 }
 
 // columnsWith is columns with the JSON columns as given (as read, when
@@ -173,10 +201,10 @@ func save(tx *db.Tx, c *Case) error {
 			continue
 		}
 		args = append(args, col.value)
-		set = append(set, fmt.Sprintf("%s = $%d", col.name, len(args)))
+		set = append(set, col.name+" = $"+strconv.Itoa(len(args)))
 	}
 	args = append(args, c.ID, c.Rev)
-	res, err := tx.Exec(fmt.Sprintf(`UPDATE cases SET %s WHERE id = $%d AND rev = $%d`, strings.Join(set, ", "), len(args)-1, len(args)), args...)
+	res, err := tx.Exec(`UPDATE cases SET `+strings.Join(set, ", ")+` WHERE id = $`+strconv.Itoa(len(args)-1)+` AND rev = $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return err
 	}
