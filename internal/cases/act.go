@@ -45,6 +45,7 @@ type ActionRequest struct {
 	Outcome     string            `json:"outcome,omitempty"`       // verify: confirmed, false
 
 	assignee *identity.User // resolved from Assignee before the transaction
+	channel  string         // a filing submitted at once: its channel, recorded with the submission
 	deemed   bool           // accept: taken to have been accepted on receipt (Art. 32)
 }
 
@@ -199,6 +200,9 @@ func (s *Service) transition(tx *db.Tx, c *Case, it *catalog.Item, who actor, ro
 	}
 	if req.Comment != "" {
 		data["comment"] = req.Comment
+	}
+	if req.channel != "" {
+		data["channel"] = req.channel
 	}
 	if err := save(tx, c); err != nil {
 		return err

@@ -114,6 +114,10 @@ type Case struct {
 	// their JSON: save encodes them again only when they were replaced
 	// (Values and Answers are replaced, never edited in place).
 	stored storedJSON
+	// unstored: a new case whose row is not written yet; its first save
+	// inserts it (a filing submitted at once is one row and one event).
+	unstored       bool
+	idempotencyKey string // a new case's key, written with its row
 	tasks  *[]string // departments with an open countersign task, read once per transaction
 	// history counts the case's pauses, extensions and countersigns when the
 	// read that loaded it asked (load does), sparing reads of what is not there.

@@ -75,16 +75,31 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 		if err != nil {
 			return err
 		}
-		c, err = s.insert(tx, u, ver, app, channel, nc)
-		if err != nil {
-			return err
-		}
 		who := actor{u.ID, u.DisplayName, string(role)}
-		if err := appendEvent(tx, c, who, "create", "", c.State, "", map[string]any{"channel": channel}); err != nil {
-			return err
-		}
-		if nc.Submit {
-			if err := s.transition(tx, c, ver.Item, who, []string{string(role)}, ActionRequest{Action: "submit"}); err != nil {
+		if !nc.Submit {
+			// A draft: its row and the event that created it.
+			if c, err = s.insert(tx, u, ver, app, channel, nc); err != nil {
+				return err
+			}
+			if err := appendEvent(tx, c, who, "create", "", c.State, "", map[string]any{"channel": channel}); err != nil {
+				return err
+			}
+		} else {
+			// Filed and submitted at once: one change, so one event (submit,
+			// with the channel) and, when nothing must refer to the row
+			// before the submission, one row written in its submitted state.
+			if c, err = s.newCase(tx, u, ver, app, channel, nc); err != nil {
+				return err
+			}
+			if len(nc.Materials) > 0 || (s.licensing != nil && ver.Item.TakesLicences()) {
+				if err := storeNew(tx, c); err != nil { // at revision 0: the submission makes it 1
+					return err
+				}
+				if err := attach(tx, u.ID, c, ver.Item, nc.Materials); err != nil {
+					return err
+				}
+			}
+			if err := s.transition(tx, c, ver.Item, who, []string{string(role)}, ActionRequest{Action: "submit", channel: channel}); err != nil {
 				return err
 			}
 		}
@@ -173,7 +188,26 @@ func (s *Service) processFor(it *catalog.Item, commitment bool) (*workflow.Defin
 	return d, nil
 }
 
+// insert writes a new case at revision 1 with its uploads (a draft, a
+// bundle's cases).
 func (s *Service) insert(tx *db.Tx, u *identity.User, ver *catalog.Version, app *identity.Applicant, channel string, nc NewCase) (*Case, error) {
+	c, err := s.newCase(tx, u, ver, app, channel, nc)
+	if err != nil {
+		return nil, err
+	}
+	c.Rev = 1
+	if err := storeNew(tx, c); err != nil {
+		return nil, err
+	}
+	if err := attach(tx, u.ID, c, ver.Item, nc.Materials); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// newCase is the case an application makes, in memory: revision 0, not
+// stored (save or storeNew writes it).
+func (s *Service) newCase(tx *db.Tx, u *identity.User, ver *catalog.Version, app *identity.Applicant, channel string, nc NewCase) (*Case, error) {
 	it := ver.Item
 	if nc.Commitment && !it.Commitment {
 		return nil, apperr.E(apperr.Invalid, "case.commitment_not_offered")
@@ -185,40 +219,22 @@ func (s *Service) insert(tx *db.Tx, u *identity.User, ver *catalog.Version, app 
 	if err != nil {
 		return nil, err
 	}
-	itemID, deptID := ver.ItemID, ver.DepartmentID
 	start, _ := proc.State(proc.Start)
 	c := &Case{
-		ID: db.NewID(), ItemID: itemID, ItemCode: it.ImplCode, ItemVersion: ver.Version, ItemName: it.Name,
-		DepartmentID: deptID, Region: it.Region, Process: proc.Ref(), State: start.Key, Status: start.Status,
+		ID: db.NewID(), ItemID: ver.ItemID, ItemCode: it.ImplCode, ItemVersion: ver.Version, ItemName: it.Name,
+		DepartmentID: ver.DepartmentID, Region: it.Region, Process: proc.Ref(), State: start.Key, Status: start.Status,
 		ApplicantID: app.UserID, ApplicantName: app.Name, ApplicantKind: string(app.Kind), ApplicantMasked: app.Masked,
 		Channel: channel, CreatedBy: u.ID, Values: cleanValues(it, nc.Values), Answers: nc.Answers,
-		Commitment: nc.Commitment, PromisedLimit: it.Promised(), Rev: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now,
+		Commitment: nc.Commitment, PromisedLimit: it.Promised(), CreatedAt: tx.Now, UpdatedAt: tx.Now,
 		history: &history{}, // a new case has no pauses, extensions or countersigns
 		Pauses:  []Pause{}, Extensions: []Extension{},
+		unstored: true, idempotencyKey: nc.IdempotencyKey,
 	}
 	if c.Answers == nil {
 		c.Answers = map[string]string{}
 	}
 	if channel == ChannelAgent {
 		c.AgentID = u.ID
-	}
-	values, answers := c.text()
-	_, err = tx.Exec(`INSERT INTO cases (id, item_id, impl_code, item_version, item_name, department_id, region_code, process,
-		state, status, applicant_id, applicant_name, applicant_kind, applicant_masked, agent_id, channel, created_by,
-		idempotency_key, form_values, answers, commitment, rev, promised_limit, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 1, $22, $23, $23)`,
-		c.ID, itemID, c.ItemCode, c.ItemVersion, c.ItemName, deptID, c.Region, c.Process, c.State, c.Status,
-		c.ApplicantID, c.ApplicantName, c.ApplicantKind, c.ApplicantMasked, nullString(c.AgentID), channel, u.ID,
-		nullString(nc.IdempotencyKey), values, answers, c.Commitment, int(c.PromisedLimit), tx.Now)
-	if err != nil {
-		return nil, err
-	}
-	// What was written: the columns the insert left to their defaults hold
-	// the zero values of the case in memory, so the first save (the
-	// submission) writes only what it changes.
-	c.loaded = c.columnsWith(values, answers)
-	if err := attach(tx, u.ID, c, it, nc.Materials); err != nil {
-		return nil, err
 	}
 	return c, nil
 }

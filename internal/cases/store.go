@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
@@ -192,6 +193,11 @@ func same(a, b any) bool {
 // Writing only what changed spares the case's many indexes (deadlines,
 // inbox, applicant) the work of rewriting entries that did not move.
 func save(tx *db.Tx, c *Case) error {
+	if c.unstored {
+		c.Rev++
+		c.UpdatedAt = tx.Now
+		return storeNew(tx, c)
+	}
 	set := []string{"rev = rev + 1", "updated_at = $1"}
 	args := []any{tx.Now}
 	was := c.loaded
@@ -218,6 +224,38 @@ func save(tx *db.Tx, c *Case) error {
 	c.loaded = now
 	return nil
 }
+
+// storeNew inserts the row of a new case as it is in memory, at its
+// revision.
+func storeNew(tx *db.Tx, c *Case) error {
+	cols := c.columns()
+	args := []any{c.ID, c.ItemID, c.ItemCode, c.ItemVersion, c.ItemName, c.Region, c.ApplicantID, c.ApplicantName,
+		c.ApplicantKind, c.ApplicantMasked, nullString(c.AgentID), c.Channel, c.CreatedBy, nullString(c.idempotencyKey),
+		c.Rev, c.CreatedAt, c.UpdatedAt}
+	for _, col := range cols {
+		args = append(args, col.value)
+	}
+	if _, err := tx.Exec(insertCase(), args...); err != nil {
+		return err
+	}
+	c.unstored, c.loaded = false, cols
+	return nil
+}
+
+// insertCase is the INSERT statement of storeNew: the same text every time
+// (the columns are fixed), so it is prepared once.
+var insertCase = sync.OnceValue(func() string {
+	names := []string{"id", "item_id", "impl_code", "item_version", "item_name", "region_code", "applicant_id", "applicant_name",
+		"applicant_kind", "applicant_masked", "agent_id", "channel", "created_by", "idempotency_key", "rev", "created_at", "updated_at"}
+	for _, col := range (&Case{}).columnsWith("", "") {
+		names = append(names, col.name)
+	}
+	marks := make([]string, len(names))
+	for i := range marks {
+		marks[i] = "$" + strconv.Itoa(i+1)
+	}
+	return `INSERT INTO cases (` + strings.Join(names, ", ") + `) VALUES (` + strings.Join(marks, ", ") + `)`
+})
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 

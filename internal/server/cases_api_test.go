@@ -103,7 +103,7 @@ func TestCasesAPI(t *testing.T) {
 			{handler, `{"action":"accept"}`, 403, "workflow.role_forbidden"},
 			{clerk, `{"action":"grant"}`, 409, "workflow.not_in_state"},
 			{clerk, `{"action":"refuse"}`, 400, "workflow.reason_required"},
-			{clerk, fmt.Sprintf(`{"action":"accept","rev":%d}`, rev-1), 409, "case.changed"},
+			{clerk, fmt.Sprintf(`{"action":"accept","rev":%d}`, rev+1), 409, "case.changed"}, // not the revision the case is at
 			{clerk, `{"action":"accept","surprise":1}`, 400, "error.bad_json"},
 			{"", `{"action":"accept"}`, 401, "error.unauthenticated"},
 		} {
@@ -133,7 +133,9 @@ func TestCasesAPI(t *testing.T) {
 			t.Fatalf("grant: %d %v", st, m)
 		}
 		_, m = apiCall(t, "GET", api+"/cases/"+no+"/timeline", zs, "")
-		if evs := m["events"].([]any); len(evs) != 6 {
+		// Filed and submitted in one request: one event (submit, with the channel), then accept, pass, pass, grant.
+		if evs := m["events"].([]any); len(evs) != 5 || evs[0].(map[string]any)["action"] != "submit" ||
+			evs[0].(map[string]any)["data"].(map[string]any)["channel"] != "online" {
 			t.Errorf("timeline: %v", evs)
 		}
 
