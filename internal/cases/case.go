@@ -46,8 +46,8 @@ type Case struct {
 
 	// Values and Answers are replaced as a whole, never edited in place:
 	// save tells a change by the map, not its contents (storedJSON).
-	Values  catalog.Values    `json:"form_values,omitempty"` // only for readers allowed personal data
-	Answers map[string]string `json:"answers,omitempty"`
+	Values     catalog.Values    `json:"form_values,omitempty"` // only for readers allowed personal data
+	Answers    map[string]string `json:"answers,omitempty"`
 	Commitment bool              `json:"commitment"`
 	Owed       []string          `json:"tolerance_owed,omitempty"` // 容缺: material keys still owed
 	AssigneeID string            `json:"-"`
@@ -109,7 +109,7 @@ type Case struct {
 	// reach (a transfer, a countersign opinion); they see only the outcome.
 	OutOfScope bool `json:"out_of_scope,omitempty"`
 
-	loaded []column  // the stored values as read or last saved: save writes only what changed since
+	loaded []column // the stored values as read or last saved: save writes only what changed since
 	// stored is the form values and answers as loaded or last saved, with
 	// their JSON: save encodes them again only when they were replaced
 	// (Values and Answers are replaced, never edited in place).
@@ -117,8 +117,8 @@ type Case struct {
 	// unstored: a new case whose row is not written yet; its first save
 	// inserts it (a filing submitted at once is one row and one event).
 	unstored       bool
-	idempotencyKey string // a new case's key, written with its row
-	tasks  *[]string // departments with an open countersign task, read once per transaction
+	idempotencyKey string    // a new case's key, written with its row
+	tasks          *[]string // departments with an open countersign task, read once per transaction
 	// history counts the case's pauses, extensions and countersigns when the
 	// read that loaded it asked (load does), sparing reads of what is not there.
 	history *history
