@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
 )
@@ -41,6 +42,43 @@ var weekdaysOnly = &year{source: "weekday fallback: no State Council notice load
 func (c *Calendar) Provisional(d Date) bool {
 	_, ok := c.years[d.Year]
 	return !ok
+}
+
+// NoticeHorizon is how far ahead, in calendar days, the platform wants the
+// holiday notices loaded: a case accepted today with the longest limits (a
+// promised limit of up to 60 working days, extended by up to 10 more under
+// 行政许可法 Art. 42, with weekends and holidays between) has its deadline
+// within about four months.
+const NoticeHorizon = 120
+
+// Unannounced lists the years from from's through to's that have no holiday
+// notice loaded: a deadline reaching them is refused, or with the fallback
+// counted Monday to Friday and provisional. Operators are warned ahead
+// (NoticeHorizon), since the State Council publishes each year's notice in
+// the preceding autumn.
+func (c *Calendar) Unannounced(from, to Date) []int {
+	var out []int
+	for y := from.Year; y <= to.Year; y++ {
+		if _, ok := c.years[y]; !ok {
+			out = append(out, y)
+		}
+	}
+	return out
+}
+
+// Unannounced is c.Unannounced over the NoticeHorizon from now.
+func Unannounced(c *Calendar, now time.Time) []int {
+	today := DateIn(now)
+	return c.Unannounced(today, today.AddDays(NoticeHorizon))
+}
+
+// YearList writes years for a message: "2027", "2027、2028".
+func YearList(years []int) string {
+	s := make([]string, len(years))
+	for i, y := range years {
+		s[i] = strconv.Itoa(y)
+	}
+	return strings.Join(s, "、")
 }
 
 // Fallback reports whether years without a notice are counted Monday to Friday.

@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -337,5 +338,27 @@ func TestSources(t *testing.T) {
 	}
 	if got = set.Sources(); len(got) != 3 || got[2].Scope == "" || got[2].Source != "重庆 test" {
 		t.Errorf("with a regional year: %+v", got)
+	}
+}
+
+func TestUnannounced(t *testing.T) {
+	cal := National().For("500102")
+	for _, tt := range []struct {
+		from, to string
+		want     []int
+	}{
+		{"2026-03-01", "2026-06-30", nil},
+		{"2026-09-02", "2026-12-31", nil},
+		{"2026-09-03", "2027-01-01", []int{2027}},
+		{"2026-12-01", "2028-02-01", []int{2027, 2028}},
+		{"2024-12-01", "2025-02-01", []int{2024}},
+	} {
+		if got := cal.Unannounced(d(tt.from), d(tt.to)); !slices.Equal(got, tt.want) {
+			t.Errorf("%s…%s: %v, want %v", tt.from, tt.to, got, tt.want)
+		}
+	}
+	// From today the horizon reaches the next year from early September.
+	if got := cal.Unannounced(d("2026-09-03"), d("2026-09-03").AddDays(NoticeHorizon)); !slices.Equal(got, []int{2027}) {
+		t.Errorf("horizon from 2026-09-03: %v", got)
 	}
 }

@@ -230,6 +230,31 @@ func LoadCalendars(paths []string) (*calendar.Set, error) {
 	return cals, nil
 }
 
+// watchCalendar says in the log, at start and then daily, when a year within
+// calendar.NoticeHorizon has no holiday notice loaded (the State Council
+// publishes each year's in the preceding autumn): a warning when deadlines
+// reaching it are refused, a note when the weekday fallback counts them.
+func (a *App) watchCalendar(ctx context.Context) {
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		cal := a.Calendars.For(a.Config.Region)
+		if missing := calendar.Unannounced(cal, a.DB.Now()); len(missing) > 0 {
+			level := slog.LevelWarn
+			if cal.Fallback() {
+				level = slog.LevelInfo
+			}
+			slog.Log(ctx, level, "calendar: no holiday notice loaded for a year within the horizon; load its file with --calendar",
+				"years", calendar.YearList(missing), "weekday_fallback", cal.Fallback())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // Serve answers HTTP on ln until ctx ends, then drains for up to 10 s.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
@@ -248,6 +273,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if a.Scanner != nil {
 		go a.Scanner.Run(jobs, time.Minute)
 	}
+	go a.watchCalendar(jobs)
 	if a.Licences != nil {
 		// Expired licences are noted in their history (verification reads
 		// expiry from the date at once; this records it).

@@ -513,3 +513,36 @@ func TestCatalogRegionAPI(t *testing.T) {
 		}
 	})
 }
+
+// Near the year's end, while next year's holiday notice is not loaded, the
+// administrator is told on /admin what happens to deadlines reaching it.
+func TestAdminWarnsOfAnUnannouncedYear(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		fallback bool
+		now      time.Time
+		want     string // "" for no warning
+	}{
+		{"February", true, time.Date(2026, 2, 14, 9, 0, 0, 0, time.UTC), ""},
+		{"December, fallback", true, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), "落入该年的期限暂按周一至周五推算"},
+		{"December, refusing", false, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), "期限落入该年的操作（提交、受理等）将被拒绝"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cals := mustCalendars(t)
+			cals.WeekdayFallback = tt.fallback
+			ts := newTestServer(t, dbtest.SQLite(t), func(o *Options) { o.Calendars = cals })
+			ts.now = tt.now
+			c := ts.client()
+			ts.webLogin(t, c, "admin")
+			r, _ := c.Get(ts.URL + "/admin")
+			b := body(t, r)
+			has := strings.Contains(b, `id="calendar-unannounced"`)
+			switch {
+			case tt.want == "" && has:
+				t.Error("a warning with every year loaded")
+			case tt.want != "" && (!has || !strings.Contains(b, "尚未载入 2027 年") || !strings.Contains(b, tt.want)):
+				t.Errorf("no warning for 2027: %d", r.StatusCode)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/supervise"
 
@@ -56,6 +57,9 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) error {
 		years = append(years, yearRow{y, cal.Source(y)})
 	}
 	v.Data["Years"], v.Data["CalendarFallback"] = years, cal.Fallback()
+	if missing := calendar.Unannounced(cal, s.Now()); len(missing) > 0 {
+		v.Data["Unannounced"] = calendar.YearList(missing)
+	}
 	if s.SupervisionAdmin != nil {
 		set, err := s.SupervisionAdmin.Settings(r.Context(), v.User)
 		if err != nil {
