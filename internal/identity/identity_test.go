@@ -3,6 +3,10 @@ package identity_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -280,4 +284,78 @@ func TestPasswordHashFormat(t *testing.T) {
 	if h == identity.HashPassword(pw) {
 		t.Error("hashes are not salted")
 	}
+}
+
+// Logins, refused logins and logouts are in the audit log; a name that is no
+// account's is kept only as its hash.
+func TestLoginsAreAudited(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		zs, err := f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "zhangsan", Password: pw}, Name: "张三", IDNumber: "11010519491231002X"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := zs.ID
+		req := func(user, pass string) identity.LoginRequest {
+			return identity.LoginRequest{Username: user, Password: pass, IP: "10.1.2.3", UserAgent: "Firefox", Kind: identity.SessionAPI}
+		}
+		f.svc.Login(ctx, req("zhangsan", "wrong password"))
+		f.svc.Login(ctx, req("my secret password", pw)) // a password typed as the name
+		token, _, _, err := f.svc.Login(ctx, req("zhangsan", pw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.Logout(ctx, token); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.Logout(ctx, token); err != nil { // ending it again records nothing
+			t.Fatal(err)
+		}
+		d.Update(ctx, func(tx *db.Tx) error {
+			_, err := tx.Exec(`UPDATE users SET disabled = TRUE WHERE id = $1`, id)
+			return err
+		})
+		f.svc.Login(ctx, req("zhangsan", pw))
+
+		rows, err := d.Reader().Query(`SELECT actor_id, action, object_type, object_id, payload FROM audit_pending WHERE action LIKE 'auth.%' ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var actor, action, otype, oid, payload string
+			if err := rows.Scan(&actor, &action, &otype, &oid, &payload); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(payload, "my secret password") || strings.Contains(payload, pw) {
+				t.Errorf("%s keeps what was typed: %s", action, payload)
+			}
+			if !strings.Contains(payload, `"ip":"10.1.2.3"`) && action != "auth.logout" {
+				t.Errorf("%s without the address: %s", action, payload)
+			}
+			if actor == id {
+				actor = "user"
+			}
+			if oid == id {
+				oid = "user"
+			} else if otype == "username" && len(oid) == 64 {
+				oid = "hash"
+			}
+			var p map[string]any
+			json.Unmarshal([]byte(payload), &p)
+			got = append(got, fmt.Sprintf("%s %s %s/%s %v", actor, action, otype, oid, p["reason"]))
+		}
+		want := []string{
+			"- auth.login_failed user/user bad_credentials",
+			"- auth.login_failed username/hash bad_credentials",
+			"user auth.login user/user <nil>",
+			"user auth.logout user/user <nil>",
+			"- auth.login_failed user/user disabled",
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("audited:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
 }

@@ -79,12 +79,18 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (string, *Session
 		return "", nil, nil, apperr.Internalf("identity: login", err)
 	}
 	if ok := VerifyPassword(hash, req.Password); !ok || !found {
-		if ferr := s.recordFailure(ctx, req.Username, req.IP); ferr != nil {
+		if !found {
+			userID = ""
+		}
+		if ferr := s.recordFailure(ctx, userID, req, "bad_credentials"); ferr != nil {
 			return "", nil, nil, ferr
 		}
 		return "", nil, nil, apperr.E(apperr.Unauthenticated, "auth.bad_credentials")
 	}
 	if disabled {
+		if err := s.db.Update(ctx, func(tx *db.Tx) error { return auditFailure(tx, userID, req, "disabled", false) }); err != nil {
+			return "", nil, nil, apperr.Internalf("identity: login", err)
+		}
 		return "", nil, nil, apperr.E(apperr.Forbidden, "auth.disabled")
 	}
 	token := randomToken()
@@ -102,10 +108,12 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (string, *Session
 		if _, err := tx.Exec(`DELETE FROM sessions WHERE expires_at < $1`, tx.Now); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`INSERT INTO sessions (token_hash, user_id, kind, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
+		if _, err := tx.Exec(`INSERT INTO sessions (token_hash, user_id, kind, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
 			VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)`,
-			hashToken(token), userID, string(req.Kind), sess.CSRFToken, tx.Now, sess.ExpiresAt, req.IP, truncate(req.UserAgent, 300))
-		return err
+			hashToken(token), userID, string(req.Kind), sess.CSRFToken, tx.Now, sess.ExpiresAt, req.IP, truncate(req.UserAgent, 300)); err != nil {
+			return err
+		}
+		return auditLogin(tx, userID, req)
 	})
 	if err != nil {
 		return "", nil, nil, apperr.Internalf("identity: open session", err)
@@ -175,8 +183,15 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		return nil
 	}
 	return apperr.Internalf("identity: logout", s.db.Update(ctx, func(tx *db.Tx) error {
-		_, err := tx.Exec(`DELETE FROM sessions WHERE token_hash = $1`, hashToken(token))
-		return err
+		var userID, kind string
+		err := tx.QueryRow(`DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id, kind`, hashToken(token)).Scan(&userID, &kind)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // already ended (expired, or logged out elsewhere): nothing to record
+		}
+		if err != nil {
+			return err
+		}
+		return auditLogout(tx, userID, SessionKind(kind))
 	}))
 }
 

@@ -50,11 +50,14 @@ func (s *Service) checkThrottle(ctx context.Context, username, ip string) error 
 	return nil
 }
 
-// recordFailure counts a failure against the account and the address and
-// locks either once it reaches its limit within the window.
-func (s *Service) recordFailure(ctx context.Context, username, ip string) error {
+// recordFailure counts a failure against the account and the address, locks
+// either once it reaches its limit within the window, and audits the attempt
+// (userID is the account's when the name is one).
+func (s *Service) recordFailure(ctx context.Context, userID string, req LoginRequest, reason string) error {
 	p := s.Throttle
+	username, ip := req.Username, req.IP
 	return apperr.Internalf("identity: record failure", s.db.Update(ctx, func(tx *db.Tx) error {
+		lockedNow := false
 		for _, k := range throttleKeys(username, ip) {
 			limit := p.UserLimit
 			if k[:3] == "ip:" {
@@ -77,6 +80,7 @@ func (s *Service) recordFailure(ctx context.Context, username, ip string) error 
 			var locked any
 			if n >= limit {
 				locked = tx.Now.Add(p.Lockout)
+				lockedNow = true
 			}
 			if _, err := tx.Exec(`INSERT INTO login_failures (key, failures, window_start, locked_until) VALUES ($1, $2, $3, $4)
 				ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start, locked_until = excluded.locked_until`,
@@ -84,7 +88,7 @@ func (s *Service) recordFailure(ctx context.Context, username, ip string) error 
 				return err
 			}
 		}
-		return nil
+		return auditFailure(tx, userID, req, reason, lockedNow)
 	}))
 }
 
