@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
@@ -66,12 +67,66 @@ func (s *Service) Deem(ctx context.Context, caseID string) error {
 
 // acceptRoles are the roles that may accept in state, or nil if none may.
 func acceptRoles(d *workflow.Definition, state string) []string {
+	return actionRoles(d, "accept", state)
+}
+
+// actionRoles are the roles that may take action in state, or nil if none may.
+func actionRoles(d *workflow.Definition, action, state string) []string {
 	for _, a := range d.Actions {
-		if a.Key == "accept" && slices.Contains(a.From, state) {
+		if a.Key == action && slices.Contains(a.From, state) {
 			return a.Roles
 		}
 	}
 	return nil
+}
+
+// TerminateOwed ends (终止办理) a case accepted under 容缺受理 whose owed
+// materials were not supplied by their deadline, in the platform's name: the
+// consequence the applicant accepted with the deadline. The applicant and
+// those holding the case are told. Conflict when nothing is owed any more,
+// the deadline has not passed, or the case is in no state its process can
+// terminate from (somebody acted first).
+func (s *Service) TerminateOwed(ctx context.Context, caseID string) error {
+	return apperr.Internalf("cases: terminate owed", s.db.Update(ctx, func(tx *db.Tx) error {
+		c, err := load(tx, caseID)
+		if err != nil {
+			return err
+		}
+		if len(c.Owed) == 0 || c.ToleranceDueAt == nil || tx.Now.Before(*c.ToleranceDueAt) {
+			return apperr.E(apperr.Conflict, "case.changed", "ref", c.Ref())
+		}
+		d, err := s.process(c)
+		if err != nil {
+			return err
+		}
+		roles := actionRoles(d, "terminate", c.State)
+		if roles == nil {
+			return apperr.E(apperr.Conflict, "case.changed", "ref", c.Ref())
+		}
+		it, err := s.catalog.ItemAt(tx, c.ItemCode, c.ItemVersion)
+		if err != nil {
+			return err
+		}
+		var names []string
+		for _, k := range c.Owed {
+			if m, ok := it.Material(k); ok {
+				names = append(names, m.Name)
+			} else {
+				names = append(names, k)
+			}
+		}
+		owed := strings.Join(names, "、")
+		held := *c // who holds it now is told, not the holders of its end
+		if err := s.transition(tx, c, it, systemActor, roles, ActionRequest{Action: "terminate",
+			Reason: "容缺受理的材料逾期未补齐：" + owed}); err != nil {
+			return err
+		}
+		msg := notify.Message{Key: "notify.terminated_owed", Args: map[string]any{"case_no": c.No, "materials": owed}}
+		if err := notify.Send(tx, c.ApplicantID, c.ID, "terminated", msg, "terminated|"+c.ID); err != nil {
+			return err
+		}
+		return s.notifyHolders(tx, &held, "terminated", msg)
+	}))
 }
 
 // SystemUrge urges (督办) an open case in the platform's name, once: a case

@@ -155,12 +155,15 @@ func (a *Admin) SetRule(ctx context.Context, u *identity.User, r RuleView) error
 	switch {
 	case strings.TrimSpace(r.ID) == "" || len(r.ID) > 64:
 		return apperr.E(apperr.Invalid, "supervise.rule_id")
-	case !slices.Contains(Clocks, r.Clock):
+	case !slices.Contains(Clocks, r.Clock) && r.Clock != ClockTolerance:
 		return apperr.E(apperr.Invalid, "signal.clock_unknown", "clock", string(r.Clock))
 	case !ok || lv == Normal:
 		return apperr.E(apperr.Invalid, "signal.level_unknown", "level", r.LevelName)
-	case !slices.Contains([]Action{ActRemind, ActEscalate, ActUrge, ActDeem}, r.Action):
+	case !slices.Contains([]Action{ActRemind, ActEscalate, ActUrge, ActDeem, ActTerminate}, r.Action):
 		return apperr.E(apperr.Invalid, "supervise.action_unknown", "action", string(r.Action))
+	case (r.Action == ActTerminate) != (r.Clock == ClockTolerance):
+		// Only late 容缺 materials end a case by rule, and nothing else is done on their clock.
+		return apperr.E(apperr.Invalid, "supervise.terminate_tolerance_only")
 	case r.Action == ActEscalate && !slices.Contains([]string{"clerk", "handler", "reviewer", "approver", "supervisor"}, r.Role):
 		return apperr.E(apperr.Invalid, "supervise.rule_role", "role", r.Role)
 	case r.Action == ActDeem && r.Clock != ClockNotice:

@@ -63,6 +63,9 @@ const (
 	ActEscalate Action = "escalate"      // notify the holders of a role (the approver, the supervisor)
 	ActUrge     Action = "urge"          // 督办 in the platform's name
 	ActDeem     Action = "deem_accepted" // 行政许可法 Art. 32: taken as accepted on receipt
+	// ActTerminate ends a 容缺 case whose owed materials are late (终止办理),
+	// in the platform's name: the tolerance clock's one action.
+	ActTerminate Action = "terminate"
 )
 
 // Rule is an escalation rule: when a clock of a case (in State, or in any

@@ -163,6 +163,8 @@ func (s *Scanner) follow(ctx context.Context, f followUp) error {
 		_, err = s.Cases.SystemUrge(ctx, f.row.caseID, "超期红牌：系统自动督办，请尽快办理并答复")
 	case ActDeem:
 		err = s.Cases.Deem(ctx, f.row.caseID)
+	case ActTerminate:
+		err = s.Cases.TerminateOwed(ctx, f.row.caseID)
 	}
 	if apperr.CodeOf(err) == apperr.Conflict {
 		return nil

@@ -79,10 +79,12 @@ var clockQueries = map[Clock]string{
 	ClockStep:      `c.step_due_at <= $1 AND c.clock <> 'paused'`,
 	ClockPreReview: `c.pre_review_due_at <= $1`,
 	ClockNotice:    `c.notice_due_at <= $1`,
+	ClockTolerance: `c.tolerance_due_at <= $1 AND c.tolerance <> ''`,
 }
 
 var clockColumns = map[Clock]string{
 	ClockDecision: "c.due_at", ClockStep: "c.step_due_at", ClockPreReview: "c.pre_review_due_at", ClockNotice: "c.notice_due_at",
+	ClockTolerance: "c.tolerance_due_at",
 }
 
 const clockSelect = `SELECT c.id, COALESCE(c.case_no, ''), c.impl_code, c.item_version, c.region_code, c.department_id,
@@ -95,6 +97,7 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 	now := s.DB.Now()
 	var cfg *Config
 	clocks := map[clockKey]clockRow{}
+	owed := map[clockKey]clockRow{} // 容缺 materials past due: no signal, rules only
 	current := map[clockKey]signal{}
 	types := map[string]string{} // item code@version → item type
 	err := s.DB.View(ctx, func(tx *db.Tx) error {
@@ -110,6 +113,9 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 			if err := readClocks(tx, k, horizon, clocks); err != nil {
 				return err
 			}
+		}
+		if err := readClocks(tx, ClockTolerance, now, owed); err != nil {
+			return err
 		}
 		// Signalled clocks beyond the horizon (an extension moved the
 		// deadline) or no longer running are read too, to be cleared.
@@ -131,7 +137,7 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, r := range clocks {
+		for _, r := range merged(clocks, owed) {
 			key := fmt.Sprintf("%s@%d", r.itemCode, r.itemVersion)
 			if _, ok := types[key]; ok {
 				continue
@@ -179,6 +185,23 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 			changes = append(changes, change{row: r, from: was.level, to: lv})
 		}
 	}
+	// 容缺: a rule may end a case whose owed materials are late, by
+	// condition like deeming (retried each pass until the case moves on).
+	for _, r := range owed {
+		th := cfg.For(r.region, types[fmt.Sprintf("%s@%d", r.itemCode, r.itemVersion)])
+		lv, err := Evaluate(s.Calendars.For(r.region), now, r.due, th)
+		if err != nil {
+			rep.Failed++
+			s.Log.Error("supervise: tolerance clock not evaluated", "case", r.caseNo, "err", err)
+			continue
+		}
+		for _, rule := range cfg.Rules {
+			if rule.Action == ActTerminate && rule.Level <= lv && rule.matches(r.clock, r.state, r.region, rule.Level) {
+				deem = append(deem, followUp{r, rule})
+				break
+			}
+		}
+	}
 	for i := range changes {
 		changes[i].caseLate = levels[clockKey{changes[i].row.caseID, ClockDecision}] >= Yellow
 	}
@@ -203,6 +226,18 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 	rep.Took = time.Since(start)
 	rep.TookMS = float64(rep.Took.Microseconds()) / 1000
 	return rep, nil
+}
+
+// merged is the clocks of both maps, for reading their items once.
+func merged(a, b map[clockKey]clockRow) []clockRow {
+	out := make([]clockRow, 0, len(a)+len(b))
+	for _, r := range a {
+		out = append(out, r)
+	}
+	for _, r := range b {
+		out = append(out, r)
+	}
+	return out
 }
 
 // horizon is the latest horizon over the national calendar and every

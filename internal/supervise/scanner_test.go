@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/blob"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
@@ -371,6 +372,84 @@ func TestScannerPausedClock(t *testing.T) {
 		}
 		if f.signals()[c.No+"/decision"] != want {
 			t.Fatalf("after resuming (due %s): %v, want %q", got.DueAt, f.signals(), want)
+		}
+	})
+}
+
+// 容缺受理: materials owed at acceptance and not supplied by their deadline —
+// the default rule terminates the case in the platform's name a working day
+// after the last day, and tells the applicant; a case that supplied them, or
+// whose rule is switched off, goes on.
+func TestScannerTerminatesLateTolerance(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		owe := func() *cases.Case {
+			c := f.file(false)
+			c, err := f.cases.Act(f.ctx, f.users["clerk"], c.No, cases.ActionRequest{Action: "accept", Owed: []string{"lease"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		late, supplied := owe(), owe() // accepted Monday 09-28; the lease is due by the end of 09-29
+		u := f.users["zhangsan"]
+		m, err := f.cases.Upload(f.ctx, u, "lease.pdf", strings.NewReader("%PDF-1.4\n% lease\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.cases.Act(f.ctx, u, supplied.No, cases.ActionRequest{Action: "supply", Materials: []cases.MaterialRef{{Key: "lease", ID: m.ID}}}); err != nil {
+			t.Fatal(err)
+		}
+		f.setNow("2026-09-29 20:00") // the last day
+		f.pass()
+		if c, _ := f.cases.Get(f.ctx, f.users["clerk"], late.No); c.State == "terminated" || !late.ToleranceDueAt.Equal(at("2026-09-30 00:00")) {
+			t.Fatalf("on the last day (due %s): %s", late.ToleranceDueAt, c.State)
+		}
+		f.setNow("2026-09-30 09:00") // the next working day: a working day late
+		rep := f.pass()
+		c, err := f.cases.Get(f.ctx, f.users["clerk"], late.No)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.State != "terminated" || !strings.Contains(c.Reason, "经营场所租赁合同") || rep.Actions < 1 {
+			t.Fatalf("late 容缺: state %s reason %q actions %d", c.State, c.Reason, rep.Actions)
+		}
+		events, _ := f.cases.Timeline(f.ctx, f.users["clerk"], late.No)
+		if last := events[len(events)-1]; last.Action != "terminate" || last.ActorRole != cases.SystemRole {
+			t.Errorf("last event %s by %s", last.Action, last.ActorRole)
+		}
+		if n := f.count(`SELECT COUNT(*) FROM notifications WHERE case_id = $1 AND kind = 'terminated' AND user_id = $2`, late.ID, u.ID); n != 1 {
+			t.Errorf("the applicant was told %d times", n)
+		}
+		if c, _ := f.cases.Get(f.ctx, f.users["clerk"], supplied.No); c.State == "terminated" {
+			t.Error("a case that supplied its materials was terminated")
+		}
+		f.pass() // nothing more to do: the case moved on
+		if n := f.count(`SELECT COUNT(*) FROM case_events WHERE case_id = $1 AND action = 'terminate'`, late.ID); n != 1 {
+			t.Errorf("terminated %d times", n)
+		}
+
+		// With the rule switched off, a late case waits for the handler.
+		admin := &supervise.Admin{DB: d}
+		if err := admin.SetRule(f.ctx, f.users["admin"], supervise.RuleView{Rule: supervise.Rule{ID: "default-tolerance-yellow",
+			Clock: supervise.ClockTolerance, Action: supervise.ActTerminate}, LevelName: "yellow", Enabled: false}); err != nil {
+			t.Fatal(err)
+		}
+		f.setNow("2026-10-12 10:00")
+		other := owe()
+		f.setNow("2026-10-20 10:00")
+		f.pass()
+		if c, _ := f.cases.Get(f.ctx, f.users["clerk"], other.No); c.State == "terminated" {
+			t.Error("terminated with the rule off")
+		}
+		// The tolerance clock takes no other action, and terminating takes no other clock.
+		for _, r := range []supervise.RuleView{
+			{Rule: supervise.Rule{ID: "x", Clock: supervise.ClockTolerance, Action: supervise.ActRemind}, LevelName: "yellow", Enabled: true},
+			{Rule: supervise.Rule{ID: "y", Clock: supervise.ClockDecision, Action: supervise.ActTerminate}, LevelName: "red", Enabled: true},
+		} {
+			if err := admin.SetRule(f.ctx, f.users["admin"], r); !apperr.Is(err, apperr.Invalid, "supervise.terminate_tolerance_only") {
+				t.Errorf("%s on %s: %v", r.Action, r.Clock, err)
+			}
 		}
 	})
 }

@@ -43,6 +43,11 @@ const (
 	ClockStep      Clock = "step"       // the current step's own limit
 	ClockPreReview Clock = "pre_review" // 网上预审
 	ClockNotice    Clock = "notice"     // 行政许可法 Art. 32: the one-time correction notice within five days
+	// ClockTolerance is 容缺受理's: the materials owed at acceptance are due.
+	// It raises no signal — a late applicant is not the agency's delay, and
+	// cards and figures measure the agency — only a rule acts on it
+	// (ActTerminate).
+	ClockTolerance Clock = "tolerance"
 )
 
 // Clocks lists every clock in the order pages show them.
