@@ -49,7 +49,7 @@ func (s *Server) publicLibrary(r *http.Request) (*license.Service, error) {
 }
 
 // myLicences is the caller's wallet, or with ?scope=issued the licences the
-// caller's departments issued.
+// caller's departments issued (a supervisor: their region's).
 func (s *Server) myLicences(w http.ResponseWriter, r *http.Request) error {
 	lib, err := s.licences()
 	if err != nil {

@@ -3,6 +3,7 @@ package license
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
@@ -203,20 +204,24 @@ type IssuedFilter struct {
 	Limit  int
 }
 
-// Issued lists the licences the departments u works in have issued, newest
-// first (证照管理): holders masked, as lists are. Forbidden to anyone who
-// holds no back-office post in a department.
+// Issued lists the licences the departments u works in have issued, and to
+// a supervisor those issued by the departments of their region, newest first
+// (证照管理): holders masked, as lists are. Forbidden to anyone who holds
+// neither a back-office post in a department nor a supervisor's grant.
 func (s *Service) Issued(ctx context.Context, u *identity.User, f IssuedFilter) ([]Licence, error) {
 	if u == nil {
 		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
 	}
-	var depts []any
+	var depts, regions []string
 	for _, g := range u.Grants {
 		if g.DepartmentID != "" && s.staffOf(u, g.DepartmentID) {
 			depts = append(depts, g.DepartmentID)
 		}
+		if g.Role == identity.RoleSupervisor && g.RegionCode != "" {
+			regions = append(regions, codes.DivisionPrefix(g.RegionCode)+"%")
+		}
 	}
-	if len(depts) == 0 {
+	if len(depts) == 0 && len(regions) == 0 {
 		return nil, apperr.E(apperr.Forbidden, "error.forbidden")
 	}
 	if f.Limit <= 0 || f.Limit > 200 {
@@ -227,16 +232,17 @@ func (s *Service) Issued(ctx context.Context, u *identity.User, f IssuedFilter) 
 	default:
 		return nil, apperr.E(apperr.Invalid, "licence.status_filter", "value", f.Status)
 	}
-	q := licenceSelect + ` WHERE l.department_id IN (`
+	var scope []string
 	args := []any{}
-	for i, d := range depts {
-		if i > 0 {
-			q += ", "
-		}
+	for _, d := range depts {
 		args = append(args, d)
-		q += fmt.Sprintf("$%d", len(args))
+		scope = append(scope, fmt.Sprintf("l.department_id = $%d", len(args)))
 	}
-	q += ")"
+	for _, r := range regions {
+		args = append(args, r)
+		scope = append(scope, fmt.Sprintf("dp.region_code LIKE $%d", len(args)))
+	}
+	q := licenceSelect + ` WHERE (` + strings.Join(scope, " OR ") + `)`
 	if f.Number != "" {
 		args = append(args, f.Number)
 		q += fmt.Sprintf(" AND (l.number = $%d OR l.identifier = $%d)", len(args), len(args))

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -252,6 +253,19 @@ func TestLicencePages(t *testing.T) {
 	r, _ = approver.Get(ts.URL + "/workbench/licences?status=valid")
 	if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, `data-identifier="`+id+`"`) {
 		t.Errorf("issued licences page: %d", r.StatusCode)
+	}
+	// The region's supervisor oversees them (a list, holders masked), on the page and through the API.
+	sup := ts.client()
+	ts.webLogin(t, sup, "supervisor")
+	r, _ = sup.Get(ts.URL + "/workbench/licences")
+	if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, `data-identifier="`+id+`"`) || !strings.Contains(b, `href="/workbench/licences"`) {
+		t.Errorf("the supervisor's licence list: %d", r.StatusCode)
+	}
+	if st, m := apiCall(t, "GET", api+"/licences?scope=issued", apiToken(t, api, "supervisor"), ""); st != 200 || !strings.Contains(fmt.Sprint(m), id) {
+		t.Errorf("the supervisor's API list: %d %v", st, m)
+	}
+	if st, _ := apiCall(t, "GET", api+"/licences?scope=issued", apiToken(t, api, "zhangsan"), ""); st != 403 {
+		t.Errorf("an applicant lists issued licences: %d", st)
 	}
 
 	// Types are data: the administrator edits one on /admin.

@@ -90,6 +90,10 @@ func (v *View) Nav() []NavItem {
 		if v.User.HasAny(identity.RoleSupervisor, identity.RoleApprover) {
 			items = append(items, NavItem{Href: "/supervision", Key: "nav.supervision"})
 		}
+		if v.User.Has(identity.RoleSupervisor) && !v.User.HasAny(workbenchRoles...) {
+			// Supervisors oversee the licences issued in their region (read-only).
+			items = append(items, NavItem{Href: "/workbench/licences", Key: "nav.issued"})
+		}
 		if v.User.Has(identity.RoleAdmin) {
 			items = append(items, NavItem{Href: "/admin", Key: "nav.admin"}, NavItem{Href: "/admin/catalog", Key: "nav.catalog"})
 		}

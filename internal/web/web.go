@@ -130,7 +130,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /cases/{ref}/audit/{id}", s.page(s.caseAudit, caseRoles...))
 	mux.Handle("GET /progress", s.page(s.progress))
 	mux.Handle("GET /licences", s.page(s.wallet, applicantRoles...))
-	mux.Handle("GET /workbench/licences", s.page(s.issued, workbenchRoles...))
+	mux.Handle("GET /workbench/licences", s.page(s.issued, issuedRoles...))
 	mux.Handle("GET /licences/{identifier}", s.page(s.licencePage, anyRole...))
 	mux.Handle("GET /licences/{identifier}/pdf", s.page(s.licencePDF, anyRole...))
 	mux.Handle("GET /licences/{identifier}/file", s.page(s.licenceFile, anyRole...))
@@ -156,6 +156,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 var (
 	workbenchRoles = []identity.Role{identity.RoleClerk, identity.RoleHandler, identity.RoleReviewer, identity.RoleApprover}
 	anyRole        = identity.Roles
+	// issuedRoles may open 证照管理: the issuing staff, and supervisors (read-only).
+	issuedRoles = []identity.Role{identity.RoleClerk, identity.RoleHandler, identity.RoleReviewer, identity.RoleApprover, identity.RoleSupervisor}
 )
 
 // render executes a page into a buffer first, so that a template failure
