@@ -80,6 +80,59 @@ func actionRoles(d *workflow.Definition, action, state string) []string {
 	return nil
 }
 
+// RemindOwed tells the applicant of a 容缺 case that the materials owed at
+// acceptance are due soon, once per deadline. Reports whether it wrote the
+// reminder (false when it was sent before, or nothing is owed or the deadline
+// has passed).
+func (s *Service) RemindOwed(ctx context.Context, caseID string) (bool, error) {
+	var c *Case
+	err := s.db.View(ctx, func(tx *db.Tx) error {
+		var err error
+		c, err = load(tx, caseID)
+		return err
+	})
+	if err != nil {
+		return false, apperr.Internalf("cases: remind owed", err)
+	}
+	if len(c.Owed) == 0 || c.ToleranceDueAt == nil || !s.Now().Before(*c.ToleranceDueAt) {
+		return false, nil
+	}
+	dedup := "owed-due|" + c.ID + "|" + c.ToleranceDueAt.UTC().Format(time.RFC3339)
+	var sent bool
+	err = s.db.View(ctx, func(tx *db.Tx) error {
+		var n int
+		err := tx.QueryRow(`SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND dedup = $2`, c.ApplicantID, dedup).Scan(&n)
+		sent = n > 0
+		return err
+	})
+	if err != nil || sent {
+		return false, apperr.Internalf("cases: remind owed", err)
+	}
+	err = s.db.Update(ctx, func(tx *db.Tx) error {
+		it, err := s.catalog.ItemAt(tx, c.ItemCode, c.ItemVersion)
+		if err != nil {
+			return err
+		}
+		msg := notify.Message{Key: "notify.owed_due", Args: map[string]any{"case_no": c.No, "materials": owedNames(it, c.Owed),
+			"due_date": DueDate(*c.ToleranceDueAt).String()}}
+		return notify.Send(tx, c.ApplicantID, c.ID, "owed_due", msg, dedup)
+	})
+	return err == nil, apperr.Internalf("cases: remind owed", err)
+}
+
+// owedNames names the owed materials for a message: "经营场所租赁合同、…".
+func owedNames(it *catalog.Item, owed []string) string {
+	names := make([]string, 0, len(owed))
+	for _, k := range owed {
+		if m, ok := it.Material(k); ok {
+			names = append(names, m.Name)
+		} else {
+			names = append(names, k)
+		}
+	}
+	return strings.Join(names, "、")
+}
+
 // TerminateOwed ends (终止办理) a case accepted under 容缺受理 whose owed
 // materials were not supplied by their deadline, in the platform's name: the
 // consequence the applicant accepted with the deadline. The applicant and
@@ -107,15 +160,7 @@ func (s *Service) TerminateOwed(ctx context.Context, caseID string) error {
 		if err != nil {
 			return err
 		}
-		var names []string
-		for _, k := range c.Owed {
-			if m, ok := it.Material(k); ok {
-				names = append(names, m.Name)
-			} else {
-				names = append(names, k)
-			}
-		}
-		owed := strings.Join(names, "、")
+		owed := owedNames(it, c.Owed)
 		held := *c // who holds it now is told, not the holders of its end
 		if err := s.transition(tx, c, it, systemActor, roles, ActionRequest{Action: "terminate",
 			Reason: "容缺受理的材料逾期未补齐：" + owed}); err != nil {

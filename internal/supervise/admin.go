@@ -161,8 +161,10 @@ func (a *Admin) SetRule(ctx context.Context, u *identity.User, r RuleView) error
 		return apperr.E(apperr.Invalid, "signal.level_unknown", "level", r.LevelName)
 	case !slices.Contains([]Action{ActRemind, ActEscalate, ActUrge, ActDeem, ActTerminate}, r.Action):
 		return apperr.E(apperr.Invalid, "supervise.action_unknown", "action", string(r.Action))
-	case (r.Action == ActTerminate) != (r.Clock == ClockTolerance):
-		// Only late 容缺 materials end a case by rule, and nothing else is done on their clock.
+	case r.Action == ActTerminate && r.Clock != ClockTolerance,
+		r.Clock == ClockTolerance && r.Action != ActTerminate && r.Action != ActRemind:
+		// Only late 容缺 materials end a case by rule; on their clock the
+		// platform reminds the applicant or terminates, nothing else.
 		return apperr.E(apperr.Invalid, "supervise.terminate_tolerance_only")
 	case r.Action == ActEscalate && !slices.Contains([]string{"clerk", "handler", "reviewer", "approver", "supervisor"}, r.Role):
 		return apperr.E(apperr.Invalid, "supervise.rule_role", "role", r.Role)

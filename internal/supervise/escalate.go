@@ -165,6 +165,8 @@ func (s *Scanner) follow(ctx context.Context, f followUp) error {
 		err = s.Cases.Deem(ctx, f.row.caseID)
 	case ActTerminate:
 		err = s.Cases.TerminateOwed(ctx, f.row.caseID)
+	case ActRemind: // on the tolerance clock only (record reminds staff of the others)
+		_, err = s.Cases.RemindOwed(ctx, f.row.caseID)
 	}
 	if apperr.CodeOf(err) == apperr.Conflict {
 		return nil

@@ -114,7 +114,7 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 				return err
 			}
 		}
-		if err := readClocks(tx, ClockTolerance, now, owed); err != nil {
+		if err := readClocks(tx, ClockTolerance, horizon, owed); err != nil {
 			return err
 		}
 		// Signalled clocks beyond the horizon (an extension moved the
@@ -185,8 +185,10 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 			changes = append(changes, change{row: r, from: was.level, to: lv})
 		}
 	}
-	// 容缺: a rule may end a case whose owed materials are late, by
-	// condition like deeming (retried each pass until the case moves on).
+	// 容缺: rules remind the applicant before the owed materials are due and
+	// end the case once they are late, by condition like deeming (a reminder
+	// is sent once per deadline; termination is retried each pass until the
+	// case moves on).
 	for _, r := range owed {
 		th := cfg.For(r.region, types[fmt.Sprintf("%s@%d", r.itemCode, r.itemVersion)])
 		lv, err := Evaluate(s.Calendars.For(r.region), now, r.due, th)
@@ -195,10 +197,15 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 			s.Log.Error("supervise: tolerance clock not evaluated", "case", r.caseNo, "err", err)
 			continue
 		}
-		for _, rule := range cfg.Rules {
-			if rule.Action == ActTerminate && rule.Level <= lv && rule.matches(r.clock, r.state, r.region, rule.Level) {
-				deem = append(deem, followUp{r, rule})
-				break
+		for _, act := range []Action{ActTerminate, ActRemind} {
+			if act == ActRemind && !now.Before(r.due) {
+				continue // past due: nothing left to remind of
+			}
+			for _, rule := range cfg.Rules {
+				if rule.Action == act && rule.Level <= lv && rule.matches(r.clock, r.state, r.region, rule.Level) {
+					deem = append(deem, followUp{r, rule})
+					break
+				}
 			}
 		}
 	}

@@ -402,8 +402,15 @@ func TestScannerTerminatesLateTolerance(t *testing.T) {
 		}
 		f.setNow("2026-09-29 20:00") // the last day
 		f.pass()
+		f.pass() // reminded once per deadline, however many passes
 		if c, _ := f.cases.Get(f.ctx, f.users["clerk"], late.No); c.State == "terminated" || !late.ToleranceDueAt.Equal(at("2026-09-30 00:00")) {
 			t.Fatalf("on the last day (due %s): %s", late.ToleranceDueAt, c.State)
+		}
+		if n := f.count(`SELECT COUNT(*) FROM notifications WHERE case_id = $1 AND kind = 'owed_due' AND user_id = $2 AND body LIKE '%2026-09-29%'`, late.ID, u.ID); n != 1 {
+			t.Errorf("the applicant was reminded %d times", n)
+		}
+		if n := f.count(`SELECT COUNT(*) FROM notifications WHERE case_id = $1 AND kind = 'owed_due'`, supplied.ID); n != 0 {
+			t.Errorf("a case that supplied its materials: %d reminders", n)
 		}
 		f.setNow("2026-09-30 09:00") // the next working day: a working day late
 		rep := f.pass()
@@ -442,9 +449,9 @@ func TestScannerTerminatesLateTolerance(t *testing.T) {
 		if c, _ := f.cases.Get(f.ctx, f.users["clerk"], other.No); c.State == "terminated" {
 			t.Error("terminated with the rule off")
 		}
-		// The tolerance clock takes no other action, and terminating takes no other clock.
+		// The tolerance clock takes no other action, and terminating no other clock.
 		for _, r := range []supervise.RuleView{
-			{Rule: supervise.Rule{ID: "x", Clock: supervise.ClockTolerance, Action: supervise.ActRemind}, LevelName: "yellow", Enabled: true},
+			{Rule: supervise.Rule{ID: "x", Clock: supervise.ClockTolerance, Action: supervise.ActUrge}, LevelName: "yellow", Enabled: true},
 			{Rule: supervise.Rule{ID: "y", Clock: supervise.ClockDecision, Action: supervise.ActTerminate}, LevelName: "red", Enabled: true},
 		} {
 			if err := admin.SetRule(f.ctx, f.users["admin"], r); !apperr.Is(err, apperr.Invalid, "supervise.terminate_tolerance_only") {

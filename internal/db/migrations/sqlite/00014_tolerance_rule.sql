@@ -1,9 +1,10 @@
 -- +goose Up
 -- 容缺受理: an escalation rule may act on the tolerance clock (the materials
--- owed at acceptance are due by tolerance_due_at). Its one action is to
--- terminate the case (终止办理) once they are late, in the platform's name;
--- the default rule does so a working day after the last day, as a deemed
--- acceptance does on the notice clock. SQLite changes a CHECK by rebuilding
+-- owed at acceptance are due by tolerance_due_at): remind the applicant
+-- before they are due, and terminate the case (终止办理) once they are late,
+-- in the platform's name. The default rules remind at the warning level and
+-- terminate a working day after the last day, as a deemed acceptance does on
+-- the notice clock. SQLite changes a CHECK by rebuilding
 -- the table.
 CREATE TABLE escalation_rules_new (
     id          TEXT PRIMARY KEY,
@@ -19,6 +20,7 @@ INSERT INTO escalation_rules_new SELECT id, region_code, clock, state, level, ac
 DROP TABLE escalation_rules;
 ALTER TABLE escalation_rules_new RENAME TO escalation_rules;
 INSERT INTO escalation_rules (id, clock, level, action, role) VALUES
+    ('default-tolerance-warning', 'tolerance', 'warning', 'remind', ''),
     ('default-tolerance-yellow', 'tolerance', 'yellow', 'terminate', '');
 
 -- +goose Down
