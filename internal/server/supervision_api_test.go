@@ -279,5 +279,31 @@ func TestSupervisionSettingsWeb(t *testing.T) {
 		if r, _ := c.PostForm(ts.URL+"/admin/supervision/rules/default-decision-red", url.Values{"enabled": {"1"}}); r.StatusCode != 403 {
 			t.Fatalf("no CSRF token: %d", r.StatusCode)
 		}
+		// A new rule from the page: escalate a late step in 审核 to the approver.
+		r, _ = c.PostForm(ts.URL+"/admin/supervision/rules", url.Values{"csrf_token": {tok}, "clock": {"step"}, "level": {"red"},
+			"action": {"escalate"}, "role": {"approver"}, "state": {"review"}})
+		if r.StatusCode != 303 {
+			t.Fatalf("add rule: %d %s", r.StatusCode, body(t, r))
+		}
+		r, _ = c.Get(ts.URL + "/admin")
+		if b := body(t, r); !strings.Contains(b, `id="rule-form"`) || !strings.Contains(b, "500102 · review") || !strings.Contains(b, "升级通知 → 批准人") {
+			t.Errorf("the new rule is not listed")
+		}
+		// What a rule may not combine is refused with the reason, and nothing is added.
+		for _, bad := range []url.Values{
+			{"clock": {"decision"}, "level": {"red"}, "action": {"terminate"}},
+			{"clock": {"decision"}, "level": {"yellow"}, "action": {"escalate"}, "role": {""}},
+			{"clock": {"fortnight"}, "level": {"red"}, "action": {"remind"}},
+		} {
+			bad.Set("csrf_token", tok)
+			if r, _ := c.PostForm(ts.URL+"/admin/supervision/rules", bad); r.StatusCode != 400 {
+				t.Errorf("%v: %d", bad, r.StatusCode)
+			}
+		}
+		var n int
+		d.Reader().QueryRow(`SELECT COUNT(*) FROM escalation_rules WHERE id LIKE 'rule-%'`).Scan(&n)
+		if n != 1 {
+			t.Errorf("%d rules added", n)
+		}
 	})
 }

@@ -149,24 +149,38 @@ func (a *Admin) DeleteThresholds(ctx context.Context, u *identity.User, region, 
 	}))
 }
 
+// AddRule creates an enabled escalation rule under a new id, and returns it.
+func (a *Admin) AddRule(ctx context.Context, u *identity.User, r RuleView) (string, error) {
+	r.ID, r.Enabled = "rule-"+db.NewID(), true
+	return r.ID, a.SetRule(ctx, u, r)
+}
+
+// RuleClocks and RuleActions are what a rule may name (SetRule checks the
+// combinations); RuleRoles are the roles an escalation may notify.
+var (
+	RuleClocks  = append(slices.Clone(Clocks), ClockTolerance)
+	RuleActions = []Action{ActRemind, ActEscalate, ActUrge, ActDeem, ActTerminate}
+	RuleRoles   = []string{"clerk", "handler", "reviewer", "approver", "supervisor"}
+)
+
 // SetRule creates or replaces an escalation rule.
 func (a *Admin) SetRule(ctx context.Context, u *identity.User, r RuleView) error {
 	lv, ok := ParseLevel(r.LevelName)
 	switch {
 	case strings.TrimSpace(r.ID) == "" || len(r.ID) > 64:
 		return apperr.E(apperr.Invalid, "supervise.rule_id")
-	case !slices.Contains(Clocks, r.Clock) && r.Clock != ClockTolerance:
+	case !slices.Contains(RuleClocks, r.Clock):
 		return apperr.E(apperr.Invalid, "signal.clock_unknown", "clock", string(r.Clock))
 	case !ok || lv == Normal:
 		return apperr.E(apperr.Invalid, "signal.level_unknown", "level", r.LevelName)
-	case !slices.Contains([]Action{ActRemind, ActEscalate, ActUrge, ActDeem, ActTerminate}, r.Action):
+	case !slices.Contains(RuleActions, r.Action):
 		return apperr.E(apperr.Invalid, "supervise.action_unknown", "action", string(r.Action))
 	case r.Action == ActTerminate && r.Clock != ClockTolerance,
 		r.Clock == ClockTolerance && r.Action != ActTerminate && r.Action != ActRemind:
 		// Only late 容缺 materials end a case by rule; on their clock the
 		// platform reminds the applicant or terminates, nothing else.
 		return apperr.E(apperr.Invalid, "supervise.terminate_tolerance_only")
-	case r.Action == ActEscalate && !slices.Contains([]string{"clerk", "handler", "reviewer", "approver", "supervisor"}, r.Role):
+	case r.Action == ActEscalate && !slices.Contains(RuleRoles, r.Role):
 		return apperr.E(apperr.Invalid, "supervise.rule_role", "role", r.Role)
 	case r.Action == ActDeem && r.Clock != ClockNotice:
 		// 行政许可法 Art. 32 deems acceptance only when the correction notice is late.

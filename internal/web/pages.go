@@ -66,6 +66,8 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		v.Data["Supervision"] = set
+		v.Data["RuleClocks"], v.Data["RuleActions"], v.Data["RuleRoles"] = supervise.RuleClocks, supervise.RuleActions, supervise.RuleRoles
+		v.Data["RuleLevels"] = []string{"warning", "yellow", "red"}
 	}
 	if s.Licences != nil {
 		types, err := license.Types(r.Context(), s.AuditDB)
@@ -105,6 +107,23 @@ func (s *Server) adminThresholds(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(w, r, "/admin#supervision", http.StatusSeeOther)
+	return nil
+}
+
+// adminNewRule adds an escalation rule (enabled); SetRule refuses what a
+// rule may not combine.
+func (s *Server) adminNewRule(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "admin.title")
+	rule := supervise.RuleView{Rule: supervise.Rule{Region: strings.TrimSpace(r.PostFormValue("region_code")),
+		Clock: supervise.Clock(r.PostFormValue("clock")), State: strings.TrimSpace(r.PostFormValue("state")),
+		Action: supervise.Action(r.PostFormValue("action"))}, LevelName: r.PostFormValue("level")}
+	if rule.Action == supervise.ActEscalate {
+		rule.Role = r.PostFormValue("role") // only an escalation names a role
+	}
+	if _, err := s.SupervisionAdmin.AddRule(r.Context(), v.User, rule); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/admin#rules", http.StatusSeeOther)
 	return nil
 }
 

@@ -107,6 +107,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /notifications/read", s.page(s.readNotifications, anyRole...))
 	mux.Handle("GET /admin", s.page(s.admin, identity.RoleAdmin))
 	mux.Handle("POST /admin/supervision/thresholds", s.page(s.adminThresholds, identity.RoleAdmin))
+	mux.Handle("POST /admin/supervision/rules", s.page(s.adminNewRule, identity.RoleAdmin))
 	mux.Handle("POST /admin/supervision/rules/{id}", s.page(s.adminRule, identity.RoleAdmin))
 	mux.Handle("POST /admin/licence-types", s.page(s.adminLicenceType, identity.RoleAdmin))
 	mux.Handle("GET /items", s.page(s.itemsPage))
