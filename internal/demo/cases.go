@@ -71,6 +71,8 @@ func (s *seeder) run() error {
 	s.then(s.file("zhangsan", soleTrader, 2, true, false), step("zhangsan", "withdraw"))
 	s.then(s.file("zhangsan", soleTrader, 4, true, false), as("clerk", cases.ActionRequest{Action: "accept", Owed: []string{"lease"}}),
 		as("handler", cases.ActionRequest{Action: "terminate", Reason: "容缺材料逾期未补交，终止办理。"}))
+	// 容缺: accepted today with the lease owed by tomorrow (张三 is reminded; late, the platform terminates it).
+	s.then(s.file("zhangsan", soleTrader, 0, true, false), as("clerk", cases.ActionRequest{Action: "accept", Owed: []string{"lease"}}))
 	// Overdue: accepted seven working days ago with a one-day promise (a red card to come).
 	s.then(s.file("zhangsan", soleTrader, 7, true, false), step("clerk", "accept"))
 	// A special procedure stops the clock of a food licence.
