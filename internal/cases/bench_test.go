@@ -17,11 +17,16 @@ import (
 
 // benchFixture is the demo database with the case service, on SQLite or
 // (when TONGBAN_TEST_PG is set) PostgreSQL.
-func benchFixture(b testing.TB, pg bool) *fixture {
+func benchFixture(b testing.TB, dbName string) *fixture {
 	b.Helper()
-	d := dbtest.SQLite(b)
-	if pg {
+	var d *db.DB
+	switch dbName {
+	case "postgres":
 		d = dbtest.Postgres(b)
+	case "sqlite-full":
+		d = dbtest.SQLiteSynced(b)
+	default:
+		d = dbtest.SQLite(b)
 	}
 	f := setup(b, d)
 	d.SetClock(time.Now) // real time: the benchmark measures real commits
@@ -73,14 +78,16 @@ func BenchmarkLifecycle(b *testing.B) {
 	debug.SetGCPercent(was)
 	defer debug.SetGCPercent(was)
 	config.TuneGC(os.Getenv)
-	for _, dbName := range []string{"sqlite", "postgres"} {
+	// sqlite is the default; sqlite-full syncs every commit to disk
+	// (sqlite:PATH?sync=full: nothing answered is lost to a power cut).
+	for _, dbName := range []string{"sqlite", "sqlite-full", "postgres"} {
 		for _, clients := range []int{1, 8} {
 			name := dbName + "/serial"
 			if clients > 1 {
 				name = fmt.Sprintf("%s/clients=%d", dbName, clients)
 			}
 			b.Run(name, func(b *testing.B) {
-				f := benchFixture(b, dbName == "postgres")
+				f := benchFixture(b, dbName)
 				start := time.Now()
 				if clients == 1 {
 					for b.Loop() {
@@ -101,40 +108,46 @@ func BenchmarkLifecycle(b *testing.B) {
 }
 
 // BenchmarkRawInsert is the floor a case transition stands on: one
-// transaction inserting one row, on the same database and settings.
+// transaction inserting one row, on the same database and settings ("full":
+// sqlite:PATH?sync=full).
 func BenchmarkRawInsert(b *testing.B) {
-	d := dbtest.SQLite(b)
-	ctx := context.Background()
-	if err := d.Update(ctx, func(tx *db.Tx) error {
-		_, err := tx.Exec(`CREATE TABLE bench_rows (id TEXT PRIMARY KEY, body TEXT NOT NULL, at TIMESTAMP NOT NULL)`)
-		return err
-	}); err != nil {
-		b.Fatal(err)
-	}
-	insert := func() {
+	for _, synced := range []bool{false, true} {
+		d, prefix := dbtest.SQLite(b), ""
+		if synced {
+			d, prefix = dbtest.SQLiteSynced(b), "full/"
+		}
+		ctx := context.Background()
 		if err := d.Update(ctx, func(tx *db.Tx) error {
-			_, err := tx.Exec(`INSERT INTO bench_rows (id, body, at) VALUES ($1, $2, $3)`, db.NewID(), "{}", tx.Now)
+			_, err := tx.Exec(`CREATE TABLE bench_rows (id TEXT PRIMARY KEY, body TEXT NOT NULL, at TIMESTAMP NOT NULL)`)
 			return err
 		}); err != nil {
-			b.Error(err)
+			b.Fatal(err)
 		}
-	}
-	b.Run("serial", func(b *testing.B) {
-		start := time.Now()
-		for b.Loop() {
-			insert()
+		insert := func() {
+			if err := d.Update(ctx, func(tx *db.Tx) error {
+				_, err := tx.Exec(`INSERT INTO bench_rows (id, body, at) VALUES ($1, $2, $3)`, db.NewID(), "{}", tx.Now)
+				return err
+			}); err != nil {
+				b.Error(err)
+			}
 		}
-		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "rows/s")
-	})
-	// Eight writers at once: the group committer takes them in one commit.
-	b.Run("clients=8", func(b *testing.B) {
-		start := time.Now()
-		b.SetParallelism(4)
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
+		b.Run(prefix+"serial", func(b *testing.B) {
+			start := time.Now()
+			for b.Loop() {
 				insert()
 			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "rows/s")
 		})
-		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "rows/s")
-	})
+		// Eight writers at once: the group committer takes them in one commit.
+		b.Run(prefix+"clients=8", func(b *testing.B) {
+			start := time.Now()
+			b.SetParallelism(4)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					insert()
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "rows/s")
+		})
+	}
 }

@@ -178,3 +178,28 @@ func TestReaderIsReadOnlyOnSQLite(t *testing.T) {
 		t.Fatal("reader pool accepted a write")
 	}
 }
+
+// The SQLite durability is chosen in the address: NORMAL by default, FULL
+// with ?sync=full; anything else is refused before the file is touched.
+func TestSQLiteSync(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		suffix string
+		want   int // PRAGMA synchronous: 1 NORMAL, 2 FULL
+	}{{"", 1}, {"?sync=normal", 1}, {"?sync=full", 2}} {
+		d, err := db.Open(ctx, "sqlite:"+t.TempDir()+"/t.db"+tt.suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		if err := d.Writer().QueryRow(`PRAGMA synchronous`).Scan(&got); err != nil || got != tt.want {
+			t.Errorf("%q: synchronous %d (%v), want %d", tt.suffix, got, err, tt.want)
+		}
+		d.Close()
+	}
+	for _, bad := range []string{"?sync=off", "?cache=big", "?sync=full&journal=delete"} {
+		if _, err := db.Open(ctx, "sqlite:"+t.TempDir()+"/t.db"+bad); !apperr.Is(err, apperr.Invalid, "db.sqlite_option") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

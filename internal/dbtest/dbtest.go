@@ -31,6 +31,13 @@ func SQLite(t testing.TB) *db.DB {
 	return open(t, "sqlite:"+filepath.Join(t.TempDir(), "tongban.db"))
 }
 
+// SQLiteSynced is SQLite with every commit synced to disk (?sync=full), for
+// benchmarks of the durable setting.
+func SQLiteSynced(t testing.TB) *db.DB {
+	t.Helper()
+	return open(t, "sqlite:"+filepath.Join(t.TempDir(), "tongban.db")+"?sync=full")
+}
+
 // PostgresDSN returns the test server's DSN, skipping (or failing, when
 // required) if there is none.
 func PostgresDSN(t testing.TB) string {
