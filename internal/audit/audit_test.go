@@ -90,6 +90,11 @@ func TestLogProofsCheckpointsAndTampering(t *testing.T) {
 		if rep, err := audit.Verify(ctx, d, verifiers); err != nil || rep.Records != 80 || rep.Checkpoints != 2 {
 			t.Fatalf("verify: %+v %v", rep, err)
 		}
+		// The same in pages of 7 records: the right edge carries across pages.
+		restore := audit.SetVerifyPage(7)
+		if rep, err := audit.Verify(ctx, d, verifiers); err != nil || rep.Records != 80 || rep.Checkpoints != 2 {
+			t.Fatalf("verify in pages: %+v %v", rep, err)
+		}
 		// A payload erased (personal data) leaves the log verifiable.
 		if err := d.Update(ctx, func(tx *db.Tx) error { return audit.Erase(tx, rec.ID) }); err != nil {
 			t.Fatal(err)
@@ -115,12 +120,25 @@ func TestLogProofsCheckpointsAndTampering(t *testing.T) {
 			t.Fatalf("a changed record: %v", err)
 		}
 		exec(`UPDATE audit_records SET action = 'pass' WHERE leaf_index = 13`)
+		// A stored interior hash changed (leaves 20 and 21's parent) is found at the leaf that completes it.
+		var parent []byte
+		idx := tlog.StoredHashIndex(1, 10)
+		d.Reader().QueryRow(`SELECT hash FROM audit_hashes WHERE idx = $1`, idx).Scan(&parent)
+		exec(`UPDATE audit_hashes SET hash = $1 WHERE idx = $2`, make([]byte, 32), idx)
+		if _, err := audit.Verify(ctx, d, verifiers); !errors.As(err, &bad) || bad.Index != 21 {
+			t.Fatalf("a changed stored hash: %v", err)
+		}
+		exec(`UPDATE audit_hashes SET hash = $1 WHERE idx = $2`, parent, idx)
+		if _, err := audit.Verify(ctx, d, verifiers); err != nil {
+			t.Fatalf("restored: %v", err)
+		}
 		// A record deleted is found.
 		exec(`DELETE FROM audit_records WHERE leaf_index = 21`)
 		if _, err := audit.Verify(ctx, d, verifiers); !errors.As(err, &bad) || bad.Index != 21 {
 			t.Fatalf("a deleted record: %v", err)
 		}
 
+		restore()
 		// A forged checkpoint is rejected: altered text, or another key.
 		forged := strings.Replace(string(msg), "\n50\n", "\n49\n", 1)
 		if _, err := note.Open([]byte(forged), verifiers); err == nil {

@@ -72,110 +72,228 @@ type VerifyReport struct {
 // stored hash, and checks every archived checkpoint: its signatures and its
 // root. The first difference is returned as a *BadRecord (a record changed,
 // missing or out of place) or an error naming the checkpoint.
+//
+// It streams: records, stored hashes and checkpoints are read in pages, in
+// order, and only the hashes of the tree's right edge (the complete subtrees
+// the next leaf joins, at most 64) are held, so memory does not grow with
+// the log. A checkpoint is checked when the recomputation reaches its size.
 func Verify(ctx context.Context, d *db.DB, verifiers note.Verifiers) (*VerifyReport, error) {
 	rep := &VerifyReport{}
 	err := d.View(ctx, func(tx *db.Tx) error {
-		rows, err := tx.Query(`SELECT leaf_index, id, at, actor_id, role, action, object_type, object_id, payload_sha256
-			FROM audit_records WHERE leaf_index IS NOT NULL ORDER BY leaf_index`)
-		if err != nil {
-			return err
-		}
-		mem := map[int64]tlog.Hash{}
-		reader := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
-			out := make([]tlog.Hash, len(idx))
-			for i, x := range idx {
-				out[i] = mem[x]
-			}
-			return out, nil
-		})
-		var n int64
-		for rows.Next() {
-			var r Record
-			var index int64
-			if err := rows.Scan(&index, &r.ID, &r.At, &r.Actor, &r.Role, &r.Action, &r.ObjectType, &r.ObjectID, &r.PayloadSHA256); err != nil {
-				rows.Close()
-				return err
-			}
-			if index != n {
-				rows.Close()
-				return &BadRecord{Index: n, Reason: "missing"}
-			}
-			hashes, err := tlog.StoredHashes(n, r.Leaf(), reader)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			base := tlog.StoredHashIndex(0, n)
-			for i, h := range hashes {
-				mem[base+int64(i)] = h
-			}
-			n++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rep.Records = n
-		// Every stored hash must be the recomputed one: a changed record
-		// changes its leaf hash and the hashes above it.
-		hrows, err := tx.Query(`SELECT idx, hash FROM audit_hashes ORDER BY idx`)
-		if err != nil {
-			return err
-		}
-		for hrows.Next() {
-			var idx int64
-			var b []byte
-			if err := hrows.Scan(&idx, &b); err != nil {
-				hrows.Close()
-				return err
-			}
-			want, ok := mem[idx]
-			if !ok || string(want[:]) != string(b) {
-				hrows.Close()
-				return &BadRecord{Index: leafOf(idx), Reason: "stored hash differs from the recomputed tree"}
-			}
-		}
-		hrows.Close()
-		if err := hrows.Err(); err != nil {
-			return err
-		}
-		crows, err := tx.Query(`SELECT size, root, note FROM audit_checkpoints ORDER BY size`)
-		if err != nil {
-			return err
-		}
-		defer crows.Close()
-		for crows.Next() {
-			var size int64
-			var root, msg string
-			if err := crows.Scan(&size, &root, &msg); err != nil {
-				return err
-			}
-			nt, err := note.Open([]byte(msg), verifiers)
-			if err != nil {
-				return fmt.Errorf("audit: checkpoint %d: signature: %w", size, err)
-			}
-			if len(nt.Sigs) < 2 {
-				return fmt.Errorf("audit: checkpoint %d: needs the Ed25519 and the SM2 signature, has %d", size, len(nt.Sigs))
-			}
-			_, csize, croot, err := ParseCheckpoint(nt.Text)
-			if err != nil || csize != size || base64.StdEncoding.EncodeToString(croot[:]) != root {
-				return fmt.Errorf("audit: checkpoint %d: text does not match its record", size)
-			}
-			if size > n {
-				return fmt.Errorf("audit: checkpoint %d: larger than the log (%d)", size, n)
-			}
-			want, err := tlog.TreeHash(size, reader)
+		v := &verifier{tx: tx, verifiers: verifiers, edge: map[int64]tlog.Hash{}}
+		for {
+			more, err := v.page(ctx)
 			if err != nil {
 				return err
 			}
-			if want != croot {
-				return fmt.Errorf("audit: checkpoint %d: root differs from the recomputed tree", size)
+			if !more {
+				break
 			}
-			rep.Checkpoints++
 		}
-		return crows.Err()
+		// Checkpoints beyond the last record.
+		if err := v.checkpointsUpTo(1 << 62); err != nil {
+			return err
+		}
+		rep.Records, rep.Checkpoints = v.n, v.checked
+		return nil
 	})
 	return rep, err
+}
+
+// verifyPage is how many records Verify reads at a time.
+var verifyPage = 10000
+
+// verifier is the state of a streaming Verify.
+type verifier struct {
+	tx        *db.Tx
+	verifiers note.Verifiers
+	edge      map[int64]tlog.Hash // the right edge of the tree of n leaves, by storage index
+	n         int64               // records verified
+	checked   int                 // checkpoints verified
+	lastCk    int64               // the size of the last checkpoint read
+	cks       []checkpointRow     // read and not yet reached
+}
+
+type checkpointRow struct {
+	size      int64
+	root, msg string
+}
+
+func (v *verifier) reader() tlog.HashReader {
+	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			h, ok := v.edge[x]
+			if !ok {
+				return nil, fmt.Errorf("audit: verify: hash %d is not on the right edge", x)
+			}
+			out[i] = h
+		}
+		return out, nil
+	})
+}
+
+// page verifies the next page of records against the stored hashes, and the
+// checkpoints it reaches. Reports whether there was a record to verify.
+func (v *verifier) page(ctx context.Context) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	type leaf struct {
+		index int64
+		data  []byte
+	}
+	var leaves []leaf
+	rows, err := v.tx.Query(`SELECT leaf_index, id, at, actor_id, role, action, object_type, object_id, payload_sha256
+		FROM audit_records WHERE leaf_index >= $1 ORDER BY leaf_index LIMIT `+fmt.Sprint(verifyPage), v.n)
+	if err != nil {
+		return false, err
+	}
+	for rows.Next() {
+		var r Record
+		var index int64
+		if err := rows.Scan(&index, &r.ID, &r.At, &r.Actor, &r.Role, &r.Action, &r.ObjectType, &r.ObjectID, &r.PayloadSHA256); err != nil {
+			rows.Close()
+			return false, err
+		}
+		leaves = append(leaves, leaf{index, r.Leaf()})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(leaves) == 0 {
+		return false, err
+	}
+	// The stored hashes these leaves produce, in storage order.
+	lo := tlog.StoredHashIndex(0, v.n)
+	hi := tlog.StoredHashIndex(0, v.n+int64(len(leaves)))
+	stored := make([][]byte, 0, hi-lo)
+	hrows, err := v.tx.Query(`SELECT idx, hash FROM audit_hashes WHERE idx >= $1 AND idx < $2 ORDER BY idx`, lo, hi)
+	if err != nil {
+		return false, err
+	}
+	for hrows.Next() {
+		var idx int64
+		var b []byte
+		if err := hrows.Scan(&idx, &b); err != nil {
+			hrows.Close()
+			return false, err
+		}
+		if idx != lo+int64(len(stored)) {
+			hrows.Close()
+			return false, &BadRecord{Index: leafOf(lo + int64(len(stored))), Reason: "stored hash missing"}
+		}
+		stored = append(stored, b)
+	}
+	hrows.Close()
+	if err := hrows.Err(); err != nil {
+		return false, err
+	}
+	k := 0 // next stored hash to compare
+	for _, l := range leaves {
+		if l.index != v.n {
+			return false, &BadRecord{Index: v.n, Reason: "missing"}
+		}
+		// Every stored hash must be the recomputed one: a changed record
+		// changes its leaf hash and the hashes above it.
+		hashes, err := tlog.StoredHashes(v.n, l.data, v.reader())
+		if err != nil {
+			return false, err
+		}
+		base := tlog.StoredHashIndex(0, v.n)
+		for i, h := range hashes {
+			if k >= len(stored) || string(stored[k]) != string(h[:]) {
+				return false, &BadRecord{Index: leafOf(base + int64(i)), Reason: "stored hash differs from the recomputed tree"}
+			}
+			k++
+			v.edge[base+int64(i)] = h
+		}
+		v.n++
+		v.prune()
+		if err := v.checkpointsUpTo(v.n); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// prune keeps only the right edge of the tree of n leaves: the roots of its
+// maximal complete subtrees, one per bit of n — all a later leaf or a
+// checkpoint at n can ask for.
+func (v *verifier) prune() {
+	keep := make(map[int64]tlog.Hash, 64)
+	var start int64
+	for level := 62; level >= 0; level-- {
+		if v.n&(1<<level) == 0 {
+			continue
+		}
+		idx := tlog.StoredHashIndex(level, start>>level)
+		keep[idx] = v.edge[idx]
+		start += 1 << level
+	}
+	v.edge = keep
+}
+
+// checkpointsUpTo verifies the archived checkpoints of sizes up to n, which
+// must not exceed the records verified so far.
+func (v *verifier) checkpointsUpTo(n int64) error {
+	for {
+		if len(v.cks) == 0 {
+			rows, err := v.tx.Query(`SELECT size, root, note FROM audit_checkpoints WHERE size > $1 ORDER BY size LIMIT 1000`, v.lastCk)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var c checkpointRow
+				if err := rows.Scan(&c.size, &c.root, &c.msg); err != nil {
+					rows.Close()
+					return err
+				}
+				v.cks = append(v.cks, c)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if len(v.cks) == 0 {
+				return nil
+			}
+			v.lastCk = v.cks[len(v.cks)-1].size
+		}
+		c := v.cks[0]
+		if c.size > n {
+			return nil
+		}
+		if c.size > v.n {
+			return fmt.Errorf("audit: checkpoint %d: larger than the log (%d)", c.size, v.n)
+		}
+		if err := v.checkpoint(c); err != nil {
+			return err
+		}
+		v.cks = v.cks[1:]
+		v.checked++
+	}
+}
+
+// checkpoint checks one checkpoint at the size the recomputation has reached.
+func (v *verifier) checkpoint(c checkpointRow) error {
+	nt, err := note.Open([]byte(c.msg), v.verifiers)
+	if err != nil {
+		return fmt.Errorf("audit: checkpoint %d: signature: %w", c.size, err)
+	}
+	if len(nt.Sigs) < 2 {
+		return fmt.Errorf("audit: checkpoint %d: needs the Ed25519 and the SM2 signature, has %d", c.size, len(nt.Sigs))
+	}
+	_, csize, croot, err := ParseCheckpoint(nt.Text)
+	if err != nil || csize != c.size || base64.StdEncoding.EncodeToString(croot[:]) != c.root {
+		return fmt.Errorf("audit: checkpoint %d: text does not match its record", c.size)
+	}
+	want, err := tlog.TreeHash(c.size, v.reader())
+	if err != nil {
+		return err
+	}
+	if want != croot {
+		return fmt.Errorf("audit: checkpoint %d: root differs from the recomputed tree", c.size)
+	}
+	return nil
 }
 
 // leafOf is the first leaf a stored hash depends on.
