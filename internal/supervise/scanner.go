@@ -157,7 +157,7 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 	rep.Clocks = len(clocks)
 
 	var changes []change
-	var deem []followUp
+	var byCondition []followUp // escalations that act while their condition holds (deem, 容缺), retried each pass
 	levels := map[clockKey]Level{}
 	for k, r := range clocks {
 		th := cfg.For(r.region, types[fmt.Sprintf("%s@%d", r.itemCode, r.itemVersion)])
@@ -177,7 +177,7 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 		// limit that stays passed is retried until the case moves on.
 		for _, rule := range cfg.Rules {
 			if rule.Action == ActDeem && rule.Level <= lv && rule.matches(r.clock, r.state, r.region, rule.Level) {
-				deem = append(deem, followUp{r, rule})
+				byCondition = append(byCondition, followUp{r, rule})
 				break
 			}
 		}
@@ -203,7 +203,7 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 			}
 			for _, rule := range cfg.Rules {
 				if rule.Action == act && rule.Level <= lv && rule.matches(r.clock, r.state, r.region, rule.Level) {
-					deem = append(deem, followUp{r, rule})
+					byCondition = append(byCondition, followUp{r, rule})
 					break
 				}
 			}
@@ -222,7 +222,7 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 		return rep, err
 	}
 	rep.Changed = len(changes)
-	for _, f := range append(followUps, deem...) {
+	for _, f := range append(followUps, byCondition...) {
 		if err := s.follow(ctx, f); err != nil {
 			rep.Failed++
 			s.Log.Error("supervise: escalation failed", "case", f.row.caseNo, "rule", f.rule.ID, "err", err)
