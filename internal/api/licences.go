@@ -32,20 +32,10 @@ func summarize(l *license.Licence) licenceSummary {
 		IssuedOn: m.IssuedOn, ValidFrom: m.ValidFrom, ValidTo: m.ValidTo, CaseNo: l.CaseNo}
 }
 
-func (s *Server) licences() (*license.Service, error) {
-	if s.Licences == nil {
-		return nil, apperr.E(apperr.Unavailable, "licence.unavailable")
-	}
-	return s.Licences, nil
-}
+func (s *Server) licences() (*license.Service, error) { return edge.Licences(s.Licences) }
 
-// publicLibrary is the library for a public verification, within the
-// per-address limit (each verification is written down).
 func (s *Server) publicLibrary(r *http.Request) (*license.Service, error) {
-	if err := s.VerifyLimit.Check(r); err != nil {
-		return nil, err
-	}
-	return s.licences()
+	return edge.PublicLicences(s.Licences, s.VerifyLimit, r)
 }
 
 // myLicences is the caller's wallet, or with ?scope=issued the licences the

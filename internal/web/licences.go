@@ -23,20 +23,10 @@ import (
 // share links, public verification and the issuing department's status
 // changes. Handlers are thin: the library decides.
 
-func (s *Server) library() (*license.Service, error) {
-	if s.Licences == nil {
-		return nil, apperr.E(apperr.Unavailable, "licence.unavailable")
-	}
-	return s.Licences, nil
-}
+func (s *Server) library() (*license.Service, error) { return edge.Licences(s.Licences) }
 
-// publicLibrary is the library for a public verification, within the
-// per-address limit (each verification is written down).
 func (s *Server) publicLibrary(r *http.Request) (*license.Service, error) {
-	if err := s.VerifyLimit.Check(r); err != nil {
-		return nil, err
-	}
-	return s.library()
+	return edge.PublicLicences(s.Licences, s.VerifyLimit, r)
 }
 
 // baseURL is the platform's address for links and QR codes.
