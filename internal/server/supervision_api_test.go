@@ -288,6 +288,8 @@ func TestSupervisionSettingsWeb(t *testing.T) {
 		r, _ = c.Get(ts.URL + "/admin")
 		if b := body(t, r); !strings.Contains(b, `id="rule-form"`) || !strings.Contains(b, "500102 · review") || !strings.Contains(b, "升级通知 → 批准人") {
 			t.Errorf("the new rule is not listed")
+		} else if !strings.Contains(b, "容缺补齐时限</td><td>逾期达黄牌天数</td>") {
+			t.Errorf("the 容缺 rule is not shown in its own words")
 		}
 		// What a rule may not combine is refused with the reason, and nothing is added.
 		for _, bad := range []url.Values{
