@@ -66,6 +66,7 @@ func (e *BadRecord) Error() string { return fmt.Sprintf("audit: record %d: %s", 
 type VerifyReport struct {
 	Records     int64 `json:"records"`
 	Checkpoints int   `json:"checkpoints"`
+	HashesHeld  int   `json:"hashes_held"` // at most one per bit of Records: memory does not grow with the log
 }
 
 // Verify recomputes the whole tree from the stored records, compares every
@@ -94,7 +95,7 @@ func Verify(ctx context.Context, d *db.DB, verifiers note.Verifiers) (*VerifyRep
 		if err := v.checkpointsUpTo(1 << 62); err != nil {
 			return err
 		}
-		rep.Records, rep.Checkpoints = v.n, v.checked
+		rep.Records, rep.Checkpoints, rep.HashesHeld = v.n, v.checked, v.held
 		return nil
 	})
 	return rep, err
@@ -110,6 +111,7 @@ type verifier struct {
 	edge      map[int64]tlog.Hash // the right edge of the tree of n leaves, by storage index
 	n         int64               // records verified
 	checked   int                 // checkpoints verified
+	held      int                 // the most hashes held at once
 	lastCk    int64               // the size of the last checkpoint read
 	cks       []checkpointRow     // read and not yet reached
 }
@@ -204,10 +206,8 @@ func (v *verifier) page(ctx context.Context) (bool, error) {
 				return false, &BadRecord{Index: leafOf(base + int64(i)), Reason: "stored hash differs from the recomputed tree"}
 			}
 			k++
-			v.edge[base+int64(i)] = h
 		}
-		v.n++
-		v.prune()
+		v.add(hashes, base)
 		if err := v.checkpointsUpTo(v.n); err != nil {
 			return false, err
 		}
@@ -215,21 +215,19 @@ func (v *verifier) page(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// prune keeps only the right edge of the tree of n leaves: the roots of its
-// maximal complete subtrees, one per bit of n — all a later leaf or a
-// checkpoint at n can ask for.
-func (v *verifier) prune() {
-	keep := make(map[int64]tlog.Hash, 64)
-	var start int64
-	for level := 62; level >= 0; level-- {
-		if v.n&(1<<level) == 0 {
-			continue
-		}
-		idx := tlog.StoredHashIndex(level, start>>level)
-		keep[idx] = v.edge[idx]
-		start += 1 << level
+// add puts leaf v.n's stored hashes (the leaf, then each subtree it
+// completes) on the right edge, and takes off what they cover: the left
+// siblings they joined and the intermediate subtrees. What stays is the
+// roots of the maximal complete subtrees of the tree of v.n+1 leaves — all a
+// later leaf or a checkpoint at that size can ask for.
+func (v *verifier) add(hashes []tlog.Hash, base int64) {
+	top := len(hashes) - 1 // the levels the leaf completes
+	for level := 0; level < top; level++ {
+		delete(v.edge, tlog.StoredHashIndex(level, (v.n>>level)-1)) // the left sibling joined
 	}
-	v.edge = keep
+	v.edge[base+int64(top)] = hashes[top]
+	v.held = max(v.held, len(v.edge))
+	v.n++
 }
 
 // checkpointsUpTo verifies the archived checkpoints of sizes up to n, which
