@@ -137,6 +137,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "POST", "/api/v1/verify", true, s.verifyFile)
 	s.handle(mux, "GET", "/api/v1/shares/{token}", true, s.openShare)
 	s.handle(mux, "GET", "/api/v1/licence-types", true, s.licenceTypes)
+	s.handle(mux, "GET", "/api/v1/licence-certs", true, s.licenceCerts)
 	s.handle(mux, "PUT", "/api/v1/admin/licence-types/{code}", false, s.putLicenceType)
 
 	// The same path with another method: 405 with Allow, in the error shape.

@@ -274,6 +274,21 @@ func (s *Server) licenceTypes(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// licenceCerts lists the departments' signing certificates with their
+// revocations (public): what an offline verifier checks a file's signer
+// against.
+func (s *Server) licenceCerts(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.licences(); err != nil {
+		return err
+	}
+	cs, err := license.Certs(r.Context(), s.AuditDB)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"certificates": cs})
+	return nil
+}
+
 // putLicenceType creates or changes a licence type (administrators).
 func (s *Server) putLicenceType(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.licences(); err != nil {

@@ -60,7 +60,7 @@ func init() {
 		{"user", "manage accounts (user passwd USERNAME; the password is read from standard input)", runUser, nil},
 		{"report", "write the monthly supervision report (report monthly --month YYYY-MM --format xlsx|pdf --out FILE [--dept ID])", runReport, reportFlagSet},
 		{"audit", "the tamper-evident log (audit verify: recompute the whole tree and check every checkpoint; audit prove --index N)", runAudit, auditFlagSet},
-		{"licence", "electronic licence keys and files (licence keys --dept CODE --name NAME: make a department's signing key, and the CA if none; licence verify FILE: check a licence file offline)", runLicence, licenceFlagSet},
+		{"licence", "electronic licence keys and files (licence keys --dept CODE --name NAME [--rotate]: make a department's signing key, and the CA if none, or replace it; licence revoke-key --dept CODE --reason R: stop issuing with its key; licence verify FILE: check a licence file offline)", runLicence, licenceFlagSet},
 		{"synth", "fill the demo database with synthetic cases (synth --cases N --months M [--seed S] [--open])", runSynth, synthFlagSet},
 		{"version", "print the version", runVersion, nil},
 	}

@@ -310,4 +310,29 @@ func TestLicenceCommands(t *testing.T) {
 	if code, out, _ := run(t, "", "licence", "verify", "--licence-keys", dir, file(changed)); code != 1 || !strings.Contains(out, `"bad_signature"`) {
 		t.Errorf("verify a changed file: %d %s", code, out)
 	}
+
+	// The department's key revoked in the platform's database, then replaced.
+	dbFlag := "--db=sqlite:" + filepath.Join(t.TempDir(), "l.db")
+	if code, _, errOut := run(t, "", "synth", dbFlag, "--cases", "1", "--months", "1"); code != 0 {
+		t.Fatalf("synth: %d %s", code, errOut)
+	}
+	revoke := func(reason string) (int, string, string) {
+		return run(t, "", "licence", "revoke-key", "--licence-keys", dir, dbFlag, "--dept", "11500102MB1C0002XM", "--reason", reason)
+	}
+	if code, _, errOut := revoke(""); code == 0 || !strings.Contains(errOut, "理由") {
+		t.Errorf("revoking without a reason: %d %q", code, errOut)
+	}
+	if code, out, errOut := revoke("私钥泄露"); code != 0 || !strings.Contains(out, fmt.Sprintf("revoked certificate %x", s.Cert.SerialNumber)) {
+		t.Fatalf("revoke-key: %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := revoke("私钥泄露"); code == 0 || !strings.Contains(errOut, "已经吊销") {
+		t.Errorf("revoking twice: %d %q", code, errOut)
+	}
+	code, out, errOut = run(t, "", "licence", "keys", "--licence-keys", dir, "--dept", "11500102MB1C0002XM", "--name", "重庆市涪陵区市场监督管理局", "--rotate")
+	if code != 0 || strings.Contains(out, fmt.Sprintf("%x", s.Cert.SerialNumber)) {
+		t.Fatalf("rotate: %d %q %q", code, out, errOut)
+	}
+	if kept, _ := filepath.Glob(filepath.Join(dir, fmt.Sprintf("dept-11500102MB1C0002XM.%x.pem", s.Cert.SerialNumber))); len(kept) != 1 {
+		t.Error("the revoked certificate is not kept beside the new one")
+	}
 }

@@ -10,14 +10,20 @@ import (
 
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/config"
+	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/license"
 )
 
-var licenceDept, licenceName string
+var (
+	licenceDept, licenceName, licenceReason string
+	licenceRotate                           bool
+)
 
 func licenceFlagSet(fs *flag.FlagSet, lf *localFlags) {
-	fs.StringVar(&licenceDept, "dept", "", "keys: the department's unified social credit code")
+	fs.StringVar(&licenceDept, "dept", "", "keys, revoke-key: the department's unified social credit code")
 	fs.StringVar(&licenceName, "name", "", "keys: the department's name (the certificate's subject)")
+	fs.BoolVar(&licenceRotate, "rotate", false, "keys: replace the department's key and certificate (after revoke-key); the old pair is kept beside")
+	fs.StringVar(&licenceReason, "reason", "", "revoke-key: why the key is revoked (lost, exposed …)")
 }
 
 // runLicence makes signing keys (licence keys: the CA if the directory has
@@ -35,12 +41,38 @@ func runLicence(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags,
 		if err != nil {
 			return err
 		}
-		s, err := k.Signer(licenceDept, licenceName)
+		sign := k.Signer
+		if licenceRotate {
+			sign = k.Rotate
+		}
+		s, err := sign(licenceDept, licenceName)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.Stdout, "%s: dept-%s.pem and .key (%s, certificate serial %x, valid to %s)\n", dir, licenceDept, s.Alg,
 			s.Cert.SerialNumber, s.Cert.NotAfter.Format("2006-01-02"))
+		return nil
+	case len(args) == 1 && args[0] == "revoke-key":
+		// The department's current certificate is revoked in the database:
+		// running servers stop issuing with it at their next grant.
+		if _, err := codes.ParseCreditCode(licenceDept); err != nil {
+			fmt.Fprintln(e.Stderr, "usage: tongban licence revoke-key --dept CREDIT_CODE --reason REASON [--licence-keys DIR] [--db DSN]")
+			return errUsage
+		}
+		cert, err := license.ReadDeptCert(dir, licenceDept)
+		if err != nil {
+			return err
+		}
+		d, err := db.Open(ctx, cfg.DB)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		if err := license.RevokeSigner(ctx, d, cert, licenceDept, licenceReason); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "revoked certificate %x of %s; make its new key with: tongban licence keys --dept %s --name NAME --rotate\n",
+			cert.SerialNumber, licenceDept, licenceDept)
 		return nil
 	case len(args) == 2 && args[0] == "verify":
 		k, err := license.OpenKeyring(dir, false, "", nil)
@@ -60,6 +92,6 @@ func runLicence(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags,
 		}
 		return nil
 	}
-	fmt.Fprintln(e.Stderr, "usage: tongban licence keys --dept CODE --name NAME | tongban licence verify FILE")
+	fmt.Fprintln(e.Stderr, "usage: tongban licence keys --dept CODE --name NAME [--rotate] | tongban licence revoke-key --dept CODE --reason REASON | tongban licence verify FILE")
 	return errUsage
 }

@@ -2,7 +2,6 @@ package license
 
 import (
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +23,35 @@ var _ cases.Licensing = (*Service)(nil)
 
 func jsonInto(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 
+// signerFor is the department's signing key, if it has one that is not
+// revoked. A revoked key in memory is dropped and the files read again (the
+// key may have been rotated from the command line); where the CA's key is
+// at hand and keys are made on demand (the demo), a new one is made.
+func (s *Service) signerFor(tx *db.Tx, credit, deptName string) (*Signer, error) {
+	for attempt := 0; ; attempt++ {
+		signer, err := s.Keys.Signer(credit, deptName)
+		if errors.Is(err, ErrNoSigner) {
+			return nil, apperr.E(apperr.Conflict, "licence.no_signer", "dept", deptName)
+		}
+		if err != nil {
+			return nil, err
+		}
+		revoked, err := certRevoked(tx, serialOf(signer.Cert))
+		if err != nil || !revoked {
+			return signer, err
+		}
+		s.Keys.Forget(credit)
+		switch {
+		case attempt == 0:
+			continue // read the files again
+		case s.Keys.create && s.Keys.ca.Key != nil:
+			return s.Keys.Rotate(credit, deptName)
+		default:
+			return nil, apperr.E(apperr.Conflict, "licence.signer_revoked", "dept", deptName)
+		}
+	}
+}
+
 // IssueFor issues the licence a granted case yields (R5.1), in the case's
 // transaction: identifier per GB/T 36904 with its check character, metadata
 // per GB/T 36903, signed by the issuing department's key. The holder is the
@@ -42,14 +70,11 @@ func (s *Service) IssueFor(tx *db.Tx, g cases.Grant) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	signer, err := s.Keys.Signer(credit, deptName)
-	if errors.Is(err, ErrNoSigner) {
-		return "", apperr.E(apperr.Conflict, "licence.no_signer", "dept", deptName)
-	}
+	signer, err := s.signerFor(tx, credit, deptName)
 	if err != nil {
 		return "", err
 	}
-	serialHex := hex.EncodeToString(signer.Cert.SerialNumber.Bytes())
+	serialHex := serialOf(signer.Cert)
 	if _, err := tx.Exec(`INSERT INTO licence_certs (serial, department_id, algorithm, pem, created_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (serial) DO NOTHING`, serialHex, g.DepartmentID, signer.Alg, string(CertPEM(signer.Cert)), tx.Now); err != nil {
 		return "", err

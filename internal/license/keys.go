@@ -205,3 +205,64 @@ func readKey(path string) (any, error) {
 	}
 	return smx509.ParsePKCS8PrivateKey(blk.Bytes)
 }
+
+// Forget drops a department's signer from memory: the next Signer reads its
+// files again (a key rotated by `tongban licence keys --rotate` elsewhere).
+func (k *Keyring) Forget(creditCode string) {
+	k.mu.Lock()
+	delete(k.signers, creditCode)
+	k.mu.Unlock()
+}
+
+// ErrNoCAKey: a department's key cannot be replaced here, because the CA's
+// private key is kept elsewhere (production keeps it offline).
+var ErrNoCAKey = errors.New("license: the CA's private key (ca.key) is not in this keyring")
+
+// Rotate replaces a department's signing key and certificate with new ones
+// the CA issues, of the same algorithm: after its key was revoked. The old
+// pair stays beside, named by its certificate's serial, for the record.
+func (k *Keyring) Rotate(creditCode, deptName string) (*Signer, error) {
+	if k.ca.Key == nil {
+		return nil, ErrNoCAKey
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	alg := k.alg
+	base := "dept-" + creditCode
+	old := k.signers[creditCode]
+	if k.dir != "" {
+		if cert, err := readCert(filepath.Join(k.dir, base+".pem")); err == nil {
+			old = &Signer{Cert: cert}
+		}
+	}
+	if old != nil {
+		if a, err := algOf(old.Cert.PublicKey); err == nil {
+			alg = a
+		}
+	}
+	s, err := k.ca.IssueAlg(alg, deptName, creditCode, k.now(), 5)
+	if err != nil {
+		return nil, err
+	}
+	if k.dir != "" {
+		if old != nil {
+			kept := fmt.Sprintf("%s.%x", base, old.Cert.SerialNumber)
+			for _, ext := range []string{".pem", ".key"} {
+				if err := os.Rename(filepath.Join(k.dir, base+ext), filepath.Join(k.dir, kept+ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return nil, err
+				}
+			}
+		}
+		if err := writeKeyPair(k.dir, base, s.Key, s.Cert); err != nil {
+			return nil, err
+		}
+	}
+	k.signers[creditCode] = s
+	return s, nil
+}
+
+// ReadDeptCert reads a department's current certificate from a keys
+// directory (to revoke it).
+func ReadDeptCert(dir, creditCode string) (*smx509.Certificate, error) {
+	return readCert(filepath.Join(dir, "dept-"+creditCode+".pem"))
+}

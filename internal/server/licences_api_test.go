@@ -145,6 +145,12 @@ func TestLicencesAPI(t *testing.T) {
 			t.Errorf("checks the holder sees: %v", m["checks"])
 		}
 
+		// The signing certificates are public, for offline verifiers: the issuing department's is listed, not revoked.
+		st, m = apiCall(t, "GET", api+"/licence-certs", "", "")
+		if cs, _ := m["certificates"].([]any); st != 200 || len(cs) == 0 || cs[0].(map[string]any)["credit_code"] != "11500102MB1C0002XM" ||
+			cs[0].(map[string]any)["revoked_at"] != nil || !strings.Contains(cs[0].(map[string]any)["pem"].(string), "BEGIN CERTIFICATE") {
+			t.Errorf("certificates: %d %v", st, m)
+		}
 		// Licence types are data: listed publicly, changed by administrators only.
 		st, m = apiCall(t, "GET", api+"/licence-types", "", "")
 		types, _ := m["licence_types"].([]any)
