@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -334,5 +335,17 @@ func TestLicenceCommands(t *testing.T) {
 	}
 	if kept, _ := filepath.Glob(filepath.Join(dir, fmt.Sprintf("dept-11500102MB1C0002XM.%x.pem", s.Cert.SerialNumber))); len(kept) != 1 {
 		t.Error("the revoked certificate is not kept beside the new one")
+	}
+	// Offline, with the public list saved: a file signed with the revoked key fails; without the list it passed.
+	list := filepath.Join(t.TempDir(), "certs.json")
+	b, _ := json.Marshal(map[string]any{"certificates": []map[string]any{{"serial": hex.EncodeToString(s.Cert.SerialNumber.Bytes()),
+		"credit_code": "11500102MB1C0002XM", "revoked_at": "2026-12-01T08:00:00Z"}}})
+	os.WriteFile(list, b, 0o600)
+	if code, out, _ := run(t, "", "licence", "verify", "--licence-keys", dir, "--revoked", list, file(payload)); code != 1 || !strings.Contains(out, `"signer_revoked"`) {
+		t.Errorf("verify a file signed with a revoked key: %d %s", code, out)
+	}
+	os.WriteFile(list, []byte("not json"), 0o600)
+	if code, _, errOut := run(t, "", "licence", "verify", "--licence-keys", dir, "--revoked", list, file(payload)); code == 0 || !strings.Contains(errOut, "licence-certs") {
+		t.Errorf("a bad list: %d %s", code, errOut)
 	}
 }

@@ -15,8 +15,8 @@ import (
 )
 
 var (
-	licenceDept, licenceName, licenceReason string
-	licenceRotate                           bool
+	licenceDept, licenceName, licenceReason, licenceRevoked string
+	licenceRotate                                           bool
 )
 
 func licenceFlagSet(fs *flag.FlagSet, lf *localFlags) {
@@ -24,6 +24,7 @@ func licenceFlagSet(fs *flag.FlagSet, lf *localFlags) {
 	fs.StringVar(&licenceName, "name", "", "keys: the department's name (the certificate's subject)")
 	fs.BoolVar(&licenceRotate, "rotate", false, "keys: replace the department's key and certificate (after revoke-key); the old pair is kept beside")
 	fs.StringVar(&licenceReason, "reason", "", "revoke-key: why the key is revoked (lost, exposed …)")
+	fs.StringVar(&licenceRevoked, "revoked", "", "verify: the certificate list saved from GET /api/v1/licence-certs; a file signed with a revoked key fails")
 }
 
 // runLicence makes signing keys (licence keys: the CA if the directory has
@@ -84,6 +85,17 @@ func runLicence(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags,
 			return err
 		}
 		v, _ := license.CheckFile(k.Roots(), b)
+		if licenceRevoked != "" {
+			list, err := os.ReadFile(licenceRevoked)
+			if err != nil {
+				return err
+			}
+			revoked, err := license.RevokedSerials(list)
+			if err != nil {
+				return fmt.Errorf("%s: not the list of GET /api/v1/licence-certs: %w", licenceRevoked, err)
+			}
+			license.CheckRevoked(v, revoked)
+		}
 		out, _ := json.MarshalIndent(map[string]any{"identifier": v.Identifier, "verdict": map[bool]string{true: v.Verdict, false: "signature_ok"}[v.Verdict != ""],
 			"signature": v.Signature}, "", "  ")
 		fmt.Fprintln(e.Stdout, string(out))
@@ -92,6 +104,6 @@ func runLicence(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags,
 		}
 		return nil
 	}
-	fmt.Fprintln(e.Stderr, "usage: tongban licence keys --dept CODE --name NAME [--rotate] | tongban licence revoke-key --dept CODE --reason REASON | tongban licence verify FILE")
+	fmt.Fprintln(e.Stderr, "usage: tongban licence keys --dept CODE --name NAME [--rotate] | tongban licence revoke-key --dept CODE --reason REASON | tongban licence verify [--revoked LIST.json] FILE")
 	return errUsage
 }

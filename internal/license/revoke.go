@@ -119,3 +119,36 @@ func Certs(ctx context.Context, d *db.DB) ([]Cert, error) {
 	}
 	return out, apperr.Internalf("license: certs", err)
 }
+
+// RevokedSerials reads the revoked certificates' serials from the public
+// list (the body of GET /api/v1/licence-certs), for checking files offline.
+func RevokedSerials(list []byte) (map[string]bool, error) {
+	var body struct {
+		Certificates []Cert `json:"certificates"`
+	}
+	if err := json.Unmarshal(list, &body); err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, c := range body.Certificates {
+		if c.RevokedAt != nil {
+			out[serialKey(c.Serial)] = true
+		}
+	}
+	return out, nil
+}
+
+// CheckRevoked marks a file's verdict signer_revoked when its signature holds
+// but its certificate is on the revoked list. Offline there is no telling a
+// signature made before the key was lost from one made after (the signing
+// time is the signer's own claim), so a file signed with a revoked key is not
+// trusted offline; the platform's verification, which knows its licences,
+// still answers for the ones it issued.
+func CheckRevoked(v *Verdict, revoked map[string]bool) {
+	if v.Verdict == "" && v.Signature != nil && revoked[serialKey(v.Signature.CertSerial)] {
+		v.Verdict = VerdictSignerRevoked
+	}
+}
+
+// serialKey compares hex serials written with or without leading zeros.
+func serialKey(hex string) string { return strings.TrimLeft(strings.ToLower(hex), "0") }

@@ -129,3 +129,27 @@ func TestDemoRotatesARevokedKey(t *testing.T) {
 		t.Error("the demo signed with a revoked key")
 	}
 }
+
+// The revoked list is matched by serial however its hex is written.
+func TestCheckRevoked(t *testing.T) {
+	revoked, err := license.RevokedSerials([]byte(`{"certificates":[{"serial":"0a1b","revoked_at":"2026-12-01T08:00:00Z"},{"serial":"ff"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		serial, verdict, want string
+	}{
+		{"a1b", "", license.VerdictSignerRevoked},
+		{"0A1B", "", license.VerdictSignerRevoked},
+		{"ff", "", ""}, // listed, not revoked
+		{"a1b", license.VerdictBadSignature, license.VerdictBadSignature},
+	} {
+		v := &license.Verdict{Verdict: tt.verdict, Signature: &license.SigCheck{CertSerial: tt.serial}}
+		if license.CheckRevoked(v, revoked); v.Verdict != tt.want {
+			t.Errorf("%s/%q: %q, want %q", tt.serial, tt.verdict, v.Verdict, tt.want)
+		}
+	}
+	if _, err := license.RevokedSerials([]byte(`[`)); err == nil {
+		t.Error("a broken list read")
+	}
+}

@@ -28,6 +28,7 @@ const (
 	VerdictBadCheck      = "bad_check"      // the MOD 37,36 check character is wrong
 	VerdictBadSignature  = "bad_signature"  // the signature does not match the licence (tampered)
 	VerdictUnknownSigner = "unknown_signer" // the certificate is not one the platform's CA issued
+	VerdictSignerRevoked = "signer_revoked" // offline only: the signer's certificate is on the revoked list (CheckRevoked)
 	VerdictBadFile       = "bad_file"       // not a licence file
 	VerdictMismatch      = "mismatch"       // a signed file that differs from the library's licence
 	VerdictShareUnknown  = "share_unknown"
