@@ -2,11 +2,10 @@ package report
 
 import (
 	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tongban/tongban/internal/pdftest"
 )
 
 func TestNoticePDF(t *testing.T) {
@@ -26,18 +25,9 @@ func TestNoticePDF(t *testing.T) {
 		t.Errorf("the font was not subset: %d bytes", len(b))
 	}
 	// Where poppler's pdftotext is installed (CI has it), the Chinese text must come back out.
-	tool, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("TONGBAN_REQUIRE_BROWSER") == "1" {
-			t.Fatal("pdftotext is required in CI")
-		}
+	out, ok := pdftest.Text(t, b)
+	if !ok {
 		t.Skip("pdftotext not installed")
-	}
-	path := filepath.Join(t.TempDir(), "n.pdf")
-	os.WriteFile(path, b, 0o600)
-	out, err := exec.Command(tool, path, "-").Output()
-	if err != nil {
-		t.Fatal(err)
 	}
 	for _, want := range []string{"补正告知书", "个体工商户设立登记", "经营场所租赁合同", "扫码查询办理进度"} {
 		if !strings.Contains(string(out), want) {
