@@ -72,21 +72,28 @@ func (f *fixture) grant(item string, values catalog.Values, deny bool) *cases.Ca
 // grantFor is grant for the applicant of the given ID number or credit code.
 func (f *fixture) grantFor(applicant, item string, values catalog.Values, deny bool) *cases.Case {
 	f.t.Helper()
-	c, _, err := f.cases.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[item], Values: values, Applicant: applicant, Submit: true})
-	if err != nil {
-		f.t.Fatal(err)
-	}
 	last := cases.ActionRequest{Action: "grant"}
 	if deny {
 		last = cases.ActionRequest{Action: "deny", Reason: "经营场所不符合要求"}
 	}
-	for _, s := range []struct {
-		who string
-		req cases.ActionRequest
-	}{{"clerk", cases.ActionRequest{Action: "accept"}}, {"handler", cases.ActionRequest{Action: "pass"}},
-		{"reviewer", cases.ActionRequest{Action: "pass"}}, {"approver", last}} {
-		if c, err = f.cases.Act(f.ctx, f.users[s.who], c.No, s.req); err != nil {
-			f.t.Fatalf("%s %s: %v", s.who, s.req.Action, err)
+	c, err := f.cases.Act(f.ctx, f.users["approver"], f.awaitingDecision(applicant, item, values).No, last)
+	if err != nil {
+		f.t.Fatalf("approver %s: %v", last.Action, err)
+	}
+	return c
+}
+
+// awaitingDecision files a case at the window for the applicant and carries
+// it through acceptance, 承办 and 审核 to the approver.
+func (f *fixture) awaitingDecision(applicant, item string, values catalog.Values) *cases.Case {
+	f.t.Helper()
+	c, _, err := f.cases.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[item], Values: values, Applicant: applicant, Submit: true})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, s := range []struct{ who, action string }{{"clerk", "accept"}, {"handler", "pass"}, {"reviewer", "pass"}} {
+		if c, err = f.cases.Act(f.ctx, f.users[s.who], c.No, cases.ActionRequest{Action: s.action}); err != nil {
+			f.t.Fatalf("%s %s: %v", s.who, s.action, err)
 		}
 	}
 	return c

@@ -69,15 +69,7 @@ func TestGrantWithoutSignerChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.lib.Keys = keys
-	c, _, err := f.cases.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(), Applicant: zhangsanID, Submit: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []struct{ who, action string }{{"clerk", "accept"}, {"handler", "pass"}, {"reviewer", "pass"}} {
-		if c, err = f.cases.Act(f.ctx, f.users[s.who], c.No, cases.ActionRequest{Action: s.action}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c := f.awaitingDecision(zhangsanID, soleTrader, soleTraderValues())
 	_, err = f.cases.Act(f.ctx, f.users["approver"], c.No, cases.ActionRequest{Action: "grant"})
 	var ae *apperr.Error
 	if !errors.As(err, &ae) || ae.Code != apperr.Conflict || ae.Key != "licence.no_signer" {

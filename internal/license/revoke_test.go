@@ -46,15 +46,7 @@ func TestRevokedSignerStopsIssuing(t *testing.T) {
 			t.Errorf("revoking twice: %v", err)
 		}
 		// The running library still holds the old key in memory: the grant is refused all the same.
-		c, _, err := f.cases.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(), Applicant: zhangsanID, Submit: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range []struct{ who, action string }{{"clerk", "accept"}, {"handler", "pass"}, {"reviewer", "pass"}} {
-			if c, err = f.cases.Act(f.ctx, f.users[s.who], c.No, cases.ActionRequest{Action: s.action}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		c := f.awaitingDecision(zhangsanID, soleTrader, soleTraderValues())
 		licences := count(t, d, `SELECT COUNT(*) FROM licences`)
 		if _, err := f.cases.Act(f.ctx, f.users["approver"], c.No, cases.ActionRequest{Action: "grant"}); !apperr.Is(err, apperr.Conflict, "licence.signer_revoked") {
 			t.Fatalf("grant with a revoked key: %v", err)
