@@ -85,27 +85,26 @@ func actionRoles(d *workflow.Definition, action, state string) []string {
 // reminder (false when it was sent before, or nothing is owed or the deadline
 // has passed).
 func (s *Service) RemindOwed(ctx context.Context, caseID string) (bool, error) {
+	// Read first, and write only when a reminder is due: the scanner asks
+	// every pass while the deadline is near.
 	var c *Case
+	var dedup string
+	due := false
 	err := s.db.View(ctx, func(tx *db.Tx) error {
 		var err error
-		c, err = load(tx, caseID)
-		return err
-	})
-	if err != nil {
-		return false, apperr.Internalf("cases: remind owed", err)
-	}
-	if len(c.Owed) == 0 || c.ToleranceDueAt == nil || !s.Now().Before(*c.ToleranceDueAt) {
-		return false, nil
-	}
-	dedup := "owed-due|" + c.ID + "|" + c.ToleranceDueAt.UTC().Format(time.RFC3339)
-	var sent bool
-	err = s.db.View(ctx, func(tx *db.Tx) error {
+		if c, err = load(tx, caseID); err != nil {
+			return err
+		}
+		if len(c.Owed) == 0 || c.ToleranceDueAt == nil || !tx.Now.Before(*c.ToleranceDueAt) {
+			return nil
+		}
+		dedup = "owed-due|" + c.ID + "|" + c.ToleranceDueAt.UTC().Format(time.RFC3339)
 		var n int
-		err := tx.QueryRow(`SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND dedup = $2`, c.ApplicantID, dedup).Scan(&n)
-		sent = n > 0
+		err = tx.QueryRow(`SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND dedup = $2`, c.ApplicantID, dedup).Scan(&n)
+		due = n == 0
 		return err
 	})
-	if err != nil || sent {
+	if err != nil || !due {
 		return false, apperr.Internalf("cases: remind owed", err)
 	}
 	err = s.db.Update(ctx, func(tx *db.Tx) error {
