@@ -64,10 +64,11 @@ func keyHash(name string, key []byte) uint32 {
 // sm2Key is the public key as the note key hash covers it: the algorithm
 // byte and the uncompressed point (0x04 || X || Y).
 func sm2Key(pub *ecdsa.PublicKey) []byte {
-	x, y := make([]byte, 32), make([]byte, 32)
-	pub.X.FillBytes(x)
-	pub.Y.FillBytes(y)
-	return append(append([]byte{AlgSM2, 4}, x...), y...)
+	k, err := sm2.PublicKeyToECDH(pub)
+	if err != nil { // not a point of the SM2 curve: no signature can verify under it
+		return []byte{AlgSM2}
+	}
+	return append([]byte{AlgSM2}, k.Bytes()...) // k.Bytes() is 0x04 || X || Y
 }
 
 // SM2Signer signs notes with an SM2 key.

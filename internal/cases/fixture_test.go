@@ -46,14 +46,6 @@ func setup(t testing.TB, d *db.DB) *fixture {
 	return f
 }
 
-func (f *fixture) user(name string) *identity.User {
-	u, err := f.ids.UserByUsername(f.ctx, name)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return u
-}
-
 func (f *fixture) setNow(s string) { f.SetNow(at(s)) }
 
 // staff creates a staff account with one grant in a department given by name.
@@ -90,7 +82,6 @@ func (f *fixture) dept(name string) string {
 
 var (
 	pdf = []byte("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
-	png = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00")
 )
 
 // upload stores a PDF for u and returns the reference for key.

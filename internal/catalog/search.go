@@ -298,10 +298,6 @@ func (c *Catalog) contains(column, param string) string {
 	return "instr(" + column + ", " + param + ") > 0"
 }
 
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
 // RegionCount is a division with the number of published items implemented
 // in it.
 type RegionCount struct {

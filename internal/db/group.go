@@ -165,7 +165,7 @@ func (d *DB) commitGroup(batch []*groupRequest) {
 			}
 		}
 		tx := &Tx{Tx: stx, Now: d.Now(), Dialect: d.Dialect, ctx: r.ctx, cache: d.writeStmts}
-		r.err, r.panicked = run1(tx, r.fn)
+		r.panicked, r.err = run1(tx, r.fn)
 		failed := r.err != nil || r.panicked != nil
 		switch {
 		case failed && alone:
@@ -196,11 +196,11 @@ func (d *DB) commitGroup(batch []*groupRequest) {
 }
 
 // run1 runs one request's function, catching a panic.
-func run1(tx *Tx, fn func(tx *Tx) error) (err error, panicked any) {
+func run1(tx *Tx, fn func(tx *Tx) error) (panicked any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			panicked = p
 		}
 	}()
-	return fn(tx), nil
+	return nil, fn(tx)
 }

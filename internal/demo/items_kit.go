@@ -93,7 +93,6 @@ var (
 	fOrgCode = catalog.Field{Key: "org_credit_code", Label: "统一社会信用代码", LabelEN: "Unified social credit code", Type: "creditcode", Required: true}
 	fLegal   = catalog.Field{Key: "legal_rep", Label: "法定代表人（负责人）", LabelEN: "Legal representative", Type: "text", Required: true, MaxLen: 30}
 	fOrgAddr = catalog.Field{Key: "org_address", Label: "住所（经营场所）", LabelEN: "Registered address", Type: "address", Required: true}
-	fNote    = catalog.Field{Key: "remarks", Label: "备注", LabelEN: "Remarks", Type: "textarea", MaxLen: 500}
 )
 
 func fSelect(key, label, en string, opts ...string) catalog.Field {

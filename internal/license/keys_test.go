@@ -60,12 +60,12 @@ func TestGrantWithoutSignerChangesNothing(t *testing.T) {
 	d := dbtest.SQLite(t)
 	f := setup(t, d, license.AlgSM2)
 	dir := t.TempDir()
-	keys, err := license.OpenKeyring(dir, true, license.AlgSM2, d.Now)
-	if err != nil {
+	if _, err := license.OpenKeyring(dir, true, license.AlgSM2, d.Now); err != nil {
 		t.Fatal(err)
 	}
 	os.Remove(filepath.Join(dir, "ca.key"))
-	if keys, err = license.OpenKeyring(dir, false, license.AlgSM2, d.Now); err != nil {
+	keys, err := license.OpenKeyring(dir, false, license.AlgSM2, d.Now)
+	if err != nil {
 		t.Fatal(err)
 	}
 	f.lib.Keys = keys

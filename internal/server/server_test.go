@@ -327,11 +327,11 @@ func TestAPI(t *testing.T) {
 			t.Errorf("calendar add: %v", m)
 		}
 		st, m = apiCall(t, "GET", api+"/calendar/between?from=2025-09-26&to=2025-10-30", token, "")
-		if m["workdays"] != float64(20) {
+		if st != 200 || m["workdays"] != float64(20) {
 			t.Errorf("calendar between: %v", m)
 		}
 		st, m = apiCall(t, "GET", api+"/calendar/workday?date=2026-02-14&region=500102", token, "")
-		if m["workday"] != true {
+		if st != 200 || m["workday"] != true {
 			t.Errorf("calendar workday: %v", m)
 		}
 		st, m = apiCall(t, "GET", api+"/codes/check?value=110105194912310021", token, "", "Accept-Language", "en-US,en;q=0.9")

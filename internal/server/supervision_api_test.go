@@ -153,6 +153,9 @@ func TestSupervisionAPI(t *testing.T) {
 		st, m = apiCall(t, "POST", api+"/cases", clerk, `{"item_code":"`+code+`","applicant":"500102198506120011","submit":true,
 			"form_values":{"applicant_name":["张三"],"applicant_id":["500102198506120011"],"applicant_phone":["13800000000"],"form_of":["person"],
 			"scope":["小吃服务"],"org_address":["500102006001","滨江路 1 号"],"capital":["5"]}}`)
+		if st != 201 && st != 200 {
+			t.Fatalf("file the second case: %d %v", st, m)
+		}
 		no2 := m["case"].(map[string]any)["case_no"].(string)
 		if st, m := apiCall(t, "POST", api+"/cases/"+no2+"/actions", clerk, `{"action":"refuse","reason":"不符合条件"}`); st != 200 {
 			t.Fatalf("refuse: %d %v", st, m)

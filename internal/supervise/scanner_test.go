@@ -154,7 +154,9 @@ func TestScanner(t *testing.T) {
 		// 10-08): red. B's pre-review one late: yellow. B's notice limit has
 		// two working days left (10-09, 10-10): normal.
 		f.setNow("2026-10-08 09:00")
-		rep = f.pass()
+		if rep = f.pass(); rep.Changed == 0 {
+			t.Fatal("the pass after the holiday changed no signal")
+		}
 		sig = f.signals()
 		if sig[a.No+"/decision"] != "red" || sig[b.No+"/pre_review"] != "yellow" {
 			t.Fatalf("after the holiday: %v", sig)

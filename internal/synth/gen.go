@@ -32,7 +32,7 @@ type gen struct {
 // synthCase is one case with its events, as rows.
 type synthCase struct {
 	id, no, itemID, impl, name, dept, region, process, state, status, channel string
-	version, rev, promised, pausedDays                                        int
+	version, rev, promised                                                    int
 	app                                                                       *identity.Applicant
 	values                                                                    string
 	clock                                                                     string
