@@ -51,31 +51,15 @@ func Holders(tx *db.Tx, roles []string, dept, region string) ([]string, error) {
 
 // SupervisionScope is the SQL condition for the rows of supervision u may
 // read — signals, anomalies: a supervisor's region, an approver's department
-// (a department head watches their own). deptCol and regionCol name the
-// columns; arg binds a value. "" when u may read none.
+// within the approver's region (a department head watches their own). It is
+// the one scoping rule (Scope) over those two roles. deptCol and regionCol
+// name the columns; arg binds a value. "" when u may read none.
 func SupervisionScope(u *User, deptCol, regionCol string, arg func(any) string) string {
-	var ors []string
-	for _, g := range u.Grants {
-		var parts []string
-		switch g.Role {
-		case RoleSupervisor:
-		case RoleApprover:
-			if g.DepartmentID == "" {
-				continue
-			}
-			parts = append(parts, deptCol+" = "+arg(g.DepartmentID))
-		default:
-			continue
-		}
-		if g.RegionCode != "" {
-			parts = append(parts, regionCol+" LIKE "+arg(codes.DivisionPrefix(g.RegionCode)+"%"))
-		}
-		if len(parts) == 0 {
-			parts = append(parts, "1 = 1")
-		}
-		ors = append(ors, "("+strings.Join(parts, " AND ")+")")
+	sc := u.ScopeOf(RoleSupervisor, RoleApprover)
+	if sc.Empty() {
+		return ""
 	}
-	return strings.Join(ors, " OR ")
+	return sc.SQL(deptCol, regionCol, arg)
 }
 
 // CanSupervise says whether u may read supervision at all.

@@ -2,6 +2,8 @@ package supervise
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,6 +33,9 @@ type RuleView struct {
 // Admin reads and changes the thresholds and the escalation rules.
 type Admin struct {
 	DB *db.DB
+	// Home is the installation's root region: settings that apply everywhere
+	// (no region) belong to administrators whose grant covers it.
+	Home string
 }
 
 // Settings lists the configuration (supervisors and administrators).
@@ -47,7 +52,11 @@ func (a *Admin) Settings(ctx context.Context, u *identity.User) (*Settings, erro
 		if err != nil {
 			return err
 		}
-		out.Thresholds = append(out.Thresholds, cfg.Thresholds...)
+		for _, t := range cfg.Thresholds {
+			if a.applies(u, t.Region) {
+				out.Thresholds = append(out.Thresholds, t)
+			}
+		}
 		rows, err := tx.Query(`SELECT id, region_code, clock, state, level, action, role, enabled FROM escalation_rules ORDER BY clock, level, id`)
 		if err != nil {
 			return err
@@ -59,31 +68,53 @@ func (a *Admin) Settings(ctx context.Context, u *identity.User) (*Settings, erro
 				return err
 			}
 			r.Level, _ = ParseLevel(r.LevelName)
-			out.Rules = append(out.Rules, r)
+			if a.applies(u, r.Region) {
+				out.Rules = append(out.Rules, r)
+			}
 		}
 		return rows.Err()
 	})
 	return out, apperr.Internalf("supervise: settings", err)
 }
 
-// mayConfigure checks that u administers region ("" is everywhere: only an
-// administrator without a regional limit may set it).
-func mayConfigure(u *identity.User, region string) error {
+// settingsRoles are the roles that read the supervision settings.
+var settingsRoles = []identity.Role{identity.RoleSupervisor, identity.RoleApprover, identity.RoleAdmin}
+
+// applies: a setting of region concerns u — it applies everywhere, or in a
+// region above u's (it governs their cases), or inside u's scope. Another
+// town's settings are not theirs to read.
+func (a *Admin) applies(u *identity.User, region string) bool {
+	if region == "" {
+		return true
+	}
+	for _, r := range u.ScopeOf(settingsRoles...).Regions() {
+		if r == "" || codes.DivisionCovers(r, region) || codes.DivisionCovers(region, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayConfigure checks that u administers region by the one scoping rule
+// (identity.Scope). A setting of no region applies everywhere: only an
+// installation administrator (a grant covering the home region) sets it.
+func (a *Admin) mayConfigure(u *identity.User, region string) error {
 	if u == nil {
 		return apperr.E(apperr.Unauthenticated, "error.unauthenticated")
 	}
-	for _, g := range u.Grants {
-		if g.Role != identity.RoleAdmin {
-			continue
-		}
-		if g.RegionCode == "" || (region != "" && strings.HasPrefix(region, codes.DivisionPrefix(g.RegionCode))) {
+	if !u.Has(identity.RoleAdmin) {
+		return apperr.E(apperr.Forbidden, "error.forbidden")
+	}
+	if region == "" {
+		if u.Installation(identity.RoleAdmin, a.Home) {
 			return nil
 		}
+		return apperr.E(apperr.Forbidden, "supervise.installation_only")
 	}
-	if u.Has(identity.RoleAdmin) {
-		return apperr.E(apperr.Forbidden, "supervise.region_forbidden", "region", region)
+	if u.ScopeOf(identity.RoleAdmin).CoversRegion(region) {
+		return nil
 	}
-	return apperr.E(apperr.Forbidden, "error.forbidden")
+	return apperr.E(apperr.Forbidden, "supervise.region_forbidden", "region", region)
 }
 
 // adminRegion is the region an administrator's settings apply to when they
@@ -114,7 +145,7 @@ func (a *Admin) SetThresholds(ctx context.Context, u *identity.User, r Threshold
 	if err := r.Thresholds.Validate(); err != nil {
 		return apperr.E(apperr.Invalid, "supervise.thresholds_order", "warn", r.Warn, "yellow", r.Yellow, "red", r.Red)
 	}
-	if err := mayConfigure(u, r.Region); err != nil {
+	if err := a.mayConfigure(u, r.Region); err != nil {
 		return err
 	}
 	return apperr.Internalf("supervise: thresholds", a.DB.Update(ctx, func(tx *db.Tx) error {
@@ -133,7 +164,7 @@ func (a *Admin) SetThresholds(ctx context.Context, u *identity.User, r Threshold
 // DeleteThresholds removes a region's and item type's thresholds (the
 // wider ones apply again).
 func (a *Admin) DeleteThresholds(ctx context.Context, u *identity.User, region, itemType string) error {
-	if err := mayConfigure(u, region); err != nil {
+	if err := a.mayConfigure(u, region); err != nil {
 		return err
 	}
 	return apperr.Internalf("supervise: thresholds", a.DB.Update(ctx, func(tx *db.Tx) error {
@@ -186,14 +217,39 @@ func (a *Admin) SetRule(ctx context.Context, u *identity.User, r RuleView) error
 		// 行政许可法 Art. 32 deems acceptance only when the correction notice is late.
 		return apperr.E(apperr.Invalid, "supervise.deem_notice_only")
 	}
-	if r.Region == "" {
-		r.Region = adminRegion(u)
-	}
-	if err := mayConfigure(u, r.Region); err != nil {
-		return err
+	r.Region = strings.TrimSpace(r.Region)
+	if r.Region != "" {
+		if _, err := codes.ParseDivision(r.Region); err != nil {
+			return err
+		}
 	}
 	return apperr.Internalf("supervise: rule", a.DB.Update(ctx, func(tx *db.Tx) error {
-		_, err := tx.Exec(`INSERT INTO escalation_rules (id, region_code, clock, state, level, action, role, enabled)
+		// The upsert replaces any rule of that id: the stored rule's region
+		// must be the caller's too (a town administrator must not overwrite
+		// an installation-wide rule by naming their town). A rule changed
+		// without naming a region keeps its own (switching it off does not
+		// move it); a new one applies in the administrator's region.
+		var stored string
+		err := tx.QueryRow(`SELECT region_code FROM escalation_rules WHERE id = $1`, r.ID).Scan(&stored)
+		switch {
+		case err == nil:
+			if err := a.mayConfigure(u, stored); err != nil {
+				return err
+			}
+			if r.Region == "" {
+				r.Region = stored
+			}
+		case errors.Is(err, sql.ErrNoRows):
+			if r.Region == "" {
+				r.Region = adminRegion(u)
+			}
+		default:
+			return err
+		}
+		if err := a.mayConfigure(u, r.Region); err != nil {
+			return err
+		}
+		_, err = tx.Exec(`INSERT INTO escalation_rules (id, region_code, clock, state, level, action, role, enabled)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET region_code = excluded.region_code, clock = excluded.clock,
 			state = excluded.state, level = excluded.level, action = excluded.action, role = excluded.role, enabled = excluded.enabled`,
 			r.ID, r.Region, string(r.Clock), r.State, lv.String(), string(r.Action), r.Role, r.Enabled)

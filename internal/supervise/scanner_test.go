@@ -439,7 +439,7 @@ func TestScannerTerminatesLateTolerance(t *testing.T) {
 		}
 
 		// With the rule switched off, a late case waits for the handler.
-		admin := &supervise.Admin{DB: d}
+		admin := &supervise.Admin{DB: d, Home: demo.Region}
 		if err := admin.SetRule(f.ctx, f.users["admin"], supervise.RuleView{Rule: supervise.Rule{ID: "default-tolerance-yellow",
 			Clock: supervise.ClockTolerance, Action: supervise.ActTerminate}, LevelName: "yellow", Enabled: false}); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,123 @@
+package server
+
+import (
+	"net/url"
+	"testing"
+
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/dbtest"
+	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// A town's administrator configures the town only: never an installation-wide
+// rule or threshold, nor a rule of another region by naming their own.
+func TestSupervisionSettingsScope(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		api := ts.URL + "/api/v1"
+		ts.scopedStaff(t, "town-admin", identity.Grant{Role: identity.RoleAdmin, RegionCode: townRegion})
+		ts.scopedStaff(t, "street-admin", identity.Grant{Role: identity.RoleAdmin, RegionCode: streetRegion})
+		ts.scopedStaff(t, "dept-admin", identity.Grant{Role: identity.RoleAdmin, DepartmentID: deptID(t, d, amrName)})
+		town, street, deptAdmin, admin := apiToken(t, api, "town-admin"), apiToken(t, api, "street-admin"),
+			apiToken(t, api, "dept-admin"), apiToken(t, api, "admin")
+		rule := func(region string) string {
+			return `{"region_code":"` + region + `","clock":"decision","level":"red","action":"urge","enabled":true}`
+		}
+		regionOf := func(id string) string {
+			var r string
+			if err := d.Reader().QueryRow(`SELECT region_code FROM escalation_rules WHERE id = $1`, id).Scan(&r); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		for _, c := range []struct {
+			name, method, path, token, payload string
+			status                             int
+			key                                string
+		}{
+			{"town admin overwrites the installation-wide rule naming the town", "PUT", "/admin/escalation-rules/default-decision-red", town,
+				rule(townRegion), 403, "supervise.installation_only"},
+			{"town admin switches the installation-wide rule off", "PUT", "/admin/escalation-rules/default-decision-red", town,
+				`{"clock":"decision","level":"red","action":"urge","enabled":false}`, 403, "supervise.installation_only"},
+			{"a department's admin (no region) overwrites it", "PUT", "/admin/escalation-rules/default-decision-red", deptAdmin,
+				rule(""), 403, "supervise.installation_only"},
+			{"town admin makes a district rule", "PUT", "/admin/escalation-rules/town-made", town, rule(demo.Region), 403, "supervise.region_forbidden"},
+			{"town admin makes a town rule", "PUT", "/admin/escalation-rules/town-rule", town, rule(townRegion), 200, ""},
+			{"street admin overwrites the town's rule", "PUT", "/admin/escalation-rules/town-rule", street, rule(streetRegion), 403, "supervise.region_forbidden"},
+			{"district admin changes the town's rule", "PUT", "/admin/escalation-rules/town-rule", admin, rule(townRegion), 200, ""},
+			{"town admin sets installation-wide thresholds", "PUT", "/admin/signal-thresholds", town,
+				`{"region_code":"","item_type":"","warn_days":3,"yellow_days":1,"red_days":2}`, 200, ""}, // "" is their own region
+			{"town admin sets the district's thresholds", "PUT", "/admin/signal-thresholds", town,
+				`{"region_code":"500102","item_type":"","warn_days":3,"yellow_days":1,"red_days":2}`, 403, "supervise.region_forbidden"},
+			{"town admin removes installation-wide thresholds", "DELETE", "/admin/signal-thresholds?region_code=&item_type=", town, "", 403,
+				"supervise.installation_only"},
+			{"a department's admin sets a town's thresholds", "PUT", "/admin/signal-thresholds", deptAdmin,
+				`{"region_code":"` + townRegion + `","item_type":"","warn_days":3,"yellow_days":1,"red_days":2}`, 403, "supervise.region_forbidden"},
+			{"street admin removes the town's thresholds", "DELETE", "/admin/signal-thresholds?region_code=" + townRegion + "&item_type=", street, "", 403,
+				"supervise.region_forbidden"},
+			{"district admin switches the installation-wide rule off", "PUT", "/admin/escalation-rules/default-decision-red", admin,
+				`{"clock":"decision","level":"red","action":"urge","enabled":false}`, 200, ""},
+		} {
+			st, m := apiCall(t, c.method, api+c.path, c.token, c.payload)
+			if st != c.status || c.key != "" && m["code"] != nil && m["message_key"] != c.key {
+				t.Errorf("%s: %d %v, want %d %s", c.name, st, m, c.status, c.key)
+			}
+		}
+		if r := regionOf("default-decision-red"); r != "" {
+			t.Errorf("the installation-wide rule moved to %q", r)
+		}
+		if r := regionOf("town-rule"); r != townRegion {
+			t.Errorf("the town's rule is now of %q", r)
+		}
+		var n int
+		d.Reader().QueryRow(`SELECT COUNT(*) FROM signal_thresholds WHERE region_code = $1`, townRegion).Scan(&n)
+		if n != 1 {
+			t.Errorf("town thresholds: %d rows", n)
+		}
+
+		// The settings each reads: the street office sees neither the town's
+		// rule nor its thresholds; the district sees both.
+		_, m := apiCall(t, "GET", api+"/supervision/settings", street, "")
+		if hasRule(m, "town-rule") || !hasRule(m, "default-decision-red") || len(m["thresholds"].([]any)) != 0 {
+			t.Errorf("street admin's settings: %v", m)
+		}
+		_, m = apiCall(t, "GET", api+"/supervision/settings", admin, "")
+		if !hasRule(m, "town-rule") || len(m["thresholds"].([]any)) != 1 {
+			t.Errorf("district admin's settings: %v", m)
+		}
+
+		// The web form: a town administrator switching the installation-wide
+		// rule off is refused, and the rule stays on.
+		c := ts.client()
+		ts.webLogin(t, c, "town-admin")
+		tok := csrf(t, c, ts.URL+"/admin")
+		r, err := c.PostForm(ts.URL+"/admin/supervision/rules/default-decision-yellow", url.Values{"csrf_token": {tok}, "enabled": {"0"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := body(t, r); r.StatusCode != 403 {
+			t.Errorf("web: town admin switches an installation-wide rule off: %d %.300s", r.StatusCode, b)
+		}
+		var on bool
+		d.Reader().QueryRow(`SELECT enabled FROM escalation_rules WHERE id = 'default-decision-yellow'`).Scan(&on)
+		if !on {
+			t.Error("the installation-wide rule was switched off")
+		}
+		r, _ = c.PostForm(ts.URL+"/admin/supervision/thresholds", url.Values{"csrf_token": {tok}, "region_code": {demo.Region},
+			"warn_days": {"3"}, "yellow_days": {"1"}, "red_days": {"2"}})
+		if b := body(t, r); r.StatusCode != 403 {
+			t.Errorf("web: town admin sets the district's thresholds: %d %.300s", r.StatusCode, b)
+		}
+	})
+}
+
+func hasRule(m map[string]any, id string) bool {
+	rules, _ := m["rules"].([]any)
+	for _, r := range rules {
+		if r.(map[string]any)["id"] == id {
+			return true
+		}
+	}
+	return false
+}
