@@ -9,7 +9,6 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/i18n"
-	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
 )
 
@@ -291,11 +290,9 @@ func (s *Server) licenceCerts(w http.ResponseWriter, r *http.Request) error {
 
 // putLicenceType creates or changes a licence type (administrators).
 func (s *Server) putLicenceType(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.licences(); err != nil {
+	lib, err := s.licences()
+	if err != nil {
 		return err
-	}
-	if !userFrom(r.Context()).Has(identity.RoleAdmin) {
-		return apperr.E(apperr.Forbidden, "error.forbidden")
 	}
 	var t license.Type
 	if err := decode(w, r, &t); err != nil {
@@ -307,7 +304,7 @@ func (s *Server) putLicenceType(w http.ResponseWriter, r *http.Request) error {
 	if t.Code != r.PathValue("code") {
 		return apperr.E(apperr.Invalid, "licence.type_code_mismatch")
 	}
-	if err := license.SaveType(r.Context(), s.AuditDB, userFrom(r.Context()).ID, t); err != nil {
+	if err := lib.DefineType(r.Context(), userFrom(r.Context()), t); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, t)

@@ -3,7 +3,6 @@ package license
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
@@ -29,6 +28,9 @@ type Service struct {
 	DB       *db.DB
 	Keys     *Keyring
 	Identity *identity.Service
+	// Home is the installation's root region: licence types apply
+	// everywhere, so only administrators whose grant covers it define them.
+	Home string
 }
 
 // Licence is a licence as the library keeps it: the signed payload (whose
@@ -44,7 +46,7 @@ type Licence struct {
 	HolderID     string            `json:"-"`
 	HolderMasked string            `json:"holder_masked"`
 	DepartmentID string            `json:"-"`
-	Region       string            `json:"-"` // the issuing department's division
+	Region       string            `json:"-"` // the region it was issued for: its case's, else the issuing department's
 	CaseID       string            `json:"-"`
 	CaseNo       string            `json:"case_no,omitempty"`
 	Payload      []byte            `json:"-"`
@@ -68,7 +70,7 @@ func effective(stored, validTo string, t time.Time) string {
 }
 
 const licenceSelect = `SELECT l.id, l.payload, l.signature, l.status, l.status_reason, l.holder_id, l.holder_masked,
-	l.department_id, dp.region_code, COALESCE(l.case_id, ''), COALESCE(c.case_no, ''), COALESCE(l.valid_to, ''), l.issued_at,
+	l.department_id, COALESCE(c.region_code, dp.region_code), COALESCE(l.case_id, ''), COALESCE(c.case_no, ''), COALESCE(l.valid_to, ''), l.issued_at,
 	k.algorithm, k.serial, k.pem, t.fields, t.layout
 	FROM licences l JOIN licence_certs k ON k.serial = l.cert_serial JOIN licence_types t ON t.code = l.type_code
 	JOIN departments dp ON dp.id = l.department_id LEFT JOIN cases c ON c.id = l.case_id`
@@ -125,7 +127,7 @@ func (s *Service) Get(ctx context.Context, u *identity.User, identifier string) 
 		if l.HolderID == u.ID {
 			return nil
 		}
-		if !s.staffOf(u, l.DepartmentID) && !supervises(u, l.Region) {
+		if !staffReads(u, l) {
 			return apperr.E(apperr.NotFound, "licence.not_found")
 		}
 		return s.audit(tx, u.ID, "staff", "licence.read", l.ID, nil)
@@ -136,29 +138,19 @@ func (s *Service) Get(ctx context.Context, u *identity.User, identifier string) 
 	return l, nil
 }
 
-// staffOf: u works on cases of the department (any back-office role there),
-// or supervises. Such staff may read and change the department's licences.
-func (s *Service) staffOf(u *identity.User, deptID string) bool {
-	for _, g := range u.Grants {
-		switch g.Role {
-		case identity.RoleClerk, identity.RoleHandler, identity.RoleReviewer, identity.RoleApprover, identity.RoleSupervisor:
-			if g.DepartmentID == deptID {
-				return true
-			}
-		}
-	}
-	return false
-}
+// staffRoles read a department's licences within their grant's region: its
+// back office, and supervisors (电子监察 watches every department of its
+// region, as it does their cases). Window clerks see a licence only where a
+// case shows it.
+var staffRoles = []identity.Role{identity.RoleHandler, identity.RoleReviewer, identity.RoleApprover, identity.RoleSupervisor}
 
-// supervises: u is a supervisor whose region encloses region (电子监察
-// watches every department of its region, as it does their cases).
-func supervises(u *identity.User, region string) bool {
-	for _, g := range u.Grants {
-		if g.Role == identity.RoleSupervisor && g.RegionCode != "" && codes.DivisionCovers(g.RegionCode, region) {
-			return true
-		}
-	}
-	return false
+// licenceRegion is the SQL for the region a licence was issued for.
+const licenceRegion = "COALESCE(c.region_code, dp.region_code)"
+
+// staffReads: u's scope (the one scoping rule, identity.Scope) covers the
+// issuing department in the region l was issued for.
+func staffReads(u *identity.User, l *Licence) bool {
+	return u.ScopeOf(staffRoles...).Covers(l.DepartmentID, l.Region)
 }
 
 // List is the holder's wallet (我的证照), newest first.
@@ -204,24 +196,16 @@ type IssuedFilter struct {
 	Limit  int
 }
 
-// Issued lists the licences the departments u works in have issued, and to
-// a supervisor those issued by the departments of their region, newest first
-// (证照管理): holders masked, as lists are. Forbidden to anyone who holds
+// Issued lists the licences the departments u works in have issued for
+// their grants' regions, and to a supervisor those issued for their region,
+// newest first (证照管理): holders masked, as lists are. Forbidden to anyone who holds
 // neither a back-office post in a department nor a supervisor's grant.
 func (s *Service) Issued(ctx context.Context, u *identity.User, f IssuedFilter) ([]Licence, error) {
 	if u == nil {
 		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
 	}
-	var depts, regions []string
-	for _, g := range u.Grants {
-		if g.DepartmentID != "" && s.staffOf(u, g.DepartmentID) {
-			depts = append(depts, g.DepartmentID)
-		}
-		if g.Role == identity.RoleSupervisor && g.RegionCode != "" {
-			regions = append(regions, codes.DivisionPrefix(g.RegionCode)+"%")
-		}
-	}
-	if len(depts) == 0 && len(regions) == 0 {
+	sc := u.ScopeOf(staffRoles...)
+	if sc.Empty() {
 		return nil, apperr.E(apperr.Forbidden, "error.forbidden")
 	}
 	if f.Limit <= 0 || f.Limit > 200 {
@@ -232,17 +216,12 @@ func (s *Service) Issued(ctx context.Context, u *identity.User, f IssuedFilter) 
 	default:
 		return nil, apperr.E(apperr.Invalid, "licence.status_filter", "value", f.Status)
 	}
-	var scope []string
 	args := []any{}
-	for _, d := range depts {
-		args = append(args, d)
-		scope = append(scope, fmt.Sprintf("l.department_id = $%d", len(args)))
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
 	}
-	for _, r := range regions {
-		args = append(args, r)
-		scope = append(scope, fmt.Sprintf("dp.region_code LIKE $%d", len(args)))
-	}
-	q := licenceSelect + ` WHERE (` + strings.Join(scope, " OR ") + `)`
+	q := licenceSelect + ` WHERE ` + sc.SQL("l.department_id", licenceRegion, arg)
 	if f.Number != "" {
 		args = append(args, f.Number)
 		q += fmt.Sprintf(" AND (l.number = $%d OR l.identifier = $%d)", len(args), len(args))

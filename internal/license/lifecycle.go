@@ -54,7 +54,7 @@ func (s *Service) SetStatus(ctx context.Context, u *identity.User, identifier, a
 		if l, err = byIdentifier(tx, identifier); err != nil {
 			return err
 		}
-		if !s.staffOf(u, l.DepartmentID) && !supervises(u, l.Region) {
+		if !staffReads(u, l) {
 			if l.HolderID == u.ID {
 				return apperr.E(apperr.Forbidden, "error.forbidden")
 			}
@@ -79,14 +79,9 @@ func (s *Service) SetStatus(ctx context.Context, u *identity.User, identifier, a
 }
 
 // CanManage: u may suspend, resume or revoke l — an approver of the
-// issuing department.
+// issuing department whose grant covers the region l was issued for.
 func CanManage(u *identity.User, l *Licence) bool {
-	for _, g := range u.Grants {
-		if g.Role == identity.RoleApprover && g.DepartmentID == l.DepartmentID {
-			return true
-		}
-	}
-	return false
+	return u.ScopeOf(identity.RoleApprover).Covers(l.DepartmentID, l.Region)
 }
 
 // change writes a status change with its event and audit record.

@@ -11,6 +11,7 @@ import (
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/identity"
 )
 
 // Type is a licence type (证照类型) as data: what a licence of the type
@@ -90,6 +91,19 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// DefineType creates or changes a licence type as u. A type is the
+// installation's (every department issues under it, every verifier reads
+// it): only an installation administrator defines one.
+func (s *Service) DefineType(ctx context.Context, u *identity.User, t Type) error {
+	if u == nil {
+		return apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	if !u.Installation(identity.RoleAdmin, s.Home) {
+		return apperr.E(apperr.Forbidden, "licence.type_installation_only")
+	}
+	return SaveType(ctx, s.DB, u.ID, t)
 }
 
 // SaveType stores a licence type (an administrator's change, or the

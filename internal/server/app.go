@@ -121,7 +121,7 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	}
 	licDir := licenceKeyDir(a.Config)
 	if keys, err := license.OpenKeyring(licDir, mode == ModeDemo, a.Config.LicenceAlg, a.DB.Now); err == nil {
-		a.Licences = &license.Service{DB: a.DB, Keys: keys, Identity: a.Identity}
+		a.Licences = &license.Service{DB: a.DB, Keys: keys, Identity: a.Identity, Home: a.Config.Region}
 		cs.SetLicensing(a.Licences)
 	} else if mode == ModeDemo {
 		return err

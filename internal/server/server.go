@@ -87,6 +87,9 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 			cs.SetLicensing(o.Licences)
 		}
 	}
+	if o.Licences != nil && o.Licences.Home == "" {
+		o.Licences.Home = o.Region
+	}
 	perMinute := o.VerifyPerMinute
 	if perMinute == 0 {
 		perMinute = 120

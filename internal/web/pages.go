@@ -171,7 +171,7 @@ func (s *Server) adminLicenceType(w http.ResponseWriter, r *http.Request) error 
 	if err := dec.Decode(&t); err != nil {
 		return apperr.E(apperr.Invalid, "error.bad_json", "detail", err.Error())
 	}
-	if err := license.SaveType(r.Context(), s.AuditDB, v.User.ID, t); err != nil {
+	if err := s.Licences.DefineType(r.Context(), v.User, t); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/admin?licence_type="+url.QueryEscape(t.Code)+"#licence-types", http.StatusSeeOther)

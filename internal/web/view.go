@@ -82,17 +82,17 @@ func (v *View) Nav() []NavItem {
 			items = append(items, NavItem{Href: "/licences", Key: "nav.licences"})
 		}
 		if v.User.HasAny(workbenchRoles...) {
-			items = append(items, NavItem{Href: "/workbench", Key: "nav.workbench"}, NavItem{Href: "/workbench/licences", Key: "nav.issued"})
+			items = append(items, NavItem{Href: "/workbench", Key: "nav.workbench"})
+		}
+		if v.User.HasAny(issuedRoles...) {
+			// The issuing back office, and supervisors over their region (read-only).
+			items = append(items, NavItem{Href: "/workbench/licences", Key: "nav.issued"})
 		}
 		if v.User.Has(identity.RoleClerk) {
 			items = append(items, NavItem{Href: "/workbench/intake", Key: "nav.intake"})
 		}
 		if v.User.HasAny(identity.RoleSupervisor, identity.RoleApprover) {
 			items = append(items, NavItem{Href: "/supervision", Key: "nav.supervision"})
-		}
-		if v.User.Has(identity.RoleSupervisor) && !v.User.HasAny(workbenchRoles...) {
-			// Supervisors oversee the licences issued in their region (read-only).
-			items = append(items, NavItem{Href: "/workbench/licences", Key: "nav.issued"})
 		}
 		if v.User.Has(identity.RoleAdmin) {
 			items = append(items, NavItem{Href: "/admin", Key: "nav.admin"}, NavItem{Href: "/admin/catalog", Key: "nav.catalog"})

@@ -158,7 +158,7 @@ var (
 	workbenchRoles = []identity.Role{identity.RoleClerk, identity.RoleHandler, identity.RoleReviewer, identity.RoleApprover}
 	anyRole        = identity.Roles
 	// issuedRoles may open 证照管理: the issuing staff, and supervisors (read-only).
-	issuedRoles = []identity.Role{identity.RoleClerk, identity.RoleHandler, identity.RoleReviewer, identity.RoleApprover, identity.RoleSupervisor}
+	issuedRoles = []identity.Role{identity.RoleHandler, identity.RoleReviewer, identity.RoleApprover, identity.RoleSupervisor}
 )
 
 // render executes a page into a buffer first, so that a template failure
