@@ -43,6 +43,10 @@ func (u *User) ScopeOf(roles ...Role) Scope {
 	return s
 }
 
+// Grants are the scope's grants, in grant order (a regional post's without
+// its department): where a reader's default view is.
+func (s Scope) Grants() []Grant { return slices.Clone(s.grants) }
+
 // Empty reports whether the scope covers nothing.
 func (s Scope) Empty() bool { return len(s.grants) == 0 }
 

@@ -1,8 +1,11 @@
 package server
 
 import (
+	"context"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
@@ -120,4 +123,87 @@ func hasRule(m map[string]any, id string) bool {
 		}
 	}
 	return false
+}
+
+// Statistics, signals, anomalies and the monthly report for department
+// staff follow their grant's region: a town's approver sees their
+// department within the town, never the district's figures.
+func TestSupervisionFiguresScope(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		api := ts.URL + "/api/v1"
+		amr := deptID(t, d, amrName)
+		ts.scopedStaff(t, "town-approver", identity.Grant{Role: identity.RoleApprover, DepartmentID: amr, RegionCode: townRegion})
+		ts.scopedStaff(t, "town-supervisor", identity.Grant{Role: identity.RoleSupervisor, DepartmentID: deptID(t, d, govName), RegionCode: townRegion})
+		code := soleTraderCode(t, api)
+		// A district case, accepted and left to run two working days late.
+		st, m := apiCall(t, "POST", api+"/cases", apiToken(t, api, "clerk"), `{"item_code":"`+code+`","applicant":"500102198506120011","submit":true,"accept":true,
+			"form_values":{"applicant_name":["张三"],"applicant_id":["500102198506120011"],"applicant_phone":["13800000000"],"form_of":["person"],
+			"scope":["小吃服务"],"org_address":["500102006001","滨江路 1 号"],"capital":["5"]}}`)
+		if st != 201 && st != 200 {
+			t.Fatalf("file: %d %v", st, m)
+		}
+		no := m["case"].(map[string]any)["case_no"].(string)
+		ts.now = time.Date(2026, 2, 26, 2, 0, 0, 0, time.UTC)
+		if _, err := ts.scanner(t).Pass(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		townAp, townSup, districtAp := apiToken(t, api, "town-approver"), apiToken(t, api, "town-supervisor"), apiToken(t, api, "approver")
+		period := "?from=2026-02-01&to=2026-02-28"
+		submitted := func(m map[string]any) float64 {
+			return m["summary"].(map[string]any)["totals"].(map[string]any)["submitted"].(float64)
+		}
+		st, m = apiCall(t, "GET", api+"/supervision/stats"+period, districtAp, "")
+		if st != 200 || submitted(m) != 1 || len(m["signals"].([]any)) != 1 {
+			t.Fatalf("district approver's figures: %d %v", st, m)
+		}
+		for _, tok := range []string{townAp, townSup} {
+			st, m = apiCall(t, "GET", api+"/supervision/stats"+period, tok, "")
+			if st != 200 || submitted(m) != 0 || len(m["signals"].([]any)) != 0 || m["summary"].(map[string]any)["region_code"] != townRegion {
+				t.Errorf("town staff's figures: %d %v", st, m)
+			}
+			for _, q := range []string{"&region=" + demo.Region, "&region=" + demo.Region + "&dept=" + amr, "&region=" + streetRegion} {
+				if st, m = apiCall(t, "GET", api+"/supervision/stats"+period+q, tok, ""); st != 403 || m["message_key"] != "stats.region_forbidden" {
+					t.Errorf("town staff asks %s: %d %v", q, st, m)
+				}
+			}
+			st, m = apiCall(t, "GET", api+"/supervision/signals", tok, "")
+			if st != 200 || m["total"].(float64) != 0 {
+				t.Errorf("town staff's signals: %d %v", st, m)
+			}
+			if st, _ = apiCall(t, "GET", api+"/supervision/reports/monthly?month=2026-02&region="+demo.Region, tok, ""); st != 403 {
+				t.Errorf("town staff's district report: %d", st)
+			}
+			if r := mustGet(t, api+"/supervision/reports/monthly?month=2026-02", tok); r.StatusCode != 200 {
+				t.Errorf("town staff's own report: %d", r.StatusCode)
+			} else {
+				r.Body.Close()
+			}
+		}
+		if st, m = apiCall(t, "GET", api+"/supervision/signals", districtAp, ""); st != 200 || m["total"].(float64) == 0 {
+			t.Errorf("district approver's signals: %d %v", st, m)
+		}
+		// The pages.
+		c := ts.client()
+		ts.webLogin(t, c, "town-approver")
+		r, _ := c.Get(ts.URL + "/supervision?region=" + demo.Region)
+		if b := body(t, r); r.StatusCode != 403 {
+			t.Errorf("web: town approver's district dashboard: %d %.200s", r.StatusCode, b)
+		}
+		r, _ = c.Get(ts.URL + "/supervision")
+		if b := body(t, r); r.StatusCode != 200 || strings.Contains(b, no) {
+			t.Errorf("web: town approver's dashboard (%d) shows the district's red card", r.StatusCode)
+		}
+		dc := ts.client()
+		ts.webLogin(t, dc, "approver")
+		r, _ = dc.Get(ts.URL + "/supervision")
+		if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, no) {
+			t.Errorf("web: district approver's dashboard (%d) does not show the red card", r.StatusCode)
+		}
+		r, _ = c.Get(ts.URL + "/supervision/report?month=2026-02&region=" + demo.Region)
+		if r.StatusCode != 403 {
+			t.Errorf("web: town approver's district report: %d", r.StatusCode)
+		}
+		r.Body.Close()
+	})
 }

@@ -2,7 +2,7 @@ package stats
 
 import (
 	"context"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
@@ -12,48 +12,42 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 )
 
-// Scope narrows q to what u may read: a supervisor reads their regions (the
-// first by default), an approver their department. Anyone else is refused;
-// the public figures (Public) need no scope.
+// Scope narrows q to what u may read, by the one scoping rule
+// (identity.Scope): a supervisor reads their regions, an approver their
+// department within their grant's region (a town's approver the town's
+// figures of their department, never the district's). Without a region or
+// department asked for, the first grant's (supervisors' first) is read.
+// Anyone else is refused; the public figures (Public) need no scope.
 func Scope(u *identity.User, q Query) (Query, error) {
 	if u == nil {
 		return q, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
 	}
-	var regions, depts []string
-	for _, g := range u.Grants {
-		switch g.Role {
-		case identity.RoleSupervisor:
-			regions = append(regions, g.RegionCode)
-		case identity.RoleApprover:
-			if g.DepartmentID != "" {
-				depts = append(depts, g.DepartmentID)
-			}
-		}
+	sups, apps := u.ScopeOf(identity.RoleSupervisor), u.ScopeOf(identity.RoleApprover)
+	grants := append(sups.Grants(), apps.Grants()...)
+	if len(grants) == 0 {
+		return q, apperr.E(apperr.Forbidden, "error.forbidden")
 	}
-	switch {
-	case len(regions) > 0:
+	for _, g := range grants {
+		// The first grant that could cover what was asked fills in the rest.
+		if q.Department != "" && g.DepartmentID != "" && g.DepartmentID != q.Department ||
+			q.Region != "" && g.RegionCode != "" && !codes.DivisionCovers(g.RegionCode, q.Region) {
+			continue
+		}
 		if q.Region == "" {
-			q.Region = regions[0]
-			return q, nil
+			q.Region = g.RegionCode
 		}
-		for _, r := range regions {
-			if r == "" || strings.HasPrefix(q.Region, codes.DivisionPrefix(r)) {
-				return q, nil
-			}
-		}
-		return q, apperr.E(apperr.Forbidden, "stats.region_forbidden", "region", q.Region)
-	case len(depts) > 0:
 		if q.Department == "" {
-			q.Department = depts[0]
+			q.Department = g.DepartmentID
 		}
-		for _, d := range depts {
-			if d == q.Department {
-				return q, nil
-			}
-		}
+		break
+	}
+	if u.ScopeOf(identity.RoleSupervisor, identity.RoleApprover).Covers(q.Department, q.Region) {
+		return q, nil
+	}
+	if q.Department != "" && !slices.ContainsFunc(grants, func(g identity.Grant) bool { return g.DepartmentID == "" || g.DepartmentID == q.Department }) {
 		return q, apperr.E(apperr.Forbidden, "stats.department_forbidden")
 	}
-	return q, apperr.E(apperr.Forbidden, "error.forbidden")
+	return q, apperr.E(apperr.Forbidden, "stats.region_forbidden", "region", q.Region)
 }
 
 // Period reads a period from query values (dates, both included); the
