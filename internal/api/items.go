@@ -98,7 +98,7 @@ func selectionJSON(sel catalog.Selection) map[string]any {
 }
 
 func (s *Server) itemVersions(w http.ResponseWriter, r *http.Request) error {
-	vs, err := s.Catalog.Versions(r.Context(), r.PathValue("code"), false)
+	vs, err := s.Catalog.Versions(r.Context(), r.PathValue("code"), nil)
 	if err != nil {
 		return err
 	}
@@ -134,10 +134,21 @@ func admin(r *http.Request) (*identity.User, error) {
 }
 
 func (s *Server) adminItems(w http.ResponseWriter, r *http.Request) error {
-	if _, err := admin(r); err != nil {
+	u, err := admin(r)
+	if err != nil {
 		return err
 	}
-	return s.search(w, r, true)
+	q, err := queryOf(r, true)
+	if err != nil {
+		return err
+	}
+	q.Admin = u
+	res, err := s.Catalog.Search(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
 }
 
 func (s *Server) adminDraft(w http.ResponseWriter, r *http.Request) error {
@@ -208,10 +219,11 @@ func (s *Server) adminPublish(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) adminVersions(w http.ResponseWriter, r *http.Request) error {
-	if _, err := admin(r); err != nil {
+	u, err := admin(r)
+	if err != nil {
 		return err
 	}
-	vs, err := s.Catalog.Versions(r.Context(), r.PathValue("code"), true)
+	vs, err := s.Catalog.Versions(r.Context(), r.PathValue("code"), u)
 	if err != nil {
 		return err
 	}
@@ -266,7 +278,7 @@ func (s *Server) adminExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ex, err := s.Catalog.Export(r.Context(), u.RegionOf(identity.RoleAdmin, s.Region))
+	ex, err := s.Catalog.ExportFor(r.Context(), u)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,21 @@ type Exchange struct {
 	Bundles []Bundle `json:"bundles"`
 }
 
+// ExportFor is the export an administrator may take: the published catalog
+// inside the region of their first grant (the region they administer).
+// Forbidden without a grant covering a region.
+func (c *Catalog) ExportFor(ctx context.Context, u *identity.User) (*Exchange, error) {
+	for _, g := range u.ScopeOf(identity.RoleAdmin).Grants() {
+		if g.DepartmentID == "" && g.RegionCode != "" {
+			return c.Export(ctx, g.RegionCode)
+		}
+	}
+	if u == nil {
+		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	return nil, apperr.E(apperr.Forbidden, "error.forbidden")
+}
+
 // Export returns the published catalog inside region ("" for all), in
 // implementation-code order.
 func (c *Catalog) Export(ctx context.Context, region string) (*Exchange, error) {

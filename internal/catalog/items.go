@@ -47,12 +47,15 @@ const (
 	StatusPublished = "published"
 )
 
-// canEdit: administrators edit the items of the regions their grant covers.
+// canEdit: administrators read and edit the items (drafts, versions,
+// exports) of the regions their grant covers, by the one scoping rule
+// (identity.Scope). The catalog is a region's: an administrator's grant
+// naming a department edits none of it.
 func canEdit(u *identity.User, region string) error {
 	if u == nil {
 		return apperr.E(apperr.Unauthenticated, "error.unauthenticated")
 	}
-	if !u.CanActIn(identity.RoleAdmin, "", region) {
+	if !u.ScopeOf(identity.RoleAdmin).CoversRegion(region) {
 		return apperr.E(apperr.Forbidden, "catalog.edit_forbidden", "region", region)
 	}
 	return nil
@@ -436,15 +439,22 @@ func (c *Catalog) versionTx(tx *db.Tx, implCode string, version int, drafts, sha
 	return &v, nil
 }
 
-// Versions lists an item's history, newest first, without content. Drafts
-// are listed only when withDraft is set (administrators).
-func (c *Catalog) Versions(ctx context.Context, implCode string, withDraft bool) ([]Version, error) {
+// Versions lists an item's history, newest first, without content: the
+// published versions, and drafts too for an administrator (admin not nil)
+// whose scope covers the item's region (Forbidden for another).
+func (c *Catalog) Versions(ctx context.Context, implCode string, admin *identity.User) ([]Version, error) {
 	var out []Version
+	withDraft := admin != nil
 	err := c.db.View(ctx, func(tx *db.Tx) error {
-		var id string
+		var id, region string
 		var published int
-		if err := tx.QueryRow(`SELECT id, published_version FROM items WHERE impl_code = $1`, implCode).Scan(&id, &published); err != nil {
+		if err := tx.QueryRow(`SELECT id, published_version, region_code FROM items WHERE impl_code = $1`, implCode).Scan(&id, &published, &region); err != nil {
 			return db.NotFound(err, "catalog.item_unknown", "code", implCode)
+		}
+		if withDraft {
+			if err := canEdit(admin, region); err != nil {
+				return err
+			}
 		}
 		rows, err := tx.Query(`SELECT `+versionColumns+` FROM item_versions WHERE item_id = $1 ORDER BY version DESC`, id)
 		if err != nil {

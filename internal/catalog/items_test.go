@@ -88,7 +88,7 @@ func TestItemVersions(t *testing.T) {
 		if cur.Version != 2 || cur.Item.PromisedLimit != "3" || cur.Note != "缩短承诺时限" {
 			t.Fatalf("current = %+v", cur)
 		}
-		hist, err := c.Versions(ctx, v1.ImplCode, false)
+		hist, err := c.Versions(ctx, v1.ImplCode, nil)
 		if err != nil || len(hist) != 2 || hist[0].Version != 2 || hist[1].Version != 1 || hist[0].PublishedBy != admin.ID {
 			t.Fatalf("history = %+v %v", hist, err)
 		}
@@ -148,7 +148,7 @@ func TestEditRules(t *testing.T) {
 				t.Errorf("faults %s lack %s", got, w)
 			}
 		}
-		if hist, _ := c.Versions(ctx, it.ImplCode, true); len(hist) != 1 {
+		if hist, _ := c.Versions(ctx, it.ImplCode, admin); len(hist) != 1 {
 			t.Errorf("a rejected draft was stored: %+v", hist)
 		}
 		// A new item, then discarding its only draft removes it.
@@ -162,7 +162,7 @@ func TestEditRules(t *testing.T) {
 		if res, _ := c.Search(ctx, catalog.Query{Q: "测试事项"}); res.Total != 0 {
 			t.Errorf("an unpublished item is public: %+v", res)
 		}
-		if res, _ := c.Search(ctx, catalog.Query{Q: "测试事项", Drafts: true}); res.Total != 1 || res.Items[0].DraftVersion != 1 {
+		if res, _ := c.Search(ctx, catalog.Query{Q: "测试事项", Drafts: true, Admin: admin}); res.Total != 1 || res.Items[0].DraftVersion != 1 {
 			t.Errorf("administration does not see the draft: %+v", res)
 		}
 		if err := c.DiscardDraft(ctx, admin, fresh.ImplCode); err != nil {

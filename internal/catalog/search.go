@@ -11,6 +11,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/identity"
 )
 
 // Normalize folds text for search: NFKC (full-width letters and digits
@@ -135,7 +136,10 @@ type Query struct {
 	Region     string // items implemented in this division or inside it
 	Page       int    // from 1
 	PerPage    int    // default 20, at most 100
-	Drafts     bool   // include never-published items (administration)
+	Drafts     bool   // include never-published items (administration: Admin must be set)
+	// Admin limits the listing to the items inside an administrator's scope
+	// (the console lists what its user administers, drafts included).
+	Admin *identity.User
 }
 
 // Summary is one row of a listing.
@@ -191,6 +195,11 @@ func (c *Catalog) Search(ctx context.Context, q Query) (Results, error) {
 	}
 	if !q.Drafts {
 		where = append(where, "i.published_version > 0")
+	} else if q.Admin == nil {
+		return Results{}, apperr.E(apperr.Forbidden, "error.forbidden")
+	}
+	if q.Admin != nil {
+		where = append(where, q.Admin.ScopeOf(identity.RoleAdmin).SQL("", "i.region_code", arg))
 	}
 	var words []string
 	for _, w := range strings.Fields(q.Q) {

@@ -14,7 +14,6 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/edge"
-	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -25,7 +24,7 @@ import (
 func (s *Server) adminCatalog(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "admin.catalog_title")
 	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	res, err := s.Catalog.Search(r.Context(), catalog.Query{Q: r.URL.Query().Get("q"), Drafts: true, Page: page, PerPage: 50})
+	res, err := s.Catalog.Search(r.Context(), catalog.Query{Q: r.URL.Query().Get("q"), Drafts: true, Admin: v.User, Page: page, PerPage: 50})
 	if err != nil {
 		return err
 	}
@@ -43,7 +42,7 @@ func (s *Server) adminCatalog(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) adminExport(w http.ResponseWriter, r *http.Request) error {
 	u := visitorFrom(r).User
-	ex, err := s.Catalog.Export(r.Context(), u.RegionOf(identity.RoleAdmin, s.Region))
+	ex, err := s.Catalog.ExportFor(r.Context(), u)
 	if err != nil {
 		return err
 	}
@@ -85,7 +84,7 @@ func (s *Server) adminImport(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		v.Data["Report"] = rep
 	}
-	res, serr := s.Catalog.Search(r.Context(), catalog.Query{Drafts: true, PerPage: 50})
+	res, serr := s.Catalog.Search(r.Context(), catalog.Query{Drafts: true, Admin: v.User, PerPage: 50})
 	if serr != nil {
 		return serr
 	}
@@ -166,7 +165,7 @@ func (s *Server) loadEditor(r *http.Request, v *View, e *editable) error {
 	if err != nil {
 		return err
 	}
-	hist, err := s.Catalog.Versions(r.Context(), code, true)
+	hist, err := s.Catalog.Versions(r.Context(), code, v.User)
 	if err != nil {
 		return err
 	}

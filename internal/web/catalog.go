@@ -116,7 +116,7 @@ func (s *Server) loadGuide(r *http.Request, v *View) error {
 	if err != nil {
 		return err
 	}
-	hist, err := s.Catalog.Versions(r.Context(), ver.ImplCode, false)
+	hist, err := s.Catalog.Versions(r.Context(), ver.ImplCode, nil)
 	if err != nil {
 		return err
 	}
