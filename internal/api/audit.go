@@ -56,7 +56,8 @@ func int64Param(r *http.Request, name string) (int64, error) {
 
 // auditRecord is a record (without its payload) with its inclusion proof in
 // the tree of tree_size records (default: the latest checkpoint). Staff
-// with supervision or administration roles only: records name actors.
+// with supervision or administration roles only (records name actors),
+// each within their scope.
 func (s *Server) auditRecord(w http.ResponseWriter, r *http.Request) error {
 	u := userFrom(r.Context())
 	if !u.Has(identity.RoleSupervisor) && !u.Has(identity.RoleAdmin) {
@@ -78,6 +79,18 @@ func (s *Server) auditRecord(w http.ResponseWriter, r *http.Request) error {
 	}
 	rec, proof, err := audit.ProveRecord(r.Context(), s.AuditDB, index, size)
 	if err != nil {
+		return apperr.E(apperr.NotFound, "audit.no_record", "index", index, "size", size)
+	}
+	// A record about a case, a licence, an item or a region's setting is
+	// read by those whose scope covers it; any other (accounts, keys,
+	// installation-wide settings) by installation-level staff only. Outside
+	// the reader's scope a record does not exist for them.
+	sub, err := audit.SubjectOf(r.Context(), s.AuditDB, rec)
+	if err != nil {
+		return apperr.Internalf("api: audit record", err)
+	}
+	if !u.Installation(identity.RoleSupervisor, s.Region) && !u.Installation(identity.RoleAdmin, s.Region) &&
+		!(sub.Found && u.ScopeOf(identity.RoleSupervisor, identity.RoleAdmin).Covers(sub.Department, sub.Region)) {
 		return apperr.E(apperr.NotFound, "audit.no_record", "index", index, "size", size)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"record": rec, "leaf": base64.StdEncoding.EncodeToString(rec.Leaf()),
