@@ -5,13 +5,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 )
 
 // Holders are the enabled staff holding any of roles over something in a
 // department and region, as case lists scope them: window clerks and
-// supervisors by region, the back office by department within its region.
+// supervisors by region (a grant without one covers nothing), the back
+// office by department within its region.
 // Reminders, escalations and urgings are sent to them.
 func Holders(tx *db.Tx, roles []string, dept, region string) ([]string, error) {
 	if len(roles) == 0 {
@@ -36,10 +36,9 @@ func Holders(tx *db.Tx, roles []string, dept, region string) ([]string, error) {
 		if err := rows.Scan(&id, &role, &gdept, &gregion); err != nil {
 			return nil, err
 		}
-		if gregion != "" && !strings.HasPrefix(region, codes.DivisionPrefix(gregion)) {
-			continue
-		}
-		if role != string(RoleClerk) && role != string(RoleSupervisor) && gdept != dept {
+		// The one scoping rule (Scope): who is told is who may act on it.
+		g := Grant{Role: Role(role), DepartmentID: gdept, RegionCode: gregion}
+		if !(&User{Grants: []Grant{g}}).ScopeOf(g.Role).Covers(dept, region) {
 			continue
 		}
 		if !slices.Contains(out, id) {

@@ -1,9 +1,13 @@
 package identity_test
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"testing"
 
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -111,4 +115,48 @@ func TestInstallation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Reminders and urgings go to who may act: the same scoping rule.
+func TestHoldersFollowTheScope(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		const town = "500102100000" // 龙潭镇 in the fixture
+		ids := map[string]string{}
+		for name, g := range map[string]identity.Grant{
+			"district-approver": {Role: identity.RoleApprover, DepartmentID: f.dept, RegionCode: "500102"},
+			"town-approver":     {Role: identity.RoleApprover, DepartmentID: f.dept, RegionCode: town},
+			"dept-approver":     {Role: identity.RoleApprover, DepartmentID: f.dept},
+			"town-supervisor":   {Role: identity.RoleSupervisor, RegionCode: town},
+			"dept-supervisor":   {Role: identity.RoleSupervisor, DepartmentID: f.dept},
+		} {
+			u, err := f.svc.CreateStaff(ctx, identity.NewStaff{Account: identity.Account{Username: name, Password: pw}, Name: name, Grants: []identity.Grant{g}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[u.ID] = name
+		}
+		holders := func(region string) []string {
+			var out []string
+			err := d.View(ctx, func(tx *db.Tx) error {
+				got, err := identity.Holders(tx, []string{"approver", "supervisor"}, f.dept, region)
+				for _, id := range got {
+					out = append(out, ids[id])
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(out)
+			return out
+		}
+		if got := holders("500102"); !slices.Equal(got, []string{"dept-approver", "district-approver"}) {
+			t.Errorf("a district case: %v", got)
+		}
+		if got := holders(town); !slices.Equal(got, []string{"dept-approver", "district-approver", "town-approver", "town-supervisor"}) {
+			t.Errorf("a town case: %v", got)
+		}
+	})
 }
