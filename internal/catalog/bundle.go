@@ -258,3 +258,57 @@ func (c *Catalog) BundleByCode(ctx context.Context, code string, drafts bool) (*
 	v.Form, v.Materials = Merge(items)
 	return v, nil
 }
+
+// BundlesFor lists, drafts included, the bundles u administers: those whose
+// every item lies inside u's scope (the only ones u may save).
+func (c *Catalog) BundlesFor(ctx context.Context, u *identity.User) ([]Bundle, error) {
+	out := []Bundle{}
+	err := c.db.View(ctx, func(tx *db.Tx) error {
+		all, err := bundles(tx, true, "")
+		if err != nil {
+			return err
+		}
+		for _, b := range all {
+			if err := administers(tx, u, &b); err == nil {
+				out = append(out, b)
+			} else if apperr.CodeOf(err) == apperr.Internal {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, apperr.Internalf("catalog: bundles", err)
+}
+
+// BundleFor is a bundle, drafts included, for an administrator of every
+// one of its items (Forbidden for another).
+func (c *Catalog) BundleFor(ctx context.Context, u *identity.User, code string) (*BundleView, error) {
+	err := c.db.View(ctx, func(tx *db.Tx) error {
+		bs, err := bundles(tx, true, code)
+		if err != nil {
+			return err
+		}
+		if len(bs) == 0 {
+			return apperr.E(apperr.NotFound, "catalog.bundle_unknown", "code", code)
+		}
+		return administers(tx, u, &bs[0])
+	})
+	if err != nil {
+		return nil, apperr.Internalf("catalog: bundle", err)
+	}
+	return c.BundleByCode(ctx, code, true)
+}
+
+// administers: every item of b lies inside u's scope.
+func administers(tx *db.Tx, u *identity.User, b *Bundle) error {
+	for _, code := range b.Items {
+		var region string
+		if err := tx.QueryRow(`SELECT region_code FROM items WHERE impl_code = $1`, code).Scan(&region); err != nil {
+			return db.NotFound(err, "catalog.item_unknown", "code", code)
+		}
+		if err := canEdit(u, region); err != nil {
+			return err
+		}
+	}
+	return nil
+}

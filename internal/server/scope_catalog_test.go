@@ -82,6 +82,24 @@ func TestCatalogAdminScope(t *testing.T) {
 				t.Errorf("web: town admin opens %s: %d", p, resp.StatusCode)
 			}
 		}
+		// The district's bundles (一件事) are the district administrator's.
+		_, bm := apiCall(t, "GET", api+"/bundles", "", "")
+		bundle := bm["bundles"].([]any)[0].(map[string]any)["code"].(string)
+		resp, _ = c.Get(ts.URL + "/admin/catalog")
+		if b := body(t, resp); strings.Contains(b, "/admin/catalog/bundles/"+bundle) {
+			t.Errorf("web: town admin's console lists the district's bundle %s", bundle)
+		}
+		resp, _ = c.Get(ts.URL + "/admin/catalog/bundles/" + bundle)
+		if resp.StatusCode != 403 {
+			t.Errorf("web: town admin opens the district's bundle: %d", resp.StatusCode)
+		}
+		resp.Body.Close()
+		dc := ts.client()
+		ts.webLogin(t, dc, "admin")
+		resp, _ = dc.Get(ts.URL + "/admin/catalog")
+		if b := body(t, resp); !strings.Contains(b, "/admin/catalog/bundles/"+bundle) {
+			t.Errorf("web: the district's console does not list its bundle %s", bundle)
+		}
 		resp, _ = c.Get(ts.URL + "/admin/catalog/export?format=json")
 		if b := body(t, resp); resp.StatusCode != 200 || strings.Contains(b, code) {
 			t.Errorf("web: town admin's export (%d) holds the district's item", resp.StatusCode)

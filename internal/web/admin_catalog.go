@@ -28,7 +28,7 @@ func (s *Server) adminCatalog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	bundles, err := s.Catalog.Bundles(r.Context(), true)
+	bundles, err := s.Catalog.BundlesFor(r.Context(), v.User)
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func (s *Server) adminImport(w http.ResponseWriter, r *http.Request) error {
 		return serr
 	}
 	v.Data["Results"] = res
-	bundles, _ := s.Catalog.Bundles(r.Context(), true)
+	bundles, _ := s.Catalog.BundlesFor(r.Context(), v.User)
 	v.Data["Bundles"] = bundles
 	status := http.StatusOK
 	if v.Problem != nil {
@@ -407,7 +407,7 @@ func (s *Server) adminBundle(w http.ResponseWriter, r *http.Request) error {
 	code := r.PathValue("code")
 	b := &catalog.Bundle{Subject: catalog.SubjectPersonal}
 	if code != "new" {
-		bv, err := s.Catalog.BundleByCode(r.Context(), code, true)
+		bv, err := s.Catalog.BundleFor(r.Context(), v.User, code)
 		if err != nil {
 			return err
 		}
