@@ -6,7 +6,6 @@ import (
 	"errors"
 
 	"github.com/tongban/tongban/internal/apperr"
-	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 )
 
@@ -40,16 +39,11 @@ func (s *Service) Profile(ctx context.Context, u *User) (*Profile, error) {
 }
 
 // StaffVisibleTo lists the staff accounts an administrator may see: those
-// holding a grant whose region (or whose department's region) lies within a
-// region the administrator is granted. Staff data carries no personal
+// holding a grant whose department and region (or its department's region)
+// the administrator's scope covers (the one scoping rule, Scope). Staff data carries no personal
 // identifiers, so listing it is not a personal-data read.
 func (s *Service) StaffVisibleTo(ctx context.Context, admin *User) ([]*User, error) {
-	var scopes []string
-	for _, g := range admin.Grants {
-		if g.Role == RoleAdmin && g.RegionCode != "" {
-			scopes = append(scopes, g.RegionCode)
-		}
-	}
+	sc := admin.ScopeOf(RoleAdmin)
 	var out []*User
 	err := s.db.View(ctx, func(tx *db.Tx) error {
 		rows, err := tx.Query(`SELECT u.id, u.username, u.display_name, u.disabled, g.role,
@@ -75,7 +69,7 @@ func (s *Service) StaffVisibleTo(ctx context.Context, admin *User) ([]*User, err
 				return err
 			}
 			g.Role = Role(role)
-			if !coveredByAny(scopes, effective) {
+			if !sc.Covers(g.DepartmentID, effective) {
 				continue
 			}
 			if cur == nil || cur.ID != u.ID {
@@ -88,13 +82,4 @@ func (s *Service) StaffVisibleTo(ctx context.Context, admin *User) ([]*User, err
 		return rows.Err()
 	})
 	return out, apperr.Internalf("identity: list staff", err)
-}
-
-func coveredByAny(scopes []string, region string) bool {
-	for _, s := range scopes {
-		if codes.DivisionCovers(s, region) {
-			return true
-		}
-	}
-	return false
 }

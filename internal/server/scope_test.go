@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/demo"
 	"github.com/tongban/tongban/internal/identity"
 )
@@ -43,4 +45,36 @@ func (ts *testServer) scopedStaff(t *testing.T, username string, grants ...ident
 	}
 }
 
-var _ = demo.Region
+// The administration page lists the staff inside the administrator's scope.
+func TestAdminStaffScope(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		amr := deptID(t, d, amrName)
+		ts.scopedStaff(t, "town-admin", identity.Grant{Role: identity.RoleAdmin, RegionCode: townRegion})
+		ts.scopedStaff(t, "town-approver", identity.Grant{Role: identity.RoleApprover, DepartmentID: amr, RegionCode: townRegion})
+		ts.scopedStaff(t, "amr-admin", identity.Grant{Role: identity.RoleAdmin, DepartmentID: amr, RegionCode: demo.Region})
+		for _, c := range []struct {
+			who       string
+			see, miss []string
+		}{
+			{"town-admin", []string{"town-approver"}, []string{">handler<", ">clerk<", ">psb-officer<"}},
+			{"amr-admin", []string{">handler<", "town-approver"}, []string{">clerk<", ">psb-officer<"}},
+			{"admin", []string{">handler<", ">clerk<", "town-approver"}, nil},
+		} {
+			cl := ts.client()
+			ts.webLogin(t, cl, c.who)
+			r, _ := cl.Get(ts.URL + "/admin")
+			b := body(t, r)
+			for _, s := range c.see {
+				if !strings.Contains(b, s) {
+					t.Errorf("%s does not see %s (%d)", c.who, s, r.StatusCode)
+				}
+			}
+			for _, s := range c.miss {
+				if strings.Contains(b, s) {
+					t.Errorf("%s sees %s", c.who, s)
+				}
+			}
+		}
+	})
+}
