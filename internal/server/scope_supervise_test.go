@@ -207,3 +207,36 @@ func TestSupervisionFiguresScope(t *testing.T) {
 		r.Body.Close()
 	})
 }
+
+// Urging (督办) goes through the case engine's scope: a town's supervisor or
+// approver cannot urge a district case, and nothing is written.
+func TestUrgeScope(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		api := ts.URL + "/api/v1"
+		amr := deptID(t, d, amrName)
+		ts.scopedStaff(t, "town-approver", identity.Grant{Role: identity.RoleApprover, DepartmentID: amr, RegionCode: townRegion})
+		ts.scopedStaff(t, "town-supervisor", identity.Grant{Role: identity.RoleSupervisor, DepartmentID: deptID(t, d, govName), RegionCode: townRegion})
+		code := soleTraderCode(t, api)
+		st, m := apiCall(t, "POST", api+"/cases", apiToken(t, api, "clerk"), `{"item_code":"`+code+`","applicant":"500102198506120011","submit":true,"accept":true,
+			"form_values":{"applicant_name":["张三"],"applicant_id":["500102198506120011"],"applicant_phone":["13800000000"],"form_of":["person"],
+			"scope":["小吃服务"],"org_address":["500102006001","滨江路 1 号"],"capital":["5"]}}`)
+		if st != 201 && st != 200 {
+			t.Fatalf("file: %d %v", st, m)
+		}
+		no := m["case"].(map[string]any)["case_no"].(string)
+		for _, who := range []string{"town-supervisor", "town-approver"} {
+			if st, m := apiCall(t, "POST", api+"/cases/"+no+"/urge", apiToken(t, api, who), `{"note":"请加快办理"}`); st != 404 {
+				t.Errorf("%s urges a district case: %d %v", who, st, m)
+			}
+		}
+		var n int
+		d.Reader().QueryRow(`SELECT COUNT(*) FROM case_events WHERE action = 'urge'`).Scan(&n)
+		if n != 0 {
+			t.Errorf("%d urgings written", n)
+		}
+		if st, m := apiCall(t, "POST", api+"/cases/"+no+"/urge", apiToken(t, api, "supervisor"), `{"note":"请加快办理"}`); st != 200 {
+			t.Errorf("the district's supervisor urges: %d %v", st, m)
+		}
+	})
+}
