@@ -121,14 +121,3 @@ func (u *User) CanActIn(role Role, departmentID, regionCode string) bool {
 	}
 	return false
 }
-
-// RegionOf returns the region of u's first grant of role that names one,
-// else def: the scope a whole-region action (an export) runs in.
-func (u *User) RegionOf(role Role, def string) string {
-	for _, g := range u.Grants {
-		if g.Role == role && g.RegionCode != "" {
-			return g.RegionCode
-		}
-	}
-	return def
-}
