@@ -168,6 +168,17 @@ func saveBundleRows(tx *db.Tx, u *identity.User, b *Bundle) error {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
 			id, b.Code, b.Name, b.NameEN, b.Subject, b.LifeEvent, b.Summary, b.Published, b.Frequency, tx.Now)
 	case err == nil:
+		// The stored bundle must be the administrator's too: naming only
+		// their own items must not take over another region's bundle.
+		stored, serr := bundles(tx, true, b.Code)
+		if serr != nil {
+			return serr
+		}
+		for i := range stored {
+			if aerr := administers(tx, u, &stored[i]); aerr != nil {
+				return aerr
+			}
+		}
 		_, err = tx.Exec(`UPDATE bundles SET name = $1, name_en = $2, subject = $3, life_event = $4, summary = $5, published = $6,
 			frequency = $7, updated_at = $8 WHERE id = $9`, b.Name, b.NameEN, b.Subject, b.LifeEvent, b.Summary, b.Published, b.Frequency, tx.Now, id)
 		if err == nil {

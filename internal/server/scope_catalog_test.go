@@ -94,6 +94,15 @@ func TestCatalogAdminScope(t *testing.T) {
 			t.Errorf("web: town admin opens the district's bundle: %d", resp.StatusCode)
 		}
 		resp.Body.Close()
+		// Nor does naming only the town's items take the district's bundle over.
+		townItems := `"` + items[0].(map[string]any)["impl_code"].(string) + `","` + items[1].(map[string]any)["impl_code"].(string) + `"`
+		st, m = apiCall(t, "PUT", api+"/admin/bundles/"+bundle, town, `{"code":"`+bundle+`","name":"改名","subject":"legal","items":[`+townItems+`]}`)
+		if st != 403 {
+			t.Errorf("town admin replaces the district's bundle: %d %v", st, m)
+		}
+		if _, m = apiCall(t, "GET", api+"/bundles/"+bundle, "", ""); m["name"] == "改名" {
+			t.Error("the district's bundle was renamed")
+		}
 		dc := ts.client()
 		ts.webLogin(t, dc, "admin")
 		resp, _ = dc.Get(ts.URL + "/admin/catalog")
