@@ -229,7 +229,7 @@ func (c *Catalog) Import(ctx context.Context, u *identity.User, ex *Exchange, an
 				rep.Unchanged++
 				continue
 			}
-			if _, err := saveDraft(tx, u.ID, it, "import"); err != nil {
+			if _, err := saveDraft(tx, u, it, "import"); err != nil {
 				if apperr.CodeOf(err) == apperr.Internal {
 					return err
 				}

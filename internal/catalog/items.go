@@ -86,15 +86,16 @@ func (c *Catalog) SaveDraft(ctx context.Context, u *identity.User, it *Item, not
 	var v int
 	err := c.db.Update(ctx, func(tx *db.Tx) error {
 		var err error
-		v, err = saveDraft(tx, u.ID, it, note)
+		v, err = saveDraft(tx, u, it, note)
 		return err
 	})
 	return v, apperr.Internalf("catalog: save draft", err)
 }
 
 // saveDraft writes the draft and its audit record (R4.7).
-func saveDraft(tx *db.Tx, actor string, it *Item, note string) (int, error) {
-	v, err := saveDraftRow(tx, actor, it, note)
+func saveDraft(tx *db.Tx, u *identity.User, it *Item, note string) (int, error) {
+	actor := u.ID
+	v, err := saveDraftRow(tx, u, it, note)
 	if err != nil {
 		return 0, err
 	}
@@ -103,7 +104,8 @@ func saveDraft(tx *db.Tx, actor string, it *Item, note string) (int, error) {
 		[]byte(fmt.Sprintf(`{"version":%d,"body":%s}`, v, body)))
 }
 
-func saveDraftRow(tx *db.Tx, actor string, it *Item, note string) (int, error) {
+func saveDraftRow(tx *db.Tx, u *identity.User, it *Item, note string) (int, error) {
+	actor := u.ID
 	dept, err := departmentByCode(tx, it.Department)
 	if err != nil {
 		return 0, err
@@ -116,10 +118,18 @@ func saveDraftRow(tx *db.Tx, actor string, it *Item, note string) (int, error) {
 		return 0, err
 	}
 	body, digest := encode(it)
-	var id string
+	var id, stored string
 	var published int
 	var draft sql.NullInt64
-	err = tx.QueryRow(`SELECT id, published_version, draft_version FROM items WHERE impl_code = $1`, it.ImplCode).Scan(&id, &published, &draft)
+	err = tx.QueryRow(`SELECT id, published_version, draft_version, region_code FROM items WHERE impl_code = $1`, it.ImplCode).
+		Scan(&id, &published, &draft, &stored)
+	if err == nil {
+		// The stored item must be the administrator's too: naming their own
+		// region in a draft must not take over another region's item.
+		if err := canEdit(u, stored); err != nil {
+			return 0, err
+		}
+	}
 	switch {
 	case err == sql.ErrNoRows:
 		id = db.NewID()

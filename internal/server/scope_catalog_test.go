@@ -55,6 +55,14 @@ func TestCatalogAdminScope(t *testing.T) {
 				t.Errorf("town admin %s %s: %d %v", c.method, c.path, st, m)
 			}
 		}
+		// Naming the town as the district item's region takes nothing over.
+		moved := strings.Replace(string(item), `"region":"500102"`, `"region":"`+townRegion+`"`, 1)
+		if moved == string(item) {
+			t.Fatalf("the item names no region: %s", item)
+		}
+		if st, m := apiCall(t, "PUT", api+"/admin/items/"+code+"/draft", town, `{"note":"town-took-it","item":`+moved+`}`); st != 403 {
+			t.Errorf("town admin drafts the district's item as the town's: %d %v", st, m)
+		}
 		if st, m = apiCall(t, "GET", api+"/admin/items/"+code+"/versions", admin, ""); st != 200 || len(m["versions"].([]any)) != 2 {
 			t.Errorf("district admin's versions: %d %v", st, m)
 		}
