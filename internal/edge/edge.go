@@ -113,16 +113,16 @@ const (
 	CSRFCookie    = "tb_csrf"
 )
 
-// ClientIP is the peer address login throttling counts against. Behind a
-// proxy this is the proxy's address (one budget for everyone) until the
-// deployment configures a trusted forwarding header; it is never read from
-// client-supplied headers, which anyone could forge.
+// ClientIP is the client's address: what TrustProxies found for this
+// request (the peer, or the forwarded client when the peer is a trusted
+// proxy), else the TCP peer. Login throttling, the public limiters and the
+// audit records of logins all count by it; it is never read from a header
+// that a client could have written itself.
 func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	if c, ok := r.Context().Value(clientKey{}).(string); ok {
+		return c
 	}
-	return host
+	return peerIP(r)
 }
 
 // MaskedIP is the client's address for a record a third party may read (a

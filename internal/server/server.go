@@ -57,6 +57,9 @@ type Options struct {
 	// VerifyPerMinute bounds public licence verifications per client address
 	// and replica (each is written down); 0: the default, 120; -1: none.
 	VerifyPerMinute int
+	// TrustedProxies are the reverse proxies whose forwarding headers name
+	// the client (edge.Proxies); none: the TCP peer is the client.
+	TrustedProxies edge.Proxies
 }
 
 // Handler builds the root handler.
@@ -156,7 +159,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 		}
 		protected.ServeHTTP(w, r)
 	})
-	return recoverer(ws, securityHeaders(m.wrap(root))), as, nil
+	return o.TrustedProxies.TrustProxies(recoverer(ws, securityHeaders(m.wrap(root)))), as, nil
 }
 
 // fail answers with the error page or the JSON error shape.
