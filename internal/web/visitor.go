@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 
@@ -164,15 +165,48 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.render(w, r, p.Status, "error", v)
 }
 
-// localPath returns next if it is a path on this site, else "".
+// localPath returns next as a path on this site, or "" when it is not one
+// (OWASP ASVS 4.0 V5.1.5: redirects only to allowed destinations). It
+// normalises first, the way a browser will read it (WHATWG URL: tab and
+// newline removed, leading and trailing spaces and controls trimmed, a
+// backslash read as a slash), and only then checks: no scheme, no host, no
+// "//" start, no backslash or control character even percent-encoded, and
+// the dot segments resolved. The answer is the normalised form, so
+// http.Redirect's own cleaning cannot turn it into another origin.
 func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	next = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, next)
+	next = strings.TrimFunc(next, func(r rune) bool { return r <= ' ' })
+	// A browser reads a backslash as a slash: "/\\host" is "//host". No path
+	// of ours has one, so a target with one is refused, not repaired.
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsRune(next, '\\') || hasControl(next) {
 		return ""
 	}
-	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return ""
 	}
-	return next
+	p := u.Path // percent-decoded: %5C and %09 show here
+	if strings.ContainsRune(p, '\\') || hasControl(p) {
+		return ""
+	}
+	trailing := strings.HasSuffix(p, "/") && p != "/"
+	p = path.Clean(p)
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return ""
+	}
+	if trailing {
+		p += "/"
+	}
+	return (&url.URL{Path: p, RawQuery: u.RawQuery}).String()
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f })
 }
 
 // Fail renders the error page for err; the server's middleware uses it for
