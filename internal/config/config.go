@@ -65,7 +65,7 @@ var options = []option{
 	{"calendar-fallback", "", false, "years without a loaded holiday notice: \"\" refuses deadlines in them; \"weekdays\" counts Monday to Friday and marks them provisional (the demo always does)", func(c *Config) any { return &c.CalendarFallback }},
 	{"region", "500102", false, "home region (GB/T 2260 code) of this installation", func(c *Config) any { return &c.Region }},
 	{"lang", "zh-CN", false, "language of command-line messages: zh-CN or en", func(c *Config) any { return &c.Lang }},
-	{"secure-cookies", "false", false, "mark cookies Secure (set when a proxy terminates TLS)", func(c *Config) any { return &c.SecureCookies }},
+	{"secure-cookies", "false", false, "behind a proxy that terminates TLS: Secure __Host- cookies and Strict-Transport-Security (automatic with --tls-cert)", func(c *Config) any { return &c.SecureCookies }},
 	{"trusted-proxies", "", false, "comma-separated CIDR prefixes or addresses of reverse proxies whose X-Forwarded-For / X-Real-IP name the client (default: none; the TCP peer is the client)", func(c *Config) any { return &c.TrustedProxies }},
 	{"tls-cert", "", false, "TLS certificate file (serve HTTPS)", func(c *Config) any { return &c.TLSCert }},
 	{"tls-key", "", false, "TLS private key file", func(c *Config) any { return &c.TLSKey }},

@@ -99,8 +99,10 @@ func choice(r *http.Request) string {
 	if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
 		return string(l)
 	}
-	if c, err := r.Cookie(LangCookie); err == nil {
-		return c.Value
+	for _, name := range []string{CookieName(LangCookie, true), LangCookie} {
+		if c, err := r.Cookie(name); err == nil {
+			return c.Value
+		}
 	}
 	return ""
 }
@@ -112,6 +114,15 @@ const (
 	SessionCookie = "tb_session"
 	CSRFCookie    = "tb_csrf"
 )
+
+// CookieName is a cookie's name as sent: under TLS with the __Host- prefix
+// (Secure, host-only, path /: no subdomain can set or shadow it).
+func CookieName(name string, secure bool) string {
+	if secure {
+		return "__Host-" + name
+	}
+	return name
+}
 
 // ClientIP is the client's address: what TrustProxies found for this
 // request (the peer, or the forwarded client when the peer is a trusted

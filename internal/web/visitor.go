@@ -102,10 +102,10 @@ func (s *Server) page(h handlerFunc, roles ...identity.Role) http.Handler {
 // visitors echo their session's token.
 func (s *Server) identify(w http.ResponseWriter, r *http.Request) (*visitor, error) {
 	vis := &visitor{Lang: edge.PageLang(r)}
-	if c, err := r.Cookie(edge.CareCookie); err == nil && c.Value == "1" {
+	if c, err := s.cookie(r, edge.CareCookie); err == nil && c.Value == "1" {
 		vis.Care = true
 	}
-	if c, err := r.Cookie(edge.SessionCookie); err == nil && c.Value != "" {
+	if c, err := s.cookie(r, edge.SessionCookie); err == nil && c.Value != "" {
 		sess, u, err := s.Identity.Authenticate(r.Context(), c.Value, identity.SessionWeb)
 		switch apperr.CodeOf(err) {
 		case "":
@@ -118,7 +118,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) (*visitor, err
 		}
 	}
 	if vis.CSRF == "" {
-		if c, err := r.Cookie(edge.CSRFCookie); err == nil && len(c.Value) >= 32 {
+		if c, err := s.cookie(r, edge.CSRFCookie); err == nil && len(c.Value) >= 32 {
 			vis.CSRF = c.Value
 		} else {
 			b := make([]byte, 32)
@@ -138,18 +138,29 @@ func validCSRF(r *http.Request, want string) bool {
 	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
-// setCookie sets an HttpOnly, SameSite=Lax cookie, Secure when the request
-// came over TLS or the server is configured to be behind a TLS proxy.
+// setCookie sets an HttpOnly, SameSite=Lax cookie. Under TLS (the request
+// came over TLS, or the server is configured to be behind a TLS proxy) it is
+// Secure and named with the __Host- prefix, which browsers accept only from
+// a secure origin, for the whole host and path /, so a sibling subdomain
+// cannot plant or shadow it (OWASP ASVS 4.0 V3.4.4).
 func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	secure := s.secure(r)
 	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.SecureCookies || r.TLS != nil,
+		Name: edge.CookieName(name, secure), Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure,
 	})
 }
 
 func (s *Server) clearCookie(w http.ResponseWriter, r *http.Request, name string) {
 	s.setCookie(w, r, name, "", -1)
 }
+
+// cookie reads the cookie setCookie writes: under TLS only the __Host- one.
+func (s *Server) cookie(r *http.Request, name string) (*http.Cookie, error) {
+	return r.Cookie(edge.CookieName(name, s.secure(r)))
+}
+
+func (s *Server) secure(r *http.Request) bool { return s.SecureCookies || r.TLS != nil }
 
 // fail renders the error page for err with its status.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
