@@ -113,6 +113,11 @@ const (
 	CareCookie    = "tb_care"
 	SessionCookie = "tb_session"
 	CSRFCookie    = "tb_csrf"
+	// LoginCookie carries a web login's second step (its challenge).
+	LoginCookie = "tb_login"
+	// DeviceCookie marks a browser that has logged in: login throttling
+	// lets the accounts it logged in to pass their per-account limit.
+	DeviceCookie = "tb_device"
 )
 
 // CookieName is a cookie's name as sent: under TLS with the __Host- prefix

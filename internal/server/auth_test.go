@@ -1,12 +1,19 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/pquerna/otp/totp"
+
+	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
+	"github.com/tongban/tongban/internal/demo"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -106,4 +113,92 @@ func TestSecureCookiesAndHSTS(t *testing.T) {
 			t.Errorf("plain HTTP cookie %s secure", c.Name)
 		}
 	}
+}
+
+// TestSecondFactorWeb: the administrator's web login has a second step;
+// an administrator without a second factor is sent to enrol before
+// anything else, and the recovery codes shown then work once.
+func TestSecondFactorWeb(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		c := ts.client()
+		tok := csrf(t, c, ts.URL+"/login")
+		r, _ := c.PostForm(ts.URL+"/login", url.Values{"csrf_token": {tok}, "username": {"admin"}, "password": {identity.DemoPassword}, "next": {"/admin/catalog"}})
+		if loc := r.Header.Get("Location"); r.StatusCode != http.StatusSeeOther || loc != "/login/code?next=%2Fadmin%2Fcatalog" {
+			t.Fatalf("first step: %d %q", r.StatusCode, loc)
+		}
+		if r, _ := c.Get(ts.URL + "/admin"); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("the password alone opened /admin: %d", r.StatusCode)
+		}
+		r, _ = c.Get(ts.URL + "/login/code?next=%2Fadmin%2Fcatalog")
+		if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, identity.DemoTOTPSecret) || !strings.Contains(b, `autocomplete="one-time-code"`) {
+			t.Fatalf("second step page: %d", r.StatusCode)
+		}
+		r, _ = c.PostForm(ts.URL+"/login/code", url.Values{"csrf_token": {tok}, "code": {"000000"}, "next": {"/admin/catalog"}})
+		if b := body(t, r); r.StatusCode != http.StatusUnauthorized || !strings.Contains(b, "动态验证码或恢复码不正确") {
+			t.Fatalf("wrong code: %d", r.StatusCode)
+		}
+		r, _ = c.PostForm(ts.URL+"/login/code", url.Values{"csrf_token": {tok}, "code": {ts.code(t, "admin")}, "next": {"/admin/catalog"}})
+		if loc := r.Header.Get("Location"); r.StatusCode != http.StatusSeeOther || loc != "/admin/catalog" {
+			t.Fatalf("second step: %d %q", r.StatusCode, loc)
+		}
+		if r, _ := c.Get(ts.URL + "/admin"); r.StatusCode != 200 {
+			t.Fatalf("/admin after both steps: %d", r.StatusCode)
+		}
+
+		// The API takes the code in the login body.
+		api := ts.URL + "/api/v1"
+		if st, m := apiCall(t, "POST", api+"/auth/login", "", `{"username":"supervisor","password":"tongban-demo"}`); st != 401 || m["message_key"] != "auth.second_factor_required" {
+			t.Errorf("API login without the code: %d %v", st, m)
+		}
+		if st, m := apiCall(t, "POST", api+"/auth/login", "", `{"username":"supervisor","password":"tongban-demo","code":"`+ts.code(t, "supervisor")+`"}`); st != 200 {
+			t.Errorf("API login with the code: %d %v", st, m)
+		}
+
+		// A new administrator has no second factor: enrol first.
+		ctx := context.Background()
+		if _, err := ts.ids.CreateStaff(ctx, identity.NewStaff{Account: identity.Account{Username: "admin2", Password: "a long admin password"}, Name: "新管理员",
+			Grants: []identity.Grant{{Role: identity.RoleAdmin, RegionCode: demo.Region}}}); err != nil {
+			t.Fatal(err)
+		}
+		if st, m := apiCall(t, "POST", api+"/auth/login", "", `{"username":"admin2","password":"a long admin password"}`); st != 403 || m["message_key"] != "auth.second_factor_enrol" {
+			t.Errorf("API login before enrolment: %d %v", st, m)
+		}
+		c = ts.client()
+		tok = csrf(t, c, ts.URL+"/login")
+		c.PostForm(ts.URL+"/login", url.Values{"csrf_token": {tok}, "username": {"admin2"}, "password": {"a long admin password"}})
+		for _, p := range []string{"/admin", "/", "/items", "/me"} {
+			if r, _ := c.Get(ts.URL + p); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/account/second-factor" {
+				t.Errorf("%s before enrolment: %d %q", p, r.StatusCode, r.Header.Get("Location"))
+			}
+		}
+		r, _ = c.Get(ts.URL + "/account/second-factor")
+		b := body(t, r)
+		m := regexp.MustCompile(`id="enrol-secret">([A-Z2-7]+)<`).FindStringSubmatch(b)
+		if r.StatusCode != 200 || m == nil || !strings.Contains(b, `src="data:image/png;base64,`) {
+			t.Fatalf("enrolment page: %d", r.StatusCode)
+		}
+		secret := m[1]
+		tok = csrfRE.FindStringSubmatch(b)[1]
+		r, _ = c.PostForm(ts.URL+"/account/second-factor", url.Values{"csrf_token": {tok}, "code": {"123456"}})
+		if b := body(t, r); r.StatusCode != http.StatusBadRequest || !strings.Contains(b, secret) {
+			t.Errorf("a wrong enrolment code: %d (the same secret shown again)", r.StatusCode)
+		}
+		ts.now = ts.now.Add(30 * time.Second)
+		code, _ := totp.GenerateCode(secret, ts.now)
+		r, _ = c.PostForm(ts.URL+"/account/second-factor", url.Values{"csrf_token": {tok}, "code": {code}})
+		b = body(t, r)
+		recovery := regexp.MustCompile(`<li><code>([a-z2-7-]+)</code></li>`).FindAllStringSubmatch(b, -1)
+		if r.StatusCode != 200 || len(recovery) != identity.RecoveryCodeCount {
+			t.Fatalf("enrolled: %d, %d recovery codes", r.StatusCode, len(recovery))
+		}
+		if r, _ := c.Get(ts.URL + "/admin"); r.StatusCode != 200 {
+			t.Errorf("/admin after enrolment: %d", r.StatusCode)
+		}
+		for i, want := range []int{200, 401} {
+			if st, m := apiCall(t, "POST", api+"/auth/login", "", `{"username":"admin2","password":"a long admin password","code":"`+recovery[0][1]+`"}`); st != want {
+				t.Errorf("recovery code, use %d: %d %v", i+1, st, m)
+			}
+		}
+	})
 }

@@ -71,6 +71,17 @@ func (s *Server) page(h handlerFunc, roles ...identity.Role) http.Handler {
 				return
 			}
 		}
+		if vis.User != nil && vis.User.MustEnrol() && !enrolPaths[r.URL.Path] {
+			// An account that must have a second factor and has none enrols
+			// before anything else (OWASP ASVS 4.0 V2.8; 等保 2.0 level 3).
+			if r.Header.Get("HX-Request") == "true" {
+				w.Header().Set("HX-Redirect", enrolPath)
+				w.WriteHeader(http.StatusForbidden)
+				return
+			}
+			http.Redirect(w, r, enrolPath, http.StatusSeeOther)
+			return
+		}
 		if len(roles) > 0 {
 			if vis.User == nil {
 				q := url.Values{"next": {r.URL.RequestURI()}}
