@@ -293,6 +293,13 @@ func TestLoginThrottling(t *testing.T) {
 			{user: "lisi", ip: home, dev: "hall-pc", right: true},
 			{wait: 15 * time.Minute, user: "zhangsan", ip: home, right: true}, // the window ends
 		}},
+		{"a guesser behind the owner's shared address does not slow the owner's known browser there", 0, []step{
+			{user: "zhangsan", ip: home, dev: "owner-pc", right: true},
+			{user: "zhangsan", ip: home, want: "bad", times: 4},
+			{user: "zhangsan", ip: home, want: "throttled"},
+			{user: "zhangsan", ip: home, dev: "guessers-pc", want: "throttled"}, // a device the account does not know
+			{user: "zhangsan", ip: home, dev: "owner-pc", right: true},
+		}},
 		{"failures are forgotten after an hour without any", 0, []step{
 			{user: "zhangsan", ip: attacker, want: "bad", times: 3},
 			{wait: time.Second, user: "zhangsan", ip: attacker, want: "bad"},

@@ -17,9 +17,10 @@ import (
 // keep its owner out). Three counters, in the database so that every
 // replica sees them:
 //
-//   - pair:NAME|ADDR — this account from this address. After PairFree
-//     failures each further one waits before the next attempt, 1 s and
-//     then twice the last, up to MaxDelay. Only the guesser's own pair slows down.
+//   - pair:NAME|ADDR — this account from this address (a browser known to
+//     the account has a pair of its own). After PairFree failures each
+//     further one waits before the next attempt, 1 s and then twice the
+//     last, up to MaxDelay. Only the guesser's own pair slows down.
 //   - user:NAME — this account from everywhere it has never logged in from.
 //     A distributed guesser meets the same doubling after UserFree failures;
 //     the owner does not, from an address or a browser (device cookie) that
@@ -33,12 +34,22 @@ import (
 // that checks the wait, so parallel guesses cannot slip through together; a
 // right password takes its count back.
 
-func pairKey(username, ip string) string { return "pair:" + username + "|" + ip }
+// pairKey is the pair's counter: a browser known to the account (its device
+// cookie) has a pair of its own, so a guesser behind the same shared address
+// (a hall's, a company's) does not slow the owner's browser there.
+func pairKey(username, ip, knownDevice string) string {
+	k := "pair:" + username + "|" + ip
+	if knownDevice != "" {
+		k += "|" + knownDevice[:16]
+	}
+	return k
+}
 
 // attempt is one login attempt's place in the counters.
 type attempt struct {
 	userID  string   // the account named, "" when the name is no account's
 	known   bool     // the address or device has logged in to the account before
+	pair    string   // the pair's key
 	counted []string // the keys this attempt was counted on
 }
 
@@ -84,7 +95,11 @@ func (s *Service) begin(tx *db.Tx, username, ip, device string) (*attempt, error
 		return func(n int, _, last time.Time) time.Time { return last.Add(p.delay(n, free)) }
 	}
 	quiet := func(_, last time.Time) bool { return tx.Now.Sub(last) >= p.Forget }
-	cs := []counter{{pairKey(username, ip), doubling(p.PairFree), quiet}}
+	a.pair = pairKey(username, ip, "")
+	if knownDevice {
+		a.pair = pairKey(username, ip, DeviceHash(device))
+	}
+	cs := []counter{{a.pair, doubling(p.PairFree), quiet}}
 	if !a.known {
 		cs = append(cs, counter{"user:" + username, doubling(p.UserFree), quiet})
 	}
@@ -168,11 +183,11 @@ func refund(tx *db.Tx, a *attempt) error {
 // succeed ends the pair's slow-down and remembers the address and the
 // device as places the account logs in from. The account's and the
 // address's counters keep the failures of others.
-func succeed(tx *db.Tx, a *attempt, username, ip, device string) error {
+func succeed(tx *db.Tx, a *attempt, ip, device string) error {
 	if err := refund(tx, a); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(`DELETE FROM login_throttle WHERE key = $1`, pairKey(username, ip)); err != nil {
+	if _, err := tx.Exec(`DELETE FROM login_throttle WHERE key = $1`, a.pair); err != nil {
 		return err
 	}
 	for kind, v := range map[string]string{"ip": ip, "device": DeviceHash(device)} {
