@@ -14,6 +14,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -201,4 +202,29 @@ func TestSecondFactorWeb(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestLimiterCountsTheForwardedClient: behind a trusted proxy the public
+// verification limit counts each client, not the proxy; a client that is
+// not a trusted proxy cannot pick a fresh address with the header.
+func TestLimiterCountsTheForwardedClient(t *testing.T) {
+	proxies, _ := edge.ParseProxies("127.0.0.1")
+	for _, c := range []struct {
+		name    string
+		proxies edge.Proxies
+		want    []int // the third call, from a new forwarded address
+	}{
+		{"behind the trusted proxy", proxies, []int{400, 400, 429, 400}},
+		{"no proxy trusted", nil, []int{400, 400, 429, 429}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ts := newTestServer(t, dbtest.SQLite(t), func(o *Options) { o.TrustedProxies, o.VerifyPerMinute = c.proxies, 2 })
+			for i, from := range []string{"198.51.100.1", "198.51.100.1", "198.51.100.1", "198.51.100.2"} {
+				st, m := apiCall(t, "GET", ts.URL+"/api/v1/verify/nosuchlicence", "", "", "X-Forwarded-For", from)
+				if st != c.want[i] {
+					t.Errorf("call %d from %s: %d %v, want %d", i+1, from, st, m, c.want[i])
+				}
+			}
+		})
+	}
 }
