@@ -469,3 +469,33 @@ func TestLoginsAreAudited(t *testing.T) {
 		}
 	})
 }
+
+// TestParallelGuessesAreCounted: guesses sent at once are counted before
+// any password is checked, so no more pass than the free ones.
+func TestParallelGuessesAreCounted(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "zhangsan", Password: pw}, Name: "张三", IDNumber: "11010519491231002X"})
+		guess := func() error {
+			_, _, _, err := f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: "guess guess", IP: "10.6.6.6"})
+			return err
+		}
+		guess() // the pair's counter exists
+		errs := make(chan error, 12)
+		for range cap(errs) {
+			go func() { errs <- guess() }()
+		}
+		checked := 1
+		for range cap(errs) {
+			if err := <-errs; apperr.Is(err, apperr.Unauthenticated, "auth.bad_credentials") {
+				checked++
+			} else if apperr.CodeOf(err) != apperr.TooMany {
+				t.Errorf("a parallel guess: %v", err)
+			}
+		}
+		if want := f.svc.Throttle.PairFree + 1; checked != want {
+			t.Errorf("%d passwords checked at once, want %d", checked, want)
+		}
+	})
+}

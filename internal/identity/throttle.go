@@ -122,11 +122,13 @@ func (s *Service) begin(tx *db.Tx, username, ip, device string) (*attempt, error
 		key         string
 		n           int
 		start, last time.Time
+		exists      bool
 	}
 	var rows []row
 	for _, c := range cs {
 		r := row{key: c.key}
 		err := tx.QueryRow(q, c.key).Scan(&r.n, &r.start, &r.last)
+		r.exists = err == nil
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && c.reset(r.start, r.last)) {
 			r.n, r.start, err = 0, tx.Now, nil
 		}
@@ -147,9 +149,15 @@ func (s *Service) begin(tx *db.Tx, username, ip, device string) (*attempt, error
 		return nil, apperr.E(apperr.TooMany, "auth.throttled_seconds", "seconds", int(math.Ceil(wait.Seconds())))
 	}
 	for _, r := range rows {
-		if _, err := tx.Exec(`INSERT INTO login_throttle (key, failures, window_start, last_failure_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start, last_failure_at = excluded.last_failure_at`,
-			r.key, r.n+1, r.start, tx.Now); err != nil {
+		// A row read is locked (FOR UPDATE; SQLite has one writer): it is
+		// set. A new one may be inserted by a concurrent attempt too: then
+		// both count.
+		q := `UPDATE login_throttle SET failures = $2, window_start = $3, last_failure_at = $4 WHERE key = $1`
+		if !r.exists {
+			q = `INSERT INTO login_throttle (key, failures, window_start, last_failure_at) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (key) DO UPDATE SET failures = login_throttle.failures + 1, last_failure_at = excluded.last_failure_at`
+		}
+		if _, err := tx.Exec(q, r.key, r.n+1, r.start, tx.Now); err != nil {
 			return nil, err
 		}
 		a.counted = append(a.counted, r.key)
