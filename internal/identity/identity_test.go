@@ -499,3 +499,25 @@ func TestParallelGuessesAreCounted(t *testing.T) {
 		}
 	})
 }
+
+// TestThrottleRowsAreSwept: counters of names nobody owns do not pile up;
+// a login sweeps those past both windows.
+func TestThrottleRowsAreSwept(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "zhangsan", Password: pw}, Name: "张三", IDNumber: "11010519491231002X"})
+		for i := range 5 {
+			f.svc.Login(ctx, identity.LoginRequest{Username: fmt.Sprint("sprayed", i), Password: "guess guess", IP: "10.6.6.6"})
+		}
+		f.now = f.now.Add(30 * time.Minute)
+		f.svc.Login(ctx, identity.LoginRequest{Username: "recent", Password: "guess guess", IP: "10.6.6.7"})
+		f.now = f.now.Add(31 * time.Minute)
+		if _, _, _, err := f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: pw, IP: "10.1.1.1"}); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, d, "login_throttle"); n != 3 { // recent's pair and name, and 10.6.6.7
+			t.Errorf("%d throttle rows after the sweep, want 3", n)
+		}
+	})
+}

@@ -33,6 +33,9 @@ type ThrottlePolicy struct {
 	MaxDelay, Forget   time.Duration
 	IPLimit            int
 	IPWindow           time.Duration
+	// KnownFor is how long an address or a browser stays known to an
+	// account after its last login from there.
+	KnownFor time.Duration
 }
 
 // DefaultSessions: staff terminals in a hall are shared, so an idle session
@@ -43,8 +46,9 @@ var DefaultSessions = SessionPolicy{WebIdle: 30 * time.Minute, WebMax: 12 * time
 // at one address gets 14 guesses in the first 17 minutes and then 4 an hour;
 // guessers spread over many addresses get 10 free, then the same, while the
 // owner logs in from where they did before; one address may fail 100 times
-// in 15 minutes (a hall's shared address does not reach it by mistakes).
-var DefaultThrottle = ThrottlePolicy{PairFree: 3, UserFree: 10, MaxDelay: 15 * time.Minute, Forget: time.Hour, IPLimit: 100, IPWindow: 15 * time.Minute}
+// in 15 minutes (a hall's shared address does not reach it by mistakes); a
+// place stays known for half a year.
+var DefaultThrottle = ThrottlePolicy{PairFree: 3, UserFree: 10, MaxDelay: 15 * time.Minute, Forget: time.Hour, IPLimit: 100, IPWindow: 15 * time.Minute, KnownFor: 180 * 24 * time.Hour}
 
 // NewService returns the identity service over d, sealing identifiers with v.
 func NewService(d *db.DB, v *vault.Vault) *Service {

@@ -264,7 +264,7 @@ func (s *Service) open(ctx context.Context, a *attempt, u *User, req LoginReques
 			max = s.Sessions.APIMax
 		}
 		sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = tx.Now, tx.Now, tx.Now.Add(max)
-		if err := succeed(tx, a, req.IP, req.Device); err != nil {
+		if err := succeed(tx, s.Throttle, a, req.IP, req.Device); err != nil {
 			return err
 		}
 		// Expired sessions are swept here, where a write happens anyway.

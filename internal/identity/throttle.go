@@ -184,6 +184,9 @@ func refund(tx *db.Tx, a *attempt) error {
 		if _, err := tx.Exec(`UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0`, k); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(`DELETE FROM login_throttle WHERE key = $1 AND failures = 0`, k); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -191,11 +194,19 @@ func refund(tx *db.Tx, a *attempt) error {
 // succeed ends the pair's slow-down and remembers the address and the
 // device as places the account logs in from. The account's and the
 // address's counters keep the failures of others.
-func succeed(tx *db.Tx, a *attempt, ip, device string) error {
+func succeed(tx *db.Tx, p ThrottlePolicy, a *attempt, ip, device string) error {
 	if err := refund(tx, a); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(`DELETE FROM login_throttle WHERE key = $1`, a.pair); err != nil {
+		return err
+	}
+	// Swept here, where a write happens anyway: counters past both windows,
+	// and places not logged in from for KnownFor.
+	if _, err := tx.Exec(`DELETE FROM login_throttle WHERE last_failure_at < $1`, tx.Now.Add(-max(p.Forget, p.IPWindow))); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(`DELETE FROM login_known WHERE last_seen_at < $1`, tx.Now.Add(-p.KnownFor)); err != nil {
 		return err
 	}
 	for kind, v := range map[string]string{"ip": ip, "device": DeviceHash(device)} {

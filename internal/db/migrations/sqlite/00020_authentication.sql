@@ -10,6 +10,7 @@ CREATE TABLE login_throttle (
     window_start    TIMESTAMP NOT NULL,
     last_failure_at TIMESTAMP NOT NULL
 );
+CREATE INDEX login_throttle_last ON login_throttle (last_failure_at);
 
 -- Where an account has logged in successfully: an address, or a browser's
 -- device cookie (its SHA-256). The per-account limit does not apply there.
@@ -20,6 +21,7 @@ CREATE TABLE login_known (
     last_seen_at TIMESTAMP NOT NULL,
     PRIMARY KEY (user_id, kind, value)
 );
+CREATE INDEX login_known_seen ON login_known (last_seen_at);
 
 -- The second factor (TOTP, RFC 6238): the secret sealed with the data key;
 -- pending until its first code is confirmed; the last time step accepted
