@@ -176,7 +176,7 @@ func TestSecondFactorWeb(t *testing.T) {
 		r, _ = c.Get(ts.URL + "/account/second-factor")
 		b := body(t, r)
 		m := regexp.MustCompile(`id="enrol-secret">([A-Z2-7]+)<`).FindStringSubmatch(b)
-		if r.StatusCode != 200 || m == nil || !strings.Contains(b, `src="data:image/png;base64,`) {
+		if r.StatusCode != 200 || m == nil || !strings.Contains(b, `src="data:image/png;base64,`) || r.Header.Get("Cache-Control") != "no-store" {
 			t.Fatalf("enrolment page: %d", r.StatusCode)
 		}
 		secret := m[1]
@@ -190,7 +190,7 @@ func TestSecondFactorWeb(t *testing.T) {
 		r, _ = c.PostForm(ts.URL+"/account/second-factor", url.Values{"csrf_token": {tok}, "code": {code}})
 		b = body(t, r)
 		recovery := regexp.MustCompile(`<li><code>([a-z2-7-]+)</code></li>`).FindAllStringSubmatch(b, -1)
-		if r.StatusCode != 200 || len(recovery) != identity.RecoveryCodeCount {
+		if r.StatusCode != 200 || len(recovery) != identity.RecoveryCodeCount || r.Header.Get("Cache-Control") != "no-store" {
 			t.Fatalf("enrolled: %d, %d recovery codes", r.StatusCode, len(recovery))
 		}
 		if r, _ := c.Get(ts.URL + "/admin"); r.StatusCode != 200 {

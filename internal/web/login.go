@@ -147,6 +147,7 @@ func (s *Server) renderEnrol(w http.ResponseWriter, r *http.Request, status int,
 	}
 	v := s.view(r, "enrol.title")
 	v.Data["QR"], v.Data["Secret"] = qr, en.Secret
+	w.Header().Set("Cache-Control", "no-store") // the secret: never kept by a browser or a proxy
 	if problem != nil {
 		p := edge.ProblemOf(r.Context(), v.Lang, problem)
 		v.Problem = &p
@@ -167,6 +168,7 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := s.view(r, "enrol.done_title")
 	v.Data["Recovery"], v.Data["Next"] = codes, s.landing(u, "")
+	w.Header().Set("Cache-Control", "no-store") // the recovery codes, shown once
 	s.render(w, r, http.StatusOK, "enrol", v)
 	return nil
 }
