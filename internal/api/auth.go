@@ -13,6 +13,9 @@ import (
 type loginRequest struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
+	// Code is the second factor of accounts that have one (administrators,
+	// supervisors): a TOTP code or a recovery code.
+	Code string `json:"code"`
 }
 
 type loginResponse struct {
@@ -61,7 +64,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return apperr.E(apperr.Invalid, "error.field_required", "field", "password")
 	}
 	token, sess, u, err := s.Identity.Login(r.Context(), identity.LoginRequest{
-		Username: req.Username, Password: req.Password, Kind: identity.SessionAPI,
+		Username: req.Username, Password: req.Password, Code: req.Code, Kind: identity.SessionAPI,
 		IP: edge.ClientIP(r), UserAgent: r.UserAgent(),
 	})
 	if err != nil {

@@ -57,7 +57,7 @@ func init() {
 			fs.StringVar(&lf.kind, "kind", "", "citizen_id, credit_code, division or licence_id; detected when absent")
 		}},
 		{"import", "load data (import divisions FILE.csv: a code,name division list; all rows or none)", runImport, nil},
-		{"user", "manage accounts (user passwd USERNAME; the password is read from standard input)", runUser, nil},
+		{"user", "manage accounts (user passwd USERNAME: the password is read from standard input; user reset-second-factor USERNAME: a lost second factor)", runUser, nil},
 		{"report", "write the monthly supervision report (report monthly --month YYYY-MM --format xlsx|pdf --out FILE [--dept ID])", runReport, reportFlagSet},
 		{"audit", "the tamper-evident log (audit verify: recompute the whole tree and check every checkpoint; audit prove --index N)", runAudit, auditFlagSet},
 		{"licence", "electronic licence keys and files (licence keys --dept CODE --name NAME [--rotate]: make a department's signing key, and the CA if none, or replace it; licence revoke-key --dept CODE --reason R: stop issuing with its key; licence verify FILE: check a licence file offline)", runLicence, licenceFlagSet},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
 )
 
@@ -141,7 +142,7 @@ func TestDemoThenServe(t *testing.T) {
 		t.Fatalf("readyz: %v", err)
 	}
 	code, out := stop()
-	if code != 0 || !strings.Contains(out, "clerk") || !strings.Contains(out, "tongban-demo") {
+	if code != 0 || !strings.Contains(out, "clerk") || !strings.Contains(out, "tongban-demo") || !strings.Contains(out, identity.DemoTOTPSecret) {
 		t.Fatalf("demo output: %d %s", code, out)
 	}
 
@@ -172,6 +173,12 @@ func TestDemoThenServe(t *testing.T) {
 	}
 	if code, _, errOut := run(t, "short\n", "user", "passwd", "clerk", "--db", dbArg, "--data-key-file", keyFile); code != 1 || !strings.Contains(errOut, "至少需要 8 个字符") {
 		t.Errorf("short password: %d %s", code, errOut)
+	}
+	if code, out, errOut := run(t, "", "user", "reset-second-factor", "supervisor", "--db", dbArg, "--data-key-file", keyFile); code != 0 || !strings.Contains(out, "已解除 supervisor 的动态验证码") {
+		t.Errorf("reset second factor: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := run(t, "", "user", "reset-second-factor", "nobody", "--db", dbArg, "--data-key-file", keyFile); code != 1 || !strings.Contains(errOut, "nobody") {
+		t.Errorf("reset second factor of no account: %d %s", code, errOut)
 	}
 	u, stop = startServer(t, "serve", "--db", dbArg, "--addr", "127.0.0.1:0", "--data-key-file", keyFile)
 	if u == "" {

@@ -40,6 +40,7 @@ func serve(ctx context.Context, e *Env, cfg *config.Config, mode server.Mode) er
 		for _, a := range demo.Accounts {
 			fmt.Fprintf(e.Stdout, "  %-11s %s\n", a.Username, a.Role)
 		}
+		fmt.Fprintf(e.Stdout, "admin and supervisor also need a one-time code (TOTP): add the secret %s to an authenticator app\n", identity.DemoTOTPSecret)
 	}
 	if e.Ready != nil {
 		e.Ready(url)

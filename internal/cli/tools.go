@@ -141,16 +141,21 @@ func runCodes(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, a
 }
 
 // runUser: `tongban user passwd USERNAME` reads the new password from the
-// first line of standard input (so it stays out of the shell history).
+// first line of standard input (so it stays out of the shell history);
+// `tongban user reset-second-factor USERNAME` removes a lost second factor
+// (the account enrols again at its next login).
 func runUser(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, args []string) error {
-	if len(args) != 2 || args[0] != "passwd" {
-		fmt.Fprintln(e.Stderr, "usage: echo NEW-PASSWORD | tongban user passwd USERNAME")
+	if len(args) != 2 || (args[0] != "passwd" && args[0] != "reset-second-factor") {
+		fmt.Fprintln(e.Stderr, "usage: echo NEW-PASSWORD | tongban user passwd USERNAME\n       tongban user reset-second-factor USERNAME")
 		return errUsage
 	}
-	line, err := bufio.NewReader(e.Stdin).ReadString('\n')
-	pw := strings.TrimRight(line, "\r\n")
-	if pw == "" && err != nil {
-		return fmt.Errorf("no password on standard input")
+	var pw string
+	if args[0] == "passwd" {
+		line, err := bufio.NewReader(e.Stdin).ReadString('\n')
+		pw = strings.TrimRight(line, "\r\n")
+		if pw == "" && err != nil {
+			return fmt.Errorf("no password on standard input")
+		}
 	}
 	if cfg.DataKeyFile == "" {
 		return fmt.Errorf("give --data-key-file (or TONGBAN_DATA_KEY_FILE)")
@@ -168,10 +173,22 @@ func runUser(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, ar
 		return err
 	}
 	defer d.Close()
-	if err := identity.NewService(d, v).SetPassword(ctx, args[1], pw); err != nil {
+	ids := identity.NewService(d, v)
+	lang, _ := i18n.Parse(cfg.Lang)
+	if args[0] == "reset-second-factor" {
+		if err := ids.ResetSecondFactor(ctx, args[1]); err != nil {
+			return err
+		}
+		if lang == i18n.EN {
+			fmt.Fprintf(e.Stdout, "second factor of %s removed; their sessions are ended and they enrol again at the next login\n", args[1])
+		} else {
+			fmt.Fprintf(e.Stdout, "已解除 %s 的动态验证码，其现有登录已全部注销，下次登录时须重新绑定\n", args[1])
+		}
+		return nil
+	}
+	if err := ids.SetPassword(ctx, args[1], pw); err != nil {
 		return err
 	}
-	lang, _ := i18n.Parse(cfg.Lang)
 	if lang == i18n.EN {
 		fmt.Fprintf(e.Stdout, "password of %s changed; their sessions are ended\n", args[1])
 	} else {

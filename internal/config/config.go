@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/tongban/tongban/internal/edge"
 )
 
 // Config holds every setting.
@@ -33,6 +35,9 @@ type Config struct {
 	LicenceKeys   string // directory of the licence CA certificate and the departments' signing keys
 	LicenceAlg    string // algorithm of department keys the demo makes: sm2-sm3 or ed25519
 	PublicURL     string // the platform's public address, for links and QR codes in documents
+	// TrustedProxies lists the reverse proxies (CIDR prefixes or addresses,
+	// comma-separated) whose X-Forwarded-For / X-Real-IP are believed.
+	TrustedProxies string
 	// CalendarFallback "weekdays" counts years without a holiday notice Monday
 	// to Friday, shown as provisional ("" refuses them; the demo always falls back).
 	CalendarFallback string
@@ -60,7 +65,8 @@ var options = []option{
 	{"calendar-fallback", "", false, "years without a loaded holiday notice: \"\" refuses deadlines in them; \"weekdays\" counts Monday to Friday and marks them provisional (the demo always does)", func(c *Config) any { return &c.CalendarFallback }},
 	{"region", "500102", false, "home region (GB/T 2260 code) of this installation", func(c *Config) any { return &c.Region }},
 	{"lang", "zh-CN", false, "language of command-line messages: zh-CN or en", func(c *Config) any { return &c.Lang }},
-	{"secure-cookies", "false", false, "mark cookies Secure (set when a proxy terminates TLS)", func(c *Config) any { return &c.SecureCookies }},
+	{"secure-cookies", "false", false, "behind a proxy that terminates TLS: Secure __Host- cookies and Strict-Transport-Security (automatic with --tls-cert)", func(c *Config) any { return &c.SecureCookies }},
+	{"trusted-proxies", "", false, "comma-separated CIDR prefixes or addresses of reverse proxies whose X-Forwarded-For / X-Real-IP name the client (default: none; the TCP peer is the client)", func(c *Config) any { return &c.TrustedProxies }},
 	{"tls-cert", "", false, "TLS certificate file (serve HTTPS)", func(c *Config) any { return &c.TLSCert }},
 	{"tls-key", "", false, "TLS private key file", func(c *Config) any { return &c.TLSKey }},
 	{"metrics-token", "", true, "bearer token required by /metrics", func(c *Config) any { return &c.MetricsToken }},
@@ -131,6 +137,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LicenceAlg != "sm2-sm3" && c.LicenceAlg != "ed25519" && c.LicenceAlg != "" {
 		return fmt.Errorf("config: --licence-alg must be sm2-sm3 or ed25519, not %q", c.LicenceAlg)
+	}
+	if _, err := edge.ParseProxies(c.TrustedProxies); err != nil {
+		return fmt.Errorf("config: --trusted-proxies: %w", err)
 	}
 	return nil
 }

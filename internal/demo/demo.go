@@ -148,6 +148,14 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 			return fmt.Errorf("demo: account %s: %w", a.Username, err)
 		}
 	}
+	// The administrator and the supervisor log in with a second factor: the
+	// demo's published secret (identity.DemoTOTPSecret), while their
+	// password is the demo's.
+	for _, a := range Accounts {
+		if err := ids.EnrolDemoSecondFactor(ctx, a.Username); err != nil {
+			return fmt.Errorf("demo: account %s: %w", a.Username, err)
+		}
+	}
 	admin, err := ids.UserByUsername(ctx, "admin")
 	if err != nil {
 		return err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/demo"
@@ -21,7 +23,12 @@ func TestSeedIsIdempotentAndKeepsChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, a := range demo.Accounts {
-			if _, _, _, err := ids.Login(ctx, identity.LoginRequest{Username: a.Username, Password: identity.DemoPassword}); err != nil {
+			req := identity.LoginRequest{Username: a.Username, Password: identity.DemoPassword}
+			if u, _ := ids.UserByUsername(ctx, a.Username); u.NeedsSecondFactor() {
+				// The demo's administrator and supervisor have its published second factor.
+				req.Code, _ = totp.GenerateCode(identity.DemoTOTPSecret, d.Now())
+			}
+			if _, _, _, err := ids.Login(ctx, req); err != nil {
 				t.Errorf("%s cannot log in: %v", a.Username, err)
 			}
 		}

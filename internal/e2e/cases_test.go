@@ -8,17 +8,63 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/tongban/tongban/internal/identity"
 )
 
-// login signs in through the login form.
+// login signs in through the login form (and its second step for the
+// accounts with a second factor).
 func login(t *testing.T, ctx context.Context, base, user string) {
 	t.Helper()
 	do(t, ctx, chromedp.Navigate(base+"/login"), chromedp.WaitVisible(css("#username")),
 		chromedp.SendKeys(css("#username"), user), chromedp.SendKeys(css("#password"), "tongban-demo"),
-		chromedp.Click(css("#login-submit")), chromedp.WaitVisible(css("#logout")))
+		chromedp.Click(css("#login-submit")))
+	secondStep(t, ctx, base, user)
+	do(t, ctx, chromedp.WaitVisible(css("#logout")))
+}
+
+// secondStep enters a one-time code on the login's second step, for the
+// demo accounts that have one.
+func secondStep(t *testing.T, ctx context.Context, base, user string) {
+	t.Helper()
+	if c := oneTimeCode(t, base, user); c != "" {
+		do(t, ctx, chromedp.WaitVisible(css("#code")), chromedp.SendKeys(css("#code"), c), chromedp.Click(css("#code-submit")))
+	}
+}
+
+var (
+	codeMu   sync.Mutex
+	lastStep = map[string]int64{}
+)
+
+// oneTimeCode is a TOTP code of the demo's secret (identity.DemoTOTPSecret)
+// for the demo's administrator and supervisor, "" for other accounts. The
+// server accepts a code once, so a second login in the same 30-second step
+// waits for the next.
+func oneTimeCode(t *testing.T, base, user string) string {
+	t.Helper()
+	if user != "admin" && user != "supervisor" {
+		return ""
+	}
+	codeMu.Lock()
+	defer codeMu.Unlock()
+	key := base + "|" + user
+	for time.Now().Unix()/30 <= lastStep[key] {
+		time.Sleep(500 * time.Millisecond)
+	}
+	step := time.Now().Unix() / 30
+	lastStep[key] = step
+	c, err := totp.GenerateCode(identity.DemoTOTPSecret, time.Unix(step*30, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func logout(t *testing.T, ctx context.Context) {

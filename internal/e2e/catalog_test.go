@@ -71,6 +71,9 @@ func TestPortalGuideAndPublishing(t *testing.T) {
 		chromedp.SendKeys(css("#username"), "admin"),
 		chromedp.SendKeys(css("#password"), "tongban-demo"),
 		chromedp.Click(css("#login-submit")),
+	)
+	secondStep(t, ctx, base, "admin")
+	do(t, ctx,
 		chromedp.WaitVisible(css("#editor")),
 		chromedp.SetValue(css("#e-prom"), "0.5"),
 		chromedp.SetValue(css("#e-note"), "承诺时限压缩至半个工作日"),

@@ -42,7 +42,7 @@ func apiLogin(t *testing.T, base, user string) string {
 	var res struct {
 		Token string `json:"token"`
 	}
-	if st := api(t, base, "", "POST", "/api/v1/auth/login", map[string]string{"username": user, "password": "tongban-demo"}, &res); st != 200 {
+	if st := api(t, base, "", "POST", "/api/v1/auth/login", map[string]string{"username": user, "password": "tongban-demo", "code": oneTimeCode(t, base, user)}, &res); st != 200 {
 		t.Fatalf("login %s: %d", user, st)
 	}
 	return res.Token

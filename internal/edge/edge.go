@@ -99,8 +99,10 @@ func choice(r *http.Request) string {
 	if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
 		return string(l)
 	}
-	if c, err := r.Cookie(LangCookie); err == nil {
-		return c.Value
+	for _, name := range []string{CookieName(LangCookie, true), LangCookie} {
+		if c, err := r.Cookie(name); err == nil {
+			return c.Value
+		}
 	}
 	return ""
 }
@@ -111,18 +113,32 @@ const (
 	CareCookie    = "tb_care"
 	SessionCookie = "tb_session"
 	CSRFCookie    = "tb_csrf"
+	// LoginCookie carries a web login's second step (its challenge).
+	LoginCookie = "tb_login"
+	// DeviceCookie marks a browser that has logged in: login throttling
+	// lets the accounts it logged in to pass their per-account limit.
+	DeviceCookie = "tb_device"
 )
 
-// ClientIP is the peer address login throttling counts against. Behind a
-// proxy this is the proxy's address (one budget for everyone) until the
-// deployment configures a trusted forwarding header; it is never read from
-// client-supplied headers, which anyone could forge.
-func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// CookieName is a cookie's name as sent: under TLS with the __Host- prefix
+// (Secure, host-only, path /: no subdomain can set or shadow it).
+func CookieName(name string, secure bool) string {
+	if secure {
+		return "__Host-" + name
 	}
-	return host
+	return name
+}
+
+// ClientIP is the client's address: what TrustProxies found for this
+// request (the peer, or the forwarded client when the peer is a trusted
+// proxy), else the TCP peer. Login throttling, the public limiters and the
+// audit records of logins all count by it; it is never read from a header
+// that a client could have written itself.
+func ClientIP(r *http.Request) string {
+	if c, ok := r.Context().Value(clientKey{}).(string); ok {
+		return c
+	}
+	return peerIP(r)
 }
 
 // MaskedIP is the client's address for a record a third party may read (a

@@ -20,8 +20,8 @@ type loginAttempt struct {
 	Session      SessionKind `json:"session,omitempty"`
 	IP           string      `json:"ip,omitempty"`
 	UserAgent    string      `json:"user_agent,omitempty"`
-	Reason       string      `json:"reason,omitempty"`          // why a login failed: bad_credentials, disabled
-	Locked       bool        `json:"locked,omitempty"`          // this failure locked the account or the address
+	Reason       string      `json:"reason,omitempty"`          // why a login failed: bad_credentials, disabled, bad_second_factor, second_factor_not_enrolled
+	SecondFactor string      `json:"second_factor,omitempty"`   // how a login passed its second factor: totp, recovery
 	UsernameHash string      `json:"username_sha256,omitempty"` // the name typed, when it is no account's
 }
 
@@ -31,15 +31,15 @@ func (a loginAttempt) payload() []byte {
 }
 
 // auditLogin records a session opened for userID.
-func auditLogin(tx *db.Tx, userID string, req LoginRequest) error {
+func auditLogin(tx *db.Tx, userID string, req LoginRequest, secondFactor string) error {
 	return audit.Append(tx, &audit.Record{Actor: userID, Action: "auth.login", ObjectType: "user", ObjectID: userID},
-		loginAttempt{Session: req.Kind, IP: req.IP, UserAgent: truncate(req.UserAgent, 300)}.payload())
+		loginAttempt{Session: req.Kind, IP: req.IP, UserAgent: truncate(req.UserAgent, 300), SecondFactor: secondFactor}.payload())
 }
 
 // auditFailure records a refused login: against the account when userID
 // names one, else against the hash of the name typed.
-func auditFailure(tx *db.Tx, userID string, req LoginRequest, reason string, locked bool) error {
-	a := loginAttempt{Session: req.Kind, IP: req.IP, UserAgent: truncate(req.UserAgent, 300), Reason: reason, Locked: locked}
+func auditFailure(tx *db.Tx, userID string, req LoginRequest, reason string) error {
+	a := loginAttempt{Session: req.Kind, IP: req.IP, UserAgent: truncate(req.UserAgent, 300), Reason: reason}
 	r := &audit.Record{Action: "auth.login_failed", ObjectType: "user", ObjectID: userID}
 	if userID == "" {
 		h := sha256.Sum256([]byte(req.Username))

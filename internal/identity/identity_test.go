@@ -217,35 +217,145 @@ func TestLoginSessionsAndExpiry(t *testing.T) {
 	})
 }
 
+// TestLoginThrottling: failures slow the guesser, never lock the owner out.
+// Each step is one login attempt, its expected answer ("" = a session),
+// and the seconds the clock moves first.
 func TestLoginThrottling(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		f := setup(t, d)
-		ctx := context.Background()
-		f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "zhangsan", Password: pw}, Name: "张三", IDNumber: "11010519491231002X"})
-		for i := 0; i < 5; i++ {
-			f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: "guess guess", IP: "10.0.0.1"})
-		}
-		// Locked: even the right password is refused, from any address.
-		_, _, _, err := f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: pw, IP: "10.0.0.2"})
-		if !apperr.Is(err, apperr.TooMany, "auth.throttled") || apperr.As(err).Args["minutes"] != 15 {
-			t.Fatalf("after 5 failures: %v", err)
-		}
-		f.now = f.now.Add(16 * time.Minute)
-		if _, _, _, err := f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: pw, IP: "10.0.0.2"}); err != nil {
-			t.Fatalf("after the lockout: %v", err)
-		}
-		// Failures spread over more than the window do not lock.
-		for i := 0; i < 8; i++ {
-			f.now = f.now.Add(4 * time.Minute)
-			f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: "guess guess", IP: "10.0.0.3"})
-			if i%4 == 3 {
-				f.now = f.now.Add(16 * time.Minute)
-			}
-		}
-		if _, _, _, err := f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: pw, IP: "10.0.0.4"}); err != nil {
-			t.Errorf("slow failures locked the account: %v", err)
-		}
-	})
+	type step struct {
+		wait          time.Duration
+		user, ip, dev string
+		right         bool
+		want          string // "", "bad", "throttled"
+		times         int    // repeated (default 1)
+	}
+	const victim, attacker, attacker2, home = "10.9.9.9", "10.6.6.6", "10.7.7.7", "10.1.1.1"
+	for _, c := range []struct {
+		name    string
+		ipLimit int // the address's ceiling, when the case is about it
+		steps   []step
+	}{
+		{"a person mistyping three times is not slowed", 0, []step{
+			{user: "zhangsan", ip: home, want: "bad", times: 3},
+			{user: "zhangsan", ip: home, right: true},
+		}},
+		{"the pair's wait doubles: 1 s after the 3 free failures and one more, then 2 s", 0, []step{
+			{user: "zhangsan", ip: attacker, want: "bad", times: 4},
+			{user: "zhangsan", ip: attacker, want: "throttled"},
+			{wait: time.Second, user: "zhangsan", ip: attacker, want: "bad"},
+			{wait: time.Second, user: "zhangsan", ip: attacker, want: "throttled"}, // 2 s now
+			{wait: time.Second, user: "zhangsan", ip: attacker, right: true},
+		}},
+		{"one guesser does not slow the owner at another address", 0, []step{
+			{user: "zhangsan", ip: attacker, want: "bad", times: 4},
+			{user: "zhangsan", ip: attacker, want: "throttled"},
+			{user: "zhangsan", ip: victim, right: true},
+		}},
+		{"the waits stop at MaxDelay (15 minutes), they never lock", 0, []step{
+			{user: "zhangsan", ip: attacker, want: "bad", times: 4},
+			{wait: time.Second, user: "zhangsan", ip: attacker, want: "bad"},
+			{wait: 2 * time.Second, user: "zhangsan", ip: attacker, want: "bad"},
+			{wait: 4 * time.Second, user: "zhangsan", ip: attacker, want: "bad"},
+			{wait: 8 * time.Second, user: "zhangsan", ip: attacker, want: "bad"},
+			{wait: 16 * time.Second, user: "zhangsan", ip: attacker, want: "bad"},
+			{wait: 32 * time.Second, user: "zhangsan", ip: attacker, want: "bad"},
+			{wait: 64 * time.Second, user: "zhangsan", ip: attacker, want: "bad"},
+			{wait: 128 * time.Second, user: "zhangsan", ip: attacker, want: "bad"},
+			{wait: 256 * time.Second, user: "zhangsan", ip: attacker, want: "bad"},
+			{wait: 512 * time.Second, user: "zhangsan", ip: attacker, want: "bad"},
+			{wait: 14 * time.Minute, user: "zhangsan", ip: attacker, want: "throttled"},
+			{wait: time.Minute, user: "zhangsan", ip: attacker, right: true},
+		}},
+		{"many addresses: the account slows at unknown places after 10", 0, []step{
+			{user: "zhangsan", ip: home, right: true}, // the owner's usual address
+			{user: "zhangsan", ip: attacker, want: "bad", times: 3},
+			{user: "zhangsan", ip: attacker2, want: "bad", times: 3},
+			{user: "zhangsan", ip: "10.5.5.5", want: "bad", times: 3},
+			{user: "zhangsan", ip: "10.4.4.4", want: "bad", times: 2}, // the 11th
+			{user: "zhangsan", ip: "10.3.3.3", want: "throttled"},     // a new address waits
+			{user: "zhangsan", ip: home, right: true},                 // the known one does not
+		}},
+		{"a known browser (device cookie) passes the account's limit at a new address", 0, []step{
+			{user: "zhangsan", ip: home, dev: "browser-1", right: true},
+			{user: "zhangsan", ip: attacker, want: "bad", times: 4},
+			{user: "zhangsan", ip: attacker2, want: "bad", times: 4},
+			{user: "zhangsan", ip: "10.5.5.5", want: "bad", times: 3},
+			{user: "zhangsan", ip: "10.3.3.3", want: "throttled"},
+			{user: "zhangsan", ip: "10.3.3.3", dev: "browser-1", right: true},
+			{user: "zhangsan", ip: "10.2.2.2", dev: "browser-2", want: "throttled"}, // another browser is unknown
+		}},
+		{"an address spraying many accounts meets the ceiling; a known browser there passes", 10, []step{
+			{user: "lisi", ip: home, dev: "hall-pc", right: true},
+			{user: "nobody", ip: home, want: "bad", times: 3},
+			{user: "nobody2", ip: home, want: "bad", times: 3},
+			{user: "nobody3", ip: home, want: "bad", times: 3},
+			{user: "nobody4", ip: home, want: "bad", times: 1}, // 10 = the ceiling in this test
+			{user: "zhangsan", ip: home, want: "throttled"},
+			{user: "lisi", ip: home, dev: "hall-pc", right: true},
+			{wait: 15 * time.Minute, user: "zhangsan", ip: home, right: true}, // the window ends
+		}},
+		{"a guesser behind the owner's shared address does not slow the owner's known browser there", 0, []step{
+			{user: "zhangsan", ip: home, dev: "owner-pc", right: true},
+			{user: "zhangsan", ip: home, want: "bad", times: 4},
+			{user: "zhangsan", ip: home, want: "throttled"},
+			{user: "zhangsan", ip: home, dev: "guessers-pc", want: "throttled"}, // a device the account does not know
+			{user: "zhangsan", ip: home, dev: "owner-pc", right: true},
+		}},
+		{"failures are forgotten after an hour without any", 0, []step{
+			{user: "zhangsan", ip: attacker, want: "bad", times: 3},
+			{wait: time.Second, user: "zhangsan", ip: attacker, want: "bad"},
+			{wait: time.Hour, user: "zhangsan", ip: attacker, want: "bad", times: 4},
+			{user: "zhangsan", ip: attacker, want: "throttled"},
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dbtest.Each(t, func(t *testing.T, d *db.DB) {
+				f := setup(t, d)
+				if c.ipLimit > 0 {
+					f.svc.Throttle.IPLimit = c.ipLimit
+				}
+				ctx := context.Background()
+				f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "zhangsan", Password: pw}, Name: "张三", IDNumber: "11010519491231002X"})
+				f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "lisi", Password: pw}, Name: "李四", IDNumber: "440524188001010014"})
+				for i, s := range c.steps {
+					f.now = f.now.Add(s.wait)
+					for range max(s.times, 1) {
+						p := "guess guess"
+						if s.right {
+							p = pw
+						}
+						_, _, _, err := f.svc.Login(ctx, identity.LoginRequest{Username: s.user, Password: p, IP: s.ip, Device: s.dev})
+						got := ""
+						switch {
+						case err == nil:
+						case apperr.Is(err, apperr.Unauthenticated, "auth.bad_credentials"):
+							got = "bad"
+						case apperr.CodeOf(err) == apperr.TooMany:
+							got = "throttled"
+						default:
+							got = err.Error()
+						}
+						if got != s.want {
+							t.Fatalf("step %d (%s from %s): %q, want %q", i+1, s.user, s.ip, got, s.want)
+						}
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestThrottledAnswerSaysHowLong: the refusal tells the wait, in seconds
+// below a minute.
+func TestThrottledAnswerSaysHowLong(t *testing.T) {
+	f := setup(t, dbtest.SQLite(t))
+	ctx := context.Background()
+	for range 4 {
+		f.svc.Login(ctx, identity.LoginRequest{Username: "nobody", Password: "guess guess", IP: "10.0.0.1"})
+	}
+	_, _, _, err := f.svc.Login(ctx, identity.LoginRequest{Username: "nobody", Password: "guess guess", IP: "10.0.0.1"})
+	if !apperr.Is(err, apperr.TooMany, "auth.throttled_seconds") || apperr.As(err).Args["seconds"] != 1 {
+		t.Fatalf("fifth attempt at once: %v", err)
+	}
 }
 
 func TestSetPasswordAndDefaultCount(t *testing.T) {
@@ -356,6 +466,58 @@ func TestLoginsAreAudited(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("audited:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+}
+
+// TestParallelGuessesAreCounted: guesses sent at once are counted before
+// any password is checked, so no more pass than the free ones.
+func TestParallelGuessesAreCounted(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "zhangsan", Password: pw}, Name: "张三", IDNumber: "11010519491231002X"})
+		guess := func() error {
+			_, _, _, err := f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: "guess guess", IP: "10.6.6.6"})
+			return err
+		}
+		guess() // the pair's counter exists
+		errs := make(chan error, 12)
+		for range cap(errs) {
+			go func() { errs <- guess() }()
+		}
+		checked := 1
+		for range cap(errs) {
+			if err := <-errs; apperr.Is(err, apperr.Unauthenticated, "auth.bad_credentials") {
+				checked++
+			} else if apperr.CodeOf(err) != apperr.TooMany {
+				t.Errorf("a parallel guess: %v", err)
+			}
+		}
+		if want := f.svc.Throttle.PairFree + 1; checked != want {
+			t.Errorf("%d passwords checked at once, want %d", checked, want)
+		}
+	})
+}
+
+// TestThrottleRowsAreSwept: counters of names nobody owns do not pile up;
+// a login sweeps those past both windows.
+func TestThrottleRowsAreSwept(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "zhangsan", Password: pw}, Name: "张三", IDNumber: "11010519491231002X"})
+		for i := range 5 {
+			f.svc.Login(ctx, identity.LoginRequest{Username: fmt.Sprint("sprayed", i), Password: "guess guess", IP: "10.6.6.6"})
+		}
+		f.now = f.now.Add(30 * time.Minute)
+		f.svc.Login(ctx, identity.LoginRequest{Username: "recent", Password: "guess guess", IP: "10.6.6.7"})
+		f.now = f.now.Add(31 * time.Minute)
+		if _, _, _, err := f.svc.Login(ctx, identity.LoginRequest{Username: "zhangsan", Password: pw, IP: "10.1.1.1"}); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, d, "login_throttle"); n != 3 { // recent's pair and name, and 10.6.6.7
+			t.Errorf("%d throttle rows after the sweep, want 3", n)
 		}
 	})
 }

@@ -59,6 +59,8 @@ type User struct {
 	Locale      string
 	Disabled    bool
 	Grants      []Grant
+	// SecondFactor: a TOTP secret is enrolled (secondfactor.go).
+	SecondFactor bool
 }
 
 // Has reports whether u holds role in any scope. Persons and organisations

@@ -23,22 +23,32 @@ type SessionPolicy struct {
 	APIIdle, APIMax time.Duration
 }
 
-// ThrottlePolicy limits failed logins per account and per address: after
-// Limit failures within Window, logins are refused for Lockout.
+// ThrottlePolicy slows failed logins down (throttle.go): per account and
+// address after PairFree failures, per account from unknown places after
+// UserFree, each further failure doubling the wait up to MaxDelay; a
+// counter is forgotten after Forget without failures. An address waits out
+// IPWindow after IPLimit failures in it.
 type ThrottlePolicy struct {
-	Window    time.Duration
-	UserLimit int
-	IPLimit   int
-	Lockout   time.Duration
+	PairFree, UserFree int
+	MaxDelay, Forget   time.Duration
+	IPLimit            int
+	IPWindow           time.Duration
+	// KnownFor is how long an address or a browser stays known to an
+	// account after its last login from there.
+	KnownFor time.Duration
 }
 
 // DefaultSessions: staff terminals in a hall are shared, so an idle session
 // ends after 30 minutes; any session ends after 12 hours (one working day).
 var DefaultSessions = SessionPolicy{WebIdle: 30 * time.Minute, WebMax: 12 * time.Hour, APIIdle: 2 * time.Hour, APIMax: 12 * time.Hour}
 
-// DefaultThrottle: 5 failures per account or 20 per address in 15 minutes
-// lock that account or address for 15 minutes.
-var DefaultThrottle = ThrottlePolicy{Window: 15 * time.Minute, UserLimit: 5, IPLimit: 20, Lockout: 15 * time.Minute}
+// DefaultThrottle: a person mistyping three times is not slowed; a guesser
+// at one address gets 14 guesses in the first 17 minutes and then 4 an hour;
+// guessers spread over many addresses get 10 free, then the same, while the
+// owner logs in from where they did before; one address may fail 100 times
+// in 15 minutes (a hall's shared address does not reach it by mistakes); a
+// place stays known for half a year.
+var DefaultThrottle = ThrottlePolicy{PairFree: 3, UserFree: 10, MaxDelay: 15 * time.Minute, Forget: time.Hour, IPLimit: 100, IPWindow: 15 * time.Minute, KnownFor: 180 * 24 * time.Hour}
 
 // NewService returns the identity service over d, sealing identifiers with v.
 func NewService(d *db.DB, v *vault.Vault) *Service {

@@ -38,10 +38,29 @@ type Session struct {
 type LoginRequest struct {
 	Username  string
 	Password  string
+	Code      string // the second factor: a TOTP code or a recovery code
 	Kind      SessionKind
 	IP        string
 	UserAgent string
+	Device    string // the browser's device cookie, "" for the API (throttle.go)
 }
+
+// LoginResult is an opened session, or a web login's second step.
+type LoginResult struct {
+	Token   string
+	Session *Session
+	User    *User
+	// Challenge is set instead of a session when the password was right and
+	// the account's second factor is asked next (CompleteLogin).
+	Challenge string
+}
+
+// ChallengeTTL is how long the second step of a web login waits for its
+// code; ChallengeAttempts how many wrong codes end it.
+const (
+	ChallengeTTL      = 5 * time.Minute
+	ChallengeAttempts = 5
+)
 
 func randomToken() string {
 	b := make([]byte, 32)
@@ -54,54 +73,198 @@ func hashToken(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Login checks the password and opens a session. Returns TooMany when the
-// account or address is locked out, Unauthenticated for a wrong user name or
-// password (the same message for both, so names cannot be probed) and
-// Forbidden for a disabled account.
+// Login checks the password and, for an account with a second factor, the
+// code sent with it, and opens a session. Returns TooMany while the attempt
+// must wait (throttle.go), Unauthenticated for a wrong user name or password
+// (the same message for both, so names cannot be probed), a missing
+// (auth.second_factor_required) or wrong (auth.second_factor_wrong) code,
+// and Forbidden for a disabled account or, on the API, an account that must
+// enrol a second factor first (auth.second_factor_enrol).
 func (s *Service) Login(ctx context.Context, req LoginRequest) (string, *Session, *User, error) {
+	res, err := s.login(ctx, req, false)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return res.Token, res.Session, res.User, nil
+}
+
+// BeginLogin is a web login's first step: as Login, except that a right
+// password of an account with a second factor and no code answers a
+// Challenge for CompleteLogin instead of an error.
+func (s *Service) BeginLogin(ctx context.Context, req LoginRequest) (*LoginResult, error) {
+	return s.login(ctx, req, true)
+}
+
+func (s *Service) login(ctx context.Context, req LoginRequest, challenge bool) (*LoginResult, error) {
 	if req.Kind != SessionAPI {
 		req.Kind = SessionWeb
 	}
-	if err := s.checkThrottle(ctx, req.Username, req.IP); err != nil {
-		return "", nil, nil, err
-	}
-	var hash, userID string
-	var disabled bool
-	err := s.db.View(ctx, func(tx *db.Tx) error {
-		return tx.QueryRow(`SELECT id, password_hash, disabled FROM users WHERE username = $1`, req.Username).Scan(&userID, &hash, &disabled)
-	})
-	found := err == nil
-	if errors.Is(err, sql.ErrNoRows) {
-		err = nil
-		hash = dummyHash // verify anyway: an unknown name takes as long as a wrong password
-	}
+	a, err := s.beginAttempt(ctx, req)
 	if err != nil {
-		return "", nil, nil, apperr.Internalf("identity: login", err)
+		return nil, err
 	}
-	if ok := VerifyPassword(hash, req.Password); !ok || !found {
-		if !found {
-			userID = ""
+	hash, disabled := dummyHash, false // an unknown name takes as long as a wrong password
+	if a.userID != "" {
+		err := s.db.View(ctx, func(tx *db.Tx) error {
+			return tx.QueryRow(`SELECT password_hash, disabled FROM users WHERE id = $1`, a.userID).Scan(&hash, &disabled)
+		})
+		if err != nil {
+			return nil, apperr.Internalf("identity: login", err)
 		}
-		if ferr := s.recordFailure(ctx, userID, req, "bad_credentials"); ferr != nil {
-			return "", nil, nil, ferr
-		}
-		return "", nil, nil, apperr.E(apperr.Unauthenticated, "auth.bad_credentials")
+	}
+	if ok := VerifyPassword(hash, req.Password); !ok || a.userID == "" {
+		return nil, s.refuse(ctx, a.userID, req, "bad_credentials", apperr.E(apperr.Unauthenticated, "auth.bad_credentials"))
 	}
 	if disabled {
-		if err := s.db.Update(ctx, func(tx *db.Tx) error { return auditFailure(tx, userID, req, "disabled", false) }); err != nil {
-			return "", nil, nil, apperr.Internalf("identity: login", err)
-		}
-		return "", nil, nil, apperr.E(apperr.Forbidden, "auth.disabled")
+		return nil, s.refuse(ctx, a.userID, req, "disabled", apperr.E(apperr.Forbidden, "auth.disabled"))
 	}
-	token := randomToken()
-	sess := &Session{Kind: req.Kind, UserID: userID, CSRFToken: randomToken()}
-	err = s.db.Update(ctx, func(tx *db.Tx) error {
+	u, err := s.UserByID(ctx, a.userID)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case u.SecondFactor && req.Code == "":
+		// The password was right: its count is taken back, and the code
+		// comes next (counted like a password).
+		res := &LoginResult{User: u}
+		err := s.db.Update(ctx, func(tx *db.Tx) error {
+			if err := refund(tx, a); err != nil || !challenge {
+				return err
+			}
+			res.Challenge = randomToken()
+			if _, err := tx.Exec(`DELETE FROM login_challenges WHERE expires_at < $1`, tx.Now); err != nil {
+				return err
+			}
+			_, err := tx.Exec(`INSERT INTO login_challenges (token_hash, user_id, expires_at) VALUES ($1, $2, $3)`, hashToken(res.Challenge), u.ID, tx.Now.Add(ChallengeTTL))
+			return err
+		})
+		if err != nil {
+			return nil, apperr.Internalf("identity: login challenge", err)
+		}
+		if !challenge {
+			return nil, apperr.E(apperr.Unauthenticated, "auth.second_factor_required")
+		}
+		return res, nil
+	case u.SecondFactor:
+		method, err := s.secondFactor(ctx, u.ID, req, "")
+		if err != nil {
+			return nil, err
+		}
+		return s.open(ctx, a, u, req, method)
+	case u.MustEnrol() && req.Kind == SessionAPI:
+		// Enrolment is a page (it shows a QR code): the API opens no session
+		// without the second factor.
+		return nil, s.refuse(ctx, u.ID, req, "second_factor_not_enrolled", apperr.E(apperr.Forbidden, "auth.second_factor_enrol"))
+	}
+	return s.open(ctx, a, u, req, "")
+}
+
+// CompleteLogin is a web login's second step: the code for the challenge
+// BeginLogin answered. Unauthenticated auth.challenge_expired when the
+// challenge is unknown, past ChallengeTTL or ended by ChallengeAttempts
+// wrong codes; auth.second_factor_wrong for a wrong code.
+func (s *Service) CompleteLogin(ctx context.Context, challenge string, req LoginRequest) (*LoginResult, error) {
+	req.Kind = SessionWeb
+	var userID string
+	var expires time.Time
+	err := s.db.View(ctx, func(tx *db.Tx) error {
+		return tx.QueryRow(`SELECT user_id, expires_at FROM login_challenges WHERE token_hash = $1`, hashToken(challenge)).Scan(&userID, &expires)
+	})
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !s.db.Now().Before(expires)) {
+		return nil, apperr.E(apperr.Unauthenticated, "auth.challenge_expired")
+	}
+	if err != nil {
+		return nil, apperr.Internalf("identity: login challenge", err)
+	}
+	u, err := s.UserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if !u.SecondFactor {
+		return nil, apperr.E(apperr.Unauthenticated, "auth.challenge_expired")
+	}
+	req.Username = u.Username
+	a, err := s.beginAttempt(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return nil, s.refuse(ctx, u.ID, req, "disabled", apperr.E(apperr.Forbidden, "auth.disabled"))
+	}
+	method, err := s.secondFactor(ctx, u.ID, req, challenge)
+	if err != nil {
+		return nil, err
+	}
+	return s.open(ctx, a, u, req, method)
+}
+
+// beginAttempt counts the attempt (throttle.go) or answers its wait.
+func (s *Service) beginAttempt(ctx context.Context, req LoginRequest) (*attempt, error) {
+	var a *attempt
+	err := s.db.Update(ctx, func(tx *db.Tx) (err error) {
+		a, err = s.begin(tx, req.Username, req.IP, req.Device)
+		return err
+	})
+	if apperr.CodeOf(err) == apperr.TooMany {
+		return nil, err
+	}
+	return a, apperr.Internalf("identity: throttle", err)
+}
+
+// secondFactor checks req.Code; a wrong one is audited and, with a
+// challenge, counted on it (ChallengeAttempts end it). A right one ends the
+// challenge.
+func (s *Service) secondFactor(ctx context.Context, userID string, req LoginRequest, challenge string) (string, error) {
+	var method string
+	err := s.db.Update(ctx, func(tx *db.Tx) (err error) {
+		if method, err = s.checkSecondFactor(tx, userID, req.Code); err != nil {
+			return err
+		}
+		if challenge != "" {
+			q := `DELETE FROM login_challenges WHERE token_hash = $1`
+			if method == "" {
+				q = `UPDATE login_challenges SET attempts = attempts + 1 WHERE token_hash = $1`
+			}
+			if _, err := tx.Exec(q, hashToken(challenge)); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`DELETE FROM login_challenges WHERE token_hash = $1 AND attempts >= $2`, hashToken(challenge), ChallengeAttempts); err != nil {
+				return err
+			}
+		}
+		if method == "" {
+			return auditFailure(tx, userID, req, "bad_second_factor")
+		}
+		return nil
+	})
+	if err != nil {
+		return "", apperr.Internalf("identity: second factor", err)
+	}
+	if method == "" {
+		return "", apperr.E(apperr.Unauthenticated, "auth.second_factor_wrong")
+	}
+	return method, nil
+}
+
+// refuse audits a refused login (the attempt stays counted) and answers why.
+func (s *Service) refuse(ctx context.Context, userID string, req LoginRequest, reason string, why error) error {
+	if err := s.db.Update(ctx, func(tx *db.Tx) error { return auditFailure(tx, userID, req, reason) }); err != nil {
+		return apperr.Internalf("identity: login", err)
+	}
+	return why
+}
+
+// open opens the session of a successful login.
+func (s *Service) open(ctx context.Context, a *attempt, u *User, req LoginRequest, method string) (*LoginResult, error) {
+	res := &LoginResult{Token: randomToken(), User: u, Session: &Session{Kind: req.Kind, UserID: u.ID, CSRFToken: randomToken()}}
+	sess := res.Session
+	err := s.db.Update(ctx, func(tx *db.Tx) error {
 		max := s.Sessions.WebMax
 		if req.Kind == SessionAPI {
 			max = s.Sessions.APIMax
 		}
 		sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = tx.Now, tx.Now, tx.Now.Add(max)
-		if err := s.clearFailures(tx, req.Username); err != nil {
+		if err := succeed(tx, s.Throttle, a, req.IP, req.Device); err != nil {
 			return err
 		}
 		// Expired sessions are swept here, where a write happens anyway.
@@ -110,16 +273,15 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (string, *Session
 		}
 		if _, err := tx.Exec(`INSERT INTO sessions (token_hash, user_id, kind, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
 			VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)`,
-			hashToken(token), userID, string(req.Kind), sess.CSRFToken, tx.Now, sess.ExpiresAt, req.IP, truncate(req.UserAgent, 300)); err != nil {
+			hashToken(res.Token), u.ID, string(req.Kind), sess.CSRFToken, tx.Now, sess.ExpiresAt, req.IP, truncate(req.UserAgent, 300)); err != nil {
 			return err
 		}
-		return auditLogin(tx, userID, req)
+		return auditLogin(tx, u.ID, req, method)
 	})
 	if err != nil {
-		return "", nil, nil, apperr.Internalf("identity: open session", err)
+		return nil, apperr.Internalf("identity: open session", err)
 	}
-	u, err := s.UserByID(ctx, userID)
-	return token, sess, u, err
+	return res, nil
 }
 
 // Authenticate resolves a session token of the given kind. Returns

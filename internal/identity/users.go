@@ -214,6 +214,9 @@ func (s *Service) SetPassword(ctx context.Context, username, password string) er
 			HashPassword(password), false, tx.Now, id); err != nil {
 			return err
 		}
+		if err := s.dropDemoSecondFactor(tx, id); err != nil {
+			return err
+		}
 		_, err := tx.Exec(`DELETE FROM sessions WHERE user_id = $1`, id)
 		return err
 	}))
@@ -266,8 +269,8 @@ func (s *Service) PersonIDByNumber(ctx context.Context, idNumber string) (string
 func userBy(tx *db.Tx, column, value string) (*User, error) {
 	u := &User{}
 	var kind string
-	err := tx.QueryRow(`SELECT id, username, kind, display_name, locale, disabled FROM users WHERE `+column+` = $1`, value).
-		Scan(&u.ID, &u.Username, &kind, &u.DisplayName, &u.Locale, &u.Disabled)
+	err := tx.QueryRow(`SELECT id, username, kind, display_name, locale, disabled, totp_enrolled_at IS NOT NULL FROM users WHERE `+column+` = $1`, value).
+		Scan(&u.ID, &u.Username, &kind, &u.DisplayName, &u.Locale, &u.Disabled, &u.SecondFactor)
 	if err != nil {
 		return nil, db.NotFound(err, "auth.user_unknown", "username", value)
 	}

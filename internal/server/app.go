@@ -20,6 +20,7 @@ import (
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/stats"
@@ -178,9 +179,13 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 			return apperr.E(apperr.Invalid, "auth.default_passwords", "count", n)
 		}
 	}
+	proxies, err := edge.ParseProxies(a.Config.TrustedProxies)
+	if err != nil {
+		return err
+	}
 	a.Handler, a.API, err = Handler(Options{
-		DB: a.DB, Identity: a.Identity, Calendars: a.Calendars, Region: a.Config.Region, Cases: cs,
-		SecureCookies: a.Config.SecureCookies, Demo: mode == ModeDemo, MetricsToken: a.Config.MetricsToken, AuditKeys: a.AuditKeys,
+		DB: a.DB, Identity: a.Identity, Calendars: a.Calendars, Region: a.Config.Region, Cases: cs, TrustedProxies: proxies,
+		SecureCookies: a.Config.SecureCookies || a.Config.TLSCert != "", Demo: mode == ModeDemo, MetricsToken: a.Config.MetricsToken, AuditKeys: a.AuditKeys,
 		Licences: a.Licences, PublicURL: a.Config.PublicURL,
 	})
 	return err

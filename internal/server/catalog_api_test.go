@@ -13,9 +13,15 @@ import (
 	"github.com/tongban/tongban/internal/dbtest"
 )
 
+// apiToken logs user in to the API with the demo password and, for an
+// account with a second factor, a fresh code of the demo's secret.
 func apiToken(t *testing.T, api, user string) string {
 	t.Helper()
-	st, m := apiCall(t, "POST", api+"/auth/login", "", `{"username":"`+user+`","password":"tongban-demo"}`)
+	var code string
+	if ts := serverOf(api); ts != nil {
+		code = ts.code(t, user)
+	}
+	st, m := apiCall(t, "POST", api+"/auth/login", "", `{"username":"`+user+`","password":"tongban-demo","code":"`+code+`"}`)
 	if st != 200 {
 		t.Fatalf("login %s: %d %v", user, st, m)
 	}

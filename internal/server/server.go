@@ -57,6 +57,9 @@ type Options struct {
 	// VerifyPerMinute bounds public licence verifications per client address
 	// and replica (each is written down); 0: the default, 120; -1: none.
 	VerifyPerMinute int
+	// TrustedProxies are the reverse proxies whose forwarding headers name
+	// the client (edge.Proxies); none: the TCP peer is the client.
+	TrustedProxies edge.Proxies
 }
 
 // Handler builds the root handler.
@@ -159,7 +162,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 		}
 		protected.ServeHTTP(w, r)
 	})
-	return recoverer(ws, securityHeaders(m.wrap(root))), as, nil
+	return o.TrustedProxies.TrustProxies(recoverer(ws, strictTransport(o.SecureCookies, securityHeaders(m.wrap(root))))), as, nil
 }
 
 // fail answers with the error page or the JSON error shape.
@@ -186,6 +189,19 @@ func recoverer(ws *web.Server, next http.Handler) http.Handler {
 				fail(ws, w, r, apperr.Internalf("panic", fmt.Errorf("%v\n%s", p, debug.Stack())))
 			}
 		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// strictTransport tells browsers to reach this host only over TLS for a
+// year (OWASP ASVS 4.0 V14.4.5, HSTS with includeSubDomains), on every
+// answer that came over TLS or, with secure set, through a TLS proxy. Plain
+// HTTP answers without secure carry none: a browser ignores it there.
+func strictTransport(secure bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if secure || r.TLS != nil {
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -17,6 +18,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/vault"
 )
@@ -46,6 +48,7 @@ func newTestServer(t *testing.T, d *db.DB, opts ...func(*Options)) *testServer {
 	}
 	ts.Server = httptest.NewServer(h)
 	t.Cleanup(ts.Close)
+	register(t, ts)
 	return ts
 }
 
@@ -78,12 +81,21 @@ func csrf(t *testing.T, c *http.Client, u string) string {
 	return m[1]
 }
 
+// webLogin logs user in with the demo password and, for an account with a
+// second factor, a code of the demo's secret (the second step); it answers
+// the last step's response.
 func (ts *testServer) webLogin(t *testing.T, c *http.Client, user string) *http.Response {
 	t.Helper()
 	tok := csrf(t, c, ts.URL+"/login")
 	r, err := c.PostForm(ts.URL+"/login", url.Values{"csrf_token": {tok}, "username": {user}, "password": {identity.DemoPassword}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if loc := r.Header.Get("Location"); strings.HasPrefix(loc, "/login/code") {
+		tok := csrf(t, c, ts.URL+loc)
+		if r, err = c.PostForm(ts.URL+"/login/code", url.Values{"csrf_token": {tok}, "code": {ts.code(t, user)}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return r
 }
@@ -355,14 +367,44 @@ func TestAPI(t *testing.T) {
 	})
 }
 
+// TestAPILoginThrottled: a guesser's failures slow the guesser's own
+// address, not the owner's. Behind the trusted proxy (127.0.0.0/8 here) the
+// address is the forwarded client, in the throttle and in the audit record;
+// a client that is not a trusted proxy cannot choose its address.
 func TestAPILoginThrottled(t *testing.T) {
-	ts := newTestServer(t, dbtest.SQLite(t))
-	for i := 0; i < 5; i++ {
-		apiCall(t, "POST", ts.URL+"/api/v1/auth/login", "", `{"username":"clerk","password":"guess"}`)
+	proxies, _ := edge.ParseProxies("127.0.0.0/8")
+	ts := newTestServer(t, dbtest.SQLite(t), func(o *Options) { o.TrustedProxies = proxies })
+	login := func(pass, client string) (int, map[string]any) {
+		return apiCall(t, "POST", ts.URL+"/api/v1/auth/login", "", `{"username":"clerk","password":"`+pass+`"}`, "X-Forwarded-For", "203.0.113.66, "+client)
 	}
-	st, m := apiCall(t, "POST", ts.URL+"/api/v1/auth/login", "", `{"username":"clerk","password":"tongban-demo"}`)
-	if st != 429 || m["message_key"] != "auth.throttled" {
-		t.Fatalf("throttled login: %d %v", st, m)
+	for i := 0; i < 4; i++ {
+		if st, _ := login("guess", "198.51.100.6"); st != 401 {
+			t.Fatalf("guess %d: %d", i+1, st)
+		}
+	}
+	if st, m := login("tongban-demo", "198.51.100.6"); st != 429 || m["message_key"] != "auth.throttled_seconds" {
+		t.Fatalf("the guesser's next attempt: %d %v", st, m)
+	}
+	if st, m := login("tongban-demo", "198.51.100.9"); st != 200 {
+		t.Fatalf("the owner at another address: %d %v", st, m)
+	}
+	var n int
+	ts.db.Reader().QueryRow(`SELECT count(*) FROM audit_pending WHERE action = 'auth.login_failed' AND payload LIKE '%"ip":"198.51.100.6"%'`).Scan(&n)
+	if n != 4 {
+		t.Errorf("%d refused logins audited with the forwarded address, want 4", n)
+	}
+	ts.db.Reader().QueryRow(`SELECT count(*) FROM audit_pending WHERE action = 'auth.login' AND payload LIKE '%"ip":"198.51.100.9"%'`).Scan(&n)
+	if n != 1 {
+		t.Errorf("the login is not audited with the forwarded address")
+	}
+
+	// Without trusted proxies the header is the client's own writing: ignored.
+	plain := newTestServer(t, dbtest.SQLite(t))
+	for i := 0; i < 4; i++ {
+		apiCall(t, "POST", plain.URL+"/api/v1/auth/login", "", `{"username":"clerk","password":"guess"}`, "X-Forwarded-For", fmt.Sprint("198.51.100.", i))
+	}
+	if st, m := apiCall(t, "POST", plain.URL+"/api/v1/auth/login", "", `{"username":"clerk","password":"guess"}`, "X-Forwarded-For", "198.51.100.99"); st != 429 {
+		t.Fatalf("a forged X-Forwarded-For escaped the throttle: %d %v", st, m)
 	}
 }
 

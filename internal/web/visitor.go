@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 
@@ -70,6 +71,17 @@ func (s *Server) page(h handlerFunc, roles ...identity.Role) http.Handler {
 				return
 			}
 		}
+		if vis.User != nil && vis.User.MustEnrol() && !enrolPaths[r.URL.Path] {
+			// An account that must have a second factor and has none enrols
+			// before anything else (OWASP ASVS 4.0 V2.8; 等保 2.0 level 3).
+			if r.Header.Get("HX-Request") == "true" {
+				w.Header().Set("HX-Redirect", enrolPath)
+				w.WriteHeader(http.StatusForbidden)
+				return
+			}
+			http.Redirect(w, r, enrolPath, http.StatusSeeOther)
+			return
+		}
 		if len(roles) > 0 {
 			if vis.User == nil {
 				q := url.Values{"next": {r.URL.RequestURI()}}
@@ -101,10 +113,10 @@ func (s *Server) page(h handlerFunc, roles ...identity.Role) http.Handler {
 // visitors echo their session's token.
 func (s *Server) identify(w http.ResponseWriter, r *http.Request) (*visitor, error) {
 	vis := &visitor{Lang: edge.PageLang(r)}
-	if c, err := r.Cookie(edge.CareCookie); err == nil && c.Value == "1" {
+	if c, err := s.cookie(r, edge.CareCookie); err == nil && c.Value == "1" {
 		vis.Care = true
 	}
-	if c, err := r.Cookie(edge.SessionCookie); err == nil && c.Value != "" {
+	if c, err := s.cookie(r, edge.SessionCookie); err == nil && c.Value != "" {
 		sess, u, err := s.Identity.Authenticate(r.Context(), c.Value, identity.SessionWeb)
 		switch apperr.CodeOf(err) {
 		case "":
@@ -117,7 +129,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) (*visitor, err
 		}
 	}
 	if vis.CSRF == "" {
-		if c, err := r.Cookie(edge.CSRFCookie); err == nil && len(c.Value) >= 32 {
+		if c, err := s.cookie(r, edge.CSRFCookie); err == nil && len(c.Value) >= 32 {
 			vis.CSRF = c.Value
 		} else {
 			b := make([]byte, 32)
@@ -137,18 +149,29 @@ func validCSRF(r *http.Request, want string) bool {
 	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
-// setCookie sets an HttpOnly, SameSite=Lax cookie, Secure when the request
-// came over TLS or the server is configured to be behind a TLS proxy.
+// setCookie sets an HttpOnly, SameSite=Lax cookie. Under TLS (the request
+// came over TLS, or the server is configured to be behind a TLS proxy) it is
+// Secure and named with the __Host- prefix, which browsers accept only from
+// a secure origin, for the whole host and path /, so a sibling subdomain
+// cannot plant or shadow it (OWASP ASVS 4.0 V3.4.4).
 func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	secure := s.secure(r)
 	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.SecureCookies || r.TLS != nil,
+		Name: edge.CookieName(name, secure), Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure,
 	})
 }
 
 func (s *Server) clearCookie(w http.ResponseWriter, r *http.Request, name string) {
 	s.setCookie(w, r, name, "", -1)
 }
+
+// cookie reads the cookie setCookie writes: under TLS only the __Host- one.
+func (s *Server) cookie(r *http.Request, name string) (*http.Cookie, error) {
+	return r.Cookie(edge.CookieName(name, s.secure(r)))
+}
+
+func (s *Server) secure(r *http.Request) bool { return s.SecureCookies || r.TLS != nil }
 
 // fail renders the error page for err with its status.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -164,15 +187,48 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.render(w, r, p.Status, "error", v)
 }
 
-// localPath returns next if it is a path on this site, else "".
+// localPath returns next as a path on this site, or "" when it is not one
+// (OWASP ASVS 4.0 V5.1.5: redirects only to allowed destinations). It
+// normalises first, the way a browser will read it (WHATWG URL: tab and
+// newline removed, leading and trailing spaces and controls trimmed, a
+// backslash read as a slash), and only then checks: no scheme, no host, no
+// "//" start, no backslash or control character even percent-encoded, and
+// the dot segments resolved. The answer is the normalised form, so
+// http.Redirect's own cleaning cannot turn it into another origin.
 func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	next = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, next)
+	next = strings.TrimFunc(next, func(r rune) bool { return r <= ' ' })
+	// A browser reads a backslash as a slash: "/\\host" is "//host". No path
+	// of ours has one, so a target with one is refused, not repaired.
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsRune(next, '\\') || hasControl(next) {
 		return ""
 	}
-	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return ""
 	}
-	return next
+	p := u.Path // percent-decoded: %5C and %09 show here
+	if strings.ContainsRune(p, '\\') || hasControl(p) {
+		return ""
+	}
+	trailing := strings.HasSuffix(p, "/") && p != "/"
+	p = path.Clean(p)
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return ""
+	}
+	if trailing {
+		p += "/"
+	}
+	return (&url.URL{Path: p, RawQuery: u.RawQuery}).String()
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f })
 }
 
 // Fail renders the error page for err; the server's middleware uses it for
