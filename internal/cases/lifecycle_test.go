@@ -192,6 +192,7 @@ func TestSubmissionRefused(t *testing.T) {
 			{"unknown answer", cases.NewCase{ItemCode: code, Answers: map[string]string{"premises": "boat"}}, apperr.Invalid, "case.answer_invalid"},
 			{"unknown upload", cases.NewCase{ItemCode: code, Materials: []cases.MaterialRef{{Key: "lease", ID: "0190a000-0000-7000-8000-000000000000"}}}, apperr.Invalid, "case.upload_unknown"},
 			{"unknown material", cases.NewCase{ItemCode: code, Materials: []cases.MaterialRef{{Key: "passport", ID: "x"}}}, apperr.Invalid, "case.material_unknown"},
+			{"too many files", cases.NewCase{ItemCode: code, Materials: slices.Repeat([]cases.MaterialRef{{Key: "lease", ID: "x"}}, cases.MaxMaterialRefs+1)}, apperr.Invalid, "case.materials_many"},
 			{"commitment not offered", cases.NewCase{ItemCode: code, Commitment: true}, apperr.Invalid, "case.commitment_not_offered"},
 			{"unknown item", cases.NewCase{ItemCode: "nope"}, apperr.NotFound, ""},
 		} {

@@ -121,9 +121,16 @@ func attach(tx *db.Tx, owner string, c *Case, it *catalog.Item, refs []MaterialR
 	return claimUploads(tx, owner, c, refs)
 }
 
+// MaxMaterialRefs bounds the files one filing or action attaches: each is a
+// write in its transaction (issue 14). An item asks for a few dozen at most.
+const MaxMaterialRefs = 200
+
 // claimUploads makes owner's unattached uploads materials of c; an upload
 // that is someone else's, already used or unknown is refused.
 func claimUploads(tx *db.Tx, owner string, c *Case, refs []MaterialRef) error {
+	if len(refs) > MaxMaterialRefs {
+		return apperr.E(apperr.Invalid, "case.materials_many", "max", MaxMaterialRefs)
+	}
 	for _, ref := range refs {
 		res, err := tx.Exec(`UPDATE case_materials SET case_id = $1, material_key = $2 WHERE id = $3 AND owner_id = $4 AND case_id IS NULL`,
 			c.ID, ref.Key, ref.ID, owner)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -264,6 +265,16 @@ func TestBundles(t *testing.T) {
 		bad.Items = append([]string{"11500102MB1C0002X4500199999001"}, bad.Items...)
 		if err := c.SaveBundle(ctx, admin, &bad); apperr.CodeOf(err) != apperr.Invalid {
 			t.Errorf("bundle with an unknown item: %v", err)
+		}
+		// Issue 14: a bundle joins at most MaxBundleItems items, refused before any is read.
+		huge := b.Bundle
+		huge.Items = nil
+		for i := range catalog.MaxBundleItems + 1 {
+			huge.Items = append(huge.Items, fmt.Sprintf("11500102MB1C0002X45001%08d", i))
+		}
+		err = c.SaveBundle(ctx, admin, &huge)
+		if d := apperr.As(err).Details; len(d) != 1 || !apperr.Is(d[0].Args["reason"].(error), apperr.Invalid, "catalog.bundle_items_max") {
+			t.Errorf("bundle of %d items: %v %v", len(huge.Items), err, d)
 		}
 	})
 }

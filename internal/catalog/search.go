@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -168,6 +169,10 @@ type Results struct {
 // MaxQueryWords bounds a query: each word is one LIKE over the index.
 const MaxQueryWords = 8
 
+// MaxQueryRunes bounds a query's length: each character is a gram to look
+// up (issue 14). Item names run to about thirty characters.
+const MaxQueryRunes = 64
+
 // Search lists items matching q, name matches first, then high-frequency
 // items first (R1.7), then by code.
 func (c *Catalog) Search(ctx context.Context, q Query) (Results, error) {
@@ -191,6 +196,9 @@ func (c *Catalog) Search(ctx context.Context, q Query) (Results, error) {
 	}
 	if !q.Drafts {
 		where = append(where, "i.published_version > 0")
+	}
+	if utf8.RuneCountInString(q.Q) > MaxQueryRunes {
+		return Results{}, apperr.E(apperr.Invalid, "catalog.query_long", "max", MaxQueryRunes)
 	}
 	var words []string
 	for _, w := range strings.Fields(q.Q) {

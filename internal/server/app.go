@@ -20,6 +20,7 @@ import (
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/stats"
@@ -259,10 +260,10 @@ func (a *App) watchCalendar(ctx context.Context) {
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           a.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: edge.ReadHeaderTimeout,
+		ReadTimeout:       edge.ReadTimeout,  // file uploads extend it (edge.Transfer)
+		WriteTimeout:      edge.WriteTimeout, // file downloads extend it
+		IdleTimeout:       edge.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
 	}

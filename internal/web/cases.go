@@ -174,6 +174,7 @@ func (s *Server) caseMaterial(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", m.ContentType)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": m.Filename}))
 	w.Header().Set("Cache-Control", "private, no-store")
+	edge.Transfer(w)
 	io.Copy(w, rc)
 	return nil
 }
@@ -181,7 +182,7 @@ func (s *Server) caseMaterial(w http.ResponseWriter, r *http.Request) error {
 // myCases lists the applicant's own cases (and an agent's filings).
 func (s *Server) myCases(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "mycases.title")
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	page := pageOf(r.URL.Query().Get("page"))
 	list, total, err := s.Cases.List(r.Context(), v.User, cases.Filter{Page: page, PerPage: 20})
 	if err != nil {
 		return err
