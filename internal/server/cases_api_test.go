@@ -56,6 +56,10 @@ func TestCasesAPI(t *testing.T) {
 		if st, m := upload(t, api, zs, "empty.pdf", nil); st != 400 || m["message_key"] != "case.upload_empty" {
 			t.Fatalf("empty upload: %d %v", st, m)
 		}
+		// Issue 14: only the roles that file or correct cases upload.
+		if st, m := upload(t, api, apiToken(t, api, "handler"), "lease.pdf", []byte("%PDF-1.4\n% x\n")); st != 403 || m["message_key"] != "error.forbidden" {
+			t.Errorf("handler upload: %d %v", st, m)
+		}
 		pdf := []byte("%PDF-1.4\n% lease\n%%EOF\n")
 		var refs []string
 		for _, key := range []string{"application", "id_card", "lease"} {
