@@ -145,9 +145,15 @@ func serveMaterial(w http.ResponseWriter, m *cases.Material, rc io.Reader) {
 	io.Copy(w, rc)
 }
 
-// progress is the public progress query: a case number and the applicant's name.
+// progress is the public progress query: a case number, the applicant's
+// name and the 查询码 (or the identifier's last four characters), within the
+// per-address limit.
 func (s *Server) progress(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.Cases.Progress(r.Context(), r.URL.Query().Get("case_no"), r.URL.Query().Get("name"))
+	if err := s.ProgressLimit.Check(r); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	p, err := s.Cases.Progress(r.Context(), q.Get("case_no"), q.Get("name"), q.Get("code"))
 	if err != nil {
 		return err
 	}

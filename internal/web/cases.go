@@ -193,14 +193,19 @@ func (s *Server) myCases(w http.ResponseWriter, r *http.Request) error {
 }
 
 // progress is the public progress query (办事过程查询): no login, a case
-// number and the applicant's name.
+// number, the applicant's name and the 查询码 (or the identifier's last four
+// characters), within the per-address limit the API shares.
 func (s *Server) progress(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "progress.title")
 	q := r.URL.Query()
-	v.Data["No"], v.Data["Name"] = q.Get("case_no"), q.Get("name")
+	v.Data["No"], v.Data["Name"], v.Data["Code"] = q.Get("case_no"), q.Get("name"), q.Get("code")
 	status := http.StatusOK
-	if q.Get("case_no") != "" || q.Get("name") != "" {
-		p, err := s.Cases.Progress(r.Context(), q.Get("case_no"), q.Get("name"))
+	if q.Get("case_no") != "" || q.Get("name") != "" || q.Get("code") != "" {
+		err := s.ProgressLimit.Check(r)
+		var p *cases.Progress
+		if err == nil {
+			p, err = s.Cases.Progress(r.Context(), q.Get("case_no"), q.Get("name"), q.Get("code"))
+		}
 		if err != nil {
 			pr := edge.ProblemOf(r.Context(), v.Lang, err)
 			v.Problem, status = &pr, pr.Status
@@ -284,7 +289,7 @@ func (s *Server) caseNotice(w http.ResponseWriter, r *http.Request) error {
 	if r.TLS != nil || s.SecureCookies {
 		scheme = "https"
 	}
-	progress := scheme + "://" + r.Host + "/progress?" + url.Values{"case_no": {c.No}}.Encode()
+	progress := scheme + "://" + r.Host + "/progress?" + url.Values{"case_no": {c.No}, "code": {c.QueryCode}}.Encode()
 	doc := cases.Document(c, n, ver.Item, progress)
 	if r.URL.Query().Get("format") == "pdf" {
 		b, err := doc.PDF()

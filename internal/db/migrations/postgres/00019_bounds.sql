@@ -1,4 +1,5 @@
 -- +goose Up
+-- Bounds on what one request or one account can make the server do.
 -- Uploads are bounded (issue 14): what each account uploaded each day (China
 -- time), reserved by one conditional upsert per upload, so concurrent uploads
 -- of one account cannot pass the quota together on either database.
@@ -14,7 +15,15 @@ CREATE TABLE upload_quota (
 CREATE INDEX case_materials_unattached ON case_materials (created_at) WHERE case_id IS NULL;
 CREATE INDEX case_materials_sha256 ON case_materials (sha256);
 
+-- The public progress query asks, besides the case number and the
+-- applicant's name, a second thing a stranger cannot guess (issue 14, PIPL
+-- Art. 28): the 查询码, random, made at filing and printed on every notice.
+-- Cases filed before get one now (40 random bits, as hex).
+ALTER TABLE cases ADD COLUMN query_code TEXT NOT NULL DEFAULT '';
+UPDATE cases SET query_code = upper(substr(replace(gen_random_uuid()::text, '-', ''), 1, 10));
+
 -- +goose Down
+ALTER TABLE cases DROP COLUMN query_code;
 DROP INDEX case_materials_sha256;
 DROP INDEX case_materials_unattached;
 DROP TABLE upload_quota;
