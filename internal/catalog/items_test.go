@@ -304,6 +304,13 @@ func TestExchangeRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A workbook that unpacks to more than the bound is refused unread.
+		saved := catalog.MaxXLSXUnzipped
+		catalog.MaxXLSXUnzipped = int64(xl.Len())
+		if _, _, err := catalog.ReadXLSX(bytes.NewReader(xl.Bytes())); !apperr.Is(err, apperr.Invalid, "catalog.import_xlsx") {
+			t.Errorf("workbook past the unzip bound: %v", err)
+		}
+		catalog.MaxXLSXUnzipped = saved
 		for name, got := range map[string]*catalog.Exchange{"json": fromJSON, "xlsx": fromXLSX} {
 			for _, it := range got.Items {
 				it.Canon()
