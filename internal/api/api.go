@@ -48,6 +48,7 @@ type Deps struct {
 	AuditKeys        *audit.Keys // nil: no checkpoints (serve without keys)
 	Licences         *license.Service
 	VerifyLimit      *edge.Limiter // public verifications per client address
+	ProgressLimit    *edge.Limiter // public progress queries per client address
 	PublicURL        string        // the platform's public address for links; "" = the request's host
 	Calendars        *calendar.Set
 	Region           string // the installation's home region, the default scope of lists

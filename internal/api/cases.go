@@ -11,6 +11,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
+	"github.com/tongban/tongban/internal/edge"
 )
 
 // Cases (办件): create and submit, list, read, act, timeline, materials.
@@ -21,6 +22,7 @@ import (
 const maxUploadBody = 21 << 20
 
 func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
+	edge.Transfer(w)
 	r.Body = http.MaxBytesReader(w, r.Body, maxUploadBody)
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
@@ -65,11 +67,11 @@ func (s *Server) createCase(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listCases(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	page, err := intParam(r, "page", 1)
+	page, err := intParam(r, "page", 1, MaxPage)
 	if err != nil {
 		return err
 	}
-	per, err := intParam(r, "per_page", 20)
+	per, err := intParam(r, "per_page", 20, MaxPerPage)
 	if err != nil {
 		return err
 	}
@@ -139,12 +141,19 @@ func serveMaterial(w http.ResponseWriter, m *cases.Material, rc io.Reader) {
 	w.Header().Set("Content-Length", strconv.FormatInt(m.Size, 10))
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": m.Filename}))
 	w.Header().Set("X-Content-SHA256", m.SHA256)
+	edge.Transfer(w)
 	io.Copy(w, rc)
 }
 
-// progress is the public progress query: a case number and the applicant's name.
+// progress is the public progress query: a case number, the applicant's
+// name and the 查询码 (or the identifier's last four characters), within the
+// per-address limit.
 func (s *Server) progress(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.Cases.Progress(r.Context(), r.URL.Query().Get("case_no"), r.URL.Query().Get("name"))
+	if err := s.ProgressLimit.Check(r); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	p, err := s.Cases.Progress(r.Context(), q.Get("case_no"), q.Get("name"), q.Get("code"))
 	if err != nil {
 		return err
 	}

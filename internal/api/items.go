@@ -3,19 +3,33 @@ package api
 import (
 	"bytes"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 )
 
 // The published catalog is public (R8.1); editing needs the admin role and
 // is scoped to the administrator's regions by the catalog itself.
 
-func intParam(r *http.Request, name string, def int) (int, error) {
+// Bounds of list parameters (issue 14: every parameter that sizes work has a
+// documented maximum, and a value past it is refused with a 400 naming the
+// range, not clamped in silence). Deeper pages are what search and filters
+// are for; the database skips every row before a page.
+const (
+	MaxPage        = 10_000
+	MaxPerPage     = 100 // the catalog and case lists (their services' own cap)
+	MaxPerPageLong = 200 // supervision lists, notifications, licences
+)
+
+// intParam reads a non-negative integer parameter of at most max; def when
+// it is absent.
+func intParam(r *http.Request, name string, def, max int) (int, error) {
 	s := r.URL.Query().Get(name)
 	if s == "" {
 		return def, nil
@@ -24,16 +38,19 @@ func intParam(r *http.Request, name string, def int) (int, error) {
 	if err != nil || n < 0 {
 		return 0, apperr.E(apperr.Invalid, "error.param_integer", "param", name)
 	}
+	if n > max {
+		return 0, apperr.E(apperr.Invalid, "error.param_range", "param", name, "max", max)
+	}
 	return n, nil
 }
 
 func queryOf(r *http.Request, drafts bool) (catalog.Query, error) {
 	q := r.URL.Query()
-	page, err := intParam(r, "page", 1)
+	page, err := intParam(r, "page", 1, MaxPage)
 	if err != nil {
 		return catalog.Query{}, err
 	}
-	per, err := intParam(r, "per_page", 20)
+	per, err := intParam(r, "per_page", 20, MaxPerPage)
 	if err != nil {
 		return catalog.Query{}, err
 	}
@@ -62,7 +79,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, drafts bool) err
 // questions, given as ?answer.<question>=<value>, add the applicant's
 // exact material and condition lists.
 func (s *Server) item(w http.ResponseWriter, r *http.Request) error {
-	version, err := intParam(r, "version", 0)
+	version, err := intParam(r, "version", 0, math.MaxInt32)
 	if err != nil {
 		return err
 	}
@@ -294,6 +311,7 @@ func WriteExchange(w http.ResponseWriter, ex *catalog.Exchange, format string) e
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	edge.Transfer(w)
 	w.Write(buf.Bytes())
 	return nil
 }
@@ -308,6 +326,7 @@ func (s *Server) adminImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	edge.Transfer(w)
 	r.Body = http.MaxBytesReader(w, r.Body, MaxImportBytes)
 	ex, loc, err := catalog.Read(r.Body, r.URL.Query().Get("format"))
 	if err != nil {

@@ -70,7 +70,7 @@ func (s *Server) issuedLicences(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	limit, err := intParam(r, "limit", 100)
+	limit, err := intParam(r, "limit", 100, MaxPerPageLong)
 	if err != nil {
 		return err
 	}

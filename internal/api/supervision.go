@@ -14,11 +14,11 @@ import (
 // supervisionSignals lists signals (预警、黄牌、红牌) in the caller's scope.
 func (s *Server) supervisionSignals(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	page, err := intParam(r, "page", 1)
+	page, err := intParam(r, "page", 1, MaxPage)
 	if err != nil {
 		return err
 	}
-	per, err := intParam(r, "per_page", 50)
+	per, err := intParam(r, "per_page", 50, MaxPerPageLong)
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func (s *Server) urgeCase(w http.ResponseWriter, r *http.Request) error {
 
 // notifications is the caller's in-app inbox.
 func (s *Server) notifications(w http.ResponseWriter, r *http.Request) error {
-	limit, err := intParam(r, "limit", 50)
+	limit, err := intParam(r, "limit", 50, MaxPerPageLong)
 	if err != nil {
 		return err
 	}
@@ -136,11 +136,11 @@ func (s *Server) publicStats(w http.ResponseWriter, r *http.Request) error {
 // caller's scope, each with its reason.
 func (s *Server) supervisionAnomalies(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	page, err := intParam(r, "page", 1)
+	page, err := intParam(r, "page", 1, MaxPage)
 	if err != nil {
 		return err
 	}
-	per, err := intParam(r, "per_page", 50)
+	per, err := intParam(r, "per_page", 50, MaxPerPageLong)
 	if err != nil {
 		return err
 	}
@@ -174,6 +174,7 @@ func (s *Server) monthlyReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	edge.Transfer(w)
 	w.Write(b)
 	return nil
 }

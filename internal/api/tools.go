@@ -48,12 +48,21 @@ func (s *Server) calendarFor(r *http.Request) (*calendar.Calendar, error) {
 	return s.Calendars.For(region), nil
 }
 
+// The calendar tools answer for dates of years minYear–maxYear: every date
+// an administrative case can carry, and a result a few thousand working days
+// on still prints as a date (JSON has no year past 9999).
+const minYear, maxYear = 1900, 2199
+
 func dateParam(r *http.Request, name string) (calendar.Date, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
 		return calendar.Date{}, apperr.E(apperr.Invalid, "error.field_required", "field", name)
 	}
-	return calendar.ParseDate(v)
+	d, err := calendar.ParseDate(v)
+	if err == nil && (d.Year < minYear || d.Year > maxYear) {
+		return d, apperr.E(apperr.Invalid, "calendar.date_range", "value", v, "min", minYear, "max", maxYear)
+	}
+	return d, err
 }
 
 func (s *Server) calendarAdd(w http.ResponseWriter, r *http.Request) error {

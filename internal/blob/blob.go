@@ -13,16 +13,22 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
 )
 
 // Store keeps blobs by key (a lowercase hex SHA-256).
 type Store interface {
-	// Put stores r under key. Storing an existing key is a no-op.
+	// Put stores r under key. Storing an existing key keeps its bytes and
+	// marks it stored now.
 	Put(ctx context.Context, key string, r io.Reader) error
 	// Open returns the blob; NotFound if there is none.
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	// Delete removes the blob unless it was stored (or stored again) at or
+	// after since: an upload of the same file racing the removal keeps it.
+	// Deleting a missing blob is not an error.
+	Delete(ctx context.Context, key string, since time.Time) error
 }
 
 // Dir is a Store in a local directory: root/ab/abcdef….
@@ -45,7 +51,8 @@ func (d Dir) Put(ctx context.Context, key string, r io.Reader) error {
 		return err
 	}
 	if _, err := os.Stat(p); err == nil {
-		return nil
+		now := time.Now()
+		return os.Chtimes(p, now, now) // stored again: Delete's since sees it
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
 		return fmt.Errorf("blob: %w", err)
@@ -80,4 +87,26 @@ func (d Dir) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 		return nil, apperr.E(apperr.NotFound, "error.not_found")
 	}
 	return f, err
+}
+
+// Delete removes a stored blob last stored before since.
+func (d Dir) Delete(ctx context.Context, key string, since time.Time) error {
+	p, err := d.path(key)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Stat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("blob: %w", err)
+	}
+	if !fi.ModTime().Before(since) {
+		return nil
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("blob: %w", err)
+	}
+	return nil
 }

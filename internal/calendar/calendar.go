@@ -141,12 +141,28 @@ func (c *Calendar) IsWorkday(d Date) (bool, error) {
 	return wd != 0 && wd != 6, nil
 }
 
+// Bounds of one question to a calendar. Counting walks day by day, so an
+// unbounded count is unbounded work for whoever asks (issue 14: a request
+// for a billion working days pinned a core). No administrative limit comes
+// near them: the longest statutory limits are months, and a case's whole
+// life, pauses included, is years.
+const (
+	// MaxDays is the most working days AddWorkdays counts (about ten years).
+	MaxDays = 2500
+	// MaxSpanDays is the widest span WorkdaysBetween counts: twenty years of
+	// calendar days.
+	MaxSpanDays = 20*365 + 5
+)
+
 // AddWorkdays returns the n-th working day after from. The start day never
 // counts (行政许可法 Art. 82 as applied: counting starts the next working
-// day), so AddWorkdays(d, 0) is d itself.
+// day), so AddWorkdays(d, 0) is d itself. n is at most MaxDays.
 func (c *Calendar) AddWorkdays(from Date, n int) (Date, error) {
 	if n < 0 {
 		return Date{}, apperr.E(apperr.Invalid, "calendar.negative_days", "days", n)
+	}
+	if n > MaxDays {
+		return Date{}, apperr.E(apperr.Invalid, "calendar.too_many_days", "days", n, "max", MaxDays)
 	}
 	if _, err := c.year(from); err != nil {
 		return Date{}, err
@@ -166,11 +182,15 @@ func (c *Calendar) AddWorkdays(from Date, n int) (Date, error) {
 }
 
 // WorkdaysBetween counts the working days in (from, to]: the inverse of
-// AddWorkdays. It is negative when to is before from.
+// AddWorkdays. It is negative when to is before from. The dates are at
+// most MaxSpanDays apart.
 func (c *Calendar) WorkdaysBetween(from, to Date) (int, error) {
 	if to.Before(from) {
 		n, err := c.WorkdaysBetween(to, from)
 		return -n, err
+	}
+	if from.AddDays(MaxSpanDays).Before(to) {
+		return 0, apperr.E(apperr.Invalid, "calendar.span_too_long", "from", from.String(), "to", to.String(), "max", MaxSpanDays)
 	}
 	if _, err := c.year(from); err != nil {
 		return 0, err

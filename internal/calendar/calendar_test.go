@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
 )
@@ -150,6 +151,45 @@ func TestWeekdayFallback(t *testing.T) {
 	}
 	if got, _ := cal.AddWorkdays(d("2026-12-30"), 2); got.String() != "2027-01-04" {
 		t.Errorf("with the 2027 notice: %s", got)
+	}
+}
+
+// Issue 14: counting is bounded (MaxDays, MaxSpanDays), even where the
+// weekday fallback would otherwise count on for ever; the bound itself is
+// answered and one past it refused at once.
+func TestBounds(t *testing.T) {
+	set := National()
+	set.WeekdayFallback = true
+	cal := set.For("500102")
+	if _, err := cal.AddWorkdays(d("2026-01-05"), MaxDays); err != nil {
+		t.Errorf("AddWorkdays(MaxDays): %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		err  func() error
+		key  string
+	}{
+		{"add MaxDays+1", func() error { _, err := cal.AddWorkdays(d("2026-01-05"), MaxDays+1); return err }, "calendar.too_many_days"},
+		{"add a billion", func() error { _, err := cal.AddWorkdays(d("2026-01-05"), 1_000_000_000); return err }, "calendar.too_many_days"},
+		{"deadline over", func() error { _, err := cal.Deadline(d("2026-01-05"), Days(MaxDays+1)); return err }, "calendar.too_many_days"},
+		{"limit over", func() error { _, err := ParseLimit("2501"); return err }, "calendar.too_many_days"},
+		{"limit past int", func() error { _, err := ParseLimit("4611686018427387904"); return err }, "calendar.too_many_days"},
+		{"between 0001-9999", func() error { _, err := cal.WorkdaysBetween(d("0001-01-01"), d("9999-12-31")); return err }, "calendar.span_too_long"},
+		{"between reversed", func() error { _, err := cal.WorkdaysBetween(d("9999-12-31"), d("0001-01-01")); return err }, "calendar.span_too_long"},
+	} {
+		start := time.Now()
+		if err := c.err(); !apperr.Is(err, apperr.Invalid, c.key) {
+			t.Errorf("%s: %v; want %s", c.name, err, c.key)
+		}
+		if el := time.Since(start); el > 100*time.Millisecond {
+			t.Errorf("%s took %v", c.name, el)
+		}
+	}
+	if n, err := cal.WorkdaysBetween(d("2026-01-01"), d("2026-01-01").AddDays(MaxSpanDays)); err != nil || n < 5000 {
+		t.Errorf("between at MaxSpanDays: %d %v", n, err)
+	}
+	if l, err := ParseLimit("2500"); err != nil || l != Days(MaxDays) {
+		t.Errorf("ParseLimit(2500) = %v %v", l, err)
 	}
 }
 

@@ -15,12 +15,16 @@ type Limit int
 // Days returns a limit of n whole working days.
 func Days(n int) Limit { return Limit(2 * n) }
 
-// ParseLimit reads "20", "2.5" or "0.5" (working days, halves only).
+// ParseLimit reads "20", "2.5" or "0.5" (working days, halves only), at
+// most MaxDays.
 func ParseLimit(s string) (Limit, error) {
 	whole, frac, hasFrac := strings.Cut(strings.TrimSpace(s), ".")
 	n, err := strconv.Atoi(whole)
 	if err != nil || n < 0 || strings.HasPrefix(whole, "+") {
 		return 0, apperr.E(apperr.Invalid, "calendar.limit_format", "value", s)
+	}
+	if n > MaxDays {
+		return 0, apperr.E(apperr.Invalid, "calendar.too_many_days", "days", whole, "max", MaxDays)
 	}
 	l := Limit(2 * n)
 	if hasFrac {

@@ -39,10 +39,14 @@ type Case struct {
 	ApplicantName   string `json:"applicant_name"`
 	ApplicantKind   string `json:"applicant_kind"`
 	ApplicantMasked string `json:"applicant_identifier"` // masked ID number or credit code
-	AgentID         string `json:"-"`
-	AgentName       string `json:"agent_name,omitempty"`
-	Channel         string `json:"channel"` // online, window, agent
-	CreatedBy       string `json:"-"`
+	// QueryCode (查询码) is printed on every notice and shown to those who
+	// read the case: with the number and the applicant's name it opens the
+	// public progress query.
+	QueryCode string `json:"query_code,omitempty"`
+	AgentID   string `json:"-"`
+	AgentName string `json:"agent_name,omitempty"`
+	Channel   string `json:"channel"` // online, window, agent
+	CreatedBy string `json:"-"`
 
 	// Values and Answers are replaced as a whole, never edited in place:
 	// save tells a change by the map, not its contents (storedJSON).

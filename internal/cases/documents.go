@@ -34,8 +34,9 @@ func Document(c *Case, n *Notice, it *catalog.Item, progressURL string) report.D
 	who := fmt.Sprintf("你（单位）于%s提出的“%s”申请", submitted, c.ItemName)
 	d := report.Document{
 		Authority: c.Department, Title: noticeTitles[n.Kind], Reference: "办件编号：" + c.No, Addressee: c.ApplicantName + "：",
-		Facts:   []report.Fact{{Label: "申请人", Text: c.ApplicantName + "（" + c.ApplicantMasked + "）"}, {Label: "申请事项", Text: c.ItemName}},
-		Closing: c.Department + "\n" + chineseDate(n.IssuedAt), QR: progressURL, QRCaption: "扫码查询办理进度（办件编号＋申请人姓名）",
+		Facts: []report.Fact{{Label: "申请人", Text: c.ApplicantName + "（" + c.ApplicantMasked + "）"}, {Label: "申请事项", Text: c.ItemName},
+			{Label: "查询码", Text: c.QueryCode}},
+		Closing: c.Department + "\n" + chineseDate(n.IssuedAt), QR: progressURL, QRCaption: "扫码查询办理进度（办件编号＋申请人姓名＋查询码）",
 	}
 	switch n.Kind {
 	case "acceptance":

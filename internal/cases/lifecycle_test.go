@@ -9,6 +9,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/report"
 )
 
 // The issue's own scenario: 张三 applies online, the clerk sends one
@@ -109,12 +110,51 @@ func TestFullLifecycle(t *testing.T) {
 		if !slices.Equal(kinds, []string{"correction", "acceptance", "decision"}) {
 			t.Errorf("notices %v", kinds)
 		}
-		p, err := f.svc.Progress(f.ctx, c.No, "张三")
+		p, err := f.svc.Progress(f.ctx, c.No, "张三", c.QueryCode)
 		if err != nil || p.Status != "delivered" || len(p.Steps) != 8 {
 			t.Errorf("progress %+v %v", p, err)
 		}
-		if _, err := f.svc.Progress(f.ctx, c.No, "李四"); !apperr.Is(err, apperr.NotFound, "case.progress_not_found") {
-			t.Errorf("wrong name: %v", err)
+		// Issue 14: the number and a name are not enough; the 查询码 or the
+		// last four characters of the ID number (500102198506120011) are.
+		if len(c.QueryCode) != 8 || strings.Trim(c.QueryCode, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") != "" {
+			t.Errorf("query code %q", c.QueryCode)
+		}
+		for _, x := range []struct {
+			name, code string
+			key        string // "" when found
+		}{
+			{"张三", c.QueryCode, ""},
+			{"张三", strings.ToLower(c.QueryCode[:4]) + " " + c.QueryCode[4:], ""}, // as typed from paper
+			{"张三", "0011", ""},
+			{"张三", "", "case.progress_code"},
+			{"张三", "0012", "case.progress_not_found"},
+			{"张三", "20011", "case.progress_not_found"},
+			{"张三", "****", "case.progress_not_found"},
+			{"张三", "00000000", "case.progress_not_found"},
+			{"李四", c.QueryCode, "case.progress_not_found"},
+			{"李四", "0011", "case.progress_not_found"},
+			{"", c.QueryCode, "case.progress_name"},
+		} {
+			_, err := f.svc.Progress(f.ctx, c.No, x.name, x.code)
+			got := ""
+			if err != nil {
+				got = apperr.As(err).Key
+			}
+			if got != x.key {
+				t.Errorf("progress by %q %q: %v; want %q", x.name, x.code, err, x.key)
+			}
+		}
+		// Every case has its own code, shown on its notices.
+		if other := f.submitSoleTrader(); other.QueryCode == c.QueryCode || other.QueryCode == "" {
+			t.Errorf("codes %q and %q", c.QueryCode, other.QueryCode)
+		}
+		ver, err := f.cat.Published(f.ctx, c.ItemCode, c.ItemVersion)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := cases.Document(c, &c.Notices[1], ver.Item, "https://example/progress")
+		if !slices.ContainsFunc(doc.Facts, func(f report.Fact) bool { return f.Label == "查询码" && f.Text == c.QueryCode }) {
+			t.Errorf("acceptance notice facts %v", doc.Facts)
 		}
 	})
 }
@@ -192,6 +232,7 @@ func TestSubmissionRefused(t *testing.T) {
 			{"unknown answer", cases.NewCase{ItemCode: code, Answers: map[string]string{"premises": "boat"}}, apperr.Invalid, "case.answer_invalid"},
 			{"unknown upload", cases.NewCase{ItemCode: code, Materials: []cases.MaterialRef{{Key: "lease", ID: "0190a000-0000-7000-8000-000000000000"}}}, apperr.Invalid, "case.upload_unknown"},
 			{"unknown material", cases.NewCase{ItemCode: code, Materials: []cases.MaterialRef{{Key: "passport", ID: "x"}}}, apperr.Invalid, "case.material_unknown"},
+			{"too many files", cases.NewCase{ItemCode: code, Materials: slices.Repeat([]cases.MaterialRef{{Key: "lease", ID: "x"}}, cases.MaxMaterialRefs+1)}, apperr.Invalid, "case.materials_many"},
 			{"commitment not offered", cases.NewCase{ItemCode: code, Commitment: true}, apperr.Invalid, "case.commitment_not_offered"},
 			{"unknown item", cases.NewCase{ItemCode: "nope"}, apperr.NotFound, ""},
 		} {

@@ -3,17 +3,23 @@ package cases
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
@@ -55,9 +61,17 @@ func Sniff(content []byte) (string, error) {
 // Upload stores a file for u to attach to a case later: at most
 // Limits.MaxUpload bytes of PDF, JPEG, PNG or OFD. The SHA-256 is recorded
 // and names the stored bytes.
+//
+// Only the roles that file or correct cases upload (issue 14): applicants,
+// agents and clerks at intake. A file counts against the account's daily
+// quota (Limits) once it is accepted; an upload not attached to a case
+// within UploadTTL is swept (SweepUploads).
 func (s *Service) Upload(ctx context.Context, u *identity.User, filename string, r io.Reader) (*Material, error) {
 	if u == nil {
 		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	if !u.HasAny(UploadRoles...) {
+		return nil, apperr.E(apperr.Forbidden, "error.forbidden")
 	}
 	content, err := io.ReadAll(io.LimitReader(r, s.Limits.MaxUpload+1))
 	if err != nil {
@@ -72,6 +86,11 @@ func (s *Service) Upload(ctx context.Context, u *identity.User, filename string,
 	}
 	sum := sha256.Sum256(content)
 	m := &Material{ID: db.NewID(), Filename: cleanName(filename), ContentType: ct, Size: int64(len(content)), SHA256: hex.EncodeToString(sum[:])}
+	// The quota is taken before anything is stored: a refused upload leaves
+	// no file behind.
+	if err := s.reserveUpload(ctx, u, m.Size); err != nil {
+		return nil, err
+	}
 	if err := s.blobs.Put(ctx, m.SHA256, bytes.NewReader(content)); err != nil {
 		return nil, apperr.Internalf("cases: store upload", err)
 	}
@@ -82,6 +101,134 @@ func (s *Service) Upload(ctx context.Context, u *identity.User, filename string,
 		return err
 	})
 	return m, apperr.Internalf("cases: upload", err)
+}
+
+// UploadRoles are the roles that upload materials: those that file a case
+// or supply its materials (the web's apply, correction and intake forms).
+var UploadRoles = []identity.Role{identity.RoleApplicant, identity.RoleAgent, identity.RoleClerk}
+
+// reserveUpload counts one file of size bytes against u's quota for today,
+// or refuses it with TooMany. One conditional upsert: concurrent uploads of
+// one account queue on its row, so they cannot pass the quota together.
+func (s *Service) reserveUpload(ctx context.Context, u *identity.User, size int64) error {
+	maxFiles, maxBytes := s.Limits.DailyFiles, s.Limits.DailyBytes
+	if u.HasAny(identity.RoleClerk, identity.RoleAgent) {
+		maxFiles, maxBytes = s.Limits.StaffDailyFiles, s.Limits.StaffDailyBytes
+	}
+	if maxFiles <= 0 && maxBytes <= 0 {
+		return nil // no quota configured
+	}
+	if maxFiles <= 0 {
+		maxFiles = math.MaxInt32
+	}
+	if maxBytes <= 0 {
+		maxBytes = math.MaxInt64 - s.Limits.MaxUpload
+	}
+	refused := apperr.E(apperr.TooMany, "case.upload_quota", "files", maxFiles, "mib", maxBytes>>20)
+	if size > maxBytes {
+		return refused
+	}
+	return s.db.Update(ctx, func(tx *db.Tx) error {
+		res, err := tx.Exec(`INSERT INTO upload_quota (user_id, day, n_files, n_bytes) VALUES ($1, $2, 1, $3)
+			ON CONFLICT (user_id, day) DO UPDATE SET n_files = upload_quota.n_files + 1, n_bytes = upload_quota.n_bytes + excluded.n_bytes
+			WHERE upload_quota.n_files < $4 AND upload_quota.n_bytes + excluded.n_bytes <= $5`,
+			u.ID, calendar.DateIn(tx.Now).String(), size, maxFiles, maxBytes)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return cmp.Or(err, error(refused))
+		}
+		return nil
+	})
+}
+
+// UploadTTL is how long an upload may wait to be attached to a case: a
+// form filled in over a day. Later, SweepUploads removes it.
+const UploadTTL = 24 * time.Hour
+
+// sweepBatch bounds one transaction of the sweep.
+const sweepBatch = 500
+
+// SweepReport says what a sweep removed.
+type SweepReport struct {
+	Uploads int // rows of unattached uploads
+	Files   int // stored files no longer referenced
+}
+
+// SweepUploads removes uploads not attached to a case within UploadTTL —
+// their rows, and their stored files unless another row still refers to
+// the same content or it was stored again within UploadTTL — and the quota
+// rows of past days. Replicas run it through SweepIfHeld.
+func (s *Service) SweepUploads(ctx context.Context) (SweepReport, error) {
+	var rep SweepReport
+	cutoff := s.db.Now().Add(-UploadTTL)
+	for {
+		var keys []string
+		err := s.db.Update(ctx, func(tx *db.Tx) error {
+			keys = keys[:0]
+			rows, err := tx.Query(`DELETE FROM case_materials WHERE id IN (
+				SELECT id FROM case_materials WHERE case_id IS NULL AND created_at < $1 ORDER BY created_at LIMIT `+strconv.Itoa(sweepBatch)+`)
+				RETURNING sha256`, cutoff)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var k string
+				if err := rows.Scan(&k); err != nil {
+					return err
+				}
+				keys = append(keys, k)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return rep, apperr.Internalf("cases: sweep uploads", err)
+		}
+		rep.Uploads += len(keys)
+		slices.Sort(keys)
+		for _, k := range slices.Compact(keys) {
+			var used bool
+			err := s.db.View(ctx, func(tx *db.Tx) error {
+				return tx.QueryRow(`SELECT EXISTS (SELECT 1 FROM case_materials WHERE sha256 = $1)`, k).Scan(&used)
+			})
+			if err != nil {
+				return rep, apperr.Internalf("cases: sweep uploads", err)
+			}
+			if used {
+				continue
+			}
+			if err := s.blobs.Delete(ctx, k, cutoff); err != nil {
+				return rep, apperr.Internalf("cases: sweep upload file", err)
+			}
+			rep.Files++
+		}
+		if len(keys) < sweepBatch {
+			break
+		}
+	}
+	err := s.db.Update(ctx, func(tx *db.Tx) error {
+		_, err := tx.Exec(`DELETE FROM upload_quota WHERE day < $1`, calendar.DateIn(tx.Now).AddDays(-1).String())
+		return err
+	})
+	return rep, apperr.Internalf("cases: sweep quota", err)
+}
+
+// SweepLease is the upload sweep's lease: one replica sweeps at a time.
+const SweepLease = "uploads-sweep"
+
+// SweepIfHeld sweeps when holder holds the lease (or takes it, expired or
+// free) for ttl; ran says whether it did.
+func (s *Service) SweepIfHeld(ctx context.Context, holder string, ttl time.Duration) (rep SweepReport, ran bool, err error) {
+	held, err := s.db.Lease(ctx, SweepLease, holder, ttl)
+	if err != nil || !held {
+		return rep, false, err
+	}
+	if rep, err = s.SweepUploads(ctx); err != nil {
+		return rep, true, err
+	}
+	return rep, true, s.db.LeaseRan(ctx, SweepLease, holder)
 }
 
 // cleanName keeps the base name of an uploaded file, at most 120 characters.
@@ -121,9 +268,16 @@ func attach(tx *db.Tx, owner string, c *Case, it *catalog.Item, refs []MaterialR
 	return claimUploads(tx, owner, c, refs)
 }
 
+// MaxMaterialRefs bounds the files one filing or action attaches: each is a
+// write in its transaction (issue 14). An item asks for a few dozen at most.
+const MaxMaterialRefs = 200
+
 // claimUploads makes owner's unattached uploads materials of c; an upload
 // that is someone else's, already used or unknown is refused.
 func claimUploads(tx *db.Tx, owner string, c *Case, refs []MaterialRef) error {
+	if len(refs) > MaxMaterialRefs {
+		return apperr.E(apperr.Invalid, "case.materials_many", "max", MaxMaterialRefs)
+	}
 	for _, ref := range refs {
 		res, err := tx.Exec(`UPDATE case_materials SET case_id = $1, material_key = $2 WHERE id = $3 AND owner_id = $4 AND case_id IS NULL`,
 			c.ID, ref.Key, ref.ID, owner)

@@ -3,6 +3,8 @@ package cases
 import (
 	"context"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
@@ -33,11 +35,45 @@ type Service struct {
 type Limits struct {
 	MaxUpload  int64          // bytes per file
 	VerifyDays calendar.Limit // 事后核查 after a decision on a commitment
+	// What one account may upload in a day (China time), in files and bytes
+	// (issue 14: no account fills the disk). Clerks and agents, who file for
+	// the people they serve, have the Staff quota.
+	DailyFiles, StaffDailyFiles int
+	DailyBytes, StaffDailyBytes int64
 }
 
 // DefaultLimits: 20 MiB per file (a scanned multi-page PDF), post-verification
-// within 20 working days (the ordinary decision period of Art. 42).
-var DefaultLimits = Limits{MaxUpload: 20 << 20, VerifyDays: calendar.Days(20)}
+// within 20 working days (the ordinary decision period of Art. 42); 200
+// files and 500 MiB a day for an applicant (a dozen applications with every
+// scan), ten times that for a window clerk or a village agent (a busy day's
+// walk-ins). Operators change them with --upload-quota.
+var DefaultLimits = Limits{MaxUpload: 20 << 20, VerifyDays: calendar.Days(20),
+	DailyFiles: 200, DailyBytes: 500 << 20, StaffDailyFiles: 2000, StaffDailyBytes: 5000 << 20}
+
+// ParseQuota reads the daily upload quotas of l from "FILES/MIB,FILES/MIB"
+// (applicants, then clerks and agents; the second pair may be left out and
+// then equals the first; 0 means no bound).
+func (l *Limits) ParseQuota(s string) error {
+	bad := apperr.E(apperr.Invalid, "case.upload_quota_config", "value", s)
+	pairs := strings.Split(strings.TrimSpace(s), ",")
+	if len(pairs) > 2 {
+		return bad
+	}
+	var files [2]int
+	var mib [2]int64
+	for i := range 2 {
+		p := pairs[min(i, len(pairs)-1)]
+		f, m, ok := strings.Cut(strings.TrimSpace(p), "/")
+		n, err1 := strconv.Atoi(f)
+		b, err2 := strconv.ParseInt(m, 10, 64)
+		if !ok || err1 != nil || err2 != nil || n < 0 || b < 0 || b > 1<<30 {
+			return bad
+		}
+		files[i], mib[i] = n, b
+	}
+	l.DailyFiles, l.DailyBytes, l.StaffDailyFiles, l.StaffDailyBytes = files[0], mib[0]<<20, files[1], mib[1]<<20
+	return nil
+}
 
 // New returns the case service.
 func New(d *db.DB, cat *catalog.Catalog, ids *identity.Service, cals *calendar.Set, blobs blob.Store) (*Service, error) {

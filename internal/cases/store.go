@@ -24,7 +24,7 @@ const caseSelect = `SELECT c.id, COALESCE(c.case_no, ''), COALESCE(c.parent_id, 
 	COALESCE(asg.display_name, ''), c.rev, c.promised_limit, c.extension, c.paused_days, c.paused_since, c.step_started_at,
 	c.step_paused_days, c.submitted_at, c.accepted_at, c.decided_at, c.concluded_at, c.delivered_at, c.decision,
 	c.decision_reason, c.delivery_method, c.tracking_no, c.urged_at, c.clock, c.due_at, c.pre_review_due_at, c.notice_due_at,
-	c.step_due_at, c.tolerance_due_at, c.verify_due_at, c.verified_at, c.created_at, c.updated_at
+	c.step_due_at, c.tolerance_due_at, c.verify_due_at, c.verified_at, c.created_at, c.updated_at, c.query_code
 	FROM cases c JOIN departments d ON d.id = c.department_id
 	LEFT JOIN users ag ON ag.id = c.agent_id LEFT JOIN users asg ON asg.id = c.assignee_id`
 
@@ -48,7 +48,7 @@ func scanCase(row scanner, extra ...any) (*Case, error) {
 		&c.Channel, &c.CreatedBy, &values, &answers, &c.Commitment, &owed, &c.AssigneeID, &c.Assignee, &c.Rev,
 		&promised, &ext, &c.PausedDays, &times[0], &times[1], &c.StepPausedDays,
 		&times[2], &times[3], &times[4], &times[5], &times[6], &c.Decision, &c.Reason, &c.Delivery, &c.TrackingNo, &times[7], &c.Clock,
-		&times[8], &times[9], &times[10], &times[11], &times[12], &times[13], &times[14], &c.CreatedAt, &c.UpdatedAt}
+		&times[8], &times[9], &times[10], &times[11], &times[12], &times[13], &times[14], &c.CreatedAt, &c.UpdatedAt, &c.QueryCode}
 	err := row.Scan(append(targets, extra...)...)
 	if err != nil {
 		return nil, err
@@ -231,7 +231,7 @@ func storeNew(tx *db.Tx, c *Case) error {
 	cols := c.columns()
 	args := []any{c.ID, c.ItemID, c.ItemCode, c.ItemVersion, c.ItemName, c.Region, c.ApplicantID, c.ApplicantName,
 		c.ApplicantKind, c.ApplicantMasked, nullString(c.AgentID), c.Channel, c.CreatedBy, nullString(c.idempotencyKey),
-		c.Rev, c.CreatedAt, c.UpdatedAt}
+		c.Rev, c.CreatedAt, c.UpdatedAt, c.QueryCode}
 	for _, col := range cols {
 		args = append(args, col.value)
 	}
@@ -246,7 +246,7 @@ func storeNew(tx *db.Tx, c *Case) error {
 // (the columns are fixed), so it is prepared once.
 var insertCase = sync.OnceValue(func() string {
 	names := []string{"id", "item_id", "impl_code", "item_version", "item_name", "region_code", "applicant_id", "applicant_name",
-		"applicant_kind", "applicant_masked", "agent_id", "channel", "created_by", "idempotency_key", "rev", "created_at", "updated_at"}
+		"applicant_kind", "applicant_masked", "agent_id", "channel", "created_by", "idempotency_key", "rev", "created_at", "updated_at", "query_code"}
 	for _, col := range (&Case{}).columnsWith("", "") {
 		names = append(names, col.name)
 	}

@@ -108,6 +108,9 @@ func ValidateBundle(b *Bundle) error {
 	if len(b.Items) < 2 {
 		f.add("items", apperr.E(apperr.Invalid, "catalog.bundle_items"))
 	}
+	if len(b.Items) > MaxBundleItems {
+		f.add("items", apperr.E(apperr.Invalid, "catalog.bundle_items_max", "max", MaxBundleItems))
+	}
 	seen := map[string]bool{}
 	for _, c := range b.Items {
 		if seen[c] {
@@ -120,6 +123,10 @@ func ValidateBundle(b *Bundle) error {
 	}
 	return apperr.E(apperr.Invalid, "catalog.bundle_invalid", "count", len(f.list), "first", f.list[0]).WithDetails(f.list)
 }
+
+// MaxBundleItems bounds a 一件事: each item is read, merged and filed as a
+// sub-case in one transaction (issue 14). Published bundles join a handful.
+const MaxBundleItems = 30
 
 // SaveBundle creates or replaces a bundle. Every item must exist and lie in
 // the administrator's regions; a published bundle may hold only published items.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -265,6 +266,16 @@ func TestBundles(t *testing.T) {
 		if err := c.SaveBundle(ctx, admin, &bad); apperr.CodeOf(err) != apperr.Invalid {
 			t.Errorf("bundle with an unknown item: %v", err)
 		}
+		// Issue 14: a bundle joins at most MaxBundleItems items, refused before any is read.
+		huge := b.Bundle
+		huge.Items = nil
+		for i := range catalog.MaxBundleItems + 1 {
+			huge.Items = append(huge.Items, fmt.Sprintf("11500102MB1C0002X45001%08d", i))
+		}
+		err = c.SaveBundle(ctx, admin, &huge)
+		if d := apperr.As(err).Details; len(d) != 1 || !apperr.Is(d[0].Args["reason"].(error), apperr.Invalid, "catalog.bundle_items_max") {
+			t.Errorf("bundle of %d items: %v %v", len(huge.Items), err, d)
+		}
 	})
 }
 
@@ -293,6 +304,13 @@ func TestExchangeRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A workbook that unpacks to more than the bound is refused unread.
+		saved := catalog.MaxXLSXUnzipped
+		catalog.MaxXLSXUnzipped = int64(xl.Len())
+		if _, _, err := catalog.ReadXLSX(bytes.NewReader(xl.Bytes())); !apperr.Is(err, apperr.Invalid, "catalog.import_xlsx") {
+			t.Errorf("workbook past the unzip bound: %v", err)
+		}
+		catalog.MaxXLSXUnzipped = saved
 		for name, got := range map[string]*catalog.Exchange{"json": fromJSON, "xlsx": fromXLSX} {
 			for _, it := range got.Items {
 				it.Canon()

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -172,6 +173,10 @@ type Results struct {
 // MaxQueryWords bounds a query: each word is one LIKE over the index.
 const MaxQueryWords = 8
 
+// MaxQueryRunes bounds a query's length: each character is a gram to look
+// up (issue 14). Item names run to about thirty characters.
+const MaxQueryRunes = 64
+
 // Search lists items matching q, name matches first, then high-frequency
 // items first (R1.7), then by code.
 func (c *Catalog) Search(ctx context.Context, q Query) (Results, error) {
@@ -200,6 +205,9 @@ func (c *Catalog) Search(ctx context.Context, q Query) (Results, error) {
 	}
 	if q.Admin != nil {
 		where = append(where, q.Admin.ScopeOf(identity.RoleAdmin).SQL("", "i.region_code", arg))
+	}
+	if utf8.RuneCountInString(q.Q) > MaxQueryRunes {
+		return Results{}, apperr.E(apperr.Invalid, "catalog.query_long", "max", MaxQueryRunes)
 	}
 	var words []string
 	for _, w := range strings.Fields(q.Q) {

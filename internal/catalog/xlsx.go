@@ -401,11 +401,16 @@ type cellRef struct {
 	row   int
 }
 
+// MaxXLSXUnzipped bounds what an imported workbook may unpack to (issue 14:
+// a zip of a few megabytes can claim gigabytes; excelize's own default is
+// 16 GB). A whole county catalog is a few megabytes unpacked.
+var MaxXLSXUnzipped int64 = 256 << 20
+
 // ReadXLSX reads a workbook written by WriteXLSX (or edited from one). Every
 // cell fault is collected, named by sheet, row and column; any fault rejects
 // the whole workbook. It returns a Locator that maps item fields to cells.
 func ReadXLSX(r io.Reader) (*Exchange, Locator, error) {
-	f, err := excelize.OpenReader(io.LimitReader(r, 64<<20))
+	f, err := excelize.OpenReader(io.LimitReader(r, 64<<20), excelize.Options{UnzipSizeLimit: MaxXLSXUnzipped})
 	if err != nil {
 		return nil, nil, apperr.E(apperr.Invalid, "catalog.import_xlsx", "error", err.Error())
 	}

@@ -38,6 +38,9 @@ type Config struct {
 	// TrustedProxies lists the reverse proxies (CIDR prefixes or addresses,
 	// comma-separated) whose X-Forwarded-For / X-Real-IP are believed.
 	TrustedProxies string
+	// UploadQuota is what one account uploads a day: "FILES/MIB" for
+	// applicants, then ",FILES/MIB" for clerks and agents (cases.ParseQuota).
+	UploadQuota string
 	// CalendarFallback "weekdays" counts years without a holiday notice Monday
 	// to Friday, shown as provisional ("" refuses them; the demo always falls back).
 	CalendarFallback string
@@ -71,6 +74,7 @@ var options = []option{
 	{"tls-key", "", false, "TLS private key file", func(c *Config) any { return &c.TLSKey }},
 	{"metrics-token", "", true, "bearer token required by /metrics", func(c *Config) any { return &c.MetricsToken }},
 	{"files", "", false, "directory for uploaded materials (default: tongban-files beside a SQLite database, else ./tongban-files)", func(c *Config) any { return &c.FilesDir }},
+	{"upload-quota", "200/500,2000/5000", false, "uploads per account and day, FILES/MIB for applicants then FILES/MIB for clerks and agents (0/0: none)", func(c *Config) any { return &c.UploadQuota }},
 	{"log-level", "info", false, "log level: debug, info, warn, error", func(c *Config) any { return &c.LogLevel }},
 }
 

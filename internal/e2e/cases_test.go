@@ -182,16 +182,27 @@ func TestApplyCorrectAcceptDecide(t *testing.T) {
 	if d := get(t, ctx, chromedp.Text(css("#case-decision"))); !strings.Contains(d, "准予") {
 		t.Fatalf("decision: %q", d)
 	}
+	// The 查询码 is on the applicant's case page and on every notice.
+	qc := get(t, ctx, chromedp.Text(css("#query-code")))
+	if len(qc) != 8 {
+		t.Fatalf("query code %q", qc)
+	}
 	shot(t, ctx, "concluded")
 	do(t, ctx, chromedp.Click(css(`#documents a[data-kind="decision"]`)), chromedp.WaitVisible(css("#document")))
 	doc := get(t, ctx, chromedp.Text(css("#document")))
-	if !strings.Contains(doc, "准予行政许可决定书") || !strings.Contains(doc, no) || !strings.Contains(doc, "张三") {
+	if !strings.Contains(doc, "准予行政许可决定书") || !strings.Contains(doc, no) || !strings.Contains(doc, "张三") || !strings.Contains(doc, qc) {
 		t.Fatalf("decision document: %q", doc)
 	}
 	shot(t, ctx, "decision")
-	// The public progress query shows 办结 without logging in.
+	// The public progress query shows 办结 without logging in, given the
+	// number, the name and the 查询码 typed into its form; number and name
+	// alone are refused.
 	logout(t, ctx)
-	do(t, ctx, chromedp.Navigate(base+"/progress?case_no="+no+"&name="+url.QueryEscape("张三")), chromedp.WaitVisible(css("#progress-status")))
+	do(t, ctx, chromedp.Navigate(base+"/progress?case_no="+no+"&name="+url.QueryEscape("张三")), chromedp.WaitVisible(css("#problem")))
+	if p := get(t, ctx, chromedp.Text(css("#problem"))); !strings.Contains(p, "查询码") {
+		t.Fatalf("progress without the code: %q", p)
+	}
+	do(t, ctx, chromedp.SendKeys(css("#p-code"), strings.ToLower(qc)), chromedp.Click(css("#progress-query")), chromedp.WaitVisible(css("#progress-status")))
 	if st := get(t, ctx, chromedp.Text(css("#progress-status"))); st != "已办结" {
 		t.Fatalf("public progress: %q", st)
 	}

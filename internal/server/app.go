@@ -112,6 +112,11 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	if err != nil {
 		return err
 	}
+	if a.Config.UploadQuota != "" {
+		if err := cs.Limits.ParseQuota(a.Config.UploadQuota); err != nil {
+			return err
+		}
+	}
 	a.Cases, a.Catalog = cs, catalog.New(a.DB)
 	// A year's holiday notice loaded since the last start: open cases due in
 	// that year are recounted (their deadlines may have used the fallback).
@@ -264,10 +269,10 @@ func (a *App) watchCalendar(ctx context.Context) {
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           a.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: edge.ReadHeaderTimeout,
+		ReadTimeout:       edge.ReadTimeout,  // file uploads extend it (edge.Transfer)
+		WriteTimeout:      edge.WriteTimeout, // file downloads extend it
+		IdleTimeout:       edge.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
 	}
@@ -279,6 +284,27 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		go a.Scanner.Run(jobs, time.Minute)
 	}
 	go a.watchCalendar(jobs)
+	if a.Cases != nil {
+		// Uploads never attached to a case are removed after a day, by one
+		// replica at a time.
+		go func() {
+			t := time.NewTicker(time.Hour)
+			defer t.Stop()
+			defer a.DB.ReleaseLease(context.WithoutCancel(jobs), cases.SweepLease, a.Scanner.Holder)
+			for {
+				if rep, _, err := a.Cases.SweepIfHeld(jobs, a.Scanner.Holder, 2*time.Hour); err != nil && jobs.Err() == nil {
+					slog.Error("cases: sweep uploads", "err", err)
+				} else if rep.Uploads > 0 {
+					slog.Info("cases: unattached uploads swept", "uploads", rep.Uploads, "files", rep.Files)
+				}
+				select {
+				case <-jobs.Done():
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	}
 	if a.Licences != nil {
 		// Expired licences are noted in their history (verification reads
 		// expiry from the date at once; this records it).

@@ -56,6 +56,10 @@ func TestCasesAPI(t *testing.T) {
 		if st, m := upload(t, api, zs, "empty.pdf", nil); st != 400 || m["message_key"] != "case.upload_empty" {
 			t.Fatalf("empty upload: %d %v", st, m)
 		}
+		// Issue 14: only the roles that file or correct cases upload.
+		if st, m := upload(t, api, apiToken(t, api, "handler"), "lease.pdf", []byte("%PDF-1.4\n% x\n")); st != 403 || m["message_key"] != "error.forbidden" {
+			t.Errorf("handler upload: %d %v", st, m)
+		}
 		pdf := []byte("%PDF-1.4\n% lease\n%%EOF\n")
 		var refs []string
 		for _, key := range []string{"application", "id_card", "lease"} {
@@ -159,16 +163,46 @@ func TestCasesAPI(t *testing.T) {
 			t.Errorf("stranger: %d %v", st, m)
 		}
 
-		// Public progress: number and name, nothing personal.
-		st, m = apiCall(t, "GET", api+"/progress?case_no="+no+"&name="+url.QueryEscape("张三"), "", "")
+		// Public progress: number, name and 查询码, nothing personal.
+		_, m = apiCall(t, "GET", api+"/cases/"+no, zs, "")
+		qc, _ := m["case"].(map[string]any)["query_code"].(string)
+		if len(qc) != 8 {
+			t.Fatalf("query code %q", qc)
+		}
+		st, m = apiCall(t, "GET", api+"/progress?case_no="+no+"&name="+url.QueryEscape("张三")+"&code="+qc, "", "")
 		if p := m["progress"].(map[string]any); st != 200 || p["status"] != "concluded" || strings.Contains(fmt.Sprint(p), "500102") && strings.Contains(fmt.Sprint(p), "0011") {
 			t.Errorf("progress: %d %v", st, m)
 		}
-		if st, m := apiCall(t, "GET", api+"/progress?case_no="+no+"&name=x", "", ""); st != 404 || m["message_key"] != "case.progress_not_found" {
-			t.Errorf("progress with a wrong name: %d %v", st, m)
+		for _, x := range []struct {
+			query  string
+			status int
+			key    string
+		}{
+			{"case_no=" + no + "&name=" + url.QueryEscape("张三"), 400, "case.progress_code"},
+			{"case_no=" + no + "&name=x&code=" + qc, 404, "case.progress_not_found"},
+			{"case_no=" + no + "&name=" + url.QueryEscape("张三") + "&code=ZZZZZZZZ", 404, "case.progress_not_found"},
+			{"case_no=123&name=x&code=" + qc, 400, "codes.case_no.format"},
+		} {
+			if st, m := apiCall(t, "GET", api+"/progress?"+x.query, "", ""); st != x.status || m["message_key"] != x.key {
+				t.Errorf("progress %s: %d %v", x.query, st, m)
+			}
 		}
-		if st, m := apiCall(t, "GET", api+"/progress?case_no=123&name=x", "", ""); st != 400 || m["message_key"] != "codes.case_no.format" {
-			t.Errorf("progress with a malformed number: %d %v", st, m)
+		// Issue 14: one address asks at most 20 times a minute (page and API
+		// together); guesses past it are refused before any is checked.
+		throttled := 0
+		for range 20 {
+			if st, m := apiCall(t, "GET", api+"/progress?case_no="+no+"&name="+url.QueryEscape("张三")+"&code="+qc, "", ""); st == 429 {
+				if m["message_key"] != "case.progress_throttled" {
+					t.Errorf("throttled: %v", m)
+				}
+				throttled++
+			}
+		}
+		if throttled != 5 { // 5 asked above, so 15 more pass
+			t.Errorf("%d of 20 refused, want 5", throttled)
+		}
+		if r, _ := http.Get(ts.URL + "/progress?case_no=" + no + "&name=x&code=" + qc); r.StatusCode != 429 {
+			t.Errorf("the page after the API's limit: %d", r.StatusCode)
 		}
 	})
 }

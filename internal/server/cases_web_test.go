@@ -97,9 +97,13 @@ func TestCasePagesInEveryState(t *testing.T) {
 				numbered = k
 			}
 		}
-		r, _ := http.Get(ts.URL + "/progress?case_no=" + numbered.No + "&name=" + url.QueryEscape(numbered.ApplicantName))
+		r, _ := http.Get(ts.URL + "/progress?case_no=" + numbered.No + "&name=" + url.QueryEscape(numbered.ApplicantName) + "&code=" + numbered.QueryCode)
 		if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, "progress-status") {
 			t.Errorf("progress: %d", r.StatusCode)
+		}
+		r, _ = http.Get(ts.URL + "/progress?case_no=" + numbered.No + "&name=" + url.QueryEscape(numbered.ApplicantName))
+		if b := body(t, r); r.StatusCode != 400 || strings.Contains(b, "progress-status") || !strings.Contains(b, "查询码") {
+			t.Errorf("progress without the code: %d", r.StatusCode)
 		}
 		c := ts.client()
 		ts.webLogin(t, c, "democorp")

@@ -38,6 +38,16 @@ func TestCatalogPages(t *testing.T) {
 		if st, town := get("/items?region=500102119000"); st != 200 || strings.Count(town, `class="item-name"`) != 6 {
 			t.Errorf("珍溪镇: %d, %d items", st, strings.Count(town, `class="item-name"`))
 		}
+		// Issue 14: a page number past the bound (or past int) shows a page,
+		// never a 500; search text past its bound is refused with a 400.
+		for _, page := range []string{"10001", "99999999999999999999", "9223372036854775807"} {
+			if st, _ := get("/items?page=" + page); st != 200 {
+				t.Errorf("items page %s: %d", page, st)
+			}
+		}
+		if st, b := get("/items?q=" + url.QueryEscape(strings.Repeat("宅基地", 22))); st != 400 || !strings.Contains(b, "64") {
+			t.Errorf("long search: %d", st)
+		}
 		res, _ := catalog.New(d).Search(t.Context(), catalog.Query{Q: "残疾人证新办"})
 		code := res.Items[0].ImplCode
 		st, frag := get("/items/" + code + "/materials?a.category=mental&a.minor=no&a.by_agent=no")

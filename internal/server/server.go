@@ -60,6 +60,9 @@ type Options struct {
 	// TrustedProxies are the reverse proxies whose forwarding headers name
 	// the client (edge.Proxies); none: the TCP peer is the client.
 	TrustedProxies edge.Proxies
+	// ProgressPerMinute bounds public progress queries per client address
+	// and replica (issue 14); 0: the default, 20; -1: none.
+	ProgressPerMinute int
 }
 
 // Handler builds the root handler.
@@ -98,9 +101,14 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 		perMinute = 120
 	}
 	limit := &edge.Limiter{PerMinute: perMinute, Key: "licence.throttled", Now: o.Now}
+	progressPerMinute := o.ProgressPerMinute
+	if progressPerMinute == 0 {
+		progressPerMinute = 20
+	}
+	progress := &edge.Limiter{PerMinute: progressPerMinute, Key: "case.progress_throttled", Now: o.Now}
 	ws, err := web.New(web.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: &supervise.Reader{DB: o.DB},
 		Notify: &notify.Box{DB: o.DB}, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
-		SupervisionAdmin: &supervise.Admin{DB: o.DB, Home: o.Region}, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit,
+		SupervisionAdmin: &supervise.Admin{DB: o.DB, Home: o.Region}, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress,
 		Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
@@ -108,7 +116,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	sup := &supervise.Reader{DB: o.DB}
 	box := &notify.Box{DB: o.DB}
 	as := api.New(api.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: &supervise.Admin{DB: o.DB, Home: o.Region}, Notify: box, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
-		AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, Calendars: o.Calendars, Region: o.Region, Now: o.Now})
+		AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress, Calendars: o.Calendars, Region: o.Region, Now: o.Now})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -23,7 +23,7 @@ import (
 
 func (s *Server) adminCatalog(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "admin.catalog_title")
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	page := pageOf(r.URL.Query().Get("page"))
 	res, err := s.Catalog.Search(r.Context(), catalog.Query{Q: r.URL.Query().Get("q"), Drafts: true, Admin: v.User, Page: page, PerPage: 50})
 	if err != nil {
 		return err
@@ -53,6 +53,7 @@ func (s *Server) adminExport(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	edge.Transfer(w)
 	w.Write(buf.Bytes())
 	return nil
 }

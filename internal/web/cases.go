@@ -174,6 +174,7 @@ func (s *Server) caseMaterial(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", m.ContentType)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": m.Filename}))
 	w.Header().Set("Cache-Control", "private, no-store")
+	edge.Transfer(w)
 	io.Copy(w, rc)
 	return nil
 }
@@ -181,7 +182,7 @@ func (s *Server) caseMaterial(w http.ResponseWriter, r *http.Request) error {
 // myCases lists the applicant's own cases (and an agent's filings).
 func (s *Server) myCases(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "mycases.title")
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	page := pageOf(r.URL.Query().Get("page"))
 	list, total, err := s.Cases.List(r.Context(), v.User, cases.Filter{Page: page, PerPage: 20})
 	if err != nil {
 		return err
@@ -192,14 +193,19 @@ func (s *Server) myCases(w http.ResponseWriter, r *http.Request) error {
 }
 
 // progress is the public progress query (办事过程查询): no login, a case
-// number and the applicant's name.
+// number, the applicant's name and the 查询码 (or the identifier's last four
+// characters), within the per-address limit the API shares.
 func (s *Server) progress(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "progress.title")
 	q := r.URL.Query()
-	v.Data["No"], v.Data["Name"] = q.Get("case_no"), q.Get("name")
+	v.Data["No"], v.Data["Name"], v.Data["Code"] = q.Get("case_no"), q.Get("name"), q.Get("code")
 	status := http.StatusOK
-	if q.Get("case_no") != "" || q.Get("name") != "" {
-		p, err := s.Cases.Progress(r.Context(), q.Get("case_no"), q.Get("name"))
+	if q.Get("case_no") != "" || q.Get("name") != "" || q.Get("code") != "" {
+		err := s.ProgressLimit.Check(r)
+		var p *cases.Progress
+		if err == nil {
+			p, err = s.Cases.Progress(r.Context(), q.Get("case_no"), q.Get("name"), q.Get("code"))
+		}
 		if err != nil {
 			pr := edge.ProblemOf(r.Context(), v.Lang, err)
 			v.Problem, status = &pr, pr.Status
@@ -283,7 +289,7 @@ func (s *Server) caseNotice(w http.ResponseWriter, r *http.Request) error {
 	if r.TLS != nil || s.SecureCookies {
 		scheme = "https"
 	}
-	progress := scheme + "://" + r.Host + "/progress?" + url.Values{"case_no": {c.No}}.Encode()
+	progress := scheme + "://" + r.Host + "/progress?" + url.Values{"case_no": {c.No}, "code": {c.QueryCode}}.Encode()
 	doc := cases.Document(c, n, ver.Item, progress)
 	if r.URL.Query().Get("format") == "pdf" {
 		b, err := doc.PDF()

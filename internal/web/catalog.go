@@ -37,7 +37,7 @@ func (s *Server) towns(r *http.Request) []catalog.Region {
 // portalQuery reads the browse filters of /items.
 func portalQuery(r *http.Request) catalog.Query {
 	q := r.URL.Query()
-	page, _ := strconv.Atoi(q.Get("page"))
+	page := pageOf(q.Get("page"))
 	return catalog.Query{Q: q.Get("q"), Department: q.Get("dept"), Subject: q.Get("subject"), Theme: q.Get("theme"),
 		Event: q.Get("event"), Region: q.Get("region"), Page: page, PerPage: 20}
 }

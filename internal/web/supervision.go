@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 )
@@ -18,7 +18,7 @@ import (
 func (s *Server) supervision(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "supervision.title")
 	q := r.URL.Query()
-	page, _ := strconv.Atoi(q.Get("page"))
+	page := pageOf(q.Get("page"))
 	f := supervise.SignalFilter{Level: q.Get("level"), Dept: q.Get("dept"), Clock: supervise.Clock(q.Get("clock")), Page: page, PerPage: 50}
 	list, total, counts, err := s.Supervision.Signals(r.Context(), v.User, f)
 	if err != nil {
@@ -144,7 +144,7 @@ func (s *Server) anomalies(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page, _ := strconv.Atoi(q.Get("page"))
+	page := pageOf(q.Get("page"))
 	list, total, err := s.Anomalies.List(r.Context(), v.User, anomaly.Filter{Kind: q.Get("kind"), Dept: q.Get("dept"), From: from, To: to,
 		Page: page, PerPage: 50}, v.Lang)
 	if err != nil {
@@ -170,6 +170,7 @@ func (s *Server) monthlyReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	edge.Transfer(w)
 	w.Write(b)
 	return nil
 }

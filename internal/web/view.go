@@ -247,3 +247,17 @@ type actionArgs struct {
 // reasonActions take a reason: 2 when it is required, 1 when optional.
 var reasonActions = map[string]int{"refuse": 2, "deny": 2, "return": 2, "terminate": 2, "transfer": 2, "extend": 2, "pause": 2,
 	"withdraw": 1, "verify": 1, "assign": 1}
+
+// maxPage bounds the page number of every listing (issue 14: the database
+// skips every row before a page); pages past it, like malformed numbers,
+// show the nearest page instead.
+const maxPage = 10_000
+
+// pageOf reads a page number for a listing: 1 to maxPage.
+func pageOf(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 1
+	}
+	return min(n, maxPage)
+}

@@ -54,6 +54,7 @@ func (s *Server) page(h handlerFunc, roles ...identity.Role) http.Handler {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 				// Uploads (a catalog workbook): up to 32 MiB, spilled to disk past 8 MiB.
+				edge.Transfer(w)
 				r.Body = http.MaxBytesReader(w, r.Body, 32<<20)
 				if err := r.ParseMultipartForm(8 << 20); err != nil {
 					s.fail(w, r, apperr.E(apperr.Invalid, "error.body_too_large"))

@@ -47,6 +47,7 @@ type Deps struct {
 	AuditKeys        *audit.Keys
 	Licences         *license.Service // the licence library; nil: its pages say it is unavailable
 	VerifyLimit      *edge.Limiter    // public verifications per client address
+	ProgressLimit    *edge.Limiter    // public progress queries per client address
 	PublicURL        string           // the platform's public address for QR codes; "" = the request's host
 	Calendars        *calendar.Set
 	Region           string // the home region whose calendar the home page shows
