@@ -46,7 +46,7 @@ func (s *Service) Progress(ctx context.Context, no, name string) (*Progress, err
 	}
 	var p *Progress
 	err := s.db.View(ctx, func(tx *db.Tx) error {
-		c, err := load(tx, no)
+		c, err := s.load(tx, no)
 		if err != nil || c.ApplicantName != name {
 			return apperr.E(apperr.NotFound, "case.progress_not_found")
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/vault"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -26,7 +27,7 @@ func (s *Service) Get(ctx context.Context, u *identity.User, ref string) (*Case,
 	var staff bool
 	err := s.db.View(ctx, func(tx *db.Tx) error {
 		var err error
-		if c, err = load(tx, ref); err != nil {
+		if c, err = s.load(tx, ref); err != nil {
 			return err
 		}
 		roles, signer, err := access(tx, u, c)
@@ -127,13 +128,13 @@ func details(tx *db.Tx, c *Case) error {
 	}
 	if c.ParentID == "" && c.BundleCode != "" {
 		var err error
-		c.Children, err = children(tx, c.ID)
+		c.Children, err = children(tx, c.sealer, c.ID)
 		return err
 	}
 	return nil
 }
 
-func children(tx *db.Tx, parent string) ([]Case, error) {
+func children(tx *db.Tx, v *vault.Vault, parent string) ([]Case, error) {
 	rows, err := tx.Query(caseSelect+` WHERE c.parent_id = $1 ORDER BY c.created_at, c.id`, parent)
 	if err != nil {
 		return nil, err
@@ -141,7 +142,7 @@ func children(tx *db.Tx, parent string) ([]Case, error) {
 	defer rows.Close()
 	var out []Case
 	for rows.Next() {
-		c, err := scanCase(rows)
+		c, err := scanCase(rows, v)
 		if err != nil {
 			return nil, err
 		}
@@ -262,7 +263,7 @@ func (s *Service) List(ctx context.Context, u *identity.User, f Filter) ([]Case,
 		}
 		defer rows.Close()
 		for rows.Next() {
-			c, err := scanCase(rows)
+			c, err := scanCase(rows, s.vault())
 			if err != nil {
 				return err
 			}
@@ -358,7 +359,7 @@ func (s *Service) Timeline(ctx context.Context, u *identity.User, ref string) ([
 	}
 	var out []Event
 	err := s.db.View(ctx, func(tx *db.Tx) error {
-		c, err := load(tx, ref)
+		c, err := s.load(tx, ref)
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/vault"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -151,3 +152,6 @@ func logAccess(tx *db.Tx, u *identity.User, c *Case, purpose string) error {
 	// The read is an audit record (R9.3): who, which case, why, when; no payload.
 	return audit.Append(tx, &audit.Record{Actor: u.ID, Role: "staff", Action: "case.read." + purpose, ObjectType: "case", ObjectID: c.ID}, nil)
 }
+
+// vault is the data key's vault, which seals form values at rest.
+func (s *Service) vault() *vault.Vault { return s.identity.Vault() }
