@@ -47,7 +47,7 @@ func (d Dir) Put(ctx context.Context, key string, r io.Reader) error {
 	if _, err := os.Stat(p); err == nil {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return fmt.Errorf("blob: %w", err)
 	}
 	f, err := os.CreateTemp(filepath.Dir(p), ".put-*")

@@ -135,6 +135,9 @@ func NewKey() []byte {
 
 // LoadKeyFile reads a master key stored as base64 text.
 func LoadKeyFile(path string) ([]byte, error) {
+	if err := PrivateFile(path); err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("vault: unable to read key file: %w", err)
@@ -153,7 +156,7 @@ func EnsureKeyFile(path string) ([]byte, error) {
 		return LoadKeyFile(path)
 	}
 	k := NewKey()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, FileMode)
 	if err != nil {
 		return nil, fmt.Errorf("vault: unable to create key file: %w", err)
 	}
