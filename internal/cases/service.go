@@ -25,7 +25,7 @@ type Service struct {
 	identity  *identity.Service
 	calendars *calendar.Set
 	flows     *workflow.Registry
-	blobs     blob.Store
+	blobs     *blob.Sealed
 	licensing Licensing // the licence library; nil: none
 	Limits    Limits
 }
@@ -50,7 +50,16 @@ func New(d *db.DB, cat *catalog.Catalog, ids *identity.Service, cals *calendar.S
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: d, catalog: cat, identity: ids, calendars: cals, flows: flows, blobs: blobs, Limits: DefaultLimits}, nil
+	// Materials are sealed at rest with keys derived from the data key
+	// (blob.Sealed): whatever store the caller gives holds only ciphertext.
+	sealed, ok := blobs.(*blob.Sealed)
+	if !ok {
+		v := ids.Vault()
+		if sealed, err = blob.NewSealed(blobs, v.Derive("blob v1 seal"), v.Derive("blob v1 name")); err != nil {
+			return nil, err
+		}
+	}
+	return &Service{db: d, catalog: cat, identity: ids, calendars: cals, flows: flows, blobs: sealed, Limits: DefaultLimits}, nil
 }
 
 // Flows exposes the process registry (pages show step names from it).
