@@ -12,7 +12,6 @@ import (
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
-	"github.com/tongban/tongban/internal/vault"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -128,13 +127,13 @@ func details(tx *db.Tx, c *Case) error {
 	}
 	if c.ParentID == "" && c.BundleCode != "" {
 		var err error
-		c.Children, err = children(tx, c.sealer, c.ID)
+		c.Children, err = children(tx, c.ID)
 		return err
 	}
 	return nil
 }
 
-func children(tx *db.Tx, v *vault.Vault, parent string) ([]Case, error) {
+func children(tx *db.Tx, parent string) ([]Case, error) {
 	rows, err := tx.Query(caseSelect+` WHERE c.parent_id = $1 ORDER BY c.created_at, c.id`, parent)
 	if err != nil {
 		return nil, err
@@ -142,7 +141,7 @@ func children(tx *db.Tx, v *vault.Vault, parent string) ([]Case, error) {
 	defer rows.Close()
 	var out []Case
 	for rows.Next() {
-		c, err := scanCase(rows, v)
+		c, err := scanCase(rows, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -263,7 +262,7 @@ func (s *Service) List(ctx context.Context, u *identity.User, f Filter) ([]Case,
 		}
 		defer rows.Close()
 		for rows.Next() {
-			c, err := scanCase(rows, s.vault())
+			c, err := scanCase(rows, nil)
 			if err != nil {
 				return err
 			}

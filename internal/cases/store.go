@@ -64,12 +64,15 @@ func scanCase(row scanner, v *vault.Vault, extra ...any) (*Case, error) {
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	c.PromisedLimit, c.Extension = calendar.Limit(promised), calendar.Limit(ext)
 	c.derive()
-	plain, err := v.OpenText(values, valuesPurpose(c.ID))
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(plain), &c.Values); err != nil {
-		return nil, err
+	// Lists pass no vault: they show no form values, so none are opened.
+	if v != nil {
+		plain, err := v.OpenText(values, valuesPurpose(c.ID))
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(plain), &c.Values); err != nil {
+			return nil, err
+		}
 	}
 	if err := json.Unmarshal([]byte(answers), &c.Answers); err != nil {
 		return nil, err

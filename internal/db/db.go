@@ -232,3 +232,21 @@ func redact(dsn string) string {
 	}
 	return u.String()
 }
+
+// Compact rewrites a SQLite database and empties its WAL, so that nothing
+// deleted or overwritten lingers in free pages or old WAL frames — after a
+// one-time step that sealed rows stored in clear. On PostgreSQL it does
+// nothing: old row versions stay until the operator runs VACUUM FULL on the
+// tables concerned (docs/SECURITY.md), which locks them, so it is not done
+// at start.
+func (d *DB) Compact(ctx context.Context) error {
+	if d.Dialect != SQLite {
+		return nil
+	}
+	for _, q := range []string{`PRAGMA wal_checkpoint(TRUNCATE)`, `VACUUM`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
+		if _, err := d.writer.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("db: compact: %w", err)
+		}
+	}
+	return nil
+}

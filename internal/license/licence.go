@@ -282,3 +282,17 @@ func (s *Service) Issued(ctx context.Context, u *identity.User, f IssuedFilter) 
 	}
 	return out, apperr.Internalf("license: issued", err)
 }
+
+// SealStored seals the payloads versions before sealing stored in clear,
+// part of the one-time step run at start (db.Once, cases.SealStored); it
+// returns how many it sealed. The signature is over the payload, not the
+// stored text, so every licence verifies as before.
+func (s *Service) SealStored(ctx context.Context, renew func() error) (int, error) {
+	v := s.vault()
+	return s.DB.RewriteColumn(ctx, renew, "licences", "payload", func(id, text string) (string, bool) {
+		if vault.IsSealedText(text) {
+			return "", false
+		}
+		return v.SealText(text, payloadPurpose(id)), true
+	})
+}
