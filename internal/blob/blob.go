@@ -1,8 +1,8 @@
 // Package blob stores uploaded files behind a small interface: a local
 // directory by default (a county on one machine), S3-compatible object
-// storage at scale. Blobs are content-addressed by their SHA-256, so a file
-// uploaded twice is stored once and a stored file can be checked against its
-// name.
+// storage at scale. Blobs are named by their content's SHA-256, so a file
+// uploaded twice is stored once; Sealed encrypts them and stores them under a
+// keyed hash of that name.
 package blob
 
 import (
@@ -17,7 +17,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 )
 
-// Store keeps blobs by key (a lowercase hex SHA-256).
+// Store keeps blobs by key (a lowercase hex SHA-256, or Sealed's keyed hash).
 type Store interface {
 	// Put stores r under key. Storing an existing key is a no-op.
 	Put(ctx context.Context, key string, r io.Reader) error

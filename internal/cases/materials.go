@@ -54,7 +54,8 @@ func Sniff(content []byte) (string, error) {
 
 // Upload stores a file for u to attach to a case later: at most
 // Limits.MaxUpload bytes of PDF, JPEG, PNG or OFD. The SHA-256 is recorded
-// and names the stored bytes.
+// and names the file; the store keeps it sealed under a keyed hash of that
+// name (blob.Sealed).
 func (s *Service) Upload(ctx context.Context, u *identity.User, filename string, r io.Reader) (*Material, error) {
 	if u == nil {
 		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
