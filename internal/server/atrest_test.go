@@ -25,12 +25,13 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 )
 
-// Personal identifiers of the demo's natural person (张三) and the phone
-// numbers the lifecycle below files and corrects.
+// Personal data of the demo's natural person (张三): the ID number, the
+// phone numbers the lifecycle below files and corrects, an address detail.
 const (
 	restID     = "500102198506120011"
 	restPhone  = "13800000000"
 	restPhone2 = "13912345678"
+	restStreet = "滨江路 1 号" // the detail of an address field
 )
 
 // PIPL Art. 51 and GB/T 35273 §6.3: personal data is stored encrypted. The
@@ -114,7 +115,7 @@ func clean(t *testing.T, dialect, dir string, cfg config.Config) {
 // identifiers.
 func inClear(t *testing.T, dialect, dir string, cfg config.Config) []string {
 	t.Helper()
-	needles := []string{restID, restPhone, restPhone2}
+	needles := []string{restID, restPhone, restPhone2, restStreet}
 	var hits []string
 	found := func(where string, data []byte) {
 		for _, n := range needles {
