@@ -13,6 +13,8 @@ import (
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/tongban/tongban/internal/vault"
 )
 
 // Key files in a directory: the Ed25519 note keys as the note package
@@ -28,7 +30,7 @@ const (
 func LoadKeys(dir, origin string, create bool) (*Keys, error) {
 	ed, edPub, smPath := filepath.Join(dir, EdKeyFile), filepath.Join(dir, EdPubFile), filepath.Join(dir, SM2KeyFile)
 	if _, err := os.Stat(ed); errors.Is(err, fs.ErrNotExist) && create {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
+		if err := os.MkdirAll(dir, vault.DirMode); err != nil {
 			return nil, err
 		}
 		skey, vkey, err := note.GenerateKey(rand.Reader, origin)
@@ -46,13 +48,17 @@ func LoadKeys(dir, origin string, create bool) (*Keys, error) {
 		for _, f := range []struct {
 			path string
 			data []byte
-			mode os.FileMode
-		}{{ed, []byte(skey + "\n"), 0o600}, {edPub, []byte(vkey + "\n"), 0o644},
-			{smPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600}} {
-			if err := os.WriteFile(f.path, f.data, f.mode); err != nil {
+		}{{ed, []byte(skey + "\n")}, {edPub, []byte(vkey + "\n")},
+			{smPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})}} {
+			if err := vault.WriteFile(f.path, f.data); err != nil {
 				return nil, err
 			}
 		}
+	}
+	// Every file of the key directory is the service's alone (0600, the
+	// directory 0700), however it was made: tightened at every start.
+	if err := vault.PrivateTree(dir); err != nil {
+		return nil, err
 	}
 	skey, err := os.ReadFile(ed)
 	if err != nil {

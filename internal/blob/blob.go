@@ -1,8 +1,8 @@
 // Package blob stores uploaded files behind a small interface: a local
 // directory by default (a county on one machine), S3-compatible object
-// storage at scale. Blobs are content-addressed by their SHA-256, so a file
-// uploaded twice is stored once and a stored file can be checked against its
-// name.
+// storage at scale. Blobs are named by their content's SHA-256, so a file
+// uploaded twice is stored once; Sealed encrypts them and stores them under a
+// keyed hash of that name.
 package blob
 
 import (
@@ -18,7 +18,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 )
 
-// Store keeps blobs by key (a lowercase hex SHA-256).
+// Store keeps blobs by key (a lowercase hex SHA-256, or Sealed's keyed hash).
 type Store interface {
 	// Put stores r under key. Storing an existing key keeps its bytes and
 	// marks it stored now.
@@ -54,7 +54,7 @@ func (d Dir) Put(ctx context.Context, key string, r io.Reader) error {
 		now := time.Now()
 		return os.Chtimes(p, now, now) // stored again: Delete's since sees it
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return fmt.Errorf("blob: %w", err)
 	}
 	f, err := os.CreateTemp(filepath.Dir(p), ".put-*")

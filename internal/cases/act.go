@@ -72,7 +72,7 @@ func (s *Service) Act(ctx context.Context, u *identity.User, ref string, req Act
 	}
 	var out *Case
 	err := s.db.Update(ctx, func(tx *db.Tx) error {
-		c, err := load(tx, ref)
+		c, err := s.load(tx, ref)
 		if err != nil {
 			return err
 		}
@@ -99,7 +99,7 @@ func (s *Service) Act(ctx context.Context, u *identity.User, ref string, req Act
 		}
 		if isOp {
 			// Operations change names a read joins in (assignee, department): read it back.
-			if c, err = load(tx, c.ID); err != nil {
+			if c, err = s.load(tx, c.ID); err != nil {
 				return err
 			}
 		}

@@ -48,7 +48,7 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 		parent.Process, parent.BundleCode, parent.ItemName, parent.State, parent.Status = parentProc.Ref(), bv.Code, bv.Name, start.Key, start.Status
 		parent.Values = nc.Values
 		if _, err := tx.Exec(`UPDATE cases SET process = $1, bundle_code = $2, item_name = $3, form_values = $4 WHERE id = $5`,
-			parent.Process, bv.Code, bv.Name, jsonText(parent.Values), parent.ID); err != nil {
+			parent.Process, bv.Code, bv.Name, SealValues(s.vault(), parent.ID, parent.Values), parent.ID); err != nil {
 			return err
 		}
 		who := actor{u.ID, u.DisplayName, string(role)}
@@ -89,7 +89,7 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 				}
 			}
 		}
-		if parent, err = load(tx, parent.ID); err != nil {
+		if parent, err = s.load(tx, parent.ID); err != nil {
 			return err
 		}
 		out, err = s.reply(tx, u, parent)
@@ -160,7 +160,7 @@ func (s *Service) settleParent(tx *db.Tx, parentID string) error {
 	if open > 0 {
 		return nil
 	}
-	parent, err := load(tx, parentID)
+	parent, err := s.load(tx, parentID)
 	if err != nil || parent.State != "in_progress" {
 		return err
 	}
@@ -180,7 +180,7 @@ func (s *Service) deliverChildren(tx *db.Tx, parent *Case, who actor) error {
 		return err
 	}
 	for _, id := range ids {
-		c, err := load(tx, id)
+		c, err := s.load(tx, id)
 		if err != nil {
 			return err
 		}

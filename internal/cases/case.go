@@ -11,6 +11,7 @@ import (
 
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/vault"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -121,8 +122,9 @@ type Case struct {
 	// unstored: a new case whose row is not written yet; its first save
 	// inserts it (a filing submitted at once is one row and one event).
 	unstored       bool
-	idempotencyKey string    // a new case's key, written with its row
-	tasks          *[]string // departments with an open countersign task, read once per transaction
+	sealer         *vault.Vault // seals the form values when they are stored
+	idempotencyKey string       // a new case's key, written with its row
+	tasks          *[]string    // departments with an open countersign task, read once per transaction
 	// history counts the case's pauses, extensions and countersigns when the
 	// read that loaded it asked (load does), sparing reads of what is not there.
 	history *history

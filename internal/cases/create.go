@@ -228,7 +228,7 @@ func (s *Service) newCase(tx *db.Tx, u *identity.User, ver *catalog.Version, app
 		Commitment: nc.Commitment, PromisedLimit: it.Promised(), CreatedAt: tx.Now, UpdatedAt: tx.Now,
 		history: &history{}, // a new case has no pauses, extensions or countersigns
 		Pauses:  []Pause{}, Extensions: []Extension{},
-		unstored: true, idempotencyKey: nc.IdempotencyKey, QueryCode: newQueryCode(),
+		unstored: true, idempotencyKey: nc.IdempotencyKey, QueryCode: newQueryCode(), sealer: s.vault(),
 	}
 	if c.Answers == nil {
 		c.Answers = map[string]string{}

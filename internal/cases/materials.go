@@ -60,7 +60,8 @@ func Sniff(content []byte) (string, error) {
 
 // Upload stores a file for u to attach to a case later: at most
 // Limits.MaxUpload bytes of PDF, JPEG, PNG or OFD. The SHA-256 is recorded
-// and names the stored bytes.
+// and names the file; the store keeps it sealed under a keyed hash of that
+// name (blob.Sealed).
 //
 // Only the roles that file or correct cases upload (issue 14): applicants,
 // agents and clerks at intake. A file counts against the account's daily

@@ -26,14 +26,18 @@ func (s *Service) Prefill(ctx context.Context, u *identity.User, it *catalog.Ite
 		}
 	}
 	err := s.db.View(ctx, func(tx *db.Tx) error {
-		rows, err := tx.Query(`SELECT form_values FROM cases WHERE applicant_id = $1 ORDER BY updated_at DESC LIMIT 20`, u.ID)
+		rows, err := tx.Query(`SELECT id, form_values FROM cases WHERE applicant_id = $1 ORDER BY updated_at DESC LIMIT 20`, u.ID)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var raw string
-			if err := rows.Scan(&raw); err != nil {
+			var id, stored string
+			if err := rows.Scan(&id, &stored); err != nil {
+				return err
+			}
+			raw, err := s.vault().OpenText(stored, valuesPurpose(id))
+			if err != nil {
 				return err
 			}
 			var vals catalog.Values

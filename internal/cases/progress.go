@@ -59,7 +59,7 @@ func (s *Service) Progress(ctx context.Context, no, name, code string) (*Progres
 	}
 	var p *Progress
 	err := s.db.View(ctx, func(tx *db.Tx) error {
-		c, err := load(tx, no)
+		c, err := s.load(tx, no)
 		if err != nil || c.ApplicantName != name || !c.provenBy(code) {
 			return apperr.E(apperr.NotFound, "case.progress_not_found")
 		}

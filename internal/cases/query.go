@@ -26,7 +26,7 @@ func (s *Service) Get(ctx context.Context, u *identity.User, ref string) (*Case,
 	var staff bool
 	err := s.db.View(ctx, func(tx *db.Tx) error {
 		var err error
-		if c, err = load(tx, ref); err != nil {
+		if c, err = s.load(tx, ref); err != nil {
 			return err
 		}
 		roles, signer, err := access(tx, u, c)
@@ -141,7 +141,7 @@ func children(tx *db.Tx, parent string) ([]Case, error) {
 	defer rows.Close()
 	var out []Case
 	for rows.Next() {
-		c, err := scanCase(rows)
+		c, err := scanCase(rows, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -262,7 +262,7 @@ func (s *Service) List(ctx context.Context, u *identity.User, f Filter) ([]Case,
 		}
 		defer rows.Close()
 		for rows.Next() {
-			c, err := scanCase(rows)
+			c, err := scanCase(rows, nil)
 			if err != nil {
 				return err
 			}
@@ -358,7 +358,7 @@ func (s *Service) Timeline(ctx context.Context, u *identity.User, ref string) ([
 	}
 	var out []Event
 	err := s.db.View(ctx, func(tx *db.Tx) error {
-		c, err := load(tx, ref)
+		c, err := s.load(tx, ref)
 		if err != nil {
 			return err
 		}

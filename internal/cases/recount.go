@@ -88,7 +88,7 @@ func (s *Service) recountYear(ctx context.Context, y int) (int, error) {
 	moved := 0
 	for _, id := range ids {
 		err := s.db.Update(ctx, func(tx *db.Tx) error {
-			c, err := load(tx, id)
+			c, err := s.load(tx, id)
 			if err != nil {
 				return err
 			}

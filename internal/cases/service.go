@@ -15,6 +15,7 @@ import (
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/vault"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -26,7 +27,7 @@ type Service struct {
 	identity  *identity.Service
 	calendars *calendar.Set
 	flows     *workflow.Registry
-	blobs     blob.Store
+	blobs     *blob.Sealed
 	licensing Licensing // the licence library; nil: none
 	Limits    Limits
 }
@@ -85,7 +86,16 @@ func New(d *db.DB, cat *catalog.Catalog, ids *identity.Service, cals *calendar.S
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: d, catalog: cat, identity: ids, calendars: cals, flows: flows, blobs: blobs, Limits: DefaultLimits}, nil
+	// Materials are sealed at rest with keys derived from the data key
+	// (blob.Sealed): whatever store the caller gives holds only ciphertext.
+	sealed, ok := blobs.(*blob.Sealed)
+	if !ok {
+		v := ids.Vault()
+		if sealed, err = blob.NewSealed(blobs, v.Derive("blob v1 seal"), v.Derive("blob v1 name")); err != nil {
+			return nil, err
+		}
+	}
+	return &Service{db: d, catalog: cat, identity: ids, calendars: cals, flows: flows, blobs: sealed, Limits: DefaultLimits}, nil
 }
 
 // Flows exposes the process registry (pages show step names from it).
@@ -187,3 +197,6 @@ func logAccess(tx *db.Tx, u *identity.User, c *Case, purpose string) error {
 	// The read is an audit record (R9.3): who, which case, why, when; no payload.
 	return audit.Append(tx, &audit.Record{Actor: u.ID, Role: "staff", Action: "case.read." + purpose, ObjectType: "case", ObjectID: c.ID}, nil)
 }
+
+// vault is the data key's vault, which seals form values at rest.
+func (s *Service) vault() *vault.Vault { return s.identity.Vault() }

@@ -14,6 +14,7 @@ import (
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/vault"
 )
 
 // caseSelect reads every column scanCase expects.
@@ -37,8 +38,8 @@ var historySelect = strings.Replace(caseSelect, "\n\tFROM cases c", `,
 
 type scanner interface{ Scan(...any) error }
 
-func scanCase(row scanner, extra ...any) (*Case, error) {
-	c := &Case{}
+func scanCase(row scanner, v *vault.Vault, extra ...any) (*Case, error) {
+	c := &Case{sealer: v}
 	var values, answers, owed string
 	var promised, ext int
 	var times [15]sql.NullTime
@@ -49,8 +50,7 @@ func scanCase(row scanner, extra ...any) (*Case, error) {
 		&promised, &ext, &c.PausedDays, &times[0], &times[1], &c.StepPausedDays,
 		&times[2], &times[3], &times[4], &times[5], &times[6], &c.Decision, &c.Reason, &c.Delivery, &c.TrackingNo, &times[7], &c.Clock,
 		&times[8], &times[9], &times[10], &times[11], &times[12], &times[13], &times[14], &c.CreatedAt, &c.UpdatedAt, &c.QueryCode}
-	err := row.Scan(append(targets, extra...)...)
-	if err != nil {
+	if err := row.Scan(append(targets, extra...)...); err != nil {
 		return nil, err
 	}
 	for i, p := range []**time.Time{&c.PausedSince, &c.StepStartedAt, &c.SubmittedAt, &c.AcceptedAt, &c.DecidedAt,
@@ -64,8 +64,15 @@ func scanCase(row scanner, extra ...any) (*Case, error) {
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	c.PromisedLimit, c.Extension = calendar.Limit(promised), calendar.Limit(ext)
 	c.derive()
-	if err := json.Unmarshal([]byte(values), &c.Values); err != nil {
-		return nil, err
+	// Lists pass no vault: they show no form values, so none are opened.
+	if v != nil {
+		plain, err := v.OpenText(values, valuesPurpose(c.ID))
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(plain), &c.Values); err != nil {
+			return nil, err
+		}
 	}
 	if err := json.Unmarshal([]byte(answers), &c.Answers); err != nil {
 		return nil, err
@@ -77,7 +84,20 @@ func scanCase(row scanner, extra ...any) (*Case, error) {
 	return c, nil
 }
 
-// storedJSON is a case's form values and answers as stored, with their text.
+// valuesPurpose binds a case's sealed form values to its row (PIPL Art. 51,
+// GB/T 35273 §6.3: personal data stored encrypted): the whole document is
+// sealed, so every personal field — ID numbers, phones, address details, and
+// any field type added later — is covered without the form at hand.
+func valuesPurpose(caseID string) string { return "cases.form_values/" + caseID }
+
+// SealValues is the stored text of a case's form values (synth writes rows
+// directly).
+func SealValues(v *vault.Vault, caseID string, vals catalog.Values) string {
+	return v.SealText(jsonText(vals), valuesPurpose(caseID))
+}
+
+// storedJSON is a case's form values and answers as stored (the values
+// sealed), with their text.
 type storedJSON struct {
 	values                  catalog.Values
 	answers                 map[string]string
@@ -89,7 +109,7 @@ type storedJSON struct {
 func (c *Case) text() (values, answers string) {
 	values, answers = c.stored.valuesJSON, c.stored.answersJSON
 	if !sameMap(c.Values, c.stored.values) || values == "" {
-		values = jsonText(c.Values)
+		values = SealValues(c.sealer, c.ID, c.Values)
 	}
 	if !sameMap(c.Answers, c.stored.answers) || answers == "" {
 		answers = jsonText(c.Answers)
@@ -128,13 +148,13 @@ func joinBars(ss []string) string {
 }
 
 // load reads a case by number or (for drafts) id.
-func load(tx *db.Tx, ref string) (*Case, error) {
+func (s *Service) load(tx *db.Tx, ref string) (*Case, error) {
 	col := "c.case_no"
 	if len(ref) == 36 && strings.Count(ref, "-") == 4 {
 		col = "c.id"
 	}
 	var h history
-	c, err := scanCase(tx.QueryRow(historySelect+` WHERE `+col+` = $1`, ref), &h.pauses, &h.extensions, &h.signs)
+	c, err := scanCase(tx.QueryRow(historySelect+` WHERE `+col+` = $1`, ref), s.vault(), &h.pauses, &h.extensions, &h.signs)
 	if err != nil {
 		return nil, db.NotFound(err, "case.not_found", "ref", ref)
 	}

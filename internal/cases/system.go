@@ -33,7 +33,7 @@ var systemActor = actor{ID: SystemUserID, Name: "电子监察系统", Role: Syst
 // or its limit has not passed (somebody acted first).
 func (s *Service) Deem(ctx context.Context, caseID string) error {
 	return apperr.Internalf("cases: deem", s.db.Update(ctx, func(tx *db.Tx) error {
-		c, err := load(tx, caseID)
+		c, err := s.load(tx, caseID)
 		if err != nil {
 			return err
 		}
@@ -92,7 +92,7 @@ func (s *Service) RemindOwed(ctx context.Context, caseID string) (bool, error) {
 	due := false
 	err := s.db.View(ctx, func(tx *db.Tx) error {
 		var err error
-		if c, err = load(tx, caseID); err != nil {
+		if c, err = s.load(tx, caseID); err != nil {
 			return err
 		}
 		if len(c.Owed) == 0 || c.ToleranceDueAt == nil || !tx.Now.Before(*c.ToleranceDueAt) {
@@ -140,7 +140,7 @@ func owedNames(it *catalog.Item, owed []string) string {
 // terminate from (somebody acted first).
 func (s *Service) TerminateOwed(ctx context.Context, caseID string) error {
 	return apperr.Internalf("cases: terminate owed", s.db.Update(ctx, func(tx *db.Tx) error {
-		c, err := load(tx, caseID)
+		c, err := s.load(tx, caseID)
 		if err != nil {
 			return err
 		}
@@ -178,7 +178,7 @@ func (s *Service) TerminateOwed(ctx context.Context, caseID string) error {
 func (s *Service) SystemUrge(ctx context.Context, caseID, note string) (bool, error) {
 	urged := false
 	err := s.db.Update(ctx, func(tx *db.Tx) error {
-		c, err := load(tx, caseID)
+		c, err := s.load(tx, caseID)
 		if err != nil {
 			return err
 		}

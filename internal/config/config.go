@@ -63,7 +63,7 @@ var options = []option{
 	{"licence-keys", "", false, "directory of the electronic licence CA certificate (ca.pem) and departments' keys (dept-CODE.pem/.key); default beside a SQLite database; the demo creates them", func(c *Config) any { return &c.LicenceKeys }},
 	{"licence-alg", "sm2-sm3", false, "signature algorithm of department keys made in demo mode: sm2-sm3 or ed25519", func(c *Config) any { return &c.LicenceAlg }},
 	{"public-url", "", false, "the platform's public address (https://…), used in QR codes of documents; default: the request's host", func(c *Config) any { return &c.PublicURL }},
-	{"data-key-file", "", false, "file holding the base64 32-byte key that seals ID numbers at rest", func(c *Config) any { return &c.DataKeyFile }},
+	{"data-key-file", "", false, "file holding the base64 32-byte key that seals personal data at rest (ID numbers, form values, licence payloads, materials); its loss makes them unreadable", func(c *Config) any { return &c.DataKeyFile }},
 	{"calendar", "", false, "comma-separated calendar files to load over the embedded national years", func(c *Config) any { return &c.CalendarFiles }},
 	{"calendar-fallback", "", false, "years without a loaded holiday notice: \"\" refuses deadlines in them; \"weekdays\" counts Monday to Friday and marks them provisional (the demo always does)", func(c *Config) any { return &c.CalendarFallback }},
 	{"region", "500102", false, "home region (GB/T 2260 code) of this installation", func(c *Config) any { return &c.Region }},

@@ -23,6 +23,7 @@ import (
 	_ "modernc.org/sqlite"             // registers "sqlite"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/vault"
 )
 
 // Dialect names the database family.
@@ -107,9 +108,12 @@ func openSQLite(path string) (*DB, error) {
 		sync = mode
 	}
 	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
+		if err := os.MkdirAll(dir, vault.DirMode); err != nil {
 			return nil, fmt.Errorf("db: unable to create %s: %w", dir, err)
 		}
+	}
+	if err := privateSQLite(path); err != nil {
+		return nil, err
 	}
 	// cache_size: 32 MiB of pages per connection (the default is 2 MiB), so
 	// that scans such as catalog search stay in memory.
@@ -130,6 +134,10 @@ func openSQLite(path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db: unable to set WAL on %s: %w", path, err)
 	}
+	if err := privateSQLite(path); err != nil { // the WAL and SHM files exist now
+		w.Close()
+		return nil, err
+	}
 	r, err := sql.Open("sqlite", u+"?"+common+"&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
@@ -141,6 +149,25 @@ func openSQLite(path string) (*DB, error) {
 		writeStmts: newStmtCache(w), readStmts: newStmtCache(r)}
 	d.startGroupCommit()
 	return d, nil
+}
+
+// privateSQLite makes the database file (created empty when missing), its
+// WAL and its shared-memory index readable by the service's account only
+// (0600), whatever the umask and however they were made: they hold every
+// personal record. SQLite creates the WAL and SHM files with the database
+// file's mode; files made by older versions (0644) are tightened here.
+func privateSQLite(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, vault.FileMode)
+	if err != nil {
+		return fmt.Errorf("db: unable to open %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := vault.PrivateFile(p); err != nil {
+			return fmt.Errorf("db: %w", err)
+		}
+	}
+	return nil
 }
 
 func openPostgres(dsn string) (*DB, error) {
@@ -204,4 +231,22 @@ func redact(dsn string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
+}
+
+// Compact rewrites a SQLite database and empties its WAL, so that nothing
+// deleted or overwritten lingers in free pages or old WAL frames — after a
+// one-time step that sealed rows stored in clear. On PostgreSQL it does
+// nothing: old row versions stay until the operator runs VACUUM FULL on the
+// tables concerned (docs/SECURITY.md), which locks them, so it is not done
+// at start.
+func (d *DB) Compact(ctx context.Context) error {
+	if d.Dialect != SQLite {
+		return nil
+	}
+	for _, q := range []string{`PRAGMA wal_checkpoint(TRUNCATE)`, `VACUUM`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
+		if _, err := d.writer.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("db: compact: %w", err)
+		}
+	}
+	return nil
 }

@@ -2,7 +2,9 @@ package db_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -62,6 +64,44 @@ func TestLease(t *testing.T) {
 		wg.Wait()
 		if wins.Load() != 1 {
 			t.Fatalf("%d replicas hold the lease", wins.Load())
+		}
+	})
+}
+
+// A one-time step runs once however many replicas start at once, and never
+// again; a failed run leaves it to the next start.
+func TestOnce(t *testing.T) {
+	dbtest.EachPair(t, func(t *testing.T, a, b *db.DB) {
+		ctx := context.Background()
+		failed, err := a.Once(ctx, "step", "r0", func(context.Context, func() error) error { return errors.New("crashed midway") })
+		if !failed || err == nil {
+			t.Fatalf("a failing step: %v %v", failed, err)
+		}
+		var mu sync.Mutex
+		runs := 0
+		var wg sync.WaitGroup
+		for i, d := range []*db.DB{a, b, a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := d.Once(ctx, "step", "r"+strconv.Itoa(i+1), func(ctx context.Context, renew func() error) error {
+					mu.Lock()
+					runs++
+					mu.Unlock()
+					time.Sleep(50 * time.Millisecond)
+					return renew()
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if runs != 1 {
+			t.Fatalf("the step ran %d times", runs)
+		}
+		if ran, err := b.Once(ctx, "step", "later", func(context.Context, func() error) error { return nil }); ran || err != nil {
+			t.Errorf("the step ran again: %v %v", ran, err)
 		}
 	})
 }

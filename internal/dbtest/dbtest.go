@@ -55,6 +55,13 @@ func PostgresDSN(t testing.TB) string {
 // Postgres opens a migrated database in a fresh schema of the test server.
 func Postgres(t testing.TB) *db.DB {
 	t.Helper()
+	return open(t, PostgresSchema(t))
+}
+
+// PostgresSchema makes a fresh, empty schema on the test server (dropped
+// after the test) and returns a DSN whose connections use it.
+func PostgresSchema(t testing.TB) string {
+	t.Helper()
 	dsn := PostgresDSN(t)
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -75,7 +82,7 @@ func Postgres(t testing.TB) *db.DB {
 		defer a.Close()
 		a.Exec("DROP SCHEMA " + schema + " CASCADE")
 	})
-	return open(t, WithSearchPath(dsn, schema))
+	return WithSearchPath(dsn, schema)
 }
 
 // WithSearchPath sets the schema a DSN's connections use.

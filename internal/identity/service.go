@@ -55,5 +55,9 @@ func NewService(d *db.DB, v *vault.Vault) *Service {
 	return &Service{db: d, vault: v, Sessions: DefaultSessions, Throttle: DefaultThrottle}
 }
 
+// Vault is the data key's vault: the other domains seal the personal data
+// they keep (form values, licence payloads, materials) with the same key.
+func (s *Service) Vault() *vault.Vault { return s.vault }
+
 // purposeIDNumber binds sealed ID numbers to their column.
 const purposeIDNumber = "persons.id_number"

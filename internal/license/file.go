@@ -48,7 +48,7 @@ func (s *Service) VerifyFile(ctx context.Context, b []byte, ck Check) (*Verdict,
 	}
 	var licenceID string
 	err := s.DB.View(ctx, func(tx *db.Tx) error {
-		l, err := byIdentifier(tx, v.Identifier)
+		l, err := s.byIdentifier(tx, v.Identifier)
 		if apperr.Is(err, apperr.NotFound, "") {
 			if v.Verdict == "" {
 				v.Verdict = VerdictNotFound

@@ -118,7 +118,7 @@ func (s *Service) IssueFor(tx *db.Tx, g cases.Grant) (string, error) {
 		case_id, valid_from, valid_to, payload, signature, cert_serial, status, issued_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'valid', $15, $15)`,
 		lid, id.ID, typ.Code, m.Number, g.ApplicantID, holder.Name, holder.Masked, g.DepartmentID, g.CaseID, m.ValidFrom, vt,
-		string(payload), sig, serialHex, tx.Now); err != nil {
+		s.vault().SealText(string(payload), payloadPurpose(lid)), sig, serialHex, tx.Now); err != nil {
 		return "", err
 	}
 	if err := event(tx, lid, "issue", "", g.ActorID, g.ActorName); err != nil {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
+
+	"github.com/tongban/tongban/internal/vault"
 )
 
 // Keyring holds the platform CA's certificate (the root verifiers trust)
@@ -60,7 +62,7 @@ func OpenKeyring(dir string, create bool, alg string, now func() time.Time) (*Ke
 	k := &Keyring{dir: dir, create: create, alg: alg, now: now, signers: map[string]*Signer{}}
 	certPath := filepath.Join(dir, "ca.pem")
 	if _, err := os.Stat(certPath); errors.Is(err, os.ErrNotExist) && create {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
+		if err := os.MkdirAll(dir, vault.DirMode); err != nil {
 			return nil, err
 		}
 		ca, err := NewCA("通办电子证照根证书", now().AddDate(-demoBackdate, 0, 0), 20+demoBackdate)
@@ -70,6 +72,11 @@ func OpenKeyring(dir string, create bool, alg string, now func() time.Time) (*Ke
 		if err := writeKeyPair(dir, "ca", ca.Key, ca.Cert); err != nil {
 			return nil, err
 		}
+	}
+	// Every file of the key directory is the service's alone (0600, the
+	// directory 0700), however it was made: tightened at every start.
+	if err := vault.PrivateTree(dir); err != nil {
+		return nil, err
 	}
 	cert, err := readCert(certPath)
 	if err != nil {
@@ -166,10 +173,10 @@ func writeKeyPair(dir, base string, key any, cert *smx509.Certificate) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, base+".key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+	if err := vault.WriteFile(filepath.Join(dir, base+".key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, base+".pem"), CertPEM(cert), 0o644)
+	return vault.WriteFile(filepath.Join(dir, base+".pem"), CertPEM(cert))
 }
 
 // CertPEM encodes a certificate as PEM.

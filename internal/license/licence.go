@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/vault"
 )
 
 // Statuses of a licence. A stored licence is valid, suspended or revoked;
@@ -69,20 +70,34 @@ func effective(stored, validTo string, t time.Time) string {
 	return stored
 }
 
+// payloadPurpose binds a licence's sealed payload to its row. The payload
+// names the holder and their ID number or credit code (PIPL Art. 51): the
+// library stores it sealed with the data key and opens it on every read, so
+// the signature — over the canonical payload, not the stored text — verifies
+// as before, and a licence file carries the payload in clear for its holder.
+func payloadPurpose(licenceID string) string { return "licences.payload/" + licenceID }
+
+// vault is the data key's vault, which seals payloads at rest.
+func (s *Service) vault() *vault.Vault { return s.Identity.Vault() }
+
 const licenceSelect = `SELECT l.id, l.payload, l.signature, l.status, l.status_reason, l.holder_id, l.holder_masked,
 	l.department_id, COALESCE(c.region_code, dp.region_code), COALESCE(l.case_id, ''), COALESCE(c.case_no, ''), COALESCE(l.valid_to, ''), l.issued_at,
 	k.algorithm, k.serial, k.pem, t.fields, t.layout
 	FROM licences l JOIN licence_certs k ON k.serial = l.cert_serial JOIN licence_types t ON t.code = l.type_code
 	JOIN departments dp ON dp.id = l.department_id LEFT JOIN cases c ON c.id = l.case_id`
 
-func scanLicence(row interface{ Scan(...any) error }, at time.Time) (*Licence, error) {
+func scanLicence(row interface{ Scan(...any) error }, v *vault.Vault, at time.Time) (*Licence, error) {
 	var l Licence
 	var payload, validTo, fields, layout string
 	if err := row.Scan(&l.ID, &payload, &l.Signature, &l.Status, &l.StatusReason, &l.HolderID, &l.HolderMasked,
 		&l.DepartmentID, &l.Region, &l.CaseID, &l.CaseNo, &validTo, &l.IssuedAt, &l.Algorithm, &l.CertSerial, &l.CertPEM, &fields, &layout); err != nil {
 		return nil, err
 	}
-	l.Payload = []byte(payload)
+	plain, err := v.OpenText(payload, payloadPurpose(l.ID))
+	if err != nil {
+		return nil, err
+	}
+	l.Payload = []byte(plain)
 	m, f, err := ParsePayload(l.Payload)
 	if err != nil {
 		return nil, err
@@ -101,8 +116,8 @@ func scanLicence(row interface{ Scan(...any) error }, at time.Time) (*Licence, e
 }
 
 // byIdentifier reads a licence; NotFound when the library has none.
-func byIdentifier(tx *db.Tx, identifier string) (*Licence, error) {
-	l, err := scanLicence(tx.QueryRow(licenceSelect+` WHERE l.identifier = $1`, identifier), tx.Now)
+func (s *Service) byIdentifier(tx *db.Tx, identifier string) (*Licence, error) {
+	l, err := scanLicence(tx.QueryRow(licenceSelect+` WHERE l.identifier = $1`, identifier), s.vault(), tx.Now)
 	if err != nil {
 		return nil, db.NotFound(err, "licence.not_found")
 	}
@@ -121,7 +136,7 @@ func (s *Service) Get(ctx context.Context, u *identity.User, identifier string) 
 	var l *Licence
 	err := s.DB.Update(ctx, func(tx *db.Tx) error {
 		var err error
-		if l, err = byIdentifier(tx, identifier); err != nil {
+		if l, err = s.byIdentifier(tx, identifier); err != nil {
 			return err
 		}
 		if l.HolderID == u.ID {
@@ -161,14 +176,14 @@ func (s *Service) List(ctx context.Context, u *identity.User) ([]Licence, error)
 	var out []Licence
 	err := s.DB.View(ctx, func(tx *db.Tx) error {
 		var err error
-		out, err = queryLicences(tx, licenceSelect+` WHERE l.holder_id = $1 ORDER BY l.issued_at DESC, l.id`, u.ID)
+		out, err = s.queryLicences(tx, licenceSelect+` WHERE l.holder_id = $1 ORDER BY l.issued_at DESC, l.id`, u.ID)
 		return err
 	})
 	return out, apperr.Internalf("license: list", err)
 }
 
 // queryLicences reads the licences a licenceSelect query finds.
-func queryLicences(tx *db.Tx, q string, args ...any) ([]Licence, error) {
+func (s *Service) queryLicences(tx *db.Tx, q string, args ...any) ([]Licence, error) {
 	rows, err := tx.Query(q, args...)
 	if err != nil {
 		return nil, err
@@ -176,7 +191,7 @@ func queryLicences(tx *db.Tx, q string, args ...any) ([]Licence, error) {
 	defer rows.Close()
 	var out []Licence
 	for rows.Next() {
-		l, err := scanLicence(rows, tx.Now)
+		l, err := scanLicence(rows, s.vault(), tx.Now)
 		if err != nil {
 			return nil, err
 		}
@@ -234,7 +249,7 @@ func (s *Service) Issued(ctx context.Context, u *identity.User, f IssuedFilter) 
 	var out []Licence
 	err := s.DB.View(ctx, func(tx *db.Tx) error {
 		var err error
-		out, err = queryLicences(tx, q, args...)
+		out, err = s.queryLicences(tx, q, args...)
 		return err
 	})
 	for i := range out {
@@ -245,4 +260,18 @@ func (s *Service) Issued(ctx context.Context, u *identity.User, f IssuedFilter) 
 		l.Metadata.HolderCode, l.Fields, l.Payload = l.HolderMasked, nil, nil
 	}
 	return out, apperr.Internalf("license: issued", err)
+}
+
+// SealStored seals the payloads versions before sealing stored in clear,
+// part of the one-time step run at start (db.Once, cases.SealStored); it
+// returns how many it sealed. The signature is over the payload, not the
+// stored text, so every licence verifies as before.
+func (s *Service) SealStored(ctx context.Context, renew func() error) (int, error) {
+	v := s.vault()
+	return s.DB.RewriteColumn(ctx, renew, "licences", "payload", func(id, text string) (string, bool) {
+		if vault.IsSealedText(text) {
+			return "", false
+		}
+		return v.SealText(text, payloadPurpose(id)), true
+	})
 }

@@ -51,7 +51,7 @@ func (s *Service) SetStatus(ctx context.Context, u *identity.User, identifier, a
 	var l *Licence
 	err := s.DB.Update(ctx, func(tx *db.Tx) error {
 		var err error
-		if l, err = byIdentifier(tx, identifier); err != nil {
+		if l, err = s.byIdentifier(tx, identifier); err != nil {
 			return err
 		}
 		if !staffReads(u, l) {
@@ -69,7 +69,7 @@ func (s *Service) SetStatus(ctx context.Context, u *identity.User, identifier, a
 		if err := s.change(tx, l.ID, tr.to, reason, u.ID, u.DisplayName); err != nil {
 			return err
 		}
-		l, err = byIdentifier(tx, identifier)
+		l, err = s.byIdentifier(tx, identifier)
 		return err
 	})
 	if err != nil {

@@ -79,7 +79,7 @@ func (s *Service) NewShare(ctx context.Context, u *identity.User, identifier, re
 	sh := &Share{ID: db.NewID(), Token: base64.RawURLEncoding.EncodeToString(raw), Reason: reason}
 	sh.Path = "/s/" + sh.Token
 	err := s.DB.Update(ctx, func(tx *db.Tx) error {
-		l, err := byIdentifier(tx, identifier)
+		l, err := s.byIdentifier(tx, identifier)
 		if err != nil {
 			return err
 		}
@@ -143,7 +143,7 @@ func (s *Service) OpenShare(ctx context.Context, token string, ck Check) (*Verdi
 		if v.Verdict != "" {
 			return s.recordCheck(tx, licenceID, id, v.Verdict, ck)
 		}
-		l, err := scanLicence(tx.QueryRow(licenceSelect+` WHERE l.id = $1`, licenceID), tx.Now)
+		l, err := scanLicence(tx.QueryRow(licenceSelect+` WHERE l.id = $1`, licenceID), s.vault(), tx.Now)
 		if err != nil {
 			return err
 		}

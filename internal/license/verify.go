@@ -138,7 +138,7 @@ func (s *Service) Verify(ctx context.Context, identifier string, ck Check) (*Ver
 	if _, err := ParseIdentifier(identifier); err != nil {
 		v.Verdict = identifierVerdict(err)
 	} else if err := s.DB.View(ctx, func(tx *db.Tx) error {
-		l, err := byIdentifier(tx, identifier)
+		l, err := s.byIdentifier(tx, identifier)
 		if apperr.Is(err, apperr.NotFound, "") {
 			v.Verdict = VerdictNotFound
 			return nil

@@ -135,8 +135,12 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 		slog.WarnContext(ctx, "licences: no CA certificate: no licences are issued, reused or verified", "dir", licDir, "err", err)
 	}
 	host, _ := os.Hostname()
+	holder := fmt.Sprintf("%s/%d/%s", host, os.Getpid(), db.NewID()[:8])
+	if err := a.sealAtRest(ctx, holder); err != nil {
+		return err
+	}
 	a.Scanner = &supervise.Scanner{DB: a.DB, Catalog: a.Catalog, Calendars: a.Calendars, Cases: cs, Log: slog.Default(),
-		Holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), db.NewID()[:8]), Home: a.Config.Region}
+		Holder: holder, Home: a.Config.Region}
 	a.Sequencer = &audit.Sequencer{DB: a.DB, Holder: a.Scanner.Holder}
 	keyDir := auditKeyDir(a.Config)
 	if a.AuditKeys, err = audit.LoadKeys(keyDir, a.Config.AuditOrigin, mode == ModeDemo); err != nil {
@@ -192,6 +196,36 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 		DB: a.DB, Identity: a.Identity, Calendars: a.Calendars, Region: a.Config.Region, Cases: cs, TrustedProxies: proxies,
 		SecureCookies: a.Config.SecureCookies || a.Config.TLSCert != "", Demo: mode == ModeDemo, MetricsToken: a.Config.MetricsToken, AuditKeys: a.AuditKeys,
 		Licences: a.Licences, PublicURL: a.Config.PublicURL,
+	})
+	return err
+}
+
+// sealAtRest is the one-time step that seals what versions before sealing
+// stored in clear (PIPL Art. 51): cases' form values, licence payloads and
+// materials. One replica runs it (db.Once); the others serve meanwhile,
+// reading either form. On SQLite the file is then rewritten so that no clear
+// copy lingers in free pages or the WAL. The material store's directories
+// are made 0700 at every start.
+func (a *App) sealAtRest(ctx context.Context, holder string) error {
+	if err := (blob.Dir{Root: filesDir(a.Config)}).Restrict(); err != nil {
+		return err
+	}
+	_, err := a.DB.Once(ctx, "seal-at-rest-v1", holder, func(ctx context.Context, renew func() error) error {
+		rows, files, err := a.Cases.SealStored(ctx, renew)
+		if err != nil {
+			return err
+		}
+		// Payloads are sealed even when this server has no licence keys.
+		lic, err := (&license.Service{DB: a.DB, Identity: a.Identity}).SealStored(ctx, renew)
+		if err != nil {
+			return err
+		}
+		if rows+files+lic == 0 {
+			return nil
+		}
+		slog.InfoContext(ctx, "personal data at rest: rows and files stored in clear by an older version are sealed",
+			"cases", rows, "materials", files, "licences", lic)
+		return a.DB.Compact(ctx)
 	})
 	return err
 }

@@ -2,7 +2,6 @@ package synth
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
@@ -148,8 +148,7 @@ func (g *gen) one() (*synthCase, error) {
 	if g.r.IntN(100) < 28 {
 		c.channel = cases.ChannelWindow
 	}
-	vals, _ := json.Marshal(map[string][]string{"applicant_name": {app.Name}})
-	c.values = string(vals)
+	c.values = cases.SealValues(g.d.Identity.Vault(), c.id, catalog.Values{"applicant_name": {app.Name}})
 	key := it.it.ImplCode + "|" + ymd(sub)
 	g.serials[key]++
 	if g.serials[key] > codes.MaxDailySerial {

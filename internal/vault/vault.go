@@ -29,6 +29,7 @@ const version byte = 1
 type Vault struct {
 	aead     cipher.AEAD
 	indexKey []byte
+	master   []byte
 }
 
 // New derives the vault's keys from a 32-byte master key.
@@ -52,7 +53,46 @@ func New(master []byte) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Vault{aead: aead, indexKey: idxKey}, nil
+	return &Vault{aead: aead, indexKey: idxKey, master: master}, nil
+}
+
+// Derive returns a 32-byte key for another use of the data key (HKDF-SHA256
+// with label as its info), such as the material store's encryption and
+// addressing keys: one key file, independent keys per purpose.
+func (v *Vault) Derive(label string) []byte {
+	k, err := hkdf.Key(sha256.New, v.master, nil, "tongban "+label, 32)
+	if err != nil {
+		panic(err) // 32 bytes of SHA-256 HKDF never fail
+	}
+	return k
+}
+
+// textPrefix marks a value sealed as text (SealText): no JSON document and
+// no value this platform stores in clear starts with it.
+const textPrefix = "sealed:1:"
+
+// SealText is Seal for a text column: the prefix, then the sealed bytes in
+// base64, so the column keeps its type on both databases.
+func (v *Vault) SealText(value, purpose string) string {
+	return textPrefix + base64.RawStdEncoding.EncodeToString(v.Seal(value, purpose))
+}
+
+// IsSealedText reports whether s was made by SealText.
+func IsSealedText(s string) bool { return strings.HasPrefix(s, textPrefix) }
+
+// OpenText opens a value made by SealText. A value without the prefix is
+// returned as it is: a row written before sealing, which the one-time
+// sealing at start (cases.SealAtRest) replaces.
+func (v *Vault) OpenText(s, purpose string) (string, error) {
+	b64, ok := strings.CutPrefix(s, textPrefix)
+	if !ok {
+		return s, nil
+	}
+	sealed, err := base64.RawStdEncoding.DecodeString(b64)
+	if err != nil {
+		return "", errors.New("vault: sealed text is not base64")
+	}
+	return v.Open(sealed, purpose)
 }
 
 // Seal encrypts value; purpose (such as "persons.id_number") is bound as
@@ -95,6 +135,9 @@ func NewKey() []byte {
 
 // LoadKeyFile reads a master key stored as base64 text.
 func LoadKeyFile(path string) ([]byte, error) {
+	if err := PrivateFile(path); err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("vault: unable to read key file: %w", err)
@@ -113,7 +156,7 @@ func EnsureKeyFile(path string) ([]byte, error) {
 		return LoadKeyFile(path)
 	}
 	k := NewKey()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, FileMode)
 	if err != nil {
 		return nil, fmt.Errorf("vault: unable to create key file: %w", err)
 	}
