@@ -144,7 +144,8 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fx.r["lisi_id"] = "50010219900307002" + string(rune(c))
+	fx.r["lisi_id"], fx.r["lisi_name"] = "50010219900307002"+string(rune(c)), "李四"
+	fx.r["corp_code"] = must(codes.CompleteCreditCode("91500102MA5U7X2K"))
 	fx.users["lisi"] = must(ids.CreatePerson(ctx, identity.NewPerson{Account: acct("lisi"), Name: "李四", IDNumber: fx.r["lisi_id"]}))
 	town := func(role identity.Role, depts ...string) []identity.Grant {
 		if len(depts) == 0 {
@@ -183,16 +184,21 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 // supervisors need a second factor, this is the one place that gives it.)
 func (fx *authzFixture) login(t *testing.T, p string) {
 	t.Helper()
-	tok, _, _, err := fx.ts.ids.Login(fx.ctx, identity.LoginRequest{Username: p, Password: identity.DemoPassword, Kind: identity.SessionAPI, IP: "127.0.0.1"})
-	if err != nil {
-		t.Fatalf("login %s: %v", p, err)
-	}
-	fx.tok[p] = tok
+	fx.loginAPI(t, p)
 	wtok, sess, _, err := fx.ts.ids.Login(fx.ctx, identity.LoginRequest{Username: p, Password: identity.DemoPassword, Kind: identity.SessionWeb, IP: "127.0.0.1"})
 	if err != nil {
 		t.Fatalf("web login %s: %v", p, err)
 	}
 	fx.web[p] = webSession{wtok, sess.CSRFToken}
+}
+
+func (fx *authzFixture) loginAPI(t *testing.T, p string) {
+	t.Helper()
+	tok, _, _, err := fx.ts.ids.Login(fx.ctx, identity.LoginRequest{Username: p, Password: identity.DemoPassword, Kind: identity.SessionAPI, IP: "127.0.0.1"})
+	if err != nil {
+		t.Fatalf("login %s: %v", p, err)
+	}
+	fx.tok[p] = tok
 }
 
 // call is an API request as principal p; it fails the test on transport errors.

@@ -14,6 +14,12 @@ var knownLeaks = map[string]string{
 	"POST /api/v1/cases/{no}/actions [draft]": "clerk handler reviewer approver supervisor",
 	"GET /cases/{ref} [draft]":                "clerk handler reviewer approver supervisor",
 	"POST /cases/{ref}/act [draft]":           "clerk handler reviewer approver supervisor",
+	// The applicant's identity bound to the account; no name oracle; an agent files
+	// only for persons of their area or with a recorded mandate (a2).
+	"POST /api/v1/cases [own draft naming 李四]":               "zhangsan",
+	"POST /api/v1/cases [a draft for 李四 by ID number alone]": "agent",
+	"POST /api/v1/cases [a draft for the enterprise]":        "agent",
+	"POST /apply/{code} [for 李四 by ID number alone]":         "agent",
 	// 转办 to a department of another region (a2).
 	"POST /api/v1/cases/{no}/actions [转办 to another region's department]": "handler",
 	"POST /cases/{ref}/act [转办 to another region's department]":           "handler",
