@@ -134,7 +134,7 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 	if err := d.Reader().QueryRow(`SELECT id FROM departments WHERE region_code = $1`, townQingyang).Scan(&qingyangGov); err != nil {
 		t.Fatal(err)
 	}
-	fx.r["dept_town"], fx.r["dept_qingyang"], fx.r["dept_amr"] = townGov, qingyangGov, amr
+	fx.r["dept_town"], fx.r["dept_qingyang"] = townGov, qingyangGov
 
 	// Another applicant, and the town-scoped staff.
 	acct := func(name string) identity.Account {
@@ -244,7 +244,6 @@ func (fx *authzFixture) buildResources(t *testing.T, d *db.DB) {
 	// A district licence of 张三 (市场监督管理局), and the case that granted it.
 	fx.r["lic_d"] = grantedLicence(t, api)
 	fx.r["case_lic"] = fx.ok(t, "zhangsan", "GET", "/licences/"+fx.r["lic_d"], "")["case_no"].(string)
-	fx.r["share"] = fx.ok(t, "zhangsan", "POST", "/licences/"+fx.r["lic_d"]+"/share", `{"reason":"办理业务核验","ttl_minutes":60}`)["token"].(string)
 
 	// caseD: 张三's district case filed online with materials, accepted: handling at 市场监督管理局.
 	pdf := []byte("%PDF-1.4\n% material\n%%EOF\n")

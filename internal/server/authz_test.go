@@ -199,6 +199,7 @@ var apiCells = []cell{
 	{op: "GET /api/v1/cases/{no}", variant: "town case", path: "/cases/<case_t>", allow: readCaseT},
 	{op: "GET /api/v1/cases/{no}", variant: "other town's case", path: "/cases/<case_q>", allow: readCaseQ},
 	{op: "GET /api/v1/cases/{no}", variant: "draft", path: "/cases/<draft>", allow: readDraft},
+	{op: "GET /api/v1/cases/{no}", variant: "granted district case", path: "/cases/<case_lic>", allow: readCaseD},
 	// A stale revision: those who may see the case learn it changed (409), nobody else that it exists.
 	{op: "POST /api/v1/cases/{no}/actions", variant: "district case", path: "/cases/<case_d>/actions", body: `{"action":"comment","comment":"x","rev":99999}`, allow: readCaseD},
 	{op: "POST /api/v1/cases/{no}/actions", variant: "town case", path: "/cases/<case_t>/actions", body: `{"action":"comment","comment":"x","rev":99999}`, allow: readCaseT},
@@ -218,6 +219,7 @@ var apiCells = []cell{
 	{op: "GET /api/v1/supervision/signals", variant: "the district", path: "/supervision/signals?region=500102", allow: "@watch", sees: signalsSeen},
 	{op: "GET /api/v1/supervision/stats", path: "/supervision/stats", allow: "@watch"},
 	{op: "GET /api/v1/supervision/stats", variant: "the district", path: "/supervision/stats?region=500102", allow: "supervisor approver"},
+	{op: "GET /api/v1/supervision/stats", variant: "the town", path: "/supervision/stats?region=" + townNantuo, allow: "@watch"},
 	{op: "GET /api/v1/supervision/anomalies", path: "/supervision/anomalies", allow: "@watch"},
 	{op: "GET /api/v1/supervision/reports/monthly", path: "/supervision/reports/monthly?month=2026-01", allow: "@watch"},
 	{op: "GET /api/v1/supervision/reports/monthly", variant: "the district", path: "/supervision/reports/monthly?month=2026-01&region=500102", allow: "supervisor approver"},
