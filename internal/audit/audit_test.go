@@ -207,3 +207,43 @@ func TestSequencerLeaseHandover(t *testing.T) {
 		}
 	})
 }
+
+// Checkpoints asked for at once — the public endpoint, the server's own
+// ticker, several replicas — all succeed and agree: one is stored, the
+// others answer it (on PostgreSQL the second insert of a size once failed
+// with a unique violation, a 500 for anonymous readers).
+func TestConcurrentCheckpoints(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		keys, err := audit.GenerateKeys("tongban.test/audit")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := 0; round < 3; round++ {
+			appendN(t, d, round*5, 5)
+			sequenceAll(t, d)
+			const n = 8
+			msgs, errs := make([][]byte, n), make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					msgs[i], _, errs[i] = keys.Checkpoint(context.Background(), d)
+				}()
+			}
+			wg.Wait()
+			for i := range n {
+				if errs[i] != nil {
+					t.Fatalf("round %d, checkpoint %d: %v", round, i, errs[i])
+				}
+				if string(msgs[i]) != string(msgs[0]) {
+					t.Fatalf("round %d: checkpoints disagree:\n%s\n%s", round, msgs[0], msgs[i])
+				}
+			}
+			var rows int
+			if err := d.Reader().QueryRow(`SELECT COUNT(*) FROM audit_checkpoints WHERE size = $1`, (round+1)*5).Scan(&rows); err != nil || rows != 1 {
+				t.Fatalf("round %d: %d checkpoints stored for the size: %v", round, rows, err)
+			}
+		}
+	})
+}

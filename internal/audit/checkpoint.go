@@ -186,9 +186,18 @@ func (k *Keys) Checkpoint(ctx context.Context, d *db.DB) ([]byte, int64, error) 
 		if msg, err = note.Sign(&note.Note{Text: FormatCheckpoint(k.Origin, size, root)}, k.ed, k.SM2); err != nil {
 			return err
 		}
-		_, err = tx.Exec(`INSERT INTO audit_checkpoints (size, root, note, issued_at) VALUES ($1, $2, $3, $4)`,
+		// Checkpoints are asked for at once (the public endpoint, the ticker,
+		// other replicas): the first stored for a size is the one; a request
+		// that lost the race answers it.
+		res, err := tx.Exec(`INSERT INTO audit_checkpoints (size, root, note, issued_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING`,
 			size, base64.StdEncoding.EncodeToString(root[:]), string(msg), tx.Now)
-		return err
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		return tx.QueryRow(`SELECT note FROM audit_checkpoints WHERE size = $1`, size).Scan(&msg)
 	})
 	return msg, size, err
 }

@@ -1,0 +1,462 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tongban/tongban/internal/audit"
+	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/codes"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/license"
+	"github.com/tongban/tongban/internal/supervise"
+)
+
+// The authorisation matrix's fixture: the demo seed, one more applicant, a
+// member of every staff role scoped to one town (南沱镇) beside the demo's
+// district-scoped members, and resources inside and outside each scope,
+// built once per database and shared by every cell.
+
+const (
+	townNantuo   = "500102103000" // 南沱镇: the town-scoped staff's region
+	townQingyang = "500102107000" // 青羊镇: another town, outside 南沱镇
+)
+
+// principals of the matrix, in the order cells run. "anon" has no session.
+// The district-scoped members are the demo accounts (region 500102, the
+// installation's home region; the demo admin, a grant with no department
+// over the home region, is the installation administrator); "-t" members
+// hold the same roles in 南沱镇 only.
+var principals = []string{"anon", "zhangsan", "lisi", "democorp", "agent",
+	"clerk", "clerk-t", "handler", "handler-t", "reviewer", "reviewer-t", "approver", "approver-t",
+	"supervisor", "supervisor-t", "admin", "admin-t"}
+
+// groups name sets of principals in the tables' allow lists.
+var groups = map[string][]string{
+	"@all":        principals,
+	"@users":      principals[1:],
+	"@applicants": {"zhangsan", "lisi", "democorp"},
+	"@staff":      {"clerk", "clerk-t", "handler", "handler-t", "reviewer", "reviewer-t", "approver", "approver-t", "supervisor", "supervisor-t", "admin", "admin-t"},
+	"@workbench":  {"clerk", "clerk-t", "handler", "handler-t", "reviewer", "reviewer-t", "approver", "approver-t"},
+	"@watch":      {"supervisor", "supervisor-t", "approver", "approver-t"},
+	"@admins":     {"admin", "admin-t"},
+}
+
+// who expands an allow list: principal names and @groups, space-separated.
+func who(list string) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range strings.Fields(list) {
+		if g, ok := groups[f]; ok {
+			for _, p := range g {
+				out[p] = true
+			}
+			continue
+		}
+		if !contains(principals, f) {
+			panic("authz: unknown principal " + f)
+		}
+		out[f] = true
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+type webSession struct{ token, csrf string }
+
+type authzFixture struct {
+	ts    *testServer
+	api   string
+	ctx   context.Context
+	tok   map[string]string     // API bearer tokens by principal
+	web   map[string]webSession // browser sessions by principal
+	users map[string]*identity.User
+	sup   *supervise.Admin
+	cat   *catalog.Catalog
+	r     map[string]string // named resources: case numbers, ids, codes, bodies
+}
+
+// ref is a named resource; a missing one is a fixture defect.
+func (fx *authzFixture) ref(name string) string {
+	v, ok := fx.r[name]
+	if !ok {
+		panic("authz: no resource " + name)
+	}
+	return v
+}
+
+var placeholder = regexp.MustCompile(`<([a-z0-9_]+)>`)
+
+// expand replaces each <name> in s with the named resource.
+func (fx *authzFixture) expand(s string) string {
+	return placeholder.ReplaceAllStringFunc(s, func(m string) string { return fx.ref(m[1 : len(m)-1]) })
+}
+
+// must is v, or a panic: the fixture cannot be built (a defect of the test).
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// newAuthzFixture builds the shared fixture on d.
+func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
+	t.Helper()
+	keys := must(audit.GenerateKeys("tongban.test/audit"))
+	ts := newTestServer(t, d, func(o *Options) { o.AuditKeys = keys; o.VerifyPerMinute = -1 })
+	ctx := context.Background()
+	fx := &authzFixture{ts: ts, api: ts.URL + "/api/v1", ctx: ctx, tok: map[string]string{}, web: map[string]webSession{},
+		users: map[string]*identity.User{}, sup: &supervise.Admin{DB: d}, cat: catalog.New(d), r: map[string]string{}}
+	ids := ts.ids
+	for _, u := range []string{"zhangsan", "democorp", "agent", "clerk", "handler", "reviewer", "approver", "supervisor", "admin"} {
+		fx.users[u] = must(ids.UserByUsername(ctx, u))
+	}
+	amr := fx.users["handler"].Grants[0].DepartmentID
+	var townGov, qingyangGov string
+	if err := d.Reader().QueryRow(`SELECT id FROM departments WHERE region_code = $1`, townNantuo).Scan(&townGov); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Reader().QueryRow(`SELECT id FROM departments WHERE region_code = $1`, townQingyang).Scan(&qingyangGov); err != nil {
+		t.Fatal(err)
+	}
+	fx.r["dept_town"], fx.r["dept_qingyang"] = townGov, qingyangGov
+
+	// Another applicant, and the town-scoped staff.
+	acct := func(name string) identity.Account {
+		return identity.Account{Username: name, Password: identity.DemoPassword, Demo: true}
+	}
+	c, err := codes.CitizenIDCheck("50010219900307002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.r["lisi_id"], fx.r["lisi_name"] = "50010219900307002"+string(rune(c)), "李四"
+	fx.r["corp_code"] = must(codes.CompleteCreditCode("91500102MA5U7X2K"))
+	fx.users["lisi"] = must(ids.CreatePerson(ctx, identity.NewPerson{Account: acct("lisi"), Name: "李四", IDNumber: fx.r["lisi_id"]}))
+	town := func(role identity.Role, depts ...string) []identity.Grant {
+		if len(depts) == 0 {
+			return []identity.Grant{{Role: role, RegionCode: townNantuo}}
+		}
+		var gs []identity.Grant
+		for _, dp := range depts {
+			gs = append(gs, identity.Grant{Role: role, DepartmentID: dp, RegionCode: townNantuo})
+		}
+		return gs
+	}
+	for name, gs := range map[string][]identity.Grant{
+		// The town's window sits in the town government's hall.
+		"clerk-t": town(identity.RoleClerk, townGov),
+		// Back-office staff of the town: the district's market regulator's
+		// office in the town (the same department as the district's licences)
+		// and the town government's own items.
+		"handler-t":    town(identity.RoleHandler, amr, townGov),
+		"reviewer-t":   town(identity.RoleReviewer, amr, townGov),
+		"approver-t":   town(identity.RoleApprover, amr, townGov),
+		"supervisor-t": town(identity.RoleSupervisor, townGov),
+		"admin-t":      town(identity.RoleAdmin),
+	} {
+		fx.users[name] = must(ids.CreateStaff(ctx, identity.NewStaff{Account: acct(name), Name: "南沱镇" + name, Grants: gs}))
+	}
+	for _, p := range principals[1:] {
+		fx.login(t, p)
+	}
+
+	fx.buildResources(t, d)
+	return fx
+}
+
+// login opens an API session and a browser session for p, through the
+// identity service as the login endpoints do. (When administrators and
+// supervisors need a second factor, this is the one place that gives it.)
+func (fx *authzFixture) login(t *testing.T, p string) {
+	t.Helper()
+	fx.loginAPI(t, p)
+	wtok, sess, _, err := fx.ts.ids.Login(fx.ctx, identity.LoginRequest{Username: p, Password: identity.DemoPassword, Kind: identity.SessionWeb, IP: "127.0.0.1"})
+	if err != nil {
+		t.Fatalf("web login %s: %v", p, err)
+	}
+	fx.web[p] = webSession{wtok, sess.CSRFToken}
+}
+
+func (fx *authzFixture) loginAPI(t *testing.T, p string) {
+	t.Helper()
+	tok, _, _, err := fx.ts.ids.Login(fx.ctx, identity.LoginRequest{Username: p, Password: identity.DemoPassword, Kind: identity.SessionAPI, IP: "127.0.0.1"})
+	if err != nil {
+		t.Fatalf("login %s: %v", p, err)
+	}
+	fx.tok[p] = tok
+}
+
+// call is an API request as principal p; it fails the test on transport errors.
+func (fx *authzFixture) call(t *testing.T, p, method, path, payload string) (int, map[string]any) {
+	t.Helper()
+	return apiCall(t, method, fx.api+path, fx.tok[p], payload, "Content-Type", "application/json")
+}
+
+func (fx *authzFixture) ok(t *testing.T, p, method, path, payload string) map[string]any {
+	t.Helper()
+	st, m := fx.call(t, p, method, path, payload)
+	if st/100 != 2 {
+		t.Fatalf("fixture: %s %s %s: %d %v", p, method, path, st, m)
+	}
+	return m
+}
+
+func caseOf(m map[string]any) (no, id string, rev int) {
+	c := m["case"].(map[string]any)
+	no, _ = c["case_no"].(string)
+	id, _ = c["id"].(string)
+	return no, id, int(c["rev"].(float64))
+}
+
+// itemIn is the implementation code of the item named name in region.
+func itemIn(t *testing.T, d *db.DB, name, region string) string {
+	t.Helper()
+	var code string
+	if err := d.Reader().QueryRow(`SELECT impl_code FROM items WHERE name = $1 AND region_code = $2`, name, region).Scan(&code); err != nil {
+		t.Fatalf("item %s in %s: %v", name, region, err)
+	}
+	return code
+}
+
+func (fx *authzFixture) buildResources(t *testing.T, d *db.DB) {
+	t.Helper()
+	ctx, api := fx.ctx, fx.api
+	sole := soleTraderCode(t, api)
+	fx.r["item_d"] = sole
+	soleForm := `"form_values":{"applicant_name":["张三"],"applicant_id":["500102198506120011"],"applicant_phone":["13800000000"],"business_name":["张三小吃店"],
+		"form_of":["person"],"scope":["小吃服务"],"org_address":["500102006001","滨江路 1 号"],"capital":["5"]}`
+
+	// A district licence of 张三 (市场监督管理局), and the case that granted it.
+	fx.r["lic_d"] = grantedLicence(t, api)
+	fx.r["case_lic"] = fx.ok(t, "zhangsan", "GET", "/licences/"+fx.r["lic_d"], "")["case_no"].(string)
+
+	// caseD: 张三's district case filed online with materials, accepted: handling at 市场监督管理局.
+	pdf := []byte("%PDF-1.4\n% material\n%%EOF\n")
+	var refs []string
+	for _, key := range []string{"application", "id_card", "lease"} {
+		st, m := upload(t, api, fx.tok["zhangsan"], key+".pdf", pdf)
+		if st != 201 {
+			t.Fatalf("upload: %d %v", st, m)
+		}
+		id := m["material"].(map[string]any)["id"].(string)
+		fx.r["material_d"] = id
+		refs = append(refs, fmt.Sprintf(`{"key":%q,"id":%q}`, key, id))
+	}
+	m := fx.ok(t, "zhangsan", "POST", "/cases", `{"item_code":"`+sole+`","submit":true,"answers":{"premises":"rented"},`+soleForm+`,"materials":[`+strings.Join(refs, ",")+`]}`)
+	no, id, _ := caseOf(m)
+	fx.r["case_d"], fx.r["case_d_id"] = no, id
+	m = fx.ok(t, "clerk", "POST", "/cases/"+no+"/actions", `{"action":"accept"}`)
+	if notices, _ := m["case"].(map[string]any)["notices"].([]any); len(notices) > 0 {
+		fx.r["notice_d"] = notices[0].(map[string]any)["id"].(string)
+	} else {
+		t.Fatalf("caseD has no notice: %v", m)
+	}
+
+	// A second district case, only for the transfer row.
+	for _, k := range []string{"case_x", "case_x2"} {
+		m = fx.ok(t, "clerk", "POST", "/cases", `{"item_code":"`+sole+`","applicant":"500102198506120011","submit":true,"accept":true,`+soleForm+`}`)
+		fx.r[k], _, _ = caseOf(m)
+	}
+
+	// 张三's unsubmitted draft (full ID number and phone in it).
+	m = fx.ok(t, "zhangsan", "POST", "/cases", `{"item_code":"`+sole+`","submit":false,`+soleForm+`}`)
+	_, fx.r["draft"], _ = caseOf(m)
+
+	// caseT: 李四's homestead application at 南沱镇, filed and accepted by the town's window.
+	homeForm := func(town string) string {
+		var village string
+		if err := d.Reader().QueryRow(`SELECT min(code) FROM regions WHERE parent_code = $1`, town).Scan(&village); err != nil {
+			t.Fatal(err)
+		}
+		return `"form_values":{"applicant_name":["李四"],"applicant_id":["` + fx.r["lisi_id"] + `"],"applicant_phone":["13900000000"],
+			"applicant_address":["` + village + `","一组 8 号"],"family_size":["4"],"area":["120"]},"answers":{"kind":"new"}`
+	}
+	fx.r["item_t"] = itemIn(t, d, "农村村民住宅用地（宅基地）审批", townNantuo)
+	m = fx.ok(t, "clerk-t", "POST", "/cases", `{"item_code":"`+fx.r["item_t"]+`","applicant":"`+fx.r["lisi_id"]+`","submit":true,"accept":true,`+homeForm(townNantuo)+`}`)
+	fx.r["case_t"], fx.r["case_t_id"], _ = caseOf(m)
+	// caseQ: the same at 青羊镇, filed by the district window.
+	m = fx.ok(t, "clerk", "POST", "/cases", `{"item_code":"`+itemIn(t, d, "农村村民住宅用地（宅基地）审批", townQingyang)+`","applicant":"`+fx.r["lisi_id"]+`","submit":true,"accept":true,`+homeForm(townQingyang)+`}`)
+	fx.r["case_q"], _, _ = caseOf(m)
+
+	// Signals: a supervision pass three weeks on finds the cases late (red
+	// cards), then the clock comes back.
+	now := fx.ts.now
+	fx.ts.now = now.Add(21 * 24 * time.Hour)
+	if _, err := fx.ts.scanner(t).Pass(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fx.ts.now = now
+
+	// A notification of the district handler: the supervisor urges caseD.
+	fx.ok(t, "supervisor", "POST", "/cases/"+fx.r["case_d"]+"/urge", `{"note":"请尽快办理"}`)
+	var nid string
+	if err := d.Reader().QueryRow(`SELECT id FROM notifications WHERE user_id = $1`, fx.users["handler"].ID).Scan(&nid); err != nil {
+		t.Fatalf("handler's notification: %v", err)
+	}
+	fx.r["notification"] = nid
+
+	// Escalation rules and thresholds: the installation-wide rule of the
+	// migration, and a town's own; thresholds of the home region and of the town.
+	adm := fx.users["admin"]
+	townRule, err := fx.sup.AddRule(ctx, adm, supervise.RuleView{Rule: supervise.Rule{Region: townNantuo, Clock: "decision", Action: "urge"}, LevelName: "yellow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.r["rule_t"] = townRule
+	set := must(fx.sup.Settings(ctx, adm))
+	for _, rl := range set.Rules {
+		b, _ := json.Marshal(rl)
+		switch rl.ID {
+		case "default-decision-red":
+			fx.r["rule_i_body"] = string(b)
+		case townRule:
+			fx.r["rule_t_body"] = string(b)
+		}
+	}
+	for key, region := range map[string]string{"thr_i": "500102", "thr_t": townNantuo} {
+		row := supervise.ThresholdRow{Region: region, Thresholds: supervise.DefaultThresholds}
+		if err := fx.sup.SetThresholds(ctx, adm, row); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(row)
+		fx.r[key+"_body"], fx.r[key] = string(b), region
+	}
+
+	// Catalog: drafts of a district item and of a 南沱镇 item, the exchange
+	// documents of each, a bundle and a licence type as they are.
+	fx.r["item_cd"] = itemIn(t, d, "公章刻制备案", "500102")
+	fx.r["item_ct"] = itemIn(t, d, "生育登记", townNantuo)
+	for _, k := range []string{"item_cd", "item_ct"} {
+		v := must(fx.cat.Published(ctx, fx.r[k], 0))
+		fx.ensureDraft(t, fx.r[k])
+		b, _ := json.Marshal(map[string]any{"note": "authz", "item": v.Item})
+		fx.r[k+"_draft_body"] = string(b)
+		ex, _ := json.Marshal(catalog.Exchange{Format: catalog.ExchangeFormat, Items: []*catalog.Item{v.Item}, Bundles: []catalog.Bundle{}})
+		fx.r[k+"_exchange"] = string(ex)
+	}
+	// A district item that exists only as a draft (nothing of it is public yet).
+	{
+		it := must(fx.cat.Published(ctx, fx.r["item_cd"], 0)).Item
+		it.BasicCode = it.BasicCode[:9] + "901"
+		it.ImplCode = must(codes.NewImplCode(it.Department, it.Level, it.BasicCode)).Code
+		it.Name = "公章刻制备案（新设，草稿）"
+		if _, err := fx.cat.SaveDraft(ctx, adm, it, "authz"); err != nil {
+			t.Fatal(err)
+		}
+		fx.r["item_new"] = it.ImplCode
+	}
+	bs := must(fx.cat.Bundles(ctx, true))
+	for _, b := range bs {
+		if b.Code == "qykb" {
+			j, _ := json.Marshal(b)
+			fx.r["bundle_body"] = string(j)
+		}
+	}
+	fx.r["bundle"] = "qykb"
+	types := must(license.Types(ctx, d))
+	lt, _ := json.Marshal(types[0])
+	fx.r["lictype"], fx.r["lictype_body"] = types[0].Code, string(lt)
+
+	// The audit log sequenced: a record about caseD (district), one about
+	// caseT (南沱镇) and one about an account.
+	seq := &audit.Sequencer{DB: d, Holder: "authz"}
+	for {
+		n, err := seq.Step(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	for key, q := range map[string][]any{
+		"audit_d":    {`object_type = 'case' AND object_id = $1`, fx.r["case_d_id"]},
+		"audit_t":    {`object_type = 'case' AND object_id = $1`, fx.r["case_t_id"]},
+		"audit_user": {`object_type = 'user' AND object_id = $1`, fx.users["clerk"].ID},
+	} {
+		var idx int64
+		var rid string
+		if err := d.Reader().QueryRow(`SELECT leaf_index, id FROM audit_records WHERE `+q[0].(string)+` ORDER BY leaf_index LIMIT 1`, q[1]).Scan(&idx, &rid); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		fx.r[key], fx.r[key+"_id"] = fmt.Sprint(idx), rid
+	}
+}
+
+// ensureDraft gives the item an open draft (as the installation
+// administrator) when it has none: cells that publish or discard one
+// leave none behind.
+func (fx *authzFixture) ensureDraft(t *testing.T, code string) {
+	t.Helper()
+	if _, err := fx.cat.Draft(fx.ctx, fx.users["admin"], code); err == nil {
+		return
+	}
+	v := must(fx.cat.Published(fx.ctx, code, 0))
+	if _, err := fx.cat.SaveDraft(fx.ctx, fx.users["admin"], v.Item, "authz"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// restoreThresholds puts the fixture's threshold rows back (a cell may
+// have deleted one).
+func (fx *authzFixture) restoreThresholds(t *testing.T) {
+	t.Helper()
+	for _, region := range []string{"500102", townNantuo} {
+		if err := fx.sup.SetThresholds(fx.ctx, fx.users["admin"], supervise.ThresholdRow{Region: region, Thresholds: supervise.DefaultThresholds}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// resumeLicence makes the fixture's licence valid again after a cell suspended it.
+func (fx *authzFixture) resumeLicence(t *testing.T) {
+	t.Helper()
+	st, m := fx.call(t, "approver", "POST", "/licences/"+fx.ref("lic_d")+"/status", `{"action":"resume","reason":"核查无误，恢复"}`)
+	if st != http.StatusOK && st != http.StatusConflict {
+		t.Fatalf("resume: %d %v", st, m)
+	}
+}
+
+// notificationUnread reports whether the handler's notification is unread.
+func (fx *authzFixture) notificationUnread(t *testing.T) bool {
+	t.Helper()
+	var n int
+	if err := fx.ts.db.Reader().QueryRow(`SELECT COUNT(*) FROM notifications WHERE id = $1 AND read_at IS NULL`, fx.ref("notification")).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
+}
+
+func (fx *authzFixture) markUnread(t *testing.T) {
+	t.Helper()
+	if err := fx.ts.db.Update(fx.ctx, func(tx *db.Tx) error {
+		_, err := tx.Exec(`UPDATE notifications SET read_at = NULL WHERE id = $1`, fx.ref("notification"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
