@@ -10,6 +10,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/notify"
@@ -236,6 +237,12 @@ func opTransfer(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.Us
 	if req.Department == c.DepartmentID {
 		return apperr.E(apperr.Invalid, "case.transfer_same")
 	}
+	// A department acts in its own region and the regions inside it: one of
+	// another town (or a sibling district) has nobody who may act on this
+	// case, which would lie orphaned while its clock runs (issue 14).
+	if !codes.DivisionCovers(region, c.Region) {
+		return apperr.E(apperr.Invalid, "case.transfer_out_of_region", "department", name)
+	}
 	from := c.Department
 	c.DepartmentID, c.AssigneeID = req.Department, ""
 	return finish(tx, c, who, "transfer", req.Reason, map[string]any{"from": from, "to": name})
@@ -459,12 +466,17 @@ func opCountersign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity
 	}
 	var names []string
 	for _, dep := range depts {
-		var name string
-		if err := tx.QueryRow(`SELECT name FROM departments WHERE id = $1`, dep).Scan(&name); err != nil {
+		var name, region string
+		if err := tx.QueryRow(`SELECT name, region_code FROM departments WHERE id = $1`, dep).Scan(&name, &region); err != nil {
 			return db.NotFound(err, "case.department_unknown")
 		}
 		if dep == c.DepartmentID {
 			return apperr.E(apperr.Invalid, "case.countersign_self")
+		}
+		// As for 转办: a department outside the case's region could never
+		// give its opinion, and the step could never be passed.
+		if !codes.DivisionCovers(region, c.Region) {
+			return apperr.E(apperr.Invalid, "case.countersign_out_of_region", "department", name)
 		}
 		if _, err := tx.Exec(`INSERT INTO case_countersign_tasks (countersign_id, department_id, case_id) VALUES ($1, $2, $3)`, id, dep, c.ID); err != nil {
 			return err

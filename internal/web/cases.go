@@ -15,6 +15,7 @@ import (
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
@@ -72,7 +73,10 @@ func (s *Server) loadCase(r *http.Request, v *View, ref string) error {
 	if err != nil {
 		return err
 	}
-	depts = slices.DeleteFunc(depts, func(dp catalog.Department) bool { return dp.ID == c.DepartmentID })
+	// 转办 and 会签 offer only departments that may act on the case's region.
+	depts = slices.DeleteFunc(depts, func(dp catalog.Department) bool {
+		return dp.ID == c.DepartmentID || !codes.DivisionCovers(dp.RegionCode, c.Region)
+	})
 	labels := map[string]string{}
 	for _, f := range ver.Item.Form {
 		labels[f.Key] = v.Pick(f.Label, f.LabelEN)
