@@ -38,6 +38,9 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 				return err
 			}
 		}
+		if role == identity.RoleClerk && !nc.Submit {
+			return apperr.E(apperr.Invalid, "case.window_draft")
+		}
 		lead := bv.Versions[0]
 		// The parent names the bundle; its item is the lead item (the first).
 		parent, err := s.insert(tx, u, lead, app, channel, NewCase{ItemCode: lead.ImplCode, Values: nc.Values, IdempotencyKey: nc.IdempotencyKey})

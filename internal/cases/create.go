@@ -75,6 +75,9 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 		if err != nil {
 			return err
 		}
+		if role == identity.RoleClerk && !nc.Submit {
+			return apperr.E(apperr.Invalid, "case.window_draft")
+		}
 		who := actor{u.ID, u.DisplayName, string(role)}
 		if !nc.Submit {
 			// A draft: its row and the event that created it.

@@ -304,7 +304,8 @@ func (s *Service) scope(u *identity.User, inbox bool, arg func(any) string) stri
 		if !g.Role.Staff() || g.Role == identity.RoleAdmin {
 			continue
 		}
-		var parts []string
+		// Staff never see an unsubmitted draft (see rolesFor).
+		parts := []string{"c.submitted_at IS NOT NULL"}
 		if g.RegionCode != "" {
 			parts = append(parts, "c.region_code LIKE "+arg(codes.DivisionPrefix(g.RegionCode)+"%"))
 		}
@@ -312,8 +313,8 @@ func (s *Service) scope(u *identity.User, inbox bool, arg func(any) string) stri
 			parts = append(parts, "c.department_id = "+arg(g.DepartmentID))
 			depts = append(depts, g.DepartmentID)
 		}
-		if len(parts) == 0 {
-			continue
+		if len(parts) == 1 {
+			continue // a grant with neither region nor department scopes nothing
 		}
 		if inbox {
 			states := s.holderStates(string(g.Role))

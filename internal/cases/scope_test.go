@@ -43,3 +43,57 @@ func TestHandOverStaysInTheCaseRegion(t *testing.T) {
 		}
 	})
 }
+
+// An unsubmitted draft — full ID number and phone in its form — is the
+// applicant's (and the agent's who prepares it): no staff role lists it,
+// counts it, reads it, its timeline or materials, or acts on it, until it
+// is submitted.
+func TestDraftsAreTheApplicantsOwn(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		u := f.users["zhangsan"]
+		c, _, err := f.svc.Create(f.ctx, u, cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(),
+			Answers: map[string]string{"premises": "rented"}, Materials: []cases.MaterialRef{f.upload(u, "application"), f.upload(u, "id_card"), f.upload(u, "lease")}})
+		if err != nil || c.State != "draft" {
+			t.Fatalf("draft: %v", err)
+		}
+		staff := []string{"clerk", "handler", "reviewer", "approver", "supervisor"}
+		for _, name := range staff {
+			t.Run(name, func(t *testing.T) {
+				s := f.users[name]
+				for _, fl := range []cases.Filter{{}, {Inbox: true}, {State: "draft"}} {
+					if list, n, err := f.svc.List(f.ctx, s, fl); err != nil || n != 0 || len(list) != 0 {
+						t.Errorf("%+v lists %d drafts (%v)", fl, n, err)
+					}
+				}
+				if _, err := f.svc.Get(f.ctx, s, c.Ref()); !apperr.Is(err, apperr.NotFound, "case.not_found") {
+					t.Errorf("reads the draft: %v", err)
+				}
+				if _, err := f.svc.Timeline(f.ctx, s, c.Ref()); !apperr.Is(err, apperr.NotFound, "case.not_found") {
+					t.Errorf("reads the draft's timeline: %v", err)
+				}
+				if _, _, err := f.svc.OpenMaterial(f.ctx, s, c.Ref(), c.Materials[0].ID); !apperr.Is(err, apperr.NotFound, "case.not_found") {
+					t.Errorf("opens the draft's material: %v", err)
+				}
+				if _, err := f.svc.Act(f.ctx, s, c.Ref(), cases.ActionRequest{Action: "comment", Comment: "看看"}); !apperr.Is(err, apperr.NotFound, "case.not_found") {
+					t.Errorf("acts on the draft: %v", err)
+				}
+			})
+		}
+		// The applicant has it; a window clerk keeps no drafts at all.
+		if _, n, _ := f.svc.List(f.ctx, u, cases.Filter{}); n != 1 {
+			t.Errorf("the applicant lists %d", n)
+		}
+		if _, _, err := f.svc.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(),
+			Applicant: "500102198506120011"}); !apperr.Is(err, apperr.Invalid, "case.window_draft") {
+			t.Errorf("a clerk's draft: %v", err)
+		}
+		// Submitted, it is the clerk's to pre-review.
+		c = f.act("zhangsan", c, cases.ActionRequest{Action: "submit"})
+		if _, n, _ := f.svc.List(f.ctx, f.users["clerk"], cases.Filter{Inbox: true}); n != 1 {
+			t.Errorf("the clerk's inbox after submission: %d", n)
+		}
+		if got, err := f.svc.Get(f.ctx, f.users["clerk"], c.Ref()); err != nil || got.No == "" {
+			t.Errorf("the clerk reads the submitted case: %v", err)
+		}
+	})
+}
