@@ -28,10 +28,15 @@ var caseRoles = []identity.Role{identity.RoleApplicant, identity.RoleAgent, iden
 	identity.RoleReviewer, identity.RoleApprover, identity.RoleSupervisor}
 
 // casePage shows a case to whoever may read it, with the forms of the
-// actions they may take now.
+// actions they may take now: one service call (the case and its timeline,
+// one recorded view), as the API's read.
 func (s *Server) casePage(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "case.title")
-	if err := s.loadCase(r, v, r.PathValue("ref")); err != nil {
+	shown, err := s.Cases.Page(r.Context(), v.User, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	if err := s.showCase(r, v, shown); err != nil {
 		return err
 	}
 	if done := r.URL.Query().Get("done"); done != "" {
@@ -41,16 +46,10 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) loadCase(r *http.Request, v *View, ref string) error {
-	c, err := s.Cases.Get(r.Context(), v.User, ref)
-	if err != nil {
-		return err
-	}
+// showCase fills a case page from what the case service returned.
+func (s *Server) showCase(r *http.Request, v *View, shown *cases.Shown) error {
+	c := shown.Case
 	ver, err := s.Catalog.Published(r.Context(), c.ItemCode, c.ItemVersion)
-	if err != nil {
-		return err
-	}
-	events, err := s.Cases.Timeline(r.Context(), v.User, ref)
 	if err != nil {
 		return err
 	}
@@ -87,7 +86,7 @@ func (s *Server) loadCase(r *http.Request, v *View, ref string) error {
 	v.Data["Case"] = c
 	v.Data["Item"] = ver.Item
 	v.Data["Step"] = st.Step
-	v.Data["Events"] = events
+	v.Data["Events"] = shown.Events
 	v.Data["Back"] = back
 	v.Data["Departments"] = depts
 	v.Data["Labels"] = labels
@@ -101,22 +100,30 @@ func (s *Server) loadCase(r *http.Request, v *View, ref string) error {
 }
 
 // caseAct performs the action a case page's form posts and returns to the
-// page; a refusal shows the page again with the reason and the case as it is.
+// page; a refusal shows the page again with the reason and the case as it
+// is. One service call, as the API's: nothing is read before the action
+// (the form names the item version whose fields and materials it carries,
+// and the service checks every value against the case's own), and a
+// refusal's page is the one read recorded.
 func (s *Server) caseAct(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "case.title")
 	ref := r.PathValue("ref")
-	c, err := s.Cases.Get(r.Context(), v.User, ref)
-	if err != nil {
-		return err
+	var it *catalog.Item
+	if code := r.PostForm.Get("item"); code != "" {
+		n, _ := strconv.Atoi(r.PostForm.Get("item_version"))
+		ver, err := s.Catalog.Published(r.Context(), code, n)
+		if err != nil {
+			return err
+		}
+		it = ver.Item
 	}
-	ver, err := s.Catalog.Published(r.Context(), c.ItemCode, c.ItemVersion)
-	if err != nil {
-		return err
-	}
-	req, err := s.actionFrom(r, v.User, ver.Item)
+	req, err := s.actionFrom(r, v.User, it)
 	var after *cases.Case
+	var shown *cases.Shown
 	if err == nil {
-		after, err = s.Cases.Act(r.Context(), v.User, ref, req)
+		after, shown, err = s.Cases.ActOrShow(r.Context(), v.User, ref, req)
+	} else if p, perr := s.Cases.Page(r.Context(), v.User, ref); perr == nil {
+		shown = p // an upload refused before any action: the page again, its one read
 	}
 	if err == nil {
 		target := "/cases/" + url.PathEscape(after.Ref()) + "?done=" + url.QueryEscape(req.Action)
@@ -126,8 +133,11 @@ func (s *Server) caseAct(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, target, http.StatusSeeOther)
 		return nil
 	}
+	if shown == nil {
+		return err
+	}
 	p := edge.ProblemOf(r.Context(), v.Lang, err)
-	if lerr := s.loadCase(r, v, ref); lerr != nil {
+	if lerr := s.showCase(r, v, shown); lerr != nil {
 		return err
 	}
 	v.Problem = &p
@@ -137,6 +147,9 @@ func (s *Server) caseAct(w http.ResponseWriter, r *http.Request) error {
 
 // actionFrom reads an action form into a request.
 func (s *Server) actionFrom(r *http.Request, u *identity.User, it *catalog.Item) (cases.ActionRequest, error) {
+	if it == nil {
+		it = &catalog.Item{} // a form without the item's fields and materials carries none
+	}
 	f := r.PostForm
 	rev, _ := strconv.Atoi(f.Get("rev"))
 	req := cases.ActionRequest{Action: f.Get("action"), Rev: rev, Reason: f.Get("reason"), Comment: f.Get("comment"),

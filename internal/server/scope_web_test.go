@@ -1,0 +1,106 @@
+package server
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/dbtest"
+)
+
+// fileSoleTrader files 张三's 个体工商户设立登记 through the API with its
+// materials and returns the case number and id.
+func fileSoleTrader(t *testing.T, api, token string) (string, string) {
+	t.Helper()
+	code := soleTraderCode(t, api)
+	var refs []string
+	for _, key := range []string{"application", "id_card", "lease"} {
+		_, m := upload(t, api, token, key+".pdf", []byte("%PDF-1.4\n% "+key+"\n%%EOF\n"))
+		refs = append(refs, fmt.Sprintf(`{"key":%q,"id":%q}`, key, m["material"].(map[string]any)["id"]))
+	}
+	st, m := apiCall(t, "POST", api+"/cases", token, `{"item_code":"`+code+`","submit":true,"answers":{"premises":"rented"},
+		"form_values":{"applicant_name":["张三"],"applicant_id":["500102198506120011"],"applicant_phone":["13800000000"],
+		"form_of":["person"],"scope":["小吃"],"org_address":["500102006001","滨江路 1 号"],"capital":["5"]},
+		"materials":[`+strings.Join(refs, ",")+`]}`)
+	if st != 201 {
+		t.Fatalf("file: %d %v", st, m)
+	}
+	c := m["case"].(map[string]any)
+	return c["case_no"].(string), c["id"].(string)
+}
+
+// The case page reads the case once per page, and an action reads nothing
+// before it acts: "viewed the case" is recorded for each page that shows
+// the case — the page, and the page a refusal shows again — and never for
+// an action that is done, as the API records none.
+func TestWebActionsRecordNoUnaskedViews(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		api := ts.URL + "/api/v1"
+		no, id := fileSoleTrader(t, api, apiToken(t, api, "zhangsan"))
+		clerk, _ := ts.ids.UserByUsername(t.Context(), "clerk")
+		views := func() int {
+			t.Helper()
+			var n int
+			if err := d.View(t.Context(), func(tx *db.Tx) error {
+				return tx.QueryRow(`SELECT (SELECT COUNT(*) FROM audit_pending WHERE object_id = $1 AND actor_id = $2 AND action = 'case.read.view')
+					+ (SELECT COUNT(*) FROM audit_records WHERE object_id = $1 AND actor_id = $2 AND action = 'case.read.view')`, id, clerk.ID).Scan(&n)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		c := ts.client()
+		ts.webLogin(t, c, "clerk")
+		before := views()
+		tok := csrf(t, c, ts.URL+"/cases/"+no) // the page: one view
+		if got := views() - before; got != 1 {
+			t.Fatalf("the case page recorded %d views, want 1", got)
+		}
+		post := func(form url.Values) (int, string) {
+			form.Set("csrf_token", tok)
+			r, err := c.PostForm(ts.URL+"/cases/"+no+"/act", form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.StatusCode, body(t, r)
+		}
+		for _, tt := range []struct {
+			name   string
+			form   url.Values
+			status int
+			views  int
+		}{
+			{"done", url.Values{"action": {"comment"}, "comment": {"已电话联系申请人"}}, 303, 0},
+			{"refused: stale revision", url.Values{"action": {"accept"}, "rev": {"1"}}, 409, 1},
+			{"refused: reason missing", url.Values{"action": {"refuse"}}, 400, 1},
+			{"done, with the item's fields", url.Values{"action": {"accept"}, "item": {""}}, 303, 0},
+		} {
+			before := views()
+			st, b := post(tt.form)
+			if st != tt.status {
+				t.Errorf("%s: %d, want %d", tt.name, st, tt.status)
+			}
+			if tt.status != 303 && (!strings.Contains(b, `id="problem"`) || !strings.Contains(b, no)) {
+				t.Errorf("%s: the refusal does not show the case and the reason", tt.name)
+			}
+			if got := views() - before; got != tt.views {
+				t.Errorf("%s: %d views recorded, want %d", tt.name, got, tt.views)
+			}
+		}
+		// The API records none either way.
+		before = views()
+		token := apiToken(t, api, "clerk")
+		if st, _ := apiCall(t, "POST", api+"/cases/"+no+"/actions", token, `{"action":"comment","comment":"再次联系"}`); st != 200 {
+			t.Errorf("API comment: %d", st)
+		}
+		if st, _ := apiCall(t, "POST", api+"/cases/"+no+"/actions", token, `{"action":"accept"}`); st != 409 {
+			t.Errorf("API accept twice: %d", st)
+		}
+		if got := views() - before; got != 0 {
+			t.Errorf("API actions recorded %d views", got)
+		}
+	})
+}
