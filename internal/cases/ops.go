@@ -189,7 +189,7 @@ func opEdit(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, 
 	if _, err := guard(s, "edit", c, u, roles, tx); err != nil {
 		return err
 	}
-	if err := edit(tx, c, it, u.ID, req); err != nil {
+	if err := s.edit(tx, c, it, u.ID, req); err != nil {
 		return err
 	}
 	return finish(tx, c, who, "edit", "", nil)

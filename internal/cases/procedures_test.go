@@ -214,6 +214,7 @@ func TestInstantItemAtTheWindow(t *testing.T) {
 				values[fl.Key] = []string{"示范"}
 			}
 		}
+		values["org_name"] = []string{prof.Name} // the enterprise's identity, as registered
 		c, _, err := f.svc.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: code, Values: values, Applicant: prof.Masked,
 			Submit: true, Accept: true, Originals: []string{"business_licence"}})
 		if err != nil {
@@ -227,12 +228,17 @@ func TestInstantItemAtTheWindow(t *testing.T) {
 			t.Error(err)
 		}
 		// A walk-in person not yet registered is registered by ID number and name.
-		walkin, _, err := f.svc.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(),
+		// The form names the person the case is for: left empty, the server fills it.
+		vals := soleTraderValues()
+		delete(vals, "applicant_name")
+		delete(vals, "applicant_id")
+		walkin, _, err := f.svc.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[soleTrader], Values: vals,
 			Applicant: "11010519491231002X", ApplicantName: "王芳", Submit: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if walkin.ApplicantName != "王芳" || walkin.ApplicantMasked != "110105********002X" || walkin.State != "pre_review" {
+		if walkin.ApplicantName != "王芳" || walkin.ApplicantMasked != "110105********002X" || walkin.State != "pre_review" ||
+			walkin.Values["applicant_name"][0] != "王芳" || walkin.Values["applicant_id"][0] != "11010519491231002X" {
 			t.Errorf("walk-in: %+v", walkin)
 		}
 		// Registration and filing are one transaction: a filing refused for its

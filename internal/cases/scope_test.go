@@ -5,6 +5,7 @@ import (
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/cases"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -96,4 +97,87 @@ func TestDraftsAreTheApplicantsOwn(t *testing.T) {
 			t.Errorf("the clerk reads the submitted case: %v", err)
 		}
 	})
+}
+
+// The identity fields of a form are the applicant's registered identity:
+// left empty they are filled from the account, typed they must match it,
+// on filing, on a bundle's merged form, and on every later edit.
+func TestIdentityFieldsAreBoundToTheApplicant(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		with := func(base catalog.Values, kv ...string) catalog.Values {
+			v := catalog.Values{}
+			for k, x := range base {
+				v[k] = x
+			}
+			for i := 0; i < len(kv); i += 2 {
+				if kv[i+1] == "" {
+					delete(v, kv[i])
+				} else {
+					v[kv[i]] = []string{kv[i+1]}
+				}
+			}
+			return v
+		}
+		corp := f.users["democorp"]
+		app, _ := f.ids.ApplicantOf(f.ctx, corp)
+		corpValues := with(foodValues(), "org_name", app.Name, "org_credit_code", app.Masked)
+		for _, tt := range []struct {
+			name  string
+			user  string
+			item  string
+			vals  catalog.Values
+			field string // the refused field's label; "" when filed
+		}{
+			{"another person's name", "zhangsan", soleTrader, with(soleTraderValues(), "applicant_name", "李四"), "申请人姓名"},
+			{"another person's valid ID number", "zhangsan", soleTrader, with(soleTraderValues(), "applicant_id", "11010519491231002X"), "公民身份号码"},
+			{"own identity, spaced and lower case", "zhangsan", soleTrader, with(soleTraderValues(), "applicant_name", " 张三 "), ""},
+			{"identity left out", "zhangsan", soleTrader, with(soleTraderValues(), "applicant_name", "", "applicant_id", ""), ""},
+			{"another enterprise's credit code", "democorp", foodLicence, with(corpValues, "org_credit_code", "92500102MA5U7X2K8B"), "统一社会信用代码"},
+			{"another enterprise's name", "democorp", foodLicence, with(corpValues, "org_name", "张三小吃店"), "单位名称"},
+			{"own enterprise", "democorp", foodLicence, corpValues, ""},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				c, _, err := f.svc.Create(f.ctx, f.users[tt.user], cases.NewCase{ItemCode: f.codes[tt.item], Values: tt.vals})
+				if tt.field != "" {
+					if !apperr.Is(err, apperr.Invalid, "case.identity_bound") || apperr.As(err).Args["field"] != tt.field {
+						t.Fatalf("filed: %v", err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tt.user == "zhangsan" && (c.Values["applicant_name"][0] != "张三" || c.Values["applicant_id"][0] != "500102198506120011") {
+					t.Errorf("identity on the case: %v %v", c.Values["applicant_name"], c.Values["applicant_id"])
+				}
+				if tt.user == "democorp" && c.Values["org_credit_code"][0] != app.Masked {
+					t.Errorf("credit code on the case: %v", c.Values["org_credit_code"])
+				}
+			})
+		}
+		// A bundle's merged form names the applicant too.
+		if _, _, err := f.svc.Create(f.ctx, corp, cases.NewCase{Bundle: "qykb", Values: catalog.Values{"org_name": {"别家公司"}}}); !apperr.Is(err, apperr.Invalid, "case.identity_bound") {
+			t.Errorf("bundle with another enterprise's name: %v", err)
+		}
+		// A draft's edit cannot change it either.
+		u := f.users["zhangsan"]
+		d, _, err := f.svc.Create(f.ctx, u, cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.t = t
+		f.refusedOwn(u, d, cases.ActionRequest{Action: "edit", Values: with(soleTraderValues(), "applicant_id", "11010519491231002X")}, apperr.Invalid, "case.identity_bound")
+	})
+}
+
+// refusedOwn is refused for a case only its applicant reads (a draft).
+func (f *fixture) refusedOwn(u *identity.User, c *cases.Case, req cases.ActionRequest, code apperr.Code, key string) {
+	f.t.Helper()
+	before, _ := f.svc.Get(f.ctx, u, c.Ref())
+	if _, err := f.svc.Act(f.ctx, u, c.Ref(), req); !apperr.Is(err, code, key) {
+		f.t.Fatalf("%s by %s: got %v, want %s %s", req.Action, u.Username, err, code, key)
+	}
+	if after, _ := f.svc.Get(f.ctx, u, c.Ref()); after.Rev != before.Rev {
+		f.t.Fatalf("%s refused but the case changed", req.Action)
+	}
 }

@@ -104,3 +104,32 @@ func TestWebActionsRecordNoUnaskedViews(t *testing.T) {
 		}
 	})
 }
+
+// 张三's application names 张三: the API refuses another person's name or
+// ID number (400, nothing filed); the apply page shows his own, read-only.
+func TestApplicantIdentityIsBoundOnTheEdge(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		api := ts.URL + "/api/v1"
+		zs := apiToken(t, api, "zhangsan")
+		code := soleTraderCode(t, api)
+		for _, vals := range []string{`"applicant_name":["李四"]`, `"applicant_id":["11010519491231002X"]`} {
+			st, m := apiCall(t, "POST", api+"/cases", zs, `{"item_code":"`+code+`","form_values":{`+vals+`}}`)
+			if st != 400 || m["message_key"] != "case.identity_bound" {
+				t.Errorf("%s: %d %v", vals, st, m)
+			}
+		}
+		if st, m := apiCall(t, "GET", api+"/cases", zs, ""); st != 200 || m["total"].(float64) != 0 {
+			t.Errorf("something was filed: %d %v", st, m)
+		}
+		c := ts.client()
+		ts.webLogin(t, c, "zhangsan")
+		r, _ := c.Get(ts.URL + "/apply/" + code)
+		b := body(t, r)
+		for _, want := range []string{`name="applicant_id" value="500102198506120011" maxlength="18" autocapitalize="characters" readonly`, `name="applicant_name" value="张三"`} {
+			if !strings.Contains(b, want) {
+				t.Errorf("apply page lacks %s", want)
+			}
+		}
+	})
+}

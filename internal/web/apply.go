@@ -98,7 +98,12 @@ func (s *Server) fillApplyPage(r *http.Request, v *View, p applyPage, vals catal
 	v.Data["Agent"] = v.User.Has(identity.RoleAgent)
 	v.Data["Applicant"] = r.PostForm.Get("applicant")
 	v.Data["Commitment"] = r.PostForm.Get("commitment") == "1"
-	v.Data["Form"] = &formView{Fields: p.Fields, Values: vals, Towns: s.towns(r), Action: p.Action}
+	fv := &formView{Fields: p.Fields, Values: vals, Towns: s.towns(r), Action: p.Action}
+	if v.User.Kind != identity.KindStaff {
+		// Applying for oneself: one's own name and number, as registered.
+		fv.Locked = identityLocked(v.User.Kind)
+	}
+	v.Data["Form"] = fv
 }
 
 // fillBundleApply prepares the application page of a 一件事: one merged

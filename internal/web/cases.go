@@ -94,7 +94,7 @@ func (s *Server) showCase(r *http.Request, v *View, shown *cases.Shown) error {
 	v.Data["Staff"] = v.User.Kind == identity.KindStaff
 	v.Data["Selection"] = ver.Item.Select(c.Answers)
 	// The correction and edit forms re-use the application form renderer.
-	v.Data["Form"] = &formView{Fields: ver.Item.Form, Values: c.Values, Towns: s.towns(r)}
+	v.Data["Form"] = &formView{Fields: ver.Item.Form, Values: c.Values, Towns: s.towns(r), Locked: identityLocked(identity.Kind(c.ApplicantKind))}
 	v.Data["Answers"] = c.Answers
 	return nil
 }
