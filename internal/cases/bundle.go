@@ -109,6 +109,7 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 		out, err = s.reply(tx, u, parent)
 		return err
 	})
+	err = s.noteUnmatched(ctx, u, err)
 	if db.IsUniqueViolation(err) && nc.IdempotencyKey != "" {
 		c, err := s.byIdempotencyKey(ctx, u, nc.IdempotencyKey)
 		return c, false, err

@@ -123,6 +123,7 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 		c, err = s.reply(tx, u, c)
 		return err
 	})
+	err = s.noteUnmatched(ctx, u, err)
 	if db.IsUniqueViolation(err) && nc.IdempotencyKey != "" {
 		// The same key raced us and won: answer with its case.
 		c, err := s.byIdempotencyKey(ctx, u, nc.IdempotencyKey)
@@ -142,12 +143,12 @@ func (s *Service) applicantFor(tx *db.Tx, u *identity.User, it *catalog.Item, nc
 	switch {
 	case u.Kind != identity.KindStaff && nc.Applicant == "":
 		app, err = s.identity.ApplicantOfTx(tx, u)
-	case u.Has(identity.RoleAgent) && nc.Applicant != "":
+	case u.Has(identity.RoleAgent) && (nc.Applicant != "" || nc.ApplicantName != ""):
 		channel, role = ChannelAgent, identity.RoleAgent
 		if !agentServes(u, it.Region) {
 			return nil, "", "", apperr.E(apperr.Forbidden, "case.out_of_region")
 		}
-		app, err = s.identity.ApplicantByNumberTx(tx, nc.Applicant)
+		app, err = s.agentApplicant(tx, u, nc)
 	case u.Has(identity.RoleClerk):
 		channel, role = ChannelWindow, identity.RoleClerk
 		if !coversRegion(u, identity.RoleClerk, it.Region) {

@@ -467,7 +467,7 @@ func TestAgentFilesForAnApplicant(t *testing.T) {
 		agent := f.users["agent"]
 		refs := []cases.MaterialRef{f.upload(agent, "application"), f.upload(agent, "id_card"), f.upload(agent, "lease")}
 		c, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(),
-			Answers: map[string]string{"premises": "rented"}, Submit: true, Materials: refs, Applicant: "500102198506120011"})
+			Answers: map[string]string{"premises": "rented"}, Submit: true, Materials: refs, Applicant: "500102198506120011", ApplicantName: "张三"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -483,7 +483,7 @@ func TestAgentFilesForAnApplicant(t *testing.T) {
 		if _, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[soleTrader]}); !apperr.Is(err, apperr.Forbidden, "case.cannot_file") {
 			t.Errorf("agent without applicant: %v", err)
 		}
-		if _, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[soleTrader], Applicant: "11010519491231002X"}); !apperr.Is(err, apperr.NotFound, "case.applicant_unknown") {
+		if _, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[soleTrader], Applicant: "11010519491231002X", ApplicantName: "李四"}); !apperr.Is(err, apperr.Invalid, "case.applicant_unmatched") {
 			t.Errorf("agent for an unregistered person: %v", err)
 		}
 		f.act("zhangsan", c, cases.ActionRequest{Action: "withdraw"})

@@ -125,6 +125,8 @@ func (s *Service) present(tx *db.Tx, u *identity.User, c *Case, roles []string, 
 	for i := range c.Materials {
 		if m, ok := it.Material(c.Materials[i].Key); ok {
 			c.Materials[i].Name = m.Name
+		} else if c.Materials[i].Key == MandateKey {
+			c.Materials[i].Name = MandateName // an agent's mandate on an item that does not list it
 		}
 	}
 	if s.licensing != nil && it.Result.LicenceType != "" && c.Decision == Granted {

@@ -181,3 +181,76 @@ func (f *fixture) refusedOwn(u *identity.User, c *cases.Case, req cases.ActionRe
 		f.t.Fatalf("%s refused but the case changed", req.Action)
 	}
 }
+
+// 代办 without a name oracle: the agent names the applicant by name and
+// number, "unknown" and "mismatch" are one answer, failures are throttled,
+// and the agent files without a mandate only for a person registered in
+// the agent's area — anyone else, an enterprise always, with a 授权委托书.
+func TestAgentFilesOnlyWithinAreaOrMandate(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		agent := f.users["agent"]
+		for _, p := range []identity.NewPerson{
+			{Account: identity.Account{Username: "lisi", Password: "a-long-test-password"}, Name: "李四", IDNumber: "11010519491231002X", Region: "500102107000"}, // 青羊镇
+			{Account: identity.Account{Username: "wangwu", Password: "a-long-test-password"}, Name: "王五", IDNumber: "500102199001010014"},                       // region not known
+		} {
+			if _, err := f.ids.CreatePerson(f.ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		corp, _ := f.ids.ApplicantOf(f.ctx, f.users["democorp"])
+		for _, tt := range []struct {
+			name, item, number, who string
+			mandate                 bool
+			code                    apperr.Code
+			key                     string // "" when filed
+		}{
+			{"a person of the agent's town", soleTrader, "500102198506120011", "张三", false, "", ""},
+			{"the number without the name", soleTrader, "500102198506120011", "", false, apperr.Invalid, "case.agent_applicant_required"},
+			{"the number with another name", soleTrader, "500102198506120011", "张四", false, apperr.Invalid, "case.applicant_unmatched"},
+			{"an unregistered number", soleTrader, "110105194912310046", "张三", false, apperr.Invalid, "case.applicant_unmatched"},
+			{"a person of another town", soleTrader, "11010519491231002X", "李四", false, apperr.Invalid, "case.mandate_required"},
+			{"a person of another town, with a mandate", soleTrader, "11010519491231002X", "李四", true, "", ""},
+			{"a person of unknown region", soleTrader, "500102199001010014", "王五", false, apperr.Invalid, "case.mandate_required"},
+			{"an enterprise", foodLicence, corp.Masked, corp.Name, false, apperr.Invalid, "case.mandate_required_org"},
+			{"an enterprise, with a mandate", foodLicence, corp.Masked, corp.Name, true, "", ""},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				var mats []cases.MaterialRef
+				if tt.mandate {
+					mats = append(mats, f.upload(agent, cases.MandateKey))
+				}
+				c, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[tt.item], Applicant: tt.number, ApplicantName: tt.who, Materials: mats})
+				if tt.key != "" {
+					if !apperr.Is(err, tt.code, tt.key) {
+						t.Fatalf("got %v, want %s", err, tt.key)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.ApplicantName != tt.who || c.AgentID != agent.ID {
+					t.Errorf("filed for %q by %q", c.ApplicantName, c.AgentID)
+				}
+				if tt.mandate && (len(c.Materials) != 1 || c.Materials[0].Key != cases.MandateKey || c.Materials[0].Name != cases.MandateName) {
+					t.Errorf("the mandate is not kept with the case: %+v", c.Materials)
+				}
+			})
+		}
+		// Guessing is throttled: after the limit even a right pair is refused
+		// until the window ends. (Two failures above count already.)
+		for i := 2; i < cases.MatchLimit; i++ {
+			if _, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[soleTrader], Applicant: "500102198506120011", ApplicantName: "张" + string(rune('A'+i))}); !apperr.Is(err, apperr.Invalid, "case.applicant_unmatched") {
+				t.Fatalf("guess %d: %v", i, err)
+			}
+		}
+		right := cases.NewCase{ItemCode: f.codes[soleTrader], Applicant: "500102198506120011", ApplicantName: "张三"}
+		if _, _, err := f.svc.Create(f.ctx, agent, right); !apperr.Is(err, apperr.TooMany, "case.applicant_throttled") {
+			t.Fatalf("after %d failures: %v", cases.MatchLimit, err)
+		}
+		f.SetNow(f.Now().Add(cases.MatchWindow))
+		if _, _, err := f.svc.Create(f.ctx, agent, right); err != nil {
+			t.Fatalf("after the window: %v", err)
+		}
+	})
+}

@@ -133,3 +133,52 @@ func TestApplicantIdentityIsBoundOnTheEdge(t *testing.T) {
 		}
 	})
 }
+
+// An agent learns no name from a number: on the API and the apply page an
+// unregistered number and a wrong name get the same answer; the right pair
+// files (here a draft, for 张三 of the agent's own town).
+func TestAgentNamesTheApplicantOnTheEdge(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		api := ts.URL + "/api/v1"
+		ag := apiToken(t, api, "agent")
+		code := soleTraderCode(t, api)
+		var answers []string
+		for _, tt := range []struct{ number, name, key string }{
+			{"500102198506120011", "", "case.agent_applicant_required"},
+			{"500102198506120011", "李四", "case.applicant_unmatched"},
+			{"11010519491231002X", "李四", "case.applicant_unmatched"},
+		} {
+			st, m := apiCall(t, "POST", api+"/cases", ag, `{"item_code":"`+code+`","applicant":"`+tt.number+`","applicant_name":"`+tt.name+`"}`)
+			if st != 400 || m["message_key"] != tt.key {
+				t.Errorf("%s %s: %d %v", tt.number, tt.name, st, m)
+			}
+			if tt.key == "case.applicant_unmatched" {
+				answers = append(answers, fmt.Sprint(st, m))
+			}
+			if strings.Contains(fmt.Sprint(m), "张三") {
+				t.Errorf("the answer names the registered person: %v", m)
+			}
+		}
+		if len(answers) != 2 || answers[0] != answers[1] {
+			t.Errorf("unknown and mismatch answer differently: %q", answers)
+		}
+		c := ts.client()
+		ts.webLogin(t, c, "agent")
+		tok := csrf(t, c, ts.URL+"/apply/"+code)
+		post := func(name string) (int, string) {
+			form := url.Values{"csrf_token": {tok}, "do": {"draft"}, "applicant": {"500102198506120011"}, "for_name": {name}, "idem": {name}}
+			r, err := c.PostForm(ts.URL+"/apply/"+code, form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.StatusCode, body(t, r)
+		}
+		if st, b := post("李四"); st != 400 || !strings.Contains(b, "姓名与证件号码不匹配") || strings.Contains(b, "张三") {
+			t.Errorf("wrong name on the page: %d", st)
+		}
+		if st, _ := post("张三"); st != 303 {
+			t.Errorf("right pair on the page: %d", st)
+		}
+	})
+}
