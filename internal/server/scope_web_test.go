@@ -182,3 +182,63 @@ func TestAgentNamesTheApplicantOnTheEdge(t *testing.T) {
 		}
 	})
 }
+
+// On the edge: staff get "not found" for a draft on every API read, and a
+// transfer to another town's department is a 400 naming it, which the case
+// page does not even offer.
+func TestDraftsAndTransfersOnTheEdge(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		api := ts.URL + "/api/v1"
+		zs := apiToken(t, api, "zhangsan")
+		code := soleTraderCode(t, api)
+		_, m := upload(t, api, zs, "lease.pdf", []byte("%PDF-1.4\n% lease\n%%EOF\n"))
+		mat := m["material"].(map[string]any)["id"].(string)
+		st, m := apiCall(t, "POST", api+"/cases", zs, `{"item_code":"`+code+`","form_values":{"applicant_phone":["13800000000"]},
+			"answers":{"premises":"rented"},"materials":[{"key":"lease","id":"`+mat+`"}]}`)
+		if st != 201 {
+			t.Fatalf("draft: %d %v", st, m)
+		}
+		draft := m["case"].(map[string]any)["id"].(string)
+		for _, who := range []string{"clerk", "handler", "supervisor"} {
+			tok := apiToken(t, api, who)
+			if st, m := apiCall(t, "GET", api+"/cases", tok, ""); st != 200 || m["total"].(float64) != 0 {
+				t.Errorf("%s lists the draft: %d %v", who, st, m)
+			}
+			for _, p := range []string{"", "/timeline", "/materials/" + mat} {
+				if st, _ := apiCall(t, "GET", api+"/cases/"+draft+p, tok, ""); st != 404 {
+					t.Errorf("%s GET draft%s: %d", who, p, st)
+				}
+			}
+		}
+		if st, _ := apiCall(t, "GET", api+"/cases/"+draft, zs, ""); st != 200 {
+			t.Errorf("the applicant reads the draft: %d", st)
+		}
+
+		no, _ := fileSoleTrader(t, api, zs)
+		if st, m := apiCall(t, "POST", api+"/cases/"+no+"/actions", apiToken(t, api, "clerk"), `{"action":"accept"}`); st != 200 {
+			t.Fatalf("accept: %d %v", st, m)
+		}
+		_, m = apiCall(t, "GET", api+"/departments", "", "")
+		ids := map[string]string{}
+		for _, x := range m["departments"].([]any) {
+			dp := x.(map[string]any)
+			ids[dp["name"].(string)] = dp["id"].(string)
+		}
+		town, district := ids["重庆市涪陵区南沱镇人民政府"], ids["重庆市涪陵区民政局"]
+		if town == "" || district == "" {
+			t.Fatalf("departments: %v", ids)
+		}
+		st, m = apiCall(t, "POST", api+"/cases/"+no+"/actions", apiToken(t, api, "handler"), `{"action":"transfer","department_id":"`+town+`","reason":"属地管理"}`)
+		if st != 400 || m["message_key"] != "case.transfer_out_of_region" || !strings.Contains(m["message"].(string), "南沱镇人民政府") {
+			t.Errorf("transfer to a town: %d %v", st, m)
+		}
+		c := ts.client()
+		ts.webLogin(t, c, "handler")
+		r, _ := c.Get(ts.URL + "/cases/" + no)
+		b := body(t, r)
+		if !strings.Contains(b, `value="`+district+`"`) || strings.Contains(b, `value="`+town+`"`) {
+			t.Errorf("the transfer form offers the wrong departments")
+		}
+	})
+}
