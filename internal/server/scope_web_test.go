@@ -1,7 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
+	"mime/multipart"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -239,6 +242,44 @@ func TestDraftsAndTransfersOnTheEdge(t *testing.T) {
 		b := body(t, r)
 		if !strings.Contains(b, `value="`+district+`"`) || strings.Contains(b, `value="`+town+`"`) {
 			t.Errorf("the transfer form offers the wrong departments")
+		}
+	})
+}
+
+// At the window the clerk files for a walk-in person: the name that
+// registers them is its own input (not the form's applicant_name), and the
+// form's identity fields, left empty, name the person the case is for.
+func TestIntakeNamesTheWalkIn(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		code := soleTraderCode(t, ts.URL+"/api/v1")
+		c := ts.client()
+		ts.webLogin(t, c, "clerk")
+		tok := csrf(t, c, ts.URL+"/workbench/intake?code="+code)
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		for k, v := range map[string]string{"csrf_token": tok, "idem": "walk-in-1", "do": "submit", "applicant": "11010519491231002X",
+			"walkin_name": "王芳", "applicant_name": "", "applicant_id": "", "applicant_phone": "13800000000", "form_of": "person",
+			"scope": "小吃", "org_address.town": "500102006000", "org_address.detail": "滨江路 1 号", "capital": "5", "a.premises": "owned"} {
+			mw.WriteField(k, v)
+		}
+		for _, key := range []string{"application", "id_card", "property"} {
+			fw, _ := mw.CreateFormFile("m."+key, key+".pdf")
+			fw.Write([]byte("%PDF-1.4\n% " + key + "\n%%EOF\n"))
+		}
+		mw.Close()
+		req, _ := http.NewRequest("POST", ts.URL+"/workbench/intake/accept?code="+code, &buf)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		r, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := body(t, r); r.StatusCode != 303 {
+			t.Fatalf("intake: %d %s", r.StatusCode, b[max(0, strings.Index(b, `id="problem"`)):min(len(b), max(0, strings.Index(b, `id="problem"`))+600)])
+		}
+		r, _ = c.Get(ts.URL + r.Header.Get("Location"))
+		if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, "王芳") || strings.Contains(b, "张三") {
+			t.Errorf("the walk-in's case: %d", r.StatusCode)
 		}
 	})
 }

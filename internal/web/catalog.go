@@ -268,7 +268,7 @@ func (s *Server) intakeView(w http.ResponseWriter, r *http.Request, v *View, pro
 			s.checkForm(r, v, fv)
 		}
 		v.Data["Form"] = fv
-		v.Data["Applicant"], v.Data["ApplicantName"] = r.PostForm.Get("applicant"), r.PostForm.Get("applicant_name")
+		v.Data["Applicant"], v.Data["ApplicantName"] = r.PostForm.Get("applicant"), r.PostForm.Get("walkin_name")
 		v.Data["Idem"] = newToken()
 	}
 	if problem != nil {
