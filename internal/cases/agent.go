@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
@@ -119,9 +120,13 @@ func (s *Service) noteUnmatched(ctx context.Context, u *identity.User, err error
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(`INSERT INTO applicant_match_failures (user_id, failures, window_start) VALUES ($1, $2, $3)
-			ON CONFLICT (user_id) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start`, u.ID, n+1, start)
-		return err
+		if _, err := tx.Exec(`INSERT INTO applicant_match_failures (user_id, failures, window_start) VALUES ($1, $2, $3)
+			ON CONFLICT (user_id) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start`, u.ID, n+1, start); err != nil {
+			return err
+		}
+		// A supervisor can see an agent probing; what was typed is not kept.
+		return audit.Append(tx, &audit.Record{Actor: u.ID, Role: string(identity.RoleAgent), Action: "case.applicant_unmatched",
+			ObjectType: "user", ObjectID: u.ID}, nil)
 	}); nerr != nil {
 		return apperr.Internalf("cases: note unmatched applicant", nerr)
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -243,6 +244,13 @@ func TestAgentFilesOnlyWithinAreaOrMandate(t *testing.T) {
 			if _, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[soleTrader], Applicant: "500102198506120011", ApplicantName: "张" + string(rune('A'+i))}); !apperr.Is(err, apperr.Invalid, "case.applicant_unmatched") {
 				t.Fatalf("guess %d: %v", i, err)
 			}
+		}
+		var audited int
+		f.db.View(f.ctx, func(tx *db.Tx) error {
+			return tx.QueryRow(`SELECT COUNT(*) FROM audit_pending WHERE actor_id = $1 AND action = 'case.applicant_unmatched' AND payload IS NULL`, agent.ID).Scan(&audited)
+		})
+		if audited != cases.MatchLimit {
+			t.Errorf("%d failed attempts audited, want %d", audited, cases.MatchLimit)
 		}
 		right := cases.NewCase{ItemCode: f.codes[soleTrader], Applicant: "500102198506120011", ApplicantName: "张三"}
 		if _, _, err := f.svc.Create(f.ctx, agent, right); !apperr.Is(err, apperr.TooMany, "case.applicant_throttled") {
