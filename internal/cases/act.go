@@ -255,7 +255,7 @@ func (s *Service) apply(tx *db.Tx, c *Case, it *catalog.Item, cal *calendar.Cale
 			return err
 		}
 		if e == workflow.EffectResubmit {
-			if err := edit(tx, c, it, who.ID, req); err != nil {
+			if err := s.edit(tx, c, it, who.ID, req); err != nil {
 				return err
 			}
 		}
@@ -495,9 +495,13 @@ func checkCorrections(it *catalog.Item, cs []Correction) ([]Correction, error) {
 
 // edit applies changed values, answers and materials (uploaded by
 // uploader) while the applicant may edit.
-func edit(tx *db.Tx, c *Case, it *catalog.Item, uploader string, req ActionRequest) error {
+func (s *Service) edit(tx *db.Tx, c *Case, it *catalog.Item, uploader string, req ActionRequest) error {
 	if req.Values != nil {
-		c.Values = cleanValues(it, req.Values)
+		vals := cleanValues(it, req.Values)
+		if err := s.bindIdentity(tx, it, c.ApplicantID, identity.Kind(c.ApplicantKind), vals); err != nil {
+			return err
+		}
+		c.Values = vals
 	}
 	if req.Answers != nil {
 		if err := checkAnswers(it, req.Answers); err != nil {

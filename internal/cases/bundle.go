@@ -38,6 +38,20 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 				return err
 			}
 		}
+		if role == identity.RoleClerk && !nc.Submit {
+			return apperr.E(apperr.Invalid, "case.window_draft")
+		}
+		// The merged form names the applicant as each sub-case's does.
+		if nc.Values == nil {
+			nc.Values = catalog.Values{}
+		}
+		merged := &catalog.Item{}
+		for _, f := range bv.Form {
+			merged.Form = append(merged.Form, f.Field)
+		}
+		if err := s.bindIdentity(tx, merged, app.UserID, app.Kind, nc.Values); err != nil {
+			return err
+		}
 		lead := bv.Versions[0]
 		// The parent names the bundle; its item is the lead item (the first).
 		parent, err := s.insert(tx, u, lead, app, channel, NewCase{ItemCode: lead.ImplCode, Values: nc.Values, IdempotencyKey: nc.IdempotencyKey})
@@ -95,6 +109,7 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 		out, err = s.reply(tx, u, parent)
 		return err
 	})
+	err = s.noteUnmatched(ctx, u, err)
 	if db.IsUniqueViolation(err) && nc.IdempotencyKey != "" {
 		c, err := s.byIdempotencyKey(ctx, u, nc.IdempotencyKey)
 		return c, false, err

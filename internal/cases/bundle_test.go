@@ -67,7 +67,9 @@ func TestBundle(t *testing.T) {
 				refs = append(refs, f.upload(corp, m.Key))
 			}
 		}
-		parent, fresh, err := f.svc.Create(f.ctx, corp, cases.NewCase{Bundle: "qykb", Values: fill(fields, app.Masked), Answers: answers,
+		vals := fill(fields, app.Masked)
+		vals["org_name"] = []string{app.Name} // the enterprise's own name: the form's identity
+		parent, fresh, err := f.svc.Create(f.ctx, corp, cases.NewCase{Bundle: "qykb", Values: vals, Answers: answers,
 			Materials: refs, Submit: true})
 		if err != nil || !fresh {
 			t.Fatalf("bundle: %v", err)

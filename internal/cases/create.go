@@ -75,6 +75,9 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 		if err != nil {
 			return err
 		}
+		if role == identity.RoleClerk && !nc.Submit {
+			return apperr.E(apperr.Invalid, "case.window_draft")
+		}
 		who := actor{u.ID, u.DisplayName, string(role)}
 		if !nc.Submit {
 			// A draft: its row and the event that created it.
@@ -120,6 +123,7 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 		c, err = s.reply(tx, u, c)
 		return err
 	})
+	err = s.noteUnmatched(ctx, u, err)
 	if db.IsUniqueViolation(err) && nc.IdempotencyKey != "" {
 		// The same key raced us and won: answer with its case.
 		c, err := s.byIdempotencyKey(ctx, u, nc.IdempotencyKey)
@@ -139,12 +143,12 @@ func (s *Service) applicantFor(tx *db.Tx, u *identity.User, it *catalog.Item, nc
 	switch {
 	case u.Kind != identity.KindStaff && nc.Applicant == "":
 		app, err = s.identity.ApplicantOfTx(tx, u)
-	case u.Has(identity.RoleAgent) && nc.Applicant != "":
+	case u.Has(identity.RoleAgent) && (nc.Applicant != "" || nc.ApplicantName != ""):
 		channel, role = ChannelAgent, identity.RoleAgent
 		if !agentServes(u, it.Region) {
 			return nil, "", "", apperr.E(apperr.Forbidden, "case.out_of_region")
 		}
-		app, err = s.identity.ApplicantByNumberTx(tx, nc.Applicant)
+		app, err = s.agentApplicant(tx, u, nc)
 	case u.Has(identity.RoleClerk):
 		channel, role = ChannelWindow, identity.RoleClerk
 		if !coversRegion(u, identity.RoleClerk, it.Region) {
@@ -220,11 +224,15 @@ func (s *Service) newCase(tx *db.Tx, u *identity.User, ver *catalog.Version, app
 		return nil, err
 	}
 	start, _ := proc.State(proc.Start)
+	vals := cleanValues(it, nc.Values)
+	if err := s.bindIdentity(tx, it, app.UserID, app.Kind, vals); err != nil {
+		return nil, err
+	}
 	c := &Case{
 		ID: db.NewID(), ItemID: ver.ItemID, ItemCode: it.ImplCode, ItemVersion: ver.Version, ItemName: it.Name,
 		DepartmentID: ver.DepartmentID, Region: it.Region, Process: proc.Ref(), State: start.Key, Status: start.Status,
 		ApplicantID: app.UserID, ApplicantName: app.Name, ApplicantKind: string(app.Kind), ApplicantMasked: app.Masked,
-		Channel: channel, CreatedBy: u.ID, Values: cleanValues(it, nc.Values), Answers: nc.Answers,
+		Channel: channel, CreatedBy: u.ID, Values: vals, Answers: nc.Answers,
 		Commitment: nc.Commitment, PromisedLimit: it.Promised(), CreatedAt: tx.Now, UpdatedAt: tx.Now,
 		history: &history{}, // a new case has no pauses, extensions or countersigns
 		Pauses:  []Pause{}, Extensions: []Extension{},
@@ -237,6 +245,57 @@ func (s *Service) newCase(tx *db.Tx, u *identity.User, ver *catalog.Version, app
 		c.AgentID = u.ID
 	}
 	return c, nil
+}
+
+// IdentityFields are the form fields that name the applicant themselves: a
+// natural person's name and citizen ID number, an organisation's name and
+// unified social credit code. Their values are the applicant's registered
+// identity, never typed: a form naming someone else is filed by an agent or
+// at a window, for that someone (issue 14).
+var IdentityFields = map[identity.Kind][]string{
+	identity.KindPerson:       {"applicant_name", "applicant_id"},
+	identity.KindOrganisation: {"org_name", "org_credit_code"},
+}
+
+// bindIdentity fills the identity fields of vals (those of the item's form)
+// from the applicant's registered identity, and refuses a value that differs.
+func (s *Service) bindIdentity(tx *db.Tx, it *catalog.Item, applicantID string, kind identity.Kind, vals catalog.Values) error {
+	keys := IdentityFields[kind]
+	var fields []catalog.Field
+	for _, k := range keys {
+		if i := slices.IndexFunc(it.Form, func(f catalog.Field) bool { return f.Key == k }); i >= 0 {
+			fields = append(fields, it.Form[i])
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	h, err := s.identity.HolderOf(tx, applicantID)
+	if err != nil {
+		return err
+	}
+	for _, f := range fields {
+		want := h.Name
+		if f.Key == keys[1] {
+			want = h.Code
+		}
+		got := vals[f.Key]
+		switch {
+		case len(got) == 0 || len(got) == 1 && strings.TrimSpace(got[0]) == "":
+			vals[f.Key] = []string{want}
+		case len(got) != 1 || !sameIdentity(got[0], want):
+			return apperr.E(apperr.Invalid, "case.identity_bound", "field", f.Label)
+		default:
+			vals[f.Key] = []string{want}
+		}
+	}
+	return nil
+}
+
+// sameIdentity compares a typed name or number with the registered one:
+// surrounding spaces and the case of a number's letters do not matter.
+func sameIdentity(typed, registered string) bool {
+	return strings.EqualFold(strings.TrimSpace(typed), registered)
 }
 
 // cleanValues keeps only the values of the item's form fields.

@@ -218,7 +218,7 @@ func TestSubmissionRefused(t *testing.T) {
 		u := f.users["zhangsan"]
 		code := f.codes[soleTrader]
 		bad := soleTraderValues()
-		bad["applicant_id"] = []string{"500102198506120012"}
+		bad["applicant_phone"] = []string{"1380000"} // (the ID number is the account's: cases.IdentityFields)
 		bad["capital"] = []string{"-1"}
 		for _, x := range []struct {
 			name string

@@ -256,7 +256,7 @@ func cleanName(name string) string {
 func attach(tx *db.Tx, owner string, c *Case, it *catalog.Item, refs []MaterialRef) error {
 	keys := map[string]bool{}
 	for _, ref := range refs {
-		if _, ok := it.Material(ref.Key); !ok {
+		if _, ok := it.Material(ref.Key); !ok && !(ref.Key == MandateKey && c.AgentID != "") {
 			return apperr.E(apperr.Invalid, "case.material_unknown", "key", ref.Key)
 		}
 		keys[ref.Key] = true

@@ -10,6 +10,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/notify"
@@ -188,7 +189,7 @@ func opEdit(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, 
 	if _, err := guard(s, "edit", c, u, roles, tx); err != nil {
 		return err
 	}
-	if err := edit(tx, c, it, u.ID, req); err != nil {
+	if err := s.edit(tx, c, it, u.ID, req); err != nil {
 		return err
 	}
 	return finish(tx, c, who, "edit", "", nil)
@@ -235,6 +236,12 @@ func opTransfer(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.Us
 	}
 	if req.Department == c.DepartmentID {
 		return apperr.E(apperr.Invalid, "case.transfer_same")
+	}
+	// A department acts in its own region and the regions inside it: one of
+	// another town (or a sibling district) has nobody who may act on this
+	// case, which would lie orphaned while its clock runs (issue 14).
+	if !codes.DivisionCovers(region, c.Region) {
+		return apperr.E(apperr.Invalid, "case.transfer_out_of_region", "department", name)
 	}
 	from := c.Department
 	c.DepartmentID, c.AssigneeID = req.Department, ""
@@ -459,12 +466,17 @@ func opCountersign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity
 	}
 	var names []string
 	for _, dep := range depts {
-		var name string
-		if err := tx.QueryRow(`SELECT name FROM departments WHERE id = $1`, dep).Scan(&name); err != nil {
+		var name, region string
+		if err := tx.QueryRow(`SELECT name, region_code FROM departments WHERE id = $1`, dep).Scan(&name, &region); err != nil {
 			return db.NotFound(err, "case.department_unknown")
 		}
 		if dep == c.DepartmentID {
 			return apperr.E(apperr.Invalid, "case.countersign_self")
+		}
+		// As for 转办: a department outside the case's region could never
+		// give its opinion, and the step could never be passed.
+		if !codes.DivisionCovers(region, c.Region) {
+			return apperr.E(apperr.Invalid, "case.countersign_out_of_region", "department", name)
 		}
 		if _, err := tx.Exec(`INSERT INTO case_countersign_tasks (countersign_id, department_id, case_id) VALUES ($1, $2, $3)`, id, dep, c.ID); err != nil {
 			return err

@@ -71,7 +71,7 @@ func (s *Service) Prefill(ctx context.Context, u *identity.User, it *catalog.Ite
 			out[f.Key] = []string{n}
 		case u.Kind == identity.KindOrganisation && f.Key == "org_name":
 			out[f.Key] = []string{app.Name}
-		case u.Kind == identity.KindOrganisation && f.Type == "creditcode":
+		case u.Kind == identity.KindOrganisation && f.Key == "org_credit_code":
 			out[f.Key] = []string{app.Masked} // a credit code is public and kept whole
 		}
 	}

@@ -214,6 +214,7 @@ func TestInstantItemAtTheWindow(t *testing.T) {
 				values[fl.Key] = []string{"示范"}
 			}
 		}
+		values["org_name"] = []string{prof.Name} // the enterprise's identity, as registered
 		c, _, err := f.svc.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: code, Values: values, Applicant: prof.Masked,
 			Submit: true, Accept: true, Originals: []string{"business_licence"}})
 		if err != nil {
@@ -227,12 +228,17 @@ func TestInstantItemAtTheWindow(t *testing.T) {
 			t.Error(err)
 		}
 		// A walk-in person not yet registered is registered by ID number and name.
-		walkin, _, err := f.svc.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(),
+		// The form names the person the case is for: left empty, the server fills it.
+		vals := soleTraderValues()
+		delete(vals, "applicant_name")
+		delete(vals, "applicant_id")
+		walkin, _, err := f.svc.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[soleTrader], Values: vals,
 			Applicant: "11010519491231002X", ApplicantName: "王芳", Submit: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if walkin.ApplicantName != "王芳" || walkin.ApplicantMasked != "110105********002X" || walkin.State != "pre_review" {
+		if walkin.ApplicantName != "王芳" || walkin.ApplicantMasked != "110105********002X" || walkin.State != "pre_review" ||
+			walkin.Values["applicant_name"][0] != "王芳" || walkin.Values["applicant_id"][0] != "11010519491231002X" {
 			t.Errorf("walk-in: %+v", walkin)
 		}
 		// Registration and filing are one transaction: a filing refused for its
@@ -461,7 +467,7 @@ func TestAgentFilesForAnApplicant(t *testing.T) {
 		agent := f.users["agent"]
 		refs := []cases.MaterialRef{f.upload(agent, "application"), f.upload(agent, "id_card"), f.upload(agent, "lease")}
 		c, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(),
-			Answers: map[string]string{"premises": "rented"}, Submit: true, Materials: refs, Applicant: "500102198506120011"})
+			Answers: map[string]string{"premises": "rented"}, Submit: true, Materials: refs, Applicant: "500102198506120011", ApplicantName: "张三"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -477,7 +483,7 @@ func TestAgentFilesForAnApplicant(t *testing.T) {
 		if _, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[soleTrader]}); !apperr.Is(err, apperr.Forbidden, "case.cannot_file") {
 			t.Errorf("agent without applicant: %v", err)
 		}
-		if _, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[soleTrader], Applicant: "11010519491231002X"}); !apperr.Is(err, apperr.NotFound, "case.applicant_unknown") {
+		if _, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[soleTrader], Applicant: "11010519491231002X", ApplicantName: "李四"}); !apperr.Is(err, apperr.Invalid, "case.applicant_unmatched") {
 			t.Errorf("agent for an unregistered person: %v", err)
 		}
 		f.act("zhangsan", c, cases.ActionRequest{Action: "withdraw"})

@@ -19,10 +19,58 @@ import (
 // notices and the actions u may take now. Returns NotFound outside u's
 // scope. A staff reader's view of the applicant's data is recorded (R9.3).
 func (s *Service) Get(ctx context.Context, u *identity.User, ref string) (*Case, error) {
+	c, _, err := s.read(ctx, u, ref, false)
+	return c, err
+}
+
+// Shown is what a case page shows: the case as its reader sees it and its
+// timeline.
+type Shown struct {
+	Case   *Case
+	Events []Event
+}
+
+// Page returns a case and its timeline in one read, recorded once as a
+// staff reader's view (R9.3): a page makes one service call, as the API's
+// read does, and a view is recorded only when a page shows the case.
+func (s *Service) Page(ctx context.Context, u *identity.User, ref string) (*Shown, error) {
+	c, events, err := s.read(ctx, u, ref, true)
+	if err != nil {
+		return nil, err
+	}
+	return &Shown{Case: c, Events: events}, nil
+}
+
+// ActOrShow is Act for a page that shows the case whatever the outcome.
+// Done, it returns the case as changed (the page goes on to show it by its
+// own read). Refused, it returns the refusal and, when the actor may still
+// read the case, the case as it stands with its timeline — read, and
+// recorded as one view, only because the page shows it again; nothing is
+// read before the action (issue 14: the page's reads before every action
+// wrote views nobody asked for).
+func (s *Service) ActOrShow(ctx context.Context, u *identity.User, ref string, req ActionRequest) (*Case, *Shown, error) {
+	after, err := s.Act(ctx, u, ref, req)
+	if err == nil {
+		return after, nil, nil
+	}
+	switch apperr.CodeOf(err) {
+	case apperr.NotFound, apperr.Unauthenticated, apperr.Internal:
+		return nil, nil, err
+	}
+	shown, rerr := s.Page(ctx, u, ref)
+	if rerr != nil {
+		return nil, nil, err
+	}
+	return nil, shown, err
+}
+
+// read is Get, with the timeline when asked.
+func (s *Service) read(ctx context.Context, u *identity.User, ref string, withTimeline bool) (*Case, []Event, error) {
 	if u == nil {
-		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+		return nil, nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
 	}
 	var c *Case
+	var events []Event
 	var staff bool
 	err := s.db.View(ctx, func(tx *db.Tx) error {
 		var err error
@@ -34,17 +82,23 @@ func (s *Service) Get(ctx context.Context, u *identity.User, ref string) (*Case,
 			return err
 		}
 		staff = isStaff(roles) || signer
-		return s.present(tx, u, c, roles, signer)
+		if err := s.present(tx, u, c, roles, signer); err != nil {
+			return err
+		}
+		if withTimeline {
+			events, err = timeline(tx, c.ID)
+		}
+		return err
 	})
 	if err != nil {
-		return nil, apperr.Internalf("cases: get", err)
+		return nil, nil, apperr.Internalf("cases: get", err)
 	}
 	if staff {
 		if err := s.record(ctx, u, c, "view"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return c, nil
+	return c, events, nil
 }
 
 // access says what u is to c — their roles, and whether they are asked to
@@ -71,6 +125,8 @@ func (s *Service) present(tx *db.Tx, u *identity.User, c *Case, roles []string, 
 	for i := range c.Materials {
 		if m, ok := it.Material(c.Materials[i].Key); ok {
 			c.Materials[i].Name = m.Name
+		} else if c.Materials[i].Key == MandateKey {
+			c.Materials[i].Name = MandateName // an agent's mandate on an item that does not list it
 		}
 	}
 	if s.licensing != nil && it.Result.LicenceType != "" && c.Decision == Granted {
@@ -304,7 +360,8 @@ func (s *Service) scope(u *identity.User, inbox bool, arg func(any) string) stri
 		if !g.Role.Staff() || g.Role == identity.RoleAdmin {
 			continue
 		}
-		var parts []string
+		// Staff never see an unsubmitted draft (see rolesFor).
+		parts := []string{"c.submitted_at IS NOT NULL"}
 		if g.RegionCode != "" {
 			parts = append(parts, "c.region_code LIKE "+arg(codes.DivisionPrefix(g.RegionCode)+"%"))
 		}
@@ -312,8 +369,8 @@ func (s *Service) scope(u *identity.User, inbox bool, arg func(any) string) stri
 			parts = append(parts, "c.department_id = "+arg(g.DepartmentID))
 			depts = append(depts, g.DepartmentID)
 		}
-		if len(parts) == 0 {
-			continue
+		if len(parts) == 1 {
+			continue // a grant with neither region nor department scopes nothing
 		}
 		if inbox {
 			states := s.holderStates(string(g.Role))

@@ -45,7 +45,7 @@ func TestReplyIsWhatAReadShows(t *testing.T) {
 		agent := f.users["agent"]
 		refs := []cases.MaterialRef{f.upload(agent, "application"), f.upload(agent, "id_card"), f.upload(agent, "lease")}
 		a, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(),
-			Answers: map[string]string{"premises": "rented"}, Submit: true, Materials: refs, Applicant: "500102198506120011"})
+			Answers: map[string]string{"premises": "rented"}, Submit: true, Materials: refs, Applicant: "500102198506120011", ApplicantName: "张三"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -134,7 +134,7 @@ func agentServes(u *identity.User, itemRegion string) bool {
 
 // rolesFor lists the workflow roles u holds for c: applicant or agent of
 // their own case, clerk and supervisor by region, department staff by the
-// department holding the case.
+// department holding the case — staff only once the case is submitted.
 func rolesFor(u *identity.User, c *Case) []string {
 	var rs []string
 	if u == nil {
@@ -145,6 +145,12 @@ func rolesFor(u *identity.User, c *Case) []string {
 	}
 	if c.AgentID != "" && c.AgentID == u.ID {
 		rs = append(rs, string(identity.RoleAgent))
+	}
+	if c.SubmittedAt == nil {
+		// A draft is the applicant's own (and the agent's who prepares it
+		// with them) until it is submitted: no staff role reads, lists or
+		// acts on it — its form holds the full ID number and phone (issue 14).
+		return rs
 	}
 	for _, r := range staffRoles {
 		var ok bool

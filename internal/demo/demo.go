@@ -99,6 +99,8 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 	acct := func(name string) identity.Account {
 		return identity.Account{Username: name, Password: identity.DemoPassword, Demo: true}
 	}
+	// 张三 lives in 南沱镇, the demo agent's town: the agent files for him
+	// without a written mandate.
 	idNumber, err := citizenID("500102198506120" + "01") // 涪陵, born 1985-06-12, sequence 001 (male)
 	if err != nil {
 		return err
@@ -115,7 +117,7 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 	}
 	creators := map[string]func() error{
 		"zhangsan": func() error {
-			_, err := ids.CreatePerson(ctx, identity.NewPerson{Account: acct("zhangsan"), Name: "张三", IDNumber: idNumber})
+			_, err := ids.CreatePerson(ctx, identity.NewPerson{Account: acct("zhangsan"), Name: "张三", IDNumber: idNumber, Region: "500102103000"})
 			return err
 		},
 		"democorp": func() error {

@@ -21,6 +21,7 @@ type Applicant struct {
 	Name   string
 	Kind   Kind
 	Masked string
+	Region string // a person's registered region, '' when not known (an organisation's is not kept)
 }
 
 // ApplicantOf returns the applicant record of a person's or an
@@ -72,11 +73,11 @@ func (s *Service) ApplicantByNumberTx(tx *db.Tx, number string) (*Applicant, err
 
 func applicantBy(tx *db.Tx, column, value string, kind Kind) (*Applicant, error) {
 	a := &Applicant{Kind: kind}
-	q := `SELECT user_id, name, id_number_masked FROM persons WHERE ` + column + ` = $1`
+	q := `SELECT user_id, name, id_number_masked, region_code FROM persons WHERE ` + column + ` = $1`
 	if kind == KindOrganisation {
-		q = `SELECT user_id, name, credit_code FROM organisations WHERE ` + column + ` = $1`
+		q = `SELECT user_id, name, credit_code, '' FROM organisations WHERE ` + column + ` = $1`
 	}
-	err := tx.QueryRow(q, value).Scan(&a.UserID, &a.Name, &a.Masked)
+	err := tx.QueryRow(q, value).Scan(&a.UserID, &a.Name, &a.Masked, &a.Region)
 	if err != nil {
 		return nil, db.NotFound(err, "case.applicant_unknown")
 	}

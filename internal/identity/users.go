@@ -27,6 +27,10 @@ type NewPerson struct {
 	Account
 	Name     string
 	IDNumber string
+	// Region is the person's registered region (户籍或居住地), a division
+	// code, when known: a village agent of that area may file for them
+	// without a written mandate.
+	Region string
 }
 
 // NewOrganisation registers a legal person by unified social credit code.
@@ -62,6 +66,11 @@ func (s *Service) CreatePerson(ctx context.Context, p NewPerson) (*User, error) 
 	if strings.TrimSpace(p.Name) == "" {
 		return nil, apperr.E(apperr.Invalid, "auth.name_required")
 	}
+	if p.Region != "" {
+		if _, err := codes.ParseDivision(p.Region); err != nil {
+			return nil, err
+		}
+	}
 	var id string
 	err := s.db.Update(ctx, func(tx *db.Tx) error {
 		cid, err := codes.ParseCitizenID(p.IDNumber, tx.Now.In(calendar.China))
@@ -71,8 +80,8 @@ func (s *Service) CreatePerson(ctx context.Context, p NewPerson) (*User, error) 
 		if id, err = s.insertUser(tx, p.Account, KindPerson, p.Name); err != nil {
 			return err
 		}
-		_, err = tx.Exec(`INSERT INTO persons (user_id, name, id_number_index, id_number_masked, id_number_sealed) VALUES ($1, $2, $3, $4, $5)`,
-			id, p.Name, s.vault.Index(cid.Number, purposeIDNumber), codes.MaskCitizenID(cid.Number), s.vault.Seal(cid.Number, purposeIDNumber))
+		_, err = tx.Exec(`INSERT INTO persons (user_id, name, id_number_index, id_number_masked, id_number_sealed, region_code) VALUES ($1, $2, $3, $4, $5, $6)`,
+			id, p.Name, s.vault.Index(cid.Number, purposeIDNumber), codes.MaskCitizenID(cid.Number), s.vault.Seal(cid.Number, purposeIDNumber), p.Region)
 		if db.IsUniqueViolation(err) {
 			return apperr.E(apperr.Conflict, "auth.id_number_taken")
 		}

@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
@@ -97,8 +98,15 @@ func (s *Server) fillApplyPage(r *http.Request, v *View, p applyPage, vals catal
 	v.Data["Idem"] = idem
 	v.Data["Agent"] = v.User.Has(identity.RoleAgent)
 	v.Data["Applicant"] = r.PostForm.Get("applicant")
+	v.Data["ForName"] = r.PostForm.Get("for_name")
+	v.Data["MandateKey"] = cases.MandateKey
 	v.Data["Commitment"] = r.PostForm.Get("commitment") == "1"
-	v.Data["Form"] = &formView{Fields: p.Fields, Values: vals, Towns: s.towns(r), Action: p.Action}
+	fv := &formView{Fields: p.Fields, Values: vals, Towns: s.towns(r), Action: p.Action}
+	if v.User.Kind != identity.KindStaff {
+		// Applying for oneself: one's own name and number, as registered.
+		fv.Locked = identityLocked(v.User.Kind)
+	}
+	v.Data["Form"] = fv
 }
 
 // fillBundleApply prepares the application page of a 一件事: one merged
@@ -175,6 +183,7 @@ func (s *Server) applyBundleSubmit(w http.ResponseWriter, r *http.Request) error
 	for _, mm := range bv.Materials {
 		keys = append(keys, mm.Key)
 	}
+	keys = withMandate(v.User, keys)
 	for _, f := range bv.Form {
 		fields = append(fields, f.Field)
 	}
@@ -184,7 +193,7 @@ func (s *Server) applyBundleSubmit(w http.ResponseWriter, r *http.Request) error
 		var c *cases.Case
 		c, _, err = s.Cases.Create(r.Context(), v.User, cases.NewCase{Bundle: bv.Code, Values: vals, Answers: answersOf(r),
 			Materials: refs, Submit: r.PostForm.Get("do") == "submit", Applicant: strings.TrimSpace(r.PostForm.Get("applicant")),
-			IdempotencyKey: r.PostForm.Get("idem")})
+			ApplicantName: agentsName(r, v.User), IdempotencyKey: r.PostForm.Get("idem")})
 		if err == nil {
 			http.Redirect(w, r, "/cases/"+c.Ref()+"?done=create", http.StatusSeeOther)
 			return nil
@@ -249,6 +258,7 @@ func (s *Server) applySubmit(w http.ResponseWriter, r *http.Request) error {
 	for _, m := range ver.Item.Materials {
 		keys = append(keys, m.Key)
 	}
+	keys = withMandate(v.User, keys)
 	vals := formValues(ver.Item.Form, r)
 	refs, kept, err := s.uploads(r, v.User, keys)
 	if err == nil {
@@ -256,7 +266,8 @@ func (s *Server) applySubmit(w http.ResponseWriter, r *http.Request) error {
 		c, _, err = s.Cases.Create(r.Context(), v.User, cases.NewCase{
 			ItemCode: ver.ImplCode, Values: vals, Answers: answersOf(r), Materials: refs,
 			Submit: r.PostForm.Get("do") == "submit", Commitment: r.PostForm.Get("commitment") == "1",
-			Applicant: strings.TrimSpace(r.PostForm.Get("applicant")), IdempotencyKey: r.PostForm.Get("idem"),
+			Applicant: strings.TrimSpace(r.PostForm.Get("applicant")), ApplicantName: agentsName(r, v.User),
+			IdempotencyKey: r.PostForm.Get("idem"),
 		})
 		if err == nil {
 			http.Redirect(w, r, "/cases/"+c.Ref()+"?done=create", http.StatusSeeOther)
@@ -277,4 +288,21 @@ func (s *Server) applyRefused(w http.ResponseWriter, r *http.Request, v *View, e
 	s.checkForm(r, v, fv)
 	fv.Checked = false
 	s.render(w, r, p.Status, "apply", v)
+}
+
+// withMandate adds, for an agent, the written mandate (授权委托书) an
+// agent's filing may carry whether or not the item lists it.
+func withMandate(u *identity.User, keys []string) []string {
+	if u.Has(identity.RoleAgent) && !slices.Contains(keys, cases.MandateKey) {
+		keys = append(keys, cases.MandateKey)
+	}
+	return keys
+}
+
+// agentsName is the applicant's name as an agent gives it with the number.
+func agentsName(r *http.Request, u *identity.User) string {
+	if !u.Has(identity.RoleAgent) {
+		return ""
+	}
+	return strings.TrimSpace(r.PostForm.Get("for_name"))
 }

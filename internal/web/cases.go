@@ -15,6 +15,7 @@ import (
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
@@ -27,10 +28,15 @@ var caseRoles = []identity.Role{identity.RoleApplicant, identity.RoleAgent, iden
 	identity.RoleReviewer, identity.RoleApprover, identity.RoleSupervisor}
 
 // casePage shows a case to whoever may read it, with the forms of the
-// actions they may take now.
+// actions they may take now: one service call (the case and its timeline,
+// one recorded view), as the API's read.
 func (s *Server) casePage(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "case.title")
-	if err := s.loadCase(r, v, r.PathValue("ref")); err != nil {
+	shown, err := s.Cases.Page(r.Context(), v.User, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	if err := s.showCase(r, v, shown); err != nil {
 		return err
 	}
 	if done := r.URL.Query().Get("done"); done != "" {
@@ -40,16 +46,10 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) loadCase(r *http.Request, v *View, ref string) error {
-	c, err := s.Cases.Get(r.Context(), v.User, ref)
-	if err != nil {
-		return err
-	}
+// showCase fills a case page from what the case service returned.
+func (s *Server) showCase(r *http.Request, v *View, shown *cases.Shown) error {
+	c := shown.Case
 	ver, err := s.Catalog.Published(r.Context(), c.ItemCode, c.ItemVersion)
-	if err != nil {
-		return err
-	}
-	events, err := s.Cases.Timeline(r.Context(), v.User, ref)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,10 @@ func (s *Server) loadCase(r *http.Request, v *View, ref string) error {
 	if err != nil {
 		return err
 	}
-	depts = slices.DeleteFunc(depts, func(dp catalog.Department) bool { return dp.ID == c.DepartmentID })
+	// 转办 and 会签 offer only departments that may act on the case's region.
+	depts = slices.DeleteFunc(depts, func(dp catalog.Department) bool {
+		return dp.ID == c.DepartmentID || !codes.DivisionCovers(dp.RegionCode, c.Region)
+	})
 	labels := map[string]string{}
 	for _, f := range ver.Item.Form {
 		labels[f.Key] = v.Pick(f.Label, f.LabelEN)
@@ -83,7 +86,7 @@ func (s *Server) loadCase(r *http.Request, v *View, ref string) error {
 	v.Data["Case"] = c
 	v.Data["Item"] = ver.Item
 	v.Data["Step"] = st.Step
-	v.Data["Events"] = events
+	v.Data["Events"] = shown.Events
 	v.Data["Back"] = back
 	v.Data["Departments"] = depts
 	v.Data["Labels"] = labels
@@ -91,28 +94,36 @@ func (s *Server) loadCase(r *http.Request, v *View, ref string) error {
 	v.Data["Staff"] = v.User.Kind == identity.KindStaff
 	v.Data["Selection"] = ver.Item.Select(c.Answers)
 	// The correction and edit forms re-use the application form renderer.
-	v.Data["Form"] = &formView{Fields: ver.Item.Form, Values: c.Values, Towns: s.towns(r)}
+	v.Data["Form"] = &formView{Fields: ver.Item.Form, Values: c.Values, Towns: s.towns(r), Locked: identityLocked(identity.Kind(c.ApplicantKind))}
 	v.Data["Answers"] = c.Answers
 	return nil
 }
 
 // caseAct performs the action a case page's form posts and returns to the
-// page; a refusal shows the page again with the reason and the case as it is.
+// page; a refusal shows the page again with the reason and the case as it
+// is. One service call, as the API's: nothing is read before the action
+// (the form names the item version whose fields and materials it carries,
+// and the service checks every value against the case's own), and a
+// refusal's page is the one read recorded.
 func (s *Server) caseAct(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "case.title")
 	ref := r.PathValue("ref")
-	c, err := s.Cases.Get(r.Context(), v.User, ref)
-	if err != nil {
-		return err
+	var it *catalog.Item
+	if code := r.PostForm.Get("item"); code != "" {
+		n, _ := strconv.Atoi(r.PostForm.Get("item_version"))
+		ver, err := s.Catalog.Published(r.Context(), code, n)
+		if err != nil {
+			return err
+		}
+		it = ver.Item
 	}
-	ver, err := s.Catalog.Published(r.Context(), c.ItemCode, c.ItemVersion)
-	if err != nil {
-		return err
-	}
-	req, err := s.actionFrom(r, v.User, ver.Item)
+	req, err := s.actionFrom(r, v.User, it)
 	var after *cases.Case
+	var shown *cases.Shown
 	if err == nil {
-		after, err = s.Cases.Act(r.Context(), v.User, ref, req)
+		after, shown, err = s.Cases.ActOrShow(r.Context(), v.User, ref, req)
+	} else if p, perr := s.Cases.Page(r.Context(), v.User, ref); perr == nil {
+		shown = p // an upload refused before any action: the page again, its one read
 	}
 	if err == nil {
 		target := "/cases/" + url.PathEscape(after.Ref()) + "?done=" + url.QueryEscape(req.Action)
@@ -122,8 +133,11 @@ func (s *Server) caseAct(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, target, http.StatusSeeOther)
 		return nil
 	}
+	if shown == nil {
+		return err
+	}
 	p := edge.ProblemOf(r.Context(), v.Lang, err)
-	if lerr := s.loadCase(r, v, ref); lerr != nil {
+	if lerr := s.showCase(r, v, shown); lerr != nil {
 		return err
 	}
 	v.Problem = &p
@@ -133,6 +147,9 @@ func (s *Server) caseAct(w http.ResponseWriter, r *http.Request) error {
 
 // actionFrom reads an action form into a request.
 func (s *Server) actionFrom(r *http.Request, u *identity.User, it *catalog.Item) (cases.ActionRequest, error) {
+	if it == nil {
+		it = &catalog.Item{} // a form without the item's fields and materials carries none
+	}
 	f := r.PostForm
 	rev, _ := strconv.Atoi(f.Get("rev"))
 	req := cases.ActionRequest{Action: f.Get("action"), Rev: rev, Reason: f.Get("reason"), Comment: f.Get("comment"),
@@ -249,7 +266,7 @@ func (s *Server) intakeAccept(w http.ResponseWriter, r *http.Request) error {
 		var c *cases.Case
 		c, _, err = s.Cases.Create(r.Context(), v.User, cases.NewCase{ItemCode: code, Values: formValues(ver.Item.Form, r),
 			Answers: answersOf(r), Materials: refs, Submit: true, Accept: r.PostForm.Get("do") == "accept",
-			Applicant: strings.TrimSpace(r.PostForm.Get("applicant")), ApplicantName: strings.TrimSpace(r.PostForm.Get("applicant_name")),
+			Applicant: strings.TrimSpace(r.PostForm.Get("applicant")), ApplicantName: strings.TrimSpace(r.PostForm.Get("walkin_name")),
 			Originals: r.PostForm["originals"], IdempotencyKey: r.PostForm.Get("idem")})
 		if err == nil {
 			http.Redirect(w, r, "/cases/"+c.Ref()+"?done="+r.PostForm.Get("do"), http.StatusSeeOther)

@@ -8,8 +8,10 @@ import (
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/edge"
+	"github.com/tongban/tongban/internal/identity"
 )
 
 // The public portal (R8.1): browse and search the published catalog, read
@@ -24,6 +26,18 @@ type formView struct {
 	Towns   []catalog.Region
 	Action  string
 	Checked bool // the values were checked and are complete
+	// Locked fields show the applicant's registered identity, read-only:
+	// the server binds them (cases.IdentityFields).
+	Locked map[string]bool
+}
+
+// identityLocked lists the identity fields of an applicant of kind.
+func identityLocked(kind identity.Kind) map[string]bool {
+	out := map[string]bool{}
+	for _, k := range cases.IdentityFields[kind] {
+		out[k] = true
+	}
+	return out
 }
 
 func (s *Server) towns(r *http.Request) []catalog.Region {
@@ -254,7 +268,7 @@ func (s *Server) intakeView(w http.ResponseWriter, r *http.Request, v *View, pro
 			s.checkForm(r, v, fv)
 		}
 		v.Data["Form"] = fv
-		v.Data["Applicant"], v.Data["ApplicantName"] = r.PostForm.Get("applicant"), r.PostForm.Get("applicant_name")
+		v.Data["Applicant"], v.Data["ApplicantName"] = r.PostForm.Get("applicant"), r.PostForm.Get("walkin_name")
 		v.Data["Idem"] = newToken()
 	}
 	if problem != nil {
