@@ -161,7 +161,14 @@ func TestSweepUploads(t *testing.T) {
 		svc := f.uploadService(dir)
 		f.svc = svc
 		zs := f.users["zhangsan"]
-		blobPath := func(m *cases.Material) string { return filepath.Join(dir, m.SHA256[:2], m.SHA256) }
+		// Files are stored sealed under a keyed name (blob.Sealed), as the service derives it.
+		v := f.ids.Vault()
+		sealed, err := blob.NewSealed(blob.Dir{Root: dir}, v.Derive("blob v1 seal"), v.Derive("blob v1 name"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := func(sha string) string { n := sealed.Name(sha); return filepath.Join(dir, n[:2], n) }
+		blobPath := func(m *cases.Material) string { return stored(m.SHA256) }
 		upload := func(content string) *cases.Material {
 			m, err := svc.Upload(f.ctx, zs, "a.pdf", bytes.NewReader(append(pdf, content...)))
 			if err != nil {
@@ -202,7 +209,7 @@ func TestSweepUploads(t *testing.T) {
 			t.Error("a file still referenced, or a young one, was removed")
 		}
 		for _, m := range c.Materials {
-			if !exists(filepath.Join(dir, m.SHA256[:2], m.SHA256)) {
+			if !exists(stored(m.SHA256)) {
 				t.Errorf("attached material %s removed", m.Key)
 			}
 		}

@@ -170,6 +170,11 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 		"admin-t":      town(identity.RoleAdmin),
 	} {
 		fx.users[name] = must(ids.CreateStaff(ctx, identity.NewStaff{Account: acct(name), Name: "南沱镇" + name, Grants: gs}))
+		// Administrators and supervisors log in with a second factor: the
+		// town's get the demo's secret, as the demo's own have.
+		if err := ids.EnrolDemoSecondFactor(ctx, name); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, p := range principals[1:] {
 		fx.login(t, p)
@@ -185,7 +190,7 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 func (fx *authzFixture) login(t *testing.T, p string) {
 	t.Helper()
 	fx.loginAPI(t, p)
-	wtok, sess, _, err := fx.ts.ids.Login(fx.ctx, identity.LoginRequest{Username: p, Password: identity.DemoPassword, Kind: identity.SessionWeb, IP: "127.0.0.1"})
+	wtok, sess, _, err := fx.ts.ids.Login(fx.ctx, identity.LoginRequest{Username: p, Password: identity.DemoPassword, Code: fx.ts.code(t, p), Kind: identity.SessionWeb, IP: "127.0.0.1"})
 	if err != nil {
 		t.Fatalf("web login %s: %v", p, err)
 	}
@@ -194,7 +199,7 @@ func (fx *authzFixture) login(t *testing.T, p string) {
 
 func (fx *authzFixture) loginAPI(t *testing.T, p string) {
 	t.Helper()
-	tok, _, _, err := fx.ts.ids.Login(fx.ctx, identity.LoginRequest{Username: p, Password: identity.DemoPassword, Kind: identity.SessionAPI, IP: "127.0.0.1"})
+	tok, _, _, err := fx.ts.ids.Login(fx.ctx, identity.LoginRequest{Username: p, Password: identity.DemoPassword, Code: fx.ts.code(t, p), Kind: identity.SessionAPI, IP: "127.0.0.1"})
 	if err != nil {
 		t.Fatalf("login %s: %v", p, err)
 	}
