@@ -85,7 +85,7 @@ const (
 	readCaseT  = "lisi clerk clerk-t handler-t reviewer-t approver-t supervisor supervisor-t"
 	readCaseQ  = "lisi clerk supervisor"
 	readDraft  = "zhangsan"
-	readLic    = "zhangsan handler reviewer approver supervisor" // the holder, the issuing department's back office in scope, supervisors of its region
+	readLic    = "zhangsan handler reviewer approver supervisor"                                     // the holder, the issuing department's back office in scope, supervisors of its region
 	issuedList = "handler handler-t reviewer reviewer-t approver approver-t supervisor supervisor-t" // 证照管理: not the window (a regional post would see every licence of the region)
 	seesLicD   = "handler reviewer approver supervisor"
 	urgeCaseD  = "zhangsan clerk approver supervisor"
