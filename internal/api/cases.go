@@ -11,6 +11,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
+	"github.com/tongban/tongban/internal/edge"
 )
 
 // Cases (办件): create and submit, list, read, act, timeline, materials.
@@ -31,6 +32,9 @@ func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
 		return apperr.E(apperr.Invalid, "error.field_required", "field", "file")
 	}
 	defer f.Close()
+	if err := edge.CheckForm(r, false); err != nil { // the file's name and the form's other parts
+		return err
+	}
 	m, err := s.Cases.Upload(r.Context(), userFrom(r.Context()), hdr.Filename, f)
 	if err != nil {
 		return err

@@ -497,6 +497,9 @@ func checkCorrections(it *catalog.Item, cs []Correction) ([]Correction, error) {
 // uploader) while the applicant may edit.
 func edit(tx *db.Tx, c *Case, it *catalog.Item, uploader string, req ActionRequest) error {
 	if req.Values != nil {
+		if err := catalog.UnknownValues(it.Form, req.Values); err != nil {
+			return err
+		}
 		c.Values = cleanValues(it, req.Values)
 	}
 	if req.Answers != nil {

@@ -33,6 +33,8 @@ func Status(code apperr.Code) int {
 		return http.StatusConflict
 	case apperr.TooMany:
 		return http.StatusTooManyRequests
+	case apperr.Unsupported:
+		return http.StatusUnsupportedMediaType
 	case apperr.Unavailable:
 		return http.StatusServiceUnavailable
 	}

@@ -156,7 +156,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 		}
 		protected.ServeHTTP(w, r)
 	})
-	return recoverer(ws, securityHeaders(m.wrap(root))), as, nil
+	return recoverer(ws, securityHeaders(m.wrap(inputs(ws, root)))), as, nil
 }
 
 // fail answers with the error page or the JSON error shape.
@@ -183,6 +183,19 @@ func recoverer(ws *web.Server, next http.Handler) http.Handler {
 				fail(ws, w, r, apperr.Internalf("panic", fmt.Errorf("%v\n%s", p, debug.Stack())))
 			}
 		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// inputs refuses a request whose path, query or stored headers carry text
+// no input may (edge.CheckRequest) before any handler reads them; bodies are
+// checked where they are parsed (web forms, API JSON).
+func inputs(ws *web.Server, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := edge.CheckRequest(r); err != nil {
+			fail(ws, w, r, err)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }

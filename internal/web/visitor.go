@@ -69,6 +69,10 @@ func (s *Server) page(h handlerFunc, roles ...identity.Role) http.Handler {
 				s.fail(w, r, apperr.E(apperr.Forbidden, "error.csrf"))
 				return
 			}
+			if err := edge.CheckForm(r, applicationForms[r.Pattern]); err != nil {
+				s.fail(w, r, err)
+				return
+			}
 		}
 		if len(roles) > 0 {
 			if vis.User == nil {
