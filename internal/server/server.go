@@ -200,9 +200,42 @@ func inputs(ws *web.Server, next http.Handler) http.Handler {
 	})
 }
 
+// permissionsPolicy turns off the powerful browser features no page of the
+// platform uses, so an injected script or a framed page cannot ask for them.
+const permissionsPolicy = "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), " +
+	"magnetometer=(), microphone=(), midi=(), payment=(), publickey-credentials-get=(), screen-wake-lock=(), " +
+	"serial=(), usb=(), xr-spatial-tracking=()"
+
+// privatePaths show personal data without a session: the public progress
+// query, a shared licence, a verification's result.
+var privatePaths = []string{"/progress", "/s/", "/verify"}
+
+// noStore reports whether a response must not be kept by a browser or a
+// proxy: any request carrying a session (cookie or bearer token) — hall
+// terminals are shared — and the pages above. Handlers that know better
+// (static assets) set their own Cache-Control after this.
+func noStore(r *http.Request) bool {
+	if r.Header.Get("Authorization") != "" {
+		return true
+	}
+	if c, err := r.Cookie(edge.SessionCookie); err == nil && c.Value != "" {
+		return true
+	}
+	for _, p := range privatePaths {
+		if strings.HasPrefix(r.URL.Path, p) {
+			return true
+		}
+	}
+	return false
+}
+
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if noStore(r) {
+			h.Set("Cache-Control", "no-store")
+		}
+		h.Set("Permissions-Policy", permissionsPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
