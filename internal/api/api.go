@@ -218,6 +218,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	p := edge.ProblemOf(r.Context(), lang, err)
+	p.SetHeaders(w.Header())
 	writeJSON(w, p.Status, p)
 }
 

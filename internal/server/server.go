@@ -123,6 +123,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 		if err := o.DB.Ping(ctx); err != nil {
 			slog.WarnContext(ctx, "readyz: database unreachable", "err", err)
 			p := edge.ProblemOf(ctx, edge.Lang(r), apperr.E(apperr.Unavailable, "error.unavailable"))
+			p.SetHeaders(w.Header())
 			w.WriteHeader(p.Status)
 			json.NewEncoder(w).Encode(p)
 			return
@@ -163,6 +164,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 func fail(ws *web.Server, w http.ResponseWriter, r *http.Request, err error) {
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		p := edge.ProblemOf(r.Context(), edge.Lang(r), err)
+		p.SetHeaders(w.Header())
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(p.Status)
 		json.NewEncoder(w).Encode(p)

@@ -159,6 +159,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	v := s.view(r, "page.error_title")
 	p := edge.ProblemOf(r.Context(), v.Lang, err)
 	v.Problem = &p
+	p.SetHeaders(w.Header())
 	switch p.Status {
 	case http.StatusNotFound:
 		v.TitleKey = "page.not_found_title"
