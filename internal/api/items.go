@@ -9,6 +9,7 @@ import (
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -303,6 +304,9 @@ func (s *Server) adminImport(w http.ResponseWriter, r *http.Request) error {
 		if errors.As(err, &tooBig) {
 			return apperr.E(apperr.Invalid, "error.body_too_large")
 		}
+		return err
+	}
+	if err := edge.CheckValue(ex); err != nil { // the file's texts, as any input's
 		return err
 	}
 	rep, err := s.Catalog.Import(r.Context(), u, ex, r.URL.Query().Get("publish") != "false", loc)

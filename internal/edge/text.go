@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -227,4 +229,22 @@ func checkJSON(path string, v any, form bool) error {
 		}
 	}
 	return nil
+}
+
+// CheckValue applies CheckJSON to a value decoded from a document that did
+// not come as a JSON body — a catalog file, JSON typed into the catalog
+// editor's or the licence types' textareas — where a "\u0000" escape or a
+// spreadsheet cell carries the same characters.
+func CheckValue(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return apperr.Internalf("edge: check value", err)
+	}
+	var raw any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&raw); err != nil {
+		return apperr.Internalf("edge: check value", err)
+	}
+	return CheckJSON(raw)
 }

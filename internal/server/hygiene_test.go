@@ -142,6 +142,9 @@ func TestBadTextRefusedEverywhere(t *testing.T) {
 		zsTok := csrf(t, zsWeb, ts.URL+"/apply/"+code)
 		clerkTok := csrf(t, clerkWeb, ts.URL+"/me")
 		anonTok := csrf(t, anon, ts.URL+"/login")
+		adminWeb := ts.client()
+		ts.webLogin(t, adminWeb, "admin")
+		adminTok := csrf(t, adminWeb, ts.URL+"/me")
 		const form = "application/x-www-form-urlencoded"
 		const js = "application/json"
 		formOf := func(kv ...string) string {
@@ -206,6 +209,21 @@ func TestBadTextRefusedEverywhere(t *testing.T) {
 					t.Errorf("upload's file name, %s: %d %v", bad.name, st, m)
 				}
 			}
+		}
+		// Documents decoded from files or typed JSON: a "\u0000" escape is a
+		// NUL all the same (a catalog file through the API, a licence type
+		// typed into /admin).
+		_, m := apiCall(t, "GET", api+"/admin/catalog/export?format=json", admin, "")
+		items := m["items"].([]any)
+		items[0].(map[string]any)["name"] = "个体\x00工商户"
+		doc, _ := json.Marshal(m)
+		if st, key, b := send(t, nil, "POST", api+"/admin/catalog/import?format=json", admin, "application/json", string(doc)); st != 400 || key != "input.control" || !strings.Contains(b, ".name”") {
+			t.Errorf("catalog import with a NUL: %d %s", st, b)
+		}
+		typeJSON := `{"code":"x","name":"证\u202e照"}`
+		if st, _, b := send(t, adminWeb, "POST", ts.URL+"/admin/licence-types", "", form,
+			formOf("csrf_token", adminTok, "type_json", typeJSON)); st != 400 || !strings.Contains(b, "“name”") {
+			t.Errorf("licence type with a bidi override: %d %s", st, b)
 		}
 		if after := fingerprint(t, d); after != before {
 			t.Errorf("refused requests changed the database")
