@@ -5,16 +5,19 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/apperr"
@@ -216,6 +219,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	p := edge.ProblemOf(r.Context(), lang, err)
+	p.SetHeaders(w.Header())
 	writeJSON(w, p.Status, p)
 }
 
@@ -227,17 +231,49 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-// decode reads a JSON body strictly: unknown fields, trailing data and
-// bodies over 1 MiB are refused with error.bad_json.
+// decode reads a JSON body strictly: only as application/json (else 415),
+// at most 1 MiB, UTF-8, one value that is not null, every string and key
+// passing the edge's text check (edge.CheckJSON), no unknown fields and
+// nothing after the value.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := jsonMedia(r.Header.Get("Content-Type")); err != nil {
+		return err
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return apperr.E(apperr.Invalid, "error.body_too_large")
 		}
+		return apperr.E(apperr.Invalid, "error.bad_json", "detail", "unreadable body")
+	}
+	return decodeJSON(body, v)
+}
+
+// jsonMedia accepts application/json, with no charset or UTF-8's (RFC 8259
+// §8.1: JSON between systems is UTF-8).
+func jsonMedia(ct string) error {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return apperr.E(apperr.Unsupported, "error.unsupported_media_type")
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return apperr.E(apperr.Unsupported, "error.unsupported_media_type")
+	}
+	return nil
+}
+
+// decodeJSON decodes body into v after the edge's checks; every refusal is
+// an apperr with a 4xx code (FuzzDecodeNewCase holds it to that).
+func decodeJSON(body []byte, v any) error {
+	if !utf8.Valid(body) {
+		// Marked, so that the walk below names the field they are in.
+		body = bytes.ToValidUTF8(body, []byte(edge.BadByte))
+	}
+	var raw any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&raw); err != nil {
 		if errors.Is(err, io.EOF) {
 			return apperr.E(apperr.Invalid, "error.bad_json", "detail", "empty body")
 		}
@@ -245,6 +281,17 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	if dec.More() {
 		return apperr.E(apperr.Invalid, "error.bad_json", "detail", "trailing data after the JSON value")
+	}
+	if raw == nil {
+		return apperr.E(apperr.Invalid, "error.json_null")
+	}
+	if err := edge.CheckJSON(raw); err != nil {
+		return err
+	}
+	dec = json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return apperr.E(apperr.Invalid, "error.bad_json", "detail", err.Error())
 	}
 	return nil
 }

@@ -33,6 +33,9 @@ func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
 		return apperr.E(apperr.Invalid, "error.field_required", "field", "file")
 	}
 	defer f.Close()
+	if err := edge.CheckForm(r, false); err != nil { // the file's name and the form's other parts
+		return err
+	}
 	m, err := s.Cases.Upload(r.Context(), userFrom(r.Context()), hdr.Filename, f)
 	if err != nil {
 		return err

@@ -336,6 +336,9 @@ func (s *Server) adminImport(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	if err := edge.CheckValue(ex); err != nil { // the file's texts, as any input's
+		return err
+	}
 	rep, err := s.Catalog.Import(r.Context(), u, ex, r.URL.Query().Get("publish") != "false", loc)
 	if err != nil {
 		return err

@@ -15,14 +15,15 @@ import (
 type Code string
 
 const (
-	Invalid         Code = "invalid"           // the request or a value in it is malformed or breaks a rule
-	Unauthenticated Code = "unauthenticated"   // no valid login or session
-	Forbidden       Code = "forbidden"         // logged in, but the role or scope does not allow it
-	NotFound        Code = "not_found"         // the object does not exist (or is outside the caller's scope)
-	Conflict        Code = "conflict"          // the object changed or already exists
-	TooMany         Code = "too_many_requests" // throttled
-	Unavailable     Code = "unavailable"       // a dependency (the database) is not ready
-	Internal        Code = "internal"          // a bug or an unexpected failure; details are logged only
+	Invalid         Code = "invalid"                // the request or a value in it is malformed or breaks a rule
+	Unauthenticated Code = "unauthenticated"        // no valid login or session
+	Forbidden       Code = "forbidden"              // logged in, but the role or scope does not allow it
+	NotFound        Code = "not_found"              // the object does not exist (or is outside the caller's scope)
+	Conflict        Code = "conflict"               // the object changed or already exists
+	TooMany         Code = "too_many_requests"      // throttled
+	Unsupported     Code = "unsupported_media_type" // the body is not in a format the endpoint reads
+	Unavailable     Code = "unavailable"            // a dependency (the database) is not ready
+	Internal        Code = "internal"               // a bug or an unexpected failure; details are logged only
 )
 
 // Error is the one error type. Key names a message in the i18n catalogs;

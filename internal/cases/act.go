@@ -497,6 +497,9 @@ func checkCorrections(it *catalog.Item, cs []Correction) ([]Correction, error) {
 // uploader) while the applicant may edit.
 func (s *Service) edit(tx *db.Tx, c *Case, it *catalog.Item, uploader string, req ActionRequest) error {
 	if req.Values != nil {
+		if err := catalog.UnknownValues(it.Form, req.Values); err != nil {
+			return err
+		}
 		vals := cleanValues(it, req.Values)
 		if err := s.bindIdentity(tx, it, c.ApplicantID, identity.Kind(c.ApplicantKind), vals); err != nil {
 			return err

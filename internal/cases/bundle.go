@@ -26,6 +26,13 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 	if err != nil {
 		return nil, false, err
 	}
+	form := make([]catalog.Field, len(bv.Form)) // the merged form: every item's fields once
+	for i, f := range bv.Form {
+		form[i] = f.Field
+	}
+	if err := catalog.UnknownValues(form, nc.Values); err != nil {
+		return nil, false, err
+	}
 	parentProc, _ := s.flows.Latest(workflow.Bundle)
 	var out *Case
 	err = s.db.Update(ctx, func(tx *db.Tx) error {

@@ -71,6 +71,9 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 		if err != nil {
 			return err
 		}
+		if err := catalog.UnknownValues(ver.Item.Form, nc.Values); err != nil {
+			return err
+		}
 		app, channel, role, err := s.applicantFor(tx, u, ver.Item, nc)
 		if err != nil {
 			return err

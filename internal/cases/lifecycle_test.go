@@ -57,6 +57,10 @@ func TestFullLifecycle(t *testing.T) {
 		u := f.users["zhangsan"]
 		vals := soleTraderValues()
 		vals["scope"] = []string{"餐饮服务（小吃）"}
+		// A key the form does not define is reported, not dropped.
+		odd := soleTraderValues()
+		odd["nickname"] = []string{"三儿"}
+		f.refused(u, c, cases.ActionRequest{Action: "resubmit", Values: odd}, apperr.Invalid, "form.unknown_fields")
 		c = f.act("zhangsan", c, cases.ActionRequest{Action: "resubmit", Values: vals, Materials: []cases.MaterialRef{f.upload(u, "lease")}})
 		if c.State != "pre_review" || c.Values["scope"][0] != "餐饮服务（小吃）" {
 			t.Fatalf("resubmitted: %s %v", c.State, c.Values["scope"])

@@ -1,7 +1,9 @@
 package catalog
 
 import (
+	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,7 +115,37 @@ func ValidateValues(form []Field, vals Values, today time.Time) map[string]*appe
 	return bad
 }
 
+// UnknownValues refuses values for keys the form does not define: a client
+// that sends them has misread the form, and dropping them in silence would
+// let it believe they were kept. Nil when every key is a field's.
+func UnknownValues(form []Field, vals Values) *apperr.Error {
+	var unknown []string
+	for k := range vals {
+		if !slices.ContainsFunc(form, func(f Field) bool { return f.Key == k }) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	faults := make([]*apperr.Error, len(unknown))
+	for i, k := range unknown {
+		faults[i] = apperr.E(apperr.Invalid, "form.unknown_field", "field", k)
+	}
+	return apperr.E(apperr.Invalid, "form.unknown_fields", "count", len(unknown), "fields", strings.Join(unknown, ", ")).WithDetails(faults)
+}
+
 func checkValue(f Field, v string, vs []string, today time.Time) *apperr.Error {
+	// The edge lets an application form's values carry line breaks (it
+	// cannot tell its fields apart); only a textarea keeps them.
+	if f.Type != "textarea" {
+		for _, x := range vs {
+			if strings.ContainsAny(x, "\t\r\n\u2028\u2029") {
+				return apperr.E(apperr.Invalid, "form.single_line", "field", f.Label)
+			}
+		}
+	}
 	switch f.Type {
 	case "text", "textarea":
 		if f.MaxLen > 0 && utf8.RuneCountInString(v) > f.MaxLen {
@@ -126,7 +158,7 @@ func checkValue(f Field, v string, vs []string, today time.Time) *apperr.Error {
 		}
 	case "number":
 		n, err := strconv.ParseFloat(v, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) { // ParseFloat reads "NaN" and "Inf"
 			return apperr.E(apperr.Invalid, "form.number", "field", f.Label)
 		}
 		if (f.Min != nil && n < *f.Min) || (f.Max != nil && n > *f.Max) {

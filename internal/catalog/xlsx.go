@@ -3,6 +3,7 @@ package catalog
 import (
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -114,7 +115,7 @@ func floatPtr[T any](label, key string, p func(*T) **float64) col[T] {
 				return nil
 			}
 			f, err := strconv.ParseFloat(s, 64)
-			if err != nil {
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) { // ParseFloat reads "NaN" and "Inf"
 				return apperr.E(apperr.Invalid, "catalog.cell_number", "value", s)
 			}
 			*p(t) = &f

@@ -28,20 +28,23 @@ type Tx struct {
 // database reports a serialization failure, a deadlock or a busy lock, the
 // whole transaction is retried with a fresh "now": fn must not keep state
 // from an earlier attempt.
+//
+// A database that cannot be reached answers apperr.Unavailable (Unreachable).
 func (d *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	if d.group != nil {
 		// SQLite: committed together with whatever else waits (group.go).
 		// A batch that failed as a whole is retried alone.
 		if err := d.submit(ctx, fn); !errors.Is(err, errGroupFailed) {
-			return err
+			return classify(err)
 		}
 	}
-	return d.run(ctx, d.writer, false, fn)
+	return classify(d.run(ctx, d.writer, false, fn))
 }
 
-// View runs fn in a read-only transaction on the reader pool.
+// View runs fn in a read-only transaction on the reader pool; like Update,
+// an unreachable database answers apperr.Unavailable.
 func (d *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
-	return d.run(ctx, d.reader, true, fn)
+	return classify(d.run(ctx, d.reader, true, fn))
 }
 
 func (d *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *Tx) error) error {

@@ -33,6 +33,8 @@ func Status(code apperr.Code) int {
 		return http.StatusConflict
 	case apperr.TooMany:
 		return http.StatusTooManyRequests
+	case apperr.Unsupported:
+		return http.StatusUnsupportedMediaType
 	case apperr.Unavailable:
 		return http.StatusServiceUnavailable
 	}
@@ -56,6 +58,19 @@ type Problem struct {
 type Detail struct {
 	MessageKey string `json:"message_key"`
 	Message    string `json:"message"`
+}
+
+// RetryAfter is what a 503 asks the client to wait, in seconds: long enough
+// for a database to restart or a replica to be replaced, short enough that a
+// person at a hall terminal tries again.
+const RetryAfter = "30"
+
+// SetHeaders sets the headers p's status calls for: a 503 says when to come
+// back (RFC 9110 §10.2.3).
+func (p Problem) SetHeaders(h http.Header) {
+	if p.Status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", RetryAfter)
+	}
 }
 
 // ProblemOf translates err for lang and logs it when it is internal.

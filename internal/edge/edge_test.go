@@ -15,7 +15,7 @@ import (
 func TestStatusPerCode(t *testing.T) {
 	want := map[apperr.Code]int{
 		apperr.Invalid: 400, apperr.Unauthenticated: 401, apperr.Forbidden: 403, apperr.NotFound: 404,
-		apperr.Conflict: 409, apperr.TooMany: 429, apperr.Unavailable: 503, apperr.Internal: 500,
+		apperr.Conflict: 409, apperr.TooMany: 429, apperr.Unsupported: 415, apperr.Unavailable: 503, apperr.Internal: 500,
 	}
 	for code, status := range want {
 		if got := Status(code); got != status {

@@ -137,6 +137,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 		if err := o.DB.Ping(ctx); err != nil {
 			slog.WarnContext(ctx, "readyz: database unreachable", "err", err)
 			p := edge.ProblemOf(ctx, edge.Lang(r), apperr.E(apperr.Unavailable, "error.unavailable"))
+			p.SetHeaders(w.Header())
 			w.WriteHeader(p.Status)
 			json.NewEncoder(w).Encode(p)
 			return
@@ -170,13 +171,14 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 		}
 		protected.ServeHTTP(w, r)
 	})
-	return o.TrustedProxies.TrustProxies(recoverer(ws, strictTransport(o.SecureCookies, securityHeaders(m.wrap(root))))), as, nil
+	return o.TrustedProxies.TrustProxies(recoverer(ws, strictTransport(o.SecureCookies, securityHeaders(m.wrap(inputs(ws, root)))))), as, nil
 }
 
 // fail answers with the error page or the JSON error shape.
 func fail(ws *web.Server, w http.ResponseWriter, r *http.Request, err error) {
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		p := edge.ProblemOf(r.Context(), edge.Lang(r), err)
+		p.SetHeaders(w.Header())
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(p.Status)
 		json.NewEncoder(w).Encode(p)
@@ -214,9 +216,57 @@ func strictTransport(secure bool, next http.Handler) http.Handler {
 	})
 }
 
+// inputs refuses a request whose path, query or stored headers carry text
+// no input may (edge.CheckRequest) before any handler reads them; bodies are
+// checked where they are parsed (web forms, API JSON).
+func inputs(ws *web.Server, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := edge.CheckRequest(r); err != nil {
+			fail(ws, w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// permissionsPolicy turns off the powerful browser features no page of the
+// platform uses, so an injected script or a framed page cannot ask for them.
+const permissionsPolicy = "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), " +
+	"magnetometer=(), microphone=(), midi=(), payment=(), publickey-credentials-get=(), screen-wake-lock=(), " +
+	"serial=(), usb=(), xr-spatial-tracking=()"
+
+// privatePaths show personal data without a session: the public progress
+// query, a shared licence, a verification's result.
+var privatePaths = []string{"/progress", "/s/", "/verify"}
+
+// noStore reports whether a response must not be kept by a browser or a
+// proxy: any request carrying a session (cookie or bearer token) — hall
+// terminals are shared — and the pages above. Handlers that know better
+// (static assets) set their own Cache-Control after this.
+func noStore(r *http.Request) bool {
+	if r.Header.Get("Authorization") != "" {
+		return true
+	}
+	for _, name := range []string{edge.SessionCookie, "__Host-" + edge.SessionCookie} { // under TLS the cookie is __Host- (edge.CookieName)
+		if c, err := r.Cookie(name); err == nil && c.Value != "" {
+			return true
+		}
+	}
+	for _, p := range privatePaths {
+		if strings.HasPrefix(r.URL.Path, p) {
+			return true
+		}
+	}
+	return false
+}
+
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if noStore(r) {
+			h.Set("Cache-Control", "no-store")
+		}
+		h.Set("Permissions-Policy", permissionsPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")

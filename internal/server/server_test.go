@@ -275,6 +275,9 @@ func TestWebPreferencesAndErrors(t *testing.T) {
 func apiCall(t *testing.T, method, u, token, payload string, hdr ...string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, u, strings.NewReader(payload))
+	if method != "GET" {
+		req.Header.Set("Content-Type", "application/json") // hdr may say otherwise
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

@@ -72,6 +72,9 @@ func (s *Server) adminImport(w http.ResponseWriter, r *http.Request) error {
 		format = "xlsx"
 	}
 	ex, loc, err := catalog.Read(file, format)
+	if err == nil {
+		err = edge.CheckValue(ex) // the file's texts, as any input's (edge.CheckText)
+	}
 	var rep catalog.ImportReport
 	if err == nil {
 		rep, err = s.Catalog.Import(r.Context(), v.User, ex, r.PostForm.Get("publish") == "1", loc)
@@ -306,7 +309,7 @@ func (e *editable) apply(base *catalog.Item) (*catalog.Item, error) {
 		if err := dec.Decode(into); err != nil {
 			return apperr.E(apperr.Invalid, "admin.json_field", "field", field, "error", err.Error())
 		}
-		return nil
+		return edge.CheckValue(into) // "\u0000" in the text is a NUL all the same
 	}
 	it.Conditions, it.Materials = slices.Clone(e.Conditions), slices.Clone(e.Materials)
 	it.Fees, it.Form, it.Situations = nil, nil, nil
@@ -342,7 +345,7 @@ func (s *Server) adminNewItem(w http.ResponseWriter, r *http.Request) error {
 		err := dec.Decode(&it)
 		if err != nil {
 			err = apperr.E(apperr.Invalid, "admin.json_field", "field", "item", "error", err.Error())
-		} else {
+		} else if err = edge.CheckValue(&it); err == nil {
 			_, err = s.Catalog.SaveDraft(r.Context(), v.User, &it, r.PostForm.Get("note"))
 		}
 		if err == nil {

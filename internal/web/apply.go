@@ -24,6 +24,14 @@ import (
 
 var applicantRoles = []identity.Role{identity.RoleApplicant, identity.RoleAgent}
 
+// applicationForms are the routes whose form keys are an item's field keys:
+// their values may carry line breaks at the edge (edge.CheckForm), and the
+// form's own rule allows them only in textarea fields.
+var applicationForms = map[string]bool{
+	"POST /apply/{code}": true, "POST /apply/bundle/{code}": true, "POST /items/{code}/check": true,
+	"POST /bundles/{code}/check": true, "POST /workbench/intake/check": true, "POST /workbench/intake/accept": true,
+}
+
 // materialView is one material row of an upload form.
 type materialView struct {
 	Of       catalog.Material

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/supervise"
 
@@ -170,6 +171,9 @@ func (s *Server) adminLicenceType(w http.ResponseWriter, r *http.Request) error 
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&t); err != nil {
 		return apperr.E(apperr.Invalid, "error.bad_json", "detail", err.Error())
+	}
+	if err := edge.CheckValue(&t); err != nil { // "\u0000" in the text is a NUL all the same
+		return err
 	}
 	if err := s.Licences.DefineType(r.Context(), v.User, t); err != nil {
 		return err

@@ -71,6 +71,10 @@ func (s *Server) page(h handlerFunc, roles ...identity.Role) http.Handler {
 				s.fail(w, r, apperr.E(apperr.Forbidden, "error.csrf"))
 				return
 			}
+			if err := edge.CheckForm(r, applicationForms[r.Pattern]); err != nil {
+				s.fail(w, r, err)
+				return
+			}
 		}
 		if vis.User != nil && vis.User.MustEnrol() && !enrolPaths[r.URL.Path] {
 			// An account that must have a second factor and has none enrols
@@ -179,6 +183,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	v := s.view(r, "page.error_title")
 	p := edge.ProblemOf(r.Context(), v.Lang, err)
 	v.Problem = &p
+	p.SetHeaders(w.Header())
 	switch p.Status {
 	case http.StatusNotFound:
 		v.TitleKey = "page.not_found_title"
