@@ -267,7 +267,7 @@ func TestJSONBodyRules(t *testing.T) {
 			{"NaN", "application/json", withCapital("NaN"), 400, "case.form_invalid", "form.number"},
 			{"Infinity", "application/json", withCapital("+Inf"), 400, "case.form_invalid", "form.number"},
 			{"overflow", "application/json", withCapital("1e999"), 400, "case.form_invalid", "form.number"},
-			{"a line break in a one-line field", "application/json", `{"item_code":"` + code + `","submit":true,"form_values":{"applicant_name":["张\n三"]}}`,
+			{"a line break in a one-line field", "application/json", `{"item_code":"` + code + `","submit":true,"form_values":{"scope":["小吃\n服务"]}}`,
 				400, "case.form_invalid", "form.single_line"},
 		} {
 			st, key, b := send(t, nil, "POST", api+"/cases", zs, tc.ctype, tc.body)
