@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -557,6 +558,11 @@ func (c *Catalog) VersionFor(ctx context.Context, u *identity.User, implCode, wh
 		n, perr := strconv.Atoi(which)
 		if perr != nil || n < 1 {
 			return nil, apperr.E(apperr.Invalid, "catalog.version_param", "value", which)
+		}
+		if n > math.MaxInt32 {
+			// No item has so many versions (a 32-bit column on PostgreSQL,
+			// which answered 500 when asked for one).
+			return nil, apperr.E(apperr.NotFound, "catalog.version_unknown", "code", implCode, "version", n)
 		}
 		v, err = c.version(ctx, implCode, n, true, false)
 	}
