@@ -408,6 +408,11 @@ func (c *Catalog) version(ctx context.Context, implCode string, version int, dra
 }
 
 func (c *Catalog) versionTx(tx *db.Tx, implCode string, version int, drafts, shared bool) (*Version, error) {
+	if version > math.MaxInt32 {
+		// No item has so many versions; the column is 32-bit on PostgreSQL,
+		// which answered 500 when asked for one (?version=, ?from=, ?to=).
+		return nil, apperr.E(apperr.NotFound, "catalog.version_unknown", "code", implCode, "version", version)
+	}
 	var v Version
 	err := func() error {
 		var id, deptID string
@@ -558,11 +563,6 @@ func (c *Catalog) VersionFor(ctx context.Context, u *identity.User, implCode, wh
 		n, perr := strconv.Atoi(which)
 		if perr != nil || n < 1 {
 			return nil, apperr.E(apperr.Invalid, "catalog.version_param", "value", which)
-		}
-		if n > math.MaxInt32 {
-			// No item has so many versions (a 32-bit column on PostgreSQL,
-			// which answered 500 when asked for one).
-			return nil, apperr.E(apperr.NotFound, "catalog.version_unknown", "code", implCode, "version", n)
 		}
 		v, err = c.version(ctx, implCode, n, true, false)
 	}

@@ -153,6 +153,13 @@ func TestCatalogNumbersBeyond32Bits(t *testing.T) {
 				t.Errorf("diff %s: %d %v", q, st, m)
 			}
 		}
+		// The public item, in the API and on its page, for anyone.
+		if st, m := apiCall(t, "GET", api+"/items/"+code+"?version=2147483648", "", ""); st != 400 {
+			t.Errorf("API item version 2147483648: %d %v", st, m)
+		}
+		if r, err := http.Get(ts.URL + "/items/" + code + "?version=4294967296"); err != nil || r.StatusCode != 404 {
+			t.Errorf("item page version 4294967296: %v %v", r.StatusCode, err)
+		}
 		_, m := apiCall(t, "GET", api+"/items/"+code, "", "")
 		item := m["version"].(map[string]any)["item"].(map[string]any)
 		for _, f := range []float64{2147483648, 100_000_001} {
