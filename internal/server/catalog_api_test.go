@@ -180,5 +180,20 @@ func TestCatalogNumbersBeyond32Bits(t *testing.T) {
 		if st, m := apiCall(t, "POST", api+"/admin/items/"+code+"/publish", admin, ""); st != 200 {
 			t.Errorf("publish at the bound: %d %v", st, m)
 		}
+		// A bundle's yearly count likewise (and it is never negative).
+		_, bundle := apiCall(t, "GET", api+"/bundles/qykb", "", "")
+		for _, k := range []string{"versions", "published", "form", "materials"} {
+			delete(bundle, k)
+		}
+		for _, f := range []float64{2147483648, 100_000_001, -1} {
+			bundle["frequency"] = f
+			b, _ := json.Marshal(bundle)
+			if st, m := apiCall(t, "PUT", api+"/admin/bundles/qykb", admin, string(b)); st != 400 || !strings.Contains(jsonText(m), "frequency") {
+				t.Errorf("bundle frequency %.0f: %d %v", f, st, m)
+			}
+		}
+		if _, m := apiCall(t, "GET", api+"/bundles/qykb", "", ""); m["frequency"] != float64(3000) || m["published"] != true {
+			t.Errorf("the bundle changed: %v", m)
+		}
 	})
 }
