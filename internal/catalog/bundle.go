@@ -108,6 +108,14 @@ func ValidateBundle(b *Bundle) error {
 	if len(b.Items) < 2 {
 		f.add("items", apperr.E(apperr.Invalid, "catalog.bundle_items"))
 	}
+	// As an item's: a yearly count, never negative, and within what
+	// PostgreSQL's 32-bit column holds (beyond it, saving answered 500).
+	if b.Frequency < 0 {
+		f.add("frequency", apperr.E(apperr.Invalid, "catalog.negative"))
+	}
+	if b.Frequency > MaxFrequency {
+		f.add("frequency", apperr.E(apperr.Invalid, "catalog.frequency_max", "max", MaxFrequency))
+	}
 	if len(b.Items) > MaxBundleItems {
 		f.add("items", apperr.E(apperr.Invalid, "catalog.bundle_items_max", "max", MaxBundleItems))
 	}

@@ -18,6 +18,9 @@ type faults struct {
 	list   []*apperr.Error
 }
 
+// MaxFrequency bounds an item's yearly number of cases (年办件量).
+const MaxFrequency = 100_000_000
+
 func (f *faults) add(path string, reason error) {
 	f.list = append(f.list, apperr.E(apperr.Invalid, "catalog.at", "field", f.prefix+path, "reason", apperr.As(reason)))
 }
@@ -144,6 +147,11 @@ func (it *Item) checkInto(f *faults) {
 	}
 	if it.Frequency < 0 {
 		f.add("frequency", apperr.E(apperr.Invalid, "catalog.negative"))
+	}
+	// A yearly count a county never reaches; beyond it PostgreSQL's 32-bit
+	// column refused the publication with a 500.
+	if it.Frequency > MaxFrequency {
+		f.add("frequency", apperr.E(apperr.Invalid, "catalog.frequency_max", "max", MaxFrequency))
 	}
 	for i, fee := range it.Fees {
 		req(fmt.Sprintf("fees[%d].name", i), fee.Name)

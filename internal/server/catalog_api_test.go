@@ -138,3 +138,62 @@ func TestCatalogAPI(t *testing.T) {
 		}
 	})
 }
+
+// Numbers beyond PostgreSQL's 32-bit columns are refused as bad input on
+// both databases, never a 500: a version to compare (no item has it: 404)
+// and an item's yearly number of cases (400, nothing saved).
+func TestCatalogNumbersBeyond32Bits(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		api := ts.URL + "/api/v1"
+		admin := apiToken(t, api, "admin")
+		code := soleTraderCode(t, api)
+		for _, q := range []string{"from=2147483648", "to=4294967296", "from=1&to=9007199254740993"} {
+			if st, m := apiCall(t, "GET", api+"/admin/items/"+code+"/diff?"+q, admin, ""); st != 404 || m["message_key"] != "catalog.version_unknown" {
+				t.Errorf("diff %s: %d %v", q, st, m)
+			}
+		}
+		// The public item, in the API and on its page, for anyone.
+		if st, m := apiCall(t, "GET", api+"/items/"+code+"?version=2147483648", "", ""); st != 400 {
+			t.Errorf("API item version 2147483648: %d %v", st, m)
+		}
+		if r, err := http.Get(ts.URL + "/items/" + code + "?version=4294967296"); err != nil || r.StatusCode != 404 {
+			t.Errorf("item page version 4294967296: %v %v", r.StatusCode, err)
+		}
+		_, m := apiCall(t, "GET", api+"/items/"+code, "", "")
+		item := m["version"].(map[string]any)["item"].(map[string]any)
+		for _, f := range []float64{2147483648, 100_000_001} {
+			item["frequency"] = f
+			b, _ := json.Marshal(map[string]any{"note": "x", "item": item})
+			if st, m := apiCall(t, "PUT", api+"/admin/items/"+code+"/draft", admin, string(b)); st != 400 || !strings.Contains(jsonText(m), "frequency") {
+				t.Errorf("frequency %.0f: %d %v", f, st, m)
+			}
+		}
+		if st, m := apiCall(t, "GET", api+"/admin/items/"+code+"/draft", admin, ""); st != 404 {
+			t.Errorf("a draft was saved: %d %v", st, m)
+		}
+		item["frequency"] = float64(100_000_000)
+		b, _ := json.Marshal(map[string]any{"note": "x", "item": item})
+		if st, m := apiCall(t, "PUT", api+"/admin/items/"+code+"/draft", admin, string(b)); st != 200 {
+			t.Errorf("frequency at the bound: %d %v", st, m)
+		}
+		if st, m := apiCall(t, "POST", api+"/admin/items/"+code+"/publish", admin, ""); st != 200 {
+			t.Errorf("publish at the bound: %d %v", st, m)
+		}
+		// A bundle's yearly count likewise (and it is never negative).
+		_, bundle := apiCall(t, "GET", api+"/bundles/qykb", "", "")
+		for _, k := range []string{"versions", "published", "form", "materials"} {
+			delete(bundle, k)
+		}
+		for _, f := range []float64{2147483648, 100_000_001, -1} {
+			bundle["frequency"] = f
+			b, _ := json.Marshal(bundle)
+			if st, m := apiCall(t, "PUT", api+"/admin/bundles/qykb", admin, string(b)); st != 400 || !strings.Contains(jsonText(m), "frequency") {
+				t.Errorf("bundle frequency %.0f: %d %v", f, st, m)
+			}
+		}
+		if _, m := apiCall(t, "GET", api+"/bundles/qykb", "", ""); m["frequency"] != float64(3000) || m["published"] != true {
+			t.Errorf("the bundle changed: %v", m)
+		}
+	})
+}

@@ -20,6 +20,14 @@ func TestCatalogAdminScope(t *testing.T) {
 		ts.scopedStaff(t, "town-admin", identity.Grant{Role: identity.RoleAdmin, RegionCode: townRegion})
 		town, admin := apiToken(t, api, "town-admin"), apiToken(t, api, "admin")
 		code := soleTraderCode(t, api) // the district's
+		// Before the district has a draft, the town's administrator cannot
+		// tell: the same 403 as with one, not "no draft".
+		if st, m := apiCall(t, "GET", api+"/admin/items/"+code+"/draft", town, ""); st != 403 {
+			t.Errorf("town admin reads whether the district's item has a draft: %d %v", st, m)
+		}
+		if st, m := apiCall(t, "GET", api+"/admin/items/"+code+"/draft", admin, ""); st != 404 {
+			t.Errorf("district admin, no draft yet: %d %v", st, m)
+		}
 		// The district's administrator opens a draft of it.
 		_, m := apiCall(t, "GET", api+"/items/"+code, "", "")
 		item, _ := json.Marshal(m["version"].(map[string]any)["item"])

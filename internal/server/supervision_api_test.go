@@ -312,3 +312,55 @@ func TestSupervisionSettingsWeb(t *testing.T) {
 		}
 	})
 }
+
+// Thresholds beyond a working year, numbers beyond int and item types the
+// catalog does not know are refused with 400 on both databases, and nothing
+// is stored (PostgreSQL answered 500 for a number beyond its 32-bit column;
+// SQLite stored it, and stored any text as an item type).
+func TestThresholdsBounds(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		api := ts.URL + "/api/v1"
+		admin := apiToken(t, api, "admin")
+		c := ts.client()
+		ts.webLogin(t, c, "admin")
+		tok := csrf(t, c, ts.URL+"/admin")
+		for _, bad := range []struct{ itemType, warn, yellow, red, key string }{
+			{"", "1", "1", "9223372036854775807", "supervise.thresholds_order"},
+			{"", "2147483648", "1", "2", "supervise.thresholds_order"},
+			{"", "1", "1", "251", "supervise.thresholds_order"},
+			{"", "251", "1", "2", "supervise.thresholds_order"},
+			{"😀", "1", "1", "2", "supervise.item_type_unknown"},
+			{"99", "1", "1", "2", "supervise.item_type_unknown"},
+			{strings.Repeat("a", 5000), "1", "1", "2", "supervise.item_type_unknown"},
+		} {
+			st, m := apiCall(t, "PUT", api+"/admin/signal-thresholds", admin, `{"region_code":"500102","item_type":"`+bad.itemType+
+				`","warn_days":`+bad.warn+`,"yellow_days":`+bad.yellow+`,"red_days":`+bad.red+`}`)
+			if st != 400 || m["message_key"] != bad.key {
+				t.Errorf("API %+v: %d %v", bad, st, m)
+			}
+			r, err := c.PostForm(ts.URL+"/admin/supervision/thresholds", url.Values{"csrf_token": {tok}, "region_code": {"500102"},
+				"item_type": {bad.itemType}, "warn_days": {bad.warn}, "yellow_days": {bad.yellow}, "red_days": {bad.red}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b := body(t, r); r.StatusCode != 400 {
+				t.Errorf("page %+v: %d %s", bad, r.StatusCode, snippet(b))
+			}
+		}
+		// A number the page cannot read is refused, not taken as 0.
+		r, _ := c.PostForm(ts.URL+"/admin/supervision/thresholds", url.Values{"csrf_token": {tok}, "region_code": {"500102"},
+			"warn_days": {"一"}, "yellow_days": {"1"}, "red_days": {"2"}})
+		if r.StatusCode != 400 {
+			t.Errorf("page, warn_days 一: %d", r.StatusCode)
+		}
+		var n int
+		if err := d.Reader().QueryRow(`SELECT count(*) FROM signal_thresholds`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("thresholds stored: %d %v", n, err)
+		}
+		// The bounds themselves are accepted.
+		if st, m := apiCall(t, "PUT", api+"/admin/signal-thresholds", admin, `{"region_code":"500102","item_type":"01","warn_days":250,"yellow_days":249,"red_days":250}`); st != 200 {
+			t.Errorf("thresholds at the bound: %d %v", st, m)
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/audit"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
@@ -143,7 +144,12 @@ func (a *Admin) SetThresholds(ctx context.Context, u *identity.User, r Threshold
 		}
 	}
 	if err := r.Thresholds.Validate(); err != nil {
-		return apperr.E(apperr.Invalid, "supervise.thresholds_order", "warn", r.Warn, "yellow", r.Yellow, "red", r.Red)
+		return apperr.E(apperr.Invalid, "supervise.thresholds_order", "warn", r.Warn, "yellow", r.Yellow, "red", r.Red, "max", MaxThresholdDays)
+	}
+	// An item type is one of the catalog's (事项类型), or none: anything
+	// else would be stored as a threshold that never applies.
+	if r.ItemType != "" && !slices.Contains(catalog.ItemTypes, r.ItemType) {
+		return apperr.E(apperr.Invalid, "supervise.item_type_unknown", "type", r.ItemType)
 	}
 	if err := a.mayConfigure(u, r.Region); err != nil {
 		return err

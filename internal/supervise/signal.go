@@ -65,9 +65,14 @@ type Thresholds struct {
 // DefaultThresholds are STANDARDS.md §3's.
 var DefaultThresholds = Thresholds{Warn: 1, Yellow: 1, Red: 2}
 
-// Validate checks that the levels come in order.
+// MaxThresholdDays bounds every threshold: a card a working year late says
+// nothing a shorter one does not, and the columns are 32-bit on PostgreSQL
+// (a larger number answered 500 there and was stored on SQLite).
+const MaxThresholdDays = 250
+
+// Validate checks that the levels come in order and within MaxThresholdDays.
 func (t Thresholds) Validate() error {
-	if t.Warn < 0 || t.Yellow < 1 || t.Red <= t.Yellow {
+	if t.Warn < 0 || t.Yellow < 1 || t.Red <= t.Yellow || t.Warn > MaxThresholdDays || t.Red > MaxThresholdDays {
 		return fmt.Errorf("supervise: thresholds need warn ≥ 0, yellow ≥ 1, red > yellow (got %d, %d, %d)", t.Warn, t.Yellow, t.Red)
 	}
 	return nil

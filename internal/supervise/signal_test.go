@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -76,6 +77,9 @@ func TestThresholdsValidate(t *testing.T) {
 	}{
 		{DefaultThresholds, true}, {Thresholds{0, 1, 2}, true}, {Thresholds{-1, 1, 2}, false},
 		{Thresholds{1, 0, 2}, false}, {Thresholds{1, 2, 2}, false}, {Thresholds{1, 3, 2}, false},
+		{Thresholds{MaxThresholdDays, MaxThresholdDays - 1, MaxThresholdDays}, true},
+		{Thresholds{MaxThresholdDays + 1, 1, 2}, false}, {Thresholds{1, 1, MaxThresholdDays + 1}, false},
+		{Thresholds{1, 1, math.MaxInt64}, false}, {Thresholds{math.MaxInt64, 1, 2}, false},
 	} {
 		if err := c.th.Validate(); (err == nil) != c.ok {
 			t.Errorf("%+v: %v", c.th, err)

@@ -100,7 +100,15 @@ func (s *Server) adminThresholds(w http.ResponseWriter, r *http.Request) error {
 	if r.PostFormValue("delete") != "" {
 		err = s.SupervisionAdmin.DeleteThresholds(r.Context(), v.User, region, itemType)
 	} else {
-		num := func(k string) int { n, _ := strconv.Atoi(strings.TrimSpace(r.PostFormValue(k))); return n }
+		// Not a number (or beyond int): -1, which the thresholds' check
+		// refuses, rather than 0 or the clamped value strconv returns.
+		num := func(k string) int {
+			n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue(k)))
+			if err != nil {
+				return -1
+			}
+			return n
+		}
 		err = s.SupervisionAdmin.SetThresholds(r.Context(), v.User, supervise.ThresholdRow{Region: region, ItemType: itemType,
 			Thresholds: supervise.Thresholds{Warn: num("warn_days"), Yellow: num("yellow_days"), Red: num("red_days")}})
 	}
