@@ -39,6 +39,7 @@ type command struct {
 // localFlags holds the flags that belong to one command, per invocation.
 type localFlags struct {
 	from, to, days, kind string
+	setup                setupFlags
 }
 
 var commands []command
@@ -48,6 +49,7 @@ func init() {
 		{"serve", "serve the product (production: migrated database, data key, no default passwords)", runServe, nil},
 		{"demo", "serve with an embedded SQLite database seeded with demo data", runDemo, nil},
 		{"migrate", "apply database migrations (migrate [up|status])", runMigrate, nil},
+		{"setup", "set up an empty installation: its region, service centre and first administrator (interactive, or by flags; the password on standard input)", runSetup, setupFlagSet},
 		{"calendar", "working-day arithmetic (calendar add|between|is-workday)", runCalendar, func(fs *flag.FlagSet, lf *localFlags) {
 			fs.StringVar(&lf.from, "from", "", "start date YYYY-MM-DD (does not count)")
 			fs.StringVar(&lf.to, "to", "", "end date YYYY-MM-DD")
@@ -107,6 +109,8 @@ func Main(ctx context.Context, e *Env) int {
 			}
 			return 2
 		}
+		fs.Visit(func(f *flag.Flag) { cfg.RegionGiven = cfg.RegionGiven || f.Name == "region" })
+		cfg.RegionGiven = cfg.RegionGiven || e.Getenv(config.EnvName("region")) != ""
 		if err := cfg.Validate(); err != nil {
 			fmt.Fprintln(e.Stderr, "tongban:", err)
 			return 2

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/dbtest"
+	"github.com/tongban/tongban/internal/vault"
+)
+
+var setupFlagsFuling = []string{"--region", "500102", "--centre-name", "重庆市涪陵区政务服务中心", "--centre-address", "涪陵区太白大道 18 号",
+	"--centre-phone", "023-72222222", "--host-org", "重庆市涪陵区人民政府办公室", "--contact", "fl-zwfw@example.gov.cn", "--icp", "渝ICP备12345678号-1",
+	"--admin-username", "itadmin", "--admin-name", "李明"}
+
+func keyFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "data.key")
+	if _, err := vault.EnsureKeyFile(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// setupSecret is the TOTP secret setup printed.
+func setupSecret(t *testing.T, out string) string {
+	t.Helper()
+	m := regexp.MustCompile(`otpauth://\S+`).FindString(out)
+	u, err := url.Parse(m)
+	if err != nil || u.Query().Get("secret") == "" {
+		t.Fatalf("no otpauth URI in %q", out)
+	}
+	return u.Query().Get("secret")
+}
+
+// `setup` by flags on an empty database (both databases): serve then starts,
+// the administrator logs in through the API with the password and a code of
+// the printed second factor, and the portal shows the centre. A second
+// setup changes nothing; one with a differing value is refused.
+func TestSetupThenServe(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		dsn := d.DSN()
+		key := keyFile(t)
+		_, stop := startServer(t, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--data-key-file", key)
+		if code, out := stop(); code != 1 || !strings.Contains(out, "tongban setup") {
+			t.Fatalf("serve before setup: %d %s", code, out)
+		}
+		args := append([]string{"setup", "--db", dsn, "--data-key-file", key}, setupFlagsFuling...)
+		code, out, errOut := run(t, "a county secret\n", args...)
+		if code != 0 || !strings.Contains(out, "itadmin") || strings.Count(out, "\n  ") != 10 {
+			t.Fatalf("setup: %d %s %s", code, out, errOut)
+		}
+		secret := setupSecret(t, out)
+		if code, out, errOut := run(t, "", args...); code != 0 || !strings.Contains(out, "nothing changed") {
+			t.Fatalf("setup twice: %d %s %s", code, out, errOut)
+		}
+		again := append([]string{"setup", "--db", dsn, "--data-key-file", key}, "--centre-name", "另一个中心")
+		if code, _, errOut := run(t, "", again...); code != 1 || !strings.Contains(errOut, "--centre-name") {
+			t.Fatalf("setup with another centre: %d %s", code, errOut)
+		}
+		// The region stored is the installation's; another given is refused.
+		_, stop = startServer(t, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--data-key-file", key, "--region", "500101")
+		if code, out := stop(); code != 1 || !strings.Contains(out, "500102") {
+			t.Fatalf("serve with another region: %d %s", code, out)
+		}
+		u, stop := startServer(t, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--data-key-file", key, "--log-level", "warn")
+		if u == "" {
+			_, out := stop()
+			t.Fatalf("serve after setup: %s", out)
+		}
+		defer stop()
+		r, err := http.Get(u + "items")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		for _, want := range []string{`id="site-footer"`, "重庆市涪陵区政务服务中心", "涪陵区太白大道 18 号", "023-72222222", "主办单位：重庆市涪陵区人民政府办公室", "fl-zwfw@example.gov.cn", "渝ICP备12345678号-1"} {
+			if !strings.Contains(string(page), want) {
+				t.Errorf("the portal does not show %q", want)
+			}
+		}
+		login := func(code string) (int, map[string]any) {
+			b, _ := json.Marshal(map[string]string{"username": "itadmin", "password": "a county secret", "code": code})
+			r, err := http.Post(u+"api/v1/auth/login", "application/json", bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Body.Close()
+			var m map[string]any
+			json.NewDecoder(r.Body).Decode(&m)
+			return r.StatusCode, m
+		}
+		if st, _ := login(""); st == 200 {
+			t.Fatal("logged in without the second factor")
+		}
+		c, _ := totp.GenerateCode(secret, time.Now())
+		st, m := login(c)
+		if st != 200 || m["token"] == nil {
+			t.Fatalf("login with the second factor: %d %v", st, m)
+		}
+		req, _ := http.NewRequest("GET", u+"api/v1/supervision/settings", nil)
+		req.Header.Set("Authorization", "Bearer "+m["token"].(string))
+		r, err = http.DefaultClient.Do(req)
+		if err != nil || r.StatusCode != 200 {
+			t.Fatalf("an administrator's page: %v %v", err, r.Status)
+		}
+		r.Body.Close()
+	})
+}
