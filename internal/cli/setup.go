@@ -169,7 +169,7 @@ func runSetup(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, a
 }
 
 func printSetup(w io.Writer, s *site.Setup, res *site.Result) {
-	name := codes.DivisionFullName(s.Region)
+	name := divisionPath(s.Region)
 	fmt.Fprintf(w, "已安装：%s %s（载入 %d 个区划），服务中心：%s。\nSet up: %s %s (%d regions loaded), service centre: %s.\n",
 		s.Region, name, res.Regions, s.CentreName, s.Region, name, res.Regions, s.CentreName)
 	fmt.Fprintf(w, "管理员 Administrator: %s (%s)\n\n", res.Admin.Username, res.Admin.DisplayName)
@@ -213,7 +213,7 @@ func (p *prompter) region() (string, error) {
 			return "", err
 		}
 		if _, err := catalog.CheckRoot(a); err == nil {
-			fmt.Fprintf(p.out, "  → %s %s\n", a, codes.DivisionFullName(a))
+			fmt.Fprintf(p.out, "  → %s %s\n", a, divisionPath(a))
 			return a, nil
 		}
 		found := codes.SearchDivisions(a, 12)
@@ -221,9 +221,24 @@ func (p *prompter) region() (string, error) {
 			fmt.Fprintln(p.out, "  未找到 Not found.")
 		}
 		for _, c := range found {
-			fmt.Fprintf(p.out, "  %s %s\n", c, codes.DivisionFullName(c))
+			fmt.Fprintf(p.out, "  %s %s\n", c, divisionPath(c))
 		}
 	}
+}
+
+// divisionPath names a 6-digit division with its province and prefecture
+// (several counties share a name: 鼓楼区), leaving out placeholders (市辖区).
+func divisionPath(code string) string {
+	parts := []string{}
+	for _, c := range []string{code[:2] + "0000", code[:4] + "00", code} {
+		n, ok := codes.DivisionName(c)
+		if !ok || (len(parts) > 0 && parts[len(parts)-1] == n) || strings.HasSuffix(codes.DivisionFullName(c), "市辖区") ||
+			n == "县" || strings.HasSuffix(n, "直辖县级行政区划") {
+			continue
+		}
+		parts = append(parts, n)
+	}
+	return strings.Join(parts, " ")
 }
 
 // password asks twice; on a terminal (tty not nil) without echo.

@@ -118,3 +118,114 @@ func TestSetupThenServe(t *testing.T) {
 		r.Body.Close()
 	})
 }
+
+// Bad input is refused naming the field, and writes nothing: a second,
+// good setup on the same database then succeeds.
+func TestSetupRefusesBadInput(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "t.db")
+	key := keyFile(t)
+	with := func(flag, value string) []string {
+		args := []string{"setup", "--db", dsn, "--data-key-file", key}
+		for i := 0; i < len(setupFlagsFuling); i += 2 {
+			v := setupFlagsFuling[i+1]
+			if setupFlagsFuling[i] == flag {
+				v = value
+			}
+			args = append(args, setupFlagsFuling[i], v)
+		}
+		return args
+	}
+	tests := []struct {
+		flag, value, password, want string
+	}{
+		{"--region", "999999", "a county secret", "--region"},
+		{"--region", "500102100000", "a county secret", "--region"},
+		{"--centre-name", "  ", "a county secret", "--centre-name"},
+		{"--admin-name", "  ", "a county secret", "--admin-name"},
+		{"--admin-username", "李", "a county secret", "--admin-username"},
+		{"--centre-phone", "call us", "a county secret", "--centre-phone"},
+		{"--centre-phone", "123", "a county secret", "--centre-phone"},
+		{"--icp", "ICP 12345", "a county secret", "--icp"},
+		{"--contact", "a\u0000b", "a county secret", "--contact"},
+		{"", "", "short", "--password"},
+		{"", "", "tongban-demo", "--password"},
+	}
+	for _, tt := range tests {
+		code, out, errOut := run(t, tt.password+"\n", with(tt.flag, tt.value)...)
+		if code != 1 || !strings.Contains(errOut, tt.want) || out != "" {
+			t.Errorf("%s %q: %d %q %q; want exit 1 naming %s", tt.flag, tt.value, code, out, errOut, tt.want)
+		}
+	}
+	if code, _, errOut := run(t, "", with("", "")...); code != 1 || !strings.Contains(errOut, "password") {
+		t.Errorf("no password: %d %q", code, errOut)
+	}
+	d, err := db.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var users, regions, settings int
+	d.View(t.Context(), func(tx *db.Tx) error {
+		tx.QueryRow(`SELECT COUNT(*) FROM users WHERE username <> 'system'`).Scan(&users)
+		tx.QueryRow(`SELECT COUNT(*) FROM regions`).Scan(&regions)
+		return tx.QueryRow(`SELECT COUNT(*) FROM settings WHERE key LIKE 'site.%'`).Scan(&settings)
+	})
+	if users+regions+settings != 0 {
+		t.Fatalf("refused setups wrote %d users, %d regions, %d settings", users, regions, settings)
+	}
+	if code, _, errOut := run(t, "a county secret\n", with("", "")...); code != 0 {
+		t.Fatalf("setup after the refusals: %s", errOut)
+	}
+}
+
+// Without the required flags setup asks, here through a pipe: a name
+// fragment lists the matching divisions, then the code is taken; an empty
+// answer skips an optional field; the password is asked twice.
+func TestSetupInteractive(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "t.db")
+	key := keyFile(t)
+	answers := strings.Join([]string{
+		"涪陵",              // region: a search
+		"500102",          // region: the code
+		"涪陵区政务服务中心",       // centre name
+		"",                // address skipped
+		"023-72222222",    // phone
+		"",                // host org skipped
+		"",                // contact skipped
+		"",                // ICP skipped
+		"itadmin",         // user name
+		"李明",              // name
+		"short",           // too short: asked again
+		"a county secret", // password
+		"a county typo",   // differs: asked again
+		"a county secret",
+		"a county secret",
+	}, "\n") + "\n"
+	code, out, errOut := run(t, answers, "setup", "--db", dsn, "--data-key-file", key)
+	if code != 0 || !strings.Contains(out, "itadmin") {
+		t.Fatalf("interactive setup: %d %s %s", code, out, errOut)
+	}
+	for _, want := range []string{"服务中心名称", "Service centre name", "500102 重庆市 涪陵区", "ICP备案号", "两次输入不一致", "Too short"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("the prompts lack %q: %s", want, errOut)
+		}
+	}
+	d, err := db.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var phone, address string
+	d.View(t.Context(), func(tx *db.Tx) error {
+		tx.QueryRow(`SELECT value FROM settings WHERE key = 'site.centre_phone'`).Scan(&phone)
+		return tx.QueryRow(`SELECT value FROM settings WHERE key = 'site.centre_address'`).Scan(&address)
+	})
+	if phone != "023-72222222" || address != "" {
+		t.Errorf("stored phone %q, address %q", phone, address)
+	}
+	// Answers that end early: refused, nothing written.
+	dsn2 := "sqlite:" + filepath.Join(t.TempDir(), "t2.db")
+	if code, _, errOut := run(t, "500102\n", "setup", "--db", dsn2, "--data-key-file", key); code != 1 || !strings.Contains(errOut, "standard input ended") {
+		t.Errorf("answers ending early: %d %s", code, errOut)
+	}
+}
