@@ -12,6 +12,7 @@ import (
 
 	"github.com/skip2/go-qrcode"
 
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/config"
@@ -165,6 +166,13 @@ func runSetup(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, a
 		return err
 	}
 	printSetup(e.Stdout, s, res)
+	// The audit log's signing keys, so that serve issues signed checkpoints
+	// from its first record (docs/AUDIT.md); kept where they are if present.
+	dir := cfg.Or(cfg.AuditKeys, "audit-keys")
+	if _, err := audit.LoadKeys(dir, cfg.AuditOrigin, true); err != nil {
+		return fmt.Errorf("audit keys in %s: %w", dir, err)
+	}
+	fmt.Fprintf(e.Stdout, "审计日志签名密钥 Audit log signing keys: %s\n", dir)
 	return nil
 }
 
@@ -184,7 +192,6 @@ func printSetup(w io.Writer, s *site.Setup, res *site.Result) {
 	for _, c := range res.RecoveryCodes {
 		fmt.Fprintf(w, "  %s\n", c)
 	}
-	fmt.Fprintln(w, "\n下一步 Next: tongban serve")
 }
 
 // prompter asks on out and reads answers line by line from in.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -50,30 +51,33 @@ func setupSecret(t *testing.T, out string) string {
 func TestSetupThenServe(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		dsn := d.DSN()
-		key := keyFile(t)
-		_, stop := startServer(t, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--data-key-file", key)
+		key, auditDir := keyFile(t), filepath.Join(t.TempDir(), "audit-keys")
+		_, stop := startServer(t, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--data-key-file", key, "--audit-keys", auditDir)
 		if code, out := stop(); code != 1 || !strings.Contains(out, "tongban setup") {
 			t.Fatalf("serve before setup: %d %s", code, out)
 		}
-		args := append([]string{"setup", "--db", dsn, "--data-key-file", key}, setupFlagsFuling...)
+		args := append([]string{"setup", "--db", dsn, "--data-key-file", key, "--audit-keys", auditDir}, setupFlagsFuling...)
 		code, out, errOut := run(t, "a county secret\n", args...)
 		if code != 0 || !strings.Contains(out, "itadmin") || strings.Count(out, "\n  ") != 10 {
 			t.Fatalf("setup: %d %s %s", code, out, errOut)
 		}
 		secret := setupSecret(t, out)
+		if _, err := os.Stat(filepath.Join(auditDir, "audit-ed25519.key")); err != nil {
+			t.Errorf("setup made no audit keys: %v", err)
+		}
 		if code, out, errOut := run(t, "", args...); code != 0 || !strings.Contains(out, "nothing changed") {
 			t.Fatalf("setup twice: %d %s %s", code, out, errOut)
 		}
-		again := append([]string{"setup", "--db", dsn, "--data-key-file", key}, "--centre-name", "另一个中心")
+		again := append([]string{"setup", "--db", dsn, "--data-key-file", key, "--audit-keys", auditDir}, "--centre-name", "另一个中心")
 		if code, _, errOut := run(t, "", again...); code != 1 || !strings.Contains(errOut, "--centre-name") {
 			t.Fatalf("setup with another centre: %d %s", code, errOut)
 		}
 		// The region stored is the installation's; another given is refused.
-		_, stop = startServer(t, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--data-key-file", key, "--region", "500101")
+		_, stop = startServer(t, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--data-key-file", key, "--audit-keys", auditDir, "--region", "500101")
 		if code, out := stop(); code != 1 || !strings.Contains(out, "500102") {
 			t.Fatalf("serve with another region: %d %s", code, out)
 		}
-		u, stop := startServer(t, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--data-key-file", key, "--log-level", "warn")
+		u, stop := startServer(t, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--data-key-file", key, "--audit-keys", auditDir, "--log-level", "warn")
 		if u == "" {
 			_, out := stop()
 			t.Fatalf("serve after setup: %s", out)
