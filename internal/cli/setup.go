@@ -12,6 +12,7 @@ import (
 
 	"github.com/skip2/go-qrcode"
 
+	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/codes"
@@ -110,6 +111,11 @@ func runSetup(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, a
 	if stored.Region != "" || admins > 0 {
 		if err := site.CheckAgain(stored, s); err != nil {
 			return err
+		}
+		if s.AdminUsername != "" {
+			if u, err := ids.UserByUsername(ctx, s.AdminUsername); err != nil || !u.Has(identity.RoleAdmin) {
+				return apperr.E(apperr.Conflict, "setup.differs", "field", "admin-username", "stored", "", "given", s.AdminUsername)
+			}
 		}
 		fmt.Fprintf(e.Stdout, "已安装（%s %s，%s），未做任何更改。\nAlready set up (%s %s, %s); nothing changed.\n",
 			stored.Region, stored.RegionName, stored.CentreName, stored.Region, stored.RegionName, stored.CentreName)

@@ -72,6 +72,10 @@ func TestSetupThenServe(t *testing.T) {
 		if code, _, errOut := run(t, "", again...); code != 1 || !strings.Contains(errOut, "--centre-name") {
 			t.Fatalf("setup with another centre: %d %s", code, errOut)
 		}
+		other := append([]string{"setup", "--db", dsn, "--data-key-file", key, "--audit-keys", auditDir}, "--admin-username", "someone")
+		if code, _, errOut := run(t, "", other...); code != 1 || !strings.Contains(errOut, "--admin-username") {
+			t.Fatalf("setup with another administrator: %d %s", code, errOut)
+		}
 		// The region stored is the installation's; another given is refused.
 		_, stop = startServer(t, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--data-key-file", key, "--audit-keys", auditDir, "--region", "500101")
 		if code, out := stop(); code != 1 || !strings.Contains(out, "500102") {
