@@ -64,6 +64,7 @@ func init() {
 		{"audit", "the tamper-evident log (audit verify: recompute the whole tree and check every checkpoint; audit prove --index N)", runAudit, auditFlagSet},
 		{"licence", "electronic licence keys and files (licence keys --dept CODE --name NAME [--rotate]: make a department's signing key, and the CA if none, or replace it; licence revoke-key --dept CODE --reason R: stop issuing with its key; licence verify FILE: check a licence file offline)", runLicence, licenceFlagSet},
 		{"synth", "fill the demo database with synthetic cases (synth --cases N --months M [--seed S] [--open])", runSynth, synthFlagSet},
+		{"doctor", "check an installation: schema, administrator, file permissions, calendar horizon, free disk, audit log; prints what to fix (exit 1 on a problem)", runDoctor, nil},
 		{"version", "print the version", runVersion, nil},
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/vault"
@@ -235,5 +236,59 @@ func TestSetupInteractive(t *testing.T) {
 	dsn2 := "sqlite:" + filepath.Join(t.TempDir(), "t2.db")
 	if code, _, errOut := run(t, "500102\n", "setup", "--db", dsn2, "--data-key-file", key); code != 1 || !strings.Contains(errOut, "standard input ended") {
 		t.Errorf("answers ending early: %d %s", code, errOut)
+	}
+}
+
+// doctor finds nothing wrong with a fresh installation, and names the fix
+// of each problem: no administrator, a data key others may read, a changed
+// audit record (exit 1).
+func TestDoctor(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o700)
+	path := filepath.Join(dir, "t.db")
+	key := keyFile(t)
+	common := []string{"--db", "sqlite:" + path, "--data-key-file", key, "--calendar-fallback", "weekdays"}
+	if code, _, errOut := run(t, "", append([]string{"migrate"}, common[:2]...)...); code != 0 {
+		t.Fatal(errOut)
+	}
+	if code, out, _ := run(t, "", append([]string{"doctor"}, common...)...); code != 1 || !strings.Contains(out, "→ run `tongban setup`") {
+		t.Errorf("doctor before setup: %d %s", code, out)
+	}
+	if code, _, errOut := run(t, "a county secret\n", append(append([]string{"setup"}, common...), setupFlagsFuling...)...); code != 0 {
+		t.Fatal(errOut)
+	}
+	code, out, errOut := run(t, "", append([]string{"doctor"}, common...)...)
+	if code != 0 || !strings.Contains(out, "no problem found") || !strings.Contains(out, "audit log:") || !strings.Contains(out, "free disk") {
+		t.Fatalf("doctor after setup: %d %s %s", code, out, errOut)
+	}
+	os.Chmod(key, 0o644)
+	if code, out, _ := run(t, "", append([]string{"doctor"}, common...)...); code != 1 || !strings.Contains(out, "chmod 600 "+key) {
+		t.Errorf("doctor with a readable key: %d %s", code, out)
+	}
+	os.Chmod(key, 0o600)
+	d, err := db.Open(t.Context(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sequenced as serve does, then one record changed in the database.
+	seq := &audit.Sequencer{DB: d, Holder: "test"}
+	for {
+		n, err := seq.Step(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if err := d.Update(t.Context(), func(tx *db.Tx) error {
+		_, err := tx.Exec(`UPDATE audit_records SET actor_id = 'someone-else' WHERE leaf_index = 1`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if code, out, _ := run(t, "", append([]string{"doctor"}, common...)...); code != 1 || !strings.Contains(out, "FAIL  audit log: record 1") {
+		t.Errorf("doctor after tampering: %d %s", code, out)
 	}
 }

@@ -7,6 +7,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// diskSpace answers the bytes free to an unprivileged user and the size of
+// the file system holding dir.
+func diskSpace(dir string) (free, total uint64, err error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, 0, err
+	}
+	return st.Bavail * uint64(st.Bsize), st.Blocks * uint64(st.Bsize), nil
+}
+
 // terminal answers the file behind r when it is a terminal.
 func terminal(r io.Reader) (*os.File, bool) {
 	f, ok := r.(*os.File)

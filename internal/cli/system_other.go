@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"errors"
 	"io"
 	"os"
 )
@@ -12,3 +13,8 @@ import (
 func terminal(io.Reader) (*os.File, bool) { return nil, false }
 
 func noEcho(*os.File) func() { return func() {} }
+
+// diskSpace is not measured outside Linux.
+func diskSpace(string) (uint64, uint64, error) {
+	return 0, 0, errors.New("free disk is measured on Linux only")
+}
