@@ -39,6 +39,7 @@ type command struct {
 // localFlags holds the flags that belong to one command, per invocation.
 type localFlags struct {
 	from, to, days, kind string
+	setup                setupFlags
 }
 
 var commands []command
@@ -48,6 +49,7 @@ func init() {
 		{"serve", "serve the product (production: migrated database, data key, no default passwords)", runServe, nil},
 		{"demo", "serve with an embedded SQLite database seeded with demo data", runDemo, nil},
 		{"migrate", "apply database migrations (migrate [up|status])", runMigrate, nil},
+		{"setup", "set up an empty installation: its region, service centre and first administrator (interactive, or by flags; the password on standard input)", runSetup, setupFlagSet},
 		{"calendar", "working-day arithmetic (calendar add|between|is-workday)", runCalendar, func(fs *flag.FlagSet, lf *localFlags) {
 			fs.StringVar(&lf.from, "from", "", "start date YYYY-MM-DD (does not count)")
 			fs.StringVar(&lf.to, "to", "", "end date YYYY-MM-DD")
@@ -62,6 +64,7 @@ func init() {
 		{"audit", "the tamper-evident log (audit verify: recompute the whole tree and check every checkpoint; audit prove --index N)", runAudit, auditFlagSet},
 		{"licence", "electronic licence keys and files (licence keys --dept CODE --name NAME [--rotate]: make a department's signing key, and the CA if none, or replace it; licence revoke-key --dept CODE --reason R: stop issuing with its key; licence verify FILE: check a licence file offline)", runLicence, licenceFlagSet},
 		{"synth", "fill the demo database with synthetic cases (synth --cases N --months M [--seed S] [--open])", runSynth, synthFlagSet},
+		{"doctor", "check an installation: schema, administrator, file permissions, calendar horizon, free disk, audit log; prints what to fix (exit 1 on a problem)", runDoctor, nil},
 		{"version", "print the version", runVersion, nil},
 	}
 }
@@ -107,6 +110,8 @@ func Main(ctx context.Context, e *Env) int {
 			}
 			return 2
 		}
+		fs.Visit(func(f *flag.Flag) { cfg.RegionGiven = cfg.RegionGiven || f.Name == "region" })
+		cfg.RegionGiven = cfg.RegionGiven || e.Getenv(config.EnvName("region")) != ""
 		if err := cfg.Validate(); err != nil {
 			fmt.Fprintln(e.Stderr, "tongban:", err)
 			return 2

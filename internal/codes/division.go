@@ -4,6 +4,8 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/csv"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/tongban/tongban/internal/apperr"
@@ -179,4 +181,51 @@ func DivisionPrefix(code string) string {
 func DivisionCovers(outer, inner string) bool {
 	p := DivisionPrefix(outer)
 	return p != "" && len(inner) >= len(p) && inner[:len(p)] == p
+}
+
+// DivisionsWithin lists the 6-digit codes of the embedded GB/T 2260 table
+// that lie within root (root included), in code order: parents before
+// their children. `tongban setup` loads an installation's region tree
+// from it.
+func DivisionsWithin(root string) []string {
+	var out []string
+	for code := range divisions() {
+		if DivisionCovers(root, code) {
+			out = append(out, code)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// DivisionFullName is a 6-digit code's name as a region list shows it: a
+// prefecture-level placeholder (市辖区, 县, 省直辖县级行政区划) carries its
+// province's name (重庆市市辖区), the rest their own.
+func DivisionFullName(code string) string {
+	name, _ := DivisionName(code)
+	if len(code) == 6 && code[2:] != "0000" && code[4:] == "00" {
+		switch name {
+		case "市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划":
+			p, _ := provinceName(code[:2])
+			return p + name
+		}
+	}
+	return name
+}
+
+// SearchDivisions lists, in code order, up to max 6-digit codes of the
+// embedded table whose full name contains q (the setup prompt's search:
+// 涪陵 → 500102 涪陵区).
+func SearchDivisions(q string, max int) []string {
+	var out []string
+	for code := range divisions() {
+		if q != "" && strings.Contains(DivisionFullName(code), q) {
+			out = append(out, code)
+		}
+	}
+	slices.Sort(out)
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out
 }

@@ -44,6 +44,10 @@ type Config struct {
 	// CalendarFallback "weekdays" counts years without a holiday notice Monday
 	// to Friday, shown as provisional ("" refuses them; the demo always falls back).
 	CalendarFallback string
+	// RegionGiven says that --region or TONGBAN_REGION was given: after
+	// `tongban setup` the database holds the region, and a differing one
+	// given is an error rather than a silent second home.
+	RegionGiven bool
 }
 
 // option is one row of the settings table.

@@ -99,6 +99,34 @@ func (s *Service) BeginEnrolment(ctx context.Context, u *User) (*Enrolment, erro
 	return &Enrolment{Secret: secret, URL: key.URL()}, nil
 }
 
+// EnrolSecondFactorTx gives userID, in the caller's transaction, the TOTP
+// secret (a new one when secret is "") as its confirmed second factor and
+// answers the enrolment and the recovery codes, shown this once. For an
+// account created at a terminal (`tongban setup` prints the QR code and the
+// codes to the operator who chose the password): no web enrolment follows.
+// Audited as any enrolment.
+func (s *Service) EnrolSecondFactorTx(tx *db.Tx, userID, username, secret string) (*Enrolment, []string, error) {
+	if secret == "" {
+		key, err := totp.Generate(totp.GenerateOpts{Issuer: TOTPIssuer, AccountName: username})
+		if err != nil {
+			return nil, nil, err
+		}
+		secret = key.Secret()
+	}
+	if _, err := tx.Exec(`UPDATE users SET totp_sealed = $1, totp_pending = NULL, totp_enrolled_at = $2, totp_last_step = 0, updated_at = $2 WHERE id = $3`,
+		s.vault.Seal(secret, purposeTOTP), tx.Now, userID); err != nil {
+		return nil, nil, err
+	}
+	codes, err := newRecoveryCodes(tx, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := audit.Append(tx, &audit.Record{Action: "auth.second_factor_enrolled", ObjectType: "user", ObjectID: userID}, []byte(`{"method":"totp","by":"setup"}`)); err != nil {
+		return nil, nil, err
+	}
+	return &Enrolment{Secret: secret, URL: otpauthURL(username, secret)}, codes, nil
+}
+
 // otpauthURL is the key URI authenticator apps read from the QR code.
 func otpauthURL(account, secret string) string {
 	v := url.Values{"secret": {secret}, "issuer": {TOTPIssuer}, "algorithm": {"SHA1"}, "digits": {"6"}, "period": {"30"}}

@@ -51,10 +51,19 @@ type NewStaff struct {
 var usernameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{3,32}$`)
 
 func (a Account) check() error {
-	if !usernameRE.MatchString(a.Username) {
-		return apperr.E(apperr.Invalid, "auth.username_format")
+	if err := CheckUsername(a.Username); err != nil {
+		return err
 	}
 	return CheckPasswordPolicy(a.Password, a.Demo)
+}
+
+// CheckUsername rejects a user name of another shape than 3–32 letters,
+// digits, underscores or hyphens (auth.username_format).
+func CheckUsername(name string) error {
+	if !usernameRE.MatchString(name) {
+		return apperr.E(apperr.Invalid, "auth.username_format")
+	}
+	return nil
 }
 
 // CreatePerson registers a natural person. Returns Invalid for a malformed
@@ -134,20 +143,48 @@ func (s *Service) CreateStaff(ctx context.Context, st NewStaff) (*User, error) {
 	var id string
 	err := s.db.Update(ctx, func(tx *db.Tx) error {
 		var err error
-		if id, err = s.insertUser(tx, st.Account, KindStaff, st.Name); err != nil {
-			return err
-		}
-		for _, g := range st.Grants {
-			if err := s.grant(tx, id, g); err != nil {
-				return err
-			}
-		}
-		return nil
+		id, err = s.CreateStaffTx(tx, st)
+		return err
 	})
 	if err != nil {
 		return nil, apperr.Internalf("identity: create staff", err)
 	}
 	return s.UserByID(ctx, id)
+}
+
+// CreateStaffTx is CreateStaff inside the caller's transaction, for a
+// caller that writes more in the same one (`tongban setup` writes the
+// installation's regions, its settings and the first administrator
+// together, or nothing). Returns the new user's ID.
+func (s *Service) CreateStaffTx(tx *db.Tx, st NewStaff) (string, error) {
+	if err := st.check(); err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(st.Name) == "" {
+		return "", apperr.E(apperr.Invalid, "auth.name_required")
+	}
+	id, err := s.insertUser(tx, st.Account, KindStaff, st.Name)
+	if err != nil {
+		return "", err
+	}
+	for _, g := range st.Grants {
+		if err := s.grant(tx, id, g); err != nil {
+			return "", err
+		}
+	}
+	return id, nil
+}
+
+// AdminCount counts the enabled accounts that hold the administrator role:
+// `serve` refuses an installation without one (nobody could administer it)
+// and `tongban setup` does nothing where one exists.
+func (s *Service) AdminCount(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.View(ctx, func(tx *db.Tx) error {
+		return tx.QueryRow(`SELECT COUNT(DISTINCT u.id) FROM users u JOIN role_grants g ON g.user_id = u.id
+			WHERE g.role = $1 AND u.disabled = $2`, string(RoleAdmin), false).Scan(&n)
+	})
+	return n, apperr.Internalf("identity: admin count", err)
 }
 
 // GrantRole gives an existing user a role in a scope. Staff roles need a

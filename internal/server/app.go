@@ -23,6 +23,7 @@ import (
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
+	"github.com/tongban/tongban/internal/site"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 	"github.com/tongban/tongban/internal/vault"
@@ -54,6 +55,7 @@ type App struct {
 	Sequencer *audit.Sequencer // the audit log's sequencer, while serving
 	AuditKeys *audit.Keys      // signs checkpoints; nil when no keys were given (serve)
 	Licences  *license.Service // the licence library; nil when serving without its keys
+	Site      *site.Info       // the installation's identity (tongban setup); Region "" before it
 }
 
 // Open prepares the app in the given mode. The caller closes it.
@@ -90,8 +92,22 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	} else if err := a.requireMigrated(ctx); err != nil {
 		return err
 	}
+	// The region chosen at `tongban setup` is the installation's home; a
+	// --region given as well must agree (two homes would scope settings and
+	// supervision differently on two replicas). Before setup (the demo) the
+	// flag's, as before.
+	info, err := site.Load(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	if info.Region != "" {
+		if a.Config.RegionGiven && a.Config.Region != info.Region {
+			return apperr.E(apperr.Invalid, "setup.region_differs", "given", a.Config.Region, "stored", info.Region)
+		}
+		a.Config.Region = info.Region
+	}
+	a.Site = info
 	var key []byte
-	var err error
 	switch {
 	case keyFile == "":
 		return fmt.Errorf("no data key: give --data-key-file (or TONGBAN_DATA_KEY_FILE); create one with: head -c 32 /dev/urandom | base64 > tongban-data.key")
@@ -180,6 +196,12 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 			return err
 		}
 	} else {
+		// Nobody could ever log in to administer it (issue 15).
+		if n, err := a.Identity.AdminCount(ctx); err != nil {
+			return err
+		} else if n == 0 {
+			return apperr.E(apperr.Invalid, "setup.no_admin")
+		}
 		n, err := a.Identity.DefaultPasswordCount(ctx)
 		if err != nil {
 			return err
@@ -195,7 +217,7 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	a.Handler, a.API, err = Handler(Options{
 		DB: a.DB, Identity: a.Identity, Calendars: a.Calendars, Region: a.Config.Region, Cases: cs, TrustedProxies: proxies,
 		SecureCookies: a.Config.SecureCookies || a.Config.TLSCert != "", Demo: mode == ModeDemo, MetricsToken: a.Config.MetricsToken, AuditKeys: a.AuditKeys,
-		Licences: a.Licences, PublicURL: a.Config.PublicURL,
+		Licences: a.Licences, PublicURL: a.Config.PublicURL, Site: a.Site,
 	})
 	return err
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/site"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 	"github.com/tongban/tongban/internal/web"
@@ -63,6 +64,9 @@ type Options struct {
 	// ProgressPerMinute bounds public progress queries per client address
 	// and replica (issue 14); 0: the default, 20; -1: none.
 	ProgressPerMinute int
+	// Site is the installation's identity for the portal's header and
+	// footer; read from the database when nil.
+	Site *site.Info
 }
 
 // Handler builds the root handler.
@@ -96,6 +100,13 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	if o.Licences != nil && o.Licences.Home == "" {
 		o.Licences.Home = o.Region
 	}
+	if o.Site == nil {
+		info, err := site.Load(context.Background(), o.DB)
+		if err != nil {
+			return nil, nil, fmt.Errorf("server: site: %w", err)
+		}
+		o.Site = info
+	}
 	perMinute := o.VerifyPerMinute
 	if perMinute == 0 {
 		perMinute = 120
@@ -109,7 +120,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	ws, err := web.New(web.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: &supervise.Reader{DB: o.DB},
 		Notify: &notify.Box{DB: o.DB}, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
 		SupervisionAdmin: &supervise.Admin{DB: o.DB, Home: o.Region}, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress,
-		Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now})
+		Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now, Site: o.Site})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
 	}

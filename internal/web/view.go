@@ -14,6 +14,7 @@ import (
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/site"
 )
 
 // View is what every template receives.
@@ -29,7 +30,8 @@ type View struct {
 	Problem   *edge.Problem  // an error to show on the page
 	Data      map[string]any // page-specific values
 	Demo      bool
-	Unread    int // the signed-in user's unread notifications
+	Unread    int        // the signed-in user's unread notifications
+	Site      *site.Info // the installation's identity (header, footer); nil before setup
 }
 
 // T translates key with name, value argument pairs.
@@ -171,7 +173,7 @@ func (s *Server) view(r *http.Request, titleKey string) *View {
 	vis := visitorFrom(r)
 	v := &View{
 		Lang: vis.Lang, Care: vis.Care, User: vis.User, CSRF: vis.CSRF,
-		Path: r.URL.Path, TitleKey: titleKey, Data: map[string]any{}, Demo: s.Demo,
+		Path: r.URL.Path, TitleKey: titleKey, Data: map[string]any{}, Demo: s.Demo, Site: s.Site,
 	}
 	if v.User != nil && s.Notify != nil {
 		n, err := s.Notify.Unread(r.Context(), v.User)

@@ -23,6 +23,7 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/site"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 )
@@ -50,9 +51,10 @@ type Deps struct {
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
 	PublicURL        string           // the platform's public address for QR codes; "" = the request's host
 	Calendars        *calendar.Set
-	Region           string // the home region whose calendar the home page shows
-	SecureCookies    bool   // set Secure on cookies (behind a TLS-terminating proxy)
-	Demo             bool   // show the demo logins on the login page
+	Region           string     // the home region whose calendar the home page shows
+	SecureCookies    bool       // set Secure on cookies (behind a TLS-terminating proxy)
+	Demo             bool       // show the demo logins on the login page
+	Site             *site.Info // the installation's identity, in the header and footer; nil: none
 	Now              func() time.Time
 }
 
