@@ -65,7 +65,7 @@ type Server struct {
 // pages lists every full page; each is parsed together with the layout.
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle",
-	"licences", "licence", "verify", "issued", "logincode", "enrol"}
+	"licences", "licence", "verify", "issued", "logincode", "enrol", "password"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html"}
@@ -99,6 +99,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /login/code", s.page(s.loginCode))
 	mux.Handle("GET /account/second-factor", s.page(s.enrolForm, anyRole...))
 	mux.Handle("POST /account/second-factor", s.page(s.enrol, anyRole...))
+	mux.Handle("GET /account/password", s.page(s.passwordForm, anyRole...))
+	mux.Handle("POST /account/password", s.page(s.changePassword, anyRole...))
 	mux.Handle("POST /logout", s.page(s.logout))
 	mux.Handle("POST /prefs", s.page(s.prefs))
 	mux.Handle("GET /me", s.page(s.me, anyRole...))
