@@ -270,3 +270,45 @@ func TestOneTimePasswordWeb(t *testing.T) {
 		}
 	})
 }
+
+// The staff pages: the installation's administrator creates a handler on
+// /admin/staff and sees its one-time password once; a refusal is shown on
+// the page with its message; the account's page disables it.
+func TestStaffPages(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		c := ts.client()
+		ts.webLogin(t, c, "admin")
+		if r, _ := c.Get(ts.URL + "/admin"); !strings.Contains(body(t, r), `href="/admin/staff"`) {
+			t.Error("no link to the staff pages on /admin")
+		}
+		tok := csrf(t, c, ts.URL+"/admin/staff")
+		amr := deptID(t, d, amrName)
+		form := url.Values{"csrf_token": {tok}, "username": {"zhao-handler"}, "name": {"赵承办"}, "role": {"handler"}, "department_id": {amr}, "region_code": {"500102999000"}}
+		r, _ := c.PostForm(ts.URL+"/admin/staff", form)
+		if b := body(t, r); r.StatusCode != 400 || !strings.Contains(b, "不是本平台的区划") {
+			t.Fatalf("bad region: %d", r.StatusCode)
+		}
+		form.Set("region_code", "")
+		r, _ = c.PostForm(ts.URL+"/admin/staff", form)
+		b := body(t, r)
+		if r.StatusCode != 200 || !strings.Contains(b, `id="staff-otp"`) || r.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("create: %d %s", r.StatusCode, b)
+		}
+		u, err := ts.ids.UserByUsername(context.Background(), "zhao-handler")
+		if err != nil || !u.MustChangePassword || len(u.Grants) != 1 {
+			t.Fatalf("created: %v %+v", err, u)
+		}
+		r, _ = c.Get(ts.URL + "/admin/staff?q=zhao")
+		if b := body(t, r); !strings.Contains(b, "赵承办") || strings.Contains(b, ">clerk<") {
+			t.Error("the list's search")
+		}
+		r, _ = c.PostForm(ts.URL+"/admin/staff/"+u.ID, url.Values{"csrf_token": {tok}, "action": {"disable"}})
+		if r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("disable: %d", r.StatusCode)
+		}
+		if u, _ = ts.ids.UserByUsername(context.Background(), "zhao-handler"); !u.Disabled {
+			t.Error("not disabled")
+		}
+	})
+}
