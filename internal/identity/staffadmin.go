@@ -572,6 +572,13 @@ func (s *Service) ListStaff(ctx context.Context, by *User, f StaffFilter) (*Staf
 			return nil, apperr.E(apperr.Invalid, "staff.grant_region_unknown", "field", "region", "code", f.Region)
 		}
 	}
+	// Bounds (docs/ARCHITECTURE.md "Bounds"): page ≤ 10000, search ≤ 64 characters.
+	if f.Page > 10000 {
+		return nil, apperr.E(apperr.Invalid, "staff.page_invalid", "field", "page")
+	}
+	if utf8.RuneCountInString(f.Query) > 64 {
+		return nil, apperr.E(apperr.Invalid, "staff.query_long", "max", 64)
+	}
 	if f.PerPage <= 0 {
 		f.PerPage = 50
 	}

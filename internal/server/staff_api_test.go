@@ -137,8 +137,11 @@ func TestStaffAdministrationAPI(t *testing.T) {
 				t.Errorf("list %s: %d, %d staff %v", q, st, got, m["total"])
 			}
 		}
-		if st, m = apiCall(t, "GET", api+"/admin/staff?disabled=maybe", adm, ""); st != 400 || m["message_key"] != "staff.filter_disabled" {
-			t.Errorf("bad filter: %d %v", st, m)
+		for q, key := range map[string]string{"disabled=maybe": "staff.filter_disabled", "page=10001": "staff.page_invalid", "page=x": "staff.page_invalid",
+			"q=" + strings.Repeat("a", 65): "staff.query_long", "role=king": "staff.grant_role", "region=99": "staff.grant_region_unknown"} {
+			if st, m = apiCall(t, "GET", api+"/admin/staff?"+q, adm, ""); st != 400 || m["message_key"] != key {
+				t.Errorf("bad filter %s: %d %v", q, st, m)
+			}
 		}
 	})
 }
