@@ -146,6 +146,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "PUT", "/api/v1/admin/licence-types/{code}", false, s.putLicenceType)
 	s.handle(mux, "GET", "/api/v1/admin/staff", false, s.listStaff)
 	s.handle(mux, "POST", "/api/v1/admin/staff", false, s.createStaff)
+	s.handle(mux, "GET", "/api/v1/admin/staff-exchange", false, s.exportStaff)
+	s.handle(mux, "POST", "/api/v1/admin/staff-exchange", false, s.importStaff)
 	s.handle(mux, "GET", "/api/v1/admin/staff/{id}", false, s.getStaff)
 	s.handle(mux, "PATCH", "/api/v1/admin/staff/{id}", false, s.patchStaff)
 	s.handle(mux, "PUT", "/api/v1/admin/staff/{id}/grants", false, s.putStaffGrants)

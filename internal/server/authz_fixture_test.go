@@ -184,7 +184,7 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 	} {
 		u := must(ids.CreateStaff(ctx, identity.NewStaff{Account: identity.Account{Username: strings.ReplaceAll(key, "_", "-"), Password: "authz-staff-password"},
 			Name: key, Grants: []identity.Grant{g}}))
-		fx.r[key] = u.ID
+		fx.r[key], fx.r[key+"_name"] = u.ID, u.Username
 	}
 	fx.r["amr"] = amr
 	for _, p := range principals[1:] {

@@ -315,3 +315,59 @@ func TestStaffPages(t *testing.T) {
 		}
 	})
 }
+
+// The staff exchange: an export reads back in as new accounts elsewhere;
+// an import with faults lists each (staff[i] and why) and creates nothing;
+// one beyond the importer's grant is 403.
+func TestStaffExchangeAPI(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		api := ts.URL + "/api/v1"
+		ts.scopedStaff(t, "town-admin", identity.Grant{Role: identity.RoleAdmin, RegionCode: townRegion})
+		adm, town := apiToken(t, api, "admin"), apiToken(t, api, "town-admin")
+		amr := deptID(t, d, amrName)
+
+		st, m := apiCall(t, "GET", api+"/admin/staff-exchange", adm, "")
+		if st != 200 || m["format"] != "tongban-staff/1" || len(m["staff"].([]any)) < 10 {
+			t.Fatalf("export: %d %v", st, m)
+		}
+		staffCount := func() int {
+			var n int
+			d.Reader().QueryRow(`SELECT count(*) FROM users WHERE kind = 'staff'`).Scan(&n)
+			return n
+		}
+		before := staffCount()
+		bad := `{"format":"tongban-staff/1","staff":[
+			{"username":"imp-one","name":"一","grants":[{"role":"handler","department_id":"` + amr + `"}]},
+			{"username":"handler","name":"重名","grants":[{"role":"handler","department_id":"` + amr + `"}]},
+			{"username":"imp-one","name":"二","grants":[{"role":"clerk","region_code":"500102999000"}]}]}`
+		st, m = apiCall(t, "POST", api+"/admin/staff-exchange", adm, bad)
+		details, _ := m["details"].([]any)
+		if st != 400 || m["message_key"] != "staff.import_rejected" || len(details) != 3 {
+			t.Fatalf("faulty import: %d %v", st, m)
+		}
+		for i, want := range []string{"staff[1]", "staff[2]", "staff[2]"} {
+			if msg := details[i].(map[string]any)["message"].(string); !strings.HasPrefix(msg, want) {
+				t.Errorf("fault %d: %q, want %s", i, msg, want)
+			}
+		}
+		if staffCount() != before {
+			t.Error("a faulty import created accounts")
+		}
+		st, m = apiCall(t, "POST", api+"/admin/staff-exchange", town, `{"format":"tongban-staff/1","staff":[{"username":"imp-two","name":"二","grants":[{"role":"handler","department_id":"`+amr+`"}]}]}`)
+		if st != 403 || m["message_key"] != "staff.import_rejected" {
+			t.Errorf("town admin imports a district grant: %d %v", st, m)
+		}
+		st, m = apiCall(t, "POST", api+"/admin/staff-exchange", adm, `{"format":"tongban-staff/1","staff":[{"username":"imp-one","name":"一","phone":"023-1234567","grants":[{"role":"handler","department_id":"`+amr+`"}]},
+			{"username":"imp-two","name":"二","grants":[{"role":"clerk","region_code":"`+townRegion+`"}]}]}`)
+		created, _ := m["created"].([]any)
+		if st != 201 || len(created) != 2 || staffCount() != before+2 {
+			t.Fatalf("import: %d %v", st, m)
+		}
+		otp := created[0].(map[string]any)["one_time_password"].(string)
+		st, m = apiCall(t, "POST", api+"/auth/login", "", `{"username":"imp-one","password":"`+otp+`"}`)
+		if st != 200 || m["user"].(map[string]any)["must_change_password"] != true {
+			t.Errorf("imported account's login: %d %v", st, m)
+		}
+	})
+}
