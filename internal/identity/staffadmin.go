@@ -285,7 +285,7 @@ func (s *Service) CreateStaffAccount(ctx context.Context, by *User, root string,
 // cannot see it (no grant of it in by's admin scope, or not a staff
 // account), Forbidden when it holds a grant by could not give, or is by's own.
 func manage(tx *db.Tx, by *User, root, id string) (*User, error) {
-	u, err := visible(tx, by, root, id)
+	u, err := visible(tx, by, id)
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +302,7 @@ func manage(tx *db.Tx, by *User, root, id string) (*User, error) {
 
 // visible loads the staff account id when by's admin scope covers one of
 // its grants (the one scoping rule); NotFound otherwise.
-func visible(tx *db.Tx, by *User, root, id string) (*User, error) {
+func visible(tx *db.Tx, by *User, id string) (*User, error) {
 	u, err := userBy(tx, "id", id)
 	if apperr.CodeOf(err) == apperr.NotFound || (err == nil && u.Kind != KindStaff) {
 		return nil, apperr.E(apperr.NotFound, "staff.unknown")
@@ -322,9 +322,8 @@ func visible(tx *db.Tx, by *User, root, id string) (*User, error) {
 			return u, nil
 		}
 	}
-	if len(u.Grants) == 0 && by.Installation(RoleAdmin, root) {
-		return u, nil // an account without grants is the installation's
-	}
+	// An account without grants (the platform's own "system" account) is
+	// nobody's to administer: every account made here has a grant.
 	return nil, apperr.E(apperr.NotFound, "staff.unknown")
 }
 
@@ -364,7 +363,7 @@ func keepInstallationAdmin(tx *db.Tx, root string) error {
 func (s *Service) StaffAccountFor(ctx context.Context, by *User, root, id string) (*StaffAccount, error) {
 	var a *StaffAccount
 	err := s.db.View(ctx, func(tx *db.Tx) error {
-		u, err := visible(tx, by, root, id)
+		u, err := visible(tx, by, id)
 		if err != nil {
 			return err
 		}

@@ -163,6 +163,7 @@ func TestStaffAdministrationRefusals(t *testing.T) {
 		handler, _ := ts.ids.UserByUsername(ctx, "handler")
 		admin, _ := ts.ids.UserByUsername(ctx, "admin")
 		townAdmin, _ := ts.ids.UserByUsername(ctx, "town-admin")
+		zhangsan, _ := ts.ids.UserByUsername(ctx, "zhangsan")
 		staffCount := func() int {
 			var n int
 			d.Reader().QueryRow(`SELECT count(*) FROM users WHERE kind = 'staff'`).Scan(&n)
@@ -199,6 +200,8 @@ func TestStaffAdministrationRefusals(t *testing.T) {
 			{"self-grant", adm, "PUT", "/admin/staff/" + admin.ID + "/grants", `{"grants":[{"role":"admin","region_code":"500102"},{"role":"supervisor","region_code":"500102"}]}`, 403, "staff.self"},
 			{"disabling the last installation admin", adm, "PATCH", "/admin/staff/" + admin.ID, `{"disabled":true}`, 409, "staff.last_admin"},
 			{"demoting the last installation admin", adm, "PUT", "/admin/staff/" + admin.ID + "/grants", `{"grants":[{"role":"admin","region_code":"` + townRegion + `"}]}`, 409, "staff.last_admin"},
+			{"the platform's system account", adm, "PATCH", "/admin/staff/00000000-0000-7000-8000-000000000001", `{"disabled":false}`, 404, "staff.unknown"},
+			{"an applicant's account", adm, "GET", "/admin/staff/" + zhangsan.ID, "", 404, "staff.unknown"},
 			{"self password reset", adm, "POST", "/admin/staff/" + admin.ID + "/password", "", 403, "staff.self"},
 		} {
 			st, m := apiCall(t, c.method, api+c.path, c.token, c.body)
