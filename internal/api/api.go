@@ -87,6 +87,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "POST", "/api/v1/auth/login", true, s.login)
 	s.handle(mux, "POST", "/api/v1/auth/logout", false, s.logout)
 	s.handle(mux, "GET", "/api/v1/me", false, s.me)
+	s.handle(mux, "POST", "/api/v1/me/password", false, s.changePassword)
 	s.handle(mux, "GET", "/api/v1/codes/check", false, s.codesCheck)
 	s.handle(mux, "GET", "/api/v1/calendar/add", false, s.calendarAdd)
 	s.handle(mux, "GET", "/api/v1/calendar/between", false, s.calendarBetween)
@@ -143,6 +144,16 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "GET", "/api/v1/licence-types", true, s.licenceTypes)
 	s.handle(mux, "GET", "/api/v1/licence-certs", true, s.licenceCerts)
 	s.handle(mux, "PUT", "/api/v1/admin/licence-types/{code}", false, s.putLicenceType)
+	s.handle(mux, "GET", "/api/v1/admin/staff", false, s.listStaff)
+	s.handle(mux, "POST", "/api/v1/admin/staff", false, s.createStaff)
+	s.handle(mux, "GET", "/api/v1/admin/staff-exchange", false, s.exportStaff)
+	s.handle(mux, "POST", "/api/v1/admin/staff-exchange", false, s.importStaff)
+	s.handle(mux, "GET", "/api/v1/admin/staff/{id}", false, s.getStaff)
+	s.handle(mux, "PATCH", "/api/v1/admin/staff/{id}", false, s.patchStaff)
+	s.handle(mux, "PUT", "/api/v1/admin/staff/{id}/grants", false, s.putStaffGrants)
+	s.handle(mux, "POST", "/api/v1/admin/staff/{id}/password", false, s.resetStaffPassword)
+	s.handle(mux, "POST", "/api/v1/admin/staff/{id}/second-factor/reset", false, s.resetStaffSecondFactor)
+	s.handle(mux, "POST", "/api/v1/admin/staff/{id}/unlock", false, s.unlockStaff)
 
 	// The same path with another method: 405 with Allow, in the error shape.
 	byPath := map[string][]string{}
@@ -162,6 +173,14 @@ func (s *Server) Register(mux *http.ServeMux) {
 }
 
 var errMethod = errors.New("method not allowed")
+
+// passwordChangePaths are what an account that must change its password
+// may call: who it is, the change, and logging out.
+var passwordChangePaths = map[string]bool{
+	"GET /api/v1/me":           true,
+	"POST /api/v1/me/password": true,
+	"POST /api/v1/auth/logout": true,
+}
 
 // Routes lists the registered endpoints.
 func (s *Server) Routes() []Route {
@@ -199,6 +218,12 @@ func (s *Server) wrap(public bool, h handler) http.Handler {
 			if err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="tongban", error="invalid_token"`)
 				s.fail(w, r, err)
+				return
+			}
+			if u.MustChangePassword && !passwordChangePaths[r.Pattern] {
+				// An administrator set this password (a one-time password):
+				// it is changed before anything else (OWASP ASVS 4.0 V2.1.11).
+				s.fail(w, r, apperr.E(apperr.Forbidden, "auth.password_change_required"))
 				return
 			}
 			ctx := context.WithValue(r.Context(), userKey{}, u)

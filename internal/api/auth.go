@@ -31,6 +31,9 @@ type userJSON struct {
 	DisplayName string      `json:"display_name"`
 	Roles       []string    `json:"roles"`
 	Grants      []grantJSON `json:"grants"`
+	// MustChangePassword: the account logs in with a one-time password and
+	// may call only POST /api/v1/me/password (and /me, logout) until changed.
+	MustChangePassword bool `json:"must_change_password"`
 }
 
 type grantJSON struct {
@@ -42,7 +45,7 @@ type grantJSON struct {
 }
 
 func toUserJSON(u *identity.User) userJSON {
-	j := userJSON{ID: u.ID, Username: u.Username, Kind: string(u.Kind), DisplayName: u.DisplayName, Roles: []string{}, Grants: []grantJSON{}}
+	j := userJSON{ID: u.ID, Username: u.Username, Kind: string(u.Kind), DisplayName: u.DisplayName, Roles: []string{}, Grants: []grantJSON{}, MustChangePassword: u.MustChangePassword}
 	for _, r := range u.Roles() {
 		j.Roles = append(j.Roles, string(r))
 	}

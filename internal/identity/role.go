@@ -61,6 +61,9 @@ type User struct {
 	Grants      []Grant
 	// SecondFactor: a TOTP secret is enrolled (secondfactor.go).
 	SecondFactor bool
+	// MustChangePassword: an administrator set the password (a one-time
+	// password, staffadmin.go); the account changes it before anything else.
+	MustChangePassword bool
 }
 
 // Has reports whether u holds role in any scope. Persons and organisations

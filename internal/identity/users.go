@@ -256,7 +256,7 @@ func (s *Service) SetPassword(ctx context.Context, username, password string) er
 		if err := audit.Append(tx, &audit.Record{Action: "account.password", ObjectType: "user", ObjectID: id}, nil); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(`UPDATE users SET password_hash = $1, password_default = $2, updated_at = $3 WHERE id = $4`,
+		if _, err := tx.Exec(`UPDATE users SET password_hash = $1, password_default = $2, password_must_change = $2, updated_at = $3 WHERE id = $4`,
 			HashPassword(password), false, tx.Now, id); err != nil {
 			return err
 		}
@@ -315,8 +315,8 @@ func (s *Service) PersonIDByNumber(ctx context.Context, idNumber string) (string
 func userBy(tx *db.Tx, column, value string) (*User, error) {
 	u := &User{}
 	var kind string
-	err := tx.QueryRow(`SELECT id, username, kind, display_name, locale, disabled, totp_enrolled_at IS NOT NULL FROM users WHERE `+column+` = $1`, value).
-		Scan(&u.ID, &u.Username, &kind, &u.DisplayName, &u.Locale, &u.Disabled, &u.SecondFactor)
+	err := tx.QueryRow(`SELECT id, username, kind, display_name, locale, disabled, totp_enrolled_at IS NOT NULL, password_must_change FROM users WHERE `+column+` = $1`, value).
+		Scan(&u.ID, &u.Username, &kind, &u.DisplayName, &u.Locale, &u.Disabled, &u.SecondFactor, &u.MustChangePassword)
 	if err != nil {
 		return nil, db.NotFound(err, "auth.user_unknown", "username", value)
 	}

@@ -176,6 +176,17 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 			t.Fatal(err)
 		}
 	}
+	// The staff administration rows' accounts: a handler of the district's
+	// market regulator, and one of the town government in 南沱镇.
+	for key, g := range map[string]identity.Grant{
+		"staff_d": {Role: identity.RoleHandler, DepartmentID: amr},
+		"staff_t": {Role: identity.RoleHandler, DepartmentID: townGov, RegionCode: townNantuo},
+	} {
+		u := must(ids.CreateStaff(ctx, identity.NewStaff{Account: identity.Account{Username: strings.ReplaceAll(key, "_", "-"), Password: "authz-staff-password"},
+			Name: key, Grants: []identity.Grant{g}}))
+		fx.r[key], fx.r[key+"_name"] = u.ID, u.Username
+	}
+	fx.r["amr"] = amr
 	for _, p := range principals[1:] {
 		fx.login(t, p)
 	}

@@ -264,6 +264,30 @@ var apiCells = []cell{
 	{op: "GET /api/v1/licence-types", path: "/licence-types", allow: "@all"},
 	{op: "GET /api/v1/licence-certs", path: "/licence-certs", allow: "@all"},
 	{op: "PUT /api/v1/admin/licence-types/{code}", path: "/admin/licence-types/<lictype>", body: "<lictype_body>", allow: instAdmin},
+	// Staff administration (issue 15): an account is its administrators'
+	// whose admin grant covers every grant of it; a town's administrator
+	// neither sees nor changes the district's staff. Creating the same user
+	// name twice is a 409 (let through).
+	{op: "GET /api/v1/admin/staff", path: "/admin/staff?per_page=200", allow: "@admins", sees: []seen{{"staff_d", instAdmin}}},
+	{op: "POST /api/v1/admin/staff", variant: "district handler", path: "/admin/staff", body: `{"username":"new-d","name":"新承办人","grants":[{"role":"handler","department_id":"<amr>"}]}`, allow: instAdmin},
+	{op: "POST /api/v1/admin/staff", variant: "town handler", path: "/admin/staff", body: `{"username":"new-t","name":"新承办人","grants":[{"role":"handler","department_id":"<dept_town>","region_code":"` + townNantuo + `"}]}`, allow: townAdmin},
+	{op: "GET /api/v1/admin/staff-exchange", path: "/admin/staff-exchange", allow: "@admins", sees: []seen{{"staff_d_name", instAdmin}}},
+	{op: "POST /api/v1/admin/staff-exchange", variant: "district handler", path: "/admin/staff-exchange", body: `{"format":"tongban-staff/1","staff":[{"username":"imp-d","name":"导入","grants":[{"role":"handler","department_id":"<amr>"}]}]}`, allow: instAdmin},
+	{op: "POST /api/v1/admin/staff-exchange", variant: "town handler", path: "/admin/staff-exchange", body: `{"format":"tongban-staff/1","staff":[{"username":"imp-t","name":"导入","grants":[{"role":"handler","department_id":"<dept_town>","region_code":"` + townNantuo + `"}]}]}`, allow: townAdmin},
+	{op: "GET /api/v1/admin/staff/{id}", variant: "district handler", path: "/admin/staff/<staff_d>", allow: instAdmin},
+	{op: "GET /api/v1/admin/staff/{id}", variant: "town handler", path: "/admin/staff/<staff_t>", allow: townAdmin},
+	{op: "PATCH /api/v1/admin/staff/{id}", variant: "district handler", path: "/admin/staff/<staff_d>", body: `{"name":"区承办人"}`, allow: instAdmin},
+	{op: "PATCH /api/v1/admin/staff/{id}", variant: "town handler", path: "/admin/staff/<staff_t>", body: `{"name":"镇承办人"}`, allow: townAdmin},
+	{op: "PUT /api/v1/admin/staff/{id}/grants", variant: "district handler", path: "/admin/staff/<staff_d>/grants", body: `{"grants":[{"role":"handler","department_id":"<amr>"}]}`, allow: instAdmin},
+	{op: "PUT /api/v1/admin/staff/{id}/grants", variant: "town handler", path: "/admin/staff/<staff_t>/grants", body: `{"grants":[{"role":"handler","department_id":"<dept_town>","region_code":"` + townNantuo + `"}]}`, allow: townAdmin},
+	{op: "POST /api/v1/admin/staff/{id}/password", variant: "district handler", path: "/admin/staff/<staff_d>/password", allow: instAdmin},
+	{op: "POST /api/v1/admin/staff/{id}/password", variant: "town handler", path: "/admin/staff/<staff_t>/password", allow: townAdmin},
+	{op: "POST /api/v1/admin/staff/{id}/second-factor/reset", variant: "district handler", path: "/admin/staff/<staff_d>/second-factor/reset", allow: instAdmin},
+	{op: "POST /api/v1/admin/staff/{id}/second-factor/reset", variant: "town handler", path: "/admin/staff/<staff_t>/second-factor/reset", allow: townAdmin},
+	{op: "POST /api/v1/admin/staff/{id}/unlock", variant: "district handler", path: "/admin/staff/<staff_d>/unlock", allow: instAdmin},
+	{op: "POST /api/v1/admin/staff/{id}/unlock", variant: "town handler", path: "/admin/staff/<staff_t>/unlock", allow: townAdmin},
+	// Anyone's own password, with the current one: a wrong one is a 400.
+	{op: "POST /api/v1/me/password", path: "/me/password", body: `{"current_password":"not-the-password","new_password":"another-password-1"}`, allow: "@users"},
 }
 
 var webCells = []cell{
@@ -275,6 +299,9 @@ var webCells = []cell{
 	{op: "POST /login/code", path: "/login/code", body: "code=000000", kind: refused},
 	{op: "GET /account/second-factor", path: "/account/second-factor", allow: "@users"},
 	{op: "POST /account/second-factor", path: "/account/second-factor", body: "code=000000", allow: "@users"},
+	// One's own password, with the current one (a wrong one: 400, let through).
+	{op: "GET /account/password", path: "/account/password", allow: "@users"},
+	{op: "POST /account/password", path: "/account/password", body: "current_password=not-the-password&new_password=another-password-1&confirm_password=another-password-1", allow: "@users"},
 	{op: "POST /logout", path: "/logout", allow: "@all", last: true},
 	{op: "POST /prefs", path: "/prefs", body: "lang=zh-CN&return=/", allow: "@all"},
 	{op: "GET /me", path: "/me", allow: "@users"},
@@ -299,6 +326,14 @@ var webCells = []cell{
 	{op: "POST /admin/supervision/rules/{id}", variant: "installation-wide rule", path: "/admin/supervision/rules/default-decision-red", body: "enabled=1", allow: instAdmin, after: restoreRules},
 	{op: "POST /admin/supervision/rules/{id}", variant: "town rule", path: "/admin/supervision/rules/<rule_t>", body: "enabled=1", allow: townAdmin, after: restoreRules},
 	{op: "POST /admin/licence-types", path: "/admin/licence-types", body: "type_json=<lictype_body_q>", allow: instAdmin},
+	// Staff administration pages: as the API (staff_d, staff_t).
+	{op: "GET /admin/staff", path: "/admin/staff", allow: "@admins", sees: []seen{{"staff_d", instAdmin}}},
+	{op: "POST /admin/staff", variant: "district handler", path: "/admin/staff", body: "username=web-d&name=web-d&role=handler&department_id=<amr>&region_code=", allow: instAdmin},
+	{op: "POST /admin/staff", variant: "town handler", path: "/admin/staff", body: "username=web-t&name=web-t&role=handler&department_id=<dept_town>&region_code=" + townNantuo, allow: townAdmin},
+	{op: "GET /admin/staff/{id}", variant: "district handler", path: "/admin/staff/<staff_d>", allow: instAdmin},
+	{op: "GET /admin/staff/{id}", variant: "town handler", path: "/admin/staff/<staff_t>", allow: townAdmin},
+	{op: "POST /admin/staff/{id}", variant: "district handler", path: "/admin/staff/<staff_d>", body: "action=save&name=staff_d&phone=", allow: instAdmin},
+	{op: "POST /admin/staff/{id}", variant: "town handler", path: "/admin/staff/<staff_t>", body: "action=save&name=staff_t&phone=", allow: townAdmin},
 	{op: "GET /items", path: "/items", allow: "@all"},
 	{op: "GET /items/{code}", path: "/items/<item_d>", allow: "@all"},
 	{op: "GET /items/{code}/materials", path: "/items/<item_d>/materials", allow: "@all"},

@@ -76,6 +76,17 @@ func (s *Server) page(h handlerFunc, roles ...identity.Role) http.Handler {
 				return
 			}
 		}
+		if vis.User != nil && vis.User.MustChangePassword && !passwordPaths[r.URL.Path] {
+			// An administrator set this password (a one-time password): it
+			// is changed before anything else (OWASP ASVS 4.0 V2.1.11).
+			if r.Header.Get("HX-Request") == "true" {
+				w.Header().Set("HX-Redirect", passwordPath)
+				w.WriteHeader(http.StatusForbidden)
+				return
+			}
+			http.Redirect(w, r, passwordPath, http.StatusSeeOther)
+			return
+		}
 		if vis.User != nil && vis.User.MustEnrol() && !enrolPaths[r.URL.Path] {
 			// An account that must have a second factor and has none enrols
 			// before anything else (OWASP ASVS 4.0 V2.8; 等保 2.0 level 3).

@@ -67,10 +67,10 @@ type Server struct {
 // pages lists every full page; each is parsed together with the layout.
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle",
-	"licences", "licence", "verify", "issued", "logincode", "enrol"}
+	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account"}
 
 // partials are parsed with every page.
-var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html"}
+var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html"}
 
 // New parses the templates; a template error is a build defect.
 func New(d Deps) (*Server, error) {
@@ -101,6 +101,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /login/code", s.page(s.loginCode))
 	mux.Handle("GET /account/second-factor", s.page(s.enrolForm, anyRole...))
 	mux.Handle("POST /account/second-factor", s.page(s.enrol, anyRole...))
+	mux.Handle("GET /account/password", s.page(s.passwordForm, anyRole...))
+	mux.Handle("POST /account/password", s.page(s.changePassword, anyRole...))
 	mux.Handle("POST /logout", s.page(s.logout))
 	mux.Handle("POST /prefs", s.page(s.prefs))
 	mux.Handle("GET /me", s.page(s.me, anyRole...))
@@ -117,6 +119,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /admin/supervision/rules", s.page(s.adminNewRule, identity.RoleAdmin))
 	mux.Handle("POST /admin/supervision/rules/{id}", s.page(s.adminRule, identity.RoleAdmin))
 	mux.Handle("POST /admin/licence-types", s.page(s.adminLicenceType, identity.RoleAdmin))
+	mux.Handle("GET /admin/staff", s.page(s.adminStaff, identity.RoleAdmin))
+	mux.Handle("POST /admin/staff", s.page(s.adminStaffCreate, identity.RoleAdmin))
+	mux.Handle("GET /admin/staff/{id}", s.page(s.adminStaffAccount, identity.RoleAdmin))
+	mux.Handle("POST /admin/staff/{id}", s.page(s.adminStaffPost, identity.RoleAdmin))
 	mux.Handle("GET /items", s.page(s.itemsPage))
 	mux.Handle("GET /items/{code}", s.page(s.itemGuide))
 	mux.Handle("GET /items/{code}/materials", s.page(s.itemMaterials))

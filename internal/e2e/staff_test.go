@@ -1,0 +1,46 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The administrator creates a handler on /admin/staff and reads its
+// one-time password off the page; the handler logs in with it, is led to
+// the change-password page, chooses a password and reaches the workbench.
+func TestAdminCreatesStaff(t *testing.T) {
+	base := startDemo(t)
+	ctx := browser(t)
+	login(t, ctx, base, "admin")
+	do(t, ctx, chromedp.Navigate(base+"/admin"), chromedp.WaitVisible(css("#admin-staff-link")),
+		chromedp.Click(css("#admin-staff-link")), chromedp.WaitVisible(css("#staff-new")),
+		chromedp.SendKeys(css("#username"), "sun-handler"), chromedp.SendKeys(css("#name"), "孙承办"),
+		chromedp.SetValue(css("#role"), "handler"),
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('department_id');
+			for (const o of s.options) if (o.text.endsWith('市场监督管理局')) { s.value = o.value; break; } })()`),
+	)
+	shot(t, ctx, "admin-staff-new")
+	do(t, ctx, chromedp.Click(css("#staff-create")), chromedp.WaitVisible(css("#staff-otp")))
+	otp := get(t, ctx, chromedp.Text(css("#staff-otp")))
+	if len(otp) < 16 {
+		t.Fatalf("one-time password %q", otp)
+	}
+	if grants := get(t, ctx, chromedp.Text(css("#staff-grants"))); !strings.Contains(grants, "市场监督管理局") {
+		t.Fatalf("grants on the account's page: %q", grants)
+	}
+	logout(t, ctx) // lands on the login form
+
+	do(t, ctx, chromedp.WaitVisible(css("#username")),
+		chromedp.SendKeys(css("#username"), "sun-handler"), chromedp.SendKeys(css("#password"), otp),
+		chromedp.Click(css("#login-submit")), chromedp.WaitVisible(css("#password-required")),
+		chromedp.SendKeys(css("#current_password"), otp),
+		chromedp.SendKeys(css("#new_password"), "sun-own-password"),
+		chromedp.SendKeys(css("#confirm_password"), "sun-own-password"),
+		chromedp.Click(css("#password-submit")), chromedp.WaitVisible(css("#inbox")))
+	if loc := get(t, ctx, chromedp.Location()); !strings.HasSuffix(loc, "/workbench") {
+		t.Fatalf("after the change the handler is at %s", loc)
+	}
+	shot(t, ctx, "staff-first-login")
+}

@@ -1,0 +1,164 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/edge"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// Staff administration pages (issue 15): the list with its filters and the
+// form that creates an account, and each account's page. The rules are the
+// identity service's (identity/staffadmin.go); a refusal is shown on the
+// page with its status, and nothing is written.
+
+// staffData loads what the staff pages' forms offer: the roles the
+// administrator may grant and the departments (public data) to pick from.
+func (s *Server) staffData(r *http.Request, v *View) error {
+	depts, err := s.Catalog.Departments(r.Context(), "")
+	if err != nil {
+		return err
+	}
+	v.Data["Departments"] = depts
+	v.Data["Grantable"] = identity.GrantableRoles(v.User, s.Region)
+	return nil
+}
+
+func (s *Server) adminStaff(w http.ResponseWriter, r *http.Request) error {
+	return s.renderStaffList(w, r, http.StatusOK, nil, "")
+}
+
+func (s *Server) renderStaffList(w http.ResponseWriter, r *http.Request, status int, problem error, otp string) error {
+	v := s.view(r, "staff.title")
+	q := r.URL.Query()
+	page, _ := strconv.Atoi(q.Get("page"))
+	f := identity.StaffFilter{Role: q.Get("role"), DepartmentID: q.Get("department_id"), Region: q.Get("region"),
+		Disabled: q.Get("disabled"), Query: q.Get("q"), Page: page}
+	list, err := s.Identity.ListStaff(r.Context(), v.User, f)
+	if err != nil {
+		return err
+	}
+	if err := s.staffData(r, v); err != nil {
+		return err
+	}
+	v.Data["List"], v.Data["Filter"], v.Data["OTP"] = list, f, otp
+	v.Data["Roles"] = []identity.Role{identity.RoleClerk, identity.RoleHandler, identity.RoleReviewer, identity.RoleApprover, identity.RoleAgent, identity.RoleSupervisor, identity.RoleAdmin}
+	if list.Page > 1 {
+		v.Data["Prev"] = list.Page - 1
+	}
+	if list.Page*list.PerPage < list.Total {
+		v.Data["Next"] = list.Page + 1
+	}
+	if problem != nil {
+		p := edge.ProblemOf(r.Context(), v.Lang, problem)
+		v.Problem, status = &p, p.Status
+	}
+	if otp != "" {
+		w.Header().Set("Cache-Control", "no-store") // the one-time password, shown once
+	}
+	s.render(w, r, status, "admin_staff", v)
+	return nil
+}
+
+// formGrant is the grant of the form's role, department_id and region_code.
+func formGrant(r *http.Request) identity.Grant {
+	return identity.Grant{Role: identity.Role(r.PostForm.Get("role")), DepartmentID: r.PostForm.Get("department_id"), RegionCode: r.PostForm.Get("region_code")}
+}
+
+// adminStaffCreate creates an account with one grant (more are added on its
+// page) and shows its one-time password once.
+func (s *Server) adminStaffCreate(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "staff.title")
+	u, otp, err := s.Identity.CreateStaffAccount(r.Context(), v.User, s.Region, identity.StaffInput{
+		Username: r.PostForm.Get("username"), Name: r.PostForm.Get("name"), Phone: r.PostForm.Get("phone"),
+		Grants: []identity.Grant{formGrant(r)}})
+	if err != nil && apperr.CodeOf(err) != apperr.Internal && apperr.CodeOf(err) != apperr.Unavailable {
+		return s.renderStaffList(w, r, http.StatusBadRequest, err, "")
+	}
+	if err != nil {
+		return err
+	}
+	return s.renderAccount(w, r, u.ID, http.StatusOK, nil, otp)
+}
+
+func (s *Server) adminStaffAccount(w http.ResponseWriter, r *http.Request) error {
+	return s.renderAccount(w, r, r.PathValue("id"), http.StatusOK, nil, "")
+}
+
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, id string, status int, problem error, otp string) error {
+	v := s.view(r, "staff.account_title")
+	a, err := s.Identity.StaffAccountFor(r.Context(), v.User, s.Region, id)
+	if err != nil {
+		return err
+	}
+	if err := s.staffData(r, v); err != nil {
+		return err
+	}
+	v.Data["Account"], v.Data["OTP"] = a, otp
+	if problem != nil {
+		p := edge.ProblemOf(r.Context(), v.Lang, problem)
+		v.Problem, status = &p, p.Status
+	}
+	if otp != "" {
+		w.Header().Set("Cache-Control", "no-store") // the one-time password, shown once
+	}
+	s.render(w, r, status, "admin_staff_account", v)
+	return nil
+}
+
+// adminStaffPost is every change of one account's page, by its action.
+func (s *Server) adminStaffPost(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "staff.account_title")
+	id, ctx, by := r.PathValue("id"), r.Context(), v.User
+	var err error
+	otp := ""
+	switch r.PostForm.Get("action") {
+	case "save":
+		name, phone := r.PostForm.Get("name"), r.PostForm.Get("phone")
+		err = s.Identity.UpdateStaffAccount(ctx, by, s.Region, id, identity.StaffPatch{Name: &name, Phone: &phone})
+	case "disable", "enable":
+		off := r.PostForm.Get("action") == "disable"
+		err = s.Identity.UpdateStaffAccount(ctx, by, s.Region, id, identity.StaffPatch{Disabled: &off})
+	case "move":
+		dept := r.PostForm.Get("department_id")
+		err = s.Identity.UpdateStaffAccount(ctx, by, s.Region, id, identity.StaffPatch{DepartmentID: &dept})
+	case "password":
+		otp, err = s.Identity.ResetStaffPassword(ctx, by, s.Region, id)
+	case "second_factor":
+		err = s.Identity.ResetStaffSecondFactor(ctx, by, s.Region, id)
+	case "unlock":
+		err = s.Identity.UnlockStaff(ctx, by, s.Region, id)
+	case "grant_add", "grant_remove":
+		var a *identity.StaffAccount
+		if a, err = s.Identity.StaffAccountFor(ctx, by, s.Region, id); err != nil {
+			return err
+		}
+		gs := a.Grants
+		if r.PostForm.Get("action") == "grant_add" {
+			gs = append(gs, formGrant(r))
+		} else {
+			i, perr := strconv.Atoi(r.PostForm.Get("index"))
+			if perr != nil || i < 0 || i >= len(gs) {
+				return apperr.E(apperr.Invalid, "staff.grant_index")
+			}
+			gs = append(gs[:i:i], gs[i+1:]...)
+		}
+		err = s.Identity.SetStaffGrants(ctx, by, s.Region, id, gs)
+	default:
+		return apperr.E(apperr.Invalid, "admin.unknown_action")
+	}
+	switch apperr.CodeOf(err) {
+	case "":
+	case apperr.Invalid, apperr.Forbidden, apperr.Conflict:
+		return s.renderAccount(w, r, id, http.StatusBadRequest, err, "")
+	default:
+		return err
+	}
+	if otp != "" {
+		return s.renderAccount(w, r, id, http.StatusOK, nil, otp)
+	}
+	http.Redirect(w, r, "/admin/staff/"+id+"?done="+r.PostForm.Get("action"), http.StatusSeeOther)
+	return nil
+}
