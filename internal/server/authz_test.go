@@ -184,6 +184,29 @@ var apiCells = []cell{
 	{op: "POST /api/v1/admin/catalog/import", variant: "district item", path: "/admin/catalog/import?format=json&publish=false", body: "<item_cd_exchange>", allow: instAdmin, refuse: "admin-t"},
 	{op: "POST /api/v1/admin/catalog/import", variant: "town item", path: "/admin/catalog/import?format=json&publish=false", body: "<item_ct_exchange>", allow: townAdmin},
 
+	// The organisation (issue 15): by the division of the department, hall or window.
+	{op: "GET /api/v1/admin/departments", path: "/admin/departments", allow: "@admins", sees: []seen{{"dept_amr", instAdmin}}},
+	{op: "POST /api/v1/admin/departments", variant: "district department", path: "/admin/departments",
+		body: `{"name":"区数据管理中心","credit_code":"<credit_d>","region_code":"500102","kind":"institution"}`, allow: instAdmin},
+	{op: "POST /api/v1/admin/departments", variant: "town department", path: "/admin/departments",
+		body: `{"name":"南沱镇综合执法大队","credit_code":"<credit_t>","region_code":"` + townNantuo + `","kind":"institution"}`, allow: townAdmin},
+	{op: "PATCH /api/v1/admin/departments/{id}", variant: "district department", path: "/admin/departments/<dept_amr>", body: `{"phone":"023-72220000"}`, allow: instAdmin},
+	{op: "PATCH /api/v1/admin/departments/{id}", variant: "town department", path: "/admin/departments/<dept_town>", body: `{"phone":"023-72220000"}`, allow: townAdmin},
+	{op: "GET /api/v1/admin/halls", path: "/admin/halls", allow: "@admins", sees: []seen{{"hall_d", instAdmin}}},
+	// Each division has its hall already: the administrators covering it get 409.
+	{op: "POST /api/v1/admin/halls", variant: "district", path: "/admin/halls", body: `{"region_code":"500102"}`, allow: instAdmin},
+	{op: "POST /api/v1/admin/halls", variant: "town", path: "/admin/halls", body: `{"region_code":"` + townNantuo + `"}`, allow: townAdmin},
+	{op: "PATCH /api/v1/admin/halls/{id}", variant: "district hall", path: "/admin/halls/<hall_d>", body: `{"phone":"023-72220000"}`, allow: instAdmin},
+	{op: "PATCH /api/v1/admin/halls/{id}", variant: "town hall", path: "/admin/halls/<hall_t>", body: `{"phone":"023-72220000"}`, allow: townAdmin},
+	{op: "GET /api/v1/admin/halls/{id}/windows", variant: "district hall", path: "/admin/halls/<hall_d>/windows", allow: instAdmin},
+	{op: "GET /api/v1/admin/halls/{id}/windows", variant: "town hall", path: "/admin/halls/<hall_t>/windows", allow: townAdmin},
+	{op: "POST /api/v1/admin/halls/{id}/windows", variant: "district hall", path: "/admin/halls/<hall_d>/windows", body: `{"number":"9","name":"帮办代办","kind":"assisted"}`, allow: instAdmin},
+	{op: "POST /api/v1/admin/halls/{id}/windows", variant: "town hall", path: "/admin/halls/<hall_t>/windows", body: `{"number":"9","name":"帮办代办","kind":"assisted"}`, allow: townAdmin},
+	{op: "PATCH /api/v1/admin/windows/{id}", variant: "district window", path: "/admin/windows/<win_d>", body: `{"name":"综合受理"}`, allow: instAdmin},
+	{op: "PATCH /api/v1/admin/windows/{id}", variant: "town window", path: "/admin/windows/<win_t>", body: `{"name":"综合受理"}`, allow: townAdmin},
+	{op: "PUT /api/v1/admin/regions/{code}/served", variant: "the district", path: "/admin/regions/500102/served", body: `{"served":true}`, allow: instAdmin},
+	{op: "PUT /api/v1/admin/regions/{code}/served", variant: "the town", path: "/admin/regions/" + townNantuo + "/served", body: `{"served":true}`, allow: townAdmin},
+
 	// Cases. Uploads by the roles that file or correct cases.
 	{op: "POST /api/v1/materials", path: "/materials", body: "<upload>", allow: "@applicants agent clerk clerk-t"},
 	{op: "POST /api/v1/cases", variant: "own draft", path: "/cases", body: `{"item_code":"<item_d>","submit":false,"form_values":{}}`, allow: "@applicants clerk"},
