@@ -119,6 +119,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "POST", "/api/v1/admin/halls/{id}/windows", false, s.createWindow)
 	s.handle(mux, "PATCH", "/api/v1/admin/windows/{id}", false, s.updateWindow)
 	s.handle(mux, "PUT", "/api/v1/admin/regions/{code}/served", false, s.putServed)
+	s.handle(mux, "GET", "/api/v1/admin/organisation/export", false, s.adminOrgExport)
+	s.handle(mux, "POST", "/api/v1/admin/organisation/import", false, s.adminOrgImport)
 	s.handle(mux, "POST", "/api/v1/materials", false, s.uploadMaterial)
 	s.handle(mux, "POST", "/api/v1/cases", false, s.createCase)
 	s.handle(mux, "GET", "/api/v1/cases", false, s.listCases)

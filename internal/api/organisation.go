@@ -1,10 +1,13 @@
 package api
 
 import (
+	"bytes"
+	"errors"
 	"net/http"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/edge"
 )
 
 // The organisation's administration (issue 15): departments, halls, their
@@ -171,5 +174,56 @@ func (s *Server) putServed(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"code": code, "served": *in.Served})
+	return nil
+}
+
+// adminOrgExport downloads the organisation the administrator covers
+// (?format=json|xlsx).
+func (s *Server) adminOrgExport(w http.ResponseWriter, r *http.Request) error {
+	u, err := admin(r)
+	if err != nil {
+		return err
+	}
+	ex, err := s.Catalog.ExportOrganisation(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	ctype, name, err := ex.Write(&buf, r.URL.Query().Get("format"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	edge.Transfer(w)
+	w.Write(buf.Bytes())
+	return nil
+}
+
+// adminOrgImport imports an organisation file sent as the request body
+// (?format=json|xlsx): every fault listed, nothing imported on any.
+func (s *Server) adminOrgImport(w http.ResponseWriter, r *http.Request) error {
+	u, err := admin(r)
+	if err != nil {
+		return err
+	}
+	edge.Transfer(w)
+	r.Body = http.MaxBytesReader(w, r.Body, MaxImportBytes)
+	ex, loc, err := catalog.ReadOrg(r.Body, r.URL.Query().Get("format"))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return apperr.E(apperr.Invalid, "error.body_too_large")
+		}
+		return err
+	}
+	if err := edge.CheckValue(ex); err != nil { // the file's texts, as any input's
+		return err
+	}
+	rep, err := s.Catalog.ImportOrganisation(r.Context(), u, ex, loc)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
 	return nil
 }

@@ -212,30 +212,39 @@ func asApp(err error, or *apperr.Error) *apperr.Error {
 // CreateDepartment creates a department in a region the administrator
 // covers.
 func (c *Catalog) CreateDepartment(ctx context.Context, u *identity.User, in DepartmentInput) (Department, error) {
-	d := Department{Kind: "government", Active: true}
-	for f, v := range map[string]*string{"name": in.Name, "credit_code": in.CreditCode, "region_code": in.RegionCode} {
-		if v == nil || *v == "" {
-			return d, apperr.E(apperr.Invalid, "error.field_required", "field", f)
-		}
-	}
 	var out Department
 	err := c.db.Update(ctx, func(tx *db.Tx) error {
-		if err := applyDepartment(tx, u, &d, in, true); err != nil {
-			return err
-		}
-		d.ID = db.NewID()
-		if _, err := tx.Exec(`INSERT INTO departments (id, name, name_en, credit_code, region_code, parent_id, kind, phone, address, active, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			d.ID, d.Name, d.NameEN, d.CreditCode, d.RegionCode, nullable(d.ParentID), d.Kind, d.Phone, d.Address, d.Active, tx.Now); err != nil {
-			return err
-		}
 		var err error
-		if out, err = departmentRow(tx, d.ID); err != nil {
-			return err
-		}
-		return record(tx, u, "department.create", "department", d.ID, out)
+		out, err = createDepartment(tx, u, in)
+		return err
 	})
 	return out, apperr.Internalf("catalog: create department", err)
+}
+
+func createDepartment(tx *db.Tx, u *identity.User, in DepartmentInput) (Department, error) {
+	d := Department{Kind: "government", Active: true}
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"name", in.Name}, {"credit_code", in.CreditCode}, {"region_code", in.RegionCode}} {
+		if f.v == nil || *f.v == "" {
+			return d, apperr.E(apperr.Invalid, "error.field_required", "field", f.name)
+		}
+	}
+	if err := applyDepartment(tx, u, &d, in, true); err != nil {
+		return d, err
+	}
+	d.ID = db.NewID()
+	if _, err := tx.Exec(`INSERT INTO departments (id, name, name_en, credit_code, region_code, parent_id, kind, phone, address, active, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		d.ID, d.Name, d.NameEN, d.CreditCode, d.RegionCode, nullable(d.ParentID), d.Kind, d.Phone, d.Address, d.Active, tx.Now); err != nil {
+		return d, err
+	}
+	out, err := departmentRow(tx, d.ID)
+	if err != nil {
+		return out, err
+	}
+	return out, record(tx, u, "department.create", "department", d.ID, out)
 }
 
 // UpdateDepartment changes a department the administrator covers (and, when
@@ -243,27 +252,34 @@ func (c *Catalog) CreateDepartment(ctx context.Context, u *identity.User, in Dep
 func (c *Catalog) UpdateDepartment(ctx context.Context, u *identity.User, id string, in DepartmentInput) (Department, error) {
 	var out Department
 	err := c.db.Update(ctx, func(tx *db.Tx) error {
-		d, err := departmentRow(tx, id)
-		if err != nil {
-			return err
-		}
-		if err := adminOf(u, d.RegionCode); err != nil {
-			return err
-		}
-		if err := applyDepartment(tx, u, &d, in, false); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`UPDATE departments SET name = $1, name_en = $2, credit_code = $3, region_code = $4, parent_id = $5,
-			kind = $6, phone = $7, address = $8, active = $9 WHERE id = $10`,
-			d.Name, d.NameEN, d.CreditCode, d.RegionCode, nullable(d.ParentID), d.Kind, d.Phone, d.Address, d.Active, d.ID); err != nil {
-			return err
-		}
-		if out, err = departmentRow(tx, d.ID); err != nil {
-			return err
-		}
-		return record(tx, u, "department.update", "department", d.ID, out)
+		var err error
+		out, err = updateDepartment(tx, u, id, in)
+		return err
 	})
 	return out, apperr.Internalf("catalog: update department", err)
+}
+
+func updateDepartment(tx *db.Tx, u *identity.User, id string, in DepartmentInput) (Department, error) {
+	d, err := departmentRow(tx, id)
+	if err != nil {
+		return d, err
+	}
+	if err := adminOf(u, d.RegionCode); err != nil {
+		return d, err
+	}
+	if err := applyDepartment(tx, u, &d, in, false); err != nil {
+		return d, err
+	}
+	if _, err := tx.Exec(`UPDATE departments SET name = $1, name_en = $2, credit_code = $3, region_code = $4, parent_id = $5,
+		kind = $6, phone = $7, address = $8, active = $9 WHERE id = $10`,
+		d.Name, d.NameEN, d.CreditCode, d.RegionCode, nullable(d.ParentID), d.Kind, d.Phone, d.Address, d.Active, d.ID); err != nil {
+		return d, err
+	}
+	out, err := departmentRow(tx, d.ID)
+	if err != nil {
+		return out, err
+	}
+	return out, record(tx, u, "department.update", "department", d.ID, out)
 }
 
 func nullable(s string) any {
@@ -534,74 +550,88 @@ func nullFloat(f *float64) any {
 // 中心, 村便民服务站); its level is the division's. The name defaults to the
 // customary one (HallName).
 func (c *Catalog) CreateHall(ctx context.Context, u *identity.User, in HallInput) (Hall, error) {
+	var out Hall
+	err := c.db.Update(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = createHall(tx, u, in)
+		return err
+	})
+	return out, apperr.Internalf("catalog: create hall", err)
+}
+
+func createHall(tx *db.Tx, u *identity.User, in HallInput) (Hall, error) {
 	if in.RegionCode == nil || *in.RegionCode == "" {
 		return Hall{}, apperr.E(apperr.Invalid, "error.field_required", "field", "region_code")
 	}
-	var out Hall
-	err := c.db.Update(ctx, func(tx *db.Tx) error {
-		r, err := servedRegion(tx, "region_code", *in.RegionCode)
-		if err != nil {
-			return err
-		}
-		if err := adminOf(u, r.Code); err != nil {
-			return err
-		}
-		if r.Level < 3 {
-			return invalidAt("region_code", "org.hall_level", "region", r.Name)
-		}
-		var other string
-		err = tx.QueryRow(`SELECT name FROM halls WHERE region_code = $1`, r.Code).Scan(&other)
-		if err == nil {
-			return at("region_code", apperr.E(apperr.Conflict, "org.hall_exists", "region", r.Name, "hall", other))
-		}
-		if err != sql.ErrNoRows {
-			return err
-		}
-		h := Hall{Name: HallName(r), RegionCode: r.Code, Active: true}
-		if err := applyHall(&h, in); err != nil {
-			return err
-		}
-		h.ID = db.NewID()
-		if _, err := tx.Exec(`INSERT INTO halls (id, region_code, name, address, phone, hours, lat, lng, active, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			h.ID, h.RegionCode, h.Name, h.Address, h.Phone, hoursJSON(h.Hours), nullFloat(h.Lat), nullFloat(h.Lng), h.Active, tx.Now); err != nil {
-			return err
-		}
-		if out, err = hallRow(tx, h.ID); err != nil {
-			return err
-		}
-		return record(tx, u, "hall.create", "hall", h.ID, out)
-	})
-	return out, apperr.Internalf("catalog: create hall", err)
+	r, err := servedRegion(tx, "region_code", *in.RegionCode)
+	if err != nil {
+		return Hall{}, err
+	}
+	if err := adminOf(u, r.Code); err != nil {
+		return Hall{}, err
+	}
+	if r.Level < 3 {
+		return Hall{}, invalidAt("region_code", "org.hall_level", "region", r.Name)
+	}
+	var other string
+	err = tx.QueryRow(`SELECT name FROM halls WHERE region_code = $1`, r.Code).Scan(&other)
+	if err == nil {
+		return Hall{}, at("region_code", apperr.E(apperr.Conflict, "org.hall_exists", "region", r.Name, "hall", other))
+	}
+	if err != sql.ErrNoRows {
+		return Hall{}, err
+	}
+	h := Hall{Name: HallName(r), RegionCode: r.Code, Active: true}
+	if err := applyHall(&h, in); err != nil {
+		return h, err
+	}
+	h.ID = db.NewID()
+	if _, err := tx.Exec(`INSERT INTO halls (id, region_code, name, address, phone, hours, lat, lng, active, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		h.ID, h.RegionCode, h.Name, h.Address, h.Phone, hoursJSON(h.Hours), nullFloat(h.Lat), nullFloat(h.Lng), h.Active, tx.Now); err != nil {
+		return h, err
+	}
+	out, err := hallRow(tx, h.ID)
+	if err != nil {
+		return out, err
+	}
+	return out, record(tx, u, "hall.create", "hall", h.ID, out)
 }
 
 // UpdateHall changes a hall the administrator covers; its region stays.
 func (c *Catalog) UpdateHall(ctx context.Context, u *identity.User, id string, in HallInput) (Hall, error) {
 	var out Hall
 	err := c.db.Update(ctx, func(tx *db.Tx) error {
-		h, err := hallRow(tx, id)
-		if err != nil {
-			return err
-		}
-		if err := adminOf(u, h.RegionCode); err != nil {
-			return err
-		}
-		if in.RegionCode != nil && *in.RegionCode != h.RegionCode {
-			return invalidAt("region_code", "org.hall_region_fixed")
-		}
-		if err := applyHall(&h, in); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`UPDATE halls SET name = $1, address = $2, phone = $3, hours = $4, lat = $5, lng = $6, active = $7 WHERE id = $8`,
-			h.Name, h.Address, h.Phone, hoursJSON(h.Hours), nullFloat(h.Lat), nullFloat(h.Lng), h.Active, h.ID); err != nil {
-			return err
-		}
-		if out, err = hallRow(tx, h.ID); err != nil {
-			return err
-		}
-		return record(tx, u, "hall.update", "hall", h.ID, out)
+		var err error
+		out, err = updateHall(tx, u, id, in)
+		return err
 	})
 	return out, apperr.Internalf("catalog: update hall", err)
+}
+
+func updateHall(tx *db.Tx, u *identity.User, id string, in HallInput) (Hall, error) {
+	h, err := hallRow(tx, id)
+	if err != nil {
+		return h, err
+	}
+	if err := adminOf(u, h.RegionCode); err != nil {
+		return h, err
+	}
+	if in.RegionCode != nil && *in.RegionCode != h.RegionCode {
+		return h, invalidAt("region_code", "org.hall_region_fixed")
+	}
+	if err := applyHall(&h, in); err != nil {
+		return h, err
+	}
+	if _, err := tx.Exec(`UPDATE halls SET name = $1, address = $2, phone = $3, hours = $4, lat = $5, lng = $6, active = $7 WHERE id = $8`,
+		h.Name, h.Address, h.Phone, hoursJSON(h.Hours), nullFloat(h.Lat), nullFloat(h.Lng), h.Active, h.ID); err != nil {
+		return h, err
+	}
+	out, err := hallRow(tx, h.ID)
+	if err != nil {
+		return out, err
+	}
+	return out, record(tx, u, "hall.update", "hall", h.ID, out)
 }
 
 // AdminHalls lists the halls the administrator covers.
@@ -766,63 +796,77 @@ func writeServes(tx *db.Tx, w Window) error {
 func (c *Catalog) CreateWindow(ctx context.Context, u *identity.User, hallID string, in WindowInput) (Window, error) {
 	var out Window
 	err := c.db.Update(ctx, func(tx *db.Tx) error {
-		h, err := hallRow(tx, hallID)
-		if err != nil {
-			return err
-		}
-		if err := adminOf(u, h.RegionCode); err != nil {
-			return err
-		}
-		w := Window{ID: db.NewID(), HallID: h.ID, Active: true, Items: []string{}, Departments: []string{}}
-		if err := applyWindow(tx, h, &w, in); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`INSERT INTO windows (id, hall_id, number, name, kind, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			w.ID, w.HallID, w.Number, w.Name, w.Kind, w.Active, tx.Now); err != nil {
-			return err
-		}
-		if err := writeServes(tx, w); err != nil {
-			return err
-		}
-		if out, err = windowRow(tx, w.ID); err != nil {
-			return err
-		}
-		return record(tx, u, "window.create", "window", w.ID, out)
+		var err error
+		out, err = createWindow(tx, u, hallID, in)
+		return err
 	})
 	return out, apperr.Internalf("catalog: create window", err)
+}
+
+func createWindow(tx *db.Tx, u *identity.User, hallID string, in WindowInput) (Window, error) {
+	h, err := hallRow(tx, hallID)
+	if err != nil {
+		return Window{}, err
+	}
+	if err := adminOf(u, h.RegionCode); err != nil {
+		return Window{}, err
+	}
+	w := Window{ID: db.NewID(), HallID: h.ID, Active: true, Items: []string{}, Departments: []string{}}
+	if err := applyWindow(tx, h, &w, in); err != nil {
+		return w, err
+	}
+	if _, err := tx.Exec(`INSERT INTO windows (id, hall_id, number, name, kind, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		w.ID, w.HallID, w.Number, w.Name, w.Kind, w.Active, tx.Now); err != nil {
+		return w, err
+	}
+	if err := writeServes(tx, w); err != nil {
+		return w, err
+	}
+	out, err := windowRow(tx, w.ID)
+	if err != nil {
+		return out, err
+	}
+	return out, record(tx, u, "window.create", "window", w.ID, out)
 }
 
 // UpdateWindow changes a window of a hall the administrator covers.
 func (c *Catalog) UpdateWindow(ctx context.Context, u *identity.User, id string, in WindowInput) (Window, error) {
 	var out Window
 	err := c.db.Update(ctx, func(tx *db.Tx) error {
-		w, err := windowRow(tx, id)
-		if err != nil {
-			return err
-		}
-		h, err := hallRow(tx, w.HallID)
-		if err != nil {
-			return err
-		}
-		if err := adminOf(u, h.RegionCode); err != nil {
-			return err
-		}
-		if err := applyWindow(tx, h, &w, in); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`UPDATE windows SET number = $1, name = $2, kind = $3, active = $4 WHERE id = $5`,
-			w.Number, w.Name, w.Kind, w.Active, w.ID); err != nil {
-			return err
-		}
-		if err := writeServes(tx, w); err != nil {
-			return err
-		}
-		if out, err = windowRow(tx, w.ID); err != nil {
-			return err
-		}
-		return record(tx, u, "window.update", "window", w.ID, out)
+		var err error
+		out, err = updateWindow(tx, u, id, in)
+		return err
 	})
 	return out, apperr.Internalf("catalog: update window", err)
+}
+
+func updateWindow(tx *db.Tx, u *identity.User, id string, in WindowInput) (Window, error) {
+	w, err := windowRow(tx, id)
+	if err != nil {
+		return w, err
+	}
+	h, err := hallRow(tx, w.HallID)
+	if err != nil {
+		return w, err
+	}
+	if err := adminOf(u, h.RegionCode); err != nil {
+		return w, err
+	}
+	if err := applyWindow(tx, h, &w, in); err != nil {
+		return w, err
+	}
+	if _, err := tx.Exec(`UPDATE windows SET number = $1, name = $2, kind = $3, active = $4 WHERE id = $5`,
+		w.Number, w.Name, w.Kind, w.Active, w.ID); err != nil {
+		return w, err
+	}
+	if err := writeServes(tx, w); err != nil {
+		return w, err
+	}
+	out, err := windowRow(tx, w.ID)
+	if err != nil {
+		return out, err
+	}
+	return out, record(tx, u, "window.update", "window", w.ID, out)
 }
 
 // Windows lists a hall's windows, for an administrator covering it.

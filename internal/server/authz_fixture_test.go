@@ -190,6 +190,11 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 		fx.r[k] = id
 	}
 	fx.r["dept_amr"] = amr
+	var amrCredit string
+	if err := d.Reader().QueryRow(`SELECT credit_code FROM departments WHERE id = $1`, amr).Scan(&amrCredit); err != nil {
+		t.Fatal(err)
+	}
+	fx.r["credit_amr"] = amrCredit
 	fx.r["credit_d"] = must(codes.CompleteCreditCode("12500102MB0001XA"))
 	fx.r["credit_t"] = must(codes.CompleteCreditCode("12500102MB0002XA"))
 	for k, hall := range map[string]string{"win_d": fx.r["hall_d"], "win_t": fx.r["hall_t"]} {

@@ -204,6 +204,14 @@ var apiCells = []cell{
 	{op: "POST /api/v1/admin/halls/{id}/windows", variant: "town hall", path: "/admin/halls/<hall_t>/windows", body: `{"number":"9","name":"帮办代办","kind":"assisted"}`, allow: townAdmin},
 	{op: "PATCH /api/v1/admin/windows/{id}", variant: "district window", path: "/admin/windows/<win_d>", body: `{"name":"综合受理"}`, allow: instAdmin},
 	{op: "PATCH /api/v1/admin/windows/{id}", variant: "town window", path: "/admin/windows/<win_t>", body: `{"name":"综合受理"}`, allow: townAdmin},
+	{op: "GET /api/v1/admin/organisation/export", path: "/admin/organisation/export", allow: "@admins", sees: []seen{{"credit_amr", instAdmin}}},
+	{op: "GET /api/v1/admin/organisation/export", variant: "xlsx", path: "/admin/organisation/export?format=xlsx", allow: "@admins"},
+	// An empty file: nothing to import, for any administrator.
+	{op: "POST /api/v1/admin/organisation/import", variant: "empty", path: "/admin/organisation/import?format=json", body: `{"format":"tongban-organisation/1","departments":[],"halls":[],"windows":[]}`, allow: "@admins"},
+	// A district department: only the district's administrator imports it (a town's gets 400 naming the row).
+	{op: "POST /api/v1/admin/organisation/import", variant: "district department", path: "/admin/organisation/import?format=json",
+		body:  `{"format":"tongban-organisation/1","departments":[{"credit_code":"<credit_d>","name":"区数据管理中心","region_code":"500102","kind":"institution","active":true}],"halls":[],"windows":[]}`,
+		allow: instAdmin, refuse: "admin-t"},
 	{op: "PUT /api/v1/admin/regions/{code}/served", variant: "the district", path: "/admin/regions/500102/served", body: `{"served":true}`, allow: instAdmin},
 	{op: "PUT /api/v1/admin/regions/{code}/served", variant: "the town", path: "/admin/regions/" + townNantuo + "/served", body: `{"served":true}`, allow: townAdmin},
 
