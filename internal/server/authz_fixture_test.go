@@ -197,6 +197,8 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 	fx.r["credit_amr"] = amrCredit
 	fx.r["credit_d"] = must(codes.CompleteCreditCode("12500102MB0001XA"))
 	fx.r["credit_t"] = must(codes.CompleteCreditCode("12500102MB0002XA"))
+	fx.r["org_d_exchange"] = `{"format":"tongban-organisation/1","departments":[{"credit_code":"` + fx.r["credit_d"] +
+		`","name":"区数据管理中心","region_code":"500102","kind":"institution","active":true}],"halls":[],"windows":[]}`
 	for k, hall := range map[string]string{"win_d": fx.r["hall_d"], "win_t": fx.r["hall_t"]} {
 		no, name, kind := "1", "综合窗口", "comprehensive"
 		w := must(fx.cat.CreateWindow(ctx, fx.users["admin"], hall, catalog.WindowInput{Number: &no, Name: &name, Kind: &kind}))

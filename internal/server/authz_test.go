@@ -374,6 +374,9 @@ var webCells = []cell{
 	{op: "GET /s/{token}", path: "/s/<share>", allow: "@all", before: freshShare},
 	// The organisation (issue 15), as through the API.
 	{op: "GET /admin/organisation", path: "/admin/organisation", allow: "@admins", sees: []seen{{"dept_amr", instAdmin}, {"hall_d", instAdmin}}},
+	{op: "GET /admin/organisation/export", path: "/admin/organisation/export", allow: "@admins", sees: []seen{{"credit_amr", instAdmin}}},
+	// A district department: the town's administrator is refused the row (400 naming it).
+	{op: "POST /admin/organisation/import", variant: "district department", path: "/admin/organisation/import", file: "org_d_exchange", allow: instAdmin, refuse: "admin-t"},
 	{op: "POST /admin/organisation/departments", variant: "district department", path: "/admin/organisation/departments",
 		body: "name=区数据管理中心&credit_code=<credit_d>&region_code=500102&kind=institution", allow: instAdmin},
 	{op: "POST /admin/organisation/departments", variant: "town department", path: "/admin/organisation/departments",

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/url"
 	"strings"
 	"testing"
@@ -69,6 +71,21 @@ func TestOrganisationPages(t *testing.T) {
 			"hours": {"1-5 09:00-12:00; 1-5 14:00-17:30"}, "lat": {"29.7"}, "lng": {"107.39"}, "active": {"1"}})
 		if st != 200 || !strings.Contains(page, `value="1-5 09:00-12:00; 1-5 14:00-17:30"`) || !strings.Contains(page, `value="29.7"`) {
 			t.Fatalf("edit hall: %d", st)
+		}
+		// An organisation file with a fault: the page lists it and nothing is imported.
+		before = orgCounts(t, d)
+		var form bytes.Buffer
+		mw := multipart.NewWriter(&form)
+		mw.WriteField("csrf_token", csrf(t, c, ts.URL+"/admin/organisation"))
+		fw, _ := mw.CreateFormFile("file", "organisation.json")
+		fw.Write([]byte(`{"format":"tongban-organisation/1","departments":[{"credit_code":"12345","name":"x","region_code":"500102","kind":"government","active":true}],"halls":[],"windows":[]}`))
+		mw.Close()
+		r, _ = c.Post(ts.URL+"/admin/organisation/import", mw.FormDataContentType(), &form)
+		if page := body(t, r); r.StatusCode != 400 || !strings.Contains(page, "departments[0].credit_code") {
+			t.Errorf("import with a fault: %d", r.StatusCode)
+		}
+		if after := orgCounts(t, d); after != before {
+			t.Errorf("a refused import wrote: %v → %v", before, after)
 		}
 		var item string
 		if err := d.Reader().QueryRow(`SELECT impl_code FROM items WHERE region_code = '500102' ORDER BY impl_code`).Scan(&item); err != nil {

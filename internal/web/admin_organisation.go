@@ -1,14 +1,17 @@
 package web
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/edge"
 )
 
 // The organisation's pages (issue 15): departments and halls in the
@@ -18,6 +21,11 @@ import (
 
 func (s *Server) adminOrganisation(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "org.title")
+	return s.renderOrganisation(w, r, v)
+}
+
+// renderOrganisation shows the organisation page, with v's problem or report.
+func (s *Server) renderOrganisation(w http.ResponseWriter, r *http.Request, v *View) error {
 	ds, err := s.Catalog.AdminDepartments(r.Context(), v.User)
 	if err != nil {
 		return err
@@ -28,8 +36,63 @@ func (s *Server) adminOrganisation(w http.ResponseWriter, r *http.Request) error
 	}
 	v.Data["Departments"], v.Data["Halls"], v.Data["Kinds"] = ds, hs, catalog.DepartmentKinds
 	v.Data["Done"] = r.URL.Query().Get("done")
-	s.render(w, r, http.StatusOK, "admin_organisation", v)
+	status := http.StatusOK
+	if v.Problem != nil {
+		status = v.Problem.Status
+	}
+	s.render(w, r, status, "admin_organisation", v)
 	return nil
+}
+
+// adminOrgExport downloads the organisation the administrator covers.
+func (s *Server) adminOrgExport(w http.ResponseWriter, r *http.Request) error {
+	ex, err := s.Catalog.ExportOrganisation(r.Context(), visitorFrom(r).User)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	ctype, name, err := ex.Write(&buf, r.URL.Query().Get("format"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	edge.Transfer(w)
+	w.Write(buf.Bytes())
+	return nil
+}
+
+// adminOrgImport takes an uploaded workbook or JSON file; every fault is
+// listed, and a file with any fault imports nothing.
+func (s *Server) adminOrgImport(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "org.title")
+	file, hdr, err := r.FormFile("file")
+	if err != nil {
+		return apperr.E(apperr.Invalid, "admin.import_no_file")
+	}
+	defer file.Close()
+	format := "json"
+	if strings.EqualFold(path.Ext(hdr.Filename), ".xlsx") {
+		format = "xlsx"
+	}
+	ex, loc, err := catalog.ReadOrg(file, format)
+	if err == nil {
+		err = edge.CheckValue(ex) // the file's texts, as any input's
+	}
+	var rep catalog.OrgImportReport
+	if err == nil {
+		rep, err = s.Catalog.ImportOrganisation(r.Context(), v.User, ex, loc)
+	}
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.Internal {
+			return err
+		}
+		p := edge.ProblemOf(r.Context(), v.Lang, err)
+		v.Problem = &p
+	} else {
+		v.Data["Report"] = rep
+	}
+	return s.renderOrganisation(w, r, v)
 }
 
 // formText is a form value as a field to set.

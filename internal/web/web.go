@@ -147,6 +147,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /verify/{identifier}", s.page(s.verifyPage))
 	mux.Handle("GET /s/{token}", s.page(s.sharePage))
 	mux.Handle("GET /admin/organisation", s.page(s.adminOrganisation, identity.RoleAdmin))
+	mux.Handle("GET /admin/organisation/export", s.page(s.adminOrgExport, identity.RoleAdmin))
+	mux.Handle("POST /admin/organisation/import", s.page(s.adminOrgImport, identity.RoleAdmin))
 	mux.Handle("POST /admin/organisation/departments", s.page(s.adminNewDepartment, identity.RoleAdmin))
 	mux.Handle("POST /admin/organisation/departments/{id}", s.page(s.adminEditDepartment, identity.RoleAdmin))
 	mux.Handle("GET /admin/organisation/halls/{id}", s.page(s.adminHall, identity.RoleAdmin))
