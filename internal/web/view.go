@@ -127,18 +127,16 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
-	"join": strings.Join,
-	// windowFields passes a page and a window (nil: a new one) to the window form's fields.
-	"windowFields": func(v *View, w any) map[string]any { return map[string]any{"V": v, "W": w} },
-	"badge":        func(v *View, depth, visits int) badgeArgs { return badgeArgs{v, depth, visits} },
-	"prev":         func(s string) string { n, _ := strconv.Atoi(s); return strconv.Itoa(n - 1) },
-	"intKey":       func(prefix string, n int) string { return prefix + strconv.Itoa(n) },
-	"roleKey":      func(r identity.Role) string { return "role." + string(r) },
-	"when":         when,
-	"dueDay":       dueDay,
-	"neg":          func(n int) int { return -n },
-	"pct":          func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
-	"inc":          func(n int) int { return n + 1 },
+	"join":    strings.Join,
+	"badge":   func(v *View, depth, visits int) badgeArgs { return badgeArgs{v, depth, visits} },
+	"prev":    func(s string) string { n, _ := strconv.Atoi(s); return strconv.Itoa(n - 1) },
+	"intKey":  func(prefix string, n int) string { return prefix + strconv.Itoa(n) },
+	"roleKey": func(r identity.Role) string { return "role." + string(r) },
+	"when":    when,
+	"dueDay":  dueDay,
+	"neg":     func(n int) int { return -n },
+	"pct":     func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
+	"inc":     func(n int) int { return n + 1 },
 	"deref": func(p *int64) int64 {
 		if p == nil {
 			return -1
@@ -167,6 +165,8 @@ var funcs = template.FuncMap{
 	"left":         left,
 	"str":          func(v any) string { return fmt.Sprint(v) },
 	"kindKey":      func(k identity.Kind) string { return "kind." + string(k) },
+	// windowFields passes a page and a window (nil: a new one) to the window form's fields.
+	"windowFields": func(v *View, w any) map[string]any { return map[string]any{"V": v, "W": w} },
 }
 
 func (s *Server) view(r *http.Request, titleKey string) *View {
