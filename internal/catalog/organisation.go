@@ -330,6 +330,20 @@ func applyDepartment(tx *db.Tx, u *identity.User, d *Department, in DepartmentIn
 		if err := adminOf(u, r.Code); err != nil {
 			return err
 		}
+		if !create {
+			// Items lie inside their department's region, sub-departments
+			// in or below it, grants name both: a department holding any
+			// of them stays where it is (create a new one instead).
+			var n int
+			if err := tx.QueryRow(`SELECT (SELECT COUNT(*) FROM items WHERE department_id = $1)
+				+ (SELECT COUNT(*) FROM departments WHERE parent_id = $1)
+				+ (SELECT COUNT(*) FROM role_grants WHERE department_id = $1)`, d.ID).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return at("region_code", apperr.E(apperr.Conflict, "org.department_in_use", "department", d.Name))
+			}
+		}
 		d.RegionCode, d.RegionName = r.Code, r.Name
 	}
 	if in.CreditCode != nil && (create || *in.CreditCode != d.CreditCode) {

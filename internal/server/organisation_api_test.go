@@ -110,6 +110,7 @@ func TestOrganisationAPI(t *testing.T) {
 			{"unknown region", "POST", "/admin/departments", tok, `{"name":"x","credit_code":"` + mustCredit(t, "11500102MB0003XA") + `","region_code":"500102999000"}`, 400, "region_code"},
 			{"region outside the scope", "POST", "/admin/departments", tok, `{"name":"x","credit_code":"` + mustCredit(t, "11500102MB0004XA") + `","region_code":"` + outside + `"}`, 403, ""},
 			{"unknown kind", "POST", "/admin/departments", tok, `{"name":"x","credit_code":"` + mustCredit(t, "11500102MB0005XA") + `","region_code":"500102","kind":"ministry"}`, 400, "kind"},
+			{"a department with items moved to a town", "PATCH", "/admin/departments/" + gov, tok, `{"region_code":"` + townRegion + `"}`, 409, "region_code"},
 			{"bad phone", "PATCH", "/admin/departments/" + deptID, tok, `{"phone":"call me"}`, 400, "phone"},
 			{"parent in a town below", "PATCH", "/admin/departments/" + gov, tok, `{"parent_id":"` + deptID + `"}`, 400, ""},
 			{"a second hall in the division", "POST", "/admin/halls", tok, `{"region_code":"` + village + `"}`, 409, "region_code"},
