@@ -34,6 +34,12 @@ func SubjectOf(ctx context.Context, d *db.DB, r *Record) (Subject, error) {
 			JOIN departments dp ON dp.id = l.department_id LEFT JOIN cases c ON c.id = l.case_id WHERE l.id = $1`
 	case "item":
 		q = `SELECT '', region_code FROM items WHERE impl_code = $1`
+	case "department":
+		q = `SELECT id, region_code FROM departments WHERE id = $1`
+	case "hall":
+		q = `SELECT '', region_code FROM halls WHERE id = $1`
+	case "window":
+		q = `SELECT '', h.region_code FROM windows w JOIN halls h ON h.id = w.hall_id WHERE w.id = $1`
 	case "rule":
 		q = `SELECT '', region_code FROM escalation_rules WHERE id = $1`
 	case "region":

@@ -17,17 +17,26 @@ type Department struct {
 	CreditCode string `json:"credit_code"`
 	RegionCode string `json:"region_code"`
 	RegionName string `json:"region"`
+	ParentID   string `json:"parent_id,omitempty"`
+	Kind       string `json:"kind"` // one of DepartmentKinds
+	Phone      string `json:"phone,omitempty"`
+	Address    string `json:"address,omitempty"`
+	Active     bool   `json:"active"`
 }
 
 // Hall is a service hall (政务服务大厅 / 便民服务中心 / 便民服务站).
 type Hall struct {
-	ID         string `json:"id"`
-	Name       string `json:"name"`
-	RegionCode string `json:"region_code"`
-	RegionName string `json:"region"`
-	Level      int    `json:"level"`
-	Address    string `json:"address,omitempty"`
-	Phone      string `json:"phone,omitempty"`
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	RegionCode string    `json:"region_code"`
+	RegionName string    `json:"region"`
+	Level      int       `json:"level"`
+	Address    string    `json:"address,omitempty"`
+	Phone      string    `json:"phone,omitempty"`
+	Hours      []Opening `json:"hours"`
+	Lat        *float64  `json:"lat,omitempty"`
+	Lng        *float64  `json:"lng,omitempty"`
+	Active     bool      `json:"active"`
 }
 
 // NewDepartment describes a department to create.
@@ -75,16 +84,14 @@ func (c *Catalog) Departments(ctx context.Context, region string) ([]Department,
 	}
 	out := []Department{}
 	err := c.db.View(ctx, func(tx *db.Tx) error {
-		rows, err := tx.Query(`SELECT d.id, d.name, d.name_en, d.credit_code, d.region_code, r.name
-			FROM departments d JOIN regions r ON r.code = d.region_code
-			WHERE d.region_code LIKE $1 ORDER BY r.level, d.region_code, d.name`, within(region))
+		rows, err := tx.Query(departmentSelect+` WHERE d.region_code LIKE $1 ORDER BY r.level, d.region_code, d.name`, within(region))
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var d Department
-			if err := rows.Scan(&d.ID, &d.Name, &d.NameEN, &d.CreditCode, &d.RegionCode, &d.RegionName); err != nil {
+			d, err := scanDepartment(rows)
+			if err != nil {
 				return err
 			}
 			out = append(out, d)
@@ -142,16 +149,14 @@ func (c *Catalog) Halls(ctx context.Context, region string) ([]Hall, error) {
 	}
 	out := []Hall{}
 	err := c.db.View(ctx, func(tx *db.Tx) error {
-		rows, err := tx.Query(`SELECT h.id, h.name, h.region_code, r.name, r.level, h.address, h.phone
-			FROM halls h JOIN regions r ON r.code = h.region_code
-			WHERE h.region_code LIKE $1 ORDER BY r.level, h.region_code`, within(region))
+		rows, err := tx.Query(hallSelect+` WHERE h.region_code LIKE $1 ORDER BY r.level, h.region_code`, within(region))
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var h Hall
-			if err := rows.Scan(&h.ID, &h.Name, &h.RegionCode, &h.RegionName, &h.Level, &h.Address, &h.Phone); err != nil {
+			h, err := scanHall(rows)
+			if err != nil {
 				return err
 			}
 			out = append(out, h)

@@ -118,6 +118,15 @@ func saveDraftRow(tx *db.Tx, u *identity.User, it *Item, note string) (int, erro
 	if _, err := regionName(tx, it.Region); err != nil {
 		return 0, err
 	}
+	// Items only in served divisions (issue 15).
+	var served bool
+	if err := tx.QueryRow(`SELECT served FROM regions WHERE code = $1`, it.Region).Scan(&served); err != nil {
+		return 0, err
+	}
+	if !served {
+		return 0, apperr.E(apperr.Invalid, "catalog.at", "field", "region",
+			"reason", apperr.E(apperr.Invalid, "org.region_not_served", "region", it.Region))
+	}
 	body, digest := encode(it)
 	var id, stored string
 	var published int

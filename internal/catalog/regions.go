@@ -23,6 +23,7 @@ type Region struct {
 	Kind        string `json:"kind"`  // subdistrict, town, township, community, village …
 	ParentCode  string `json:"parent_code,omitempty"`
 	HasChildren bool   `json:"has_children"`
+	Served      bool   `json:"served"` // the installation serves it (items and halls only in served divisions)
 }
 
 // Catalog is the catalog service.
@@ -130,8 +131,8 @@ func (c *Catalog) Region(ctx context.Context, code string) (*Region, error) {
 	r := &Region{Kind: kindOf(d)}
 	err = c.db.View(ctx, func(tx *db.Tx) error {
 		err := tx.QueryRow(`SELECT code, name, level, COALESCE(parent_code, ''),
-				EXISTS (SELECT 1 FROM regions c WHERE c.parent_code = r.code)
-			FROM regions r WHERE code = $1`, code).Scan(&r.Code, &r.Name, &r.Level, &r.ParentCode, &r.HasChildren)
+				EXISTS (SELECT 1 FROM regions c WHERE c.parent_code = r.code), served
+			FROM regions r WHERE code = $1`, code).Scan(&r.Code, &r.Name, &r.Level, &r.ParentCode, &r.HasChildren, &r.Served)
 		return db.NotFound(err, "catalog.region_unknown", "code", code)
 	})
 	if err != nil {
@@ -150,7 +151,7 @@ func (c *Catalog) Children(ctx context.Context, code string) (*Region, []Region,
 	var out []Region
 	err = c.db.View(ctx, func(tx *db.Tx) error {
 		rows, err := tx.Query(`SELECT code, name, level,
-				EXISTS (SELECT 1 FROM regions c WHERE c.parent_code = r.code)
+				EXISTS (SELECT 1 FROM regions c WHERE c.parent_code = r.code), served
 			FROM regions r WHERE parent_code = $1 ORDER BY code`, code)
 		if err != nil {
 			return err
@@ -158,7 +159,7 @@ func (c *Catalog) Children(ctx context.Context, code string) (*Region, []Region,
 		defer rows.Close()
 		for rows.Next() {
 			r := Region{ParentCode: code}
-			if err := rows.Scan(&r.Code, &r.Name, &r.Level, &r.HasChildren); err != nil {
+			if err := rows.Scan(&r.Code, &r.Name, &r.Level, &r.HasChildren, &r.Served); err != nil {
 				return err
 			}
 			if d, err := codes.ParseDivision(r.Code); err == nil {

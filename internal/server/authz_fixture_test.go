@@ -191,6 +191,31 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 		fx.login(t, p)
 	}
 
+	// The organisation (issue 15): the district's and the town's halls, a
+	// window in each.
+	for k, region := range map[string]string{"hall_d": "500102", "hall_t": townNantuo} {
+		var id string
+		if err := d.Reader().QueryRow(`SELECT id FROM halls WHERE region_code = $1`, region).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		fx.r[k] = id
+	}
+	fx.r["dept_amr"] = amr
+	var amrCredit string
+	if err := d.Reader().QueryRow(`SELECT credit_code FROM departments WHERE id = $1`, amr).Scan(&amrCredit); err != nil {
+		t.Fatal(err)
+	}
+	fx.r["credit_amr"] = amrCredit
+	fx.r["credit_d"] = must(codes.CompleteCreditCode("12500102MB0001XA"))
+	fx.r["credit_t"] = must(codes.CompleteCreditCode("12500102MB0002XA"))
+	fx.r["org_d_exchange"] = `{"format":"tongban-organisation/1","departments":[{"credit_code":"` + fx.r["credit_d"] +
+		`","name":"区数据管理中心","region_code":"500102","kind":"institution","active":true}],"halls":[],"windows":[]}`
+	for k, hall := range map[string]string{"win_d": fx.r["hall_d"], "win_t": fx.r["hall_t"]} {
+		no, name, kind := "1", "综合窗口", "comprehensive"
+		w := must(fx.cat.CreateWindow(ctx, fx.users["admin"], hall, catalog.WindowInput{Number: &no, Name: &name, Kind: &kind}))
+		fx.r[k] = w.ID
+	}
+
 	fx.buildResources(t, d)
 	return fx
 }

@@ -167,6 +167,8 @@ var funcs = template.FuncMap{
 	"left":         left,
 	"str":          func(v any) string { return fmt.Sprint(v) },
 	"kindKey":      func(k identity.Kind) string { return "kind." + string(k) },
+	// windowFields passes a page and a window (nil: a new one) to the window form's fields.
+	"windowFields": func(v *View, w any) map[string]any { return map[string]any{"V": v, "W": w} },
 }
 
 func (s *Server) view(r *http.Request, titleKey string) *View {

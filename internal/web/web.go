@@ -66,7 +66,7 @@ type Server struct {
 
 // pages lists every full page; each is parsed together with the layout.
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
-	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle",
+	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_organisation", "admin_hall",
 	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account"}
 
 // partials are parsed with every page.
@@ -154,6 +154,15 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /verify", s.page(s.verifyUpload))
 	mux.Handle("GET /verify/{identifier}", s.page(s.verifyPage))
 	mux.Handle("GET /s/{token}", s.page(s.sharePage))
+	mux.Handle("GET /admin/organisation", s.page(s.adminOrganisation, identity.RoleAdmin))
+	mux.Handle("GET /admin/organisation/export", s.page(s.adminOrgExport, identity.RoleAdmin))
+	mux.Handle("POST /admin/organisation/import", s.page(s.adminOrgImport, identity.RoleAdmin))
+	mux.Handle("POST /admin/organisation/departments", s.page(s.adminNewDepartment, identity.RoleAdmin))
+	mux.Handle("POST /admin/organisation/departments/{id}", s.page(s.adminEditDepartment, identity.RoleAdmin))
+	mux.Handle("GET /admin/organisation/halls/{id}", s.page(s.adminHall, identity.RoleAdmin))
+	mux.Handle("POST /admin/organisation/halls/{id}", s.page(s.adminEditHall, identity.RoleAdmin))
+	mux.Handle("POST /admin/organisation/halls/{id}/windows", s.page(s.adminNewWindow, identity.RoleAdmin))
+	mux.Handle("POST /admin/organisation/windows/{id}", s.page(s.adminEditWindow, identity.RoleAdmin))
 	mux.Handle("GET /admin/catalog", s.page(s.adminCatalog, identity.RoleAdmin))
 	mux.Handle("GET /admin/catalog/export", s.page(s.adminExport, identity.RoleAdmin))
 	mux.Handle("POST /admin/catalog/import", s.page(s.adminImport, identity.RoleAdmin))
