@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -188,6 +189,30 @@ func TestInstallToConcludedCase(t *testing.T) {
 		}
 		if data, _ := evs[0].(map[string]any)["data"].(map[string]any); data["channel"] != "window" {
 			t.Errorf("filed through the channel %v, want window", data["channel"])
+		}
+		// Every change left an audit record; the case, decided within
+		// milliseconds of acceptance, is flagged as entered after the fact
+		// (事后录入), as a real one would be.
+		var kinds []string
+		d.View(t.Context(), func(tx *db.Tx) error {
+			rs, err := tx.Query(`SELECT DISTINCT object_type || ':' || action FROM (SELECT object_type, action FROM audit_pending UNION ALL SELECT object_type, action FROM audit_records) a ORDER BY 1`)
+			if err != nil {
+				return err
+			}
+			defer rs.Close()
+			for rs.Next() {
+				var k string
+				rs.Scan(&k)
+				kinds = append(kinds, k)
+			}
+			return rs.Err()
+		})
+		for _, want := range []string{"site:site.setup", "department:department.create", "hall:hall.create", "window:window.create",
+			"user:staff.create", "user:account.password", "item:item.draft", "item:item.publish",
+			"case:case.submit", "case:case.accept", "case:case.pass", "case:case.grant", "case:case.deliver", "case:anomaly.after_the_fact"} {
+			if !slices.Contains(kinds, want) {
+				t.Errorf("no audit record %s: %v", want, kinds)
+			}
 		}
 	})
 }
