@@ -2,17 +2,39 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/edge"
+	"github.com/tongban/tongban/internal/identity"
 )
 
 // The organisation's administration (issue 15): departments, halls, their
 // windows and the divisions served, each scoped by the one rule in the
 // catalog service (an administrator manages what lies in their regions).
+
+// adminWrite is an administrator's write of one organisation object: the
+// body decoded into In, act called with the path's {id} ("" where the route
+// has none), and the object answered with status.
+func adminWrite[In, Out any](w http.ResponseWriter, r *http.Request, status int, act func(ctx context.Context, u *identity.User, id string, in In) (Out, error)) error {
+	u, err := admin(r)
+	if err != nil {
+		return err
+	}
+	var in In
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	out, err := act(r.Context(), u, r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, out)
+	return nil
+}
 
 func (s *Server) adminDepartments(w http.ResponseWriter, r *http.Request) error {
 	u, err := admin(r)
@@ -28,37 +50,13 @@ func (s *Server) adminDepartments(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) createDepartment(w http.ResponseWriter, r *http.Request) error {
-	u, err := admin(r)
-	if err != nil {
-		return err
-	}
-	var in catalog.DepartmentInput
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	d, err := s.Catalog.CreateDepartment(r.Context(), u, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, d)
-	return nil
+	return adminWrite(w, r, http.StatusCreated, func(ctx context.Context, u *identity.User, _ string, in catalog.DepartmentInput) (catalog.Department, error) {
+		return s.Catalog.CreateDepartment(ctx, u, in)
+	})
 }
 
 func (s *Server) updateDepartment(w http.ResponseWriter, r *http.Request) error {
-	u, err := admin(r)
-	if err != nil {
-		return err
-	}
-	var in catalog.DepartmentInput
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	d, err := s.Catalog.UpdateDepartment(r.Context(), u, r.PathValue("id"), in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
+	return adminWrite(w, r, http.StatusOK, s.Catalog.UpdateDepartment)
 }
 
 func (s *Server) adminHalls(w http.ResponseWriter, r *http.Request) error {
@@ -75,37 +73,13 @@ func (s *Server) adminHalls(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createHall(w http.ResponseWriter, r *http.Request) error {
-	u, err := admin(r)
-	if err != nil {
-		return err
-	}
-	var in catalog.HallInput
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	h, err := s.Catalog.CreateHall(r.Context(), u, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, h)
-	return nil
+	return adminWrite(w, r, http.StatusCreated, func(ctx context.Context, u *identity.User, _ string, in catalog.HallInput) (catalog.Hall, error) {
+		return s.Catalog.CreateHall(ctx, u, in)
+	})
 }
 
 func (s *Server) updateHall(w http.ResponseWriter, r *http.Request) error {
-	u, err := admin(r)
-	if err != nil {
-		return err
-	}
-	var in catalog.HallInput
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	h, err := s.Catalog.UpdateHall(r.Context(), u, r.PathValue("id"), in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, h)
-	return nil
+	return adminWrite(w, r, http.StatusOK, s.Catalog.UpdateHall)
 }
 
 func (s *Server) hallWindows(w http.ResponseWriter, r *http.Request) error {
@@ -121,38 +95,13 @@ func (s *Server) hallWindows(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// createWindow adds a window to the hall of the path's {id}.
 func (s *Server) createWindow(w http.ResponseWriter, r *http.Request) error {
-	u, err := admin(r)
-	if err != nil {
-		return err
-	}
-	var in catalog.WindowInput
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	win, err := s.Catalog.CreateWindow(r.Context(), u, r.PathValue("id"), in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, win)
-	return nil
+	return adminWrite(w, r, http.StatusCreated, s.Catalog.CreateWindow)
 }
 
 func (s *Server) updateWindow(w http.ResponseWriter, r *http.Request) error {
-	u, err := admin(r)
-	if err != nil {
-		return err
-	}
-	var in catalog.WindowInput
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	win, err := s.Catalog.UpdateWindow(r.Context(), u, r.PathValue("id"), in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, win)
-	return nil
+	return adminWrite(w, r, http.StatusOK, s.Catalog.UpdateWindow)
 }
 
 func (s *Server) putServed(w http.ResponseWriter, r *http.Request) error {
