@@ -461,55 +461,15 @@ func ReadOrgXLSX(r io.Reader) (*OrgExchange, OrgLocator, error) {
 	rowOf := map[string][]int{}
 	colsOf := map[string]map[string]int{}
 	read := func(sheet string, keys []string, each func(row int, cells map[string]string, colOf map[string]int)) {
-		rows, err := f.GetRows(sheet)
-		if err != nil {
-			fault(sheet, 1, 1, apperr.E(apperr.Invalid, "catalog.sheet_missing", "sheet", sheet))
-			return
-		}
-		if len(rows) == 0 {
-			return
-		}
-		colOf := map[string]int{}
-		for i, h := range rows[0] {
-			m := headerKey.FindStringSubmatch(h)
-			if m == nil {
-				if strings.TrimSpace(h) != "" {
-					fault(sheet, 1, i+1, apperr.E(apperr.Invalid, "catalog.header_unknown", "value", h))
-				}
-				continue
-			}
-			colOf[m[1]] = i + 1
-		}
-		for _, k := range keys {
-			if colOf[k] == 0 {
-				fault(sheet, 1, len(rows[0])+1, apperr.E(apperr.Invalid, "catalog.header_missing", "key", k))
-			}
-		}
-		colsOf[sheet] = colOf
-		for r := 1; r < len(rows); r++ {
-			cells := map[string]string{}
-			empty := true
-			for k, c := range colOf {
-				if c-1 < len(rows[r]) {
-					cells[k] = strings.TrimSpace(rows[r][c-1])
-					if cells[k] != "" {
-						empty = false
-					}
-				}
-			}
-			if !empty {
-				rowOf[sheet] = append(rowOf[sheet], r+1)
-				each(r+1, cells, colOf)
-			}
+		colOf, ok := readSheetRows(f, sheet, true, keys, fault, func(row int, cells map[string]string, colOf map[string]int) {
+			rowOf[sheet] = append(rowOf[sheet], row)
+			each(row, cells, colOf)
+		})
+		if ok {
+			colsOf[sheet] = colOf
 		}
 	}
-	keys := func(n int, key func(int) string) []string {
-		var ks []string
-		for i := 0; i < n; i++ {
-			ks = append(ks, key(i))
-		}
-		return ks
-	}
+	keys := sheetKeys
 	ex := &OrgExchange{Format: OrgFormat, Departments: []OrgDepartment{}, Halls: []OrgHall{}, Windows: []OrgWindow{}}
 	read(sheetDepartments, keys(len(departmentCols), func(i int) string { return departmentCols[i].key }), func(row int, cells map[string]string, colOf map[string]int) {
 		appendRow(&ex.Departments, departmentCols, sheetDepartments, row, cells, colOf, fault)

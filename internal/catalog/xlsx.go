@@ -428,56 +428,11 @@ func ReadXLSX(r io.Reader) (*Exchange, Locator, error) {
 	byCode := map[string]int{}
 
 	readSheet := func(sheet string, required bool, keys []string, each func(row int, cells map[string]string, colOf map[string]int)) {
-		rows, err := f.GetRows(sheet)
-		if err != nil {
-			if required {
-				fault(sheet, 1, 1, apperr.E(apperr.Invalid, "catalog.sheet_missing", "sheet", sheet))
-			}
-			return
-		}
-		if len(rows) == 0 {
-			return
-		}
-		colOf := map[string]int{}
-		for i, h := range rows[0] {
-			m := headerKey.FindStringSubmatch(h)
-			if m == nil {
-				if strings.TrimSpace(h) != "" {
-					fault(sheet, 1, i+1, apperr.E(apperr.Invalid, "catalog.header_unknown", "value", h))
-				}
-				continue
-			}
-			colOf[m[1]] = i + 1
-		}
-		for _, k := range keys {
-			if colOf[k] == 0 {
-				fault(sheet, 1, len(rows[0])+1, apperr.E(apperr.Invalid, "catalog.header_missing", "key", k))
-			}
-		}
-		src.cols[sheet] = colOf
-		for r := 1; r < len(rows); r++ {
-			cells := map[string]string{}
-			empty := true
-			for k, c := range colOf {
-				if c-1 < len(rows[r]) {
-					cells[k] = strings.TrimSpace(rows[r][c-1])
-					if cells[k] != "" {
-						empty = false
-					}
-				}
-			}
-			if !empty {
-				each(r+1, cells, colOf)
-			}
+		if colOf, ok := readSheetRows(f, sheet, required, keys, fault, each); ok {
+			src.cols[sheet] = colOf
 		}
 	}
-	keysOf := func(n int, get func(int) string) []string {
-		var ks []string
-		for i := 0; i < n; i++ {
-			ks = append(ks, get(i))
-		}
-		return ks
-	}
+	keysOf := sheetKeys
 
 	readSheet(sheetItems, true, keysOf(len(itemCols), func(i int) string { return itemCols[i].key }), func(row int, cells map[string]string, colOf map[string]int) {
 		it := &Item{}
@@ -600,4 +555,64 @@ func colName(c int) string {
 	}
 	n, _ := excelize.ColumnNumberToName(c)
 	return n
+}
+
+// readSheetRows reads one sheet of an exchange workbook: its header row names
+// the columns by key (headerKey); an unknown header, a missing key and (when
+// required) a missing sheet are faults; each row with a cell filled is passed
+// to each with its trimmed cells. It answers the column of each key, and
+// whether the sheet had a header row.
+func readSheetRows(f *excelize.File, sheet string, required bool, keys []string, fault func(sheet string, row, col int, reason error),
+	each func(row int, cells map[string]string, colOf map[string]int)) (map[string]int, bool) {
+	rows, err := f.GetRows(sheet)
+	if err != nil {
+		if required {
+			fault(sheet, 1, 1, apperr.E(apperr.Invalid, "catalog.sheet_missing", "sheet", sheet))
+		}
+		return nil, false
+	}
+	if len(rows) == 0 {
+		return nil, false
+	}
+	colOf := map[string]int{}
+	for i, h := range rows[0] {
+		m := headerKey.FindStringSubmatch(h)
+		if m == nil {
+			if strings.TrimSpace(h) != "" {
+				fault(sheet, 1, i+1, apperr.E(apperr.Invalid, "catalog.header_unknown", "value", h))
+			}
+			continue
+		}
+		colOf[m[1]] = i + 1
+	}
+	for _, k := range keys {
+		if colOf[k] == 0 {
+			fault(sheet, 1, len(rows[0])+1, apperr.E(apperr.Invalid, "catalog.header_missing", "key", k))
+		}
+	}
+	for r := 1; r < len(rows); r++ {
+		cells := map[string]string{}
+		empty := true
+		for k, c := range colOf {
+			if c-1 < len(rows[r]) {
+				cells[k] = strings.TrimSpace(rows[r][c-1])
+				if cells[k] != "" {
+					empty = false
+				}
+			}
+		}
+		if !empty {
+			each(r+1, cells, colOf)
+		}
+	}
+	return colOf, true
+}
+
+// sheetKeys lists the n column keys of a sheet.
+func sheetKeys(n int, key func(int) string) []string {
+	var ks []string
+	for i := 0; i < n; i++ {
+		ks = append(ks, key(i))
+	}
+	return ks
 }
