@@ -40,6 +40,7 @@ type command struct {
 type localFlags struct {
 	from, to, days, kind string
 	setup                setupFlags
+	backup               backupFlags
 }
 
 var commands []command
@@ -65,6 +66,8 @@ func init() {
 		{"licence", "electronic licence keys and files (licence keys --dept CODE --name NAME [--rotate]: make a department's signing key, and the CA if none, or replace it; licence revoke-key --dept CODE --reason R: stop issuing with its key; licence verify FILE: check a licence file offline)", runLicence, licenceFlagSet},
 		{"synth", "fill the demo database with synthetic cases (synth --cases N --months M [--seed S] [--open])", runSynth, synthFlagSet},
 		{"doctor", "check an installation: schema, administrator, file permissions, calendar horizon, free disk, audit log; prints what to fix (exit 1 on a problem)", runDoctor, nil},
+		{"backup", "copy a running installation into one archive (backup --out FILE.tar.gz|DIR [--without-keys] [--keep N]): the database as of one commit, the file store, the keys, a manifest of SHA-256 sums", runBackup, backupFlagSet},
+		{"restore", "restore an archive into an empty installation (restore FILE.tar.gz [--force]): every SHA-256 checked first, the audit log verified after", runRestore, restoreFlagSet},
 		{"version", "print the version", runVersion, nil},
 	}
 }

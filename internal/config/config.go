@@ -35,6 +35,7 @@ type Config struct {
 	LicenceKeys   string // directory of the licence CA certificate and the departments' signing keys
 	LicenceAlg    string // algorithm of department keys the demo makes: sm2-sm3 or ed25519
 	PublicURL     string // the platform's public address, for links and QR codes in documents
+	BackupDir     string // where `tongban backup` writes by default; doctor reports its newest archive's age
 	// TrustedProxies lists the reverse proxies (CIDR prefixes or addresses,
 	// comma-separated) whose X-Forwarded-For / X-Real-IP are believed.
 	TrustedProxies string
@@ -79,6 +80,7 @@ var options = []option{
 	{"metrics-token", "", true, "bearer token required by /metrics", func(c *Config) any { return &c.MetricsToken }},
 	{"files", "", false, "directory for uploaded materials (default: tongban-files beside a SQLite database, else ./tongban-files)", func(c *Config) any { return &c.FilesDir }},
 	{"upload-quota", "200/500,2000/5000", false, "uploads per account and day, FILES/MIB for applicants then FILES/MIB for clerks and agents (0/0: none)", func(c *Config) any { return &c.UploadQuota }},
+	{"backup-dir", "", false, "directory of `tongban backup` archives (tongban-YYYYMMDD-HHMMSS.tar.gz): backup writes there without --out, doctor reports the newest one's age", func(c *Config) any { return &c.BackupDir }},
 	{"log-level", "info", false, "log level: debug, info, warn, error", func(c *Config) any { return &c.LogLevel }},
 }
 

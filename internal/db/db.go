@@ -250,3 +250,31 @@ func (d *DB) Compact(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Snapshot writes a consistent copy of a SQLite database to dest, which
+// must not exist, with VACUUM INTO: one read transaction, so the server's
+// writers carry on (WAL) and the copy is the database as of one commit, its
+// free pages left out. The copy is made owner-only (0600). PostgreSQL's copy
+// is pg_dump's job.
+func (d *DB) Snapshot(ctx context.Context, dest string) error {
+	if d.Dialect != SQLite {
+		return errors.New("db: a snapshot is made of a SQLite database; on PostgreSQL use pg_dump")
+	}
+	path, _, _ := strings.Cut(strings.TrimPrefix(d.dsn, "sqlite:"), "?")
+	// The reader pool is query_only, which VACUUM INTO refuses; the writer
+	// is the group committer's. A connection of its own reads the file.
+	c, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?_pragma=busy_timeout(10000)&_pragma=query_only(0)")
+	if err != nil {
+		return fmt.Errorf("db: snapshot: %w", err)
+	}
+	defer c.Close()
+	c.SetMaxOpenConns(1)
+	if _, err := c.ExecContext(ctx, `VACUUM INTO $1`, dest); err != nil {
+		os.Remove(dest)
+		return fmt.Errorf("db: snapshot of %s: %w", path, err)
+	}
+	if err := os.Chmod(dest, vault.FileMode); err != nil {
+		return fmt.Errorf("db: snapshot: %w", err)
+	}
+	return nil
+}

@@ -34,6 +34,27 @@ func (d *DB) MigrationStatus(ctx context.Context) ([]*goose.MigrationStatus, err
 	return p.Status(ctx)
 }
 
+// LatestVersion is the last migration of dialect this binary holds.
+func LatestVersion(dialect Dialect) (int64, error) {
+	dir := "migrations/sqlite"
+	if dialect == Postgres {
+		dir = "migrations/postgres"
+	} else if dialect != SQLite {
+		return 0, fmt.Errorf("db: no dialect %q", dialect)
+	}
+	entries, err := migrations.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	var latest int64
+	for _, e := range entries {
+		if v, err := goose.NumericComponent(e.Name()); err == nil {
+			latest = max(latest, v)
+		}
+	}
+	return latest, nil
+}
+
 func (d *DB) provider() (*goose.Provider, error) {
 	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
 	if d.Dialect == Postgres {
