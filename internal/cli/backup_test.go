@@ -224,6 +224,10 @@ func TestBackupWhileServing(t *testing.T) {
 		stopServer()
 
 		if pg {
+			// doctor compares the database server's clock with this machine's.
+			if _, out, _ := run(t, "", append([]string{"doctor"}, dst.flags()...)...); !strings.Contains(out, "ok    clock: the database server's clock agrees") {
+				t.Errorf("doctor on PostgreSQL: %s", out)
+			}
 			// Without pg_dump's part: the file store and keys, and the command to run.
 			fs := filepath.Join(t.TempDir(), "fs.tar.gz")
 			code, out, errOut := run(t, "", append([]string{"backup", "--out", fs, "--without-database"}, dst.flags()...)...)
@@ -380,5 +384,52 @@ func TestRestoreRefuses(t *testing.T) {
 	}
 	if names, _ := filepath.Glob(filepath.Join(dir, "tongban-*.tar.gz")); len(names) != 2 {
 		t.Errorf("--keep 2: %v", names)
+	}
+}
+
+// doctor names the fix of an unsynchronised clock and of missing or old
+// backups, and is content with a synchronised clock and a fresh backup.
+func TestDoctorClockAndBackups(t *testing.T) {
+	in := newInstallation(t, "")
+	data, _ := os.ReadFile(keyFile(t))
+	os.WriteFile(filepath.Join(in.dir, "data.key"), data, 0o600)
+	if code, out, errOut := run(t, "a county secret\n", append(append([]string{"setup"}, in.flags()...), setupFlagsFuling...)...); code != 0 {
+		t.Fatalf("setup: %s %s", out, errOut)
+	}
+	backups := filepath.Join(in.dir, "backups")
+	os.Mkdir(backups, 0o700)
+	flags := append(in.flags(), "--calendar-fallback", "weekdays", "--backup-dir", backups)
+	doctor := func(sync func() (bool, time.Duration, error)) (int, string) {
+		var out strings.Builder
+		code := Main(t.Context(), &Env{Args: append([]string{"doctor"}, flags...), Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }, ClockSync: sync})
+		return code, out.String()
+	}
+	tests := []struct {
+		name string
+		sync func() (bool, time.Duration, error)
+		want string
+	}{
+		{"unsynchronised", func() (bool, time.Duration, error) { return false, 16 * time.Second, nil }, "FAIL  clock: not synchronised"},
+		{"unsynchronised: the fix", func() (bool, time.Duration, error) { return false, 0, nil }, "→ install and enable a time service: apt-get install chrony"},
+		{"a large error", func() (bool, time.Duration, error) { return true, 3 * time.Second, nil }, "estimated error is 3s"},
+		{"unreadable", func() (bool, time.Duration, error) { return false, 0, fmt.Errorf("operation not permitted") }, "FAIL  clock: operation not permitted"},
+		{"no backup yet", syncedClock, "FAIL  backups: none in " + backups},
+	}
+	for _, tt := range tests {
+		if code, out := doctor(tt.sync); code != 1 || !strings.Contains(out, tt.want) {
+			t.Errorf("%s: %d %s", tt.name, code, out)
+		}
+	}
+	if code, _, errOut := run(t, "", append([]string{"backup"}, flags...)...); code != 0 {
+		t.Fatalf("backup into --backup-dir: %s", errOut)
+	}
+	if code, out := doctor(syncedClock); code != 0 || !strings.Contains(out, "ok    clock: synchronised") || !strings.Contains(out, "ok    backups: the newest is") {
+		t.Errorf("with a fresh backup: %d %s", code, out)
+	}
+	names, _ := filepath.Glob(filepath.Join(backups, "tongban-*.tar.gz"))
+	old := time.Now().Add(-50 * time.Hour)
+	os.Chtimes(names[0], old, old)
+	if code, out := doctor(syncedClock); code != 1 || !strings.Contains(out, "hours old") || !strings.Contains(out, "systemctl status tongban-backup.timer") {
+		t.Errorf("with an old backup: %d %s", code, out)
 	}
 }

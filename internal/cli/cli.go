@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/config"
@@ -28,6 +29,9 @@ type Env struct {
 	// Ready, when set, receives the listening URL once serve or demo is up
 	// (end-to-end tests use it).
 	Ready func(url string)
+	// ClockSync, when set, replaces the kernel's clock state doctor reads
+	// (synchronised, estimated maximum error); tests set it.
+	ClockSync func() (bool, time.Duration, error)
 }
 
 type command struct {
@@ -65,7 +69,7 @@ func init() {
 		{"audit", "the tamper-evident log (audit verify: recompute the whole tree and check every checkpoint; audit prove --index N)", runAudit, auditFlagSet},
 		{"licence", "electronic licence keys and files (licence keys --dept CODE --name NAME [--rotate]: make a department's signing key, and the CA if none, or replace it; licence revoke-key --dept CODE --reason R: stop issuing with its key; licence verify FILE: check a licence file offline)", runLicence, licenceFlagSet},
 		{"synth", "fill the demo database with synthetic cases (synth --cases N --months M [--seed S] [--open])", runSynth, synthFlagSet},
-		{"doctor", "check an installation: schema, administrator, file permissions, calendar horizon, free disk, audit log; prints what to fix (exit 1 on a problem)", runDoctor, nil},
+		{"doctor", "check an installation: schema, administrator, file permissions, calendar horizon, free disk, clock, backups, audit log; prints what to fix (exit 1 on a problem)", runDoctor, nil},
 		{"backup", "copy a running installation into one archive (backup --out FILE.tar.gz|DIR [--without-keys] [--keep N]): the database as of one commit, the file store, the keys, a manifest of SHA-256 sums", runBackup, backupFlagSet},
 		{"restore", "restore an archive into an empty installation (restore FILE.tar.gz [--force]): every SHA-256 checked first, the audit log verified after", runRestore, restoreFlagSet},
 		{"version", "print the version", runVersion, nil},

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/calendar"
@@ -26,6 +27,12 @@ import (
 const (
 	minFreeBytes   = 1 << 30
 	minFreePercent = 5
+	// A synchronised clock's estimated error above which doctor complains,
+	// and the difference from the database server's clock.
+	maxClockError = time.Second
+	maxDBSkew     = 2 * time.Second
+	// The newest backup older than this is reported: the timer runs daily.
+	maxBackupAge = 26 * time.Hour
 )
 
 // doctor collects what it found: a line per check, and whether any failed.
@@ -47,7 +54,8 @@ func (dr *doctor) fail(what, fix string) {
 // runDoctor: `tongban doctor` checks an installation as its IT officer would
 // before calling it healthy — the schema, an administrator, owner-only
 // permissions of the data key, the database and the key directories, the
-// working-day calendar's horizon, free disk, and that the audit log
+// working-day calendar's horizon, free disk, the clock's synchronisation,
+// the newest backup's age (with --backup-dir), and that the audit log
 // verifies — and prints what to fix. Exit 1 on any problem.
 func runDoctor(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, args []string) error {
 	if len(args) != 0 {
@@ -61,6 +69,11 @@ func runDoctor(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, 
 	}
 	defer d.Close()
 	migrated := dr.schema(ctx, d)
+	sync := e.ClockSync
+	if sync == nil {
+		sync = clockSync
+	}
+	dr.clock(ctx, d, sync)
 	dr.dataKey(cfg)
 	if path, ok := strings.CutPrefix(cfg.DB, "sqlite:"); ok {
 		path, _, _ = strings.Cut(path, "?")
@@ -73,6 +86,9 @@ func runDoctor(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, 
 	dr.private(cfg.Or(cfg.FilesDir, "tongban-files"), true, "the materials (--files)")
 	dr.privateTree(cfg.Or(cfg.AuditKeys, "audit-keys"), "the audit log's keys (--audit-keys)")
 	dr.privateTree(cfg.Or(cfg.LicenceKeys, "licence-keys"), "the licence keys (--licence-keys)")
+	if cfg.BackupDir != "" {
+		dr.backups(cfg.BackupDir, time.Now())
+	}
 	if migrated {
 		dr.installation(ctx, d, cfg)
 		dr.auditLog(ctx, d, cfg)
@@ -98,6 +114,64 @@ func (dr *doctor) schema(ctx context.Context, d *db.DB) bool {
 	}
 	dr.ok("schema: %d migrations applied", len(st))
 	return true
+}
+
+const clockFix = "install and enable a time service: apt-get install chrony (or timedatectl set-ntp true for systemd-timesyncd); `timedatectl` then says \"System clock synchronized: yes\""
+
+// clock: the kernel's clock is kept synchronised (deadlines, one-time
+// codes, sessions and the audit log's times depend on it), and the
+// database server's clock agrees with this machine's (PostgreSQL fixes
+// now() on its side).
+func (dr *doctor) clock(ctx context.Context, d *db.DB, sync func() (bool, time.Duration, error)) {
+	synced, maxErr, err := sync()
+	switch {
+	case err != nil:
+		dr.fail("clock: "+err.Error(), "check the clock with `timedatectl`; "+clockFix)
+	case !synced:
+		dr.fail("clock: not synchronised — deadlines, one-time codes and the audit log's times rest on it", clockFix)
+	case maxErr > maxClockError:
+		dr.fail(fmt.Sprintf("clock: synchronised, but its estimated error is %s", maxErr), "check the time service's sources (chronyc sources, or timedatectl timesync-status)")
+	default:
+		dr.ok("clock: synchronised (estimated error at most %s)", maxErr)
+	}
+	if d.Dialect != db.Postgres {
+		return
+	}
+	var dbNow time.Time
+	before := time.Now()
+	if err := d.Reader().QueryRowContext(ctx, `SELECT now()`).Scan(&dbNow); err != nil {
+		dr.fail("clock: the database server's time cannot be read: "+err.Error(), "check --db")
+		return
+	}
+	skew := dbNow.Sub(before.Add(time.Since(before) / 2)).Round(time.Millisecond)
+	if skew < -maxDBSkew || skew > maxDBSkew {
+		dr.fail(fmt.Sprintf("clock: the database server's clock differs from this machine's by %s", skew), "synchronise both machines' clocks: "+clockFix)
+		return
+	}
+	dr.ok("clock: the database server's clock agrees within %s", maxDBSkew)
+}
+
+// backups: the newest archive in the backup directory is recent.
+func (dr *doctor) backups(dir string, now time.Time) {
+	if !dr.private(dir, true, "the backups (--backup-dir)") {
+		return
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "tongban-*.tar.gz"))
+	var newest string
+	var at time.Time
+	for _, n := range names {
+		if st, err := os.Stat(n); err == nil && st.ModTime().After(at) {
+			newest, at = n, st.ModTime()
+		}
+	}
+	switch {
+	case newest == "":
+		dr.fail("backups: none in "+dir, "run `tongban backup`, and schedule it: deploy/systemd/tongban-backup.timer (README, 县级安装)")
+	case now.Sub(at) > maxBackupAge:
+		dr.fail(fmt.Sprintf("backups: the newest, %s, is %d hours old", newest, int(now.Sub(at).Hours())), "check the timer: systemctl status tongban-backup.timer; journalctl -u tongban-backup")
+	default:
+		dr.ok("backups: the newest is %s (%s old)", newest, now.Sub(at).Round(time.Minute))
+	}
 }
 
 func (dr *doctor) dataKey(cfg *config.Config) {

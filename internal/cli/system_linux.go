@@ -3,6 +3,7 @@ package cli
 import (
 	"io"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -42,4 +43,22 @@ func noEcho(f *os.File) func() {
 		return func() {}
 	}
 	return func() { unix.IoctlSetTermios(fd, unix.TCSETS, &old) }
+}
+
+// The kernel's clock state (adjtimex(2)): TIME_ERROR and STA_UNSYNC say
+// that no NTP daemon disciplines the clock.
+const (
+	timeError = 5
+	staUnsync = 0x0040
+)
+
+// clockSync reads, without changing anything, whether the kernel's clock
+// is synchronised and its estimated maximum error.
+func clockSync() (synced bool, maxError time.Duration, err error) {
+	var tx unix.Timex
+	state, err := unix.Adjtimex(&tx)
+	if err != nil {
+		return false, 0, err
+	}
+	return state != timeError && tx.Status&staUnsync == 0, time.Duration(tx.Maxerror) * time.Microsecond, nil
 }

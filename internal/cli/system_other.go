@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"time"
 )
 
 // terminal: outside Linux a password prompt is not hidden, so standard
@@ -17,4 +18,9 @@ func noEcho(*os.File) func() { return func() {} }
 // diskSpace is not measured outside Linux.
 func diskSpace(string) (uint64, uint64, error) {
 	return 0, 0, errors.New("free disk is measured on Linux only")
+}
+
+// clockSync is not read outside Linux.
+func clockSync() (bool, time.Duration, error) {
+	return false, 0, errors.New("the clock's synchronisation is read on Linux only (check it with the system's time service)")
 }
