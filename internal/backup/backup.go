@@ -80,9 +80,9 @@ type Damaged struct{ Name, Reason string }
 
 func (e *Damaged) Error() string {
 	if e.Name == "" {
-		return "the archive is damaged or not a Tongban backup: " + e.Reason
+		return "备份文件已损坏或不是通办备份 — the archive is damaged or not a Tongban backup: " + e.Reason
 	}
-	return "the archive is damaged or not a Tongban backup: " + e.Name + ": " + e.Reason
+	return "备份文件已损坏或不是通办备份 — the archive is damaged or not a Tongban backup: " + e.Name + ": " + e.Reason
 }
 
 func damaged(name, format string, args ...any) error {

@@ -258,14 +258,14 @@ func runBackup(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, 
 	for _, f := range done.Files {
 		size += f.Size
 	}
-	fmt.Fprintf(e.Stdout, "backup written: %s (%d files, %d MiB before compression; schema %d)\n", out, len(done.Files), size>>20, schema)
+	fmt.Fprintf(e.Stdout, "备份已写入 backup written: %s (%d files, %d MiB before compression; schema %d)\n", out, len(done.Files), size>>20, schema)
 	if w.Vanished > 0 {
 		fmt.Fprintf(e.Stdout, "%d stored files were removed while the backup ran (collected as unused) and are not in it\n", w.Vanished)
 	}
 	if done.Keys {
-		fmt.Fprintln(e.Stdout, "it holds the data key and the signing keys: protect it as the keys themselves (owner-only, an encrypted copy off the machine)")
+		fmt.Fprintln(e.Stdout, "其中含数据密钥和签名密钥，须按密钥本身保护 — it holds the data key and the signing keys: protect it as the keys themselves (owner-only, an encrypted copy off the machine)")
 	} else {
-		fmt.Fprintln(e.Stdout, "it holds no keys (--without-keys): without the data key kept apart, nothing sealed in it can be read")
+		fmt.Fprintln(e.Stdout, "其中不含密钥 — it holds no keys (--without-keys): without the data key kept apart, nothing sealed in it can be read")
 	}
 	if intoDir && bf.keep > 0 {
 		return prune(e, filepath.Dir(out), bf.keep)
@@ -336,9 +336,9 @@ func runRestore(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags,
 	archive := args[0]
 	m, err := backup.Verify(archive)
 	if err != nil {
-		return err
+		return fmt.Errorf("未恢复任何内容 nothing restored: %w", err)
 	}
-	fmt.Fprintf(e.Stdout, "archive verified: %d files, made %s by tongban %s, schema %d\n", len(m.Files), m.Created.Format(time.RFC3339), m.Version, m.Schema)
+	fmt.Fprintf(e.Stdout, "备份校验通过 archive verified: %d files, made %s by tongban %s, schema %d\n", len(m.Files), m.Created.Format(time.RFC3339), m.Version, m.Schema)
 	path := sqlitePath(cfg.DB)
 	if (path != "") != (m.Dialect == string(db.SQLite)) {
 		return fmt.Errorf("the archive is of a %s installation; --db names a different kind of database", m.Dialect)
@@ -398,7 +398,7 @@ func runRestore(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags,
 		}
 	}
 	if len(conflicts) > 0 && !lf.backup.force {
-		return fmt.Errorf("nothing restored: not empty: %s; restore into an empty installation, or give --force to replace them (stop the service first)", strings.Join(conflicts, ", "))
+		return fmt.Errorf("未恢复任何内容：目标不为空 nothing restored: not empty: %s; restore into an empty installation, or give --force to replace them (stop the service first)", strings.Join(conflicts, ", "))
 	}
 	if latest, err := db.LatestVersion(db.Dialect(m.Dialect)); err != nil {
 		return err
@@ -444,7 +444,7 @@ func runRestore(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags,
 		if tmpDB != "" {
 			os.Remove(tmpDB)
 		}
-		return err
+		return fmt.Errorf("恢复中断 the restore stopped part-way (the database was not put in place; fix the cause and restore again with --force): %w", err)
 	}
 	if tmpDB != "" {
 		for _, p := range []string{path + "-wal", path + "-shm", path + "-journal"} {
@@ -458,10 +458,10 @@ func runRestore(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags,
 	}
 	if pgDumpFile != "" {
 		if err := pgRestore(ctx, lf.backup.pgDump, cfg.DB, pgDumpFile, lf.backup.force); err != nil {
-			return err
+			return fmt.Errorf("恢复中断 the restore stopped part-way (the file store and keys are in place, the database unchanged; fix the cause and restore again with --force): %w", err)
 		}
 	}
-	fmt.Fprintf(e.Stdout, "restored: the file store into %s", filesDir)
+	fmt.Fprintf(e.Stdout, "已恢复 restored: the file store into %s", filesDir)
 	if m.Keys {
 		fmt.Fprintf(e.Stdout, ", the data key into %s, the keys into %s and %s", keyFile, auditDir, licenceDir)
 	}
@@ -509,13 +509,13 @@ func verifyRestored(ctx context.Context, e *Env, cfg *config.Config, d *db.DB) e
 	var bad *audit.BadRecord
 	switch {
 	case errors.As(err, &bad):
-		fmt.Fprintf(e.Stdout, "FAIL the restored audit log: record %d does not verify: %s\n", bad.Index, bad.Reason)
+		fmt.Fprintf(e.Stdout, "FAIL 审计日志验证失败 the restored audit log: record %d does not verify: %s\n", bad.Index, bad.Reason)
 		return errSilent
 	case err != nil:
 		fmt.Fprintf(e.Stdout, "FAIL the restored audit log: %v\n", err)
 		return errSilent
 	}
-	fmt.Fprintf(e.Stdout, "ok: the audit log verifies: %d records, %d checkpoints\n", rep.Records, rep.Checkpoints)
+	fmt.Fprintf(e.Stdout, "审计日志验证通过 ok: the audit log verifies: %d records, %d checkpoints\n", rep.Records, rep.Checkpoints)
 	return nil
 }
 

@@ -260,6 +260,9 @@ func (d *DB) Snapshot(ctx context.Context, dest string) error {
 	if d.Dialect != SQLite {
 		return errors.New("db: a snapshot is made of a SQLite database; on PostgreSQL use pg_dump")
 	}
+	if _, err := os.Lstat(dest); err == nil {
+		return fmt.Errorf("db: snapshot: %s exists", dest)
+	}
 	path, _, _ := strings.Cut(strings.TrimPrefix(d.dsn, "sqlite:"), "?")
 	// The reader pool is query_only, which VACUUM INTO refuses; the writer
 	// is the group committer's. A connection of its own reads the file.

@@ -3,7 +3,10 @@ package db_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -201,5 +204,49 @@ func TestSQLiteSync(t *testing.T) {
 		if _, err := db.Open(ctx, "sqlite:"+t.TempDir()+"/t.db"+bad); !apperr.Is(err, apperr.Invalid, "db.sqlite_option") {
 			t.Errorf("%q: %v", bad, err)
 		}
+	}
+}
+
+// Snapshot copies a SQLite database as of one commit into an owner-only
+// file that opens as the same database; on PostgreSQL it refuses, naming
+// pg_dump. LatestVersion is the same on both dialects.
+func TestSnapshot(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		dest := filepath.Join(t.TempDir(), "copy.db")
+		err := d.Snapshot(t.Context(), dest)
+		if d.Dialect == db.Postgres {
+			if err == nil || !strings.Contains(err.Error(), "pg_dump") {
+				t.Fatalf("snapshot on PostgreSQL: %v", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Stat(dest); err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("the copy: %v %v", st, err)
+		}
+		if err := d.Snapshot(t.Context(), dest); err == nil {
+			t.Error("a snapshot over an existing file")
+		}
+		c, err := db.Open(t.Context(), "sqlite:"+dest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var a, b int
+		d.View(t.Context(), func(tx *db.Tx) error { return tx.QueryRow(`SELECT COUNT(*) FROM users`).Scan(&a) })
+		c.View(t.Context(), func(tx *db.Tx) error { return tx.QueryRow(`SELECT COUNT(*) FROM users`).Scan(&b) })
+		if a == 0 || a != b {
+			t.Errorf("users: %d in the database, %d in the copy", a, b)
+		}
+	})
+	s, err1 := db.LatestVersion(db.SQLite)
+	p, err2 := db.LatestVersion(db.Postgres)
+	if err1 != nil || err2 != nil || s == 0 || s != p {
+		t.Errorf("LatestVersion: sqlite %d %v, postgres %d %v", s, err1, p, err2)
+	}
+	if _, err := db.LatestVersion("oracle"); err == nil {
+		t.Error("LatestVersion of an unknown dialect")
 	}
 }
