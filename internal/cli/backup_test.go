@@ -224,13 +224,21 @@ func TestBackupWhileServing(t *testing.T) {
 		stopServer()
 
 		if pg {
+			// --force replaces a populated schema (pg_restore --clean) in one transaction.
+			code, out, errOut := run(t, "", append([]string{"restore", during, "--force"}, dst.flags()...)...)
+			if code != 0 || !strings.Contains(out, "ok: the audit log verifies") {
+				t.Fatalf("restore --force over PostgreSQL: %d %s %s", code, out, errOut)
+			}
+			if depts, audited := counts(t, dst.dsn); depts > wantDepts || audited != depts {
+				t.Errorf("after --force: %d departments, %d audited", depts, audited)
+			}
 			// doctor compares the database server's clock with this machine's.
 			if _, out, _ := run(t, "", append([]string{"doctor"}, dst.flags()...)...); !strings.Contains(out, "ok    clock: the database server's clock agrees") {
 				t.Errorf("doctor on PostgreSQL: %s", out)
 			}
 			// Without pg_dump's part: the file store and keys, and the command to run.
 			fs := filepath.Join(t.TempDir(), "fs.tar.gz")
-			code, out, errOut := run(t, "", append([]string{"backup", "--out", fs, "--without-database"}, dst.flags()...)...)
+			code, out, errOut = run(t, "", append([]string{"backup", "--out", fs, "--without-database"}, dst.flags()...)...)
 			if code != 0 || !strings.Contains(out, "pg_dump --format=custom") {
 				t.Fatalf("backup --without-database: %d %s %s", code, out, errOut)
 			}
