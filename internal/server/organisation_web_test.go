@@ -210,7 +210,7 @@ func TestOrganisationFormsRefused(t *testing.T) {
 		if st != 303 {
 			t.Fatalf("create a village's hall: %d %s", st, page)
 		}
-		page = body(t, must(c.Get(ts.URL + "/admin/organisation/halls/" + q(`SELECT id FROM halls WHERE region_code = $1`, town))))
+		page = body(t, must(c.Get(ts.URL+"/admin/organisation/halls/"+q(`SELECT id FROM halls WHERE region_code = $1`, town))))
 		if !strings.Contains(page, townName) || !strings.Contains(page, "便民服务站</h1>") || !strings.Contains(page, "村（社区）便民服务站") ||
 			!strings.Contains(page, `value="1-5 09:00-12:00; 1-5 14:00-17:30"`) || !strings.Contains(page, `value="29.6"`) {
 			t.Fatalf("the village's hall page: %s", page)
@@ -302,7 +302,7 @@ func TestRegionsPage(t *testing.T) {
 		if got, want := served(), without(town[:9]); len(got) != len(want) || len(want) >= len(all)-1 {
 			t.Errorf("after stopping %s: %d served, want %d of %d", town, len(got), len(want), len(all))
 		}
-		if page := body(t, must(c.Get(ts.URL + "/admin/regions?done=1&served=0&unserved=2"))); strings.Contains(page, `id="r-`+town+`" checked`) ||
+		if page := body(t, must(c.Get(ts.URL+"/admin/regions?done=1&served=0&unserved=2"))); strings.Contains(page, `id="r-`+town+`" checked`) ||
 			!strings.Contains(page, `id="regions-done"`) {
 			t.Error("the township is still ticked, or the change not reported")
 		}
@@ -326,7 +326,7 @@ func TestFirstSteps(t *testing.T) {
 		ts := newTestServer(t, d)
 		c := ts.client()
 		ts.webLogin(t, c, "admin")
-		page := body(t, must(c.Get(ts.URL + "/admin")))
+		page := body(t, must(c.Get(ts.URL+"/admin")))
 		for _, want := range []string{`id="first-steps"`, `<li id="first-window" data-done="false"><a href="/admin/organisation#halls">`,
 			`<li id="first-regions" data-done="true"><a href="/admin/regions">`, `<li id="first-department" data-done="true">`,
 			`<li id="first-hall" data-done="true">`, `<li id="first-staff" data-done="true"><a href="/admin/staff">`, `<li id="first-item" data-done="true"><a href="/admin/catalog/new">`} {
@@ -342,7 +342,7 @@ func TestFirstSteps(t *testing.T) {
 		if r, err := c.PostForm(ts.URL+"/admin/organisation/halls/"+hallID+"/windows", form); err != nil || r.StatusCode != 303 {
 			t.Fatalf("a window: %v %v", r, err)
 		}
-		if page := body(t, must(c.Get(ts.URL + "/admin"))); strings.Contains(page, `id="first-steps"`) {
+		if page := body(t, must(c.Get(ts.URL+"/admin"))); strings.Contains(page, `id="first-steps"`) {
 			t.Error("the first steps are still shown once every one is done")
 		}
 	})
