@@ -98,6 +98,32 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 	return get(t, ctx, chromedp.Text(css(sel)))
 }
 
+// a11yBasics checks the page for the basics an accessibility checker
+// (axe) asks first: the landmarks, one h1, every control named by a label
+// (for= its id, or around it) or aria-label, every id once, and every
+// aria-describedby pointing at an element.
+func a11yBasics(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	faults := get(t, ctx, chromedp.Evaluate[[]string](`(() => {
+		const out = [];
+		for (const sel of ['header[role=banner]', 'nav[aria-label]', 'main', 'footer[role=contentinfo]'])
+			if (!document.querySelector(sel)) out.push('no ' + sel);
+		if (document.querySelectorAll('h1').length !== 1) out.push(document.querySelectorAll('h1').length + ' h1');
+		for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+			const named = el.getAttribute('aria-label') || el.closest('label') || (el.id && document.querySelector('label[for="' + CSS.escape(el.id) + '"]'));
+			if (!named) out.push('unlabelled ' + el.tagName + ' ' + (el.id || el.name));
+		}
+		const ids = {};
+		for (const el of document.querySelectorAll('[id]')) { if (ids[el.id]) out.push('id twice: ' + el.id); ids[el.id] = true; }
+		for (const el of document.querySelectorAll('[aria-describedby]'))
+			for (const id of el.getAttribute('aria-describedby').split(/\s+/)) if (!document.getElementById(id)) out.push('describedby ' + id + ' missing');
+		return out;
+	})()`))
+	if len(faults) > 0 {
+		t.Errorf("%s: %v", page, faults)
+	}
+}
+
 // The browser proof of issue 15: from an empty migrated database and
 // `tongban setup`, the administrator — logging in with the second factor
 // setup printed — chooses the divisions served, creates a department (a
@@ -135,10 +161,12 @@ func TestInstallThroughThePages(t *testing.T) {
 			}
 		}
 		shot(t, ctx, "install-first-steps")
+		a11yBasics(t, ctx, "/admin")
 
 		// The divisions served: 白涛街道 is left to the neighbouring centre.
 		const baitao = "500102013000"
 		do(t, ctx, chromedp.Click(css("#first-regions a")), chromedp.WaitVisible(css("#regions-form")))
+		a11yBasics(t, ctx, "/admin/regions")
 		if !get(t, ctx, chromedp.Evaluate[bool](`document.getElementById('r-`+baitao+`').checked`)) {
 			t.Fatal("白涛街道 is not served after setup")
 		}
@@ -167,6 +195,7 @@ func TestInstallThroughThePages(t *testing.T) {
 			t.Fatalf("the refused department: aria-invalid=%q, message %q", inv, text(t, ctx, "#form-problem"))
 		}
 		shot(t, ctx, "install-department-refused")
+		a11yBasics(t, ctx, "/admin/organisation, a refused form")
 		do(t, ctx, chromedp.SetValue(css("#nd-cc"), credit), chromedp.Click(css("#create-department")), chromedp.WaitVisible(css("#org-done")))
 		if list := text(t, ctx, "#department-list"); !strings.Contains(list, "重庆市涪陵区民政局") {
 			t.Fatalf("departments: %q", list)
@@ -191,6 +220,7 @@ func TestInstallThroughThePages(t *testing.T) {
 			t.Fatalf("windows: %q", list)
 		}
 		shot(t, ctx, "install-hall")
+		a11yBasics(t, ctx, "a hall's page")
 
 		// Staff with grants, each with a one-time password read off the page.
 		once := map[string]string{}
