@@ -170,8 +170,12 @@ func TestInstallThroughThePages(t *testing.T) {
 		if !get(t, ctx, chromedp.Evaluate[bool](`document.getElementById('r-`+baitao+`').checked`)) {
 			t.Fatal("白涛街道 is not served after setup")
 		}
-		do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('r-`+baitao+`').click()`),
-			chromedp.Click(css("#save-regions")), chromedp.WaitVisible(css("#regions-done")))
+		// Unticking the town unticks its villages on the page too.
+		do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('r-`+baitao+`').click()`))
+		if n := get(t, ctx, chromedp.Evaluate[int](`document.getElementById('r-`+baitao+`').closest('li').querySelectorAll('input:checked').length`)); n != 0 {
+			t.Errorf("%d boxes inside 白涛街道 still ticked", n)
+		}
+		do(t, ctx, chromedp.Click(css("#save-regions")), chromedp.WaitVisible(css("#regions-done")))
 		if get(t, ctx, chromedp.Evaluate[bool](`document.getElementById('r-`+baitao+`').checked`)) {
 			t.Fatal("白涛街道 is still served")
 		}
