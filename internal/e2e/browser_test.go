@@ -51,8 +51,15 @@ func startDemo(t *testing.T) string {
 	return ""
 }
 
-// browser returns a chromedp context on Debian's chromium.
+// browser returns a chromedp context on Debian's chromium, for 90 seconds.
 func browser(t *testing.T) context.Context {
+	t.Helper()
+	return browserFor(t, 90*time.Second)
+}
+
+// browserFor returns a chromedp context on Debian's chromium that ends
+// after d.
+func browserFor(t *testing.T, d time.Duration) context.Context {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -74,7 +81,7 @@ func browser(t *testing.T) context.Context {
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelT := context.WithTimeout(ctx, d)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	return ctx
 }

@@ -135,6 +135,7 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 		t.Fatal(err)
 	}
 	fx.r["dept_town"], fx.r["dept_qingyang"] = townGov, qingyangGov
+	fx.r["box_qingyang"] = `id="r-` + townQingyang + `"` // 青羊镇's box on /admin/regions
 
 	// Another applicant, and the town-scoped staff.
 	acct := func(name string) identity.Account {

@@ -419,6 +419,14 @@ var webCells = []cell{
 	// Without a credit code: 400 for those who may edit it, nothing written.
 	{op: "POST /admin/organisation/departments/{id}", variant: "district department", path: "/admin/organisation/departments/<dept_amr>", body: "name=x&kind=government&active=1", allow: instAdmin},
 	{op: "POST /admin/organisation/departments/{id}", variant: "town department", path: "/admin/organisation/departments/<dept_town>", body: "name=x&kind=township&active=1", allow: townAdmin},
+	// Each division has its hall already: the administrators covering it get 409, nothing written.
+	{op: "POST /admin/organisation/halls", variant: "district", path: "/admin/organisation/halls", body: "region_code=500102&hours=1-5+09:00-17:00", allow: instAdmin},
+	{op: "POST /admin/organisation/halls", variant: "town", path: "/admin/organisation/halls", body: "region_code=" + townNantuo + "&hours=1-5+09:00-17:00", allow: townAdmin},
+	{op: "GET /admin/regions", path: "/admin/regions", allow: "@admins", sees: []seen{{"box_qingyang", instAdmin}}},
+	// Serving 敦仁街道 alone would stop the district, which has its hall:
+	// 409 for the district's administrator, nothing written; the town's
+	// administrator is refused a division outside theirs.
+	{op: "POST /admin/regions", variant: "a district town", path: "/admin/regions", body: "served=500102006000", allow: instAdmin},
 	{op: "GET /admin/organisation/halls/{id}", variant: "district hall", path: "/admin/organisation/halls/<hall_d>", allow: instAdmin},
 	{op: "GET /admin/organisation/halls/{id}", variant: "town hall", path: "/admin/organisation/halls/<hall_t>", allow: townAdmin},
 	{op: "POST /admin/organisation/halls/{id}", variant: "district hall", path: "/admin/organisation/halls/<hall_d>", body: "name=涪陵区行政服务中心&hours=1-5+09:00-17:00&active=1", allow: instAdmin},

@@ -14,10 +14,12 @@ import (
 	"github.com/tongban/tongban/internal/edge"
 )
 
-// The organisation's pages (issue 15): departments and halls in the
-// administrator's regions, a hall's windows. The catalog service applies
-// the one scoping rule and writes the audit records; these pages only read
-// forms. A refused form shows the error page naming the field.
+// The organisation's pages (issue 15): the divisions served, departments
+// and halls in the administrator's regions, a hall's windows. The catalog
+// service applies the one scoping rule and writes the audit records; these
+// pages only read forms. A refused form is shown again as it was filled,
+// with the fault at its field and the status the API answers (400, 403,
+// 409), and nothing written.
 
 func (s *Server) adminOrganisation(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "org.title")
@@ -34,7 +36,12 @@ func (s *Server) renderOrganisation(w http.ResponseWriter, r *http.Request, v *V
 	if err != nil {
 		return err
 	}
+	tree, err := s.Catalog.ServedTree(r.Context(), v.User)
+	if err != nil {
+		return err
+	}
 	v.Data["Departments"], v.Data["Halls"], v.Data["Kinds"] = ds, hs, catalog.DepartmentKinds
+	v.Data["HallRegions"] = hallRegions(tree, hs)
 	v.Data["Done"] = r.URL.Query().Get("done")
 	status := http.StatusOK
 	if v.Problem != nil {
@@ -95,6 +102,75 @@ func (s *Server) adminOrgImport(w http.ResponseWriter, r *http.Request) error {
 	return s.renderOrganisation(w, r, v)
 }
 
+// hallRegion is a division offered for a new hall: served, a county,
+// township or village, without a hall yet.
+type hallRegion struct {
+	Code, Name, HallName string
+	Level                int
+}
+
+func hallRegions(tree []*catalog.RegionNode, hs []catalog.Hall) []hallRegion {
+	var out []hallRegion
+	var walk func(ns []*catalog.RegionNode)
+	walk = func(ns []*catalog.RegionNode) {
+		for _, n := range ns {
+			if n.Served && n.Level >= 3 && !slices.ContainsFunc(hs, func(h catalog.Hall) bool { return h.RegionCode == n.Code }) {
+				out = append(out, hallRegion{n.Code, n.Name, catalog.HallName(n.Region), n.Level})
+			}
+			walk(n.Children)
+		}
+	}
+	walk(tree)
+	return out
+}
+
+// refusedForm is a form the service refused: which form, as it was filled,
+// and the field the fault is in (the base of the service's field path:
+// "hours" for "hours[0].to").
+type refusedForm struct {
+	ID     string
+	Values url.Values
+	Field  string
+	Reason string // the fault, translated, without the field's name
+}
+
+// refuse shows a refused form on its page again (render) when err is the
+// user's to correct — invalid, forbidden, in conflict — with the status the
+// API answers; any other error is the error page's.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, v *View, form string, err error, render func(status int) error) error {
+	switch apperr.CodeOf(err) {
+	case apperr.Invalid, apperr.Forbidden, apperr.Conflict:
+	default:
+		return err
+	}
+	p := edge.ProblemOf(r.Context(), v.Lang, err)
+	v.Problem = &p
+	rf := &refusedForm{ID: form, Values: r.PostForm, Reason: p.Message}
+	e := apperr.As(err)
+	if f, ok := e.Args["field"].(string); ok {
+		if i := strings.IndexAny(f, "[."); i >= 0 {
+			f = f[:i]
+		}
+		if f == "no_location" {
+			f = "lat"
+		}
+		rf.Field = f
+		if reason, ok := e.Args["reason"].(*apperr.Error); ok && e.Key == "catalog.at" {
+			rf.Reason = v.T(reason.Key, argPairs(reason.Args)...)
+		}
+	}
+	v.Data["Refused"] = rf
+	return render(p.Status)
+}
+
+func argPairs(m map[string]any) []any {
+	var kv []any
+	for k, x := range m {
+		kv = append(kv, k, x)
+	}
+	return kv
+}
+
 // formText is a form value as a field to set.
 func formText(r *http.Request, name string) *string {
 	v := r.PostForm.Get(name)
@@ -121,7 +197,7 @@ func departmentForm(r *http.Request, create bool) catalog.DepartmentInput {
 func (s *Server) adminNewDepartment(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "org.title")
 	if _, err := s.Catalog.CreateDepartment(r.Context(), v.User, departmentForm(r, true)); err != nil {
-		return err
+		return s.refuse(w, r, v, "new-department", err, func(int) error { return s.renderOrganisation(w, r, v) })
 	}
 	http.Redirect(w, r, "/admin/organisation?done=department#departments", http.StatusSeeOther)
 	return nil
@@ -129,22 +205,81 @@ func (s *Server) adminNewDepartment(w http.ResponseWriter, r *http.Request) erro
 
 func (s *Server) adminEditDepartment(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "org.title")
-	if _, err := s.Catalog.UpdateDepartment(r.Context(), v.User, r.PathValue("id"), departmentForm(r, false)); err != nil {
-		return err
+	id := r.PathValue("id")
+	if _, err := s.Catalog.UpdateDepartment(r.Context(), v.User, id, departmentForm(r, false)); err != nil {
+		return s.refuse(w, r, v, "department-"+id, err, func(int) error { return s.renderOrganisation(w, r, v) })
 	}
 	http.Redirect(w, r, "/admin/organisation?done=department#departments", http.StatusSeeOther)
 	return nil
 }
 
+// hallForm reads a hall's form; a blank name on a new hall takes the
+// customary one (catalog.HallName), blank coordinates clear the location.
+func hallForm(r *http.Request, create bool) (catalog.HallInput, error) {
+	hours, err := catalog.ParseHours(r.PostForm.Get("hours"))
+	if err != nil {
+		return catalog.HallInput{}, err
+	}
+	in := catalog.HallInput{Name: formText(r, "name"), Address: formText(r, "address"), Phone: formText(r, "phone"), Hours: &hours}
+	if create {
+		in.RegionCode = formText(r, "region_code")
+		if *in.Name == "" {
+			in.Name = nil
+		}
+	} else {
+		in.Active = formActive(r)
+	}
+	lat, lng := strings.TrimSpace(r.PostForm.Get("lat")), strings.TrimSpace(r.PostForm.Get("lng"))
+	if lat == "" && lng == "" {
+		in.NoLocation = !create
+		return in, nil
+	}
+	for _, c := range []struct {
+		name, v string
+		dst     **float64
+	}{{"lat", lat, &in.Lat}, {"lng", lng, &in.Lng}} {
+		if c.v == "" {
+			continue
+		}
+		f, err := strconv.ParseFloat(c.v, 64)
+		if err != nil {
+			return in, apperr.E(apperr.Invalid, "catalog.at", "field", c.name, "reason", apperr.E(apperr.Invalid, "catalog.cell_number", "value", c.v))
+		}
+		*c.dst = &f
+	}
+	return in, nil
+}
+
+// adminNewHall creates the hall of a division: 区行政服务中心, 乡镇便民服务
+// 中心 or 村便民服务站 by the division's level.
+func (s *Server) adminNewHall(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "org.title")
+	in, err := hallForm(r, true)
+	var h catalog.Hall
+	if err == nil {
+		h, err = s.Catalog.CreateHall(r.Context(), v.User, in)
+	}
+	if err != nil {
+		return s.refuse(w, r, v, "new-hall", err, func(int) error { return s.renderOrganisation(w, r, v) })
+	}
+	http.Redirect(w, r, "/admin/organisation/halls/"+url.PathEscape(h.ID)+"?done=hall", http.StatusSeeOther)
+	return nil
+}
+
 func (s *Server) adminHall(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "org.hall_title")
+	return s.renderHall(w, r, v, r.PathValue("id"), http.StatusOK)
+}
+
+// renderHall shows a hall's page, with v's problem.
+func (s *Server) renderHall(w http.ResponseWriter, r *http.Request, v *View, id string, status int) error {
 	hs, err := s.Catalog.AdminHalls(r.Context(), v.User)
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(hs, func(h catalog.Hall) bool { return h.ID == r.PathValue("id") })
+	i := slices.IndexFunc(hs, func(h catalog.Hall) bool { return h.ID == id })
 	if i < 0 {
-		return apperr.E(apperr.NotFound, "org.hall_unknown", "id", r.PathValue("id"))
+		return apperr.E(apperr.NotFound, "org.hall_unknown", "id", id)
 	}
 	ws, err := s.Catalog.Windows(r.Context(), v.User, hs[i].ID)
 	if err != nil {
@@ -157,38 +292,20 @@ func (s *Server) adminHall(w http.ResponseWriter, r *http.Request) error {
 	v.Data["Hall"], v.Data["Windows"], v.Data["Departments"], v.Data["Kinds"] = hs[i], ws, ds, catalog.WindowKinds
 	v.Data["Hours"] = catalog.FormatHours(hs[i].Hours)
 	v.Data["Done"] = r.URL.Query().Get("done")
-	s.render(w, r, http.StatusOK, "admin_hall", v)
+	s.render(w, r, status, "admin_hall", v)
 	return nil
 }
 
 func (s *Server) adminEditHall(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "org.hall_title")
-	hours, err := catalog.ParseHours(r.PostForm.Get("hours"))
-	if err != nil {
-		return err
+	id := r.PathValue("id")
+	in, err := hallForm(r, false)
+	var h catalog.Hall
+	if err == nil {
+		h, err = s.Catalog.UpdateHall(r.Context(), v.User, id, in)
 	}
-	in := catalog.HallInput{Name: formText(r, "name"), Address: formText(r, "address"), Phone: formText(r, "phone"), Hours: &hours, Active: formActive(r)}
-	lat, lng := strings.TrimSpace(r.PostForm.Get("lat")), strings.TrimSpace(r.PostForm.Get("lng"))
-	if lat == "" && lng == "" {
-		in.NoLocation = true
-	} else {
-		for _, c := range []struct {
-			name, v string
-			dst     **float64
-		}{{"lat", lat, &in.Lat}, {"lng", lng, &in.Lng}} {
-			if c.v == "" {
-				continue
-			}
-			f, err := strconv.ParseFloat(c.v, 64)
-			if err != nil {
-				return apperr.E(apperr.Invalid, "catalog.at", "field", c.name, "reason", apperr.E(apperr.Invalid, "catalog.cell_number", "value", c.v))
-			}
-			*c.dst = &f
-		}
-	}
-	h, err := s.Catalog.UpdateHall(r.Context(), v.User, r.PathValue("id"), in)
 	if err != nil {
-		return err
+		return s.refuse(w, r, v, "hall", err, func(status int) error { return s.renderHall(w, r, v, id, status) })
 	}
 	http.Redirect(w, r, "/admin/organisation/halls/"+url.PathEscape(h.ID)+"?done=hall", http.StatusSeeOther)
 	return nil
@@ -209,9 +326,10 @@ func windowForm(r *http.Request, create bool) catalog.WindowInput {
 
 func (s *Server) adminNewWindow(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "org.hall_title")
-	win, err := s.Catalog.CreateWindow(r.Context(), v.User, r.PathValue("id"), windowForm(r, true))
+	hallID := r.PathValue("id")
+	win, err := s.Catalog.CreateWindow(r.Context(), v.User, hallID, windowForm(r, true))
 	if err != nil {
-		return err
+		return s.refuse(w, r, v, "new-window", err, func(status int) error { return s.renderHall(w, r, v, hallID, status) })
 	}
 	http.Redirect(w, r, "/admin/organisation/halls/"+url.PathEscape(win.HallID)+"?done=window#windows", http.StatusSeeOther)
 	return nil
@@ -219,10 +337,48 @@ func (s *Server) adminNewWindow(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) adminEditWindow(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "org.hall_title")
-	win, err := s.Catalog.UpdateWindow(r.Context(), v.User, r.PathValue("id"), windowForm(r, false))
+	id := r.PathValue("id")
+	win, err := s.Catalog.UpdateWindow(r.Context(), v.User, id, windowForm(r, false))
+	if err != nil {
+		return s.refuse(w, r, v, "window-"+id, err, func(status int) error {
+			cur, werr := s.Catalog.Window(r.Context(), v.User, id)
+			if werr != nil {
+				return err // a window outside the administrator's halls: the service's answer
+			}
+			return s.renderHall(w, r, v, cur.HallID, status)
+		})
+	}
+	http.Redirect(w, r, "/admin/organisation/halls/"+url.PathEscape(win.HallID)+"?done=window#windows", http.StatusSeeOther)
+	return nil
+}
+
+// adminRegions shows the divisions the administrator covers, those served
+// ticked.
+func (s *Server) adminRegions(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "regions.title")
+	return s.renderRegions(w, r, v, http.StatusOK)
+}
+
+func (s *Server) renderRegions(w http.ResponseWriter, r *http.Request, v *View, status int) error {
+	tree, err := s.Catalog.ServedTree(r.Context(), v.User)
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/admin/organisation/halls/"+url.PathEscape(win.HallID)+"?done=window#windows", http.StatusSeeOther)
+	v.Data["Tree"] = tree
+	if q := r.URL.Query(); q.Get("done") != "" {
+		v.Data["Done"] = map[string]string{"served": q.Get("served"), "unserved": q.Get("unserved")}
+	}
+	s.render(w, r, status, "admin_regions", v)
+	return nil
+}
+
+// adminSaveRegions makes the ticked divisions the served ones.
+func (s *Server) adminSaveRegions(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "regions.title")
+	ch, err := s.Catalog.SetServedRegions(r.Context(), v.User, r.PostForm["served"])
+	if err != nil {
+		return s.refuse(w, r, v, "regions", err, func(status int) error { return s.renderRegions(w, r, v, status) })
+	}
+	http.Redirect(w, r, "/admin/regions?done=1&served="+strconv.Itoa(ch.Served)+"&unserved="+strconv.Itoa(ch.Unserved), http.StatusSeeOther)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/i18n"
+	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -48,6 +50,11 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v.Data["Staff"] = staff
+	steps, err := s.firstSteps(r, v, staff)
+	if err != nil {
+		return err
+	}
+	v.Data["FirstSteps"] = steps
 	cal := s.Calendars.For(s.Region)
 	type yearRow struct {
 		Year   int
@@ -90,6 +97,39 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.render(w, r, http.StatusOK, "admin", v)
 	return nil
+}
+
+// firstStep is one step of a fresh installation's first use, and the page
+// that does it.
+type firstStep struct {
+	ID, Key, Href string
+	Done          bool
+}
+
+// firstSteps lists the first steps of the organisation the administrator
+// covers while some is not done; nil when every one is.
+func (s *Server) firstSteps(r *http.Request, v *View, staff []*identity.User) ([]firstStep, error) {
+	p, err := s.Catalog.Progress(r.Context(), v.User)
+	if err != nil {
+		return nil, err
+	}
+	// Staff with grants: an account other than the administrator's own
+	// holding a role of the workbench.
+	granted := slices.ContainsFunc(staff, func(u *identity.User) bool {
+		return u.ID != v.User.ID && slices.ContainsFunc(u.Grants, func(g identity.Grant) bool { return slices.Contains(workbenchRoles, g.Role) })
+	})
+	steps := []firstStep{
+		{"regions", "first.regions", "/admin/regions", p.ServedRegions > 0},
+		{"department", "first.department", "/admin/organisation#new-department", p.Departments > 0},
+		{"hall", "first.hall", "/admin/organisation#new-hall", p.Halls > 0},
+		{"window", "first.window", "/admin/organisation#halls", p.Windows > 0},
+		{"staff", "first.staff", "/admin/staff", granted},
+		{"item", "first.item", "/admin/catalog/new", p.PublishedItems > 0},
+	}
+	if !slices.ContainsFunc(steps, func(st firstStep) bool { return !st.Done }) {
+		return nil, nil
+	}
+	return steps, nil
 }
 
 // adminThresholds sets (or, with "delete", removes) signal thresholds.

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -169,6 +170,30 @@ var funcs = template.FuncMap{
 	"kindKey":      func(k identity.Kind) string { return "kind." + string(k) },
 	// windowFields passes a page and a window (nil: a new one) to the window form's fields.
 	"windowFields": func(v *View, w any) map[string]any { return map[string]any{"V": v, "W": w} },
+	// invalid marks the input id of a refused form's faulty field (aria-invalid,
+	// described by its message, which ferr writes).
+	"invalid": func(v *View, form, field, id string) template.HTMLAttr { return invalid(v, form, field, id, "") },
+	// invalidHint is invalid for an input described by a hint too.
+	"invalidHint": invalid,
+	// servesDept reports whether w (a window, nil for a new one) serves the department id.
+	"servesDept": func(w any, id string) bool {
+		win, ok := w.(catalog.Window)
+		return ok && slices.Contains(win.Departments, id)
+	},
+	"regionNode": func(v *View, n *catalog.RegionNode) map[string]any { return map[string]any{"V": v, "N": n} },
+	"num": func(p *float64) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*p, 'f', -1, 64)
+	},
+	"ferr": func(v *View, form, field, id string) template.HTML {
+		msg := v.FieldError(form, field)
+		if msg == "" {
+			return ""
+		}
+		return template.HTML(`<span class="field-error" id="` + template.HTMLEscapeString(id) + `-err">` + template.HTMLEscapeString(msg) + `</span>`)
+	},
 }
 
 func (s *Server) view(r *http.Request, titleKey string) *View {
@@ -264,4 +289,66 @@ func pageOf(s string) int {
 		return 1
 	}
 	return min(n, maxPage)
+}
+
+// refused is the form the service refused on this page, if form is it.
+func (v *View) refused(form string) *refusedForm {
+	if rf, ok := v.Data["Refused"].(*refusedForm); ok && rf.ID == form {
+		return rf
+	}
+	return nil
+}
+
+// Refused reports whether form is the one refused: shown open, as filled.
+func (v *View) Refused(form string) bool { return v.refused(form) != nil }
+
+// FormValue is field's value in form: as sent when the form was refused,
+// else def (the stored value; "" for a new object).
+func (v *View) FormValue(form, field, def string) string {
+	if rf := v.refused(form); rf != nil {
+		return rf.Values.Get(field)
+	}
+	return def
+}
+
+// FormChecked is a checkbox's state in form: as sent when the form was
+// refused, else def.
+func (v *View) FormChecked(form, field, value string, def bool) bool {
+	if rf := v.refused(form); rf != nil {
+		return slices.Contains(rf.Values[field], value)
+	}
+	return def
+}
+
+// FieldError is the fault of field in form, "" when it has none.
+func (v *View) FieldError(form, field string) string {
+	if rf := v.refused(form); rf != nil && rf.Field == field {
+		return rf.Reason
+	}
+	return ""
+}
+
+// invalid marks the input id as described by the hint (an element id, ""
+// for none) and, when it is a refused form's faulty field, as invalid and
+// described by its message too.
+func invalid(v *View, form, field, id, hint string) template.HTMLAttr {
+	desc := hint
+	attr := ""
+	if v.FieldError(form, field) != "" {
+		desc = strings.TrimSpace(hint + " " + id + "-err")
+		attr = `aria-invalid="true" `
+	}
+	if desc == "" {
+		return template.HTMLAttr(attr)
+	}
+	return template.HTMLAttr(attr + `aria-describedby="` + template.HTMLEscapeString(desc) + `"`)
+}
+
+// ServedTick is a division's box on /admin/regions: as sent when the form
+// was refused, else whether it is served.
+func (v *View) ServedTick(code string, served bool) bool {
+	if rf := v.refused("regions"); rf != nil {
+		return slices.Contains(rf.Values["served"], code)
+	}
+	return served
 }

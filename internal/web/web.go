@@ -67,10 +67,10 @@ type Server struct {
 // pages lists every full page; each is parsed together with the layout.
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_organisation", "admin_hall",
-	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account"}
+	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions"}
 
 // partials are parsed with every page.
-var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html"}
+var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html"}
 
 // New parses the templates; a template error is a build defect.
 func New(d Deps) (*Server, error) {
@@ -159,10 +159,13 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /admin/organisation/import", s.page(s.adminOrgImport, identity.RoleAdmin))
 	mux.Handle("POST /admin/organisation/departments", s.page(s.adminNewDepartment, identity.RoleAdmin))
 	mux.Handle("POST /admin/organisation/departments/{id}", s.page(s.adminEditDepartment, identity.RoleAdmin))
+	mux.Handle("POST /admin/organisation/halls", s.page(s.adminNewHall, identity.RoleAdmin))
 	mux.Handle("GET /admin/organisation/halls/{id}", s.page(s.adminHall, identity.RoleAdmin))
 	mux.Handle("POST /admin/organisation/halls/{id}", s.page(s.adminEditHall, identity.RoleAdmin))
 	mux.Handle("POST /admin/organisation/halls/{id}/windows", s.page(s.adminNewWindow, identity.RoleAdmin))
 	mux.Handle("POST /admin/organisation/windows/{id}", s.page(s.adminEditWindow, identity.RoleAdmin))
+	mux.Handle("GET /admin/regions", s.page(s.adminRegions, identity.RoleAdmin))
+	mux.Handle("POST /admin/regions", s.page(s.adminSaveRegions, identity.RoleAdmin))
 	mux.Handle("GET /admin/catalog", s.page(s.adminCatalog, identity.RoleAdmin))
 	mux.Handle("GET /admin/catalog/export", s.page(s.adminExport, identity.RoleAdmin))
 	mux.Handle("POST /admin/catalog/import", s.page(s.adminImport, identity.RoleAdmin))

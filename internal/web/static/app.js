@@ -49,3 +49,20 @@ document.addEventListener("submit", function (e) {
     f.appendChild(h);
   });
 });
+
+// The divisions served (/admin/regions): unticking a division unticks the
+// divisions inside it, ticking one ticks those above it — as the server
+// reads the form (a division is served only with every one above it).
+document.addEventListener("change", function (e) {
+  var box = e.target;
+  if (!box.matches || !box.matches('#region-tree input[type="checkbox"]')) { return; }
+  var li = box.closest("li");
+  if (!box.checked) {
+    li.querySelectorAll('input[type="checkbox"]').forEach(function (b) { b.checked = false; });
+    return;
+  }
+  for (var up = li.parentElement.closest("li"); up; up = up.parentElement.closest("li")) {
+    var b = up.querySelector('input[type="checkbox"]');
+    if (b) { b.checked = true; }
+  }
+});
