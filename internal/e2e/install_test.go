@@ -32,7 +32,7 @@ func startInstalled(t *testing.T, dsn string) (base, secret string) {
 	if _, err := vault.EnsureKeyFile(key); err != nil {
 		t.Fatal(err)
 	}
-	common := []string{"--db", dsn, "--data-key-file", key, "--audit-keys", auditDir}
+	common := []string{"--db", dsn, "--data-key-file", key, "--audit-keys", auditDir, "--files", filepath.Join(dir, "files")}
 	var out strings.Builder
 	code := cli.Main(context.Background(), &cli.Env{
 		Args: append(append([]string{"setup"}, common...), "--region", "500102", "--centre-name", "重庆市涪陵区政务服务中心",
