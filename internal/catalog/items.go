@@ -244,7 +244,7 @@ func indexGrams(tx *db.Tx, id, text string, facets []string) error {
 	return nil
 }
 
-// levelBars is a list of levels as '|5|6|' (” for none).
+// levelBars is a list of levels as "|5|6|" (empty for none).
 func levelBars(ls []int) string {
 	ss := make([]string, len(ls))
 	for i, l := range ls {
