@@ -61,6 +61,10 @@ func TestAdoptionPage(t *testing.T) {
 	if row := get(t, ctx, chromedp.Text(css("#a-"+code))); !strings.Contains(row, "已撤回") {
 		t.Fatalf("withdrawn row: %q", row)
 	}
+	do(t, ctx, chromedp.Navigate(base+"/items/"+code), chromedp.WaitVisible(css("#withdrawn")))
+	if n := get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#apply-online').length`)); n != 0 {
+		t.Fatalf("a withdrawn item's guide offers to apply")
+	}
 	do(t, ctx, chromedp.Navigate(base+"/items?region=500102103000&q="+url.QueryEscape("居住证")), chromedp.WaitVisible(css("body")))
 	if page := get(t, ctx, chromedp.Text(css("body"))); strings.Contains(page, "居住证申领") {
 		t.Fatalf("a withdrawn item is listed in the town")
