@@ -395,6 +395,10 @@ func (c *Catalog) Adopt(ctx context.Context, u *identity.User, in AdoptInput) (A
 		}
 		return record(tx, u, "adoption.create", "item", it.ImplCode, out)
 	})
+	if db.IsUniqueViolation(err) {
+		// Another administrator adopted it for the department meanwhile.
+		return out, at("source", apperr.E(apperr.Conflict, "adoption.exists", "code", in.Source))
+	}
 	return out, apperr.Internalf("catalog: adopt", err)
 }
 
@@ -750,6 +754,27 @@ func (c *Catalog) Offered(ctx context.Context, u *identity.User) ([]Offer, error
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		// The items of towns and villages, adopted or not, by code.
+		type state struct{ withdrawn, adopted bool }
+		have := map[string]state{}
+		rows, err = tx.Query(`SELECT i.impl_code, i.withdrawn, a.item_id IS NOT NULL FROM items i LEFT JOIN adoptions a ON a.item_id = i.id
+			WHERE i.level >= $1`, ExercisingLevel(4))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var code string
+			var st state
+			if err := rows.Scan(&code, &st.withdrawn, &st.adopted); err != nil {
+				rows.Close()
+				return err
+			}
+			have[code] = st
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		for _, code := range codesOffered {
 			v, err := c.versionTx(tx, code, 0, false, true)
 			if err != nil {
@@ -768,15 +793,11 @@ func (c *Catalog) Offered(ctx context.Context, u *identity.User) ([]Offer, error
 				if err != nil {
 					continue
 				}
-				var withdrawn bool
-				var adopted bool
-				err = tx.QueryRow(`SELECT i.withdrawn, a.item_id IS NOT NULL FROM items i LEFT JOIN adoptions a ON a.item_id = i.id WHERE i.impl_code = $1`, own).Scan(&withdrawn, &adopted)
+				st, exists := have[own]
 				switch {
-				case err == sql.ErrNoRows || (err == nil && adopted && withdrawn):
+				case !exists || (st.adopted && st.withdrawn):
 					o.Adopters = append(o.Adopters, a.ID)
-				case err != nil:
-					return err
-				case adopted:
+				case st.adopted:
 					o.Adopted = append(o.Adopted, own)
 				}
 			}

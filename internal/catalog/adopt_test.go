@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
@@ -401,6 +402,28 @@ func TestAdoptLifecycle(t *testing.T) {
 		var n int
 		if err := d.Reader().QueryRow(`SELECT (SELECT COUNT(*) FROM audit_pending WHERE action LIKE 'adoption.%') + (SELECT COUNT(*) FROM audit_records WHERE action LIKE 'adoption.%')`).Scan(&n); err != nil || n != 7 { // adopt, four updates, withdraw, adopt
 			t.Fatalf("%d adoption audit records (%v)", n, err)
+		}
+	})
+}
+
+// FuzzAdoptedLimit: whatever an administrator types, an accepted promise is
+// a canonical limit within the statutory limit and the source's promise.
+func FuzzAdoptedLimit(f *testing.F) {
+	for _, s := range []string{"", "5", "7", "7.0", "2.5", "-1", "16", "1e3", " 3 ", "0", "９", "3.50", "99999999999999999999"} {
+		f.Add(s)
+	}
+	src := &catalog.Item{StatutoryLimit: "15", PromisedLimit: "7", Handling: 2}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := catalog.AdoptedLimit(src, in)
+		if err != nil {
+			if fieldOf(err) != "promised_limit" {
+				t.Fatalf("AdoptedLimit(%q): %v names no field", in, err)
+			}
+			return
+		}
+		l, perr := calendar.ParseLimit(got)
+		if perr != nil || l.String() != got || l > src.Promised() || l == 0 {
+			t.Fatalf("AdoptedLimit(%q) = %q", in, got)
 		}
 	})
 }
