@@ -1,8 +1,13 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
+	"path"
 	"strconv"
+	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/edge"
@@ -31,7 +36,16 @@ func (s *Server) adminStaff(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderStaffList(w http.ResponseWriter, r *http.Request, status int, problem error, otp string) error {
+	return s.renderStaffListWith(w, r, status, problem, otp, nil)
+}
+
+// renderStaffListWith renders the list with more data for the page
+// (the accounts an import created, an invitation link), shown once.
+func (s *Server) renderStaffListWith(w http.ResponseWriter, r *http.Request, status int, problem error, otp string, more map[string]any) error {
 	v := s.view(r, "staff.title")
+	for k, x := range more {
+		v.Data[k] = x
+	}
 	q := r.URL.Query()
 	page, _ := strconv.Atoi(q.Get("page"))
 	f := identity.StaffFilter{Role: q.Get("role"), DepartmentID: q.Get("department_id"), Region: q.Get("region"),
@@ -55,8 +69,8 @@ func (s *Server) renderStaffList(w http.ResponseWriter, r *http.Request, status 
 		p := edge.ProblemOf(r.Context(), v.Lang, problem)
 		v.Problem, status = &p, p.Status
 	}
-	if otp != "" {
-		w.Header().Set("Cache-Control", "no-store") // the one-time password, shown once
+	if otp != "" || more != nil {
+		w.Header().Set("Cache-Control", "no-store") // one-time passwords and links, shown once
 	}
 	s.render(w, r, status, "admin_staff", v)
 	return nil
@@ -161,4 +175,72 @@ func (s *Server) adminStaffPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/admin/staff/"+id+"?done="+r.PostForm.Get("action"), http.StatusSeeOther)
 	return nil
+}
+
+// adminStaffExport downloads the staff exchange document of the accounts
+// the administrator sees, as a workbook (?format=xlsx) or JSON.
+func (s *Server) adminStaffExport(w http.ResponseWriter, r *http.Request) error {
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "json" && format != "xlsx" {
+		return apperr.E(apperr.Invalid, "catalog.exchange_format", "value", format)
+	}
+	ex, err := s.Identity.ExportStaff(r.Context(), visitorFrom(r).User)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	ctype, name := "application/json; charset=utf-8", "staff.json"
+	if format == "xlsx" {
+		ctype, name = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "staff.xlsx"
+		err = ex.WriteXLSX(&buf)
+	} else {
+		err = json.NewEncoder(&buf).Encode(ex)
+	}
+	if err != nil {
+		return apperr.Internalf("web: staff export", err)
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	edge.Transfer(w)
+	w.Write(buf.Bytes())
+	return nil
+}
+
+// adminStaffImport takes an uploaded workbook (.xlsx) or JSON file of the
+// staff exchange: every fault is listed (the workbook's by sheet, row and
+// column) and a file with any imports nothing; the accounts created are
+// listed with their one-time passwords, shown this once.
+func (s *Server) adminStaffImport(w http.ResponseWriter, r *http.Request) error {
+	v := visitorFrom(r)
+	file, hdr, err := r.FormFile("file")
+	if err != nil {
+		return apperr.E(apperr.Invalid, "admin.import_no_file")
+	}
+	defer file.Close()
+	var ex *identity.StaffExchange
+	var loc identity.StaffLocator
+	if strings.EqualFold(path.Ext(hdr.Filename), ".xlsx") {
+		ex, loc, err = identity.ReadStaffXLSX(file)
+	} else {
+		ex = &identity.StaffExchange{}
+		dec := json.NewDecoder(io.LimitReader(file, 32<<20))
+		dec.DisallowUnknownFields()
+		if derr := dec.Decode(ex); derr != nil {
+			err = apperr.E(apperr.Invalid, "catalog.import_json", "error", derr.Error())
+		}
+	}
+	if err == nil {
+		err = edge.CheckValue(ex) // the file's texts, as any input's
+	}
+	var created []identity.ImportedStaff
+	if err == nil {
+		created, err = s.Identity.ImportStaffFrom(r.Context(), v.User, s.Region, *ex, loc)
+	}
+	if err != nil {
+		if c := apperr.CodeOf(err); c == apperr.Internal || c == apperr.Unavailable {
+			return err
+		}
+		return s.renderStaffList(w, r, http.StatusBadRequest, err, "")
+	}
+	return s.renderStaffListWith(w, r, http.StatusOK, nil, "", map[string]any{"Imported": created})
 }

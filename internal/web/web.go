@@ -121,6 +121,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /admin/licence-types", s.page(s.adminLicenceType, identity.RoleAdmin))
 	mux.Handle("GET /admin/staff", s.page(s.adminStaff, identity.RoleAdmin))
 	mux.Handle("POST /admin/staff", s.page(s.adminStaffCreate, identity.RoleAdmin))
+	mux.Handle("GET /admin/staff-exchange", s.page(s.adminStaffExport, identity.RoleAdmin))
+	mux.Handle("POST /admin/staff-exchange", s.page(s.adminStaffImport, identity.RoleAdmin))
 	mux.Handle("GET /admin/staff/{id}", s.page(s.adminStaffAccount, identity.RoleAdmin))
 	mux.Handle("POST /admin/staff/{id}", s.page(s.adminStaffPost, identity.RoleAdmin))
 	mux.Handle("GET /items", s.page(s.itemsPage))
