@@ -2,12 +2,14 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/edge"
@@ -81,21 +83,56 @@ func formGrant(r *http.Request) identity.Grant {
 	return identity.Grant{Role: identity.Role(r.PostForm.Get("role")), DepartmentID: r.PostForm.Get("department_id"), RegionCode: r.PostForm.Get("region_code")}
 }
 
+// formTTL reads the invitation's lifetime in hours ("" the default).
+func formTTL(r *http.Request) (time.Duration, error) {
+	h := 0
+	if v := strings.TrimSpace(r.PostForm.Get("invite_ttl_hours")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, apperr.E(apperr.Invalid, "invite.ttl", "field", "invite_ttl_hours", "min", 1, "max", 168)
+		}
+		h = n
+	}
+	return identity.InvitationTTL(h)
+}
+
 // adminStaffCreate creates an account with one grant (more are added on its
-// page) and shows its one-time password once.
+// page) and shows its one-time password, or its invitation link, once.
 func (s *Server) adminStaffCreate(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "staff.title")
-	u, otp, err := s.Identity.CreateStaffAccount(r.Context(), v.User, s.Region, identity.StaffInput{
-		Username: r.PostForm.Get("username"), Name: r.PostForm.Get("name"), Phone: r.PostForm.Get("phone"),
-		Grants: []identity.Grant{formGrant(r)}})
+	in := identity.StaffInput{Username: r.PostForm.Get("username"), Name: r.PostForm.Get("name"), Phone: r.PostForm.Get("phone"),
+		Grants: []identity.Grant{formGrant(r)}}
+	var u *identity.User
+	var otp string
+	var inv *identity.Invitation
+	ttl, err := formTTL(r)
+	if err == nil {
+		if r.PostForm.Get("credential") == "invite" {
+			u, inv, err = s.Identity.InviteStaffAccount(r.Context(), v.User, s.Region, in, ttl)
+		} else {
+			u, otp, err = s.Identity.CreateStaffAccount(r.Context(), v.User, s.Region, in)
+		}
+	}
 	if err != nil && apperr.CodeOf(err) != apperr.Internal && apperr.CodeOf(err) != apperr.Unavailable {
 		return s.renderStaffList(w, r, http.StatusBadRequest, err, "")
 	}
 	if err != nil {
 		return err
 	}
+	if inv != nil {
+		return s.renderAccountInvite(w, r, u.ID, inv)
+	}
 	return s.renderAccount(w, r, u.ID, http.StatusOK, nil, otp)
 }
+
+// renderAccountInvite shows the account's page with its new invitation
+// link, this once.
+func (s *Server) renderAccountInvite(w http.ResponseWriter, r *http.Request, id string, inv *identity.Invitation) error {
+	r = r.WithContext(context.WithValue(r.Context(), inviteKey{}, inv))
+	return s.renderAccount(w, r, id, http.StatusOK, nil, "")
+}
+
+type inviteKey struct{}
 
 func (s *Server) adminStaffAccount(w http.ResponseWriter, r *http.Request) error {
 	return s.renderAccount(w, r, r.PathValue("id"), http.StatusOK, nil, "")
@@ -111,6 +148,15 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, id string
 		return err
 	}
 	v.Data["Account"], v.Data["OTP"] = a, otp
+	if until, err := s.Identity.StaffInvitationOpen(r.Context(), id); err != nil {
+		return err
+	} else if !until.IsZero() {
+		v.Data["InviteOpen"] = until
+	}
+	if inv, ok := r.Context().Value(inviteKey{}).(*identity.Invitation); ok {
+		v.Data["Invite"] = map[string]any{"URL": edge.BaseURL(r, s.PublicURL, s.SecureCookies) + inv.Path, "ExpiresAt": inv.ExpiresAt}
+		w.Header().Set("Cache-Control", "no-store") // the link, shown once
+	}
 	if problem != nil {
 		p := edge.ProblemOf(r.Context(), v.Lang, problem)
 		v.Problem, status = &p, p.Status
@@ -144,6 +190,16 @@ func (s *Server) adminStaffPost(w http.ResponseWriter, r *http.Request) error {
 		err = s.Identity.ResetStaffSecondFactor(ctx, by, s.Region, id)
 	case "unlock":
 		err = s.Identity.UnlockStaff(ctx, by, s.Region, id)
+	case "invite":
+		var ttl time.Duration
+		if ttl, err = formTTL(r); err == nil {
+			var inv *identity.Invitation
+			if inv, err = s.Identity.IssueStaffInvitation(ctx, by, s.Region, id, ttl); err == nil {
+				return s.renderAccountInvite(w, r, id, inv)
+			}
+		}
+	case "invite_revoke":
+		err = s.Identity.RevokeStaffInvitation(ctx, by, s.Region, id)
 	case "grant_add", "grant_remove":
 		var a *identity.StaffAccount
 		if a, err = s.Identity.StaffAccountFor(ctx, by, s.Region, id); err != nil {
@@ -167,6 +223,11 @@ func (s *Server) adminStaffPost(w http.ResponseWriter, r *http.Request) error {
 	case "":
 	case apperr.Invalid, apperr.Forbidden, apperr.Conflict:
 		return s.renderAccount(w, r, id, http.StatusBadRequest, err, "")
+	case apperr.NotFound:
+		if apperr.As(err).Key == "invite.none" {
+			return s.renderAccount(w, r, id, http.StatusNotFound, err, "")
+		}
+		return err
 	default:
 		return err
 	}
