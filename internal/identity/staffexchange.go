@@ -33,7 +33,7 @@ type StaffRecord struct {
 // GrantRecord is one grant of the exchange document. The department is
 // named by its id or its unified social credit code (the workbook uses the
 // code, which stays the same in another installation); when both are
-// given they must name the same department. DepartmentName is written to
+// given the code decides, and an id of another department here is a fault. DepartmentName is written to
 // the workbook for its reader and never read.
 type GrantRecord struct {
 	Role                 string `json:"role"`
@@ -249,8 +249,17 @@ func grantDepartment(tx *db.Tx, g GrantRecord, field string) (string, error) {
 		}
 		return "", err
 	}
-	if g.DepartmentID != "" && strings.TrimSpace(g.DepartmentID) != id {
-		return "", apperr.E(apperr.Invalid, "staff.grant_department_mismatch", "field", field+".department_id", "code", code)
+	if other := strings.TrimSpace(g.DepartmentID); other != "" && other != id {
+		// An id of another installation (a document exported there) is
+		// not this one's: the credit code names the department. An id of
+		// a department here that is not the code's is a contradiction.
+		var n int
+		if err := tx.QueryRow(`SELECT count(*) FROM departments WHERE id = $1`, other).Scan(&n); err != nil {
+			return "", err
+		}
+		if n > 0 {
+			return "", apperr.E(apperr.Invalid, "staff.grant_department_mismatch", "field", field+".department_id", "code", code)
+		}
 	}
 	return id, nil
 }

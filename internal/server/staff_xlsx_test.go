@@ -292,6 +292,19 @@ func TestStaffXLSXFaults(t *testing.T) {
 		}))
 		expect("role above", st, m, 403, "授权!B2：")
 
+		// JSON: the credit code decides; an id of another installation is
+		// passed over, an id of another department here is a fault.
+		st, m = apiCall(t, "POST", api+"/admin/staff-exchange", adm, `{"format":"tongban-staff/1","staff":[{"username":"json-x","name":"癸","grants":[{"role":"handler","department_id":"`+deptID(t, d, govName)+`","department_credit_code":"`+amrCode+`"}]}]}`)
+		expect("contradiction", st, m, 400, "staff[0]：grants[0].department_id：")
+		st, m = apiCall(t, "POST", api+"/admin/staff-exchange", adm, `{"format":"tongban-staff/1","staff":[{"username":"json-x","name":"癸","grants":[{"role":"handler","department_id":"elsewhere-0001","department_credit_code":"`+amrCode+`"}]}]}`)
+		if st != 201 {
+			t.Fatalf("an id of another installation: %d %v", st, m)
+		}
+		if u, err := ts.ids.UserByUsername(context.Background(), "json-x"); err != nil || u.Grants[0].DepartmentID != deptID(t, d, amrName) {
+			t.Fatalf("imported grant: %v %+v", err, u)
+		}
+		before++
+
 		// The same file without faults imports.
 		st, m = post(town, staffBook(t, map[string][][]any{
 			identity.SheetStaff:  {staffHead, {"xl-h", "壬", "023-1234567", "否"}},
