@@ -220,3 +220,51 @@ func TestStaffInvitationSecondFactor(t *testing.T) {
 		}
 	})
 }
+
+// On the account's page the administrator issues a link (shown once, not
+// cached), sees it open, revokes it; a bad lifetime is refused on the page.
+func TestStaffInvitationPages(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		c := ts.client()
+		ts.webLogin(t, c, "admin")
+		tok := csrf(t, c, ts.URL+"/admin/staff")
+		form := url.Values{"csrf_token": {tok}, "username": {"qian-handler"}, "name": {"钱承办"}, "role": {"handler"},
+			"department_id": {deptID(t, d, amrName)}, "credential": {"invite"}, "invite_ttl_hours": {"0"}}
+		if r, _ := c.PostForm(ts.URL+"/admin/staff", form); r.StatusCode != 400 || !strings.Contains(body(t, r), "邀请链接有效期须为 1 到 168 小时") {
+			t.Fatalf("a lifetime of 0: %d", r.StatusCode)
+		}
+		form.Set("invite_ttl_hours", "48")
+		r, _ := c.PostForm(ts.URL+"/admin/staff", form)
+		b := body(t, r)
+		if r.StatusCode != 200 || !strings.Contains(b, `id="staff-invite-link"`) || strings.Contains(b, `id="staff-otp"`) || r.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("create with a link: %d %s", r.StatusCode, b)
+		}
+		u, err := ts.ids.UserByUsername(context.Background(), "qian-handler")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := ts.URL + "/admin/staff/" + u.ID
+		r, _ = c.Get(page)
+		if b := body(t, r); !strings.Contains(b, "有效至") || strings.Contains(b, `id="staff-invite-link"`) || !strings.Contains(b, `id="staff-invite-revoke"`) {
+			t.Errorf("the account's page after: %s", b)
+		}
+		if r, _ = c.PostForm(page, url.Values{"csrf_token": {tok}, "action": {"invite"}, "invite_ttl_hours": {"169"}}); r.StatusCode != 400 {
+			t.Errorf("a lifetime of 169: %d", r.StatusCode)
+		}
+		if r, _ = c.PostForm(page, url.Values{"csrf_token": {tok}, "action": {"invite"}, "invite_ttl_hours": {"1"}}); r.StatusCode != 200 || !strings.Contains(body(t, r), `id="staff-invite-link"`) {
+			t.Errorf("re-issue: %d", r.StatusCode)
+		}
+		if r, _ = c.PostForm(page, url.Values{"csrf_token": {tok}, "action": {"invite_revoke"}}); r.StatusCode != http.StatusSeeOther {
+			t.Errorf("revoke: %d", r.StatusCode)
+		}
+		if r, _ = c.PostForm(page, url.Values{"csrf_token": {tok}, "action": {"invite_revoke"}}); r.StatusCode != 404 || !strings.Contains(body(t, r), "没有未使用的邀请链接") {
+			t.Errorf("revoke none: %d", r.StatusCode)
+		}
+		var open int
+		d.Reader().QueryRow(`SELECT count(*) FROM staff_invitations WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL`, u.ID).Scan(&open)
+		if open != 0 {
+			t.Errorf("%d links open after the revocation", open)
+		}
+	})
+}

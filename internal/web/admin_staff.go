@@ -88,7 +88,7 @@ func formTTL(r *http.Request) (time.Duration, error) {
 	h := 0
 	if v := strings.TrimSpace(r.PostForm.Get("invite_ttl_hours")); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil {
+		if err != nil || n < 1 {
 			return 0, apperr.E(apperr.Invalid, "invite.ttl", "field", "invite_ttl_hours", "min", 1, "max", 168)
 		}
 		h = n
@@ -105,13 +105,14 @@ func (s *Server) adminStaffCreate(w http.ResponseWriter, r *http.Request) error 
 	var u *identity.User
 	var otp string
 	var inv *identity.Invitation
-	ttl, err := formTTL(r)
-	if err == nil {
-		if r.PostForm.Get("credential") == "invite" {
+	var err error
+	if r.PostForm.Get("credential") == "invite" {
+		var ttl time.Duration
+		if ttl, err = formTTL(r); err == nil {
 			u, inv, err = s.Identity.InviteStaffAccount(r.Context(), v.User, s.Region, in, ttl)
-		} else {
-			u, otp, err = s.Identity.CreateStaffAccount(r.Context(), v.User, s.Region, in)
 		}
+	} else {
+		u, otp, err = s.Identity.CreateStaffAccount(r.Context(), v.User, s.Region, in)
 	}
 	if err != nil && apperr.CodeOf(err) != apperr.Internal && apperr.CodeOf(err) != apperr.Unavailable {
 		return s.renderStaffList(w, r, http.StatusBadRequest, err, "")
