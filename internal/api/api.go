@@ -171,6 +171,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "POST", "/api/v1/admin/staff/{id}/password", false, s.resetStaffPassword)
 	s.handle(mux, "POST", "/api/v1/admin/staff/{id}/second-factor/reset", false, s.resetStaffSecondFactor)
 	s.handle(mux, "POST", "/api/v1/admin/staff/{id}/unlock", false, s.unlockStaff)
+	s.handle(mux, "POST", "/api/v1/admin/staff/{id}/invitation", false, s.issueStaffInvitation)
+	s.handle(mux, "DELETE", "/api/v1/admin/staff/{id}/invitation", false, s.revokeStaffInvitation)
 
 	// The same path with another method: 405 with Allow, in the error shape.
 	byPath := map[string][]string{}

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/identity"
@@ -88,6 +89,10 @@ type newStaffRequest struct {
 	Name     string       `json:"name"`
 	Phone    string       `json:"phone"`
 	Grants   []grantInput `json:"grants"`
+	// Invite gives an invitation link instead of a one-time password,
+	// lasting InviteTTLHours (default 72, 1–168).
+	Invite         bool `json:"invite"`
+	InviteTTLHours int  `json:"invite_ttl_hours"`
 }
 
 type oneTimePasswordJSON struct {
@@ -95,6 +100,22 @@ type oneTimePasswordJSON struct {
 	// OneTimePassword is shown this once; the account changes it at its
 	// first login.
 	OneTimePassword string `json:"one_time_password"`
+}
+
+// invitationJSON is an invitation link, shown this once.
+type invitationJSON struct {
+	URL       string    `json:"url"`
+	Path      string    `json:"path"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+type invitedStaffJSON struct {
+	Staff      *staffJSON     `json:"staff"`
+	Invitation invitationJSON `json:"invitation"`
+}
+
+func (s *Server) invitationJSON(r *http.Request, inv *identity.Invitation) invitationJSON {
+	return invitationJSON{URL: s.baseURL(r) + inv.Path, Path: inv.Path, ExpiresAt: inv.ExpiresAt}
 }
 
 func (s *Server) createStaff(w http.ResponseWriter, r *http.Request) error {
@@ -106,14 +127,73 @@ func (s *Server) createStaff(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	u, otp, err := s.Identity.CreateStaffAccount(r.Context(), by, s.Region, identity.StaffInput{
-		Username: req.Username, Name: req.Name, Phone: req.Phone, Grants: toGrants(req.Grants)})
+	in := identity.StaffInput{Username: req.Username, Name: req.Name, Phone: req.Phone, Grants: toGrants(req.Grants)}
+	if !req.Invite && req.InviteTTLHours != 0 {
+		return apperr.E(apperr.Invalid, "invite.ttl_without_invite", "field", "invite_ttl_hours")
+	}
+	if req.Invite {
+		ttl, err := identity.InvitationTTL(req.InviteTTLHours)
+		if err != nil {
+			return err
+		}
+		u, inv, err := s.Identity.InviteStaffAccount(r.Context(), by, s.Region, in, ttl)
+		if err != nil {
+			return err
+		}
+		sj := toStaffJSON(u, req.Phone)
+		w.Header().Set("Location", "/api/v1/admin/staff/"+u.ID)
+		writeJSON(w, http.StatusCreated, invitedStaffJSON{Staff: &sj, Invitation: s.invitationJSON(r, inv)})
+		return nil
+	}
+	u, otp, err := s.Identity.CreateStaffAccount(r.Context(), by, s.Region, in)
 	if err != nil {
 		return err
 	}
 	sj := toStaffJSON(u, req.Phone)
 	w.Header().Set("Location", "/api/v1/admin/staff/"+u.ID)
 	writeJSON(w, http.StatusCreated, oneTimePasswordJSON{Staff: &sj, OneTimePassword: otp})
+	return nil
+}
+
+type invitationRequest struct {
+	InviteTTLHours int `json:"invite_ttl_hours"`
+}
+
+// issueStaffInvitation gives the account a new invitation link (the open
+// one is revoked), shown this once.
+func (s *Server) issueStaffInvitation(w http.ResponseWriter, r *http.Request) error {
+	by, err := staffAdmin(r)
+	if err != nil {
+		return err
+	}
+	var req invitationRequest
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+	}
+	ttl, err := identity.InvitationTTL(req.InviteTTLHours)
+	if err != nil {
+		return err
+	}
+	inv, err := s.Identity.IssueStaffInvitation(r.Context(), by, s.Region, r.PathValue("id"), ttl)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, s.invitationJSON(r, inv))
+	return nil
+}
+
+// revokeStaffInvitation ends the account's open invitation link.
+func (s *Server) revokeStaffInvitation(w http.ResponseWriter, r *http.Request) error {
+	by, err := staffAdmin(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Identity.RevokeStaffInvitation(r.Context(), by, s.Region, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

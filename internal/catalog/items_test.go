@@ -16,6 +16,7 @@ import (
 	"github.com/tongban/tongban/internal/demo"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/vault"
+	"github.com/tongban/tongban/internal/workbook"
 )
 
 // seeded returns the demo database (regions, departments, 56 published
@@ -314,12 +315,12 @@ func TestExchangeRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A workbook that unpacks to more than the bound is refused unread.
-		saved := catalog.MaxXLSXUnzipped
-		catalog.MaxXLSXUnzipped = int64(xl.Len())
-		if _, _, err := catalog.ReadXLSX(bytes.NewReader(xl.Bytes())); !apperr.Is(err, apperr.Invalid, "catalog.import_xlsx") {
+		saved := workbook.MaxUnzipped
+		workbook.MaxUnzipped = int64(xl.Len())
+		if _, _, err := catalog.ReadXLSX(bytes.NewReader(xl.Bytes())); !apperr.Is(err, apperr.Invalid, "workbook.unreadable") {
 			t.Errorf("workbook past the unzip bound: %v", err)
 		}
-		catalog.MaxXLSXUnzipped = saved
+		workbook.MaxUnzipped = saved
 		for name, got := range map[string]*catalog.Exchange{"json": fromJSON, "xlsx": fromXLSX} {
 			levels := 0
 			for _, it := range got.Items {

@@ -14,6 +14,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/workbook"
 )
 
 // OrgFormat names the organisation's exchange document (JSON and xlsx hold
@@ -398,43 +399,25 @@ var windowCols = []col[OrgWindow]{
 func (ex *OrgExchange) WriteXLSX(w io.Writer) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	sheets := [][]any{header(departmentCols, false)}
+	deps := [][]any{header(departmentCols, false)}
 	for i := range ex.Departments {
-		sheets = append(sheets, row(departmentCols, &ex.Departments[i], ""))
+		deps = append(deps, row(departmentCols, &ex.Departments[i], ""))
 	}
-	put := func(name string, rows [][]any, first bool) error {
-		if first {
-			f.SetSheetName("Sheet1", name)
-		} else if _, err := f.NewSheet(name); err != nil {
-			return err
-		}
-		for r, vals := range rows {
-			cell, _ := excelize.CoordinatesToCellName(1, r+1)
-			strs := make([]any, len(vals))
-			for j, v := range vals {
-				strs[j] = fmt.Sprint(v)
-			}
-			if err := f.SetSheetRow(name, cell, &strs); err != nil {
-				return err
-			}
-		}
-		return f.SetPanes(name, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
-	}
-	if err := put(sheetDepartments, sheets, true); err != nil {
+	if err := workbook.WriteSheet(f, sheetDepartments, deps, true); err != nil {
 		return err
 	}
 	halls := [][]any{header(hallCols, false)}
 	for i := range ex.Halls {
 		halls = append(halls, row(hallCols, &ex.Halls[i], ""))
 	}
-	if err := put(sheetHalls, halls, false); err != nil {
+	if err := workbook.WriteSheet(f, sheetHalls, halls, false); err != nil {
 		return err
 	}
 	wins := [][]any{header(windowCols, false)}
 	for i := range ex.Windows {
 		wins = append(wins, row(windowCols, &ex.Windows[i], ""))
 	}
-	if err := put(sheetWindows, wins, false); err != nil {
+	if err := workbook.WriteSheet(f, sheetWindows, wins, false); err != nil {
 		return err
 	}
 	f.SetDocProps(&excelize.DocProperties{Title: "通办 机构 " + OrgFormat, Creator: "Tongban"})
@@ -446,22 +429,17 @@ func (ex *OrgExchange) WriteXLSX(w io.Writer) error {
 // every cell fault named by sheet, row and column, any fault rejecting the
 // whole workbook. The locator maps an entry's field to its cell.
 func ReadOrgXLSX(r io.Reader) (*OrgExchange, OrgLocator, error) {
-	f, err := excelize.OpenReader(io.LimitReader(r, 64<<20), excelize.Options{UnzipSizeLimit: MaxXLSXUnzipped})
+	f, err := workbook.Open(r)
 	if err != nil {
-		return nil, nil, apperr.E(apperr.Invalid, "catalog.import_xlsx", "error", err.Error())
+		return nil, nil, err
 	}
 	defer f.Close()
-	var faults []*apperr.Error
-	fault := func(sheet string, row, col int, reason error) {
-		if len(faults) < MaxImportFaults {
-			faults = append(faults, apperr.E(apperr.Invalid, "catalog.import_cell",
-				"sheet", sheet, "row", row, "column", colName(col), "reason", apperr.As(reason)))
-		}
-	}
+	faults := &workbook.Faults{Max: MaxImportFaults}
+	fault := faults.Add
 	rowOf := map[string][]int{}
 	colsOf := map[string]map[string]int{}
 	read := func(sheet string, keys []string, each func(row int, cells map[string]string, colOf map[string]int)) {
-		colOf, ok := readSheetRows(f, sheet, true, keys, fault, func(row int, cells map[string]string, colOf map[string]int) {
+		colOf, ok := workbook.ReadRows(f, sheet, true, keys, fault, func(row int, cells map[string]string, colOf map[string]int) {
 			rowOf[sheet] = append(rowOf[sheet], row)
 			each(row, cells, colOf)
 		})
@@ -469,7 +447,7 @@ func ReadOrgXLSX(r io.Reader) (*OrgExchange, OrgLocator, error) {
 			colsOf[sheet] = colOf
 		}
 	}
-	keys := sheetKeys
+	keys := workbook.Keys
 	ex := &OrgExchange{Format: OrgFormat, Departments: []OrgDepartment{}, Halls: []OrgHall{}, Windows: []OrgWindow{}}
 	read(sheetDepartments, keys(len(departmentCols), func(i int) string { return departmentCols[i].key }), func(row int, cells map[string]string, colOf map[string]int) {
 		appendRow(&ex.Departments, departmentCols, sheetDepartments, row, cells, colOf, fault)
@@ -480,8 +458,8 @@ func ReadOrgXLSX(r io.Reader) (*OrgExchange, OrgLocator, error) {
 	read(sheetWindows, keys(len(windowCols), func(i int) string { return windowCols[i].key }), func(row int, cells map[string]string, colOf map[string]int) {
 		appendRow(&ex.Windows, windowCols, sheetWindows, row, cells, colOf, fault)
 	})
-	if len(faults) > 0 {
-		return nil, nil, importErr(faults)
+	if len(faults.List) > 0 {
+		return nil, nil, importErr(faults.List)
 	}
 	loc := func(part string, i int, field string) string {
 		sheet := orgSheets[part]
@@ -492,11 +470,7 @@ func ReadOrgXLSX(r io.Reader) (*OrgExchange, OrgLocator, error) {
 		if j := strings.IndexByte(field, '['); j >= 0 {
 			field = field[:j]
 		}
-		col := colsOf[sheet][field]
-		if col == 0 {
-			return fmt.Sprintf("%s!%d", sheet, row)
-		}
-		return fmt.Sprintf("%s!%s%d", sheet, colName(col), row)
+		return workbook.Cell(sheet, row, colsOf[sheet][field])
 	}
 	return ex, loc, nil
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/workbook"
 )
 
 // The xlsx exchange holds the same content as the JSON document, one sheet
@@ -365,31 +365,14 @@ func (ex *Exchange) WriteXLSX(w io.Writer) error {
 	}
 	order := []string{sheetItems, sheetConditions, sheetFees, sheetFAQ, sheetMaterials, sheetForm, sheetQuestions, sheetRules, sheetBundles}
 	for i, name := range order {
-		if i == 0 {
-			f.SetSheetName("Sheet1", name)
-		} else if _, err := f.NewSheet(name); err != nil {
+		if err := workbook.WriteSheet(f, name, sheets[name], i == 0); err != nil {
 			return err
 		}
-		for r, vals := range sheets[name] {
-			cell, _ := excelize.CoordinatesToCellName(1, r+1)
-			// Every value is written as a string, so that codes such as
-			// 500102 stay text and keep their leading zeros.
-			strs := make([]any, len(vals))
-			for j, v := range vals {
-				strs[j] = fmt.Sprint(v)
-			}
-			if err := f.SetSheetRow(name, cell, &strs); err != nil {
-				return err
-			}
-		}
-		f.SetPanes(name, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
 	}
 	f.SetDocProps(&excelize.DocProperties{Title: "通办 事项目录 " + ExchangeFormat, Creator: "Tongban"})
 	_, err := f.WriteTo(w)
 	return err
 }
-
-var headerKey = regexp.MustCompile(`\(([a-z_.]+)\)\s*$`)
 
 // xlsxSource remembers where each item's parts came from, to locate faults.
 type xlsxSource struct {
@@ -403,37 +386,27 @@ type cellRef struct {
 	row   int
 }
 
-// MaxXLSXUnzipped bounds what an imported workbook may unpack to (issue 14:
-// a zip of a few megabytes can claim gigabytes; excelize's own default is
-// 16 GB). A whole county catalog is a few megabytes unpacked.
-var MaxXLSXUnzipped int64 = 256 << 20
-
 // ReadXLSX reads a workbook written by WriteXLSX (or edited from one). Every
 // cell fault is collected, named by sheet, row and column; any fault rejects
 // the whole workbook. It returns a Locator that maps item fields to cells.
 func ReadXLSX(r io.Reader) (*Exchange, Locator, error) {
-	f, err := excelize.OpenReader(io.LimitReader(r, 64<<20), excelize.Options{UnzipSizeLimit: MaxXLSXUnzipped})
+	f, err := workbook.Open(r)
 	if err != nil {
-		return nil, nil, apperr.E(apperr.Invalid, "catalog.import_xlsx", "error", err.Error())
+		return nil, nil, err
 	}
 	defer f.Close()
-	var faults []*apperr.Error
-	fault := func(sheet string, row, col int, reason error) {
-		if len(faults) < MaxImportFaults {
-			faults = append(faults, apperr.E(apperr.Invalid, "catalog.import_cell",
-				"sheet", sheet, "row", row, "column", colName(col), "reason", apperr.As(reason)))
-		}
-	}
+	faults := &workbook.Faults{Max: MaxImportFaults}
+	fault := faults.Add
 	src := &xlsxSource{itemRow: map[int]int{}, partRow: map[int]map[string]cellRef{}, cols: map[string]map[string]int{}}
 	ex := &Exchange{Format: ExchangeFormat}
 	byCode := map[string]int{}
 
 	readSheet := func(sheet string, required bool, keys []string, each func(row int, cells map[string]string, colOf map[string]int)) {
-		if colOf, ok := readSheetRows(f, sheet, required, keys, fault, each); ok {
+		if colOf, ok := workbook.ReadRows(f, sheet, required, keys, fault, each); ok {
 			src.cols[sheet] = colOf
 		}
 	}
-	keysOf := sheetKeys
+	keysOf := workbook.Keys
 
 	readSheet(sheetItems, true, keysOf(len(itemCols), func(i int) string { return itemCols[i].key }), func(row int, cells map[string]string, colOf map[string]int) {
 		it := &Item{}
@@ -508,8 +481,8 @@ func ReadXLSX(r io.Reader) (*Exchange, Locator, error) {
 	if ex.Items == nil {
 		ex.Items = []*Item{}
 	}
-	if len(faults) > 0 {
-		return nil, nil, importErr(faults)
+	if len(faults.List) > 0 {
+		return nil, nil, importErr(faults.List)
 	}
 	return ex, src.locate, nil
 }
@@ -543,77 +516,5 @@ func (s *xlsxSource) locate(item int, path string) string {
 	if i := strings.IndexByte(key, '['); i >= 0 {
 		key = key[:i]
 	}
-	col := s.cols[sheet][key]
-	if col == 0 {
-		return fmt.Sprintf("%s!%d", sheet, row)
-	}
-	return fmt.Sprintf("%s!%s%d", sheet, colName(col), row)
-}
-
-func colName(c int) string {
-	if c < 1 {
-		c = 1
-	}
-	n, _ := excelize.ColumnNumberToName(c)
-	return n
-}
-
-// readSheetRows reads one sheet of an exchange workbook: its header row names
-// the columns by key (headerKey); an unknown header, a missing key and (when
-// required) a missing sheet are faults; each row with a cell filled is passed
-// to each with its trimmed cells. It answers the column of each key, and
-// whether the sheet had a header row.
-func readSheetRows(f *excelize.File, sheet string, required bool, keys []string, fault func(sheet string, row, col int, reason error),
-	each func(row int, cells map[string]string, colOf map[string]int)) (map[string]int, bool) {
-	rows, err := f.GetRows(sheet)
-	if err != nil {
-		if required {
-			fault(sheet, 1, 1, apperr.E(apperr.Invalid, "catalog.sheet_missing", "sheet", sheet))
-		}
-		return nil, false
-	}
-	if len(rows) == 0 {
-		return nil, false
-	}
-	colOf := map[string]int{}
-	for i, h := range rows[0] {
-		m := headerKey.FindStringSubmatch(h)
-		if m == nil {
-			if strings.TrimSpace(h) != "" {
-				fault(sheet, 1, i+1, apperr.E(apperr.Invalid, "catalog.header_unknown", "value", h))
-			}
-			continue
-		}
-		colOf[m[1]] = i + 1
-	}
-	for _, k := range keys {
-		if colOf[k] == 0 {
-			fault(sheet, 1, len(rows[0])+1, apperr.E(apperr.Invalid, "catalog.header_missing", "key", k))
-		}
-	}
-	for r := 1; r < len(rows); r++ {
-		cells := map[string]string{}
-		empty := true
-		for k, c := range colOf {
-			if c-1 < len(rows[r]) {
-				cells[k] = strings.TrimSpace(rows[r][c-1])
-				if cells[k] != "" {
-					empty = false
-				}
-			}
-		}
-		if !empty {
-			each(r+1, cells, colOf)
-		}
-	}
-	return colOf, true
-}
-
-// sheetKeys lists the n column keys of a sheet.
-func sheetKeys(n int, key func(int) string) []string {
-	var ks []string
-	for i := 0; i < n; i++ {
-		ks = append(ks, key(i))
-	}
-	return ks
+	return workbook.Cell(sheet, row, s.cols[sheet][key])
 }

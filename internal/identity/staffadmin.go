@@ -239,29 +239,39 @@ func staffAudit(tx *db.Tx, by *User, action, userID string, payload any) error {
 // one-time password that it returns (shown once; the account must change it
 // at its first login). Audited as staff.create, naming by.
 func (s *Service) CreateStaffAccount(ctx context.Context, by *User, root string, in StaffInput) (*User, string, error) {
+	otp := OneTimePassword()
+	u, err := s.createStaff(ctx, by, root, in, otp, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	return u, otp, nil
+}
+
+// createStaff checks in and creates the account with password (to change
+// at the first login), then calls then in the same transaction.
+func (s *Service) createStaff(ctx context.Context, by *User, root string, in StaffInput, password string, then func(tx *db.Tx, id string) error) (*User, error) {
 	if !by.Has(RoleAdmin) {
-		return nil, "", apperr.E(apperr.Forbidden, "error.forbidden")
+		return nil, apperr.E(apperr.Forbidden, "error.forbidden")
 	}
 	in.Username = strings.TrimSpace(in.Username)
 	if !usernameRE.MatchString(in.Username) {
-		return nil, "", apperr.E(apperr.Invalid, "auth.username_format")
+		return nil, apperr.E(apperr.Invalid, "auth.username_format")
 	}
 	name, err := checkName(in.Name)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	phone, err := checkPhone(in.Phone)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	otp := OneTimePassword()
 	var id string
 	err = s.db.Update(ctx, func(tx *db.Tx) error {
 		grants, err := checkGrants(tx, by, root, in.Grants)
 		if err != nil {
 			return err
 		}
-		if id, err = s.insertUser(tx, Account{Username: in.Username, Password: otp}, KindStaff, name); err != nil {
+		if id, err = s.insertUser(tx, Account{Username: in.Username, Password: password}, KindStaff, name); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`UPDATE users SET password_must_change = $1, phone = $2 WHERE id = $3`, true, phone, id); err != nil {
@@ -272,13 +282,22 @@ func (s *Service) CreateStaffAccount(ctx context.Context, by *User, root string,
 				return err
 			}
 		}
-		return staffAudit(tx, by, "staff.create", id, map[string]any{"grants": grantsJSON(grants)})
+		payload := map[string]any{"grants": grantsJSON(grants)}
+		if then != nil {
+			payload["invitation"] = true
+		}
+		if err := staffAudit(tx, by, "staff.create", id, payload); err != nil {
+			return err
+		}
+		if then != nil {
+			return then(tx, id)
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, "", apperr.Internalf("identity: create staff account", err)
+		return nil, apperr.Internalf("identity: create staff account", err)
 	}
-	u, err := s.UserByID(ctx, id)
-	return u, otp, err
+	return s.UserByID(ctx, id)
 }
 
 // manage loads the staff account id for by to change: NotFound when by
@@ -508,6 +527,10 @@ func (s *Service) ResetStaffPassword(ctx context.Context, by *User, root, id str
 			return err
 		}
 		if _, err := tx.Exec(`DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
+			return err
+		}
+		// A one-time password replaces an invitation link still open.
+		if _, err := revokeInvitations(tx, by, id, "password_reset"); err != nil {
 			return err
 		}
 		return staffAudit(tx, by, "staff.password_reset", id, nil)

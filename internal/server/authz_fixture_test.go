@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -209,6 +210,15 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 	fx.r["credit_amr"] = amrCredit
 	fx.r["credit_d"] = must(codes.CompleteCreditCode("12500102MB0001XA"))
 	fx.r["credit_t"] = must(codes.CompleteCreditCode("12500102MB0002XA"))
+	// Staff files (issue 15): a town handler, as JSON (pages) and a workbook (API).
+	fx.r["staff_t_exchange"] = `{"format":"tongban-staff/1","staff":[{"username":"file-t","name":"文件导入","grants":[{"role":"handler","department_id":"` + townGov + `","region_code":"` + townNantuo + `"}]}]}`
+	staffBook := &identity.StaffExchange{Format: identity.StaffExchangeFormat, Staff: []identity.StaffRecord{{Username: "book-t", Name: "表格导入",
+		Grants: []identity.GrantRecord{{Role: "handler", DepartmentID: townGov, RegionCode: townNantuo}}}}}
+	var book bytes.Buffer
+	if err := staffBook.WriteXLSX(&book); err != nil {
+		t.Fatal(err)
+	}
+	fx.r["staff_t_xlsx"] = book.String()
 	fx.r["org_d_exchange"] = `{"format":"tongban-organisation/1","departments":[{"credit_code":"` + fx.r["credit_d"] +
 		`","name":"区数据管理中心","region_code":"500102","kind":"institution","active":true}],"halls":[],"windows":[]}`
 	for k, hall := range map[string]string{"win_d": fx.r["hall_d"], "win_t": fx.r["hall_t"]} {

@@ -16,11 +16,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
+	"github.com/tongban/tongban/internal/demo"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/vault"
@@ -138,6 +140,31 @@ func freshShare(t *testing.T, fx *authzFixture) {
 }
 
 func unread(t *testing.T, fx *authzFixture) { fx.markUnread(t) }
+
+// openInvitation gives the staff_d and staff_t accounts an open invitation
+// link, for the rows that revoke it.
+func openInvitation(t *testing.T, fx *authzFixture) {
+	for _, k := range []string{"staff_d", "staff_t"} {
+		if _, err := fx.ts.ids.IssueStaffInvitation(fx.ctx, fx.users["admin"], demo.Region, fx.ref(k), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// invitees counts the accounts freshInvitee made.
+var invitees atomic.Int64
+
+// freshInvitee is a new account with an invitation link (<invite>), for the
+// rows that open and use one.
+func freshInvitee(t *testing.T, fx *authzFixture) {
+	_, inv, err := fx.ts.ids.InviteStaffAccount(fx.ctx, fx.users["admin"], demo.Region, identity.StaffInput{
+		Username: "invitee-" + strconv.FormatInt(invitees.Add(1), 10), Name: "受邀人",
+		Grants: []identity.Grant{{Role: identity.RoleHandler, DepartmentID: fx.ref("amr")}}}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.r["invite"] = strings.TrimPrefix(inv.Path, "/invite/")
+}
 
 // notOthers: marking another user's notification read changes nothing.
 func notOthers(t *testing.T, fx *authzFixture, p string) {
@@ -315,6 +342,13 @@ var apiCells = []cell{
 	{op: "GET /api/v1/admin/staff-exchange", path: "/admin/staff-exchange", allow: "@admins", sees: []seen{{"staff_d_name", instAdmin}}},
 	{op: "POST /api/v1/admin/staff-exchange", variant: "district handler", path: "/admin/staff-exchange", body: `{"format":"tongban-staff/1","staff":[{"username":"imp-d","name":"导入","grants":[{"role":"handler","department_id":"<amr>"}]}]}`, allow: instAdmin},
 	{op: "POST /api/v1/admin/staff-exchange", variant: "town handler", path: "/admin/staff-exchange", body: `{"format":"tongban-staff/1","staff":[{"username":"imp-t","name":"导入","grants":[{"role":"handler","department_id":"<dept_town>","region_code":"` + townNantuo + `"}]}]}`, allow: townAdmin},
+	{op: "GET /api/v1/admin/staff-exchange", variant: "xlsx", path: "/admin/staff-exchange?format=xlsx", allow: "@admins"},
+	{op: "POST /api/v1/admin/staff-exchange", variant: "town handler, xlsx", path: "/admin/staff-exchange?format=xlsx", body: "<staff_t_xlsx>", allow: townAdmin},
+	{op: "POST /api/v1/admin/staff", variant: "town handler, invitation", path: "/admin/staff", body: `{"username":"inv-t","name":"受邀承办人","grants":[{"role":"handler","department_id":"<dept_town>","region_code":"` + townNantuo + `"}],"invite":true}`, allow: townAdmin},
+	{op: "POST /api/v1/admin/staff/{id}/invitation", variant: "district handler", path: "/admin/staff/<staff_d>/invitation", allow: instAdmin},
+	{op: "POST /api/v1/admin/staff/{id}/invitation", variant: "town handler", path: "/admin/staff/<staff_t>/invitation", body: `{"invite_ttl_hours":24}`, allow: townAdmin},
+	{op: "DELETE /api/v1/admin/staff/{id}/invitation", variant: "district handler", path: "/admin/staff/<staff_d>/invitation", allow: instAdmin, before: openInvitation},
+	{op: "DELETE /api/v1/admin/staff/{id}/invitation", variant: "town handler", path: "/admin/staff/<staff_t>/invitation", allow: townAdmin, before: openInvitation},
 	{op: "GET /api/v1/admin/staff/{id}", variant: "district handler", path: "/admin/staff/<staff_d>", allow: instAdmin},
 	{op: "GET /api/v1/admin/staff/{id}", variant: "town handler", path: "/admin/staff/<staff_t>", allow: townAdmin},
 	{op: "PATCH /api/v1/admin/staff/{id}", variant: "district handler", path: "/admin/staff/<staff_d>", body: `{"name":"区承办人"}`, allow: instAdmin},
@@ -371,6 +405,10 @@ var webCells = []cell{
 	{op: "GET /admin/staff", path: "/admin/staff", allow: "@admins", sees: []seen{{"staff_d", instAdmin}}},
 	{op: "POST /admin/staff", variant: "district handler", path: "/admin/staff", body: "username=web-d&name=web-d&role=handler&department_id=<amr>&region_code=", allow: instAdmin},
 	{op: "POST /admin/staff", variant: "town handler", path: "/admin/staff", body: "username=web-t&name=web-t&role=handler&department_id=<dept_town>&region_code=" + townNantuo, allow: townAdmin},
+	{op: "GET /admin/staff-exchange", path: "/admin/staff-exchange?format=xlsx", allow: "@admins"},
+	{op: "POST /admin/staff-exchange", variant: "town handler", path: "/admin/staff-exchange", file: "staff_t_exchange", allow: townAdmin},
+	{op: "GET /invite/{token}", path: "/invite/<invite>", allow: "@all", before: freshInvitee},
+	{op: "POST /invite/{token}", path: "/invite/<invite>", body: "new_password=invitee-password&confirm_password=invitee-password", allow: "@all", before: freshInvitee},
 	{op: "GET /admin/staff/{id}", variant: "district handler", path: "/admin/staff/<staff_d>", allow: instAdmin},
 	{op: "GET /admin/staff/{id}", variant: "town handler", path: "/admin/staff/<staff_t>", allow: townAdmin},
 	{op: "POST /admin/staff/{id}", variant: "district handler", path: "/admin/staff/<staff_d>", body: "action=save&name=staff_d&phone=", allow: instAdmin},

@@ -247,8 +247,9 @@ const permissionsPolicy = "accelerometer=(), autoplay=(), camera=(), display-cap
 	"serial=(), usb=(), xr-spatial-tracking=()"
 
 // privatePaths show personal data without a session: the public progress
-// query, a shared licence, a verification's result.
-var privatePaths = []string{"/progress", "/s/", "/verify"}
+// query, a shared licence, a verification's result, an invitation link's
+// page (the invited account's name).
+var privatePaths = []string{"/progress", "/s/", "/verify", "/invite/"}
 
 // noStore reports whether a response must not be kept by a browser or a
 // proxy: any request carrying a session (cookie or bearer token) — hall

@@ -67,7 +67,7 @@ type Server struct {
 // pages lists every full page; each is parsed together with the layout.
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_organisation", "admin_hall", "admin_adoptions",
-	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions"}
+	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html"}
@@ -99,6 +99,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /login", s.page(s.login))
 	mux.Handle("GET /login/code", s.page(s.loginCodeForm))
 	mux.Handle("POST /login/code", s.page(s.loginCode))
+	mux.Handle("GET /invite/{token}", s.page(s.inviteForm))
+	mux.Handle("POST /invite/{token}", s.page(s.inviteAccept))
 	mux.Handle("GET /account/second-factor", s.page(s.enrolForm, anyRole...))
 	mux.Handle("POST /account/second-factor", s.page(s.enrol, anyRole...))
 	mux.Handle("GET /account/password", s.page(s.passwordForm, anyRole...))
@@ -121,6 +123,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /admin/licence-types", s.page(s.adminLicenceType, identity.RoleAdmin))
 	mux.Handle("GET /admin/staff", s.page(s.adminStaff, identity.RoleAdmin))
 	mux.Handle("POST /admin/staff", s.page(s.adminStaffCreate, identity.RoleAdmin))
+	mux.Handle("GET /admin/staff-exchange", s.page(s.adminStaffExport, identity.RoleAdmin))
+	mux.Handle("POST /admin/staff-exchange", s.page(s.adminStaffImport, identity.RoleAdmin))
 	mux.Handle("GET /admin/staff/{id}", s.page(s.adminStaffAccount, identity.RoleAdmin))
 	mux.Handle("POST /admin/staff/{id}", s.page(s.adminStaffPost, identity.RoleAdmin))
 	mux.Handle("GET /items", s.page(s.itemsPage))
