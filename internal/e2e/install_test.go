@@ -55,7 +55,7 @@ func startInstalled(t *testing.T, dsn string) (base, secret string) {
 	var log strings.Builder
 	go func() {
 		done <- cli.Main(ctx, &cli.Env{
-			Args:   append(append([]string{"serve"}, common...), "--addr", "127.0.0.1:0", "--log-level", "warn"),
+			Args:   append(append([]string{"serve"}, common...), "--addr", "127.0.0.1:0", "--files", filepath.Join(dir, "files"), "--log-level", "warn"),
 			Stdout: &log, Stderr: &log, Getenv: func(string) string { return "" },
 			Ready: func(u string) { urls <- u },
 		})

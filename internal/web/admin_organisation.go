@@ -159,6 +159,9 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, v *View, form st
 			rf.Reason = v.T(reason.Key, argPairs(reason.Args)...)
 		}
 	}
+	if rf.Field == "" && e.Key == "org.forbidden" && r.PostForm.Has("region_code") {
+		rf.Field = "region_code" // a division outside the administrator's
+	}
 	v.Data["Refused"] = rf
 	return render(p.Status)
 }
