@@ -198,7 +198,7 @@ func (s *Service) invitation(tx *db.Tx, token, ip string) (userID string, inv *I
 	}
 	if n >= InvitationGuesses {
 		wait := start.Add(s.Throttle.IPWindow).Sub(tx.Now)
-		return "", nil, apperr.E(apperr.TooMany, "auth.throttled", "minutes", int(math.Ceil(wait.Minutes()))), nil
+		return "", nil, apperr.E(apperr.TooMany, "invite.throttled", "minutes", max(1, int(math.Ceil(wait.Minutes())))), nil
 	}
 	var used, revoked sql.NullTime
 	var expires time.Time

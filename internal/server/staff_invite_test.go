@@ -176,7 +176,7 @@ func TestStaffInvitation(t *testing.T) {
 				t.Fatalf("guess %d: %d", i, st)
 			}
 		}
-		if st, _ := invitePage(t, c, good); st != http.StatusTooManyRequests {
+		if st, page := invitePage(t, c, good); st != http.StatusTooManyRequests || !strings.Contains(page, "无效邀请链接的尝试次数过多") {
 			t.Errorf("after %d guesses: %d", identity.InvitationGuesses, st)
 		}
 		ts.now = ts.now.Add(16 * time.Minute)
@@ -186,43 +186,11 @@ func TestStaffInvitation(t *testing.T) {
 	})
 }
 
-// A supervisor invited by the installation's administrator sets a
-// password with the link and, at the first login, is sent to enrol a
-// second factor before anything else. The page speaks English when asked.
-func TestStaffInvitationSecondFactor(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ts := newTestServer(t, d)
-		api := ts.URL + "/api/v1"
-		adm := apiToken(t, api, "admin")
-		st, m := apiCall(t, "POST", api+"/admin/staff", adm, `{"username":"inv-sup","name":"监察员","grants":[{"role":"supervisor","region_code":"500102"}],"invite":true,"invite_ttl_hours":24}`)
-		if st != 201 {
-			t.Fatalf("create: %d %v", st, m)
-		}
-		link := m["invitation"].(map[string]any)["url"].(string)
-		c := ts.client()
-		if st, page := invitePage(t, c, link+"?lang=en"); st != 200 || !strings.Contains(page, "Set your password") {
-			t.Errorf("English page: %d", st)
-		}
-		if st, page := invitePage(t, c, ts.URL+"/invite/nothing?lang=en"); st != 404 || !strings.Contains(page, "This invitation link is not valid") {
-			t.Errorf("English refusal: %d", st)
-		}
-		if r := acceptInvite(t, c, link, "sup-own-password", "sup-own-password"); r.StatusCode != http.StatusSeeOther {
-			t.Fatalf("accept: %d", r.StatusCode)
-		}
-		tok := csrf(t, c, ts.URL+"/login?invited=inv-sup")
-		r, _ := c.PostForm(ts.URL+"/login", url.Values{"csrf_token": {tok}, "username": {"inv-sup"}, "password": {"sup-own-password"}})
-		if r.StatusCode != http.StatusSeeOther {
-			t.Fatalf("login: %d", r.StatusCode)
-		}
-		r, _ = c.Get(ts.URL + "/supervision")
-		if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/account/second-factor" {
-			t.Errorf("first page after the login: %d %s", r.StatusCode, r.Header.Get("Location"))
-		}
-	})
-}
-
 // On the account's page the administrator issues a link (shown once, not
 // cached), sees it open, revokes it; a bad lifetime is refused on the page.
+// A supervisor invited by the installation's administrator sets a password
+// with the link and, at the first login, is sent to enrol a second factor
+// before anything else; the link's page speaks English when asked.
 func TestStaffInvitationPages(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ts := newTestServer(t, d)
@@ -265,6 +233,33 @@ func TestStaffInvitationPages(t *testing.T) {
 		d.Reader().QueryRow(`SELECT count(*) FROM staff_invitations WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL`, u.ID).Scan(&open)
 		if open != 0 {
 			t.Errorf("%d links open after the revocation", open)
+		}
+
+		api := ts.URL + "/api/v1"
+		adm := apiToken(t, api, "admin")
+		st, m := apiCall(t, "POST", api+"/admin/staff", adm, `{"username":"inv-sup","name":"监察员","grants":[{"role":"supervisor","region_code":"500102"}],"invite":true,"invite_ttl_hours":24}`)
+		if st != 201 {
+			t.Fatalf("create: %d %v", st, m)
+		}
+		link := m["invitation"].(map[string]any)["url"].(string)
+		c = ts.client()
+		if st, page := invitePage(t, c, link+"?lang=en"); st != 200 || !strings.Contains(page, "Set your password") {
+			t.Errorf("English page: %d", st)
+		}
+		if st, page := invitePage(t, c, ts.URL+"/invite/nothing?lang=en"); st != 404 || !strings.Contains(page, "This invitation link is not valid") {
+			t.Errorf("English refusal: %d", st)
+		}
+		if r := acceptInvite(t, c, link, "sup-own-password", "sup-own-password"); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("accept: %d", r.StatusCode)
+		}
+		tok = csrf(t, c, ts.URL+"/login?invited=inv-sup")
+		r, _ = c.PostForm(ts.URL+"/login", url.Values{"csrf_token": {tok}, "username": {"inv-sup"}, "password": {"sup-own-password"}})
+		if r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("login: %d", r.StatusCode)
+		}
+		r, _ = c.Get(ts.URL + "/supervision")
+		if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/account/second-factor" {
+			t.Errorf("first page after the login: %d %s", r.StatusCode, r.Header.Get("Location"))
 		}
 	})
 }
