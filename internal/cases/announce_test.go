@@ -166,5 +166,15 @@ func TestEveryStepTellsThePeopleConcerned(t *testing.T) {
 			t.Errorf("agent's submission told %q", got)
 		}
 		f.steps(c, []step{{"clerk", cases.ActionRequest{Action: "refuse", Reason: "重复申请"}, "agent:refused zhangsan:refused"}})
+
+		// Filed and accepted at once at the window: one notice, the acceptance.
+		c, _, err = f.svc.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(),
+			Answers: map[string]string{"premises": "rented"}, Submit: true, Accept: true, Applicant: "500102198506120011", ApplicantName: "张三"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(f.told(c.ID), " "); got != "handler:inbox zhangsan:accepted" {
+			t.Errorf("window filing told %q", got)
+		}
 	})
 }
