@@ -1,8 +1,11 @@
 package server
 
 import (
+	"encoding/json"
 	"net/url"
+	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,4 +126,35 @@ func TestNotificationTemplates(t *testing.T) {
 			t.Error("the saved template is not shown")
 		}
 	})
+}
+
+// The OpenAPI document lists every kind a notification may have.
+func TestOpenAPINotificationKinds(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Enum []any `json:"enum"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	b, err := os.ReadFile("../api/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	enum := doc.Components.Schemas["Notification"].Properties["kind"].Enum
+	// A template's kind is the notification's, but for two older ones.
+	sent := map[string]string{"licence_issued": "licence", "terminated_owed": "terminated"}
+	for _, k := range notify.KindKeys() {
+		if s, ok := sent[k]; ok {
+			k = s
+		}
+		if !slices.Contains(enum, any(k)) {
+			t.Errorf("kind %s is not in the OpenAPI document", k)
+		}
+	}
 }
