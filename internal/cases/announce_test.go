@@ -119,6 +119,12 @@ func TestEveryStepTellsThePeopleConcerned(t *testing.T) {
 			{"handler", cases.ActionRequest{Action: "terminate", Reason: "申请人死亡"}, "zhangsan:terminated"},
 		})
 
+		// 转办: the receiving department's holders find it in their inbox.
+		f.steps(f.submitSoleTrader(), []step{
+			{"clerk", cases.ActionRequest{Action: "accept"}, "handler:inbox zhangsan:accepted"},
+			{"handler", cases.ActionRequest{Action: "transfer", Department: f.dept("重庆市公安局涪陵区分局"), Reason: "属公安机关职权"}, "psb-handler:inbox psb-officer:inbox"},
+		})
+
 		// on_the_spot (告知承诺): acceptance is the decision; a false promise revokes it.
 		c = f.submitFood(true)
 		if got := strings.Join(f.told(c.ID), " "); got != "clerk:inbox zhangsan:submitted" {
