@@ -167,8 +167,13 @@ var placeholderRE = regexp.MustCompile(`\{([^{}]*)\}`)
 // Render is msg's subject (e-mail only) and text on channel in lang, from
 // the stored template of its kind. A message whose kind has no template is
 // shown in-app and by e-mail from its catalog message; an SMS needs a
-// template (NotFound notify.template_missing).
-func (t *TemplateRenderer) Render(ctx context.Context, channel string, lang i18n.Lang, msg Message) (subject, body string, err error) {
+// template (NotFound notify.template_missing). A language not supported is
+// rendered in Chinese.
+func (t *TemplateRenderer) Render(ctx context.Context, channel, language string, msg Message) (subject, body string, err error) {
+	lang, ok := i18n.Parse(language)
+	if !ok {
+		lang = i18n.ZH
+	}
 	var tpl *Template
 	err = t.DB.View(ctx, func(tx *db.Tx) error {
 		var err error
@@ -178,7 +183,7 @@ func (t *TemplateRenderer) Render(ctx context.Context, channel string, lang i18n
 	if err != nil {
 		return "", "", apperr.Internalf("notify: render", err)
 	}
-	subject, body, ok := render(tpl, channel, lang, msg)
+	subject, body, ok = render(tpl, channel, lang, msg)
 	if !ok {
 		return "", "", apperr.E(apperr.NotFound, "notify.template_missing", "kind", kindOf(msg), "channel", channel, "lang", string(lang))
 	}

@@ -161,7 +161,7 @@ func TestRenderEveryKind(t *testing.T) {
 			msg := notify.Message{Key: "notify." + kind, Args: args}
 			for _, lang := range i18n.Langs {
 				for _, ch := range notify.Channels {
-					subject, body, err := r.Render(ctx, ch, lang, msg)
+					subject, body, err := r.Render(ctx, ch, string(lang), msg)
 					if err != nil {
 						t.Fatalf("%s %s %s: %v", kind, ch, lang, err)
 					}
@@ -188,7 +188,7 @@ func TestRenderEveryKind(t *testing.T) {
 			t.Errorf("texts %q", []string{list[0].Text, list[1].Text})
 		}
 		// SMS has no fallback: a kind without template is an error, not a key.
-		if _, _, err := r.Render(ctx, notify.ChannelSMS, i18n.ZH, notify.Message{Key: "notify.future_kind"}); !apperr.Is(err, apperr.NotFound, "notify.template_missing") {
+		if _, _, err := r.Render(ctx, notify.ChannelSMS, "zh-CN", notify.Message{Key: "notify.future_kind"}); !apperr.Is(err, apperr.NotFound, "notify.template_missing") {
 			t.Errorf("sms without template: %v", err)
 		}
 		// Every kind has its label on the page (the licence library's
@@ -205,3 +205,8 @@ func TestRenderEveryKind(t *testing.T) {
 		}
 	})
 }
+
+// TemplateRenderer is the channels' Renderer (the dispatcher's interface).
+var _ interface {
+	Render(ctx context.Context, channel, lang string, msg notify.Message) (subject, body string, err error)
+} = (*notify.TemplateRenderer)(nil)
