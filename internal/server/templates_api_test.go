@@ -61,10 +61,23 @@ func TestNotificationTemplates(t *testing.T) {
 			t.Errorf("English: %v", m)
 		}
 
-		// A valid change is stored and shown in 张三's inbox at once.
+		audited := func() (n int) {
+			if err := d.Reader().QueryRow(`SELECT COUNT(*) FROM (SELECT object_type FROM audit_pending UNION ALL SELECT object_type FROM audit_records) a
+				WHERE object_type = 'notification_template'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := audited(); n != 0 {
+			t.Errorf("refused changes were audited: %d", n)
+		}
+		// A valid change is stored, audited and shown in 张三's inbox at once.
 		st, m = put("submitted/inapp/zh-CN", `{"body":"【测试】{item}已提交，编号 {case_no}。"}`)
 		if st != 200 || m["template"].(map[string]any)["updated_by"] == "" {
 			t.Fatalf("save: %d %v", st, m)
+		}
+		if n := audited(); n != 1 {
+			t.Errorf("the change has %d audit records", n)
 		}
 		code := soleTraderCode(t, api)
 		ups := map[string]string{}
