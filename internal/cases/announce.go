@@ -18,8 +18,9 @@ import (
 // What a change announces follows from the action and the case as changed,
 // so a new process inherits its notices from the actions it uses.
 
-// Applicant-side kinds: each is a notification kind and, prefixed with
-// "notify.", its message key (and template kind, notify.Kinds).
+// The kinds of the notices the engine writes — to the applicant and agent,
+// then to staff: each is a notification kind and, prefixed with "notify.",
+// its message key (and its template kind, notify.Kinds).
 const (
 	NoticeSubmitted        = "submitted"
 	NoticeResubmitted      = "resubmitted"
@@ -44,7 +45,7 @@ const (
 	NoticeSupplied         = "supplied" // staff: the materials owed under 容缺 arrived
 )
 
-// change is one recorded change of a case, as record announces it.
+// change is one recorded change of a case, as commit announces it.
 type change struct {
 	action   string
 	from, to string // states; equal for an operation
