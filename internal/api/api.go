@@ -45,6 +45,7 @@ type Deps struct {
 	Supervision      *supervise.Reader
 	SupervisionAdmin *supervise.Admin
 	Notify           *notify.Box
+	Templates        *notify.TemplateRenderer // notification templates (issue 16)
 	Stats            *stats.Reader
 	Anomalies        *anomaly.Reader
 	AuditDB          *db.DB      // the audit log's database
@@ -161,6 +162,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "GET", "/api/v1/licence-types", true, s.licenceTypes)
 	s.handle(mux, "GET", "/api/v1/licence-certs", true, s.licenceCerts)
 	s.handle(mux, "PUT", "/api/v1/admin/licence-types/{code}", false, s.putLicenceType)
+	s.handle(mux, "GET", "/api/v1/admin/notification-templates", false, s.listTemplates)
+	s.handle(mux, "PUT", "/api/v1/admin/notification-templates/{kind}/{channel}/{lang}", false, s.putTemplate)
 	s.handle(mux, "GET", "/api/v1/admin/staff", false, s.listStaff)
 	s.handle(mux, "POST", "/api/v1/admin/staff", false, s.createStaff)
 	s.handle(mux, "GET", "/api/v1/admin/staff-exchange", false, s.exportStaff)

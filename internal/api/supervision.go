@@ -68,9 +68,8 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	lang := edge.Lang(r)
-	for i := range list {
-		list[i].Text = list[i].Message.Text(lang)
+	if err := s.Notify.Texts(r.Context(), edge.Lang(r), list); err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"notifications": list, "unread": unread})
 	return nil

@@ -47,6 +47,7 @@ type ActionRequest struct {
 	assignee *identity.User // resolved from Assignee before the transaction
 	channel  string         // a filing submitted at once: its channel, recorded with the submission
 	deemed   bool           // accept: taken to have been accepted on receipt (Art. 32)
+	quiet    bool           // the caller writes the change's notifications itself
 }
 
 // Act performs one action on the case ref for u and returns the case as u
@@ -182,6 +183,11 @@ func (s *Service) transition(tx *db.Tx, c *Case, it *catalog.Item, who actor, ro
 	data := map[string]any{}
 	stepDue, dept := c.StepDueAt, c.DepartmentID // the step this action finishes, before it moves on
 	wasConcluded := c.ConcludedAt != nil
+	var prior *Case
+	if mv.Action.Has(workflow.EffectWithdraw) {
+		held := *c // who held it is told it was withdrawn
+		prior = &held
+	}
 	for _, e := range mv.Action.Effects {
 		if err := s.apply(tx, c, it, cal, e, who, req, data); err != nil {
 			return err
@@ -207,7 +213,8 @@ func (s *Service) transition(tx *db.Tx, c *Case, it *catalog.Item, who actor, ro
 	if err := save(tx, c); err != nil {
 		return err
 	}
-	if err := appendEvent(tx, c, who, req.Action, mv.From.Key, mv.To.Key, req.Reason, data); err != nil {
+	if err := s.commit(tx, c, who, req.Reason, change{action: req.Action, from: mv.From.Key, to: mv.To.Key,
+		moved: mv.To.Key != mv.From.Key, prior: prior, data: data, quiet: req.quiet}); err != nil {
 		return err
 	}
 	if err := count(tx, cal, c, mv.Action); err != nil {

@@ -3,6 +3,7 @@ package cases_test
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/tongban/tongban/internal/apperr"
@@ -131,6 +132,16 @@ func TestBundle(t *testing.T) {
 		}
 		if !slices.Equal(acts, []string{"create", "submit", "conclude", "deliver"}) {
 			t.Errorf("bundle timeline %v", acts)
+		}
+		// Issue 16: the enterprise is told of the bundle's submission, its
+		// conclusion and its delivery once, and of each sub-case's decision.
+		if got := strings.Join(f.told(p.ID), " "); got != "clerk:inbox democorp:bundle_concluded democorp:posted democorp:submitted" {
+			t.Errorf("the bundle told %q", got)
+		}
+		for _, ch := range p.Children {
+			if got := f.told(ch.ID); !slices.Contains(got, "democorp:decided") || slices.Contains(got, "democorp:submitted") {
+				t.Errorf("sub-case %s told %v", ch.ItemName, got)
+			}
 		}
 	})
 }

@@ -105,7 +105,9 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 					return err
 				}
 			}
-			if err := s.transition(tx, c, ver.Item, who, []string{string(role)}, ActionRequest{Action: "submit", channel: channel}); err != nil {
+			// Accepted at once at the window: the acceptance tells the
+			// applicant (with the number and the date), not the submission too.
+			if err := s.transition(tx, c, ver.Item, who, []string{string(role)}, ActionRequest{Action: "submit", channel: channel, quiet: nc.Accept}); err != nil {
 				return err
 			}
 		}

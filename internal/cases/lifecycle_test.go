@@ -114,6 +114,16 @@ func TestFullLifecycle(t *testing.T) {
 		if !slices.Equal(kinds, []string{"correction", "acceptance", "decision"}) {
 			t.Errorf("notices %v", kinds)
 		}
+		// Issue 16: 张三 was told of every step, once each.
+		var told []string
+		for _, x := range f.told(c.ID) {
+			if k, ok := strings.CutPrefix(x, "zhangsan:"); ok {
+				told = append(told, k)
+			}
+		}
+		if want := []string{"accepted", "correction", "decided", "posted", "resubmitted", "submitted"}; !slices.Equal(told, want) {
+			t.Errorf("张三 was told %v, want %v", told, want)
+		}
 		p, err := f.svc.Progress(f.ctx, c.No, "张三", c.QueryCode)
 		if err != nil || p.Status != "delivered" || len(p.Steps) != 8 {
 			t.Errorf("progress %+v %v", p, err)

@@ -178,13 +178,6 @@ func guard(s *Service, name string, c *Case, u *identity.User, roles []string, t
 	return d, operationAllowed(name, d, c, u, roles, signer)
 }
 
-func finish(tx *db.Tx, c *Case, who actor, action, reason string, data map[string]any) error {
-	if err := save(tx, c); err != nil {
-		return err
-	}
-	return appendEvent(tx, c, who, action, c.State, c.State, reason, data)
-}
-
 func opEdit(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
 	if _, err := guard(s, "edit", c, u, roles, tx); err != nil {
 		return err
@@ -192,7 +185,7 @@ func opEdit(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, 
 	if err := s.edit(tx, c, it, u.ID, req); err != nil {
 		return err
 	}
-	return finish(tx, c, who, "edit", "", nil)
+	return s.finish(tx, c, who, "edit", "", nil)
 }
 
 func opClaim(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
@@ -200,7 +193,7 @@ func opClaim(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User,
 		return err
 	}
 	c.AssigneeID = u.ID
-	return finish(tx, c, who, "claim", "", nil)
+	return s.finish(tx, c, who, "claim", "", nil)
 }
 
 // opAssign gives the case to a named colleague who holds the current step's role in scope.
@@ -217,7 +210,11 @@ func opAssign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User
 		return apperr.E(apperr.Invalid, "case.assignee_cannot", "name", target.DisplayName)
 	}
 	c.AssigneeID = target.ID
-	return finish(tx, c, who, "assign", req.Reason, map[string]any{"assignee": target.DisplayName})
+	if err := save(tx, c); err != nil {
+		return err
+	}
+	return s.commit(tx, c, who, req.Reason, change{action: "assign", from: c.State, to: c.State,
+		data: map[string]any{"assignee": target.DisplayName}, assignee: target.ID})
 }
 
 // opTransfer (转办) hands the case to another department of the region, which
@@ -245,7 +242,12 @@ func opTransfer(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.Us
 	}
 	from := c.Department
 	c.DepartmentID, c.AssigneeID = req.Department, ""
-	return finish(tx, c, who, "transfer", req.Reason, map[string]any{"from": from, "to": name})
+	if err := save(tx, c); err != nil {
+		return err
+	}
+	// The receiving department's holders find it in their inbox.
+	return s.commit(tx, c, who, req.Reason, change{action: "transfer", from: c.State, to: c.State, moved: true,
+		data: map[string]any{"from": from, "to": name}})
 }
 
 // opUrge is 催办 by the applicant or 督办 by staff (a supervisor, the
@@ -261,7 +263,7 @@ func opUrge(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, 
 		return apperr.E(apperr.Invalid, "case.urge_note_required")
 	}
 	c.UrgedAt = ptr(tx.Now)
-	if err := finish(tx, c, who, "urge", note, map[string]any{"supervision": staff}); err != nil {
+	if err := s.finish(tx, c, who, "urge", note, map[string]any{"supervision": staff}); err != nil {
 		return err
 	}
 	return s.notifyHolders(tx, c, "urge", notify.Message{Key: "notify.urge", Args: map[string]any{"case_no": c.No, "by": who.Name, "note": note}})
@@ -281,7 +283,7 @@ func opRespond(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.Use
 		return err
 	}
 	c.UrgedAt = nil
-	if err := finish(tx, c, who, "respond", answer, nil); err != nil {
+	if err := s.finish(tx, c, who, "respond", answer, nil); err != nil {
 		return err
 	}
 	if !urger.Valid || urger.String == u.ID || urger.String == SystemUserID {
@@ -316,7 +318,7 @@ func opComment(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.Use
 	if strings.TrimSpace(req.Comment) == "" {
 		return apperr.E(apperr.Invalid, "case.comment_required")
 	}
-	return finish(tx, c, who, "comment", strings.TrimSpace(req.Comment), nil)
+	return s.finish(tx, c, who, "comment", strings.TrimSpace(req.Comment), nil)
 }
 
 // MaxExtension caps 延长审批: 行政许可法 Art. 42 allows ten more days.
@@ -345,7 +347,7 @@ func opExtend(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User
 		db.NewID(), c.ID, int(l), reason, u.ID, u.DisplayName, tx.Now); err != nil {
 		return err
 	}
-	return finish(tx, c, who, "extend", reason, map[string]any{"workdays": l.String(), "due_date": DueDate(*c.DueAt).String()})
+	return s.finish(tx, c, who, "extend", reason, map[string]any{"workdays": l.String(), "due_date": DueDate(*c.DueAt).String()})
 }
 
 // recomputeDue sets the decision deadline from acceptance, the promised
@@ -384,7 +386,7 @@ func opPause(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User,
 	if err := issue(tx, c, who, "special_procedure", map[string]any{"kind": req.Kind, "reason": reason, "expected_workdays": expected}); err != nil {
 		return err
 	}
-	return finish(tx, c, who, "pause", reason, map[string]any{"kind": req.Kind, "expected_workdays": expected})
+	return s.finish(tx, c, who, "pause", reason, map[string]any{"kind": req.Kind, "expected_workdays": expected})
 }
 
 func opResume(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
@@ -394,7 +396,7 @@ func opResume(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User
 	if err := s.endPause(tx, c, s.calendars.For(c.Region), who); err != nil {
 		return err
 	}
-	return finish(tx, c, who, "resume", strings.TrimSpace(req.Comment), map[string]any{"paused_workdays": c.PausedDays})
+	return s.finish(tx, c, who, "resume", strings.TrimSpace(req.Comment), map[string]any{"paused_workdays": c.PausedDays})
 }
 
 // endPause ends the running special procedure: the working days it took
@@ -483,7 +485,11 @@ func opCountersign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity
 		}
 		names = append(names, name)
 	}
-	return finish(tx, c, who, "countersign", strings.TrimSpace(req.Comment), map[string]any{"mode": req.Mode, "departments": names})
+	if err := save(tx, c); err != nil {
+		return err
+	}
+	return s.commit(tx, c, who, strings.TrimSpace(req.Comment), change{action: "countersign", from: c.State, to: c.State,
+		data: map[string]any{"mode": req.Mode, "departments": names}, signers: depts})
 }
 
 // opSign records one department's opinion; the countersign completes when
@@ -536,7 +542,7 @@ func opSign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, 
 		}
 		data["completed"] = true
 	}
-	return finish(tx, c, who, "sign", comment, data)
+	return s.finish(tx, c, who, "sign", comment, data)
 }
 
 // signsFor: a back-office role in the asked department.
@@ -648,7 +654,7 @@ func opVerify(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User
 		return apperr.E(apperr.Invalid, "case.verify_outcome", "value", req.Outcome)
 	}
 	c.VerifyDueAt, c.VerifiedAt = nil, ptr(tx.Now)
-	return finish(tx, c, who, "verify", strings.TrimSpace(req.Reason), map[string]any{"outcome": req.Outcome})
+	return s.finish(tx, c, who, "verify", strings.TrimSpace(req.Reason), map[string]any{"outcome": req.Outcome})
 }
 
 // opSupply attaches materials owed under 容缺受理; when nothing is owed any
@@ -679,7 +685,7 @@ func opSupply(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User
 	if len(c.Owed) == 0 {
 		c.ToleranceDueAt = nil
 	}
-	return finish(tx, c, who, "supply", "", map[string]any{"materials": keys})
+	return s.finish(tx, c, who, "supply", "", map[string]any{"materials": keys})
 }
 
 // nullTime scans a nullable timestamp.

@@ -107,7 +107,7 @@ func (s *Service) recountYear(ctx context.Context, y int) (int, error) {
 			}
 			moved++
 			changed["year"] = y
-			return finish(tx, c, systemActor, "recount", "", changed)
+			return s.finish(tx, c, systemActor, "recount", "", changed)
 		})
 		if err != nil {
 			return moved, apperr.Internalf("cases: recount", err)

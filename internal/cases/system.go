@@ -52,7 +52,7 @@ func (s *Service) Deem(ctx context.Context, caseID string) error {
 		if err != nil {
 			return err
 		}
-		if err := s.transition(tx, c, it, systemActor, roles, ActionRequest{Action: "accept", deemed: true,
+		if err := s.transition(tx, c, it, systemActor, roles, ActionRequest{Action: "accept", deemed: true, quiet: true,
 			Reason: "行政许可法第三十二条：逾期不告知补正的，自收到申请材料之日起即为受理"}); err != nil {
 			return err
 		}
@@ -161,7 +161,7 @@ func (s *Service) TerminateOwed(ctx context.Context, caseID string) error {
 		}
 		owed := owedNames(it, c.Owed)
 		held := *c // who holds it now is told, not the holders of its end
-		if err := s.transition(tx, c, it, systemActor, roles, ActionRequest{Action: "terminate",
+		if err := s.transition(tx, c, it, systemActor, roles, ActionRequest{Action: "terminate", quiet: true,
 			Reason: "容缺受理的材料逾期未补齐：" + owed}); err != nil {
 			return err
 		}
@@ -187,7 +187,7 @@ func (s *Service) SystemUrge(ctx context.Context, caseID, note string) (bool, er
 		}
 		c.UrgedAt = ptr(tx.Now)
 		urged = true
-		if err := finish(tx, c, systemActor, "urge", note, map[string]any{"supervision": true}); err != nil {
+		if err := s.finish(tx, c, systemActor, "urge", note, map[string]any{"supervision": true}); err != nil {
 			return err
 		}
 		return s.notifyHolders(tx, c, "urge", notify.Message{Key: "notify.urge", Args: map[string]any{"case_no": c.No, "by": systemActor.Name, "note": note}})

@@ -39,6 +39,7 @@ var multiline = map[string]bool{
 	"keywords": true, "legal_basis": true, "fees": true, "form": true, "situations": true, "item": true,
 	"items": true, "type_json": true, "text": true, "basis": true, "sample": true, "a": true,
 	"other": true, // a correction notice's free text (corr.other)
+	"body":  true, // a notification template (issue 16)
 }
 
 // Multiline reports whether field (a form key or a JSON path) may carry

@@ -70,6 +70,20 @@ func Send(tx *db.Tx, userID, caseID, kind string, msg Message, dedup string) err
 // Box reads and updates users' inboxes.
 type Box struct {
 	DB *db.DB
+	// Templates give notifications their text (Texts); nil: the catalog's messages.
+	Templates *TemplateRenderer
+}
+
+// Texts fills each notification's Text in lang: from the in-app templates,
+// else from the catalog's messages.
+func (b *Box) Texts(ctx context.Context, lang i18n.Lang, list []Notification) error {
+	if b.Templates != nil {
+		return b.Templates.Texts(ctx, lang, list)
+	}
+	for i := range list {
+		list[i].Text = list[i].Message.Text(lang)
+	}
+	return nil
 }
 
 // Inbox lists a user's notifications, newest first, with the number unread.
@@ -144,6 +158,12 @@ func (b *Box) MarkRead(ctx context.Context, u *identity.User, id string) error {
 // Text is the message in lang. An argument that is itself a message key
 // ("signal.level.red") is translated too.
 func (m Message) Text(lang i18n.Lang) string {
+	return i18n.T(lang, m.Key, m.args(lang))
+}
+
+// args are the message's arguments in lang: one that is itself a message
+// key is translated.
+func (m Message) args(lang i18n.Lang) map[string]any {
 	args := make(map[string]any, len(m.Args))
 	for k, v := range m.Args {
 		if s, ok := v.(string); ok && i18n.Has(lang, s) {
@@ -151,5 +171,5 @@ func (m Message) Text(lang i18n.Lang) string {
 		}
 		args[k] = v
 	}
-	return i18n.T(lang, m.Key, args)
+	return args
 }

@@ -332,6 +332,10 @@ var apiCells = []cell{
 	{op: "GET /api/v1/licence-types", path: "/licence-types", allow: "@all"},
 	{op: "GET /api/v1/licence-certs", path: "/licence-certs", allow: "@all"},
 	{op: "PUT /api/v1/admin/licence-types/{code}", path: "/admin/licence-types/<lictype>", body: "<lictype_body>", allow: instAdmin},
+	// Notification templates (issue 16) are the installation's: its administrators only.
+	{op: "GET /api/v1/admin/notification-templates", path: "/admin/notification-templates", allow: instAdmin},
+	{op: "PUT /api/v1/admin/notification-templates/{kind}/{channel}/{lang}", path: "/admin/notification-templates/accepted/inapp/zh-CN",
+		body: `{"body":"办件 {case_no}（{item}）已受理，{due_date} 前办结。"}`, allow: instAdmin},
 	// Staff administration (issue 15): an account is its administrators'
 	// whose admin grant covers every grant of it; a town's administrator
 	// neither sees nor changes the district's staff. Creating the same user
@@ -401,6 +405,8 @@ var webCells = []cell{
 	{op: "POST /admin/supervision/rules/{id}", variant: "installation-wide rule", path: "/admin/supervision/rules/default-decision-red", body: "enabled=1", allow: instAdmin, after: restoreRules},
 	{op: "POST /admin/supervision/rules/{id}", variant: "town rule", path: "/admin/supervision/rules/<rule_t>", body: "enabled=1", allow: townAdmin, after: restoreRules},
 	{op: "POST /admin/licence-types", path: "/admin/licence-types", body: "type_json=<lictype_body_q>", allow: instAdmin},
+	{op: "GET /admin/templates", path: "/admin/templates?kind=accepted", allow: instAdmin},
+	{op: "POST /admin/templates", path: "/admin/templates", body: "kind=accepted&channel=sms&lang=zh-CN&body=" + url.QueryEscape("您的{item}申请已受理。"), allow: instAdmin},
 	// Staff administration pages: as the API (staff_d, staff_t).
 	{op: "GET /admin/staff", path: "/admin/staff", allow: "@admins", sees: []seen{{"staff_d", instAdmin}}},
 	{op: "POST /admin/staff", variant: "district handler", path: "/admin/staff", body: "username=web-d&name=web-d&role=handler&department_id=<amr>&region_code=", allow: instAdmin},

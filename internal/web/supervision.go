@@ -115,8 +115,8 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	for i := range list {
-		list[i].Text = list[i].Message.Text(v.Lang)
+	if err := s.Notify.Texts(r.Context(), v.Lang, list); err != nil {
+		return err
 	}
 	v.Data["Notifications"] = list
 	s.render(w, r, http.StatusOK, "notifications", v)

@@ -41,6 +41,7 @@ type Deps struct {
 	Cases            *cases.Service
 	Supervision      *supervise.Reader
 	Notify           *notify.Box
+	Templates        *notify.TemplateRenderer // notification templates (issue 16)
 	Stats            *stats.Reader
 	Anomalies        *anomaly.Reader
 	SupervisionAdmin *supervise.Admin
@@ -67,7 +68,7 @@ type Server struct {
 // pages lists every full page; each is parsed together with the layout.
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_organisation", "admin_hall", "admin_adoptions",
-	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite"}
+	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html"}
@@ -121,6 +122,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /admin/supervision/rules", s.page(s.adminNewRule, identity.RoleAdmin))
 	mux.Handle("POST /admin/supervision/rules/{id}", s.page(s.adminRule, identity.RoleAdmin))
 	mux.Handle("POST /admin/licence-types", s.page(s.adminLicenceType, identity.RoleAdmin))
+	mux.Handle("GET /admin/templates", s.page(s.adminTemplates, identity.RoleAdmin))
+	mux.Handle("POST /admin/templates", s.page(s.adminTemplateSave, identity.RoleAdmin))
 	mux.Handle("GET /admin/staff", s.page(s.adminStaff, identity.RoleAdmin))
 	mux.Handle("POST /admin/staff", s.page(s.adminStaffCreate, identity.RoleAdmin))
 	mux.Handle("GET /admin/staff-exchange", s.page(s.adminStaffExport, identity.RoleAdmin))

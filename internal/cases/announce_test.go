@@ -1,0 +1,186 @@
+package cases_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tongban/tongban/internal/cases"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// told lists who was told what about case id: "username:kind", sorted,
+// counting every notification (a second one of the same kind shows twice).
+func (f *fixture) told(id string) []string {
+	f.t.Helper()
+	var out []string
+	err := f.db.View(f.ctx, func(tx *db.Tx) error {
+		rows, err := tx.Query(`SELECT u.username, n.kind FROM notifications n JOIN users u ON u.id = n.user_id
+			WHERE n.case_id = $1`, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var u, k string
+			if err := rows.Scan(&u, &k); err != nil {
+				return err
+			}
+			out = append(out, u+":"+k)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// since is what was told after before (both from told).
+func since(before, after []string) []string {
+	out := []string{}
+	rest := slices.Clone(before)
+	for _, x := range after {
+		if i := slices.Index(rest, x); i >= 0 {
+			rest = slices.Delete(rest, i, i+1)
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// step is one action of a notification table: who acts, how, and who is
+// told what ("username:kind", sorted).
+type step struct {
+	who  string
+	req  cases.ActionRequest
+	want string // space-separated "username:kind", sorted; "" for nobody
+}
+
+func (f *fixture) steps(c *cases.Case, table []step) *cases.Case {
+	f.t.Helper()
+	for _, s := range table {
+		before := f.told(c.ID)
+		c = f.act(s.who, c, s.req)
+		got := strings.Join(since(before, f.told(c.ID)), " ")
+		if got != s.want {
+			f.t.Errorf("%s %s (now %s): told %q, want %q", s.who, s.req.Action, c.State, got, s.want)
+		}
+	}
+	return c
+}
+
+// Issue 16: every step tells the people concerned, centrally by the case
+// engine, for each process: the applicant (and the agent) what happened,
+// the staff who hold the next step that a case is in their inbox.
+func TestEveryStepTellsThePeopleConcerned(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		psb := f.staff("psb-handler", identity.RoleHandler, "重庆市公安局涪陵区分局")
+		f.users["psb"] = psb
+		u := f.users["zhangsan"]
+
+		// standard: filed online by 张三 (the submission tells him and the window).
+		c := f.submitSoleTrader()
+		if got := strings.Join(f.told(c.ID), " "); got != "clerk:inbox zhangsan:submitted" {
+			t.Errorf("submission told %q", got)
+		}
+		vals := soleTraderValues()
+		f.steps(c, []step{
+			{"clerk", cases.ActionRequest{Action: "request_correction", Corrections: []cases.Correction{{Material: "lease", Problem: "缺少签字"}}}, "zhangsan:correction"},
+			{"zhangsan", cases.ActionRequest{Action: "resubmit", Values: vals, Materials: []cases.MaterialRef{f.upload(u, "lease")}}, "clerk:inbox zhangsan:resubmitted"},
+			{"clerk", cases.ActionRequest{Action: "accept"}, "handler:inbox zhangsan:accepted"},
+			{"handler", cases.ActionRequest{Action: "comment", Comment: "已核对"}, ""},
+			{"handler", cases.ActionRequest{Action: "countersign", Mode: "any", Departments: []string{f.dept("重庆市公安局涪陵区分局")}}, "psb-handler:countersign psb-officer:countersign"},
+			{"psb", cases.ActionRequest{Action: "sign", Opinion: "agree"}, ""},
+			{"handler", cases.ActionRequest{Action: "pause", Kind: "inspection", Days: "3", Reason: "现场检查"}, "zhangsan:special_procedure"},
+			{"handler", cases.ActionRequest{Action: "resume"}, "zhangsan:resumed"},
+			{"handler", cases.ActionRequest{Action: "pass"}, "reviewer:inbox"},
+			{"reviewer", cases.ActionRequest{Action: "return", Reason: "补充核查意见"}, "handler:inbox"},
+			{"handler", cases.ActionRequest{Action: "pass"}, "reviewer:inbox"},
+			{"reviewer", cases.ActionRequest{Action: "pass"}, "approver:inbox"},
+			{"approver", cases.ActionRequest{Action: "extend", Days: "2", Reason: "需现场核查"}, "zhangsan:extended"},
+			{"approver", cases.ActionRequest{Action: "grant"}, "clerk:inbox zhangsan:decided"},
+			{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "post", TrackingNo: "EMS1234567890"}, "zhangsan:posted"},
+		})
+
+		// Refusal, and withdrawal (the holders are told; who withdrew is not).
+		f.steps(f.submitSoleTrader(), []step{{"clerk", cases.ActionRequest{Action: "refuse", Reason: "不属于本机关职权范围"}, "zhangsan:refused"}})
+		f.steps(f.submitSoleTrader(), []step{
+			{"clerk", cases.ActionRequest{Action: "accept"}, "handler:inbox zhangsan:accepted"},
+			{"zhangsan", cases.ActionRequest{Action: "withdraw"}, "handler:case_withdrawn"},
+		})
+		// Termination by the handler; assignment to a named colleague.
+		f.steps(f.submitSoleTrader(), []step{
+			{"clerk", cases.ActionRequest{Action: "accept"}, "handler:inbox zhangsan:accepted"},
+			{"handler", cases.ActionRequest{Action: "assign", Assignee: "handler"}, ""},
+			{"handler", cases.ActionRequest{Action: "terminate", Reason: "申请人死亡"}, "zhangsan:terminated"},
+		})
+
+		// 转办: the receiving department's holders find it in their inbox.
+		f.steps(f.submitSoleTrader(), []step{
+			{"clerk", cases.ActionRequest{Action: "accept"}, "handler:inbox zhangsan:accepted"},
+			{"handler", cases.ActionRequest{Action: "transfer", Department: f.dept("重庆市公安局涪陵区分局"), Reason: "属公安机关职权"}, "psb-handler:inbox psb-officer:inbox"},
+		})
+
+		// on_the_spot (告知承诺): acceptance is the decision; a false promise revokes it.
+		c = f.submitFood(true)
+		if got := strings.Join(f.told(c.ID), " "); got != "clerk:inbox zhangsan:submitted" {
+			t.Errorf("commitment submission told %q", got)
+		}
+		f.steps(c, []step{
+			{"clerk", cases.ActionRequest{Action: "accept"}, "zhangsan:decided"}, // the clerk holds it now, and knows
+			{"handler", cases.ActionRequest{Action: "verify", Outcome: "false", Reason: "经营场所与承诺不符"}, "zhangsan:revoked"},
+			{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "online"}, "zhangsan:delivered_online"},
+		})
+
+		// simple: no review step.
+		ver, err := f.cat.Published(f.ctx, f.codes[soleTrader], 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		it := *ver.Item
+		it.Process = "simple"
+		if _, err := f.cat.SaveDraft(f.ctx, f.users["admin"], &it, "简易程序"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.cat.Publish(f.ctx, f.users["admin"], it.ImplCode); err != nil {
+			t.Fatal(err)
+		}
+		c = f.submitSoleTrader()
+		if c.Process != "simple@1" {
+			t.Fatal(c.Process)
+		}
+		f.steps(c, []step{
+			{"clerk", cases.ActionRequest{Action: "accept"}, "handler:inbox zhangsan:accepted"},
+			{"handler", cases.ActionRequest{Action: "pass"}, "approver:inbox"},
+			{"approver", cases.ActionRequest{Action: "deny", Reason: "经营场所不符合要求"}, "clerk:inbox zhangsan:decided"},
+			{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "window"}, "zhangsan:delivered_window"},
+		})
+
+		// An agent's case: the agent is told as the applicant is.
+		agent := f.users["agent"]
+		c, _, err = f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(),
+			Answers: map[string]string{"premises": "rented"}, Submit: true, Applicant: "500102198506120011", ApplicantName: "张三",
+			Materials: []cases.MaterialRef{f.upload(agent, "application"), f.upload(agent, "id_card"), f.upload(agent, "lease")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(f.told(c.ID), " "); got != "agent:submitted clerk:inbox zhangsan:submitted" {
+			t.Errorf("agent's submission told %q", got)
+		}
+		f.steps(c, []step{{"clerk", cases.ActionRequest{Action: "refuse", Reason: "重复申请"}, "agent:refused zhangsan:refused"}})
+
+		// Filed and accepted at once at the window: one notice, the acceptance.
+		c, _, err = f.svc.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(),
+			Answers: map[string]string{"premises": "rented"}, Submit: true, Accept: true, Applicant: "500102198506120011", ApplicantName: "张三"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(f.told(c.ID), " "); got != "handler:inbox zhangsan:accepted" {
+			t.Errorf("window filing told %q", got)
+		}
+	})
+}

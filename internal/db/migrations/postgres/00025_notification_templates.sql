@@ -1,0 +1,194 @@
+-- +goose Up
+-- Notification templates are data (issue 16): the text of each kind of
+-- notification per channel (inapp, sms, email) and language (zh-CN, en),
+-- placeholders written {case_no}. Seeded with notify.Defaults (generated:
+-- go test ./internal/notify -run TestSeedMigration -write-seeds); the
+-- installation's administrators change them (/admin/templates).
+CREATE TABLE notification_templates (
+    kind       TEXT NOT NULL,
+    channel    TEXT NOT NULL,
+    lang       TEXT NOT NULL,
+    subject    TEXT NOT NULL DEFAULT '',  -- e-mail only
+    body       TEXT NOT NULL,
+    updated_by TEXT REFERENCES users (id), -- NULL: the default
+    updated_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (kind, channel, lang)
+);
+
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('accepted', 'email', 'en', 'Case {case_no}: Accepted', 'Case {case_no} ({item}) was accepted; it will be decided by {due_date}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('accepted', 'email', 'zh-CN', '办件 {case_no}：已受理', '办件 {case_no}（{item}）已受理，承诺于 {due_date} 前办结。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('accepted', 'inapp', 'en', '', 'Case {case_no} ({item}) was accepted; it will be decided by {due_date}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('accepted', 'inapp', 'zh-CN', '', '办件 {case_no}（{item}）已受理，承诺于 {due_date} 前办结。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('accepted', 'sms', 'en', '', '{item}: accepted, due {due_date}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('accepted', 'sms', 'zh-CN', '', '您的{item}申请已受理，承诺于{due_date}前办结。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('assigned', 'email', 'en', 'Case {case_no}: Assigned', '{by} assigned case {case_no} ({item}) to you.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('assigned', 'email', 'zh-CN', '办件 {case_no}：分派', '{by} 将办件 {case_no}（{item}）分派给您办理。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('assigned', 'inapp', 'en', '', '{by} assigned case {case_no} ({item}) to you.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('assigned', 'inapp', 'zh-CN', '', '{by} 将办件 {case_no}（{item}）分派给您办理。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('assigned', 'sms', 'en', '', '{by} assigned you a case: {item}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('assigned', 'sms', 'zh-CN', '', '{by}分派给您一件{item}办件。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('bundle_concluded', 'email', 'en', 'Case {case_no}: Bundle concluded', 'Every item of "{item}" (case {case_no}) is concluded; the results will be delivered together.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('bundle_concluded', 'email', 'zh-CN', '办件 {case_no}：一件事办结', '“{item}”（办件 {case_no}）各事项均已办结，等待统一送达。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('bundle_concluded', 'inapp', 'en', '', 'Every item of "{item}" (case {case_no}) is concluded; the results will be delivered together.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('bundle_concluded', 'inapp', 'zh-CN', '', '“{item}”（办件 {case_no}）各事项均已办结，等待统一送达。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('bundle_concluded', 'sms', 'en', '', '{item}: every item concluded.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('bundle_concluded', 'sms', 'zh-CN', '', '您的{item}各事项均已办结，等待统一送达。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('case_withdrawn', 'email', 'en', 'Case {case_no}: Withdrawn by applicant', 'Case {case_no} ({item}) was withdrawn by the applicant ({by}); no further work is needed.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('case_withdrawn', 'email', 'zh-CN', '办件 {case_no}：申请人撤回', '办件 {case_no}（{item}）已被申请人撤回（{by}），无需继续办理。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('case_withdrawn', 'inapp', 'en', '', 'Case {case_no} ({item}) was withdrawn by the applicant ({by}); no further work is needed.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('case_withdrawn', 'inapp', 'zh-CN', '', '办件 {case_no}（{item}）已被申请人撤回（{by}），无需继续办理。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('case_withdrawn', 'sms', 'en', '', '{item}: withdrawn by the applicant.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('case_withdrawn', 'sms', 'zh-CN', '', '{item}办件已被申请人撤回，无需继续办理。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('correction', 'email', 'en', 'Case {case_no}: Correction notice', 'Case {case_no} ({item}) needs corrections: {corrections}. Please correct everything and resubmit.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('correction', 'email', 'zh-CN', '办件 {case_no}：补正告知', '办件 {case_no}（{item}）需补正：{corrections}。请一次性补正后重新提交。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('correction', 'inapp', 'en', '', 'Case {case_no} ({item}) needs corrections: {corrections}. Please correct everything and resubmit.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('correction', 'inapp', 'zh-CN', '', '办件 {case_no}（{item}）需补正：{corrections}。请一次性补正后重新提交。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('correction', 'sms', 'en', '', 'Your {item} application needs corrections; sign in.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('correction', 'sms', 'zh-CN', '', '您的{item}申请需补正，请登录查看一次性补正告知。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('countersign', 'email', 'en', 'Case {case_no}: Countersign', '{by} asks your department to countersign case {case_no} ({item}): {note}', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('countersign', 'email', 'zh-CN', '办件 {case_no}：会签', '{by} 请贵部门对办件 {case_no}（{item}）会签：{note}', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('countersign', 'inapp', 'en', '', '{by} asks your department to countersign case {case_no} ({item}): {note}', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('countersign', 'inapp', 'zh-CN', '', '{by} 请贵部门对办件 {case_no}（{item}）会签：{note}', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('countersign', 'sms', 'en', '', '{by} asks you to countersign: {item}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('countersign', 'sms', 'zh-CN', '', '{by}请贵部门会签{item}办件。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('decided', 'email', 'en', 'Case {case_no}: Decision', 'A decision was made on case {case_no} ({item}): {decision}. {reason}', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('decided', 'email', 'zh-CN', '办件 {case_no}：办理决定', '办件 {case_no}（{item}）已作出决定：{decision}。{reason}', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('decided', 'inapp', 'en', '', 'A decision was made on case {case_no} ({item}): {decision}. {reason}', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('decided', 'inapp', 'zh-CN', '', '办件 {case_no}（{item}）已作出决定：{decision}。{reason}', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('decided', 'sms', 'en', '', '{item}: decided ({decision}); sign in.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('decided', 'sms', 'zh-CN', '', '您的{item}办件已作出决定：{decision}，请登录查看。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('deemed', 'email', 'en', 'Case {case_no}: Deemed accepted', 'Case {case_no} is deemed accepted: no correction notice was issued in time.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('deemed', 'email', 'zh-CN', '办件 {case_no}：视为受理', '办件 {case_no} 逾期未告知补正，依法视为已受理。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('deemed', 'inapp', 'en', '', 'Case {case_no} is deemed accepted: no correction notice was issued in time.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('deemed', 'inapp', 'zh-CN', '', '办件 {case_no} 逾期未告知补正，依法视为已受理。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('deemed', 'sms', 'en', '', '{case_no}: deemed accepted.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('deemed', 'sms', 'zh-CN', '', '办件{case_no}依法视为已受理。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('delivered_online', 'email', 'en', 'Case {case_no}: Delivered online', 'The result of case {case_no} ({item}) was delivered online; sign in to see it.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('delivered_online', 'email', 'zh-CN', '办件 {case_no}：网上送达', '办件 {case_no}（{item}）的办理结果已网上送达，请登录查看。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('delivered_online', 'inapp', 'en', '', 'The result of case {case_no} ({item}) was delivered online; sign in to see it.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('delivered_online', 'inapp', 'zh-CN', '', '办件 {case_no}（{item}）的办理结果已网上送达，请登录查看。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('delivered_online', 'sms', 'en', '', '{item}: result delivered online; sign in.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('delivered_online', 'sms', 'zh-CN', '', '您的{item}办理结果已网上送达，请登录查看。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('delivered_window', 'email', 'en', 'Case {case_no}: Handed over', 'The result of case {case_no} ({item}) was handed over at the window.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('delivered_window', 'email', 'zh-CN', '办件 {case_no}：窗口送达', '办件 {case_no}（{item}）的办理结果已在窗口送达。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('delivered_window', 'inapp', 'en', '', 'The result of case {case_no} ({item}) was handed over at the window.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('delivered_window', 'inapp', 'zh-CN', '', '办件 {case_no}（{item}）的办理结果已在窗口送达。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('delivered_window', 'sms', 'en', '', '{item}: result handed over at the window.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('delivered_window', 'sms', 'zh-CN', '', '您的{item}办理结果已在窗口送达。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('escalate', 'email', 'en', 'Case {case_no}: Escalation', 'Case {case_no}: {clock} has reached {level} (due {due_date}).', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('escalate', 'email', 'zh-CN', '办件 {case_no}：升级', '办件 {case_no} 的{clock}已{level}（截止日期 {due_date}），请关注。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('escalate', 'inapp', 'en', '', 'Case {case_no}: {clock} has reached {level} (due {due_date}).', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('escalate', 'inapp', 'zh-CN', '', '办件 {case_no} 的{clock}已{level}（截止日期 {due_date}），请关注。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('escalate', 'sms', 'en', '', '{case_no} escalated; sign in.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('escalate', 'sms', 'zh-CN', '', '办件{case_no}{clock}已{level}，请关注。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('extended', 'email', 'en', 'Case {case_no}: Extended', 'The time limit of case {case_no} ({item}) was extended by {days} working days; it is now due {due_date}. Reason: {reason}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('extended', 'email', 'zh-CN', '办件 {case_no}：延长期限', '办件 {case_no}（{item}）经批准延长 {days} 个工作日，办结期限为 {due_date}。理由：{reason}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('extended', 'inapp', 'en', '', 'The time limit of case {case_no} ({item}) was extended by {days} working days; it is now due {due_date}. Reason: {reason}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('extended', 'inapp', 'zh-CN', '', '办件 {case_no}（{item}）经批准延长 {days} 个工作日，办结期限为 {due_date}。理由：{reason}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('extended', 'sms', 'en', '', '{item}: extended by {days} days, due {due_date}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('extended', 'sms', 'zh-CN', '', '您的{item}办件延长{days}个工作日，办结期限{due_date}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('inbox', 'email', 'en', 'Case {case_no}: To do', 'Case {case_no} ({item}) reached the {step} step and waits for you ({by}).', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('inbox', 'email', 'zh-CN', '办件 {case_no}：待办', '办件 {case_no}（{item}）已到达{step}环节，待您办理（{by}）。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('inbox', 'inapp', 'en', '', 'Case {case_no} ({item}) reached the {step} step and waits for you ({by}).', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('inbox', 'inapp', 'zh-CN', '', '办件 {case_no}（{item}）已到达{step}环节，待您办理（{by}）。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('inbox', 'sms', 'en', '', 'New case to handle: {item} ({step}).', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('inbox', 'sms', 'zh-CN', '', '您有新的待办件：{item}（{step}）。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('licence_issued', 'email', 'en', 'Case {case_no}: Licence issued', 'Your electronic licence "{name}" has been issued (case {case_no}); see My licences.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('licence_issued', 'email', 'zh-CN', '办件 {case_no}：电子证照签发', '您的电子证照“{name}”已签发（办件 {case_no}），可在“我的证照”中查看和出示。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('licence_issued', 'inapp', 'en', '', 'Your electronic licence "{name}" has been issued (case {case_no}); see My licences.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('licence_issued', 'inapp', 'zh-CN', '', '您的电子证照“{name}”已签发（办件 {case_no}），可在“我的证照”中查看和出示。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('licence_issued', 'sms', 'en', '', 'Your licence {name} was issued.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('licence_issued', 'sms', 'zh-CN', '', '您的电子证照{name}已签发，可在我的证照中查看。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('owed_due', 'email', 'en', 'Case {case_no}: Materials due', 'Case {case_no}: please supply the materials owed at acceptance ({materials}) by {due_date}; otherwise the case will be terminated.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('owed_due', 'email', 'zh-CN', '办件 {case_no}：容缺补齐提醒', '办件 {case_no} 容缺受理的材料（{materials}）请于 {due_date} 前补齐，逾期将终止办理。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('owed_due', 'inapp', 'en', '', 'Case {case_no}: please supply the materials owed at acceptance ({materials}) by {due_date}; otherwise the case will be terminated.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('owed_due', 'inapp', 'zh-CN', '', '办件 {case_no} 容缺受理的材料（{materials}）请于 {due_date} 前补齐，逾期将终止办理。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('owed_due', 'sms', 'en', '', 'Please supply the owed materials by {due_date}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('owed_due', 'sms', 'zh-CN', '', '您有容缺材料请于{due_date}前补齐，逾期将终止办理。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('posted', 'email', 'en', 'Case {case_no}: Posted', 'The result of case {case_no} ({item}) was posted; tracking number {tracking_no}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('posted', 'email', 'zh-CN', '办件 {case_no}：邮寄送达', '办件 {case_no}（{item}）的办理结果已邮寄，快递单号 {tracking_no}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('posted', 'inapp', 'en', '', 'The result of case {case_no} ({item}) was posted; tracking number {tracking_no}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('posted', 'inapp', 'zh-CN', '', '办件 {case_no}（{item}）的办理结果已邮寄，快递单号 {tracking_no}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('posted', 'sms', 'en', '', '{item}: result posted, tracking {tracking_no}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('posted', 'sms', 'zh-CN', '', '您的{item}办理结果已邮寄，快递单号{tracking_no}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('refused', 'email', 'en', 'Case {case_no}: Not accepted', 'Case {case_no} ({item}) was not accepted. Reason: {reason}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('refused', 'email', 'zh-CN', '办件 {case_no}：不予受理', '办件 {case_no}（{item}）不予受理，理由：{reason}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('refused', 'inapp', 'en', '', 'Case {case_no} ({item}) was not accepted. Reason: {reason}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('refused', 'inapp', 'zh-CN', '', '办件 {case_no}（{item}）不予受理，理由：{reason}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('refused', 'sms', 'en', '', '{item}: not accepted; sign in for the reason.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('refused', 'sms', 'zh-CN', '', '您的{item}申请不予受理，请登录查看理由。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('remind', 'email', 'en', 'Case {case_no}: Reminder', 'Case {case_no}: {clock} is at {level}, due {due_date}. Please act on it.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('remind', 'email', 'zh-CN', '办件 {case_no}：提醒', '办件 {case_no} 的{clock}{level}，截止日期 {due_date}，请及时办理。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('remind', 'inapp', 'en', '', 'Case {case_no}: {clock} is at {level}, due {due_date}. Please act on it.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('remind', 'inapp', 'zh-CN', '', '办件 {case_no} 的{clock}{level}，截止日期 {due_date}，请及时办理。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('remind', 'sms', 'en', '', '{case_no}: reminder; sign in.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('remind', 'sms', 'zh-CN', '', '办件{case_no}{clock}{level}，请及时办理。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('respond', 'email', 'en', 'Case {case_no}: Answer', '{by} answered the urging of case {case_no}: {answer}', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('respond', 'email', 'zh-CN', '办件 {case_no}：督办答复', '{by} 已答复对办件 {case_no} 的督办：{answer}', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('respond', 'inapp', 'en', '', '{by} answered the urging of case {case_no}: {answer}', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('respond', 'inapp', 'zh-CN', '', '{by} 已答复对办件 {case_no} 的督办：{answer}', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('respond', 'sms', 'en', '', '{case_no}: urging answered.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('respond', 'sms', 'zh-CN', '', '您督办的办件{case_no}已答复。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('resubmitted', 'email', 'en', 'Case {case_no}: Resubmitted', 'You corrected and resubmitted case {case_no} ({item}); watch for the pre-review result.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('resubmitted', 'email', 'zh-CN', '办件 {case_no}：已补正', '您已补正并重新提交办件 {case_no}（{item}），请留意预审结果。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('resubmitted', 'inapp', 'en', '', 'You corrected and resubmitted case {case_no} ({item}); watch for the pre-review result.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('resubmitted', 'inapp', 'zh-CN', '', '您已补正并重新提交办件 {case_no}（{item}），请留意预审结果。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('resubmitted', 'sms', 'en', '', 'Your {item} application was resubmitted.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('resubmitted', 'sms', 'zh-CN', '', '您的{item}申请已重新提交，请留意预审结果。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('resumed', 'email', 'en', 'Case {case_no}: Clock resumed', 'The special procedure of case {case_no} ({item}) ended; the clock runs again, due {due_date}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('resumed', 'email', 'zh-CN', '办件 {case_no}：恢复计时', '办件 {case_no}（{item}）特别程序已结束，恢复计时，办结期限为 {due_date}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('resumed', 'inapp', 'en', '', 'The special procedure of case {case_no} ({item}) ended; the clock runs again, due {due_date}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('resumed', 'inapp', 'zh-CN', '', '办件 {case_no}（{item}）特别程序已结束，恢复计时，办结期限为 {due_date}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('resumed', 'sms', 'en', '', '{item}: clock resumed, due {due_date}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('resumed', 'sms', 'zh-CN', '', '您的{item}办件已恢复计时，办结期限{due_date}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('revoked', 'email', 'en', 'Case {case_no}: Decision revoked', 'The post-verification of case {case_no} ({item}) found the promise untrue; the decision is revoked. Reason: {reason}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('revoked', 'email', 'zh-CN', '办件 {case_no}：决定撤销', '办件 {case_no}（{item}）经事后核查承诺不实，决定已撤销。理由：{reason}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('revoked', 'inapp', 'en', '', 'The post-verification of case {case_no} ({item}) found the promise untrue; the decision is revoked. Reason: {reason}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('revoked', 'inapp', 'zh-CN', '', '办件 {case_no}（{item}）经事后核查承诺不实，决定已撤销。理由：{reason}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('revoked', 'sms', 'en', '', '{item}: decision revoked after verification.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('revoked', 'sms', 'zh-CN', '', '您的{item}办件经核查承诺不实，决定已撤销。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('special_procedure', 'email', 'en', 'Case {case_no}: Special procedure', 'Case {case_no} ({item}) is in a special procedure ({procedure}, about {days} working days), not counted in the time limit. Reason: {reason}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('special_procedure', 'email', 'zh-CN', '办件 {case_no}：特别程序', '办件 {case_no}（{item}）进入特别程序（{procedure}，预计 {days} 个工作日），期间不计入办理时限。理由：{reason}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('special_procedure', 'inapp', 'en', '', 'Case {case_no} ({item}) is in a special procedure ({procedure}, about {days} working days), not counted in the time limit. Reason: {reason}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('special_procedure', 'inapp', 'zh-CN', '', '办件 {case_no}（{item}）进入特别程序（{procedure}，预计 {days} 个工作日），期间不计入办理时限。理由：{reason}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('special_procedure', 'sms', 'en', '', '{item}: special procedure, about {days} days.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('special_procedure', 'sms', 'zh-CN', '', '您的{item}办件进入特别程序（{procedure}），预计{days}个工作日。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('submitted', 'email', 'en', 'Case {case_no}: Submitted', 'Your application "{item}" was submitted as case {case_no}; watch for the pre-review result.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('submitted', 'email', 'zh-CN', '办件 {case_no}：已提交', '您的“{item}”申请已提交，办件编号 {case_no}，请留意预审结果。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('submitted', 'inapp', 'en', '', 'Your application "{item}" was submitted as case {case_no}; watch for the pre-review result.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('submitted', 'inapp', 'zh-CN', '', '您的“{item}”申请已提交，办件编号 {case_no}，请留意预审结果。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('submitted', 'sms', 'en', '', 'Your {item} application was submitted.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('submitted', 'sms', 'zh-CN', '', '您的{item}申请已提交，请留意预审结果。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('supplied', 'email', 'en', 'Case {case_no}: Materials supplied', 'The materials owed for case {case_no} ({item}) were supplied ({by}).', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('supplied', 'email', 'zh-CN', '办件 {case_no}：容缺补交', '办件 {case_no}（{item}）容缺受理的材料已补交（{by}）。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('supplied', 'inapp', 'en', '', 'The materials owed for case {case_no} ({item}) were supplied ({by}).', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('supplied', 'inapp', 'zh-CN', '', '办件 {case_no}（{item}）容缺受理的材料已补交（{by}）。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('supplied', 'sms', 'en', '', '{item}: owed materials supplied.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('supplied', 'sms', 'zh-CN', '', '{item}办件容缺材料已补交。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('terminated', 'email', 'en', 'Case {case_no}: Terminated', 'Case {case_no} ({item}) was terminated. Reason: {reason}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('terminated', 'email', 'zh-CN', '办件 {case_no}：终止办理', '办件 {case_no}（{item}）已终止办理，理由：{reason}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('terminated', 'inapp', 'en', '', 'Case {case_no} ({item}) was terminated. Reason: {reason}.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('terminated', 'inapp', 'zh-CN', '', '办件 {case_no}（{item}）已终止办理，理由：{reason}。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('terminated', 'sms', 'en', '', '{item}: terminated; sign in for the reason.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('terminated', 'sms', 'zh-CN', '', '您的{item}办件已终止办理，请登录查看理由。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('terminated_owed', 'email', 'en', 'Case {case_no}: Terminated (materials owed)', 'Case {case_no} is terminated: the materials owed at acceptance ({materials}) were not supplied in time.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('terminated_owed', 'email', 'zh-CN', '办件 {case_no}：容缺逾期终止', '办件 {case_no} 容缺受理的材料（{materials}）逾期未补齐，已终止办理。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('terminated_owed', 'inapp', 'en', '', 'Case {case_no} is terminated: the materials owed at acceptance ({materials}) were not supplied in time.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('terminated_owed', 'inapp', 'zh-CN', '', '办件 {case_no} 容缺受理的材料（{materials}）逾期未补齐，已终止办理。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('terminated_owed', 'sms', 'en', '', '{case_no} terminated.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('terminated_owed', 'sms', 'zh-CN', '', '办件{case_no}容缺材料逾期未补齐，已终止。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('urge', 'email', 'en', 'Case {case_no}: Urging', 'Case {case_no} was urged by {by}: {note}', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('urge', 'email', 'zh-CN', '办件 {case_no}：督办', '办件 {case_no} 被督办（{by}）：{note}', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('urge', 'inapp', 'en', '', 'Case {case_no} was urged by {by}: {note}', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('urge', 'inapp', 'zh-CN', '', '办件 {case_no} 被督办（{by}）：{note}', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('urge', 'sms', 'en', '', '{case_no} urged; sign in.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('urge', 'sms', 'zh-CN', '', '办件{case_no}被督办，请登录查看。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('withdrawn', 'email', 'en', 'Case {case_no}: Withdrawn', 'Case {case_no} ({item}) was withdrawn.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('withdrawn', 'email', 'zh-CN', '办件 {case_no}：已撤回', '办件 {case_no}（{item}）已撤回。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('withdrawn', 'inapp', 'en', '', 'Case {case_no} ({item}) was withdrawn.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('withdrawn', 'inapp', 'zh-CN', '', '办件 {case_no}（{item}）已撤回。', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('withdrawn', 'sms', 'en', '', '{item}: withdrawn.', CURRENT_TIMESTAMP);
+INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES ('withdrawn', 'sms', 'zh-CN', '', '您的{item}办件已撤回。', CURRENT_TIMESTAMP);
+
+-- +goose Down
+DROP TABLE notification_templates;
