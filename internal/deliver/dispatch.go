@@ -168,7 +168,7 @@ type Report struct {
 // delivery per notification and channel) and a claim is taken by one.
 func (d *Dispatcher) Pass(ctx context.Context) (Report, error) {
 	var rep Report
-	n, err := d.expand(ctx)
+	n, err := d.Expand(ctx)
 	rep.Expanded = n
 	if err != nil {
 		return rep, err
@@ -215,9 +215,9 @@ func (d *Dispatcher) Pass(ctx context.Context) (Report, error) {
 	return rep, firstErr
 }
 
-// expand turns outbox rows not yet expanded into one delivery per channel
+// Expand turns outbox rows not yet expanded into one delivery per channel
 // the recipient chose and has an address for, and marks them expanded.
-func (d *Dispatcher) expand(ctx context.Context) (int, error) {
+func (d *Dispatcher) Expand(ctx context.Context) (int, error) {
 	p := d.Policy.withDefaults()
 	var n int
 	err := d.DB.Update(ctx, func(tx *db.Tx) error {
@@ -530,4 +530,3 @@ func (d *Dispatcher) Run(ctx context.Context, every time.Duration) {
 		}
 	}
 }
-

@@ -2,6 +2,7 @@ package deliver
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -80,7 +81,8 @@ func startSMTP(t testing.TB, mode string) *smtpServer {
 	cmd := exec.Command(py, "-W", "ignore", "testdata/smtpd.py", strconv.Itoa(port), cert, key, mode, "mailer", "pa55word")
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr // aiosmtpd logs every session; shown only if it fails to start
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +115,7 @@ func startSMTP(t testing.TB, mode string) *smtpServer {
 	select {
 	case <-ready:
 	case <-time.After(20 * time.Second):
-		t.Fatal("the SMTP server did not start")
+		t.Fatalf("the SMTP server did not start: %s", stderr.String())
 	}
 	return s
 }
