@@ -30,7 +30,8 @@ type Stats struct {
 	Channels   []ChannelStats `json:"channels"`
 }
 
-// Figures reads the outbox's figures at now.
+// Figures reads the outbox's figures at now: counts only, no personal data
+// (the metrics endpoint serves them too).
 func Figures(ctx context.Context, d *db.DB) (Stats, error) {
 	var st Stats
 	now := d.Now()
@@ -74,7 +75,8 @@ func Figures(ctx context.Context, d *db.DB) (Stats, error) {
 				return err
 			}
 			if c.Pending > 0 {
-				if err := tx.QueryRow(`SELECT MIN(created_at) FROM deliveries WHERE channel = $1 AND state = 'pending'`, ch).Scan(&oldest); err != nil {
+				// ORDER BY, not MIN(): SQLite's MIN returns the text, not a time.
+				if err := tx.QueryRow(`SELECT created_at FROM deliveries WHERE channel = $1 AND state = 'pending' ORDER BY created_at LIMIT 1`, ch).Scan(&oldest); err != nil {
 					return err
 				}
 				if oldest != nil {
@@ -104,19 +106,21 @@ type Letter struct {
 	Done      time.Time `json:"done_at"`
 }
 
-func admin(u *identity.User) error {
+// admin lets through the installation's administrators (those whose grant
+// covers the home region): the queue holds every region's notifications.
+func admin(u *identity.User, home string) error {
 	if u == nil {
 		return apperr.E(apperr.Unauthenticated, "error.unauthenticated")
 	}
-	if !u.Has(identity.RoleAdmin) {
+	if !u.Installation(identity.RoleAdmin, home) {
 		return apperr.E(apperr.Forbidden, "error.forbidden")
 	}
 	return nil
 }
 
 // DeadLetters lists the dead deliveries, newest first.
-func DeadLetters(ctx context.Context, d *db.DB, u *identity.User, limit int) ([]Letter, error) {
-	if err := admin(u); err != nil {
+func DeadLetters(ctx context.Context, d *db.DB, u *identity.User, home string, limit int) ([]Letter, error) {
+	if err := admin(u, home); err != nil {
 		return nil, err
 	}
 	if limit <= 0 || limit > 500 {
@@ -154,8 +158,8 @@ func DeadLetters(ctx context.Context, d *db.DB, u *identity.User, limit int) ([]
 // Resend puts a dead delivery back in the queue with its attempts reset,
 // recorded in the audit log. Its idempotency key stays: a gateway that saw
 // it accepted drops it again.
-func Resend(ctx context.Context, d *db.DB, u *identity.User, id string) error {
-	if err := admin(u); err != nil {
+func Resend(ctx context.Context, d *db.DB, u *identity.User, home, id string) error {
+	if err := admin(u, home); err != nil {
 		return err
 	}
 	return apperr.Internalf("deliver: resend", d.Update(ctx, func(tx *db.Tx) error {

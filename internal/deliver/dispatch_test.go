@@ -295,22 +295,22 @@ func TestDispatchRetryDeadResend(t *testing.T) {
 			t.Fatalf("attempts %d", attempts)
 		}
 		admin := f.Users["admin"]
-		if _, err := deliver.DeadLetters(f.Ctx, d, zs, 10); apperrKey(err) != "error.forbidden" {
+		if _, err := deliver.DeadLetters(f.Ctx, d, zs, "500102", 10); apperrKey(err) != "error.forbidden" {
 			t.Fatalf("an applicant lists dead letters: %v", err)
 		}
-		letters, err := deliver.DeadLetters(f.Ctx, d, admin, 10)
+		letters, err := deliver.DeadLetters(f.Ctx, d, admin, "500102", 10)
 		if err != nil || len(letters) != 1 || letters[0].To != "z***@example.cn" || letters[0].Key != "notify.deemed" || letters[0].Attempts != 3 ||
 			letters[0].LastError != "451 try again later" {
 			t.Fatalf("dead letters %+v %v", letters, err)
 		}
-		if err := deliver.Resend(f.Ctx, d, zs, letters[0].ID); apperrKey(err) != "error.forbidden" {
+		if err := deliver.Resend(f.Ctx, d, zs, "500102", letters[0].ID); apperrKey(err) != "error.forbidden" {
 			t.Fatalf("an applicant resends: %v", err)
 		}
 		down = false
-		if err := deliver.Resend(f.Ctx, d, admin, letters[0].ID); err != nil {
+		if err := deliver.Resend(f.Ctx, d, admin, "500102", letters[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := deliver.Resend(f.Ctx, d, admin, letters[0].ID); apperrKey(err) != "outbox.not_dead" {
+		if err := deliver.Resend(f.Ctx, d, admin, "500102", letters[0].ID); apperrKey(err) != "outbox.not_dead" {
 			t.Fatalf("second resend: %v", err)
 		}
 		var audited int

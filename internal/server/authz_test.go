@@ -336,6 +336,8 @@ var webCells = []cell{
 	{op: "POST /logout", path: "/logout", allow: "@all", last: true},
 	{op: "POST /prefs", path: "/prefs", body: "lang=zh-CN&return=/", allow: "@all"},
 	{op: "GET /me", path: "/me", allow: "@users"},
+	// One's own notification channels (issue 16).
+	{op: "POST /me/contacts", path: "/me/contacts", body: "phone=13800138000&email=&sms=1", allow: "@users"},
 	{op: "GET /workbench", path: "/workbench", allow: "@workbench"},
 	{op: "GET /workbench/inbox", path: "/workbench/inbox", allow: "@workbench"},
 	{op: "GET /supervision", path: "/supervision", allow: "@watch", sees: signalsSeen},
@@ -357,6 +359,10 @@ var webCells = []cell{
 	{op: "POST /admin/supervision/rules/{id}", variant: "installation-wide rule", path: "/admin/supervision/rules/default-decision-red", body: "enabled=1", allow: instAdmin, after: restoreRules},
 	{op: "POST /admin/supervision/rules/{id}", variant: "town rule", path: "/admin/supervision/rules/<rule_t>", body: "enabled=1", allow: townAdmin, after: restoreRules},
 	{op: "POST /admin/licence-types", path: "/admin/licence-types", body: "type_json=<lictype_body_q>", allow: instAdmin},
+	// Message delivery (issue 16): the queue holds every region's
+	// notifications, so only the installation's administrators see it.
+	{op: "GET /admin/outbox", path: "/admin/outbox", allow: instAdmin},
+	{op: "POST /admin/outbox/{id}/resend", path: "/admin/outbox/<dead>/resend", allow: instAdmin, before: deadLetter},
 	// Staff administration pages: as the API (staff_d, staff_t).
 	{op: "GET /admin/staff", path: "/admin/staff", allow: "@admins", sees: []seen{{"staff_d", instAdmin}}},
 	{op: "POST /admin/staff", variant: "district handler", path: "/admin/staff", body: "username=web-d&name=web-d&role=handler&department_id=<amr>&region_code=", allow: instAdmin},
