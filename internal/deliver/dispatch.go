@@ -28,7 +28,9 @@ type Policy struct {
 	Backoff     time.Duration // the first retry's delay; each next one doubles (default 30 s)
 	MaxBackoff  time.Duration // the longest delay (default 6 h)
 	Claim       time.Duration // how long a claim keeps others off a delivery (default 2 min)
-	Batch       int           // deliveries claimed per pass (default 100)
+	// Batch is how many deliveries a pass claims (default 5 per worker):
+	// small, so that replicas share a burst rather than one taking it all.
+	Batch int
 	Workers     int           // deliveries sent at once (default 4)
 	// PerMinute bounds what this replica sends on a channel per minute (0:
 	// no bound); the gateways' own quotas divided by the replicas.
@@ -51,11 +53,11 @@ func (p Policy) withDefaults() Policy {
 	if p.Claim <= 0 {
 		p.Claim = 2 * time.Minute
 	}
-	if p.Batch <= 0 {
-		p.Batch = 100
-	}
 	if p.Workers <= 0 {
 		p.Workers = 4
+	}
+	if p.Batch <= 0 {
+		p.Batch = 5 * p.Workers
 	}
 	if p.QuietFrom == 0 && p.QuietTo == 0 {
 		p.QuietFrom, p.QuietTo = 22, 8
@@ -215,17 +217,19 @@ func (d *Dispatcher) Pass(ctx context.Context) (Report, error) {
 	return rep, firstErr
 }
 
+// expandBatch is how many outbox rows one transaction expands.
+const expandBatch = 200
+
 // Expand turns outbox rows not yet expanded into one delivery per channel
 // the recipient chose and has an address for, and marks them expanded.
 func (d *Dispatcher) Expand(ctx context.Context) (int, error) {
-	p := d.Policy.withDefaults()
 	var n int
 	err := d.DB.Update(ctx, func(tx *db.Tx) error {
 		n = 0
 		rows, err := tx.Query(`SELECT o.id, o.notification_id, COALESCE(c.sms, FALSE), COALESCE(c.email, FALSE),
 			COALESCE(c.phone_sealed, ''), COALESCE(c.email_sealed, '')
 			FROM outbox o LEFT JOIN contacts c ON c.user_id = o.recipient
-			WHERE o.sent_at IS NULL ORDER BY o.created_at LIMIT $1`, p.Batch)
+			WHERE o.sent_at IS NULL ORDER BY o.created_at LIMIT $1`, expandBatch)
 		if err != nil {
 			return err
 		}
@@ -520,7 +524,7 @@ func (d *Dispatcher) Run(ctx context.Context, every time.Duration) {
 		if rep.Dead > 0 && d.Log != nil {
 			d.Log.Warn("deliver: dead letters", "count", rep.Dead)
 		}
-		if err == nil && rep.Claimed >= d.Policy.withDefaults().Batch {
+		if err == nil && (rep.Claimed >= d.Policy.withDefaults().Batch || rep.Expanded >= expandBatch) {
 			continue
 		}
 		select {

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	mail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 )
 
 // SMTP is the e-mail channel: one SMTP submission per message (go-mail),
@@ -25,6 +27,11 @@ type SMTP struct {
 	Timeout  time.Duration
 	// TLS overrides the TLS configuration (tests trust their own CA).
 	TLS *tls.Config
+
+	once      sync.Once
+	client    *mail.Client
+	clientErr error
+	idle      chan *idleConn
 }
 
 // Validate checks the settings.
@@ -64,38 +71,36 @@ func (s *SMTP) Send(ctx context.Context, e Envelope) error {
 	m.SetMessageIDWithValue(strings.ReplaceAll(e.IdemKey, ":", ".") + "@" + domain)
 	m.SetDate()
 
-	timeout := s.Timeout
-	if timeout == 0 {
-		timeout = 30 * time.Second
-	}
-	opts := []mail.Option{mail.WithTimeout(timeout)}
-	tlsConf := s.TLS
-	if tlsConf == nil {
-		tlsConf = &tls.Config{ServerName: s.Host, MinVersion: tls.VersionTLS12}
-	}
-	switch s.Security {
-	case "tls":
-		opts = append(opts, mail.WithSSL(), mail.WithTLSConfig(tlsConf))
-	case "none":
-		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
-	default:
-		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory), mail.WithTLSConfig(tlsConf))
-	}
-	if s.Port != 0 {
-		opts = append(opts, mail.WithPort(s.Port))
-	}
-	if s.User != "" {
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(s.User), mail.WithPassword(s.Password))
-	}
-	c, err := mail.NewClient(s.Host, opts...)
+	c, err := s.mailer()
 	if err != nil {
 		return Permanent(err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout())
 	defer cancel()
-	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+	// A pooled connection may have been closed by the server meanwhile:
+	// its check (NOOP) fails before anything is sent, and one fresh
+	// connection is tried.
+	for try := 0; ; try++ {
+		conn, reused := s.get()
+		if conn == nil {
+			sc, err := c.DialToSMTPClientWithContext(ctx)
+			if err != nil {
+				return fmt.Errorf("smtp: dial: %w", err)
+			}
+			conn = &idleConn{sc: sc}
+		}
+		err := c.SendWithSMTPClient(conn.sc, m)
+		if err == nil {
+			s.put(conn)
+			return nil
+		}
+		c.CloseWithSMTPClient(conn.sc)
 		var se *mail.SendError
-		if errors.As(err, &se) {
+		isSE := errors.As(err, &se)
+		if reused && try == 0 && isSE && se.Reason == mail.ErrConnCheck {
+			continue
+		}
+		if isSE {
 			switch se.ErrorCode() {
 			case 550, 551, 553: // mailbox unavailable, not local, name not allowed
 				return Permanent(err)
@@ -103,5 +108,73 @@ func (s *SMTP) Send(ctx context.Context, e Envelope) error {
 		}
 		return err
 	}
-	return nil
+}
+
+// idleConn is an open SMTP session kept for the next message.
+type idleConn struct {
+	sc    *smtp.Client
+	since time.Time
+}
+
+func (s *SMTP) timeout() time.Duration {
+	if s.Timeout == 0 {
+		return 30 * time.Second
+	}
+	return s.Timeout
+}
+
+// get takes a kept session younger than half the timeout, if any.
+func (s *SMTP) get() (*idleConn, bool) {
+	for {
+		select {
+		case c := <-s.idle:
+			if time.Since(c.since) < s.timeout()/2 {
+				return c, true
+			}
+			s.client.CloseWithSMTPClient(c.sc)
+		default:
+			return nil, false
+		}
+	}
+}
+
+// put keeps a session for the next message, or closes it when enough are kept.
+func (s *SMTP) put(c *idleConn) {
+	c.since = time.Now()
+	select {
+	case s.idle <- c:
+	default:
+		s.client.CloseWithSMTPClient(c.sc)
+	}
+}
+
+// mailer is the go-mail client of these settings, made once; it dials a
+// session per connection and keeps up to 8 sessions open between messages
+// (each authenticated once), so that a burst is not one TLS handshake and
+// login per message.
+func (s *SMTP) mailer() (*mail.Client, error) {
+	s.once.Do(func() {
+		opts := []mail.Option{mail.WithTimeout(s.timeout())}
+		tlsConf := s.TLS
+		if tlsConf == nil {
+			tlsConf = &tls.Config{ServerName: s.Host, MinVersion: tls.VersionTLS12}
+		}
+		switch s.Security {
+		case "tls":
+			opts = append(opts, mail.WithSSL(), mail.WithTLSConfig(tlsConf))
+		case "none":
+			opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+		default:
+			opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory), mail.WithTLSConfig(tlsConf))
+		}
+		if s.Port != 0 {
+			opts = append(opts, mail.WithPort(s.Port))
+		}
+		if s.User != "" {
+			opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(s.User), mail.WithPassword(s.Password))
+		}
+		s.client, s.clientErr = mail.NewClient(s.Host, opts...)
+		s.idle = make(chan *idleConn, 8)
+	})
+	return s.client, s.clientErr
 }

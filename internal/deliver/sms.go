@@ -193,12 +193,15 @@ func (h *HTTPSJSON) Send(ctx context.Context, e Envelope) error {
 	return err
 }
 
+// defaultClient keeps connections to the gateway between messages.
+var defaultClient = &http.Client{Timeout: 30 * time.Second}
+
 // doJSON sends req and decodes a JSON answer into out. A 4xx answer other
 // than 408 and 429 is permanent; 5xx, other statuses and an answer that is
 // not JSON are retried.
 func doJSON(c *http.Client, req *http.Request, out any) (int, error) {
 	if c == nil {
-		c = &http.Client{Timeout: 30 * time.Second}
+		c = defaultClient
 	}
 	resp, err := c.Do(req)
 	if err != nil {
