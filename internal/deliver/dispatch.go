@@ -30,8 +30,8 @@ type Policy struct {
 	Claim       time.Duration // how long a claim keeps others off a delivery (default 2 min)
 	// Batch is how many deliveries a pass claims (default 5 per worker):
 	// small, so that replicas share a burst rather than one taking it all.
-	Batch int
-	Workers     int           // deliveries sent at once (default 4)
+	Batch   int
+	Workers int // deliveries sent at once (default 4)
 	// PerMinute bounds what this replica sends on a channel per minute (0:
 	// no bound); the gateways' own quotas divided by the replicas.
 	PerMinute map[string]int
