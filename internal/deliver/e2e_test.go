@@ -179,4 +179,4 @@ func BenchmarkDispatch(b *testing.B) {
 }
 
 // benchWorkers is each replica's concurrent sends in BenchmarkDispatch.
-var benchWorkers = 8
+var benchWorkers = 4
