@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -390,18 +391,31 @@ func (d *Dispatcher) deliver(ctx context.Context, j job) (string, error) {
 		return StateSent, d.finish(ctx, j, StateSent, 1, "")
 	}
 	d.tally(j.channel, false)
+	// Gateways echo the recipient in their errors; what is kept for the
+	// dead-letter list is masked.
+	why := strings.ReplaceAll(err.Error(), e.To, maskTo(j.channel, e.To))
 	if ctx.Err() != nil {
 		// Shutting down: the claim expires and another replica retries.
 		return "retry", nil
 	}
 	if IsPermanent(err) || j.attempts+1 >= p.MaxAttempts {
-		return StateDead, d.finish(ctx, j, StateDead, 1, err.Error())
+		return StateDead, d.finish(ctx, j, StateDead, 1, why)
 	}
 	r01 := rand.Float64
 	if d.Rand != nil {
 		r01 = d.Rand
 	}
-	return "retry", d.retry(ctx, j, now.Add(p.Delay(j.attempts+1, r01())), err.Error())
+	return "retry", d.retry(ctx, j, now.Add(p.Delay(j.attempts+1, r01())), why)
+}
+
+func maskTo(channel, to string) string {
+	if to == "" {
+		return ""
+	}
+	if channel == ChannelEmail {
+		return MaskEmail(to)
+	}
+	return MaskPhone(to)
 }
 
 func stringArgs(a map[string]any) map[string]string {

@@ -331,11 +331,19 @@ func TestDispatchPermanent(t *testing.T) {
 		f := setup(t, d)
 		zs := f.Users["zhangsan"]
 		f.contacts.Set(f.Ctx, zs, "", "zs@example.cn", false, true)
-		f.em.fail = func(deliver.Envelope) error { return deliver.Permanent(errors.New("550 mailbox unavailable")) }
+		f.em.fail = func(e deliver.Envelope) error {
+			return deliver.Permanent(fmt.Errorf("550 mailbox unavailable, affected recipient(s): <%s>", e.To))
+		}
 		f.notify(zs, "", "deemed", "a")
 		f.pass(f.dispatcher("a", deliver.Policy{}))
 		if got := f.states(); !same(got, map[string]int{"email/dead": 1}) {
 			t.Fatalf("%v", got)
+		}
+		// The address the gateway echoed is kept masked.
+		var why string
+		d.Reader().QueryRow(`SELECT last_error FROM deliveries`).Scan(&why)
+		if why != "permanent: 550 mailbox unavailable, affected recipient(s): <z***@example.cn>" {
+			t.Fatalf("last error %q", why)
 		}
 	})
 }
@@ -358,6 +366,11 @@ func TestDispatchQuietHours(t *testing.T) {
 		}
 		if s := f.sms.Sent(); len(s) != 1 || s[0].To != "13900139000" {
 			t.Fatalf("sent at night: %+v", s)
+		}
+		f.Advance(90 * time.Second)
+		st, err := deliver.Figures(f.Ctx, d)
+		if err != nil || st.Channels[0].Channel != "sms" || st.Channels[0].Pending != 1 || st.Channels[0].OldestSec != 90 || st.Channels[0].Sent != 1 {
+			t.Fatalf("figures %+v %v", st, err)
 		}
 		f.SetNow(demotest.At("2026-12-08 07:59"))
 		f.pass(x)
