@@ -27,13 +27,19 @@ func TestFromConfig(t *testing.T) {
 		{"aliyun", func(c *config.Config) {
 			c.SMSGateway, c.SMSKeyID, c.SMSSecret, c.SMSSign, c.SMSTemplate, c.SMSTemplates = "aliyun", "id", "s", "通办", "SMS_1", "notify.owed_due=SMS_2"
 		}, "sms"},
-		{"aliyun without a template", func(c *config.Config) { c.SMSGateway, c.SMSKeyID, c.SMSSecret, c.SMSSign = "aliyun", "id", "s", "通办" }, "config: sms: aliyun needs"},
+		{"aliyun without a template", func(c *config.Config) {
+			c.SMSGateway, c.SMSKeyID, c.SMSSecret, c.SMSSign = "aliyun", "id", "s", "通办"
+		}, "config: sms: aliyun needs"},
 		{"aliyun bad templates", func(c *config.Config) {
 			c.SMSGateway, c.SMSKeyID, c.SMSSecret, c.SMSSign, c.SMSTemplate, c.SMSTemplates = "aliyun", "id", "s", "通办", "SMS_1", "notify.owed_due"
 		}, "config: --sms-templates"},
 		{"sign too long", func(c *config.Config) { c.SMSGateway, c.SMSSign = "https-json", "重庆市涪陵区政务服务中心" }, "config: --sms-sign"},
-		{"generic", func(c *config.Config) { c.SMSGateway, c.SMSURL, c.SMSSign = "https-json", "https://sms.example.cn/send", "通办" }, "sms"},
-		{"generic over http", func(c *config.Config) { c.SMSGateway, c.SMSURL, c.SMSSign = "https-json", "http://sms.example.cn/send", "通办" }, "config: sms: the generic"},
+		{"generic", func(c *config.Config) {
+			c.SMSGateway, c.SMSURL, c.SMSSign = "https-json", "https://sms.example.cn/send", "通办"
+		}, "sms"},
+		{"generic over http", func(c *config.Config) {
+			c.SMSGateway, c.SMSURL, c.SMSSign = "https-json", "http://sms.example.cn/send", "通办"
+		}, "config: sms: the generic"},
 		{"unknown gateway", func(c *config.Config) { c.SMSGateway, c.SMSSign = "twilio", "通办" }, "config: --sms-gateway"},
 		{"bad rate", func(c *config.Config) { c.DeliverRate = "fax=3" }, "config: --deliver-rate"},
 	} {
