@@ -319,6 +319,12 @@ var apiCells = []cell{
 	{op: "POST /api/v1/admin/staff/{id}/unlock", variant: "town handler", path: "/admin/staff/<staff_t>/unlock", allow: townAdmin},
 	// Anyone's own password, with the current one: a wrong one is a 400.
 	{op: "POST /api/v1/me/password", path: "/me/password", body: `{"current_password":"not-the-password","new_password":"another-password-1"}`, allow: "@users"},
+	// One's own notification channels; the delivery queue for the
+	// installation's administrators (issue 16).
+	{op: "GET /api/v1/me/contacts", path: "/me/contacts", allow: "@users"},
+	{op: "PUT /api/v1/me/contacts", path: "/me/contacts", body: `{"phone":"13800138000","email":"","sms":true,"email_on":false}`, allow: "@users"},
+	{op: "GET /api/v1/admin/outbox", path: "/admin/outbox", allow: instAdmin},
+	{op: "POST /api/v1/admin/outbox/{id}/resend", path: "/admin/outbox/<dead>/resend", allow: instAdmin, before: deadLetter},
 }
 
 var webCells = []cell{

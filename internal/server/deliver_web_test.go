@@ -96,3 +96,53 @@ func TestDeliveryPages(t *testing.T) {
 		}
 	})
 }
+
+// Issue 16 through the API: one's contact and channels (bad input 400 with
+// the field's message, nothing written), the outbox for the installation's
+// administrators, a dead letter resent.
+func TestDeliveryAPI(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		api := ts.URL + "/api/v1"
+		login := func(user string) string { return apiToken(t, api, user) }
+		zs := login("zhangsan")
+		for _, tc := range []struct {
+			body, key string
+			status    int
+		}{
+			{`{"phone":"1380013800","sms":true}`, "contacts.phone_invalid", 400},
+			{`{"email":"a@","email_on":true}`, "contacts.email_invalid", 400},
+			{`{"email_on":true}`, "contacts.email_needs_address", 400},
+			{`{"phone":"13800138000","fax":"1"}`, "error.bad_json", 400},
+		} {
+			st, m := apiCall(t, "PUT", api+"/me/contacts", zs, tc.body)
+			if st != tc.status || m["message_key"] != tc.key {
+				t.Errorf("%s: %d %v", tc.body, st, m)
+			}
+		}
+		st, m := apiCall(t, "PUT", api+"/me/contacts", zs, `{"phone":"138 0013 8000","email":"zs@example.cn","sms":true,"email_on":true}`)
+		if st != 200 || m["phone"] != "13800138000" || m["phone_masked"] != "138****8000" || m["email_on"] != true {
+			t.Fatalf("saved: %d %v", st, m)
+		}
+		if st, m = apiCall(t, "GET", api+"/me/contacts", zs, ""); st != 200 || m["email"] != "zs@example.cn" {
+			t.Fatalf("read back: %d %v", st, m)
+		}
+		u, _ := ts.ids.UserByUsername(t.Context(), "zhangsan")
+		dead := makeDead(t, ts, u)
+		admin := login("admin")
+		st, m = apiCall(t, "GET", api+"/admin/outbox", admin, "")
+		letters, _ := m["dead_letters"].([]any)
+		if st != 200 || len(letters) != 1 || letters[0].(map[string]any)["to"] != "z***@example.cn" {
+			t.Fatalf("outbox: %d %v", st, m)
+		}
+		if st, m = apiCall(t, "GET", api+"/admin/outbox", zs, ""); st != 403 {
+			t.Fatalf("an applicant reads the outbox: %d %v", st, m)
+		}
+		if st, _ = apiCall(t, "POST", api+"/admin/outbox/"+dead+"/resend", admin, ""); st != 204 {
+			t.Fatalf("resend: %d", st)
+		}
+		if st, m = apiCall(t, "POST", api+"/admin/outbox/"+dead+"/resend", admin, ""); st != 404 || m["message_key"] != "outbox.not_dead" {
+			t.Fatalf("resend again: %d %v", st, m)
+		}
+	})
+}
