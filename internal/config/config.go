@@ -45,6 +45,14 @@ type Config struct {
 	// CalendarFallback "weekdays" counts years without a holiday notice Monday
 	// to Friday, shown as provisional ("" refuses them; the demo always falls back).
 	CalendarFallback string
+	// Channels beyond the inbox (internal/deliver): e-mail over SMTP …
+	SMTPHost, SMTPPort, SMTPSecurity, SMTPUser, SMTPPassword, SMTPFrom string
+	// … and SMS through a gateway: "aliyun" (dysmsapi SendSms) or
+	// "https-json" (a generic gateway), or "" for none.
+	SMSGateway, SMSURL, SMSKeyID, SMSSecret, SMSSign, SMSTemplate, SMSTemplates string
+	// DeliverRate bounds what one replica sends per channel and minute:
+	// "sms=60,email=120".
+	DeliverRate string
 	// RegionGiven says that --region or TONGBAN_REGION was given: after
 	// `tongban setup` the database holds the region, and a differing one
 	// given is an error rather than a silent second home.
@@ -81,6 +89,20 @@ var options = []option{
 	{"files", "", false, "directory for uploaded materials (default: tongban-files beside a SQLite database, else ./tongban-files)", func(c *Config) any { return &c.FilesDir }},
 	{"upload-quota", "200/500,2000/5000", false, "uploads per account and day, FILES/MIB for applicants then FILES/MIB for clerks and agents (0/0: none)", func(c *Config) any { return &c.UploadQuota }},
 	{"backup-dir", "", false, "directory of `tongban backup` archives (tongban-YYYYMMDD-HHMMSS.tar.gz): backup writes there without --out, doctor reports the newest one's age", func(c *Config) any { return &c.BackupDir }},
+	{"smtp-host", "", false, "SMTP server for e-mail notifications (empty: no e-mail)", func(c *Config) any { return &c.SMTPHost }},
+	{"smtp-port", "587", false, "SMTP port (587 submission with STARTTLS, 465 implicit TLS)", func(c *Config) any { return &c.SMTPPort }},
+	{"smtp-security", "starttls", false, "SMTP transport security: starttls (required), tls (implicit) or none (a relay on this machine only)", func(c *Config) any { return &c.SMTPSecurity }},
+	{"smtp-user", "", false, "SMTP user name (empty: no authentication)", func(c *Config) any { return &c.SMTPUser }},
+	{"smtp-password", "", true, "SMTP password", func(c *Config) any { return &c.SMTPPassword }},
+	{"smtp-from", "", false, "sender of e-mail notifications, e.g. \"政务服务平台 <noreply@example.gov.cn>\"", func(c *Config) any { return &c.SMTPFrom }},
+	{"sms-gateway", "", false, "SMS gateway: aliyun (dysmsapi SendSms) or https-json (generic), empty for no SMS", func(c *Config) any { return &c.SMSGateway }},
+	{"sms-url", "", false, "SMS gateway URL (https://…; aliyun: default https://dysmsapi.aliyuncs.com/)", func(c *Config) any { return &c.SMSURL }},
+	{"sms-key-id", "", false, "SMS gateway access key id (aliyun AccessKeyId)", func(c *Config) any { return &c.SMSKeyID }},
+	{"sms-secret", "", true, "SMS gateway secret (aliyun AccessKeySecret; https-json bearer token)", func(c *Config) any { return &c.SMSSecret }},
+	{"sms-sign", "", false, "SMS sign name (签名), at most 8 characters, shown as 【签名】", func(c *Config) any { return &c.SMSSign }},
+	{"sms-template", "", false, "aliyun: the template code whose one variable ${content} carries the text", func(c *Config) any { return &c.SMSTemplate }},
+	{"sms-templates", "", false, "aliyun: message keys with their own registered template, KEY=CODE comma-separated (variables: the message's arguments)", func(c *Config) any { return &c.SMSTemplates }},
+	{"deliver-rate", "sms=60,email=120", false, "notifications one replica sends per channel and minute, CHANNEL=N comma-separated (0: no bound)", func(c *Config) any { return &c.DeliverRate }},
 	{"log-level", "info", false, "log level: debug, info, warn, error", func(c *Config) any { return &c.LogLevel }},
 }
 

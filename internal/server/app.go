@@ -19,10 +19,12 @@ import (
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/deliver"
 	"github.com/tongban/tongban/internal/demo"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
+	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/site"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
@@ -56,6 +58,9 @@ type App struct {
 	AuditKeys *audit.Keys      // signs checkpoints; nil when no keys were given (serve)
 	Licences  *license.Service // the licence library; nil when serving without its keys
 	Site      *site.Info       // the installation's identity (tongban setup); Region "" before it
+	// Dispatcher sends notifications on the configured channels (e-mail,
+	// SMS) from the outbox, in every replica while serving.
+	Dispatcher *deliver.Dispatcher
 }
 
 // Open prepares the app in the given mode. The caller closes it.
@@ -158,6 +163,19 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	a.Scanner = &supervise.Scanner{DB: a.DB, Catalog: a.Catalog, Calendars: a.Calendars, Cases: cs, Log: slog.Default(),
 		Holder: holder, Home: a.Config.Region}
 	a.Sequencer = &audit.Sequencer{DB: a.DB, Holder: a.Scanner.Holder}
+	chans, rates, err := deliver.FromConfig(a.Config)
+	if err != nil {
+		return err
+	}
+	// The channels render from the installation's templates (the ones
+	// administrators edit on /admin/templates), measured with the gateway's
+	// own 【签名】.
+	templates := &notify.TemplateRenderer{DB: a.DB, Home: a.Config.Region}
+	if a.Config.SMSSign != "" {
+		templates.Signature = "【" + a.Config.SMSSign + "】"
+	}
+	a.Dispatcher = &deliver.Dispatcher{DB: a.DB, Vault: v, Holder: holder, Channels: chans, Policy: deliver.Policy{PerMinute: rates},
+		Renderer: templates, Log: slog.Default(), Urgent: deliver.DefaultUrgent, Reminders: deliver.DefaultReminders}
 	keyDir := auditKeyDir(a.Config)
 	if a.AuditKeys, err = audit.LoadKeys(keyDir, a.Config.AuditOrigin, mode == ModeDemo); err != nil {
 		if mode == ModeDemo {
@@ -378,6 +396,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 				}
 			}
 		}()
+	}
+	if a.Dispatcher != nil {
+		go a.Dispatcher.Run(jobs, 5*time.Second)
 	}
 	if a.Sequencer != nil {
 		go a.Sequencer.Run(jobs, time.Second, func(err error) { slog.Error("audit: sequencer", "err", err) })

@@ -367,6 +367,12 @@ var apiCells = []cell{
 	{op: "POST /api/v1/admin/staff/{id}/unlock", variant: "town handler", path: "/admin/staff/<staff_t>/unlock", allow: townAdmin},
 	// Anyone's own password, with the current one: a wrong one is a 400.
 	{op: "POST /api/v1/me/password", path: "/me/password", body: `{"current_password":"not-the-password","new_password":"another-password-1"}`, allow: "@users"},
+	// One's own notification channels; the delivery queue for the
+	// installation's administrators (issue 16).
+	{op: "GET /api/v1/me/contacts", path: "/me/contacts", allow: "@users"},
+	{op: "PUT /api/v1/me/contacts", path: "/me/contacts", body: `{"phone":"13800138000","email":"","sms":true,"email_on":false}`, allow: "@users"},
+	{op: "GET /api/v1/admin/outbox", path: "/admin/outbox", allow: instAdmin},
+	{op: "POST /api/v1/admin/outbox/{id}/resend", path: "/admin/outbox/<dead>/resend", allow: instAdmin, before: deadLetter},
 }
 
 var webCells = []cell{
@@ -384,6 +390,8 @@ var webCells = []cell{
 	{op: "POST /logout", path: "/logout", allow: "@all", last: true},
 	{op: "POST /prefs", path: "/prefs", body: "lang=zh-CN&return=/", allow: "@all"},
 	{op: "GET /me", path: "/me", allow: "@users"},
+	// One's own notification channels (issue 16).
+	{op: "POST /me/contacts", path: "/me/contacts", body: "phone=13800138000&email=&sms=1", allow: "@users"},
 	{op: "GET /workbench", path: "/workbench", allow: "@workbench"},
 	{op: "GET /workbench/inbox", path: "/workbench/inbox", allow: "@workbench"},
 	{op: "GET /supervision", path: "/supervision", allow: "@watch", sees: signalsSeen},
@@ -407,6 +415,10 @@ var webCells = []cell{
 	{op: "POST /admin/licence-types", path: "/admin/licence-types", body: "type_json=<lictype_body_q>", allow: instAdmin},
 	{op: "GET /admin/templates", path: "/admin/templates?kind=accepted", allow: instAdmin},
 	{op: "POST /admin/templates", path: "/admin/templates", body: "kind=accepted&channel=sms&lang=zh-CN&body=" + url.QueryEscape("您的{item}申请已受理。"), allow: instAdmin},
+	// Message delivery (issue 16): the queue holds every region's
+	// notifications, so only the installation's administrators see it.
+	{op: "GET /admin/outbox", path: "/admin/outbox", allow: instAdmin},
+	{op: "POST /admin/outbox/{id}/resend", path: "/admin/outbox/<dead>/resend", allow: instAdmin, before: deadLetter},
 	// Staff administration pages: as the API (staff_d, staff_t).
 	{op: "GET /admin/staff", path: "/admin/staff", allow: "@admins", sees: []seen{{"staff_d", instAdmin}}},
 	{op: "POST /admin/staff", variant: "district handler", path: "/admin/staff", body: "username=web-d&name=web-d&role=handler&department_id=<amr>&region_code=", allow: instAdmin},

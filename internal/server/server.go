@@ -134,6 +134,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
+	reg.MustRegister(newOutboxCollector(o.DB))
 
 	mux := http.NewServeMux()
 	ws.Register(mux)

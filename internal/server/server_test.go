@@ -477,6 +477,14 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if b := body(t, r); !strings.Contains(b, `tongban_http_requests_total{method="GET",route="GET /readyz",status="200"} 1`) {
 		t.Errorf("metrics lack the readyz request")
 	}
+	// The outbox's figures (issue 16), from the database.
+	req, _ = http.NewRequest("GET", ts.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer s3cret")
+	r, _ = http.DefaultClient.Do(req)
+	if b := body(t, r); !strings.Contains(b, `tongban_outbox_pending{channel="sms"} 0`) || !strings.Contains(b, `tongban_outbox_sent_total{channel="email"} 0`) ||
+		!strings.Contains(b, "tongban_outbox_oldest_pending_seconds") || !strings.Contains(b, "tongban_outbox_failed_attempts_total") {
+		t.Errorf("metrics lack the outbox figures")
+	}
 	d.Close()
 	r, _ = http.Get(ts.URL + "/readyz")
 	if b := body(t, r); r.StatusCode != 503 || !strings.Contains(b, "error.unavailable") {

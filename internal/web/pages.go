@@ -199,12 +199,28 @@ func (s *Server) adminRule(w http.ResponseWriter, r *http.Request) error {
 // me shows the visitor's own account; their own identifiers are shown masked.
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "me.title")
+	if r.URL.Query().Get("saved") == "contacts" {
+		v.Notice = v.T("contacts.saved")
+	}
+	return s.renderMe(w, r, v, http.StatusOK)
+}
+
+// renderMe renders the account page with the profile and, unless the
+// caller set it (a refused form), the visitor's notification channels.
+func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, v *View, status int) error {
 	p, err := s.Identity.Profile(r.Context(), v.User)
 	if err != nil {
 		return err
 	}
 	v.Data["Profile"] = p
-	s.render(w, r, http.StatusOK, "me", v)
+	if _, ok := v.Data["Contact"]; !ok {
+		c, err := s.contacts().Get(r.Context(), v.User)
+		if err != nil {
+			return err
+		}
+		v.Data["Contact"] = c
+	}
+	s.render(w, r, status, "me", v)
 	return nil
 }
 

@@ -68,7 +68,7 @@ type Server struct {
 // pages lists every full page; each is parsed together with the layout.
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_organisation", "admin_hall", "admin_adoptions",
-	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates"}
+	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html"}
@@ -109,6 +109,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /logout", s.page(s.logout))
 	mux.Handle("POST /prefs", s.page(s.prefs))
 	mux.Handle("GET /me", s.page(s.me, anyRole...))
+	mux.Handle("POST /me/contacts", s.page(s.saveContacts, anyRole...))
 	mux.Handle("GET /workbench", s.page(s.workbench, workbenchRoles...))
 	mux.Handle("GET /workbench/inbox", s.page(s.inbox, workbenchRoles...))
 	mux.Handle("GET /supervision", s.page(s.supervision, identity.RoleSupervisor, identity.RoleApprover))
@@ -124,6 +125,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /admin/licence-types", s.page(s.adminLicenceType, identity.RoleAdmin))
 	mux.Handle("GET /admin/templates", s.page(s.adminTemplates, identity.RoleAdmin))
 	mux.Handle("POST /admin/templates", s.page(s.adminTemplateSave, identity.RoleAdmin))
+	mux.Handle("GET /admin/outbox", s.page(s.adminOutbox, identity.RoleAdmin))
+	mux.Handle("POST /admin/outbox/{id}/resend", s.page(s.adminResend, identity.RoleAdmin))
 	mux.Handle("GET /admin/staff", s.page(s.adminStaff, identity.RoleAdmin))
 	mux.Handle("POST /admin/staff", s.page(s.adminStaffCreate, identity.RoleAdmin))
 	mux.Handle("GET /admin/staff-exchange", s.page(s.adminStaffExport, identity.RoleAdmin))

@@ -1,0 +1,550 @@
+package deliver
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/vault"
+)
+
+// Delivery states.
+const (
+	StatePending   = "pending"
+	StateSent      = "sent"
+	StateDead      = "dead"
+	StateCancelled = "cancelled"
+)
+
+// Policy is how the dispatcher retries, paces and holds back.
+type Policy struct {
+	MaxAttempts int           // a delivery failing this often is dead (default 8)
+	Backoff     time.Duration // the first retry's delay; each next one doubles (default 30 s)
+	MaxBackoff  time.Duration // the longest delay (default 6 h)
+	Claim       time.Duration // how long a claim keeps others off a delivery (default 2 min)
+	// Batch is how many deliveries a pass claims (default 5 per worker):
+	// small, so that replicas share a burst rather than one taking it all.
+	Batch   int
+	Workers int // deliveries sent at once (default 4)
+	// PerMinute bounds what this replica sends on a channel per minute (0:
+	// no bound); the gateways' own quotas divided by the replicas.
+	PerMinute map[string]int
+	// QuietFrom and QuietTo are the hours (Asia/Shanghai) between which no
+	// SMS is sent unless urgent: from 22:00 to 08:00 by default.
+	QuietFrom, QuietTo int
+}
+
+func (p Policy) withDefaults() Policy {
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = 8
+	}
+	if p.Backoff <= 0 {
+		p.Backoff = 30 * time.Second
+	}
+	if p.MaxBackoff <= 0 {
+		p.MaxBackoff = 6 * time.Hour
+	}
+	if p.Claim <= 0 {
+		p.Claim = 2 * time.Minute
+	}
+	if p.Workers <= 0 {
+		p.Workers = 4
+	}
+	if p.Batch <= 0 {
+		p.Batch = 5 * p.Workers
+	}
+	if p.QuietFrom == 0 && p.QuietTo == 0 {
+		p.QuietFrom, p.QuietTo = 22, 8
+	}
+	return p
+}
+
+// China Standard Time has no daylight saving: a fixed zone needs no tzdata.
+var shanghai = time.FixedZone("Asia/Shanghai", 8*3600)
+
+// QuietUntil is when quiet hours that cover t end, or the zero time when t
+// is outside them.
+func (p Policy) QuietUntil(t time.Time) time.Time {
+	p = p.withDefaults()
+	if p.QuietFrom == p.QuietTo {
+		return time.Time{}
+	}
+	l := t.In(shanghai)
+	h := l.Hour()
+	in := h >= p.QuietFrom || h < p.QuietTo
+	if p.QuietFrom < p.QuietTo {
+		in = h >= p.QuietFrom && h < p.QuietTo
+	}
+	if !in {
+		return time.Time{}
+	}
+	end := time.Date(l.Year(), l.Month(), l.Day(), p.QuietTo, 0, 0, 0, shanghai)
+	if !end.After(l) {
+		end = end.AddDate(0, 0, 1)
+	}
+	return end.UTC()
+}
+
+// Delay is the wait before attempt n+1 after n failed attempts:
+// Backoff·2^(n-1), at most MaxBackoff, of which the second half is random
+// ("equal jitter", so replicas retrying together spread out). r is in [0,1).
+func (p Policy) Delay(n int, r float64) time.Duration {
+	p = p.withDefaults()
+	d := p.Backoff
+	for i := 1; i < n && d < p.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, p.MaxBackoff)
+	return d/2 + time.Duration(r*float64(d/2))
+}
+
+// Dispatcher drains the outbox. Run it in every replica.
+type Dispatcher struct {
+	DB       *db.DB
+	Vault    *vault.Vault
+	Holder   string             // this replica
+	Channels map[string]Channel // configured channels; a channel not here is not offered
+	Renderer Renderer           // default DefaultRenderer
+	Policy   Policy
+	Log      *slog.Logger
+	// Urgent kinds are sent by SMS in quiet hours too.
+	Urgent map[string]bool
+	// Reminders are kinds cancelled when their case has ended (withdrawn,
+	// refused, terminated, delivered): their cause is gone.
+	Reminders map[string]bool
+	// Rand gives jitter in [0,1) (tests fix it).
+	Rand func() float64
+
+	mu    sync.Mutex
+	pace  map[string]*pacer
+	count Counters
+}
+
+// DefaultUrgent and DefaultReminders are the kinds the server uses.
+var (
+	DefaultUrgent    = map[string]bool{"escalate": true}
+	DefaultReminders = map[string]bool{"remind": true, "escalate": true, "urge": true, "owed_due": true}
+)
+
+// endedStates are the terminal states of every workflow.
+var endedStates = map[string]bool{"withdrawn": true, "refused": true, "terminated": true, "delivered": true}
+
+// Counters are what this replica sent and failed, per channel.
+type Counters struct {
+	Sent, Failed map[string]int64
+}
+
+// Counted returns a copy of the counters.
+func (d *Dispatcher) Counted() Counters {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c := Counters{Sent: map[string]int64{}, Failed: map[string]int64{}}
+	for k, v := range d.count.Sent {
+		c.Sent[k] = v
+	}
+	for k, v := range d.count.Failed {
+		c.Failed[k] = v
+	}
+	return c
+}
+
+// Report says what a pass did.
+type Report struct {
+	Expanded  int // outbox rows turned into deliveries
+	Claimed   int
+	Sent      int
+	Retried   int
+	Dead      int
+	Cancelled int
+	Deferred  int // quiet hours or rate limit
+}
+
+// Pass expands new outbox rows, then claims the due deliveries and sends
+// them. Every replica may pass at once: expansion is idempotent (one
+// delivery per notification and channel) and a claim is taken by one.
+func (d *Dispatcher) Pass(ctx context.Context) (Report, error) {
+	var rep Report
+	n, err := d.Expand(ctx)
+	rep.Expanded = n
+	if err != nil {
+		return rep, err
+	}
+	jobs, err := d.claim(ctx)
+	rep.Claimed = len(jobs)
+	if err != nil || len(jobs) == 0 {
+		return rep, err
+	}
+	p := d.Policy.withDefaults()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	next := make(chan job)
+	var firstErr error
+	for range min(p.Workers, len(jobs)) {
+		wg.Go(func() {
+			for j := range next {
+				outcome, err := d.deliver(ctx, j)
+				mu.Lock()
+				switch outcome {
+				case StateSent:
+					rep.Sent++
+				case StateDead:
+					rep.Dead++
+				case StateCancelled:
+					rep.Cancelled++
+				case "retry":
+					rep.Retried++
+				case "deferred":
+					rep.Deferred++
+				}
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	return rep, firstErr
+}
+
+// expandBatch is how many outbox rows one transaction expands.
+const expandBatch = 200
+
+// Expand turns outbox rows not yet expanded into one delivery per channel
+// the recipient chose and has an address for, and marks them expanded.
+func (d *Dispatcher) Expand(ctx context.Context) (int, error) {
+	var n int
+	err := d.DB.Update(ctx, func(tx *db.Tx) error {
+		n = 0
+		rows, err := tx.Query(`SELECT o.id, o.notification_id, COALESCE(c.sms, FALSE), COALESCE(c.email, FALSE),
+			COALESCE(c.phone_sealed, ''), COALESCE(c.email_sealed, '')
+			FROM outbox o LEFT JOIN contacts c ON c.user_id = o.recipient
+			WHERE o.sent_at IS NULL ORDER BY o.created_at LIMIT $1`, expandBatch)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			id, notif    string
+			sms, email   bool
+			phone, eaddr string
+		}
+		var batch []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.notif, &r.sms, &r.email, &r.phone, &r.eaddr); err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range batch {
+			for _, ch := range []struct {
+				name string
+				on   bool
+			}{{ChannelSMS, r.sms && r.phone != ""}, {ChannelEmail, r.email && r.eaddr != ""}} {
+				if !ch.on || d.Channels[ch.name] == nil {
+					continue
+				}
+				if _, err := tx.Exec(`INSERT INTO deliveries (id, outbox_id, channel, idem_key, next_at, created_at)
+					VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (idem_key) DO NOTHING`,
+					db.NewID(), r.id, ch.name, r.notif+":"+ch.name, tx.Now); err != nil {
+					return err
+				}
+			}
+			res, err := tx.Exec(`UPDATE outbox SET sent_at = $1 WHERE id = $2 AND sent_at IS NULL`, tx.Now, r.id)
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k == 1 {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// job is one claimed delivery with what sending it needs.
+type job struct {
+	id, channel, idem, recipient, payload, kind, caseState string
+	attempts                                               int
+	phone, email, lang                                     string
+}
+
+// claim takes up to Batch due deliveries for this replica: those pending,
+// due, and not claimed by another replica whose claim still runs.
+func (d *Dispatcher) claim(ctx context.Context) ([]job, error) {
+	p := d.Policy.withDefaults()
+	var jobs []job
+	err := d.DB.Update(ctx, func(tx *db.Tx) error {
+		jobs = jobs[:0]
+		q := `SELECT id FROM deliveries WHERE state = 'pending' AND next_at <= $1
+			AND (claim_until IS NULL OR claim_until < $1) ORDER BY next_at LIMIT $2`
+		if d.DB.Dialect == db.Postgres {
+			q += ` FOR UPDATE SKIP LOCKED`
+		}
+		ids, err := tx.Strings(q, tx.Now, p.Batch)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			res, err := tx.Exec(`UPDATE deliveries SET claimed_by = $1, claim_until = $2
+				WHERE id = $3 AND state = 'pending' AND (claim_until IS NULL OR claim_until < $4)`,
+				d.Holder, tx.Now.Add(p.Claim), id, tx.Now)
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k != 1 {
+				continue
+			}
+			var j job
+			var sealedPhone, sealedEmail string
+			var smsOn, emailOn bool
+			if err := tx.QueryRow(`SELECT d.id, d.channel, d.idem_key, d.attempts, o.recipient, o.payload, n.kind,
+				COALESCE(c.state, ''), COALESCE(k.phone_sealed, ''), COALESCE(k.email_sealed, ''), COALESCE(k.sms, FALSE),
+				COALESCE(k.email, FALSE), u.locale
+				FROM deliveries d JOIN outbox o ON o.id = d.outbox_id JOIN notifications n ON n.id = o.notification_id
+				JOIN users u ON u.id = o.recipient
+				LEFT JOIN cases c ON c.id = n.case_id LEFT JOIN contacts k ON k.user_id = o.recipient
+				WHERE d.id = $1`, id).Scan(&j.id, &j.channel, &j.idem, &j.attempts, &j.recipient, &j.payload, &j.kind,
+				&j.caseState, &sealedPhone, &sealedEmail, &smsOn, &emailOn, &j.lang); err != nil {
+				return err
+			}
+			// The preference and address as they are now, not as they were
+			// at expansion: a user who opted out since is not sent to.
+			if j.channel == ChannelSMS && smsOn && sealedPhone != "" {
+				if j.phone, err = d.Vault.OpenText(sealedPhone, PurposePhone); err != nil {
+					return err
+				}
+			}
+			if j.channel == ChannelEmail && emailOn && sealedEmail != "" {
+				if j.email, err = d.Vault.OpenText(sealedEmail, PurposeEmail); err != nil {
+					return err
+				}
+			}
+			jobs = append(jobs, j)
+		}
+		return nil
+	})
+	return jobs, err
+}
+
+// deliver sends one claimed delivery and records the outcome: sent, dead,
+// cancelled, retry or deferred.
+func (d *Dispatcher) deliver(ctx context.Context, j job) (string, error) {
+	now := d.DB.Now()
+	p := d.Policy.withDefaults()
+	switch {
+	case d.Reminders[j.kind] && endedStates[j.caseState]:
+		return StateCancelled, d.finish(ctx, j, StateCancelled, 0, "cause gone: case "+j.caseState)
+	case j.channel == ChannelSMS && j.phone == "", j.channel == ChannelEmail && j.email == "":
+		return StateCancelled, d.finish(ctx, j, StateCancelled, 0, "recipient opted out or has no address")
+	case d.Channels[j.channel] == nil:
+		return "deferred", d.defer_(ctx, j, now.Add(p.MaxBackoff), "channel not configured")
+	}
+	if j.channel == ChannelSMS && !d.Urgent[j.kind] {
+		if until := p.QuietUntil(now); !until.IsZero() {
+			return "deferred", d.defer_(ctx, j, until, "")
+		}
+	}
+	if wait := d.take(j.channel, now); wait > 0 {
+		return "deferred", d.defer_(ctx, j, now.Add(wait), "")
+	}
+	var msg notify.Message
+	if err := json.Unmarshal([]byte(j.payload), &msg); err != nil {
+		return StateDead, d.finish(ctx, j, StateDead, 1, "payload: "+err.Error())
+	}
+	r := d.Renderer
+	if r == nil {
+		r = DefaultRenderer{}
+	}
+	lang := j.lang
+	if lang == "" {
+		lang = "zh-CN"
+	}
+	e := Envelope{IdemKey: j.idem, Key: msg.Key, Args: stringArgs(msg.Args)}
+	var err error
+	if e.Subject, e.Body, err = r.Render(ctx, j.channel, lang, msg); err == nil {
+		e.To = j.phone
+		if j.channel == ChannelEmail {
+			e.To = j.email
+		}
+		err = d.Channels[j.channel].Send(ctx, e)
+	}
+	if err == nil {
+		d.tally(j.channel, true)
+		return StateSent, d.finish(ctx, j, StateSent, 1, "")
+	}
+	d.tally(j.channel, false)
+	// Gateways echo the recipient in their errors; what is kept for the
+	// dead-letter list is masked.
+	why := strings.ReplaceAll(err.Error(), e.To, maskTo(j.channel, e.To))
+	if ctx.Err() != nil {
+		// Shutting down: the claim expires and another replica retries.
+		return "retry", nil
+	}
+	if IsPermanent(err) || j.attempts+1 >= p.MaxAttempts {
+		return StateDead, d.finish(ctx, j, StateDead, 1, why)
+	}
+	r01 := rand.Float64
+	if d.Rand != nil {
+		r01 = d.Rand
+	}
+	return "retry", d.retry(ctx, j, now.Add(p.Delay(j.attempts+1, r01())), why)
+}
+
+func maskTo(channel, to string) string {
+	if to == "" {
+		return ""
+	}
+	if channel == ChannelEmail {
+		return MaskEmail(to)
+	}
+	return MaskPhone(to)
+}
+
+func stringArgs(a map[string]any) map[string]string {
+	out := make(map[string]string, len(a))
+	for k, v := range a {
+		b, _ := json.Marshal(v)
+		if s, ok := v.(string); ok {
+			out[k] = s
+		} else {
+			out[k] = string(b)
+		}
+	}
+	return out
+}
+
+// clip keeps an error short for the dead-letter list.
+func clip(s string) string {
+	if utf8.RuneCountInString(s) <= 300 {
+		return s
+	}
+	return string([]rune(s)[:300]) + "…"
+}
+
+// finish records a final state; the update holds only while the claim is
+// ours, except "sent", which is recorded whoever holds the row now.
+func (d *Dispatcher) finish(ctx context.Context, j job, state string, attempt int, why string) error {
+	return d.DB.Update(context.WithoutCancel(ctx), func(tx *db.Tx) error {
+		q := `UPDATE deliveries SET state = $1, attempts = attempts + $2, last_error = $3, done_at = $4,
+			claimed_by = '', claim_until = NULL WHERE id = $5 AND state = 'pending'`
+		args := []any{state, attempt, clip(why), tx.Now, j.id}
+		if state != StateSent {
+			q += ` AND claimed_by = $6`
+			args = append(args, d.Holder)
+		}
+		_, err := tx.Exec(q, args...)
+		return err
+	})
+}
+
+func (d *Dispatcher) retry(ctx context.Context, j job, at time.Time, why string) error {
+	return d.DB.Update(context.WithoutCancel(ctx), func(tx *db.Tx) error {
+		_, err := tx.Exec(`UPDATE deliveries SET attempts = attempts + 1, next_at = $1, last_error = $2,
+			claimed_by = '', claim_until = NULL WHERE id = $3 AND state = 'pending' AND claimed_by = $4`,
+			at.UTC(), clip(why), j.id, d.Holder)
+		return err
+	})
+}
+
+// defer_ puts a delivery back for later without counting an attempt.
+func (d *Dispatcher) defer_(ctx context.Context, j job, at time.Time, why string) error {
+	return d.DB.Update(context.WithoutCancel(ctx), func(tx *db.Tx) error {
+		q := `UPDATE deliveries SET next_at = $1, claimed_by = '', claim_until = NULL WHERE id = $2 AND claimed_by = $3`
+		args := []any{at.UTC(), j.id, d.Holder}
+		if why != "" {
+			q = `UPDATE deliveries SET next_at = $1, claimed_by = '', claim_until = NULL, last_error = $4 WHERE id = $2 AND claimed_by = $3`
+			args = append(args, why)
+		}
+		_, err := tx.Exec(q, args...)
+		return err
+	})
+}
+
+func (d *Dispatcher) tally(channel string, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.count.Sent == nil {
+		d.count = Counters{Sent: map[string]int64{}, Failed: map[string]int64{}}
+	}
+	if ok {
+		d.count.Sent[channel]++
+	} else {
+		d.count.Failed[channel]++
+	}
+}
+
+// pacer is a token bucket: PerMinute tokens a minute, as many at most.
+type pacer struct {
+	tokens float64
+	last   time.Time
+}
+
+// take spends a token of channel's bucket at now, or says how long until
+// one is there.
+func (d *Dispatcher) take(channel string, now time.Time) time.Duration {
+	rate := d.Policy.PerMinute[channel]
+	if rate <= 0 {
+		return 0
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pace == nil {
+		d.pace = map[string]*pacer{}
+	}
+	b := d.pace[channel]
+	if b == nil {
+		b = &pacer{tokens: float64(rate), last: now}
+		d.pace[channel] = b
+	}
+	if el := now.Sub(b.last); el > 0 {
+		b.tokens = min(float64(rate), b.tokens+el.Minutes()*float64(rate))
+		b.last = now
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		return 0
+	}
+	return time.Duration((1 - b.tokens) / float64(rate) * float64(time.Minute))
+}
+
+// Run passes every interval while ctx lasts; a pass that found a full
+// batch is followed at once by another.
+func (d *Dispatcher) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		rep, err := d.Pass(ctx)
+		if err != nil && ctx.Err() == nil && d.Log != nil {
+			d.Log.Error("deliver: pass", "err", err)
+		}
+		if rep.Dead > 0 && d.Log != nil {
+			d.Log.Warn("deliver: dead letters", "count", rep.Dead)
+		}
+		if err == nil && (rep.Claimed >= d.Policy.withDefaults().Batch || rep.Expanded >= expandBatch) {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
