@@ -94,7 +94,9 @@ func TestDispatchToRealServers(t *testing.T) {
 		notifyAll(t, d, users, "e2e")
 		var wg sync.WaitGroup
 		for _, h := range []string{"a", "b"} {
-			x := &Dispatcher{DB: d, Vault: e.IDs.Vault(), Holder: h, Channels: g.chans, Policy: Policy{Batch: 5}}
+			// As served: the texts come from the installation's templates.
+			x := &Dispatcher{DB: d, Vault: e.IDs.Vault(), Holder: h, Channels: g.chans, Policy: Policy{Batch: 5},
+				Renderer: &notify.TemplateRenderer{DB: d, Home: "500102"}}
 			wg.Go(func() {
 				for range 10 {
 					if _, err := x.Pass(e.Ctx); err != nil {
