@@ -168,7 +168,7 @@ var deptPhone = map[string]string{
 func (s spec) item(deptCodes map[string]string) (*catalog.Item, error) {
 	credit, region, place, phone := deptCodes[s.dept], Region, "涪陵区行政服务中心", deptPhone[s.dept]
 	if i, ok := townIndex[s.dept]; ok {
-		c, err := codes.CompleteCreditCode(fmt.Sprintf("11500102MB1T%04d", i))
+		c, err := townGovernmentCode(i)
 		if err != nil {
 			return nil, err
 		}
