@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"slices"
+
 	"github.com/tongban/tongban/internal/calendar"
 )
 
@@ -18,6 +20,10 @@ type Item struct {
 	Department   string `json:"department"`    // implementing agency's unified social credit code
 	Region       string `json:"region"`        // division where the item is implemented
 	Objects      []int  `json:"objects"`       // 服务对象 1 自然人, 2 企业法人 …
+	// OfferedLevels are the lower 行使层级 (5 乡镇街道, 6 村社区 …) whose
+	// governments and departments may adopt (认领) the item as their own
+	// (Adopt): one catalog serves all levels (R1.6). Empty: none may.
+	OfferedLevels []int `json:"offered_levels,omitempty"`
 
 	LegalBasis []string    `json:"legal_basis"` // 设定依据
 	Conditions []Condition `json:"conditions"`  // 受理条件
@@ -197,6 +203,11 @@ func (it *Item) Canon() {
 	nilIfEmpty(&it.Themes)
 	nilIfEmpty(&it.LifeEvents)
 	nilIfEmpty(&it.Keywords)
+	if len(it.OfferedLevels) == 0 {
+		it.OfferedLevels = nil
+	} else {
+		slices.Sort(it.OfferedLevels)
+	}
 	if len(it.FAQ) == 0 {
 		it.FAQ = nil
 	}
@@ -237,3 +248,6 @@ func (it *Item) TakesLicences() bool {
 	}
 	return false
 }
+
+// Offers reports whether the item may be adopted at 行使层级 level.
+func (it *Item) Offers(level int) bool { return slices.Contains(it.OfferedLevels, level) }

@@ -36,6 +36,9 @@ type Version struct {
 	// DepartmentName is the implementing department's name, for display.
 	DepartmentName   string `json:"department_name"`
 	DepartmentNameEN string `json:"department_name_en,omitempty"`
+	// Withdrawn: the item takes no new applications (an adoption withdrawn);
+	// its versions stay readable and its open cases continue.
+	Withdrawn bool `json:"withdrawn,omitempty"`
 	// ItemID and DepartmentID are the item's and its department's row ids,
 	// for the records that refer to them (a case).
 	ItemID       string `json:"-"`
@@ -184,9 +187,9 @@ func saveDraftRow(tx *db.Tx, u *identity.User, it *Item, note string) (int, erro
 func project(tx *db.Tx, id string, it *Item, deptName string) error {
 	_, err := tx.Exec(`UPDATE items SET name = $1, subject = $2, item_type = $3, level = $4, handling = $5,
 		depth_level = $6, visits = $7, frequency = $8, themes = $9, life_events = $10, name_key = $11, search = $12,
-		region_code = $13, updated_at = $14 WHERE id = $15`,
+		region_code = $13, updated_at = $14, offered_levels = $15 WHERE id = $16`,
 		it.Name, it.Subject(), it.Type, it.Level, it.Handling, it.DepthLevel, it.Visits, it.Frequency,
-		bars(it.Themes), bars(it.LifeEvents), Normalize(it.Name), searchText(it, deptName), it.Region, tx.Now, id)
+		bars(it.Themes), bars(it.LifeEvents), Normalize(it.Name), searchText(it, deptName), it.Region, tx.Now, levelBars(it.OfferedLevels), id)
 	if err != nil {
 		return err
 	}
@@ -239,6 +242,15 @@ func indexGrams(tx *db.Tx, id, text string, facets []string) error {
 		gs = gs[n:]
 	}
 	return nil
+}
+
+// levelBars is a list of levels as "|5|6|" (empty for none).
+func levelBars(ls []int) string {
+	ss := make([]string, len(ls))
+	for i, l := range ls {
+		ss[i] = strconv.Itoa(l)
+	}
+	return bars(ss)
 }
 
 func bars(ss []string) string {
@@ -374,8 +386,13 @@ func (c *Catalog) PublishedShared(ctx context.Context, implCode string, version 
 
 // PublishedSharedTx is PublishedShared for the current version, read in the
 // caller's transaction (the case engine files an application in one).
+// A withdrawn item takes no new applications: Conflict catalog.item_withdrawn.
 func (c *Catalog) PublishedSharedTx(tx *db.Tx, implCode string) (*Version, error) {
-	return c.versionTx(tx, implCode, 0, false, true)
+	v, err := c.versionTx(tx, implCode, 0, false, true)
+	if err == nil && v.Withdrawn {
+		return nil, apperr.E(apperr.Conflict, "catalog.item_withdrawn", "code", implCode)
+	}
+	return v, err
 }
 
 // Draft returns the open draft of an item for an administrator of its region.
@@ -427,8 +444,9 @@ func (c *Catalog) versionTx(tx *db.Tx, implCode string, version int, drafts, sha
 		var id, deptID string
 		var published int
 		var draft sql.NullInt64
-		if err := tx.QueryRow(`SELECT id, published_version, draft_version, department_id FROM items WHERE impl_code = $1`, implCode).
-			Scan(&id, &published, &draft, &deptID); err != nil {
+		var withdrawn bool
+		if err := tx.QueryRow(`SELECT id, published_version, draft_version, department_id, withdrawn FROM items WHERE impl_code = $1`, implCode).
+			Scan(&id, &published, &draft, &deptID, &withdrawn); err != nil {
 			return db.NotFound(err, "catalog.item_unknown", "code", implCode)
 		}
 		switch {
@@ -445,7 +463,7 @@ func (c *Catalog) versionTx(tx *db.Tx, implCode string, version int, drafts, sha
 		if hit, ok := c.versions.get(implCode, version); ok && shared {
 			v = hit
 			v.Current = v.Version == published
-			v.ItemID, v.DepartmentID = id, deptID
+			v.ItemID, v.DepartmentID, v.Withdrawn = id, deptID, withdrawn
 			return tx.QueryRow(`SELECT name, name_en FROM departments WHERE credit_code = $1`, v.Item.Department).
 				Scan(&v.DepartmentName, &v.DepartmentNameEN)
 		}
@@ -459,7 +477,7 @@ func (c *Catalog) versionTx(tx *db.Tx, implCode string, version int, drafts, sha
 		}
 		v.ImplCode = implCode
 		v.Current = v.Version == published
-		v.ItemID, v.DepartmentID = id, deptID
+		v.ItemID, v.DepartmentID, v.Withdrawn = id, deptID, withdrawn
 		if v.Item, err = decode(body); err != nil {
 			return err
 		}

@@ -199,7 +199,8 @@ func (c *Catalog) Search(ctx context.Context, q Query) (Results, error) {
 		return "$" + strconv.Itoa(len(args))
 	}
 	if !q.Drafts {
-		where = append(where, "i.published_version > 0")
+		// A withdrawn item (an adoption withdrawn) is no longer offered.
+		where = append(where, "i.published_version > 0", "i.withdrawn = "+arg(false))
 	} else if q.Admin == nil {
 		return Results{}, apperr.E(apperr.Forbidden, "error.forbidden")
 	}
@@ -328,7 +329,7 @@ func (c *Catalog) ItemRegions(ctx context.Context, region string) ([]RegionCount
 	var out []RegionCount
 	err := c.db.View(ctx, func(tx *db.Tx) error {
 		rows, err := tx.Query(`SELECT r.code, r.name, r.level, COUNT(*) FROM items i JOIN regions r ON r.code = i.region_code
-			WHERE i.published_version > 0 AND i.region_code LIKE $1 GROUP BY r.code, r.name, r.level ORDER BY r.level, r.code`, within(region))
+			WHERE i.published_version > 0 AND i.withdrawn = $2 AND i.region_code LIKE $1 GROUP BY r.code, r.name, r.level ORDER BY r.level, r.code`, within(region), false)
 		if err != nil {
 			return err
 		}

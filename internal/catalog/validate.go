@@ -88,6 +88,20 @@ func (it *Item) checkInto(f *faults) {
 	if len(it.Objects) == 0 {
 		f.add("objects", apperr.E(apperr.Invalid, "catalog.required"))
 	}
+	seenLevel := map[int]bool{}
+	for i, l := range it.OfferedLevels {
+		// Only a level below the item's own (a larger number) adopts it; a
+		// 分级管理 item (7) may be offered to any level.
+		switch {
+		case l < 1 || l > 6:
+			f.add(fmt.Sprintf("offered_levels[%d]", i), codeSet(l))
+		case it.Level <= 6 && l <= it.Level:
+			f.add(fmt.Sprintf("offered_levels[%d]", i), apperr.E(apperr.Invalid, "catalog.offered_level_below", "value", l, "level", it.Level))
+		case seenLevel[l]:
+			f.add(fmt.Sprintf("offered_levels[%d]", i), apperr.E(apperr.Invalid, "catalog.key_duplicate", "value", l))
+		}
+		seenLevel[l] = true
+	}
 	for i, o := range it.Objects {
 		if !knownInt(Objects, o) {
 			f.add(fmt.Sprintf("objects[%d]", i), codeSet(o))

@@ -193,6 +193,7 @@ var itemCols = []col[Item]{
 	lines("事件", "life_events", func(i *Item) *[]string { return &i.LifeEvents }),
 	lines("关键词", "keywords", func(i *Item) *[]string { return &i.Keywords }),
 	num("办件量", "frequency", func(i *Item) *int { return &i.Frequency }),
+	ints("可认领层级", "offered_levels", func(i *Item) *[]int { return &i.OfferedLevels }),
 }
 
 var conditionCols = []col[Condition]{

@@ -219,8 +219,37 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 		fx.r[k] = id
 	}
 
+	// Items per region (issue 15): 居住证申领 offered to towns, adopted by
+	// 南沱镇's government (by its administrator) and by 青羊镇's.
+	src := itemIn(t, d, "居住证申领", "500102")
+	cur := must(fx.cat.Published(ctx, src, 0))
+	offered := *cur.Item
+	offered.OfferedLevels = []int{5}
+	must(fx.cat.SaveDraft(ctx, fx.users["admin"], &offered, "向乡镇开放认领"))
+	must(fx.cat.Publish(ctx, fx.users["admin"], src))
+	fx.r["adopt_src"] = src
+	fx.r["adopt_t"] = must(fx.cat.Adopt(ctx, fx.users["admin-t"], catalog.AdoptInput{Source: src, DepartmentID: townGov,
+		HallID: fx.r["hall_t"], Windows: []string{fx.r["win_t"]}, PromisedLimit: "5"})).ImplCode
+	fx.r["adopt_q"] = must(fx.cat.Adopt(ctx, fx.users["admin"], catalog.AdoptInput{Source: src, DepartmentID: qingyangGov})).ImplCode
+
 	fx.buildResources(t, d)
 	return fx
+}
+
+// readopt brings back an adoption a row withdrew.
+func readopt(t *testing.T, fx *authzFixture, _ string) {
+	t.Helper()
+	for k, dept := range map[string]string{"adopt_t": "dept_town", "adopt_q": "dept_qingyang"} {
+		a, err := fx.cat.Adoption(fx.ctx, fx.users["admin"], fx.ref(k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Withdrawn {
+			if _, err := fx.cat.Adopt(fx.ctx, fx.users["admin"], catalog.AdoptInput{Source: fx.ref("adopt_src"), DepartmentID: fx.ref(dept)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 // login opens an API session and a browser session for p, through the

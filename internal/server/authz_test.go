@@ -214,6 +214,16 @@ var apiCells = []cell{
 		allow: instAdmin, refuse: "admin-t"},
 	{op: "PUT /api/v1/admin/regions/{code}/served", variant: "the district", path: "/admin/regions/500102/served", body: `{"served":true}`, allow: instAdmin},
 	{op: "PUT /api/v1/admin/regions/{code}/served", variant: "the town", path: "/admin/regions/" + townNantuo + "/served", body: `{"served":true}`, allow: townAdmin},
+	// Items per region (issue 15): by the adopting department's division.
+	{op: "GET /api/v1/admin/adoptions", path: "/admin/adoptions", allow: "@admins", sees: []seen{{"adopt_q", instAdmin}, {"adopt_t", townAdmin}}},
+	{op: "GET /api/v1/admin/adoption-offers", path: "/admin/adoption-offers", allow: "@admins"},
+	// Adopted already: the administrators covering the department get 409.
+	{op: "POST /api/v1/admin/adoptions", variant: "town department", path: "/admin/adoptions", body: `{"source":"<adopt_src>","department_id":"<dept_town>"}`, allow: townAdmin},
+	{op: "POST /api/v1/admin/adoptions", variant: "another town's department", path: "/admin/adoptions", body: `{"source":"<adopt_src>","department_id":"<dept_qingyang>"}`, allow: instAdmin},
+	{op: "PATCH /api/v1/admin/adoptions/{code}", variant: "town adoption", path: "/admin/adoptions/<adopt_t>", body: `{"phone":"023-72701300"}`, allow: townAdmin},
+	{op: "PATCH /api/v1/admin/adoptions/{code}", variant: "another town's adoption", path: "/admin/adoptions/<adopt_q>", body: `{"phone":"023-72701300"}`, allow: instAdmin},
+	{op: "POST /api/v1/admin/adoptions/{code}/withdraw", variant: "town adoption", path: "/admin/adoptions/<adopt_t>/withdraw", allow: townAdmin, after: readopt},
+	{op: "POST /api/v1/admin/adoptions/{code}/withdraw", variant: "another town's adoption", path: "/admin/adoptions/<adopt_q>/withdraw", allow: instAdmin, after: readopt},
 
 	// Cases. Uploads by the roles that file or correct cases.
 	{op: "POST /api/v1/materials", path: "/materials", body: "<upload>", allow: "@applicants agent clerk clerk-t"},
