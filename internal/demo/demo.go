@@ -62,7 +62,9 @@ var departments = []department{
 // by the administrator (the district departments, a government for every
 // township, a hall for every county, township and village, their windows),
 // the staff created by the administrator, the catalog imported by the
-// administrator, and the licence types. The applicants' accounts (张三 and
+// administrator, the district's items offered to the townships adopted
+// (认领) by three towns' governments (南沱镇, the demo agent's, among them),
+// and the licence types. The applicants' accounts (张三 and
 // the demo company) are made by identity.CreatePerson and
 // CreateOrganisation: there is no registration service yet, and applicants
 // are not what an installation administers. Re-running adds only what is
@@ -168,6 +170,9 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 	}
 	if err := seedCatalog(ctx, cat, admin); err != nil {
 		return fmt.Errorf("demo: catalog: %w", err)
+	}
+	if err := adoptTownItems(ctx, cat, admin); err != nil {
+		return fmt.Errorf("demo: adoption: %w", err)
 	}
 	have, err := license.Types(ctx, d)
 	if err != nil {

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/pquerna/otp/totp"
@@ -47,6 +48,11 @@ func TestSeedIsIdempotentAndKeepsChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		counts := organisationCounts(t, d)
+		// A withdrawn adoption stays withdrawn when the demo runs again.
+		adopted, _ := cat.Adoptions(ctx, admin)
+		if _, err := cat.WithdrawAdoption(ctx, admin, adopted[0].ImplCode); err != nil {
+			t.Fatal(err)
+		}
 		if err := ids.SetPassword(ctx, "admin", "a changed password"); err != nil {
 			t.Fatal(err)
 		}
@@ -63,6 +69,12 @@ func TestSeedIsIdempotentAndKeepsChanges(t *testing.T) {
 		}
 		if again := organisationCounts(t, d); again != counts {
 			t.Errorf("organisation after a second seed %v, after the first %v", again, counts)
+		}
+		if a, _ := cat.Adoption(ctx, admin, adopted[0].ImplCode); !a.Withdrawn {
+			t.Errorf("re-seeding adopted a withdrawn adoption again: %+v", a)
+		}
+		if again, _ := cat.Adoptions(ctx, admin); len(again) != len(adopted) {
+			t.Errorf("%d adoptions after a second seed, %d after the first", len(again), len(adopted))
 		}
 		if hs, _ := cat.Halls(ctx, nantuo); hs[0].Phone != phone {
 			t.Errorf("re-seeding reset a changed hall: %+v", hs[0])
@@ -154,6 +166,22 @@ func builtThroughServices(t *testing.T, d *db.DB, ids *identity.Service) {
 		if err := r.QueryRow(`SELECT actor_id FROM (SELECT actor_id, action, object_id FROM audit_pending UNION ALL SELECT actor_id, action, object_id FROM audit_records) a WHERE action = 'staff.create' AND object_id = $1`, u.ID).Scan(&actor); err != nil || actor != admin.ID {
 			t.Errorf("%s was not created by the administrator (actor %q, %v)", a.Username, actor, err)
 		}
+	}
+	// Every demo town's government adopted what the district offers the
+	// townships, at its own centre: 南沱镇's items come from adoption.
+	adoptions, err := catalog.New(d).Adoptions(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perTown := map[string]int{}
+	for _, a := range adoptions {
+		perTown[a.RegionCode]++
+		if a.Withdrawn || a.Level != 5 || !strings.HasSuffix(a.HallName, "便民服务中心") || len(a.Windows) != 1 {
+			t.Errorf("adoption %+v", a)
+		}
+	}
+	if len(perTown) != 3 || perTown[nantuo] == 0 || perTown[nantuo] != len(adoptions)/3 {
+		t.Errorf("adoptions per town: %v", perTown)
 	}
 	var orgRecords int
 	r.QueryRow(`SELECT count(*) FROM (SELECT actor_id, action FROM audit_pending UNION ALL SELECT actor_id, action FROM audit_records) a WHERE action IN ('department.create', 'hall.create', 'window.create') AND actor_id = $1`, admin.ID).Scan(&orgRecords)
