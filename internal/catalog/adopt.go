@@ -262,8 +262,8 @@ func adoptionVariations(tx *db.Tx, src *Item, dept Department, hallID string, wi
 			return v, at(f, apperr.E(apperr.Invalid, "org.window_unknown", "id", id))
 		}
 		if w.HallID != v.hall.ID {
-			var name, region string
-			if err := tx.QueryRow(`SELECT h.name, h.region_code FROM halls h WHERE h.id = $1`, w.HallID).Scan(&name, &region); err != nil {
+			var name string
+			if err := tx.QueryRow(`SELECT name FROM halls WHERE id = $1`, w.HallID).Scan(&name); err != nil {
 				return v, err
 			}
 			return v, invalidAt(f, "adoption.window_hall", "window", w.Number+" "+w.Name, "hall", name)
@@ -358,30 +358,34 @@ func (c *Catalog) Adopt(ctx context.Context, u *identity.User, in AdoptInput) (A
 		case !withdrawn:
 			return at("source", apperr.E(apperr.Conflict, "adoption.exists", "code", it.ImplCode))
 		}
-		if err := c.writeAdopted(tx, u, it, "认领 "+src.ImplCode+" 第 "+strconv.Itoa(src.Version)+" 版"); err != nil {
-			return err
-		}
-		if err := tx.QueryRow(`SELECT id FROM items WHERE impl_code = $1`, it.ImplCode).Scan(&itemID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`UPDATE items SET withdrawn = $1 WHERE id = $2`, false, itemID); err != nil {
-			return err
-		}
 		a := adoptionRow{itemID: itemID, sourceID: src.ItemID, sourceVersion: src.Version, deptID: dept.ID, region: dept.RegionCode,
 			phone: v.phone, address: v.address, limit: v.limit}
 		if v.hall != nil {
 			a.hallID = v.hall.ID
 		}
 		if adopted {
-			_, err = tx.Exec(`UPDATE adoptions SET source_version = $1, hall_id = $2, phone = $3, address = $4, promised_limit = $5,
-				updated_at = $6, updated_by = $7 WHERE item_id = $8`, a.sourceVersion, nullable(a.hallID), a.phone, a.address, a.limit, tx.Now, u.ID, a.itemID)
-		} else {
-			_, err = tx.Exec(`INSERT INTO adoptions (item_id, source_id, source_version, department_id, region_code, hall_id, phone, address,
-				promised_limit, created_at, created_by, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10, $11)`,
-				a.itemID, a.sourceID, a.sourceVersion, a.deptID, a.region, nullable(a.hallID), a.phone, a.address, a.limit, tx.Now, u.ID)
+			// Adopted again: the link first, so that the publication checks
+			// the item against the source version it now follows.
+			if _, err := tx.Exec(`UPDATE adoptions SET source_version = $1, hall_id = $2, phone = $3, address = $4, promised_limit = $5,
+				updated_at = $6, updated_by = $7 WHERE item_id = $8`, a.sourceVersion, nullable(a.hallID), a.phone, a.address, a.limit, tx.Now, u.ID, a.itemID); err != nil {
+				return err
+			}
 		}
-		if err != nil {
+		if err := c.writeAdopted(tx, u, it, "认领 "+src.ImplCode+" 第 "+strconv.Itoa(src.Version)+" 版"); err != nil {
 			return err
+		}
+		if err := tx.QueryRow(`SELECT id FROM items WHERE impl_code = $1`, it.ImplCode).Scan(&a.itemID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`UPDATE items SET withdrawn = $1 WHERE id = $2`, false, a.itemID); err != nil {
+			return err
+		}
+		if !adopted {
+			if _, err := tx.Exec(`INSERT INTO adoptions (item_id, source_id, source_version, department_id, region_code, hall_id, phone, address,
+				promised_limit, created_at, created_by, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10, $11)`,
+				a.itemID, a.sourceID, a.sourceVersion, a.deptID, a.region, nullable(a.hallID), a.phone, a.address, a.limit, tx.Now, u.ID); err != nil {
+				return err
+			}
 		}
 		if err := serveOn(tx, it.ImplCode, v.windows); err != nil {
 			return err
@@ -391,6 +395,10 @@ func (c *Catalog) Adopt(ctx context.Context, u *identity.User, in AdoptInput) (A
 		}
 		return record(tx, u, "adoption.create", "item", it.ImplCode, out)
 	})
+	if db.IsUniqueViolation(err) {
+		// Another administrator adopted it for the department meanwhile.
+		return out, at("source", apperr.E(apperr.Conflict, "adoption.exists", "code", in.Source))
+	}
 	return out, apperr.Internalf("catalog: adopt", err)
 }
 
@@ -520,11 +528,13 @@ func (c *Catalog) UpdateAdoption(ctx context.Context, u *identity.User, implCode
 		if it.ImplCode != implCode {
 			return apperr.E(apperr.Conflict, "adoption.code_changed", "code", implCode)
 		}
-		if err := c.writeAdopted(tx, u, it, "认领 "+src.ImplCode+" 第 "+strconv.Itoa(src.Version)+" 版"); err != nil {
-			return err
-		}
+		// The link first: the publication checks the item against the
+		// source version it now follows.
 		if _, err := tx.Exec(`UPDATE adoptions SET source_version = $1, hall_id = $2, phone = $3, address = $4, promised_limit = $5,
 			updated_at = $6, updated_by = $7 WHERE item_id = $8`, src.Version, nullable(a.hallID), v.phone, v.address, v.limit, tx.Now, u.ID, a.itemID); err != nil {
+			return err
+		}
+		if err := c.writeAdopted(tx, u, it, "认领 "+src.ImplCode+" 第 "+strconv.Itoa(src.Version)+" 版"); err != nil {
 			return err
 		}
 		if err := serveOn(tx, implCode, v.windows); err != nil {
@@ -744,6 +754,27 @@ func (c *Catalog) Offered(ctx context.Context, u *identity.User) ([]Offer, error
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		// The items of towns and villages, adopted or not, by code.
+		type state struct{ withdrawn, adopted bool }
+		have := map[string]state{}
+		rows, err = tx.Query(`SELECT i.impl_code, i.withdrawn, a.item_id IS NOT NULL FROM items i LEFT JOIN adoptions a ON a.item_id = i.id
+			WHERE i.level >= $1`, ExercisingLevel(4))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var code string
+			var st state
+			if err := rows.Scan(&code, &st.withdrawn, &st.adopted); err != nil {
+				rows.Close()
+				return err
+			}
+			have[code] = st
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		for _, code := range codesOffered {
 			v, err := c.versionTx(tx, code, 0, false, true)
 			if err != nil {
@@ -762,15 +793,11 @@ func (c *Catalog) Offered(ctx context.Context, u *identity.User) ([]Offer, error
 				if err != nil {
 					continue
 				}
-				var withdrawn bool
-				var adopted bool
-				err = tx.QueryRow(`SELECT i.withdrawn, a.item_id IS NOT NULL FROM items i LEFT JOIN adoptions a ON a.item_id = i.id WHERE i.impl_code = $1`, own).Scan(&withdrawn, &adopted)
+				st, exists := have[own]
 				switch {
-				case err == sql.ErrNoRows || (err == nil && adopted && withdrawn):
+				case !exists || (st.adopted && st.withdrawn):
 					o.Adopters = append(o.Adopters, a.ID)
-				case err != nil:
-					return err
-				case adopted:
+				case st.adopted:
 					o.Adopted = append(o.Adopted, own)
 				}
 			}
@@ -781,4 +808,24 @@ func (c *Catalog) Offered(ctx context.Context, u *identity.User) ([]Offer, error
 		return nil
 	})
 	return out, apperr.Internalf("catalog: offered", err)
+}
+
+// adoptionBound refuses a version of an adopted item whose promised limit
+// leaves the bounds of the source version it follows.
+func adoptionBound(tx *db.Tx, itemID string, it *Item) error {
+	var body string
+	err := tx.QueryRow(`SELECT v.body FROM adoptions a JOIN item_versions v ON v.item_id = a.source_id AND v.version = a.source_version
+		WHERE a.item_id = $1`, itemID).Scan(&body)
+	if err == sql.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	src, err := decode(body)
+	if err != nil {
+		return err
+	}
+	_, err = AdoptedLimit(src, it.PromisedLimit)
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
@@ -337,6 +338,20 @@ func TestAdoptLifecycle(t *testing.T) {
 			t.Fatalf("another town updates: %v", err)
 		}
 
+		// Edited in the catalog console, the town's item still keeps within
+		// the district's promise: the publication refuses it.
+		edited := *own.Item
+		edited.PromisedLimit = "8"
+		if _, err := c.SaveDraft(ctx, fx.townAdmin, &edited, "放宽承诺时限"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Publish(ctx, fx.townAdmin, a.ImplCode); reasonOf(err) != "adoption.promised_over_source" {
+			t.Fatalf("publishing the town's item above the district's promise: %v", err)
+		}
+		if err := c.DiscardDraft(ctx, fx.townAdmin, a.ImplCode); err != nil {
+			t.Fatal(err)
+		}
+
 		// Variations: a new version of the town's item within the bounds.
 		over := "9"
 		if _, err := c.UpdateAdoption(ctx, fx.townAdmin, a.ImplCode, catalog.AdoptionUpdate{PromisedLimit: &over}); fieldOf(err) != "promised_limit" {
@@ -374,6 +389,19 @@ func TestAdoptLifecycle(t *testing.T) {
 			t.Fatalf("following = %+v %v", a, err)
 		}
 
+		// A looser new version: following it allows a longer promise.
+		it.PromisedLimit = "7"
+		if _, err := c.SaveDraft(ctx, fx.admin, &it, "恢复承诺时限"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Publish(ctx, fx.admin, fx.source); err != nil {
+			t.Fatal(err)
+		}
+		six := "6"
+		if a, err = c.UpdateAdoption(ctx, fx.townAdmin, a.ImplCode, catalog.AdoptionUpdate{Refresh: true, PromisedLimit: &six}); err != nil || a.PromisedLimit != "6" || a.Newer {
+			t.Fatalf("following a looser version = %+v %v", a, err)
+		}
+
 		// Withdrawal: no longer found or filed; adopting again brings it back.
 		if a, err = c.WithdrawAdoption(ctx, fx.townAdmin, a.ImplCode); err != nil || !a.Withdrawn || len(a.Windows) != 0 {
 			t.Fatalf("withdraw = %+v %v", a, err)
@@ -389,13 +417,35 @@ func TestAdoptLifecycle(t *testing.T) {
 			t.Fatalf("withdrawing twice: %v", err)
 		}
 		a, err = c.Adopt(ctx, fx.townAdmin, catalog.AdoptInput{Source: fx.source, DepartmentID: fx.gov})
-		if err != nil || a.Withdrawn || a.PromisedLimit != "4" {
+		if err != nil || a.Withdrawn || a.PromisedLimit != "7" {
 			t.Fatalf("adopting again = %+v %v", a, err)
 		}
 		// Every change is in the audit log.
 		var n int
-		if err := d.Reader().QueryRow(`SELECT (SELECT COUNT(*) FROM audit_pending WHERE action LIKE 'adoption.%') + (SELECT COUNT(*) FROM audit_records WHERE action LIKE 'adoption.%')`).Scan(&n); err != nil || n-audited != 6 { // adopt, three updates, withdraw, adopt
+		if err := d.Reader().QueryRow(`SELECT (SELECT COUNT(*) FROM audit_pending WHERE action LIKE 'adoption.%') + (SELECT COUNT(*) FROM audit_records WHERE action LIKE 'adoption.%')`).Scan(&n); err != nil || n-audited != 7 { // adopt, four updates, withdraw, adopt
 			t.Fatalf("%d adoption audit records (%v)", n-audited, err)
+		}
+	})
+}
+
+// FuzzAdoptedLimit: whatever an administrator types, an accepted promise is
+// a canonical limit within the statutory limit and the source's promise.
+func FuzzAdoptedLimit(f *testing.F) {
+	for _, s := range []string{"", "5", "7", "7.0", "2.5", "-1", "16", "1e3", " 3 ", "0", "９", "3.50", "99999999999999999999"} {
+		f.Add(s)
+	}
+	src := &catalog.Item{StatutoryLimit: "15", PromisedLimit: "7", Handling: 2}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := catalog.AdoptedLimit(src, in)
+		if err != nil {
+			if fieldOf(err) != "promised_limit" {
+				t.Fatalf("AdoptedLimit(%q): %v names no field", in, err)
+			}
+			return
+		}
+		l, perr := calendar.ParseLimit(got)
+		if perr != nil || l.String() != got || l > src.Promised() || l == 0 {
+			t.Fatalf("AdoptedLimit(%q) = %q", in, got)
 		}
 	})
 }

@@ -300,6 +300,11 @@ func publish(tx *db.Tx, u *identity.User, implCode string) (int, error) {
 	if err := Validate(it); err != nil {
 		return 0, err
 	}
+	// An adopted item keeps its promise within the source's, however it is
+	// edited (the catalog console too).
+	if err := adoptionBound(tx, id, it); err != nil {
+		return 0, err
+	}
 	if _, err := tx.Exec(`UPDATE item_versions SET status = 'published', published_at = $1, published_by = $2, updated_at = $1
 		WHERE item_id = $3 AND version = $4`, tx.Now, u.ID, id, v); err != nil {
 		return 0, err

@@ -285,6 +285,15 @@ func TestExchangeRoundTrip(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		c, admin := seeded(t, d)
 		ctx := context.Background()
+		// An item offered to towns and villages (issue 15) travels with its levels.
+		offered := *findItem(t, c, "居住证申领").Item
+		offered.OfferedLevels = []int{6, 5}
+		if _, err := c.SaveDraft(ctx, admin, &offered, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Publish(ctx, admin, offered.ImplCode); err != nil {
+			t.Fatal(err)
+		}
 		ex, err := c.Export(ctx, "500102")
 		if err != nil || len(ex.Items) < 40 || len(ex.Bundles) != 2 {
 			t.Fatalf("export: %d items, %v", len(ex.Items), err)
@@ -312,8 +321,15 @@ func TestExchangeRoundTrip(t *testing.T) {
 		}
 		catalog.MaxXLSXUnzipped = saved
 		for name, got := range map[string]*catalog.Exchange{"json": fromJSON, "xlsx": fromXLSX} {
+			levels := 0
 			for _, it := range got.Items {
 				it.Canon()
+				if it.ImplCode == offered.ImplCode && reflect.DeepEqual(it.OfferedLevels, []int{5, 6}) {
+					levels++
+				}
+			}
+			if levels != 1 {
+				t.Errorf("%s: the offered levels did not travel", name)
 			}
 			a, _ := json.Marshal(ex)
 			b, _ := json.Marshal(got)

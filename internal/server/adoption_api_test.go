@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/identity"
@@ -205,4 +206,93 @@ func townGovID(t *testing.T, d *db.DB, region string) string {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// Issue 15: the adoption page — the offer listed, a form above the
+// district's promise answers 400 naming the field and writes nothing, a
+// good one adopts, and the withdrawal form withdraws.
+func TestAdoptionPages(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		ctx := t.Context()
+		cat := catalog.New(d)
+		admin, err := ts.ids.UserByUsername(ctx, "admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var src string
+		if err := d.Reader().QueryRow(`SELECT impl_code FROM items WHERE name = '居住证申领' AND region_code = '500102'`).Scan(&src); err != nil {
+			t.Fatal(err)
+		}
+		v, err := cat.Published(ctx, src, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		it := *v.Item
+		it.OfferedLevels = []int{5}
+		if _, err := cat.SaveDraft(ctx, admin, &it, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cat.Publish(ctx, admin, src); err != nil {
+			t.Fatal(err)
+		}
+		gov := townGovID(t, d, townRegion)
+		ts.scopedStaff(t, "town-admin", identity.Grant{Role: identity.RoleAdmin, RegionCode: townRegion})
+		c := ts.client()
+		ts.webLogin(t, c, "town-admin")
+		r, _ := c.Get(ts.URL + "/admin")
+		if page := body(t, r); !strings.Contains(page, `href="/admin/adoptions"`) {
+			t.Fatal("no link to the adoptions on /admin")
+		}
+		r, _ = c.Get(ts.URL + "/admin/adoptions")
+		if page := body(t, r); r.StatusCode != 200 || !strings.Contains(page, `id="o-`+src+`"`) || !strings.Contains(page, `value="`+gov+`"`) {
+			t.Fatalf("the offer is not on the page: %d", r.StatusCode)
+		}
+		post := func(path string, form url.Values) (int, string) {
+			t.Helper()
+			form.Set("csrf_token", csrf(t, c, ts.URL+"/admin/adoptions"))
+			r, err := c.PostForm(ts.URL+path, form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.StatusCode == 303 {
+				r.Body.Close()
+				if r, err = c.Get(ts.URL + r.Header.Get("Location")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return r.StatusCode, body(t, r)
+		}
+		before := adoptionCounts(t, d)
+		if st, page := post("/admin/adoptions", url.Values{"source": {src}, "department_id": {gov}, "promised_limit": {"8"}}); st != 400 || !strings.Contains(page, "promised_limit：") {
+			t.Fatalf("a promise above the district's: %d", st)
+		}
+		// Without the CSRF token nothing happens either.
+		r, _ = c.PostForm(ts.URL+"/admin/adoptions", url.Values{"source": {src}, "department_id": {gov}})
+		if r.StatusCode != 403 {
+			t.Fatalf("a form without its token: %d", r.StatusCode)
+		}
+		if after := adoptionCounts(t, d); after != before {
+			t.Fatalf("refused forms wrote: %v → %v", before, after)
+		}
+		// The demo's towns have adopted the items the district offers them already.
+		adopted := len(must(cat.Adoptions(ctx, admin)))
+		st, page := post("/admin/adoptions", url.Values{"source": {src}, "department_id": {gov}, "phone": {"023-72701300"}, "promised_limit": {"5"}})
+		list, err := cat.Adoptions(ctx, admin)
+		var code string
+		for _, a := range list {
+			if a.Source == src {
+				code = a.ImplCode
+			}
+		}
+		if st != 200 || err != nil || len(list) != adopted+1 || code == "" || !strings.Contains(page, `id="a-`+code+`"`) || !strings.Contains(page, `id="adopt-done"`) {
+			t.Fatalf("adopt: %d %v %v", st, list, err)
+		}
+		if st, page := post("/admin/adoptions/"+code, url.Values{"phone": {"023-72701399"}, "promised_limit": {"4"}}); st != 200 || !strings.Contains(page, `value="023-72701399"`) {
+			t.Fatalf("change: %d", st)
+		}
+		if st, page := post("/admin/adoptions/"+code+"/withdraw", url.Values{}); st != 200 || !strings.Contains(page, "已撤回") {
+			t.Fatalf("withdraw: %d", st)
+		}
+	})
 }

@@ -114,10 +114,14 @@ type editable struct {
 	ConsultPhone, SupervisePhone, Place, Hours string
 	Keywords, LegalBasis                       string
 	Fees, Form, Situations                     string
+	OfferedLevels                              []int               // 行使层级 that may adopt it
 	Conditions                                 []catalog.Condition // edited as table rows
 	Materials                                  []catalog.Material  // edited as table rows
 	Note                                       string
 }
+
+// Offers reports whether level is among the levels offered (the editor's checkboxes).
+func (e *editable) Offers(level int) bool { return slices.Contains(e.OfferedLevels, level) }
 
 // blankRows are the empty rows the editor offers for new materials and conditions.
 const blankRows = 2
@@ -138,7 +142,8 @@ func editableOf(ver *catalog.Version) *editable {
 		Commitment: it.Commitment, Tolerance: it.Tolerance, ConsultPhone: it.ConsultPhone, SupervisePhone: it.SupervisePhone,
 		Place: it.Place, Hours: it.Hours, Keywords: strings.Join(it.Keywords, "\n"), LegalBasis: strings.Join(it.LegalBasis, "\n"),
 		Conditions: append(slices.Clone(it.Conditions), make([]catalog.Condition, blankRows)...), Fees: jsonText(it.Fees),
-		Materials: append(slices.Clone(it.Materials), make([]catalog.Material, blankRows)...), Form: jsonText(it.Form)}
+		Materials: append(slices.Clone(it.Materials), make([]catalog.Material, blankRows)...), Form: jsonText(it.Form),
+		OfferedLevels: slices.Clone(it.OfferedLevels)}
 	if it.Situations != nil {
 		e.Situations = jsonText(it.Situations)
 	}
@@ -183,6 +188,7 @@ func (s *Server) loadEditor(r *http.Request, v *View, e *editable) error {
 	v.Data["Processes"] = workflow.ItemProcesses
 	v.Data["DepthLevels"] = catalog.DepthLevels
 	v.Data["Sources"] = catalog.MaterialSources
+	v.Data["OfferLevels"] = []int{2, 3, 4, 5, 6}
 	v.TitleText = v.T("admin.item_title") + " · " + base.Item.Name
 	return nil
 }
@@ -246,6 +252,13 @@ func editableFrom(r *http.Request) (*editable, error) {
 		ConsultPhone: f.Get("consult_phone"), SupervisePhone: f.Get("supervise_phone"), Place: f.Get("place"), Hours: f.Get("hours"),
 		Keywords: f.Get("keywords"), LegalBasis: f.Get("legal_basis"), Fees: f.Get("fees"),
 		Form: f.Get("form"), Situations: f.Get("situations"), Note: f.Get("note")}
+	for _, l := range f["offered_levels"] {
+		x, err := strconv.Atoi(strings.TrimSpace(l))
+		if err != nil {
+			return e, apperr.E(apperr.Invalid, "catalog.at", "field", "offered_levels", "reason", apperr.E(apperr.Invalid, "catalog.cell_integer", "value", l))
+		}
+		e.OfferedLevels = append(e.OfferedLevels, x)
+	}
 	col := func(name string, i int) string {
 		if vs := f[name]; i < len(vs) {
 			return strings.TrimSpace(vs[i])
@@ -301,6 +314,7 @@ func (e *editable) apply(base *catalog.Item) (*catalog.Item, error) {
 	it.Name, it.NameEN, it.StatutoryLimit, it.PromisedLimit = strings.TrimSpace(e.Name), strings.TrimSpace(e.NameEN), e.Statutory, e.Promised
 	it.Handling, it.DepthLevel, it.Visits, it.Frequency, it.Process = e.Handling, e.DepthLevel, e.Visits, e.Frequency, e.Process
 	it.Commitment, it.Tolerance = e.Commitment, e.Tolerance
+	it.OfferedLevels = slices.Clone(e.OfferedLevels)
 	it.ConsultPhone, it.SupervisePhone, it.Place, it.Hours = e.ConsultPhone, e.SupervisePhone, e.Place, e.Hours
 	it.Keywords, it.LegalBasis = lines(e.Keywords), lines(e.LegalBasis)
 	strict := func(field, text string, into any) error {

@@ -66,7 +66,7 @@ type Server struct {
 
 // pages lists every full page; each is parsed together with the layout.
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
-	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_organisation", "admin_hall",
+	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_organisation", "admin_hall", "admin_adoptions",
 	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account"}
 
 // partials are parsed with every page.
@@ -163,6 +163,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /admin/organisation/halls/{id}", s.page(s.adminEditHall, identity.RoleAdmin))
 	mux.Handle("POST /admin/organisation/halls/{id}/windows", s.page(s.adminNewWindow, identity.RoleAdmin))
 	mux.Handle("POST /admin/organisation/windows/{id}", s.page(s.adminEditWindow, identity.RoleAdmin))
+	mux.Handle("GET /admin/adoptions", s.page(s.adminAdoptions, identity.RoleAdmin))
+	mux.Handle("POST /admin/adoptions", s.page(s.adminAdopt, identity.RoleAdmin))
+	mux.Handle("POST /admin/adoptions/{code}", s.page(s.adminEditAdoption, identity.RoleAdmin))
+	mux.Handle("POST /admin/adoptions/{code}/withdraw", s.page(s.adminWithdrawAdoption, identity.RoleAdmin))
 	mux.Handle("GET /admin/catalog", s.page(s.adminCatalog, identity.RoleAdmin))
 	mux.Handle("GET /admin/catalog/export", s.page(s.adminExport, identity.RoleAdmin))
 	mux.Handle("POST /admin/catalog/import", s.page(s.adminImport, identity.RoleAdmin))
