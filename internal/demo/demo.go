@@ -70,7 +70,8 @@ var departments = []department{
 // are not what an installation administers. Re-running adds only what is
 // missing and never resets a changed account or object.
 func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
-	if err := setup(ctx, d, ids); err != nil {
+	fresh, err := setup(ctx, d, ids)
+	if err != nil {
 		return fmt.Errorf("demo: setup: %w", err)
 	}
 	admin, err := ids.UserByUsername(ctx, "admin")
@@ -78,7 +79,7 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 		return fmt.Errorf("demo: the administrator: %w", err)
 	}
 	cat := catalog.New(d)
-	if err := importOrganisation(ctx, cat, admin); err != nil {
+	if err := importOrganisation(ctx, cat, admin, fresh); err != nil {
 		return fmt.Errorf("demo: organisation: %w", err)
 	}
 	ds, err := cat.Departments(ctx, Region)

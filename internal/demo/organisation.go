@@ -39,17 +39,18 @@ const AdminName = "周强"
 // published second factor (identity.DemoTOTPSecret). A database set up
 // already (a re-run), or seeded before the demo was built through setup
 // (it has its administrators), is left as it is.
-func setup(ctx context.Context, d *db.DB, ids *identity.Service) error {
+// It reports whether it set the database up (then nothing else exists yet).
+func setup(ctx context.Context, d *db.DB, ids *identity.Service) (bool, error) {
 	info, admins, err := site.State(ctx, d, ids)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if info.Region != "" || admins > 0 {
-		return nil
+		return false, nil
 	}
 	_, err = site.Run(ctx, d, ids, &site.Setup{Info: Site, AdminUsername: "admin", AdminName: AdminName,
 		AdminPassword: identity.DemoPassword, TOTPSecret: identity.DemoTOTPSecret, Demo: true})
-	return err
+	return err == nil, err
 }
 
 // departmentKind is the 部门类型 of each district department.
@@ -148,10 +149,15 @@ func Organisation(ctx context.Context, cat *catalog.Catalog) (*catalog.OrgExchan
 // importOrganisation imports, as the administrator, what of the demo's
 // organisation is missing: departments by credit code, halls by division,
 // windows by hall and number. What exists stays as an administrator left
-// it (the import would replace it).
-func importOrganisation(ctx context.Context, cat *catalog.Catalog, admin *identity.User) error {
+// it (the import would replace it). fresh: the database was set up just
+// now, so all of it is missing.
+func importOrganisation(ctx context.Context, cat *catalog.Catalog, admin *identity.User, fresh bool) error {
 	ex, err := Organisation(ctx, cat)
 	if err != nil {
+		return err
+	}
+	if fresh {
+		_, err = cat.ImportOrganisation(ctx, admin, ex, nil)
 		return err
 	}
 	have, err := cat.ExportOrganisation(ctx, admin)

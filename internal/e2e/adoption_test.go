@@ -59,6 +59,8 @@ func TestAdoptionPage(t *testing.T) {
 	// Withdrawn: no longer listed for the town.
 	do(t, ctx, chromedp.Navigate(base+"/admin/adoptions"), chromedp.WaitVisible(css("#a-"+code)), chromedp.Click(css("#a-"+code+" summary")),
 		chromedp.Click(css("#a-"+code+" .withdraw-adoption button")), chromedp.WaitVisible(css("#adopt-done")))
+	// The list read afresh: the page the form left may still be the one being replaced.
+	do(t, ctx, chromedp.Navigate(base+"/admin/adoptions"), chromedp.WaitVisible(css("#a-"+code)))
 	if row := get(t, ctx, chromedp.Text(css("#a-"+code))); !strings.Contains(row, "已撤回") {
 		t.Fatalf("withdrawn row: %q", row)
 	}
