@@ -39,38 +39,6 @@ type Hall struct {
 	Active     bool      `json:"active"`
 }
 
-// NewDepartment describes a department to create.
-type NewDepartment struct {
-	Name, NameEN, CreditCode, RegionCode string
-}
-
-// EnsureDepartment creates a department unless one with its credit code
-// exists, and returns its id. Returns Invalid for a bad credit code and
-// NotFound for an unknown region.
-func (c *Catalog) EnsureDepartment(ctx context.Context, nd NewDepartment) (string, error) {
-	if strings.TrimSpace(nd.Name) == "" {
-		return "", apperr.E(apperr.Invalid, "auth.name_required")
-	}
-	if _, err := codes.ParseCreditCode(nd.CreditCode); err != nil {
-		return "", err
-	}
-	var id string
-	err := c.db.Update(ctx, func(tx *db.Tx) error {
-		if err := tx.QueryRow(`SELECT id FROM departments WHERE credit_code = $1`, nd.CreditCode).Scan(&id); err == nil {
-			return nil
-		}
-		var rc string
-		if err := tx.QueryRow(`SELECT code FROM regions WHERE code = $1`, nd.RegionCode).Scan(&rc); err != nil {
-			return db.NotFound(err, "catalog.region_unknown", "code", nd.RegionCode)
-		}
-		id = db.NewID()
-		_, err := tx.Exec(`INSERT INTO departments (id, name, name_en, credit_code, region_code, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			id, nd.Name, nd.NameEN, nd.CreditCode, nd.RegionCode, tx.Now)
-		return err
-	})
-	return id, apperr.Internalf("catalog: ensure department", err)
-}
-
 // within is the SQL LIKE pattern matching every division inside region.
 func within(region string) string { return codes.DivisionPrefix(region) + "%" }
 
@@ -99,47 +67,6 @@ func (c *Catalog) Departments(ctx context.Context, region string) ([]Department,
 		return rows.Err()
 	})
 	return out, apperr.Internalf("catalog: departments", err)
-}
-
-// EnsureHalls gives every county, township and village inside region a
-// hall under its customary name, leaving existing halls as they are.
-// Returns the number of halls created.
-func (c *Catalog) EnsureHalls(ctx context.Context, region string) (int, error) {
-	if _, err := codes.ParseDivision(region); err != nil {
-		return 0, err
-	}
-	n := 0
-	err := c.db.Update(ctx, func(tx *db.Tx) error {
-		n = 0
-		rows, err := tx.Query(`SELECT r.code, r.name, r.level FROM regions r
-			WHERE r.code LIKE $1 AND r.level >= 3 AND NOT EXISTS (SELECT 1 FROM halls h WHERE h.region_code = r.code)
-			ORDER BY r.code`, within(region))
-		if err != nil {
-			return err
-		}
-		var missing []Region
-		for rows.Next() {
-			var r Region
-			if err := rows.Scan(&r.Code, &r.Name, &r.Level); err != nil {
-				rows.Close()
-				return err
-			}
-			missing = append(missing, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, r := range missing {
-			if _, err := tx.Exec(`INSERT INTO halls (id, region_code, name, created_at) VALUES ($1, $2, $3, $4)`,
-				db.NewID(), r.Code, HallName(r), tx.Now); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
-	})
-	return n, apperr.Internalf("catalog: ensure halls", err)
 }
 
 // Halls lists the halls of a region and every division inside it.

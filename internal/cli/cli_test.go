@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -144,6 +145,15 @@ func TestDemoThenServe(t *testing.T) {
 	r, err := http.Get(u + "readyz")
 	if err != nil || r.StatusCode != 200 {
 		t.Fatalf("readyz: %v", err)
+	}
+	// The demo was set up as an installation is: the portal shows its centre from the first start.
+	if r, err = http.Get(u); err != nil {
+		t.Fatal(err)
+	}
+	home, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if !strings.Contains(string(home), `<span id="site-centre">`+demo.Site.CentreName+`</span>`) {
+		t.Errorf("the demo's home page does not name its centre %s", demo.Site.CentreName)
 	}
 	code, out := stop()
 	if code != 0 || !strings.Contains(out, "clerk") || !strings.Contains(out, "tongban-demo") || !strings.Contains(out, identity.DemoTOTPSecret) {

@@ -94,3 +94,78 @@ func seedCatalog(ctx context.Context, cat *catalog.Catalog, admin *identity.User
 	_, err = cat.Import(ctx, admin, missing, true, nil)
 	return err
 }
+
+// adoptTownItems has the governments of the adopting towns adopt (认领),
+// through catalog.Adopt as the administrator, every item the district
+// offers them, handled at the town's centre and taken in at its window 1
+// (its 综合窗口). An adoption made before is left as it is, withdrawn or
+// changed (its code exists): re-running never undoes an administrator's
+// work.
+func adoptTownItems(ctx context.Context, cat *catalog.Catalog, admin *identity.User) error {
+	credit := map[string]string{}
+	for _, d := range departments {
+		c, err := codes.CompleteCreditCode(d.prefix16)
+		if err != nil {
+			return err
+		}
+		credit[d.key] = c
+	}
+	for _, town := range adoptingTowns {
+		gov, err := townGovernmentCode(townIndex[town])
+		if err != nil {
+			return err
+		}
+		ds, err := cat.Departments(ctx, town)
+		if err != nil {
+			return err
+		}
+		var deptID string
+		for _, d := range ds {
+			if d.CreditCode == gov {
+				deptID = d.ID
+			}
+		}
+		halls, err := cat.Halls(ctx, town)
+		if err != nil {
+			return err
+		}
+		var hallID string
+		for _, h := range halls {
+			if h.RegionCode == town {
+				hallID = h.ID
+			}
+		}
+		if deptID == "" || hallID == "" {
+			return fmt.Errorf("%s: no government or no hall", town)
+		}
+		var windows []string
+		ws, err := cat.Windows(ctx, admin, hallID)
+		if err != nil {
+			return err
+		}
+		for _, w := range ws {
+			if w.Number == "1" && w.Active {
+				windows = append(windows, w.ID)
+			}
+		}
+		for _, s := range offeredSpecs() {
+			src, err := s.item(credit)
+			if err != nil {
+				return err
+			}
+			own, err := catalog.AdoptedImplCode(gov, catalog.ExercisingLevel(4), src.BasicCode)
+			if err != nil {
+				return err
+			}
+			if ok, err := cat.Exists(ctx, own); err != nil {
+				return err
+			} else if ok {
+				continue
+			}
+			if _, err := cat.Adopt(ctx, admin, catalog.AdoptInput{Source: src.ImplCode, DepartmentID: deptID, HallID: hallID, Windows: windows}); err != nil {
+				return fmt.Errorf("%s adopting %s: %w", town, src.Name, err)
+			}
+		}
+	}
+	return nil
+}

@@ -56,16 +56,39 @@ var departments = []department{
 	{"dpf", "重庆市涪陵区残疾人联合会", "Fuling District Disabled Persons' Federation", "11500102MB1C0012"},
 }
 
-// Seed creates whatever of the demo data is missing: the division tree of
-// 涪陵区 with a hall for every county, township and village, the district
-// departments, a government for every township, and the demo accounts.
+// Seed creates whatever of the demo data is missing, through the services a
+// real installation uses (organisation.go): setup (the division tree of
+// 涪陵区 and the administrator "admin"), the organisation exchange imported
+// by the administrator (the district departments, a government for every
+// township, a hall for every county, township and village, their windows),
+// the staff created by the administrator, the catalog imported by the
+// administrator, the district's items offered to the townships adopted
+// (认领) by three towns' governments (南沱镇, the demo agent's, among them),
+// and the licence types. The applicants' accounts (张三 and
+// the demo company) are made by identity.CreatePerson and
+// CreateOrganisation: there is no registration service yet, and applicants
+// are not what an installation administers. Re-running adds only what is
+// missing and never resets a changed account or object.
 func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
-	cat := catalog.New(d)
-	if _, err := cat.ImportDivisions(ctx, catalog.FulingDivisions()); err != nil {
-		return fmt.Errorf("demo: divisions: %w", err)
+	fresh, err := setup(ctx, d, ids)
+	if err != nil {
+		return fmt.Errorf("demo: setup: %w", err)
 	}
-	if _, err := cat.EnsureHalls(ctx, Region); err != nil {
-		return fmt.Errorf("demo: halls: %w", err)
+	admin, err := ids.UserByUsername(ctx, "admin")
+	if err != nil {
+		return fmt.Errorf("demo: the administrator: %w", err)
+	}
+	cat := catalog.New(d)
+	if err := importOrganisation(ctx, cat, admin, fresh); err != nil {
+		return fmt.Errorf("demo: organisation: %w", err)
+	}
+	ds, err := cat.Departments(ctx, Region)
+	if err != nil {
+		return err
+	}
+	byCredit := map[string]string{}
+	for _, dp := range ds {
+		byCredit[dp.CreditCode] = dp.ID
 	}
 	dept := map[string]string{}
 	for _, dp := range departments {
@@ -73,26 +96,8 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 		if err != nil {
 			return err
 		}
-		if dept[dp.key], err = cat.EnsureDepartment(ctx, catalog.NewDepartment{Name: dp.name, NameEN: dp.nameEN, CreditCode: code, RegionCode: Region}); err != nil {
-			return fmt.Errorf("demo: department %s: %w", dp.name, err)
-		}
-	}
-	_, towns, err := cat.Children(ctx, Region)
-	if err != nil {
-		return err
-	}
-	for i, tw := range towns {
-		// 街道 are run by an office of the district government; 镇 and 乡 by their own government.
-		name := "重庆市涪陵区" + tw.Name + "人民政府"
-		if tw.Kind == "subdistrict" {
-			name = "重庆市涪陵区人民政府" + tw.Name + "办事处"
-		}
-		code, err := codes.CompleteCreditCode(fmt.Sprintf("11500102MB1T%04d", i+1))
-		if err != nil {
-			return err
-		}
-		if _, err := cat.EnsureDepartment(ctx, catalog.NewDepartment{Name: name, CreditCode: code, RegionCode: tw.Code}); err != nil {
-			return fmt.Errorf("demo: %s: %w", name, err)
+		if dept[dp.key] = byCredit[code]; dept[dp.key] == "" {
+			return fmt.Errorf("demo: department %s is missing", dp.name)
 		}
 	}
 
@@ -109,9 +114,12 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 	if err != nil {
 		return err
 	}
+	// Staff are created by the administrator under the staff administration
+	// rules (the grants a real administrator could give), with the demo's
+	// password instead of a one-time one (identity.StaffInput.DemoAccount).
 	staff := func(name, display string, grants ...identity.Grant) func() error {
 		return func() error {
-			_, err := ids.CreateStaff(ctx, identity.NewStaff{Account: acct(name), Name: display, Grants: grants})
+			_, _, err := ids.CreateStaffAccount(ctx, admin, Region, identity.StaffInput{Username: name, Name: display, Grants: grants, DemoAccount: true})
 			return err
 		}
 	}
@@ -129,7 +137,6 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 		"reviewer":   staff("reviewer", "刘洋", identity.Grant{Role: identity.RoleReviewer, DepartmentID: dept["amr"], RegionCode: Region}),
 		"approver":   staff("approver", "赵静", identity.Grant{Role: identity.RoleApprover, DepartmentID: dept["amr"], RegionCode: Region}),
 		"supervisor": staff("supervisor", "孙伟", identity.Grant{Role: identity.RoleSupervisor, DepartmentID: dept["gov"], RegionCode: Region}),
-		"admin":      staff("admin", "周强", identity.Grant{Role: identity.RoleAdmin, RegionCode: Region}),
 		// A village agent (全程代办) who files for the people of 南沱镇.
 		"agent": staff("agent", "赵六", identity.Grant{Role: identity.RoleAgent, RegionCode: "500102103000"}),
 		// One officer holding every back-office post of a department, so that
@@ -146,24 +153,27 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 		} else if apperr.CodeOf(err) != apperr.NotFound {
 			return err
 		}
-		if err := creators[a.Username](); err != nil {
+		create := creators[a.Username]
+		if create == nil { // "admin": setup's, read above
+			return fmt.Errorf("demo: account %s: no way to create it", a.Username)
+		}
+		if err := create(); err != nil {
 			return fmt.Errorf("demo: account %s: %w", a.Username, err)
 		}
 	}
-	// The administrator and the supervisor log in with a second factor: the
-	// demo's published secret (identity.DemoTOTPSecret), while their
-	// password is the demo's.
+	// The supervisor logs in with a second factor: the demo's published
+	// secret (identity.DemoTOTPSecret), while their password is the demo's
+	// (setup enrolled the administrator's).
 	for _, a := range Accounts {
 		if err := ids.EnrolDemoSecondFactor(ctx, a.Username); err != nil {
 			return fmt.Errorf("demo: account %s: %w", a.Username, err)
 		}
 	}
-	admin, err := ids.UserByUsername(ctx, "admin")
-	if err != nil {
-		return err
-	}
 	if err := seedCatalog(ctx, cat, admin); err != nil {
 		return fmt.Errorf("demo: catalog: %w", err)
+	}
+	if err := adoptTownItems(ctx, cat, admin); err != nil {
+		return fmt.Errorf("demo: adoption: %w", err)
 	}
 	have, err := license.Types(ctx, d)
 	if err != nil {

@@ -459,7 +459,8 @@ func demoSpecs() []spec {
 			mats: []catalog.Material{{Key: "evidence", Name: "相关证明材料", Source: "applicant", Copies: 1, Required: false, Electronic: true}},
 			form: []catalog.Field{fName, fPhone, catalog.Field{Key: "complaint", Label: "投诉内容", LabelEN: "Complaint", Type: "textarea", Required: true, MaxLen: 2000}, fFile("evidence_file", "证明材料", "Evidence", false)}},
 	}
-	s = append(s, townSpecs()...)
+	s = append(s, offeredSpecs()...)
+	s = append(s, villageSpecs()...)
 	for i := range s {
 		switch s[i].main {
 		case "00101", "00201", "00202", "00401", "00403", "00801", "00803", "00901", "01101", "01301", "01302":
@@ -469,48 +470,63 @@ func demoSpecs() []spec {
 	return s
 }
 
-// townSpecs are items implemented by township governments, some taken in at
-// the village (community) service stations (行使层级 6).
-func townSpecs() []spec {
+// adoptingTowns are the demo towns whose governments adopt (认领) the items
+// the district offers to the townships (Seed); 南沱镇 is the demo agent's.
+var adoptingTowns = []string{"500102103000", "500102107000", "500102119000"}
+
+// offeredSpecs are items of the district's departments that the townships
+// implement: the district's catalog offers them to 行使层级 5, and each
+// township government adopts them with its own hall, window and phone
+// (catalog.Adopt), as a real county's towns do (R1.6).
+func offeredSpecs() []spec {
+	return []spec{
+		{dept: "gtj", level: 4, offered: []int{5}, typ: "01", main: "01301", sub: "001", name: "农村村民住宅用地（宅基地）审批", en: "Approval of rural homestead land",
+			objects: personal, basis: []string{"《中华人民共和国土地管理法》第六十二条", "《农业农村部 自然资源部关于规范农村宅基地审批管理的通知》（农经发〔2019〕6号）"},
+			conds: []string{"本集体经济组织成员，以户为单位申请", "一户只能拥有一处宅基地，面积不超过规定标准", "符合国土空间规划和村庄规划"},
+			fees:  free, stat: "20", prom: "15", handling: 2, depthLevel: 2, visits: 1, delivery: window,
+			result: "农村宅基地批准书", resultKind: "approval", themes: []string{"realty", "agriculture"}, events: []string{"home"},
+			keywords: []string{"宅基地", "建房", "农房"}, freq: 260,
+			mats: []catalog.Material{matApplication("农村宅基地和建房（规划许可）申请表"), matHukou, matID("户主"),
+				{Key: "village_opinion", Name: "村民小组会议讨论通过并公示的材料", Source: "other", Issuer: "村民委员会", Originals: 1, Required: true},
+				{Key: "old_home", Name: "原宅基地退出协议", Source: "applicant", Originals: 1, Required: true, Note: "拆旧建新时提供"}},
+			form: []catalog.Field{fName, fID, fPhone, fAddress, fNumber("family_size", "家庭人口", "Household size", 1, 20), fNumber("area", "拟申请宅基地面积（平方米）", "Homestead area (m²)", 1, 200)},
+			sit: &catalog.Situations{Questions: []catalog.Question{choice("kind", "建房类型", "Kind of building", "new", "新建", "rebuild", "拆旧建新")},
+				Rules: []catalog.Rule{when("kind", "rebuild", "old_home")}}},
+		{dept: "gtj", level: 4, offered: []int{5}, typ: "01", main: "01302", sub: "001", name: "乡村建设规划许可证核发", en: "Rural construction planning permit",
+			objects: []int{1, 2, 6}, basis: []string{"《中华人民共和国城乡规划法》第四十一条"},
+			conds: []string{"在乡、村庄规划区内进行建设", "不占用农用地或已办理农用地转用审批手续"},
+			fees:  free, stat: "20", prom: "10", handling: 2, depthLevel: 2, visits: 1, delivery: window,
+			result: "乡村建设规划许可证", resultKind: "licence", themes: []string{"construction", "agriculture"}, events: []string{"home", "build"},
+			keywords: []string{"乡村规划", "农房建设", "规划许可"}, freq: 200,
+			mats: []catalog.Material{matApplication("乡村建设规划许可申请表"), matID("申请人"), {Key: "drawings", Name: "建设工程设计方案或农房通用图", Source: "applicant", Copies: 1, Required: true, Electronic: true}},
+			form: []catalog.Field{fName, fID, fPhone, catalog.Field{Key: "site", Label: "建设地点", LabelEN: "Site", Type: "address", Required: true}, fNumber("floors", "层数", "Floors", 1, 3)}},
+		{dept: "mz", level: 4, offered: []int{5}, typ: "05", main: "01303", sub: "001", name: "最低生活保障审核确认", en: "Confirmation of minimum living allowance (dibao)",
+			objects: personal, basis: []string{"《社会救助暂行办法》（国务院令第649号）第九条至第十三条"},
+			conds: []string{"共同生活的家庭成员人均收入低于当地最低生活保障标准", "符合当地最低生活保障家庭财产状况规定"},
+			fees:  free, stat: "30", prom: "20", handling: 2, depthLevel: 3, visits: 1, delivery: window,
+			result: "最低生活保障审核确认结果", resultKind: "payment", themes: []string{"assistance"}, events: []string{"elderly", "employment"},
+			keywords: []string{"低保", "社会救助", "困难群众"}, freq: 480,
+			mats: []catalog.Material{matApplication("最低生活保障申请书"), matID("家庭成员"), matHukou, {Key: "income", Name: "家庭收入和财产状况申报及授权核对书", Source: "applicant", Originals: 1, Required: true}},
+			form: []catalog.Field{fName, fID, fPhone, fAddress, fNumber("family_size", "共同生活家庭人口", "Household size", 1, 20), fNumber("income", "家庭月总收入（元）", "Monthly household income (yuan)", 0, 1000000)}},
+		{dept: "mz", level: 4, offered: []int{5}, typ: "05", main: "01304", sub: "001", name: "临时救助", en: "Temporary assistance",
+			objects: personal, basis: []string{"《社会救助暂行办法》（国务院令第649号）第四十七条至第五十条"},
+			conds: []string{"因火灾、交通事故等意外事件或家庭成员突发重大疾病等原因导致基本生活暂时出现严重困难", "最低生活保障家庭等因生活必需支出突然增加超出承受能力"},
+			fees:  free, stat: "", prom: "10", handling: 2, depthLevel: 3, visits: 1, delivery: window, tolerance: true,
+			result: "临时救助金", resultKind: "payment", themes: []string{"assistance"}, events: nil,
+			keywords: []string{"救急难", "临时救助", "困难"}, freq: 350,
+			mats: []catalog.Material{matApplication("临时救助申请书"), matID("申请人"), {Key: "hardship_proof", Name: "遭遇困难的相关证明（医疗费用票据、事故证明等）", Source: "other", Copies: 1, Required: true, Electronic: true}},
+			form: []catalog.Field{fName, fID, fPhone, fAddress, catalog.Field{Key: "hardship", Label: "困难情况说明", LabelEN: "Hardship", Type: "textarea", Required: true, MaxLen: 1000}}},
+	}
+}
+
+// villageSpecs are the township governments' own items taken in at the
+// village (community) service stations (行使层级 6): an adoption is at its
+// adopting agency's level, and a village has no agency of its own, so these
+// stay the town's catalog entries.
+func villageSpecs() []spec {
 	var out []spec
-	for _, town := range []string{"500102103000", "500102107000", "500102119000"} {
+	for _, town := range adoptingTowns {
 		out = append(out,
-			spec{dept: town, level: 5, typ: "01", main: "01301", sub: "001", name: "农村村民住宅用地（宅基地）审批", en: "Approval of rural homestead land",
-				objects: personal, basis: []string{"《中华人民共和国土地管理法》第六十二条", "《农业农村部 自然资源部关于规范农村宅基地审批管理的通知》（农经发〔2019〕6号）"},
-				conds: []string{"本集体经济组织成员，以户为单位申请", "一户只能拥有一处宅基地，面积不超过规定标准", "符合国土空间规划和村庄规划"},
-				fees:  free, stat: "20", prom: "15", handling: 2, depthLevel: 2, visits: 1, delivery: window,
-				result: "农村宅基地批准书", resultKind: "approval", themes: []string{"realty", "agriculture"}, events: []string{"home"},
-				keywords: []string{"宅基地", "建房", "农房"}, freq: 260,
-				mats: []catalog.Material{matApplication("农村宅基地和建房（规划许可）申请表"), matHukou, matID("户主"),
-					{Key: "village_opinion", Name: "村民小组会议讨论通过并公示的材料", Source: "other", Issuer: "村民委员会", Originals: 1, Required: true},
-					{Key: "old_home", Name: "原宅基地退出协议", Source: "applicant", Originals: 1, Required: true, Note: "拆旧建新时提供"}},
-				form: []catalog.Field{fName, fID, fPhone, fAddress, fNumber("family_size", "家庭人口", "Household size", 1, 20), fNumber("area", "拟申请宅基地面积（平方米）", "Homestead area (m²)", 1, 200)},
-				sit: &catalog.Situations{Questions: []catalog.Question{choice("kind", "建房类型", "Kind of building", "new", "新建", "rebuild", "拆旧建新")},
-					Rules: []catalog.Rule{when("kind", "rebuild", "old_home")}}},
-			spec{dept: town, level: 5, typ: "01", main: "01302", sub: "001", name: "乡村建设规划许可证核发", en: "Rural construction planning permit",
-				objects: []int{1, 2, 6}, basis: []string{"《中华人民共和国城乡规划法》第四十一条"},
-				conds: []string{"在乡、村庄规划区内进行建设", "不占用农用地或已办理农用地转用审批手续"},
-				fees:  free, stat: "20", prom: "10", handling: 2, depthLevel: 2, visits: 1, delivery: window,
-				result: "乡村建设规划许可证", resultKind: "licence", themes: []string{"construction", "agriculture"}, events: []string{"home", "build"},
-				keywords: []string{"乡村规划", "农房建设", "规划许可"}, freq: 200,
-				mats: []catalog.Material{matApplication("乡村建设规划许可申请表"), matID("申请人"), {Key: "drawings", Name: "建设工程设计方案或农房通用图", Source: "applicant", Copies: 1, Required: true, Electronic: true}},
-				form: []catalog.Field{fName, fID, fPhone, catalog.Field{Key: "site", Label: "建设地点", LabelEN: "Site", Type: "address", Required: true}, fNumber("floors", "层数", "Floors", 1, 3)}},
-			spec{dept: town, level: 5, typ: "05", main: "01303", sub: "001", name: "最低生活保障审核确认", en: "Confirmation of minimum living allowance (dibao)",
-				objects: personal, basis: []string{"《社会救助暂行办法》（国务院令第649号）第九条至第十三条"},
-				conds: []string{"共同生活的家庭成员人均收入低于当地最低生活保障标准", "符合当地最低生活保障家庭财产状况规定"},
-				fees:  free, stat: "30", prom: "20", handling: 2, depthLevel: 3, visits: 1, delivery: window,
-				result: "最低生活保障审核确认结果", resultKind: "payment", themes: []string{"assistance"}, events: []string{"elderly", "employment"},
-				keywords: []string{"低保", "社会救助", "困难群众"}, freq: 480,
-				mats: []catalog.Material{matApplication("最低生活保障申请书"), matID("家庭成员"), matHukou, {Key: "income", Name: "家庭收入和财产状况申报及授权核对书", Source: "applicant", Originals: 1, Required: true}},
-				form: []catalog.Field{fName, fID, fPhone, fAddress, fNumber("family_size", "共同生活家庭人口", "Household size", 1, 20), fNumber("income", "家庭月总收入（元）", "Monthly household income (yuan)", 0, 1000000)}},
-			spec{dept: town, level: 5, typ: "05", main: "01304", sub: "001", name: "临时救助", en: "Temporary assistance",
-				objects: personal, basis: []string{"《社会救助暂行办法》（国务院令第649号）第四十七条至第五十条"},
-				conds: []string{"因火灾、交通事故等意外事件或家庭成员突发重大疾病等原因导致基本生活暂时出现严重困难", "最低生活保障家庭等因生活必需支出突然增加超出承受能力"},
-				fees:  free, stat: "", prom: "10", handling: 2, depthLevel: 3, visits: 1, delivery: window, tolerance: true,
-				result: "临时救助金", resultKind: "payment", themes: []string{"assistance"}, events: nil,
-				keywords: []string{"救急难", "临时救助", "困难"}, freq: 350,
-				mats: []catalog.Material{matApplication("临时救助申请书"), matID("申请人"), {Key: "hardship_proof", Name: "遭遇困难的相关证明（医疗费用票据、事故证明等）", Source: "other", Copies: 1, Required: true, Electronic: true}},
-				form: []catalog.Field{fName, fID, fPhone, fAddress, catalog.Field{Key: "hardship", Label: "困难情况说明", LabelEN: "Hardship", Type: "textarea", Required: true, MaxLen: 1000}}},
 			spec{dept: town, level: 6, typ: "20", main: "01305", sub: "001", name: "生育登记", en: "Birth registration (family planning service)",
 				objects: personal, basis: []string{"《中华人民共和国人口与计划生育法》", "《重庆市人口与计划生育条例》"},
 				conds: []string{"夫妻一方户籍在本镇，或在本镇居住"},

@@ -61,6 +61,7 @@ type spec struct {
 	faq        []catalog.FAQ
 	place      string
 	scope      string
+	offered    []int // the lower 行使层级 that may adopt (认领) the item
 }
 
 // Shared materials.
@@ -154,8 +155,10 @@ func conds(ss ...string) []catalog.Condition {
 	return out
 }
 
-// towns whose governments implement demo items: code → position among the
-// district's townships (their demo credit codes are 11500102MB1T + 4 digits).
+// towns whose governments implement demo items (the ones the district
+// offers, adopted; and their own village-level ones): code → position among
+// the district's townships (their demo credit codes are 11500102MB1T + 4
+// digits).
 var townIndex = map[string]int{"500102103000": 12, "500102107000": 13, "500102119000": 15}
 
 var deptPhone = map[string]string{
@@ -168,7 +171,7 @@ var deptPhone = map[string]string{
 func (s spec) item(deptCodes map[string]string) (*catalog.Item, error) {
 	credit, region, place, phone := deptCodes[s.dept], Region, "涪陵区行政服务中心", deptPhone[s.dept]
 	if i, ok := townIndex[s.dept]; ok {
-		c, err := codes.CompleteCreditCode(fmt.Sprintf("11500102MB1T%04d", i))
+		c, err := townGovernmentCode(i)
 		if err != nil {
 			return nil, err
 		}
@@ -206,7 +209,7 @@ func (s spec) item(deptCodes map[string]string) (*catalog.Item, error) {
 		Hours:        "工作日 上午 9:00—12:00，下午 14:00—17:30（法定节假日除外）",
 		ConsultPhone: phone, SupervisePhone: "12345",
 		FAQ: s.faq, Result: catalog.Result{Name: s.result, Kind: s.resultKind, LicenceType: s.licence},
-		Themes: s.themes, LifeEvents: s.events, Keywords: s.keywords, Frequency: s.freq,
+		Themes: s.themes, LifeEvents: s.events, Keywords: s.keywords, Frequency: s.freq, OfferedLevels: s.offered,
 		Materials: s.mats, Form: s.form, Situations: s.sit,
 	}
 	it.Canon()

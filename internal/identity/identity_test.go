@@ -521,3 +521,46 @@ func TestThrottleRowsAreSwept(t *testing.T) {
 		}
 	})
 }
+
+// The demo's staff are made by the staff administration under its rules;
+// StaffInput.DemoAccount only gives the demo password, flagged as a default
+// one (serve refuses to start with it) and not to be changed at once.
+func TestDemoAccountFollowsTheStaffRules(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		admin, err := f.svc.CreateStaff(ctx, identity.NewStaff{Account: identity.Account{Username: "admin", Password: pw}, Name: "管理员",
+			Grants: []identity.Grant{{Role: identity.RoleAdmin, RegionCode: "500102"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		townAdmin, err := f.svc.CreateStaff(ctx, identity.NewStaff{Account: identity.Account{Username: "town-admin", Password: pw}, Name: "镇管理员",
+			Grants: []identity.Grant{{Role: identity.RoleAdmin, RegionCode: "500102100000"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The demo flag lifts no rule: a town's administrator still cannot make a district handler.
+		_, _, err = f.svc.CreateStaffAccount(ctx, townAdmin, "500102", identity.StaffInput{Username: "handler", Name: "承办人", DemoAccount: true,
+			Grants: []identity.Grant{{Role: identity.RoleHandler, DepartmentID: f.dept, RegionCode: "500102"}}})
+		if !apperr.Is(err, apperr.Forbidden, "staff.grant_outside") || count(t, d, "users") != 2 {
+			t.Fatalf("a town admin's demo account beyond the town: %v", err)
+		}
+		u, given, err := f.svc.CreateStaffAccount(ctx, admin, "500102", identity.StaffInput{Username: "handler", Name: "承办人", DemoAccount: true,
+			Grants: []identity.Grant{{Role: identity.RoleHandler, DepartmentID: f.dept, RegionCode: "500102"}}})
+		if err != nil || given != identity.DemoPassword || u.MustChangePassword {
+			t.Fatalf("demo account = %+v %q %v", u, given, err)
+		}
+		if _, _, _, err := f.svc.Login(ctx, identity.LoginRequest{Username: "handler", Password: identity.DemoPassword}); err != nil {
+			t.Errorf("the demo account cannot log in: %v", err)
+		}
+		if n, _ := f.svc.DefaultPasswordCount(ctx); n != 1 {
+			t.Errorf("%d default passwords, want the demo account's", n)
+		}
+		// Without the flag the account gets a one-time password it must change.
+		u, given, err = f.svc.CreateStaffAccount(ctx, admin, "500102", identity.StaffInput{Username: "reviewer", Name: "审核人",
+			Grants: []identity.Grant{{Role: identity.RoleReviewer, DepartmentID: f.dept, RegionCode: "500102"}}})
+		if err != nil || given == identity.DemoPassword || !u.MustChangePassword {
+			t.Fatalf("ordinary account = %+v %q %v", u, given, err)
+		}
+	})
+}

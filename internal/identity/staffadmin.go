@@ -56,6 +56,13 @@ type StaffInput struct {
 	Name     string
 	Phone    string
 	Grants   []Grant
+	// DemoAccount is for the demo's seed alone (internal/demo; the API and
+	// the staff exchange never set it): the account gets the demo's
+	// published password (DemoPassword) instead of a one-time one, marked
+	// as a default password (`serve` refuses to start while one is left)
+	// and not to be changed at the first login, so that the demo's
+	// accounts log in as the demo's page says.
+	DemoAccount bool
 }
 
 // StaffPatch changes some of an account's fields: nil leaves one as it is.
@@ -237,9 +244,13 @@ func staffAudit(tx *db.Tx, by *User, action, userID string, payload any) error {
 
 // CreateStaffAccount creates a staff account with its grants for by, with a
 // one-time password that it returns (shown once; the account must change it
-// at its first login). Audited as staff.create, naming by.
+// at its first login; the demo password for in.DemoAccount). Audited as
+// staff.create, naming by.
 func (s *Service) CreateStaffAccount(ctx context.Context, by *User, root string, in StaffInput) (*User, string, error) {
 	otp := OneTimePassword()
+	if in.DemoAccount {
+		otp = DemoPassword
+	}
 	u, err := s.createStaff(ctx, by, root, in, otp, nil)
 	if err != nil {
 		return nil, "", err
@@ -271,10 +282,10 @@ func (s *Service) createStaff(ctx context.Context, by *User, root string, in Sta
 		if err != nil {
 			return err
 		}
-		if id, err = s.insertUser(tx, Account{Username: in.Username, Password: password}, KindStaff, name); err != nil {
+		if id, err = s.insertUser(tx, Account{Username: in.Username, Password: password, Demo: in.DemoAccount}, KindStaff, name); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(`UPDATE users SET password_must_change = $1, phone = $2 WHERE id = $3`, true, phone, id); err != nil {
+		if _, err := tx.Exec(`UPDATE users SET password_must_change = $1, phone = $2 WHERE id = $3`, !in.DemoAccount, phone, id); err != nil {
 			return err
 		}
 		for _, g := range grants {

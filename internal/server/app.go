@@ -188,6 +188,14 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 		if err := demo.Seed(ctx, a.DB, a.Identity); err != nil {
 			return err
 		}
+		// The seed ran setup: the portal shows the demo centre's identity
+		// from the first start, and the demo's home is setup's region.
+		if a.Site, err = site.Load(ctx, a.DB); err != nil {
+			return err
+		}
+		if a.Site.Region != "" && a.Site.Region != a.Config.Region {
+			return apperr.E(apperr.Invalid, "setup.region_differs", "given", a.Config.Region, "stored", a.Site.Region)
+		}
 		if err := demo.SeedCases(ctx, a.DB, a.Identity, cs, time.Now); err != nil {
 			// The demo still runs without its sample cases (a date outside the
 			// loaded calendar years, say); say why.

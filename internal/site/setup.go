@@ -22,6 +22,11 @@ type Setup struct {
 	// TOTPSecret is the administrator's second factor; "" makes a new one
 	// (tests give a known one to log in with).
 	TOTPSecret string
+	// Demo is for the demo's seed alone (internal/demo; `tongban setup`
+	// never sets it): the administrator's password may be the demo's
+	// published one (identity.DemoPassword), and the account is marked as
+	// holding a default password, which `serve` refuses to start with.
+	Demo bool
 }
 
 // Result is what a first setup made: the administrator, the second factor
@@ -76,7 +81,7 @@ func (s *Setup) Validate() error {
 	if err := identity.CheckUsername(s.AdminUsername); err != nil {
 		return apperr.E(apperr.Invalid, "setup.field_invalid", "field", "admin-username", "reason", err)
 	}
-	if err := identity.CheckPasswordPolicy(s.AdminPassword, false); err != nil {
+	if err := identity.CheckPasswordPolicy(s.AdminPassword, s.Demo); err != nil {
 		return apperr.E(apperr.Invalid, "setup.field_invalid", "field", "password", "reason", err)
 	}
 	if s.AdminName = strings.TrimSpace(s.AdminName); s.AdminName == "" {
@@ -121,7 +126,7 @@ func Run(ctx context.Context, d *db.DB, ids *identity.Service, s *Setup) (*Resul
 			return err
 		}
 		adminID, err = ids.CreateStaffTx(tx, identity.NewStaff{
-			Account: identity.Account{Username: s.AdminUsername, Password: s.AdminPassword},
+			Account: identity.Account{Username: s.AdminUsername, Password: s.AdminPassword, Demo: s.Demo},
 			Name:    s.AdminName,
 			Grants:  []identity.Grant{{Role: identity.RoleAdmin, RegionCode: s.Region}},
 		})
