@@ -39,9 +39,13 @@ func TestAdoptionPage(t *testing.T) {
 	if msg := get(t, ctx, chromedp.Text(css("#error-message"))); !strings.Contains(msg, "promised_limit") || !strings.Contains(msg, "承诺时限") {
 		t.Fatalf("a promise above the district's: %q", msg)
 	}
-	do(t, ctx, chromedp.Navigate(base+"/admin/adoptions"), chromedp.WaitVisible(css("#o-"+src)), chromedp.Click(css("#o-"+src+" summary")),
+	// The page left by the refusal is replaced by a navigation: the form is
+	// opened and sent by script, so no node of the page being replaced is
+	// touched (chromedp's "No node with given id found" on a loaded machine).
+	do(t, ctx, chromedp.Navigate(base+"/admin/adoptions"), chromedp.WaitVisible(css("#o-"+src)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#o-`+src+` details').open = true`),
 		pick("#od-"+src, "南沱镇"), pick("#oh-"+src, "南沱镇"), chromedp.SetValue(css("#ol-"+src), "5"),
-		chromedp.Click(css("#o-"+src+" button[type=submit]")), chromedp.WaitVisible(css("#adopt-done")))
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#o-`+src+` button[type=submit]').click()`), chromedp.WaitVisible(css("#adopt-done")))
 	list := get(t, ctx, chromedp.Text(css("#adoption-list")))
 	if !strings.Contains(list, "居住证申领") || !strings.Contains(list, "南沱镇") {
 		t.Fatalf("adopted list: %q", list)
