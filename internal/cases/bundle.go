@@ -61,7 +61,7 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 		}
 		lead := bv.Versions[0]
 		// The parent names the bundle; its item is the lead item (the first).
-		parent, err := s.insert(tx, u, lead, app, channel, NewCase{ItemCode: lead.ImplCode, Values: nc.Values, IdempotencyKey: nc.IdempotencyKey})
+		parent, err := s.insert(tx, u, lead, app, channel, NewCase{ItemCode: lead.ImplCode, Values: nc.Values, IdempotencyKey: nc.IdempotencyKey, Delivery: nc.Delivery})
 		if err != nil {
 			return err
 		}

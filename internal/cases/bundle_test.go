@@ -116,7 +116,7 @@ func TestBundle(t *testing.T) {
 		}
 		// One delivery, through the bundle.
 		f.refused(f.users["clerk"], &parent.Children[0], cases.ActionRequest{Action: "deliver", Delivery: "window"}, apperr.Conflict, "case.deliver_with_bundle")
-		p := f.act("clerk", parent, cases.ActionRequest{Action: "deliver", Delivery: "post", TrackingNo: "EMS9"})
+		p := f.act("clerk", parent, cases.ActionRequest{Action: "deliver", Delivery: "post", TrackingNo: "EMS9", Reason: "申请人来电要求邮寄"})
 		if p.State != "delivered" {
 			t.Fatal(p.State)
 		}
