@@ -25,6 +25,9 @@ type NewCase struct {
 	// post with an address, online); left out, the channel's default
 	// (checkDelivery).
 	Delivery *DeliveryChoice `json:"delivery,omitempty"`
+	// sameDelivery: a 一件事's sub-case takes its parent's choice as it is
+	// (one choice for the bundle, delivered once).
+	sameDelivery *DeliveryChoice
 	// Applicant names the applicant when an agent or a clerk files: a citizen
 	// ID number or a unified social credit code.
 	Applicant string `json:"applicant,omitempty"`
@@ -229,6 +232,9 @@ func (s *Service) newCase(tx *db.Tx, u *identity.User, ver *catalog.Version, app
 		return nil, err
 	}
 	choice, err := checkDelivery(it, channel, nc.Delivery)
+	if nc.sameDelivery != nil {
+		choice, err = *nc.sameDelivery, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -50,18 +50,21 @@ const (
 // checkDelivery validates the applicant's choice against the item and
 // normalises it; a choice left out takes the default: online for online and
 // agent filings when the item delivers online, the window for window filings
-// when the item delivers there, else the first way the item offers.
+// when the item delivers there, else the first way the item offers that
+// needs no address (an item that only posts needs one: refused).
 func checkDelivery(it *catalog.Item, channel string, d *DeliveryChoice) (DeliveryChoice, error) {
 	if d == nil || strings.TrimSpace(d.Method) == "" {
 		want := DeliverOnline
 		if channel == ChannelWindow {
 			want = DeliverWindow
 		}
-		if !slices.Contains(it.Delivery, want) && len(it.Delivery) > 0 {
-			want = it.Delivery[0]
-		}
-		if want == DeliverPost { // nowhere to post to: the window keeps it
-			want = DeliverWindow
+		if !slices.Contains(it.Delivery, want) {
+			if i := slices.IndexFunc(it.Delivery, func(m string) bool { return m != DeliverPost }); i >= 0 {
+				want = it.Delivery[i]
+			} else if len(it.Delivery) > 0 {
+				// The item only posts: the applicant must say where to.
+				return DeliveryChoice{}, apperr.E(apperr.Invalid, "case.delivery_recipient_required")
+			}
 		}
 		return DeliveryChoice{Method: want}, nil
 	}

@@ -83,6 +83,7 @@ func (s *Server) fillApply(r *http.Request, v *View, ver *catalog.Version, vals 
 	s.fillApplyPage(r, v, applyPage{Title: ver.Item.Name, Crumb: "/items/" + code, Action: "/apply/" + code,
 		Lead: v.T("apply.lead", "dept", ver.DepartmentName, "limit", ver.Item.PromisedLimit), Questions: questions,
 		Materials: mats, Commitment: ver.Item.Commitment, Fields: ver.Item.Form}, vals, answers)
+	v.Data["Delivery"] = deliveryFor(r, ver.Item.Delivery, cases.DeliverOnline)
 }
 
 // applyPage is what the application page shows, for an item or a bundle.
@@ -273,7 +274,7 @@ func (s *Server) applySubmit(w http.ResponseWriter, r *http.Request) error {
 		var c *cases.Case
 		c, _, err = s.Cases.Create(r.Context(), v.User, cases.NewCase{
 			ItemCode: ver.ImplCode, Values: vals, Answers: answersOf(r), Materials: refs,
-			Submit: r.PostForm.Get("do") == "submit", Commitment: r.PostForm.Get("commitment") == "1",
+			Submit: r.PostForm.Get("do") == "submit", Commitment: r.PostForm.Get("commitment") == "1", Delivery: deliveryOf(r),
 			Applicant: strings.TrimSpace(r.PostForm.Get("applicant")), ApplicantName: agentsName(r, v.User),
 			IdempotencyKey: r.PostForm.Get("idem"),
 		})
