@@ -194,3 +194,33 @@ func TestDeliveryChoiceDefaultAndWords(t *testing.T) {
 		}
 	})
 }
+
+// An item that only posts takes no filing without an address, nor a way it
+// does not offer.
+func TestDeliveryChoicePostOnlyItem(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		ver, err := f.cat.Published(f.ctx, f.codes[soleTrader], 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		it := *ver.Item
+		it.Delivery = []string{"post"}
+		if _, err := f.cat.SaveDraft(f.ctx, f.users["admin"], &it, "只邮寄"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.cat.Publish(f.ctx, f.users["admin"], it.ImplCode); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			d   *cases.DeliveryChoice
+			key string
+		}{{nil, "case.delivery_recipient_required"}, {&cases.DeliveryChoice{Method: "online"}, "case.delivery_not_offered"}} {
+			if _, err := f.fileWith(tc.d); !apperr.Is(err, apperr.Invalid, tc.key) {
+				t.Errorf("%+v: got %v, want %s", tc.d, err, tc.key)
+			}
+		}
+		if c, err := f.fileWith(postTo()); err != nil || c.Choice.Method != "post" {
+			t.Fatalf("posting: %v", err)
+		}
+	})
+}
