@@ -36,6 +36,11 @@ func TestDeliveryChoicePages(t *testing.T) {
 				t.Errorf("apply page lacks %s", want)
 			}
 		}
+		// A 一件事 takes one choice for the bundle.
+		r, _ = zs.Get(ts.URL + "/apply/bundle/qykb")
+		if b := body(t, r); !strings.Contains(b, `name="delivery" value="post"`) {
+			t.Error("the bundle's apply page offers no delivery choice")
+		}
 		tok := csrf(t, zs, ts.URL+"/apply/"+code)
 		form := func(phone string) url.Values {
 			return url.Values{"csrf_token": {tok}, "do": {"draft"}, "idem": {"d-" + phone}, "applicant_phone": {"13800000000"},
