@@ -406,7 +406,14 @@ func (s *Service) accept(tx *db.Tx, c *Case, it *catalog.Item, cal *calendar.Cal
 	return nil
 }
 
+// deliver records the result's delivery: by default the way the applicant
+// chose; another way only with a reason (the applicant asked by phone, the
+// post came back), which the timeline keeps with the way chosen.
 func deliver(c *Case, req ActionRequest, now time.Time, data map[string]any) error {
+	req.Delivery = strings.TrimSpace(req.Delivery)
+	if req.Delivery == "" {
+		req.Delivery = c.Choice.Method
+	}
 	switch req.Delivery {
 	case "window", "online":
 	case "post":
@@ -418,6 +425,12 @@ func deliver(c *Case, req ActionRequest, now time.Time, data map[string]any) err
 		data["tracking_no"] = c.TrackingNo
 	default:
 		return apperr.E(apperr.Invalid, "case.delivery_method", "value", req.Delivery)
+	}
+	if c.Choice.Method != "" && req.Delivery != c.Choice.Method {
+		if strings.TrimSpace(req.Reason) == "" {
+			return apperr.E(apperr.Invalid, "case.delivery_otherwise")
+		}
+		data["delivery_chosen"] = c.Choice.Method
 	}
 	c.Delivery, c.DeliveredAt = req.Delivery, ptr(now)
 	data["delivery_method"] = req.Delivery

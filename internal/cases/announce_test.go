@@ -103,7 +103,7 @@ func TestEveryStepTellsThePeopleConcerned(t *testing.T) {
 			{"reviewer", cases.ActionRequest{Action: "pass"}, "approver:inbox"},
 			{"approver", cases.ActionRequest{Action: "extend", Days: "2", Reason: "需现场核查"}, "zhangsan:extended"},
 			{"approver", cases.ActionRequest{Action: "grant"}, "clerk:inbox zhangsan:decided"},
-			{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "post", TrackingNo: "EMS1234567890"}, "zhangsan:posted"},
+			{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "post", TrackingNo: "EMS1234567890", Reason: "申请人来电要求邮寄"}, "zhangsan:posted"},
 		})
 
 		// Refusal, and withdrawal (the holders are told; who withdrew is not).
@@ -157,7 +157,7 @@ func TestEveryStepTellsThePeopleConcerned(t *testing.T) {
 			{"clerk", cases.ActionRequest{Action: "accept"}, "handler:inbox zhangsan:accepted"},
 			{"handler", cases.ActionRequest{Action: "pass"}, "approver:inbox"},
 			{"approver", cases.ActionRequest{Action: "deny", Reason: "经营场所不符合要求"}, "clerk:inbox zhangsan:decided"},
-			{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "window"}, "zhangsan:delivered_window"},
+			{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "window", Reason: "申请人到窗口领取"}, "zhangsan:delivered_window"},
 		})
 
 		// An agent's case: the agent is told as the applicant is.

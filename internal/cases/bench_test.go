@@ -43,7 +43,7 @@ var lifecycleSteps = []struct {
 	{"handler", cases.ActionRequest{Action: "pass"}},
 	{"reviewer", cases.ActionRequest{Action: "pass"}},
 	{"approver", cases.ActionRequest{Action: "grant"}},
-	{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "window"}},
+	{"clerk", cases.ActionRequest{Action: "deliver"}}, // as the applicant chose (online, the default)
 }
 
 // lifecycle runs one whole case through the service.

@@ -61,7 +61,7 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 		}
 		lead := bv.Versions[0]
 		// The parent names the bundle; its item is the lead item (the first).
-		parent, err := s.insert(tx, u, lead, app, channel, NewCase{ItemCode: lead.ImplCode, Values: nc.Values, IdempotencyKey: nc.IdempotencyKey})
+		parent, err := s.insert(tx, u, lead, app, channel, NewCase{ItemCode: lead.ImplCode, Values: nc.Values, IdempotencyKey: nc.IdempotencyKey, Delivery: nc.Delivery})
 		if err != nil {
 			return err
 		}
@@ -84,7 +84,7 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 		var children []*Case
 		for _, ver := range bv.Versions {
 			child, err := s.insert(tx, u, ver, app, channel, NewCase{ItemCode: ver.ImplCode, Values: nc.Values,
-				Answers: answersFor(ver.Item, nc.Answers)})
+				Answers: answersFor(ver.Item, nc.Answers), sameDelivery: &parent.Choice})
 			if err != nil {
 				return err
 			}

@@ -71,7 +71,7 @@ func TestBundle(t *testing.T) {
 		vals := fill(fields, app.Masked)
 		vals["org_name"] = []string{app.Name} // the enterprise's own name: the form's identity
 		parent, fresh, err := f.svc.Create(f.ctx, corp, cases.NewCase{Bundle: "qykb", Values: vals, Answers: answers,
-			Materials: refs, Submit: true})
+			Materials: refs, Submit: true, Delivery: postTo()})
 		if err != nil || !fresh {
 			t.Fatalf("bundle: %v", err)
 		}
@@ -98,6 +98,10 @@ func TestBundle(t *testing.T) {
 			if len(full.Materials) == 0 {
 				t.Errorf("sub-case %s has no materials", ch.ItemName)
 			}
+			// One choice for the bundle: each sub-case's decision states it.
+			if full.Choice != parent.Choice || full.Choice.Address == "" {
+				t.Errorf("sub-case %s's delivery %+v, the bundle's %+v", ch.ItemName, full.Choice, parent.Choice)
+			}
 		}
 		for i, ch := range parent.Children {
 			c := f.act("clerk", &ch, cases.ActionRequest{Action: "accept"})
@@ -116,7 +120,7 @@ func TestBundle(t *testing.T) {
 		}
 		// One delivery, through the bundle.
 		f.refused(f.users["clerk"], &parent.Children[0], cases.ActionRequest{Action: "deliver", Delivery: "window"}, apperr.Conflict, "case.deliver_with_bundle")
-		p := f.act("clerk", parent, cases.ActionRequest{Action: "deliver", Delivery: "post", TrackingNo: "EMS9"})
+		p := f.act("clerk", parent, cases.ActionRequest{Action: "deliver", TrackingNo: "EMS9"}) // by post, as chosen
 		if p.State != "delivered" {
 			t.Fatal(p.State)
 		}

@@ -74,9 +74,12 @@ type Case struct {
 	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
 	Decision    string     `json:"decision,omitempty"` // granted, denied
 	Reason      string     `json:"decision_reason,omitempty"`
-	Delivery    string     `json:"delivery_method,omitempty"`
-	TrackingNo  string     `json:"tracking_no,omitempty"`
-	UrgedAt     *time.Time `json:"urged_at,omitempty"`
+	Delivery    string     `json:"delivery_method,omitempty"` // how the result was delivered
+	// Choice is how the applicant chose at filing to receive the result
+	// (method "" for cases filed before the choice existed).
+	Choice     DeliveryChoice `json:"delivery"`
+	TrackingNo string         `json:"tracking_no,omitempty"`
+	UrgedAt    *time.Time     `json:"urged_at,omitempty"`
 
 	Clock          workflow.Clock `json:"clock,omitempty"` // the clock that runs now; "paused" during a special procedure
 	DueAt          *time.Time     `json:"due_at,omitempty"`
@@ -123,6 +126,7 @@ type Case struct {
 	// inserts it (a filing submitted at once is one row and one event).
 	unstored       bool
 	sealer         *vault.Vault // seals the form values when they are stored
+	postSealed     string       // the posting address as stored (sealed)
 	idempotencyKey string       // a new case's key, written with its row
 	tasks          *[]string    // departments with an open countersign task, read once per transaction
 	// history counts the case's pauses, extensions and countersigns when the

@@ -21,6 +21,13 @@ type NewCase struct {
 	Materials  []MaterialRef     `json:"materials,omitempty"` // uploads to attach
 	Submit     bool              `json:"submit"`              // false: save a draft
 	Commitment bool              `json:"commitment"`          // 告知承诺: the applicant signs the commitment
+	// Delivery is how the applicant asks to receive the result (window,
+	// post with an address, online); left out, the channel's default
+	// (checkDelivery).
+	Delivery *DeliveryChoice `json:"delivery,omitempty"`
+	// sameDelivery: a 一件事's sub-case takes its parent's choice as it is
+	// (one choice for the bundle, delivered once).
+	sameDelivery *DeliveryChoice
 	// Applicant names the applicant when an agent or a clerk files: a citizen
 	// ID number or a unified social credit code.
 	Applicant string `json:"applicant,omitempty"`
@@ -224,6 +231,13 @@ func (s *Service) newCase(tx *db.Tx, u *identity.User, ver *catalog.Version, app
 	if err := checkAnswers(it, nc.Answers); err != nil {
 		return nil, err
 	}
+	choice, err := checkDelivery(it, channel, nc.Delivery)
+	if nc.sameDelivery != nil {
+		choice, err = *nc.sameDelivery, nil
+	}
+	if err != nil {
+		return nil, err
+	}
 	proc, err := s.processFor(it, nc.Commitment)
 	if err != nil {
 		return nil, err
@@ -242,6 +256,11 @@ func (s *Service) newCase(tx *db.Tx, u *identity.User, ver *catalog.Version, app
 		history: &history{}, // a new case has no pauses, extensions or countersigns
 		Pauses:  []Pause{}, Extensions: []Extension{},
 		unstored: true, idempotencyKey: nc.IdempotencyKey, QueryCode: newQueryCode(), sealer: s.vault(),
+		Choice: choice,
+	}
+	c.postSealed = sealPost(s.vault(), c.ID, choice)
+	if err := openPost(s.vault(), c.ID, c.postSealed, &c.Choice); err != nil {
+		return nil, err
 	}
 	if c.Answers == nil {
 		c.Answers = map[string]string{}

@@ -83,7 +83,7 @@ func Document(c *Case, n *Notice, it *catalog.Item, progressURL string) report.D
 			d.Title = "准予行政许可决定书"
 			d.Paragraphs = []string{who + "，经审查，符合法定条件、标准。根据《中华人民共和国行政许可法》第三十八条的规定，决定准予。"}
 			if r := str(n.Body, "result"); r != "" {
-				d.Paragraphs = append(d.Paragraphs, "审批结果（"+r+"）按您选择的方式送达。")
+				d.Paragraphs = append(d.Paragraphs, deliveryText(c, r))
 			}
 		}
 	}
@@ -93,3 +93,19 @@ func Document(c *Case, n *Notice, it *catalog.Item, progressURL string) report.D
 // pauseNames are the special procedures in the documents' words.
 var pauseNames = map[string]string{"hearing": "听证", "inspection": "检验", "testing": "检测", "quarantine": "检疫",
 	"appraisal": "鉴定", "expert_review": "专家评审", "publicity": "公示"}
+
+// deliveryText says how the result reaches the applicant, as they chose at
+// filing: the posting address masked (the document may be seen by others
+// than the applicant), the window of the department, or online. A case
+// filed before the choice existed names no way it did not choose.
+func deliveryText(c *Case, result string) string {
+	switch c.Choice.Method {
+	case DeliverPost:
+		return "审批结果（" + result + "）将通过邮寄送达至" + c.Choice.Masked + "（地址已脱敏）。"
+	case DeliverWindow:
+		return "请持本决定书到" + c.Department + "窗口领取审批结果（" + result + "）。"
+	case DeliverOnline:
+		return "审批结果（" + result + "）已在网上送达，请登录本平台在“我的办件”中查看、下载。"
+	}
+	return "审批结果（" + result + "）依法送达。"
+}

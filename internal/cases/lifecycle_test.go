@@ -90,7 +90,7 @@ func TestFullLifecycle(t *testing.T) {
 			t.Fatalf("decided: %s %s %v", c.State, c.Decision, c.ConcludedAt)
 		}
 		f.refused(f.users["clerk"], c, cases.ActionRequest{Action: "deliver", Delivery: "post"}, apperr.Invalid, "case.tracking_required")
-		c = f.act("clerk", c, cases.ActionRequest{Action: "deliver", Delivery: "post", TrackingNo: "EMS1234567890"})
+		c = f.act("clerk", c, cases.ActionRequest{Action: "deliver", Delivery: "post", TrackingNo: "EMS1234567890", Reason: "申请人来电要求邮寄"})
 		if c.State != "delivered" || c.TrackingNo != "EMS1234567890" || len(c.Actions) != 0 {
 			t.Fatalf("delivered: %s %q actions %v", c.State, c.TrackingNo, c.Actions)
 		}

@@ -25,7 +25,8 @@ const caseSelect = `SELECT c.id, COALESCE(c.case_no, ''), COALESCE(c.parent_id, 
 	COALESCE(asg.display_name, ''), c.rev, c.promised_limit, c.extension, c.paused_days, c.paused_since, c.step_started_at,
 	c.step_paused_days, c.submitted_at, c.accepted_at, c.decided_at, c.concluded_at, c.delivered_at, c.decision,
 	c.decision_reason, c.delivery_method, c.tracking_no, c.urged_at, c.clock, c.due_at, c.pre_review_due_at, c.notice_due_at,
-	c.step_due_at, c.tolerance_due_at, c.verify_due_at, c.verified_at, c.created_at, c.updated_at, c.query_code
+	c.step_due_at, c.tolerance_due_at, c.verify_due_at, c.verified_at, c.created_at, c.updated_at, c.query_code,
+	c.delivery_choice, c.delivery_post
 	FROM cases c JOIN departments d ON d.id = c.department_id
 	LEFT JOIN users ag ON ag.id = c.agent_id LEFT JOIN users asg ON asg.id = c.assignee_id`
 
@@ -49,7 +50,8 @@ func scanCase(row scanner, v *vault.Vault, extra ...any) (*Case, error) {
 		&c.Channel, &c.CreatedBy, &values, &answers, &c.Commitment, &owed, &c.AssigneeID, &c.Assignee, &c.Rev,
 		&promised, &ext, &c.PausedDays, &times[0], &times[1], &c.StepPausedDays,
 		&times[2], &times[3], &times[4], &times[5], &times[6], &c.Decision, &c.Reason, &c.Delivery, &c.TrackingNo, &times[7], &c.Clock,
-		&times[8], &times[9], &times[10], &times[11], &times[12], &times[13], &times[14], &c.CreatedAt, &c.UpdatedAt, &c.QueryCode}
+		&times[8], &times[9], &times[10], &times[11], &times[12], &times[13], &times[14], &c.CreatedAt, &c.UpdatedAt, &c.QueryCode,
+		&c.Choice.Method, &c.postSealed}
 	if err := row.Scan(append(targets, extra...)...); err != nil {
 		return nil, err
 	}
@@ -71,6 +73,9 @@ func scanCase(row scanner, v *vault.Vault, extra ...any) (*Case, error) {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(plain), &c.Values); err != nil {
+			return nil, err
+		}
+		if err := openPost(v, c.ID, c.postSealed, &c.Choice); err != nil {
 			return nil, err
 		}
 	}
@@ -189,6 +194,7 @@ func (c *Case) columnsWith(values, answers string) []column {
 		{"tracking_no", c.TrackingNo}, {"urged_at", c.UrgedAt}, {"due_at", c.DueAt}, {"pre_review_due_at", c.PreReviewDueAt},
 		{"notice_due_at", c.NoticeDueAt}, {"step_due_at", c.StepDueAt}, {"tolerance_due_at", c.ToleranceDueAt},
 		{"verify_due_at", c.VerifyDueAt}, {"verified_at", c.VerifiedAt}, {"process", c.Process}, {"clock", string(c.Clock)},
+		{"delivery_choice", c.Choice.Method}, {"delivery_post", c.postSealed},
 	}
 }
 

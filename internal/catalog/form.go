@@ -49,6 +49,10 @@ var (
 	landline = regexp.MustCompile(`^0[0-9]{2,3}-?[0-9]{7,8}$`)
 )
 
+// ValidPhone reports whether v is a mainland mobile number (11 digits) or a
+// landline with its area code (023-12345678), as a form's phone field takes.
+func ValidPhone(v string) bool { return mobile.MatchString(v) || landline.MatchString(v) }
+
 // checkField validates a field definition.
 func checkField(f Field, add func(string, error)) {
 	if !fieldKey.MatchString(f.Key) {

@@ -66,7 +66,7 @@ func (s *seeder) run() error {
 	s.then(s.file("zhangsan", soleTrader, 1, true, false), step("clerk", "accept"), step("handler", "pass"), step("reviewer", "pass"))
 	s.then(s.file("zhangsan", soleTrader, 3, true, false), step("clerk", "accept"), step("handler", "pass"), step("reviewer", "pass"), step("approver", "grant"))
 	s.then(s.file("zhangsan", soleTrader, 6, true, false), step("clerk", "accept"), step("handler", "pass"), step("reviewer", "pass"),
-		step("approver", "grant"), as("clerk", cases.ActionRequest{Action: "deliver", Delivery: "post", TrackingNo: "EMS1088120045"}))
+		step("approver", "grant"), as("clerk", cases.ActionRequest{Action: "deliver", Delivery: "post", TrackingNo: "EMS1088120045", Reason: "申请人来电要求改为邮寄送达"}))
 	s.then(s.file("democorp", company, 2, true, false), as("clerk", cases.ActionRequest{Action: "refuse", Reason: "申请事项不属于本机关职权范围，请向住所地登记机关申请。"}))
 	s.then(s.file("zhangsan", soleTrader, 2, true, false), step("zhangsan", "withdraw"))
 	s.then(s.file("zhangsan", soleTrader, 4, true, false), as("clerk", cases.ActionRequest{Action: "accept", Owed: []string{"lease"}}),

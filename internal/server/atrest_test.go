@@ -32,6 +32,10 @@ const (
 	restPhone  = "13800000000"
 	restPhone2 = "13912345678"
 	restStreet = "滨江路 1 号" // the detail of an address field
+	// Where the result is posted (the delivery choice): a phone and an
+	// address of their own.
+	restPostPhone  = "13700001111"
+	restPostStreet = "人民东路 5 号 2 单元"
 )
 
 // PIPL Art. 51 and GB/T 35273 §6.3: personal data is stored encrypted. The
@@ -115,7 +119,7 @@ func clean(t *testing.T, dialect, dir string, cfg config.Config) {
 // identifiers.
 func inClear(t *testing.T, dialect, dir string, cfg config.Config) []string {
 	t.Helper()
-	needles := []string{restID, restPhone, restPhone2, restStreet}
+	needles := []string{restID, restPhone, restPhone2, restStreet, restPostPhone, restPostStreet}
 	var hits []string
 	found := func(where string, data []byte) {
 		for _, n := range needles {
@@ -185,7 +189,8 @@ func lifecycle(t *testing.T, ctx context.Context, a *App) *cases.Case {
 		t.Fatal(err)
 	}
 	c, _, err := a.Cases.Create(ctx, zs, cases.NewCase{ItemCode: code, Values: vals, Answers: map[string]string{"premises": "rented"},
-		Submit: true, Materials: []cases.MaterialRef{upload("application"), upload("id_card"), upload("lease")}})
+		Submit: true, Materials: []cases.MaterialRef{upload("application"), upload("id_card"), upload("lease")},
+		Delivery: &cases.DeliveryChoice{Method: "post", Recipient: "张三", Phone: restPostPhone, Region: "500102", Address: restPostStreet}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,6 +222,9 @@ func lifecycle(t *testing.T, ctx context.Context, a *App) *cases.Case {
 	}
 	if got.Values["applicant_id"][0] != restID || got.Values["applicant_phone"][0] != restPhone2 {
 		t.Errorf("the applicant reads back %v", got.Values)
+	}
+	if got.Choice.Phone != restPostPhone || got.Choice.Address != restPostStreet {
+		t.Errorf("the applicant reads back the delivery %+v", got.Choice)
 	}
 	l, err := a.Licences.Get(ctx, zs, c.Licence)
 	if err != nil {

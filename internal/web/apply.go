@@ -83,6 +83,7 @@ func (s *Server) fillApply(r *http.Request, v *View, ver *catalog.Version, vals 
 	s.fillApplyPage(r, v, applyPage{Title: ver.Item.Name, Crumb: "/items/" + code, Action: "/apply/" + code,
 		Lead: v.T("apply.lead", "dept", ver.DepartmentName, "limit", ver.Item.PromisedLimit), Questions: questions,
 		Materials: mats, Commitment: ver.Item.Commitment, Fields: ver.Item.Form}, vals, answers)
+	v.Data["Delivery"] = deliveryFor(r, ver.Item.Delivery, cases.DeliverOnline)
 }
 
 // applyPage is what the application page shows, for an item or a bundle.
@@ -156,6 +157,10 @@ func (s *Server) fillBundleApply(r *http.Request, v *View, bv *catalog.BundleVie
 	code := url.PathEscape(bv.Code)
 	s.fillApplyPage(r, v, applyPage{Title: bv.Name, Crumb: "/bundles/" + code, Action: "/apply/bundle/" + code,
 		Lead: v.T("apply.bundle_lead", "n", len(bv.Versions)), Questions: questions, Materials: mats, Fields: fields}, vals, answers)
+	if len(bv.Versions) > 0 {
+		// One choice for the bundle, delivered once: the ways of its lead item.
+		v.Data["Delivery"] = deliveryFor(r, bv.Versions[0].Item.Delivery, cases.DeliverOnline)
+	}
 }
 
 func (s *Server) applyBundleForm(w http.ResponseWriter, r *http.Request) error {
@@ -201,7 +206,7 @@ func (s *Server) applyBundleSubmit(w http.ResponseWriter, r *http.Request) error
 		var c *cases.Case
 		c, _, err = s.Cases.Create(r.Context(), v.User, cases.NewCase{Bundle: bv.Code, Values: vals, Answers: answersOf(r),
 			Materials: refs, Submit: r.PostForm.Get("do") == "submit", Applicant: strings.TrimSpace(r.PostForm.Get("applicant")),
-			ApplicantName: agentsName(r, v.User), IdempotencyKey: r.PostForm.Get("idem")})
+			ApplicantName: agentsName(r, v.User), IdempotencyKey: r.PostForm.Get("idem"), Delivery: deliveryOf(r)})
 		if err == nil {
 			http.Redirect(w, r, "/cases/"+c.Ref()+"?done=create", http.StatusSeeOther)
 			return nil
@@ -273,7 +278,7 @@ func (s *Server) applySubmit(w http.ResponseWriter, r *http.Request) error {
 		var c *cases.Case
 		c, _, err = s.Cases.Create(r.Context(), v.User, cases.NewCase{
 			ItemCode: ver.ImplCode, Values: vals, Answers: answersOf(r), Materials: refs,
-			Submit: r.PostForm.Get("do") == "submit", Commitment: r.PostForm.Get("commitment") == "1",
+			Submit: r.PostForm.Get("do") == "submit", Commitment: r.PostForm.Get("commitment") == "1", Delivery: deliveryOf(r),
 			Applicant: strings.TrimSpace(r.PostForm.Get("applicant")), ApplicantName: agentsName(r, v.User),
 			IdempotencyKey: r.PostForm.Get("idem"),
 		})

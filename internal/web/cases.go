@@ -267,7 +267,7 @@ func (s *Server) intakeAccept(w http.ResponseWriter, r *http.Request) error {
 		c, _, err = s.Cases.Create(r.Context(), v.User, cases.NewCase{ItemCode: code, Values: formValues(ver.Item.Form, r),
 			Answers: answersOf(r), Materials: refs, Submit: true, Accept: r.PostForm.Get("do") == "accept",
 			Applicant: strings.TrimSpace(r.PostForm.Get("applicant")), ApplicantName: strings.TrimSpace(r.PostForm.Get("walkin_name")),
-			Originals: r.PostForm["originals"], IdempotencyKey: r.PostForm.Get("idem")})
+			Originals: r.PostForm["originals"], IdempotencyKey: r.PostForm.Get("idem"), Delivery: deliveryOf(r)})
 		if err == nil {
 			http.Redirect(w, r, "/cases/"+c.Ref()+"?done="+r.PostForm.Get("do"), http.StatusSeeOther)
 			return nil

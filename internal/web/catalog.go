@@ -270,6 +270,7 @@ func (s *Server) intakeView(w http.ResponseWriter, r *http.Request, v *View, pro
 		v.Data["Form"] = fv
 		v.Data["Applicant"], v.Data["ApplicantName"] = r.PostForm.Get("applicant"), r.PostForm.Get("walkin_name")
 		v.Data["Idem"] = newToken()
+		v.Data["Delivery"] = deliveryFor(r, ver.Item.Delivery, cases.DeliverWindow)
 	}
 	if problem != nil {
 		v.Problem, status = problem, problem.Status
