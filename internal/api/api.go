@@ -91,6 +91,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "POST", "/api/v1/me/password", false, s.changePassword)
 	s.handle(mux, "GET", "/api/v1/me/contacts", false, s.myContacts)
 	s.handle(mux, "PUT", "/api/v1/me/contacts", false, s.setContacts)
+	s.handle(mux, "GET", "/api/v1/me/data", false, s.myData)
 	s.handle(mux, "GET", "/api/v1/admin/outbox", false, s.outbox)
 	s.handle(mux, "POST", "/api/v1/admin/outbox/{id}/resend", false, s.resend)
 	s.handle(mux, "GET", "/api/v1/codes/check", false, s.codesCheck)

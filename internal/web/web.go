@@ -110,6 +110,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /prefs", s.page(s.prefs))
 	mux.Handle("GET /me", s.page(s.me, anyRole...))
 	mux.Handle("POST /me/contacts", s.page(s.saveContacts, anyRole...))
+	mux.Handle("GET /me/data.json", s.page(s.myData, anyRole...))
 	mux.Handle("GET /workbench", s.page(s.workbench, workbenchRoles...))
 	mux.Handle("GET /workbench/inbox", s.page(s.inbox, workbenchRoles...))
 	mux.Handle("GET /supervision", s.page(s.supervision, identity.RoleSupervisor, identity.RoleApprover))

@@ -1,0 +1,290 @@
+// Package mydata assembles the copy of one's own personal data (个人信息保护法
+// Art. 44/45, the rights to access and to copy): the account, its contacts,
+// its cases with their form values unsealed, its licences, its notifications,
+// and which staff read its cases (date, department and role; not who). Each
+// export is an audit record.
+package mydata
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/audit"
+	"github.com/tongban/tongban/internal/cases"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/deliver"
+	"github.com/tongban/tongban/internal/identity"
+)
+
+// Format names the document's shape and version.
+const Format = "tongban-mydata/1"
+
+// Action is the audit action of an export.
+const Action = "account.data_export"
+
+// Document is the export.
+type Document struct {
+	Format        string         `json:"format"`
+	ExportedAt    time.Time      `json:"exported_at"`
+	Account       Account        `json:"account"`
+	Cases         []Case         `json:"cases"`
+	Licences      []Licence      `json:"licences"`
+	Notifications []Notification `json:"notifications"`
+	StaffReads    []Read         `json:"staff_reads"`
+}
+
+// Account is the account's own identity, the identifier in full.
+type Account struct {
+	Username   string           `json:"username"`
+	Kind       string           `json:"kind"`
+	Name       string           `json:"name"`
+	Identifier string           `json:"identifier,omitempty"` // citizen ID number or credit code
+	Region     string           `json:"registered_region,omitempty"`
+	Roles      []string         `json:"roles"`
+	CreatedAt  time.Time        `json:"created_at"`
+	Contacts   *deliver.Contact `json:"contacts,omitempty"`
+}
+
+// Case is a case as exported: the case and whether the account filed it as
+// an agent for someone else.
+type Case struct {
+	AsAgent bool `json:"as_agent"`
+	cases.Case
+}
+
+// Licence is a licence held.
+type Licence struct {
+	Identifier string    `json:"identifier"`
+	Type       string    `json:"type"`
+	Number     string    `json:"number"`
+	Status     string    `json:"status"`
+	ValidFrom  string    `json:"valid_from"`
+	ValidTo    string    `json:"valid_to,omitempty"`
+	IssuedAt   time.Time `json:"issued_at"`
+}
+
+// Notification is one in-platform notification.
+type Notification struct {
+	Kind      string          `json:"kind"`
+	CaseNo    string          `json:"case_no,omitempty"`
+	Body      json.RawMessage `json:"body"`
+	CreatedAt time.Time       `json:"created_at"`
+	ReadAt    *time.Time      `json:"read_at,omitempty"`
+}
+
+// Read is one staff read of a case: when, in which department and role.
+type Read struct {
+	CaseNo  string    `json:"case_no"`
+	At      time.Time `json:"at"`
+	Purpose string    `json:"purpose"`
+	Grants  []Grant   `json:"reader_grants"`
+}
+
+// Grant is a reader's staff role and department.
+type Grant struct {
+	Role       string `json:"role"`
+	Department string `json:"department,omitempty"`
+}
+
+// Exporter builds documents.
+type Exporter struct {
+	DB       *db.DB
+	Identity *identity.Service
+	Cases    *cases.Service
+	Now      func() time.Time
+}
+
+// Export returns u's document and records the export.
+func (e *Exporter) Export(ctx context.Context, u *identity.User) (*Document, error) {
+	if u == nil {
+		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	now := time.Now
+	if e.Now != nil {
+		now = e.Now
+	}
+	d := &Document{Format: Format, ExportedAt: now().UTC(), Cases: []Case{}, Licences: []Licence{},
+		Notifications: []Notification{}, StaffReads: []Read{}}
+	a := Account{Username: u.Username, Kind: string(u.Kind), Name: u.DisplayName, Roles: []string{}}
+	for _, r := range u.Roles() {
+		a.Roles = append(a.Roles, string(r))
+	}
+	switch u.Kind {
+	case identity.KindPerson:
+		n, err := e.Identity.OwnIDNumber(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		a.Identifier = n
+	case identity.KindOrganisation:
+		p, err := e.Identity.Profile(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		a.Identifier = p.Identifier
+	}
+	c, err := (&deliver.Contacts{DB: e.DB, Vault: e.Identity.Vault()}).Get(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if c != (deliver.Contact{}) {
+		a.Contacts = &c
+	}
+	own, err := e.Cases.Mine(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]string{}
+	for _, c := range own {
+		d.Cases = append(d.Cases, Case{AsAgent: c.AgentID == u.ID && c.ApplicantID != u.ID, Case: c})
+		byID[c.ID] = c.Ref()
+	}
+	err = e.DB.View(ctx, func(tx *db.Tx) error {
+		err := tx.QueryRow(`SELECT created_at FROM users WHERE id = $1`, u.ID).Scan(&a.CreatedAt)
+		if err != nil {
+			return err
+		}
+		a.CreatedAt = a.CreatedAt.UTC()
+		if u.Kind == identity.KindPerson {
+			err := tx.QueryRow(`SELECT COALESCE(r.name, p.region_code) FROM persons p LEFT JOIN regions r ON r.code = p.region_code
+				WHERE p.user_id = $1`, u.ID).Scan(&a.Region)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		if err := licences(tx, u.ID, d); err != nil {
+			return err
+		}
+		if err := notifications(tx, u.ID, d); err != nil {
+			return err
+		}
+		return reads(tx, byID, d)
+	})
+	if err != nil {
+		return nil, apperr.Internalf("mydata: export", err)
+	}
+	d.Account = a
+	err = e.DB.Update(ctx, func(tx *db.Tx) error {
+		return audit.Append(tx, &audit.Record{Actor: u.ID, Role: "self", Action: Action, ObjectType: "user", ObjectID: u.ID}, nil)
+	})
+	if err != nil {
+		return nil, apperr.Internalf("mydata: audit", err)
+	}
+	return d, nil
+}
+
+func licences(tx *db.Tx, userID string, d *Document) error {
+	rows, err := tx.Query(`SELECT identifier, type_code, number, status, valid_from, COALESCE(valid_to, ''), issued_at
+		FROM licences WHERE holder_id = $1 ORDER BY issued_at, identifier`, userID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l Licence
+		if err := rows.Scan(&l.Identifier, &l.Type, &l.Number, &l.Status, &l.ValidFrom, &l.ValidTo, &l.IssuedAt); err != nil {
+			return err
+		}
+		l.IssuedAt = l.IssuedAt.UTC()
+		d.Licences = append(d.Licences, l)
+	}
+	return rows.Err()
+}
+
+func notifications(tx *db.Tx, userID string, d *Document) error {
+	rows, err := tx.Query(`SELECT n.kind, COALESCE(c.case_no, ''), n.body, n.created_at, n.read_at
+		FROM notifications n LEFT JOIN cases c ON c.id = n.case_id WHERE n.user_id = $1 ORDER BY n.created_at, n.id`, userID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n Notification
+		var body string
+		var read sql.NullTime
+		if err := rows.Scan(&n.Kind, &n.CaseNo, &body, &n.CreatedAt, &read); err != nil {
+			return err
+		}
+		n.Body = json.RawMessage(body)
+		if !json.Valid(n.Body) {
+			n.Body, _ = json.Marshal(body)
+		}
+		n.CreatedAt = n.CreatedAt.UTC()
+		if read.Valid {
+			t := read.Time.UTC()
+			n.ReadAt = &t
+		}
+		d.Notifications = append(d.Notifications, n)
+	}
+	return rows.Err()
+}
+
+// reads lists the staff reads of the cases (audit action case.read.<purpose>,
+// sequenced or not yet), each with the reader's staff grants — not the
+// reader's name, which the case page does not show the applicant either.
+func reads(tx *db.Tx, byID map[string]string, d *Document) error {
+	if len(byID) == 0 {
+		return nil
+	}
+	type raw struct {
+		caseID, actor, action string
+		at                    time.Time
+	}
+	var rs []raw
+	rows, err := tx.Query(`SELECT object_id, actor_id, action, at FROM audit_records WHERE object_type = 'case' AND action LIKE 'case.read.%'
+		UNION ALL SELECT object_id, actor_id, action, at FROM audit_pending WHERE object_type = 'case' AND action LIKE 'case.read.%'`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var r raw
+		if err := rows.Scan(&r.caseID, &r.actor, &r.action, &r.at); err != nil {
+			rows.Close()
+			return err
+		}
+		if _, ok := byID[r.caseID]; ok {
+			rs = append(rs, r)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	grants := map[string][]Grant{}
+	for _, r := range rs {
+		if _, ok := grants[r.actor]; ok {
+			continue
+		}
+		gs := []Grant{}
+		grows, err := tx.Query(`SELECT g.role, COALESCE(dp.name, '') FROM role_grants g LEFT JOIN departments dp ON dp.id = g.department_id
+			WHERE g.user_id = $1 AND g.role NOT IN ('applicant', 'agent') ORDER BY g.role, dp.name`, r.actor)
+		if err != nil {
+			return err
+		}
+		for grows.Next() {
+			var g Grant
+			if err := grows.Scan(&g.Role, &g.Department); err != nil {
+				grows.Close()
+				return err
+			}
+			gs = append(gs, g)
+		}
+		if err := grows.Close(); err != nil {
+			return err
+		}
+		grants[r.actor] = gs
+	}
+	for _, r := range rs {
+		purpose := r.action[len("case.read."):]
+		d.StaffReads = append(d.StaffReads, Read{CaseNo: byID[r.caseID], At: r.at.UTC(), Purpose: purpose, Grants: grants[r.actor]})
+	}
+	slices.SortStableFunc(d.StaffReads, func(a, b Read) int { return a.At.Compare(b.At) })
+	return nil
+}
