@@ -32,6 +32,22 @@ func TestMyDataExport(t *testing.T) {
 		if st, m := apiCall(t, "GET", api+"/cases/"+no, clerk, ""); st != 200 { // a staff read, recorded
 			t.Fatalf("clerk reads: %d %v", st, m)
 		}
+		// A village agent files a draft for 张三: both exports hold it, the
+		// agent's marked as filed as agent.
+		ag := apiToken(t, api, "agent")
+		st, m = apiCall(t, "POST", api+"/cases", ag, `{"item_code":"`+code+`","applicant":"500102198506120011","applicant_name":"张三","submit":false,
+			"form_values":{"applicant_phone":["13700000000"]}}`)
+		if st != 201 {
+			t.Fatalf("the agent's draft: %d %v", st, m)
+		}
+		byAgent := m["case"].(map[string]any)["id"].(string)
+		var agDoc mydata.Document
+		if err := json.Unmarshal([]byte(rawGet(t, api+"/me/data", ag)), &agDoc); err != nil {
+			t.Fatal(err)
+		}
+		if len(agDoc.Cases) != 1 || agDoc.Cases[0].ID != byAgent || !agDoc.Cases[0].AsAgent {
+			t.Errorf("the agent's export: %+v", agDoc.Cases)
+		}
 		exports := func() int {
 			var n int
 			if err := d.Reader().QueryRow(`SELECT COUNT(*) FROM audit_pending WHERE action = $1`, mydata.Action).Scan(&n); err != nil {
@@ -52,11 +68,16 @@ func TestMyDataExport(t *testing.T) {
 		if acct["username"] != "zhangsan" || acct["identifier"] != "500102198506120011" {
 			t.Errorf("account: %v", acct)
 		}
-		var found map[string]any
+		var found, agents map[string]any
 		for _, c := range m["cases"].([]any) {
 			if c := c.(map[string]any); c["case_no"] == no {
 				found = c
+			} else if c["id"] == byAgent {
+				agents = c
 			}
+		}
+		if agents == nil || agents["as_agent"] != false {
+			t.Errorf("zhangsan's export: the agent's filing for him: %v", agents)
 		}
 		if found == nil {
 			t.Fatalf("zhangsan's export lacks case %s", no)
