@@ -10,7 +10,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
@@ -236,26 +238,41 @@ func reads(tx *db.Tx, byID map[string]string, d *Document) error {
 		at                    time.Time
 	}
 	var rs []raw
-	rows, err := tx.Query(`SELECT object_id, actor_id, action, at FROM audit_records WHERE object_type = 'case' AND action LIKE 'case.read.%'
-		UNION ALL SELECT object_id, actor_id, action, at FROM audit_pending WHERE object_type = 'case' AND action LIKE 'case.read.%'`)
-	if err != nil {
-		return err
+	ids := make([]string, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
 	}
-	for rows.Next() {
-		var r raw
-		if err := rows.Scan(&r.caseID, &r.actor, &r.action, &r.at); err != nil {
-			rows.Close()
+	// The log has no index by object (records are found by leaf): the
+	// database filters by the cases' ids, in chunks within every dialect's
+	// limit of parameters.
+	for chunk := range slices.Chunk(ids, 400) {
+		args := make([]any, len(chunk))
+		ph := make([]string, len(chunk))
+		for i, id := range chunk {
+			args[i], ph[i] = id, fmt.Sprintf("$%d", i+1)
+		}
+		in := strings.Join(ph, ", ")
+		rows, err := tx.Query(`SELECT object_id, actor_id, action, at FROM audit_records
+			WHERE object_type = 'case' AND action LIKE 'case.read.%' AND object_id IN (`+in+`)
+			UNION ALL SELECT object_id, actor_id, action, at FROM audit_pending
+			WHERE object_type = 'case' AND action LIKE 'case.read.%' AND object_id IN (`+in+`)`, args...)
+		if err != nil {
 			return err
 		}
-		if _, ok := byID[r.caseID]; ok {
+		for rows.Next() {
+			var r raw
+			if err := rows.Scan(&r.caseID, &r.actor, &r.action, &r.at); err != nil {
+				rows.Close()
+				return err
+			}
 			rs = append(rs, r)
 		}
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	if err := rows.Err(); err != nil {
-		return err
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
 	}
 	grants := map[string][]Grant{}
 	for _, r := range rs {
