@@ -203,6 +203,27 @@ type adoptionRow struct {
 	sourceVersion                                                   int
 }
 
+// openAdoption reads the adoption of implCode for a change by u: u must
+// administer its division, and a withdrawn adoption takes no change.
+func openAdoption(tx *db.Tx, u *identity.User, implCode string) (adoptionRow, error) {
+	a, err := readAdoption(tx, implCode)
+	if err != nil {
+		return a, err
+	}
+	if err := adminOf(u, a.region); err != nil {
+		return a, err
+	}
+	var withdrawn bool
+	if err := tx.QueryRow(`SELECT withdrawn FROM items WHERE id = $1`, a.itemID).Scan(&withdrawn); err != nil {
+		return a, err
+	}
+	if withdrawn {
+		return a, apperr.E(apperr.Conflict, "adoption.withdrawn", "code", implCode)
+	}
+	return a, nil
+}
+
+// readAdoption reads the stored adoption of the adopted item implCode.
 func readAdoption(tx *db.Tx, implCode string) (adoptionRow, error) {
 	var a adoptionRow
 	var hall sql.NullString
@@ -445,19 +466,9 @@ func serveOn(tx *db.Tx, implCode string, windows []string) error {
 func (c *Catalog) UpdateAdoption(ctx context.Context, u *identity.User, implCode string, in AdoptionUpdate) (Adoption, error) {
 	var out Adoption
 	err := c.db.Update(ctx, func(tx *db.Tx) error {
-		a, err := readAdoption(tx, implCode)
+		a, err := openAdoption(tx, u, implCode)
 		if err != nil {
 			return err
-		}
-		if err := adminOf(u, a.region); err != nil {
-			return err
-		}
-		var withdrawn bool
-		if err := tx.QueryRow(`SELECT withdrawn FROM items WHERE id = $1`, a.itemID).Scan(&withdrawn); err != nil {
-			return err
-		}
-		if withdrawn {
-			return apperr.E(apperr.Conflict, "adoption.withdrawn", "code", implCode)
 		}
 		dept, err := departmentRow(tx, a.deptID)
 		if err != nil {
@@ -554,19 +565,9 @@ func (c *Catalog) UpdateAdoption(ctx context.Context, u *identity.User, implCode
 func (c *Catalog) WithdrawAdoption(ctx context.Context, u *identity.User, implCode string) (Adoption, error) {
 	var out Adoption
 	err := c.db.Update(ctx, func(tx *db.Tx) error {
-		a, err := readAdoption(tx, implCode)
+		a, err := openAdoption(tx, u, implCode)
 		if err != nil {
 			return err
-		}
-		if err := adminOf(u, a.region); err != nil {
-			return err
-		}
-		var withdrawn bool
-		if err := tx.QueryRow(`SELECT withdrawn FROM items WHERE id = $1`, a.itemID).Scan(&withdrawn); err != nil {
-			return err
-		}
-		if withdrawn {
-			return apperr.E(apperr.Conflict, "adoption.withdrawn", "code", implCode)
 		}
 		var bundles int
 		if err := tx.QueryRow(`SELECT COUNT(*) FROM bundle_items WHERE impl_code = $1`, implCode).Scan(&bundles); err != nil {
