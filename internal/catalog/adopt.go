@@ -497,21 +497,8 @@ func (c *Catalog) UpdateAdoption(ctx context.Context, u *identity.User, implCode
 			}
 			level = ExercisingLevel(rl)
 		}
-		windows := []string{}
-		rows, err := tx.Query(`SELECT window_id FROM window_items WHERE impl_code = $1 ORDER BY window_id`, implCode)
+		windows, err := itemWindows(tx, implCode)
 		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var w string
-			if err := rows.Scan(&w); err != nil {
-				rows.Close()
-				return err
-			}
-			windows = append(windows, w)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		set := func(dst *string, v *string) {
@@ -613,21 +600,8 @@ func scanAdoption(row interface{ Scan(...any) error }) (Adoption, error) {
 
 // complete adds the windows and the source version's limits.
 func (c *Catalog) complete(tx *db.Tx, a *Adoption) error {
-	a.Windows = []string{}
-	rows, err := tx.Query(`SELECT window_id FROM window_items WHERE impl_code = $1 ORDER BY window_id`, a.ImplCode)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var w string
-		if err := rows.Scan(&w); err != nil {
-			rows.Close()
-			return err
-		}
-		a.Windows = append(a.Windows, w)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	var err error
+	if a.Windows, err = itemWindows(tx, a.ImplCode); err != nil {
 		return err
 	}
 	src, err := c.versionTx(tx, a.Source, a.SourceVersion, false, true)
@@ -829,4 +803,22 @@ func adoptionBound(tx *db.Tx, itemID string, it *Item) error {
 	}
 	_, err = AdoptedLimit(src, it.PromisedLimit)
 	return err
+}
+
+// itemWindows lists the windows that take in the item implCode (never nil).
+func itemWindows(tx *db.Tx, implCode string) ([]string, error) {
+	windows := []string{}
+	rows, err := tx.Query(`SELECT window_id FROM window_items WHERE impl_code = $1 ORDER BY window_id`, implCode)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var w string
+		if err := rows.Scan(&w); err != nil {
+			return nil, err
+		}
+		windows = append(windows, w)
+	}
+	return windows, rows.Err()
 }
