@@ -113,8 +113,9 @@ func (s *Service) RegisterWalkInTx(tx *db.Tx, name, idNumber string) (*Applicant
 	}
 	id := db.NewID()
 	// "!" is no PHC hash: no password ever verifies against it.
-	if _, err := tx.Exec(`INSERT INTO users (id, username, kind, display_name, password_hash, created_at, updated_at)
-		VALUES ($1, $2, 'person', $3, '!', $4, $4)`, id, "walkin-"+hex.EncodeToString(b), name, tx.Now); err != nil {
+	// The clerk saw the person and their ID card: L2.
+	if _, err := tx.Exec(`INSERT INTO users (id, username, kind, display_name, password_hash, assurance, created_at, updated_at)
+		VALUES ($1, $2, 'person', $3, '!', 2, $4, $4)`, id, "walkin-"+hex.EncodeToString(b), name, tx.Now); err != nil {
 		return nil, err
 	}
 	_, err = tx.Exec(`INSERT INTO persons (user_id, name, id_number_index, id_number_masked, id_number_sealed) VALUES ($1, $2, $3, $4, $5)`,

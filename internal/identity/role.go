@@ -64,7 +64,16 @@ type User struct {
 	// MustChangePassword: an administrator set the password (a one-time
 	// password, staffadmin.go); the account changes it before anything else.
 	MustChangePassword bool
+	// Assurance is a person's level of assurance (身份认证等级): AssuranceL1
+	// self-registered, AssuranceL2 verified face to face at a window.
+	Assurance int
 }
+
+// Levels of assurance of natural persons' accounts.
+const (
+	AssuranceL1 = 1 // self-registered: number and name checked for form, mobile proven by SMS
+	AssuranceL2 = 2 // a clerk saw the ID card at a window
+)
 
 // Has reports whether u holds role in any scope. Persons and organisations
 // are applicants for themselves.

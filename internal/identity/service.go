@@ -14,6 +14,10 @@ type Service struct {
 	vault    *vault.Vault
 	Sessions SessionPolicy
 	Throttle ThrottlePolicy
+	// Codes bounds SMS codes (smscode.go); zero: DefaultCodes.
+	Codes CodePolicy
+	// Texter sends SMS codes; nil: no SMS gateway, no codes.
+	Texter Texter
 }
 
 // SessionPolicy bounds how long a session lives: it ends after Idle without

@@ -31,6 +31,9 @@ type NewPerson struct {
 	// code, when known: a village agent of that area may file for them
 	// without a written mandate.
 	Region string
+	// Assurance is AssuranceL2 for a person seen at a window (the demo's
+	// residents, a clerk's registration); otherwise L1.
+	Assurance int
 }
 
 // NewOrganisation registers a legal person by unified social credit code.
@@ -88,6 +91,11 @@ func (s *Service) CreatePerson(ctx context.Context, p NewPerson) (*User, error) 
 		}
 		if id, err = s.insertUser(tx, p.Account, KindPerson, p.Name); err != nil {
 			return err
+		}
+		if p.Assurance == AssuranceL2 {
+			if _, err := tx.Exec(`UPDATE users SET assurance = 2 WHERE id = $1`, id); err != nil {
+				return err
+			}
 		}
 		_, err = tx.Exec(`INSERT INTO persons (user_id, name, id_number_index, id_number_masked, id_number_sealed, region_code) VALUES ($1, $2, $3, $4, $5, $6)`,
 			id, p.Name, s.vault.Index(cid.Number, purposeIDNumber), codes.MaskCitizenID(cid.Number), s.vault.Seal(cid.Number, purposeIDNumber), p.Region)
@@ -315,8 +323,8 @@ func (s *Service) PersonIDByNumber(ctx context.Context, idNumber string) (string
 func userBy(tx *db.Tx, column, value string) (*User, error) {
 	u := &User{}
 	var kind string
-	err := tx.QueryRow(`SELECT id, username, kind, display_name, locale, disabled, totp_enrolled_at IS NOT NULL, password_must_change FROM users WHERE `+column+` = $1`, value).
-		Scan(&u.ID, &u.Username, &kind, &u.DisplayName, &u.Locale, &u.Disabled, &u.SecondFactor, &u.MustChangePassword)
+	err := tx.QueryRow(`SELECT id, username, kind, display_name, locale, disabled, totp_enrolled_at IS NOT NULL, password_must_change, assurance FROM users WHERE `+column+` = $1`, value).
+		Scan(&u.ID, &u.Username, &kind, &u.DisplayName, &u.Locale, &u.Disabled, &u.SecondFactor, &u.MustChangePassword, &u.Assurance)
 	if err != nil {
 		return nil, db.NotFound(err, "auth.user_unknown", "username", value)
 	}

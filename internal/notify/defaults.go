@@ -40,6 +40,7 @@ var smsDefaults = map[string][2]string{ // kind → zh-CN, en
 	"remind":            {"办件{case_no}{clock}{level}，请及时办理。", "{case_no}: reminder; sign in."},
 	"escalate":          {"办件{case_no}{clock}已{level}，请关注。", "{case_no} escalated; sign in."},
 	"licence_issued":    {"您的电子证照{name}已签发，可在我的证照中查看。", "Your licence {name} was issued."},
+	"verify_code":       {"您的验证码为{otp}，{minutes}分钟内有效，请勿告诉他人。", "Your code is {otp}, valid {minutes} minutes. Tell no one."},
 }
 
 // Defaults are the templates an installation starts with (the seed of
@@ -56,6 +57,9 @@ func Defaults() []Template {
 		for i, lang := range i18n.Langs {
 			text := i18n.T(lang, "notify."+kind, self)
 			subject := i18n.T(lang, "notify.subject_default", map[string]any{"case_no": "{case_no}", "kind": i18n.T(lang, "notify.kind."+kind, nil)})
+			if !slices.Contains(Kinds[kind], "case_no") {
+				subject = i18n.T(lang, "notify.kind."+kind, nil) // about an account, not a case
+			}
 			out = append(out,
 				Template{Kind: kind, Channel: ChannelInApp, Lang: string(lang), Body: text},
 				Template{Kind: kind, Channel: ChannelSMS, Lang: string(lang), Body: smsDefaults[kind][i]},

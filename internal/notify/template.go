@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -77,6 +78,9 @@ var placeholders = map[string]placeholder{
 	"answer":      {false, "已补齐审查意见"},
 	"corrections": {false, "经营场所租赁合同：缺少出租方签字"},
 	"materials":   {false, "经营场所租赁合同"},
+	// A one-time SMS code (短信验证码) and how long it lives.
+	"otp":     {true, "123456"},
+	"minutes": {true, "5"},
 }
 
 // sensitive names personal identifiers no short message may carry (an SMS
@@ -117,7 +121,13 @@ var Kinds = map[string][]string{
 	"remind":            {"case_no", "clock", "level", "due_date"},
 	"escalate":          {"case_no", "clock", "level", "due_date"},
 	"licence_issued":    {"case_no", "name"},
+	// Accounts (identity): codes are texted at once, not kept in-app.
+	"verify_code": {"otp", "minutes"},
 }
+
+// TextedOnly are kinds texted at once to a number (identity's SMS codes),
+// never written to an inbox: they have templates but no notifications.
+var TextedOnly = map[string]bool{"verify_code": true}
 
 // KindKeys lists the template kinds in a stable order.
 func KindKeys() []string {
@@ -235,7 +245,11 @@ func (t *TemplateRenderer) Texts(ctx context.Context, lang i18n.Lang, list []Not
 		return apperr.Internalf("notify: texts", err)
 	}
 	for i := range list {
-		_, body, ok := render(byKind[kindOf(list[i].Message)], ChannelInApp, lang, list[i].Message)
+		tpl := byKind[kindOf(list[i].Message)]
+		if tpl == nil {
+			tpl = defaultTemplate(kindOf(list[i].Message), ChannelInApp, string(lang))
+		}
+		_, body, ok := render(tpl, ChannelInApp, lang, list[i].Message)
 		if !ok {
 			// Neither a template nor a catalog message: say what it is about, never a key.
 			body = i18n.T(lang, "notify.unknown", map[string]any{"case_no": list[i].CaseNo})
@@ -272,14 +286,36 @@ func scanTemplate(row interface{ Scan(...any) error }) (*Template, error) {
 	return &tpl, nil
 }
 
-// templateTx reads one template; nil when there is none.
+// templateTx reads one template: the stored one, else the default of a
+// kind added after migration 00025 seeded the table (defaultTemplate);
+// nil when there is neither.
 func templateTx(tx *db.Tx, kind, channel, lang string) (*Template, error) {
 	tpl, err := scanTemplate(tx.QueryRow(`SELECT `+templateColumns+` FROM notification_templates WHERE kind = $1 AND channel = $2 AND lang = $3`,
 		kind, channel, lang))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return defaultTemplate(kind, channel, lang), nil
 	}
 	return tpl, err
+}
+
+// defaults indexes Defaults by kind, channel and language.
+var defaults = sync.OnceValue(func() map[string]Template {
+	m := map[string]Template{}
+	for _, t := range Defaults() {
+		m[t.Kind+"/"+t.Channel+"/"+t.Lang] = t
+	}
+	return m
+})
+
+// defaultTemplate is the built-in template of a kind, channel and language,
+// nil when there is none. Kinds added by later releases are not seeded by
+// a migration: until an administrator saves one, their default is used.
+func defaultTemplate(kind, channel, lang string) *Template {
+	t, ok := defaults()[kind+"/"+channel+"/"+lang]
+	if !ok {
+		return nil
+	}
+	return &t
 }
 
 // mayEdit: templates are the installation's; only its administrators read
@@ -294,7 +330,8 @@ func (t *TemplateRenderer) mayEdit(u *identity.User) error {
 	return nil
 }
 
-// List is every stored template, by kind, channel and language.
+// List is every template, by kind, channel and language: the stored ones,
+// and the defaults of kinds never stored.
 func (t *TemplateRenderer) List(ctx context.Context, u *identity.User) ([]Template, error) {
 	if err := t.mayEdit(u); err != nil {
 		return nil, err
@@ -314,6 +351,18 @@ func (t *TemplateRenderer) List(ctx context.Context, u *identity.User) ([]Templa
 			out = append(out, *tpl)
 		}
 		return rows.Err()
+	})
+	stored := map[string]bool{}
+	for _, t := range out {
+		stored[t.Kind+"/"+t.Channel+"/"+t.Lang] = true
+	}
+	for _, d := range Defaults() {
+		if !stored[d.Kind+"/"+d.Channel+"/"+d.Lang] {
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b Template) int {
+		return strings.Compare(a.Kind+"/"+a.Channel+"/"+a.Lang, b.Kind+"/"+b.Channel+"/"+b.Lang)
 	})
 	return out, apperr.Internalf("notify: templates", err)
 }

@@ -20,6 +20,18 @@ var writeSeeds = flag.Bool("write-seeds", false, "rewrite migration 00025 from n
 
 const seedFile = "00025_notification_templates.sql"
 
+// seeded are the kinds migration 00025 seeded; later kinds use their
+// defaults until an administrator saves one (notify.defaultTemplate).
+var seeded = map[string]bool{}
+
+func init() {
+	for _, k := range strings.Fields(`accepted assigned bundle_concluded case_withdrawn correction countersign decided deemed
+		delivered_online delivered_window escalate extended inbox licence_issued owed_due posted refused remind resubmitted
+		respond resumed revoked special_procedure submitted supplied terminated terminated_owed urge withdrawn`) {
+		seeded[k] = true
+	}
+}
+
 // seedSQL is migration 00025 for a dialect: the table and the defaults.
 func seedSQL(timestamp string) string {
 	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
@@ -43,6 +55,9 @@ CREATE TABLE notification_templates (
 
 `)
 	for _, t := range notify.Defaults() {
+		if !seeded[t.Kind] {
+			continue
+		}
 		b.WriteString("INSERT INTO notification_templates (kind, channel, lang, subject, body, updated_at) VALUES (" +
 			q(t.Kind) + ", " + q(t.Channel) + ", " + q(t.Lang) + ", " + q(t.Subject) + ", " + q(t.Body) + ", CURRENT_TIMESTAMP);\n")
 	}

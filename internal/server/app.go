@@ -61,6 +61,9 @@ type App struct {
 	// Dispatcher sends notifications on the configured channels (e-mail,
 	// SMS) from the outbox, in every replica while serving.
 	Dispatcher *deliver.Dispatcher
+	// Screen is the demo's SMS gateway (a page instead of phones); nil
+	// outside demo mode or when a real gateway is configured.
+	Screen *deliver.Screen
 }
 
 // Open prepares the app in the given mode. The caller closes it.
@@ -167,6 +170,11 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	if err != nil {
 		return err
 	}
+	if mode == ModeDemo && chans[deliver.ChannelSMS] == nil {
+		// The demo texts its codes to a page (/demo/sms) instead of phones.
+		a.Screen = &deliver.Screen{}
+		chans[deliver.ChannelSMS] = a.Screen
+	}
 	// The channels render from the installation's templates (the ones
 	// administrators edit on /admin/templates), measured with the gateway's
 	// own 【签名】.
@@ -176,6 +184,9 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	}
 	a.Dispatcher = &deliver.Dispatcher{DB: a.DB, Vault: v, Holder: holder, Channels: chans, Policy: deliver.Policy{PerMinute: rates},
 		Renderer: templates, Log: slog.Default(), Urgent: deliver.DefaultUrgent, Reminders: deliver.DefaultReminders}
+	if sms := chans[deliver.ChannelSMS]; sms != nil {
+		a.Identity.Texter = &deliver.Texter{Channel: sms, Renderer: templates}
+	}
 	keyDir := auditKeyDir(a.Config)
 	if a.AuditKeys, err = audit.LoadKeys(keyDir, a.Config.AuditOrigin, mode == ModeDemo); err != nil {
 		if mode == ModeDemo {
@@ -242,7 +253,7 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	}
 	a.Handler, a.API, err = Handler(Options{
 		DB: a.DB, Identity: a.Identity, Calendars: a.Calendars, Region: a.Config.Region, Cases: cs, TrustedProxies: proxies,
-		SecureCookies: a.Config.SecureCookies || a.Config.TLSCert != "", Demo: mode == ModeDemo, MetricsToken: a.Config.MetricsToken, AuditKeys: a.AuditKeys,
+		SecureCookies: a.Config.SecureCookies || a.Config.TLSCert != "", Demo: mode == ModeDemo, Screen: a.Screen, MetricsToken: a.Config.MetricsToken, AuditKeys: a.AuditKeys,
 		Licences: a.Licences, PublicURL: a.Config.PublicURL, Site: a.Site,
 	})
 	return err

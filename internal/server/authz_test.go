@@ -381,6 +381,8 @@ var webCells = []cell{
 	{op: "GET /{$}", path: "/", allow: "@all"},
 	{op: "GET /login", path: "/login", allow: "@all"},
 	{op: "POST /login", path: "/login", body: "username=lisi&password=tongban-demo", allow: "@all"},
+	// The demo's SMS page: absent outside demo mode (this matrix serves an installation).
+	{op: "GET /demo/sms", path: "/demo/sms", kind: notFound},
 	{op: "GET /login/code", path: "/login/code", allow: "@all"}, // without a challenge: back to /login
 	{op: "POST /login/code", path: "/login/code", body: "code=000000", kind: refused},
 	{op: "GET /account/second-factor", path: "/account/second-factor", allow: "@users"},

@@ -19,6 +19,7 @@ import (
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/deliver"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
@@ -52,10 +53,11 @@ type Deps struct {
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
 	PublicURL        string           // the platform's public address for QR codes; "" = the request's host
 	Calendars        *calendar.Set
-	Region           string     // the home region whose calendar the home page shows
-	SecureCookies    bool       // set Secure on cookies (behind a TLS-terminating proxy)
-	Demo             bool       // show the demo logins on the login page
-	Site             *site.Info // the installation's identity, in the header and footer; nil: none
+	Region           string          // the home region whose calendar the home page shows
+	SecureCookies    bool            // set Secure on cookies (behind a TLS-terminating proxy)
+	Demo             bool            // show the demo logins on the login page
+	Site             *site.Info      // the installation's identity, in the header and footer; nil: none
+	Screen           *deliver.Screen // the demo's SMS gateway, shown on /demo/sms; nil: no such page
 	Now              func() time.Time
 }
 
@@ -68,7 +70,7 @@ type Server struct {
 // pages lists every full page; each is parsed together with the layout.
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_organisation", "admin_hall", "admin_adoptions",
-	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox"}
+	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox", "demo_sms"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html"}
@@ -101,6 +103,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /login/code", s.page(s.loginCodeForm))
 	mux.Handle("POST /login/code", s.page(s.loginCode))
 	mux.Handle("GET /invite/{token}", s.page(s.inviteForm))
+	mux.Handle("GET /demo/sms", s.page(s.demoSMS))
 	mux.Handle("POST /invite/{token}", s.page(s.inviteAccept))
 	mux.Handle("GET /account/second-factor", s.page(s.enrolForm, anyRole...))
 	mux.Handle("POST /account/second-factor", s.page(s.enrol, anyRole...))
