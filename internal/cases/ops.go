@@ -37,6 +37,10 @@ func holds(d *workflow.Definition, c *Case, roles []string) bool {
 
 var backOffice = []string{"handler", "reviewer", "approver"}
 
+// VerifyRoles verify a 告知承诺 case after its decision (事后核查): the
+// granting department's back office (supervision reminds them).
+var VerifyRoles = backOffice
+
 func anyOf(roles []string, want ...string) bool {
 	return slices.ContainsFunc(want, func(r string) bool { return slices.Contains(roles, r) })
 }

@@ -268,10 +268,28 @@ func TestCommitment(t *testing.T) {
 		if c.State != "concluded" || c.Decision != cases.Granted || c.VerifyDueAt == nil {
 			t.Fatalf("commitment: %s %s verify %v", c.State, c.Decision, c.VerifyDueAt)
 		}
+		// 事后核查 is the department's task: it waits in its back office's
+		// inbox with its own days left.
+		for _, who := range []string{"handler", "approver"} {
+			list, _, err := f.svc.List(f.ctx, f.users[who], cases.Filter{Inbox: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(list, func(x cases.Case) bool { return x.No == c.No })
+			if i < 0 {
+				t.Fatalf("the %s's inbox lacks the case to verify", who)
+			}
+			if list[i].DaysLeft == nil || *list[i].DaysLeft != 20 {
+				t.Errorf("days left to verify: %v, want 20", list[i].DaysLeft)
+			}
+		}
 		f.refused(f.users["handler"], c, cases.ActionRequest{Action: "verify", Outcome: "false"}, apperr.Invalid, "workflow.reason_required")
 		c = f.act("handler", c, cases.ActionRequest{Action: "verify", Outcome: "false", Reason: "现场核查经营场所与承诺不符"})
 		if c.Decision != "revoked" || c.VerifyDueAt != nil || c.VerifiedAt == nil {
 			t.Fatalf("after a false promise: %s", c.Decision)
+		}
+		if list, _, _ := f.svc.List(f.ctx, f.users["handler"], cases.Filter{Inbox: true}); slices.ContainsFunc(list, func(x cases.Case) bool { return x.No == c.No }) {
+			t.Error("a verified case stays in the inbox")
 		}
 	})
 }

@@ -229,7 +229,7 @@ func available(d *workflow.Definition, c *Case, u *identity.User, roles []string
 // weekday fallback counted it: provisional, STANDARDS.md §4).
 func (s *Service) daysLeft(c *Case) {
 	cal := s.calendars.For(c.Region)
-	for _, t := range []*time.Time{c.DueAt, c.StepDueAt, c.PreReviewDueAt, c.NoticeDueAt, c.ToleranceDueAt} {
+	for _, t := range []*time.Time{c.DueAt, c.StepDueAt, c.PreReviewDueAt, c.NoticeDueAt, c.ToleranceDueAt, c.VerifyDueAt} {
 		if t != nil && cal.Provisional(DueDate(*t)) {
 			c.Provisional = true
 		}
@@ -244,6 +244,9 @@ func (s *Service) daysLeft(c *Case) {
 		due = c.PreReviewDueAt
 	case c.Clock == workflow.ClockDecision:
 		due = c.DueAt
+	case c.VerifyDueAt != nil:
+		// Decided on a promise: what is left is the department's 事后核查.
+		due = c.VerifyDueAt
 	}
 	if due == nil {
 		return
@@ -310,7 +313,7 @@ func (s *Service) List(ctx context.Context, u *identity.User, f Filter) ([]Case,
 		}
 		if f.Inbox {
 			// Urged cases (督办) wait for an answer: they lead the inbox.
-			order = " ORDER BY CASE WHEN c.urged_at IS NULL THEN 1 ELSE 0 END, COALESCE(c.step_due_at, c.pre_review_due_at, c.due_at), c.id"
+			order = " ORDER BY CASE WHEN c.urged_at IS NULL THEN 1 ELSE 0 END, COALESCE(c.step_due_at, c.pre_review_due_at, c.verify_due_at, c.due_at), c.id"
 		}
 		rows, err := tx.Query(caseSelect+cond+order+fmt.Sprintf(" LIMIT %d OFFSET %d", f.PerPage, (f.Page-1)*f.PerPage), args...)
 		if err != nil {
@@ -373,16 +376,25 @@ func (s *Service) scope(u *identity.User, inbox bool, arg func(any) string) stri
 			continue // a grant with neither region nor department scopes nothing
 		}
 		if inbox {
+			// 事后核查 of a 告知承诺 decision waits in the department's back
+			// office until it is recorded (verify_due_at is then cleared).
+			verify := slices.Contains(VerifyRoles, string(g.Role)) && g.DepartmentID != ""
 			states := s.holderStates(string(g.Role))
-			if len(states) == 0 {
+			if len(states) == 0 && !verify {
 				continue
 			}
-			var ph []string
-			for _, st := range states {
-				ph = append(ph, arg(st))
+			var ors2 []string
+			if len(states) > 0 {
+				var ph []string
+				for _, st := range states {
+					ph = append(ph, arg(st))
+				}
+				ors2 = append(ors2, "c.state IN ("+strings.Join(ph, ", ")+") AND (c.assignee_id IS NULL OR c.assignee_id = "+arg(u.ID)+")")
 			}
-			parts = append(parts, "c.state IN ("+strings.Join(ph, ", ")+")",
-				"(c.assignee_id IS NULL OR c.assignee_id = "+arg(u.ID)+")")
+			if verify {
+				ors2 = append(ors2, "c.verify_due_at IS NOT NULL")
+			}
+			parts = append(parts, "("+strings.Join(ors2, " OR ")+")")
 		}
 		ors = append(ors, strings.Join(parts, " AND "))
 	}

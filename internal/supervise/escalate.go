@@ -133,6 +133,10 @@ func (s *Scanner) remind(tx *db.Tx, r clockRow, rule Rule, lv Level) error {
 	switch {
 	case rule.Action == ActRemind && r.assignee != "":
 		to = []string{r.assignee}
+	case rule.Action == ActRemind && r.clock == ClockVerify:
+		// The concluded case's state has no holders: the verification is
+		// the department's back office's task.
+		to, err = identity.Holders(tx, cases.VerifyRoles, r.dept, r.region)
 	case rule.Action == ActRemind:
 		to, err = identity.Holders(tx, s.Cases.Holders(r.process, r.state), r.dept, r.region)
 	case rule.Action == ActEscalate:

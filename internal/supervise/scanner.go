@@ -80,11 +80,13 @@ var clockQueries = map[Clock]string{
 	ClockPreReview: `c.pre_review_due_at <= $1`,
 	ClockNotice:    `c.notice_due_at <= $1`,
 	ClockTolerance: `c.tolerance_due_at <= $1 AND c.tolerance <> ''`,
+	// verify_due_at is cleared when the verification is recorded.
+	ClockVerify: `c.verify_due_at <= $1`,
 }
 
 var clockColumns = map[Clock]string{
 	ClockDecision: "c.due_at", ClockStep: "c.step_due_at", ClockPreReview: "c.pre_review_due_at", ClockNotice: "c.notice_due_at",
-	ClockTolerance: "c.tolerance_due_at",
+	ClockTolerance: "c.tolerance_due_at", ClockVerify: "c.verify_due_at",
 }
 
 const clockSelect = `SELECT c.id, COALESCE(c.case_no, ''), c.impl_code, c.item_version, c.region_code, c.department_id,

@@ -462,3 +462,62 @@ func TestScannerTerminatesLateTolerance(t *testing.T) {
 		}
 	})
 }
+
+// 事后核查 is a clock of the granting department: its signals, the
+// reminder to the back office before the deadline, the escalations after,
+// and nothing left once the verification is recorded.
+func TestScannerVerifyClock(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		u := f.users["zhangsan"]
+		var mats []cases.MaterialRef
+		for _, k := range []string{"application", "business_licence", "layout", "safety_rules"} {
+			m, err := f.cases.Upload(f.ctx, u, k+".pdf", strings.NewReader("%PDF-1.4\n% "+k+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mats = append(mats, cases.MaterialRef{Key: k, ID: m.ID})
+		}
+		c, _, err := f.cases.Create(f.ctx, u, cases.NewCase{ItemCode: f.codes["食品经营许可（新办）"], Submit: true, Commitment: true,
+			Values: catalog.Values{"org_name": {"张三小吃店"}, "org_credit_code": {"92500102MA5U7X2K8B"}, "legal_rep": {"张三"},
+				"applicant_phone": {"13800000000"}, "org_address": {"500102006001", "滨江路 1 号"}, "food_items": {"hot"}, "area": {"40"}},
+			Answers: map[string]string{"cold_or_raw": "no"}, Materials: mats})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, err = f.cases.Act(f.ctx, f.users["clerk"], c.No, cases.ActionRequest{Action: "accept"}); err != nil || c.VerifyDueAt == nil {
+			t.Fatalf("accepted on a promise: %v %v", err, c)
+		}
+		due := *c.VerifyDueAt
+		f.pass()
+		if s := f.signals()[c.No+"/verify"]; s != "" {
+			t.Fatalf("a verification 20 working days away signals %s", s)
+		}
+		f.SetNow(due.Add(-2 * time.Hour)) // its last working day
+		f.pass()
+		if s := f.signals()[c.No+"/verify"]; s != "warning" {
+			t.Fatalf("on the last day: %q", s)
+		}
+		handler := f.users["handler"]
+		if n := f.count(`SELECT COUNT(*) FROM notifications WHERE case_id = $1 AND kind = 'remind' AND user_id = $2`, c.ID, handler.ID); n != 1 {
+			t.Errorf("the department's handler was reminded %d times", n)
+		}
+		f.SetNow(due.Add(7 * 24 * time.Hour)) // a week late: red
+		f.pass()
+		if s := f.signals()[c.No+"/verify"]; s != "red" {
+			t.Fatalf("a week late: %q", s)
+		}
+		for _, who := range []string{"approver", "supervisor"} {
+			if n := f.count(`SELECT COUNT(*) FROM notifications WHERE case_id = $1 AND kind = 'escalate' AND user_id = $2`, c.ID, f.users[who].ID); n != 1 {
+				t.Errorf("the %s was told %d times", who, n)
+			}
+		}
+		if _, err := f.cases.Act(f.ctx, handler, c.No, cases.ActionRequest{Action: "verify", Outcome: "confirmed"}); err != nil {
+			t.Fatal(err)
+		}
+		f.pass()
+		if s := f.signals()[c.No+"/verify"]; s != "" {
+			t.Fatalf("after the verification: %q", s)
+		}
+	})
+}

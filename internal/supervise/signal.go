@@ -48,10 +48,15 @@ const (
 	// cards and figures measure the agency — only a rule acts on it
 	// (ActTerminate).
 	ClockTolerance Clock = "tolerance"
+	// ClockVerify is 告知承诺's post-verification (事后核查): after a decision
+	// granted on the applicant's promise, the granting department checks the
+	// promise by a deadline (国办发〔2020〕42号). It is the department's task
+	// with its own signals and rules like the other clocks.
+	ClockVerify Clock = "verify"
 )
 
 // Clocks lists every clock in the order pages show them.
-var Clocks = []Clock{ClockDecision, ClockStep, ClockPreReview, ClockNotice}
+var Clocks = []Clock{ClockDecision, ClockStep, ClockPreReview, ClockNotice, ClockVerify}
 
 // Thresholds are in working days. STANDARDS.md §3 (Shouguang's practice;
 // there is no national numeric rule): warning when at most Warn working days
