@@ -3,6 +3,7 @@ module github.com/tongban/tongban
 go 1.26.0
 
 require (
+	github.com/6tail/lunar-go v1.4.7
 	github.com/chromedp/chromedp v0.23.0
 	github.com/emmansun/gmsm v0.44.1
 	github.com/google/uuid v1.6.0

@@ -86,7 +86,8 @@ func (s *Server) calendarAdd(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"from": from, "days": limit.String(), "due": m.String(), "due_at": m.Time(calendar.China)})
+	writeJSON(w, http.StatusOK, withProvisional(map[string]any{"from": from, "days": limit.String(), "due": m.String(), "due_at": m.Time(calendar.China)},
+		cal.Unannounced(from, m.Date)))
 	return nil
 }
 
@@ -107,7 +108,11 @@ func (s *Server) calendarBetween(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "workdays": n})
+	first, last := from, to
+	if last.Before(first) {
+		first, last = last, first
+	}
+	writeJSON(w, http.StatusOK, withProvisional(map[string]any{"from": from, "to": to, "workdays": n}, cal.Unannounced(first, last)))
 	return nil
 }
 
@@ -124,6 +129,18 @@ func (s *Server) calendarWorkday(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"date": d, "workday": ok, "region": cal.Region(), "source": cal.Source(d.Year)})
+	writeJSON(w, http.StatusOK, withProvisional(map[string]any{"date": d, "workday": ok, "region": cal.Region(), "source": cal.Source(d.Year)},
+		cal.Unannounced(d, d)))
 	return nil
+}
+
+// withProvisional says whether an answer is provisional: it reaches years
+// without the State Council's holiday notice, counted with the statutory
+// holidays but not the year's 调休 (calendar.Statutory).
+func withProvisional(body map[string]any, years []int) map[string]any {
+	body["provisional"] = len(years) > 0
+	if len(years) > 0 {
+		body["provisional_years"] = years
+	}
+	return body
 }

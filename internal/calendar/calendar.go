@@ -25,20 +25,18 @@ type year struct {
 
 // Calendar answers working-day questions for one region. It covers the
 // years it was loaded with: a date outside them is an explicit error — or,
-// when the set allows the weekday fallback, counted Monday to Friday and
-// reported as provisional (Provisional), never a silent guess (STANDARDS.md §4).
+// when the set allows the fallback, counted Monday to Friday less the
+// statutory holidays (statutory.go) and reported as provisional
+// (Provisional), never a silent guess (STANDARDS.md §4).
 type Calendar struct {
 	region   string
 	years    map[int]*year
 	fallback bool
 }
 
-// weekdaysOnly is the year of the fallback: no day off, no make-up day.
-var weekdaysOnly = &year{source: "weekday fallback: no State Council notice loaded"}
-
 // Provisional reports whether d lies in a year the calendar has no notice
-// for: a working-day count reaching it is Monday to Friday only (with the
-// fallback) and must be shown as provisional.
+// for: a working-day count reaching it knows the statutory holidays but not
+// the year's 调休 (with the fallback) and must be shown as provisional.
 func (c *Calendar) Provisional(d Date) bool {
 	_, ok := c.years[d.Year]
 	return !ok
@@ -53,7 +51,7 @@ const NoticeHorizon = 120
 
 // Unannounced lists the years from from's through to's that have no holiday
 // notice loaded: a deadline reaching them is refused, or with the fallback
-// counted Monday to Friday and provisional. Operators are warned ahead
+// counted without its 调休 and provisional. Operators are warned ahead
 // (NoticeHorizon), since the State Council publishes each year's notice in
 // the preceding autumn.
 func (c *Calendar) Unannounced(from, to Date) []int {
@@ -102,13 +100,16 @@ func (c *Calendar) Source(y int) string {
 	if yd, ok := c.years[y]; ok {
 		return yd.source
 	}
+	if c.fallback {
+		return statutoryYear(y).source
+	}
 	return ""
 }
 
 func (c *Calendar) year(d Date) (*year, error) {
 	y, ok := c.years[d.Year]
 	if !ok && c.fallback {
-		return weekdaysOnly, nil
+		return statutoryYear(d.Year), nil // statutory.go
 	}
 	if !ok {
 		return nil, apperr.E(apperr.Invalid, "calendar.year_not_loaded", "year", d.Year, "years", c.yearList())

@@ -103,9 +103,9 @@ func TestOutsideLoadedYears(t *testing.T) {
 	}
 }
 
-// With the weekday fallback, a year without a notice counts Monday to Friday
-// and says so (Provisional); loaded years are untouched; and a notice loaded
-// later replaces the fallback for its year.
+// With the fallback, a year without a notice counts Monday to Friday less
+// the statutory holidays and says so (Provisional); loaded years are
+// untouched; and a notice loaded later replaces the fallback for its year.
 func TestWeekdayFallback(t *testing.T) {
 	set := National()
 	set.WeekdayFallback = true
@@ -119,26 +119,40 @@ func TestWeekdayFallback(t *testing.T) {
 		want string
 	}{
 		{"2026-12-30", 1, "2026-12-31"},
-		{"2026-12-30", 2, "2027-01-01"}, // a Friday: no notice says it is 元旦, so the fallback counts it
-		{"2026-12-30", 3, "2027-01-04"}, // the weekend skipped
-		{"2026-12-31", 20, "2027-01-28"},
+		{"2026-12-30", 2, "2027-01-04"}, // 2027-01-01 (a Friday) is 元旦 without any notice; the weekend skipped
+		{"2026-12-31", 20, "2027-01-29"},
+		// 春节 2027: 除夕 Friday 02-05, 初一–初三 02-06 … 02-08: Thursday 02-04, then Tuesday 02-09.
+		{"2027-02-03", 1, "2027-02-04"},
+		{"2027-02-04", 1, "2027-02-09"},
+		// 国庆 2027: 10-01 (Friday) … 10-03; the weekend between.
+		{"2027-09-30", 1, "2027-10-04"},
 	} {
 		got, err := cal.AddWorkdays(d(c.from), c.n)
 		if err != nil || got.String() != c.want {
 			t.Errorf("AddWorkdays(%s, %d) = %s, %v; want %s", c.from, c.n, got, err, c.want)
 		}
 	}
+	if src := cal.Source(2027); !strings.Contains(src, "statutory") {
+		t.Errorf("source of 2027: %q", src)
+	}
 	// Loaded years keep their notices: 2026-10-07 is still a day off.
 	if ok, err := cal.IsWorkday(d("2026-10-07")); ok || err != nil {
 		t.Errorf("2026-10-07 with the fallback: %v %v", ok, err)
 	}
-	// Property: in a year without a notice, a working day is a weekday.
+	// Property: in a year without a notice, a working day is a weekday
+	// that is no statutory holiday.
 	r := rand.New(rand.NewPCG(7, 2027))
-	for i := 0; i < 500; i++ {
-		day := d("2027-01-01").AddDays(r.IntN(365))
-		ok, err := cal.IsWorkday(day)
-		if wd := day.Weekday(); err != nil || ok != (wd != 0 && wd != 6) {
-			t.Fatalf("%s (%s): %v %v", day, wd, ok, err)
+	for y := 2027; y <= 2060; y++ {
+		off := map[Date]bool{}
+		for _, h := range Statutory(y) {
+			off[h.Date] = true
+		}
+		for range 60 {
+			day := Date{y, time.January, 1}.AddDays(r.IntN(365))
+			ok, err := cal.IsWorkday(day)
+			if wd := day.Weekday(); err != nil || ok != (wd != 0 && wd != 6 && !off[day]) {
+				t.Fatalf("%s (%s, statutory %v): %v %v", day, wd, off[day], ok, err)
+			}
 		}
 	}
 	// A notice loaded for 2027 replaces the fallback for that year.

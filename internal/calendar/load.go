@@ -40,7 +40,7 @@ type Set struct {
 	national map[int]*year
 	regional map[string]map[int]*year // by region prefix
 	// WeekdayFallback counts the years without a notice Monday to Friday
-	// instead of refusing them (STANDARDS.md §4 allows it when it says so:
+	// less the statutory holidays (statutory.go) instead of refusing them (STANDARDS.md §4 allows it when it says so:
 	// Calendar.Provisional). Off by default: production refuses until the
 	// year's notice is loaded, unless configured.
 	WeekdayFallback bool

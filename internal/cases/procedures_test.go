@@ -530,18 +530,19 @@ func TestDeadlineIntoAYearWithoutNotice(t *testing.T) {
 		}
 		f.svc = svc
 		c = f.act("clerk", c, cases.ActionRequest{Action: "accept"})
-		if !c.Provisional || c.DueDate == nil || c.DueDate.String() != "2027-01-01" {
+		// 2027-01-01 is 元旦 without any notice (the statutory holidays are known).
+		if !c.Provisional || c.DueDate == nil || c.DueDate.String() != "2027-01-04" {
 			t.Fatalf("with the fallback: provisional %v, due %v", c.Provisional, c.DueDate)
 		}
 		// The first start records the loaded years and recounts nothing.
 		if years, n, err := svc.SyncCalendars(f.ctx); err != nil || len(years) != 0 || n != 0 {
 			t.Fatalf("first sync: %v %d %v", years, n, err)
 		}
-		// The 2027 notice arrives (元旦 1–3 January off, in this test's data):
+		// The 2027 notice arrives (1–5 January off, in this test's data):
 		// the next start recounts the case, which is no longer provisional.
 		set2 := calendar.National()
 		set2.WeekdayFallback = true
-		if err := set2.Load(strings.NewReader(`{"years":[{"year":2027,"source":"test notice 2027","days_off":["2027-01-01/2027-01-03"],"workdays":[]}]}`)); err != nil {
+		if err := set2.Load(strings.NewReader(`{"years":[{"year":2027,"source":"test notice 2027","days_off":["2027-01-01/2027-01-05"],"workdays":[]}]}`)); err != nil {
 			t.Fatal(err)
 		}
 		svc2, err := cases.New(f.db, f.cat, f.ids, set2, blob.Dir{Root: t.TempDir()})
@@ -554,7 +555,7 @@ func TestDeadlineIntoAYearWithoutNotice(t *testing.T) {
 		}
 		f.svc = svc2
 		got, err := svc2.Get(f.ctx, f.users["clerk"], c.No)
-		if err != nil || got.Provisional || got.DueDate.String() != "2027-01-04" {
+		if err != nil || got.Provisional || got.DueDate.String() != "2027-01-06" {
 			t.Fatalf("recounted: provisional %v, due %v, %v", got.Provisional, got.DueDate, err)
 		}
 		tl, err := svc2.Timeline(f.ctx, f.users["clerk"], c.No)

@@ -276,7 +276,7 @@ func (dr *doctor) installation(ctx context.Context, d *db.DB, cfg *config.Config
 	case len(missing) == 0:
 		dr.ok("calendar: every year within the horizon has its holiday notice")
 	case cal.Fallback():
-		dr.ok("calendar: no holiday notice for %s; counted Monday to Friday (provisional) — load the notice with --calendar when published", calendar.YearList(missing))
+		dr.ok("calendar: no holiday notice for %s; counted Monday to Friday less the statutory holidays (provisional) — load the notice with --calendar when published", calendar.YearList(missing))
 	default:
 		dr.fail("calendar: no holiday notice for "+calendar.YearList(missing)+": deadlines reaching it are refused",
 			"load the year's calendar file with --calendar, or set --calendar-fallback weekdays")

@@ -78,7 +78,7 @@ var options = []option{
 	{"public-url", "", false, "the platform's public address (https://…), used in QR codes of documents; default: the request's host", func(c *Config) any { return &c.PublicURL }},
 	{"data-key-file", "", false, "file holding the base64 32-byte key that seals personal data at rest (ID numbers, form values, licence payloads, materials); its loss makes them unreadable", func(c *Config) any { return &c.DataKeyFile }},
 	{"calendar", "", false, "comma-separated calendar files to load over the embedded national years", func(c *Config) any { return &c.CalendarFiles }},
-	{"calendar-fallback", "", false, "years without a loaded holiday notice: \"\" refuses deadlines in them; \"weekdays\" counts Monday to Friday and marks them provisional (the demo always does)", func(c *Config) any { return &c.CalendarFallback }},
+	{"calendar-fallback", "", false, "years without a loaded holiday notice: \"\" refuses deadlines in them; \"weekdays\" counts Monday to Friday less the statutory holidays and marks them provisional (the demo always does)", func(c *Config) any { return &c.CalendarFallback }},
 	{"region", "500102", false, "home region (GB/T 2260 code) of this installation", func(c *Config) any { return &c.Region }},
 	{"lang", "zh-CN", false, "language of command-line messages: zh-CN or en", func(c *Config) any { return &c.Lang }},
 	{"secure-cookies", "false", false, "behind a proxy that terminates TLS: Secure __Host- cookies and Strict-Transport-Security (automatic with --tls-cert)", func(c *Config) any { return &c.SecureCookies }},

@@ -590,7 +590,7 @@ func TestAdminWarnsOfAnUnannouncedYear(t *testing.T) {
 		want     string // "" for no warning
 	}{
 		{"February", true, time.Date(2026, 2, 14, 9, 0, 0, 0, time.UTC), ""},
-		{"December, fallback", true, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), "落入该年的期限暂按周一至周五推算"},
+		{"December, fallback", true, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), "落入该年的期限暂按周一至周五并扣除法定节假日推算"},
 		{"December, refusing", false, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), "期限落入该年的操作（提交、受理等）将被拒绝"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
