@@ -48,6 +48,10 @@ func TestAnomaliesRaisedByActions(t *testing.T) {
 		if got := f.anomalies(c); got[anomaly.AfterTheFact] != 1 || len(got) != 1 {
 			t.Fatalf("decided at once: %v", got)
 		}
+		// 告知承诺: decided at acceptance by design, on the applicant's promise.
+		if c := f.act("clerk", f.submitFood(true), cases.ActionRequest{Action: "accept"}); c.Decision != cases.Granted || len(f.anomalies(c)) != 0 {
+			t.Fatalf("告知承诺 granted at acceptance: %s %v", c.Decision, f.anomalies(c))
+		}
 		// The same decided a day later is not suspicious.
 		c = f.submitFood(false)
 		c = f.act("clerk", c, cases.ActionRequest{Action: "accept"})

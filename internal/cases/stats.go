@@ -28,7 +28,9 @@ func flag(tx *db.Tx, c *Case, it *catalog.Item, mv workflow.Move, wasConcluded b
 	for _, e := range mv.Action.Effects {
 		switch e {
 		case workflow.EffectGrant, workflow.EffectDeny:
-			if c.AcceptedAt != nil && anomaly.IsAfterTheFact(it.Handling == 2, int(c.PromisedLimit), *c.AcceptedAt, tx.Now) {
+			// 告知承诺: the acceptance is the decision, by design (国办发〔2020〕42号) —
+			// a decision at once on the applicant's promise is no 事后录入.
+			if c.AcceptedAt != nil && !c.Commitment && anomaly.IsAfterTheFact(it.Handling == 2, int(c.PromisedLimit), *c.AcceptedAt, tx.Now) {
 				mins := int(tx.Now.Sub(*c.AcceptedAt).Minutes())
 				if err := raise(anomaly.AfterTheFact, map[string]any{"minutes": mins, "promised": c.PromisedLimit.String()}); err != nil {
 					return err
