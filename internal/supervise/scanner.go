@@ -53,10 +53,11 @@ type clockRow struct {
 	due                                                              time.Time
 }
 
-// signal is a recorded signal.
+// signal is a recorded signal, with the department it is counted for.
 type signal struct {
 	level Level
 	due   time.Time
+	dept  string
 }
 
 type clockKey struct {
@@ -121,7 +122,7 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 		}
 		// Signalled clocks beyond the horizon (an extension moved the
 		// deadline) or no longer running are read too, to be cleared.
-		rows, err := tx.Query(`SELECT case_id, clock, level, due_at FROM case_signals`)
+		rows, err := tx.Query(`SELECT case_id, clock, level, due_at, department_id FROM case_signals`)
 		if err != nil {
 			return err
 		}
@@ -130,7 +131,7 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 			var k clockKey
 			var level string
 			var sg signal
-			if err := rows.Scan(&k.caseID, &k.clock, &level, &sg.due); err != nil {
+			if err := rows.Scan(&k.caseID, &k.clock, &level, &sg.due, &sg.dept); err != nil {
 				return err
 			}
 			sg.level, _ = ParseLevel(level)
@@ -183,7 +184,9 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 				break
 			}
 		}
-		if lv != was.level || (lv != Normal && !was.due.Equal(r.due)) {
+		// A signal follows its case: a new deadline, or a transfer (转办) to
+		// another department, which sees and counts it from then on.
+		if lv != was.level || (lv != Normal && (!was.due.Equal(r.due) || was.dept != r.dept)) {
 			changes = append(changes, change{row: r, from: was.level, to: lv})
 		}
 	}

@@ -521,3 +521,40 @@ func TestScannerVerifyClock(t *testing.T) {
 		}
 	})
 }
+
+// 转办: a case's signals follow it to the receiving department, which sees
+// and counts them from the next pass; the old department no longer does.
+func TestScannerSignalsFollowTransfer(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		a := f.file(true) // due at the end of Tuesday 09-29
+		f.setNow("2026-09-30 10:00")
+		f.pass()
+		var from, to string
+		if err := d.View(f.ctx, func(tx *db.Tx) error {
+			if err := tx.QueryRow(`SELECT department_id FROM case_signals WHERE case_id = $1 AND clock = 'decision'`, a.ID).Scan(&from); err != nil {
+				return err
+			}
+			return tx.QueryRow(`SELECT id FROM departments WHERE name = '重庆市涪陵区民政局'`).Scan(&to)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if from != a.DepartmentID {
+			t.Fatalf("signal counted for %s, case held by %s", from, a.DepartmentID)
+		}
+		if _, err := f.cases.Act(f.ctx, f.users["handler"], a.No, cases.ActionRequest{Action: "transfer", Department: to, Reason: "涉及民政事项"}); err != nil {
+			t.Fatal(err)
+		}
+		f.pass()
+		if n := f.count(`SELECT COUNT(*) FROM case_signals WHERE case_id = $1 AND department_id = $2`, a.ID, to); n < 1 {
+			t.Errorf("the receiving department has %d of the case's signals", n)
+		}
+		if n := f.count(`SELECT COUNT(*) FROM case_signals WHERE case_id = $1 AND department_id = $2`, a.ID, from); n != 0 {
+			t.Errorf("the old department still has %d of its signals", n)
+		}
+		sig := f.signals()
+		if sig[a.No+"/decision"] != "yellow" {
+			t.Errorf("the level moved with the transfer: %v", sig)
+		}
+	})
+}
