@@ -22,10 +22,11 @@ const (
 	StepOverdue      = "step_overdue"       // a step late while the case is not
 	Boilerplate      = "boilerplate_reason" // 不予受理/不予许可 without a real reason
 	Reopened         = "reopened"           // a concluded case moved again
+	RepeatCorrection = "repeat_correction"  // 再次补正: a second correction notice (行政许可法 Art. 32 asks for one)
 )
 
 // Kinds lists them in the order pages show them.
-var Kinds = []string{AfterTheFact, PreReviewOverdue, StepOverdue, Boilerplate, Reopened}
+var Kinds = []string{AfterTheFact, PreReviewOverdue, StepOverdue, Boilerplate, Reopened, RepeatCorrection}
 
 // AfterTheFactWindow: a decision this soon after acceptance on an item
 // promised in several days was not worked on in the system — it was

@@ -3,9 +3,11 @@ package cases
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
@@ -294,7 +296,26 @@ func (s *Service) apply(tx *db.Tx, c *Case, it *catalog.Item, cal *calendar.Cale
 		}
 		c.PreReviewDueAt, c.NoticeDueAt = nil, nil
 		data["corrections"] = list
-		return issue(tx, c, who, "correction", map[string]any{"corrections": list, "comment": req.Comment})
+		body := map[string]any{"corrections": list, "comment": req.Comment}
+		// 行政许可法 Art. 32: the notice is one-time. A later one may only
+		// repeat what the first asked and the resubmission did not fix
+		// (再次补正); it says so, and supervision counts it.
+		first, at, err := firstCorrection(tx, c.ID)
+		if err != nil {
+			return err
+		}
+		if first != nil {
+			if err := repeatsOnly(first, list); err != nil {
+				return err
+			}
+			body["repeat"], body["first_issued_at"] = true, at
+			data["repeat"] = true
+			if err := anomaly.Raise(tx, c.ID, anomaly.RepeatCorrection, strconv.Itoa(c.Rev), c.DepartmentID, c.Region,
+				map[string]any{"entries": len(list)}); err != nil {
+				return err
+			}
+		}
+		return issue(tx, c, who, "correction", body)
 	case workflow.EffectAccept:
 		if err := s.accept(tx, c, it, cal, req, data); err != nil {
 			return err

@@ -59,6 +59,15 @@ func Document(c *Case, n *Notice, it *catalog.Item, progressURL string) report.D
 			"如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，或者自收到之日起六个月内依法提起行政诉讼。"}
 	case "correction":
 		d.Paragraphs = []string{who + "，申请材料不齐全或者不符合法定形式。根据《中华人民共和国行政许可法》第三十二条的规定，现一次性告知，请补正下列全部材料或内容后重新提交（补正期间不计入办理时限）："}
+		if repeat, _ := n.Body["repeat"].(bool); repeat {
+			// Not a second "one-time" notice: what the first asked and is still not right.
+			d.Title = "再次补正告知书"
+			first := ""
+			if t, err := time.Parse(time.RFC3339Nano, str(n.Body, "first_issued_at")); err == nil {
+				first = "于" + chineseDate(t)
+			}
+			d.Paragraphs = []string{who + "，本机关已" + first + "一次性告知需要补正的全部内容。经审查重新提交的材料，下列已告知的内容仍未补正到位，请补正后重新提交（补正期间不计入办理时限）："}
+		}
 		if list, ok := n.Body["corrections"].([]any); ok {
 			for _, x := range list {
 				m, _ := x.(map[string]any)
