@@ -177,6 +177,11 @@ func (s *Service) transition(tx *db.Tx, c *Case, it *catalog.Item, who actor, ro
 		} else if open {
 			return apperr.E(apperr.Conflict, "case.countersign_open")
 		}
+		if mv.Action.Has(workflow.EffectGrant) {
+			if err := grantable(tx, c); err != nil {
+				return err
+			}
+		}
 		if c.PausedSince != nil {
 			return apperr.E(apperr.Conflict, "case.paused")
 		}

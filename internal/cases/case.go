@@ -180,7 +180,8 @@ type Material struct {
 // Countersign is one 会签: departments asked for their opinion.
 type Countersign struct {
 	ID        string            `json:"id"`
-	Mode      string            `json:"mode"` // all (会签), any (或签)
+	Mode      string            `json:"mode"`             // all (会签), any (或签), sequential (依次会签)
+	Result    string            `json:"result,omitempty"` // when done: agreed, disagreed
 	Note      string            `json:"note"`
 	StartedAt time.Time         `json:"started_at"`
 	DoneAt    *time.Time        `json:"done_at,omitempty"`

@@ -449,10 +449,19 @@ func opCountersign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity
 	if _, err := guard(s, "countersign", c, u, roles, tx); err != nil {
 		return err
 	}
-	if req.Mode != "all" && req.Mode != "any" {
+	if req.Mode != "all" && req.Mode != "any" && req.Mode != CountersignSequential {
 		return apperr.E(apperr.Invalid, "case.countersign_mode", "value", req.Mode)
 	}
-	depts := slices.Compact(slices.Sorted(slices.Values(req.Departments)))
+	// 依次会签 asks the departments in the order given; the others in any.
+	var depts []string
+	for _, d := range req.Departments {
+		if !slices.Contains(depts, d) {
+			depts = append(depts, d)
+		}
+	}
+	if req.Mode != CountersignSequential {
+		slices.Sort(depts)
+	}
 	if len(depts) == 0 {
 		return apperr.E(apperr.Invalid, "case.countersign_departments")
 	}
@@ -466,12 +475,16 @@ func opCountersign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity
 		c.history.signs++ // the tasks below are now there to read
 	}
 	id := db.NewID()
-	if _, err := tx.Exec(`INSERT INTO case_countersigns (id, case_id, mode, note, started_by, started_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		id, c.ID, req.Mode, strings.TrimSpace(req.Comment), u.ID, tx.Now); err != nil {
+	mode, ordered := req.Mode, req.Mode == CountersignSequential
+	if ordered {
+		mode = "all" // stored as all-of, in order (migration 00035)
+	}
+	if _, err := tx.Exec(`INSERT INTO case_countersigns (id, case_id, mode, ordered, note, started_by, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		id, c.ID, mode, ordered, strings.TrimSpace(req.Comment), u.ID, tx.Now); err != nil {
 		return err
 	}
 	var names []string
-	for _, dep := range depts {
+	for seq, dep := range depts {
 		var name, region string
 		if err := tx.QueryRow(`SELECT name, region_code FROM departments WHERE id = $1`, dep).Scan(&name, &region); err != nil {
 			return db.NotFound(err, "case.department_unknown")
@@ -484,7 +497,7 @@ func opCountersign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity
 		if !codes.DivisionCovers(region, c.Region) {
 			return apperr.E(apperr.Invalid, "case.countersign_out_of_region", "department", name)
 		}
-		if _, err := tx.Exec(`INSERT INTO case_countersign_tasks (countersign_id, department_id, case_id) VALUES ($1, $2, $3)`, id, dep, c.ID); err != nil {
+		if _, err := tx.Exec(`INSERT INTO case_countersign_tasks (countersign_id, department_id, case_id, seq) VALUES ($1, $2, $3, $4)`, id, dep, c.ID, seq); err != nil {
 			return err
 		}
 		names = append(names, name)
@@ -496,8 +509,15 @@ func opCountersign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity
 		data: map[string]any{"mode": req.Mode, "departments": names}, signers: depts})
 }
 
-// opSign records one department's opinion; the countersign completes when
-// every department (all) or any one (any) has given it.
+// opSign records one department's opinion. R3.3's outcomes (docs/GLOSSARY.md
+// 会签): all-of (会签) ends agreed when every department agrees and
+// disagreed at the first disagree (unanimity is lost); any-of (或签) ends
+// agreed at the first agree, and disagreed only when every department
+// disagreed; sequential (依次会签) asks one department at a time in order and
+// ends like all-of. A disagreed countersign lets the lead department go on
+// (its opinion and the disagreement on record) but no approver grant over it
+// (act.go): the case is denied, or the lead department coordinates and asks
+// again.
 func opSign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
 	if _, err := guard(s, "sign", c, u, roles, tx); err != nil {
 		return err
@@ -512,7 +532,7 @@ func opSign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, 
 	var csID, mode, dept, deptName string
 	rows, err := tx.Query(`SELECT x.id, x.mode, t.department_id, d.name FROM case_countersign_tasks t
 		JOIN case_countersigns x ON x.id = t.countersign_id JOIN departments d ON d.id = t.department_id
-		WHERE t.case_id = $1 AND x.done_at IS NULL AND t.opinion = ''`, c.ID)
+		WHERE t.case_id = $1 AND x.done_at IS NULL AND t.opinion = ''`+inTurn, c.ID)
 	if err != nil {
 		return err
 	}
@@ -540,11 +560,11 @@ func opSign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, 
 	}
 	c.tasks = nil
 	data := map[string]any{"department": deptName, "opinion": req.Opinion}
-	if pending == 0 || mode == "any" {
-		if _, err := tx.Exec(`UPDATE case_countersigns SET done_at = $1 WHERE id = $2`, tx.Now, csID); err != nil {
+	if result := countersignResult(mode, req.Opinion, pending); result != "" {
+		if _, err := tx.Exec(`UPDATE case_countersigns SET done_at = $1, result = $2 WHERE id = $3`, tx.Now, result, csID); err != nil {
 			return err
 		}
-		data["completed"] = true
+		data["completed"], data["result"] = true, result
 	}
 	return s.finish(tx, c, who, "sign", comment, data)
 }
@@ -569,7 +589,7 @@ func openTasks(tx *db.Tx, c *Case) ([]string, error) {
 		return nil, nil // never asked to countersign
 	}
 	rows, err := tx.Query(`SELECT t.department_id FROM case_countersign_tasks t JOIN case_countersigns x ON x.id = t.countersign_id
-		WHERE t.case_id = $1 AND x.done_at IS NULL AND t.opinion = ''`, c.ID)
+		WHERE t.case_id = $1 AND x.done_at IS NULL AND t.opinion = ''`+inTurn, c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -606,11 +626,11 @@ func openCountersign(tx *db.Tx, c *Case) (bool, error) {
 }
 
 func countersigns(tx *db.Tx, caseID string) ([]Countersign, error) {
-	rows, err := tx.Query(`SELECT x.id, x.mode, x.note, x.started_at, x.done_at, t.department_id, d.name, t.opinion, t.comment,
+	rows, err := tx.Query(`SELECT x.id, x.mode, x.ordered, x.result, x.note, x.started_at, x.done_at, t.department_id, d.name, t.opinion, t.comment,
 		COALESCE(u.display_name, ''), t.acted_at
 		FROM case_countersigns x JOIN case_countersign_tasks t ON t.countersign_id = x.id
 		JOIN departments d ON d.id = t.department_id LEFT JOIN users u ON u.id = t.actor_id
-		WHERE x.case_id = $1 ORDER BY x.started_at, x.id, d.name`, caseID)
+		WHERE x.case_id = $1 ORDER BY x.started_at, x.id, t.seq, d.name`, caseID)
 	if err != nil {
 		return nil, err
 	}
@@ -620,9 +640,13 @@ func countersigns(tx *db.Tx, caseID string) ([]Countersign, error) {
 		var cs Countersign
 		var t CountersignTask
 		var done, acted nullTime
-		if err := rows.Scan(&cs.ID, &cs.Mode, &cs.Note, &cs.StartedAt, &done, &t.DepartmentID, &t.Department, &t.Opinion,
+		var ordered bool
+		if err := rows.Scan(&cs.ID, &cs.Mode, &ordered, &cs.Result, &cs.Note, &cs.StartedAt, &done, &t.DepartmentID, &t.Department, &t.Opinion,
 			&t.Comment, &t.Actor, &acted); err != nil {
 			return nil, err
+		}
+		if ordered {
+			cs.Mode = CountersignSequential
 		}
 		cs.DoneAt, t.ActedAt = done.ptr(), acted.ptr()
 		if n := len(out); n > 0 && out[n-1].ID == cs.ID {

@@ -401,7 +401,7 @@ func (s *Service) scope(u *identity.User, inbox bool, arg func(any) string) stri
 	// Departments asked to countersign see the case while their opinion is open.
 	for _, d := range slices.Compact(slices.Sorted(slices.Values(depts))) {
 		ors = append(ors, `c.id IN (SELECT t.case_id FROM case_countersign_tasks t JOIN case_countersigns x ON x.id = t.countersign_id
-			WHERE x.done_at IS NULL AND t.opinion = '' AND t.department_id = `+arg(d)+`)`)
+			WHERE x.done_at IS NULL AND t.opinion = ''`+inTurn+` AND t.department_id = `+arg(d)+`)`)
 	}
 	return strings.Join(ors, " OR ")
 }
