@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -156,6 +157,14 @@ func TestDemoThenServe(t *testing.T) {
 		t.Errorf("the demo's home page does not name its centre %s", demo.Site.CentreName)
 	}
 	code, out := stop()
+	// Everything the demo wrote beside its database (keys among them) is
+	// ignored by git: run from a checkout, nothing of it is committed.
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !gitIgnored(t, e.Name(), e.IsDir()) {
+			t.Errorf("the demo wrote %s, which .gitignore does not cover", e.Name())
+		}
+	}
 	if code != 0 || !strings.Contains(out, "clerk") || !strings.Contains(out, "tongban-demo") || !strings.Contains(out, identity.DemoTOTPSecret) {
 		t.Fatalf("demo output: %d %s", code, out)
 	}
@@ -369,4 +378,49 @@ func TestLicenceCommands(t *testing.T) {
 	if code, _, errOut := run(t, "", "licence", "verify", "--licence-keys", dir, "--revoked", list, file(payload)); code == 0 || !strings.Contains(errOut, "licence-certs") {
 		t.Errorf("a bad list: %d %s", code, errOut)
 	}
+}
+
+// With the port taken, demo says so once, suggests --addr, and has created
+// nothing (no database, no keys) — checked before anything is opened.
+func TestDemoPortTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dir := t.TempDir()
+	code, out, errOut := run(t, "", "demo", "--db", "sqlite:"+filepath.Join(dir, "tongban.db"), "--addr", ln.Addr().String(),
+		"--data-key-file", filepath.Join(dir, "k.key"), "--licence-keys", filepath.Join(dir, "lk"), "--audit-keys", filepath.Join(dir, "ak"))
+	all := out + errOut
+	if code != 1 || strings.Count(all, "unable to listen") != 1 || !strings.Contains(all, "--addr") {
+		t.Fatalf("port taken: %d %q", code, all)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("created before the port was checked: %v", entries)
+	}
+}
+
+// gitIgnored reports whether a top-level name is matched by the
+// repository's .gitignore (the patterns it uses: /name, name/, globs).
+func gitIgnored(t *testing.T, name string, dir bool) bool {
+	t.Helper()
+	b, err := os.ReadFile("../../.gitignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range strings.Split(string(b), "\n") {
+		p = strings.TrimSpace(p)
+		if p == "" || strings.HasPrefix(p, "#") {
+			continue
+		}
+		dirOnly := strings.HasSuffix(p, "/")
+		p = strings.TrimPrefix(strings.TrimSuffix(p, "/"), "/")
+		if dirOnly && !dir {
+			continue
+		}
+		if ok, _ := filepath.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
 }

@@ -20,15 +20,18 @@ func runDemo(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, ar
 }
 
 func serve(ctx context.Context, e *Env, cfg *config.Config, mode server.Mode) error {
+	// The address first: with the port taken, nothing is created (no
+	// database, no keys) and the message says what to do.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("unable to listen on %s: %w\n  (another program — or another tongban — uses it: choose another address with --addr, e.g. --addr 127.0.0.1:8081)", cfg.Addr, err)
+	}
+	defer ln.Close()
 	app, err := server.Open(ctx, *cfg, mode)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("unable to listen on %s: %w", cfg.Addr, err)
-	}
 	scheme := "http"
 	if cfg.TLSCert != "" {
 		scheme = "https"
