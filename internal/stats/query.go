@@ -143,9 +143,17 @@ func staffRanking(tx *db.Tx, q Query) ([]Staff, error) {
 		args = append(args, codes.DivisionPrefix(q.Region)+"%")
 		where += fmt.Sprintf(" AND s.region_code LIKE $%d", len(args))
 	}
-	rows, err := tx.Query(`SELECT s.user_id, u.display_name, MIN(d.name), SUM(s.acted), SUM(s.on_time)
-		FROM stats_staff_daily s JOIN users u ON u.id = s.user_id JOIN departments d ON d.id = s.department_id
-		WHERE `+where+` GROUP BY s.user_id, u.display_name ORDER BY SUM(s.acted) DESC, s.user_id LIMIT 20`, args...)
+	// The unit shown is the staff member's own — the department of their
+	// grants, else (a window clerk, a supervisor) the region they serve —
+	// not the department of the cases they moved: a clerk accepting the tax
+	// bureau's applications does not work for it.
+	rows, err := tx.Query(`SELECT r.user_id, u.display_name,
+		COALESCE((SELECT MIN(d.name) FROM role_grants g JOIN departments d ON d.id = g.department_id WHERE g.user_id = r.user_id),
+			(SELECT MIN(x.name) FROM role_grants g JOIN regions x ON x.code = g.region_code WHERE g.user_id = r.user_id), ''),
+		r.acted, r.on_time
+		FROM (SELECT s.user_id, SUM(s.acted) AS acted, SUM(s.on_time) AS on_time FROM stats_staff_daily s
+			WHERE `+where+` GROUP BY s.user_id ORDER BY SUM(s.acted) DESC, s.user_id LIMIT 20) r
+		JOIN users u ON u.id = r.user_id ORDER BY r.acted DESC, r.user_id`, args...)
 	if err != nil {
 		return nil, err
 	}
