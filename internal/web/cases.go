@@ -242,6 +242,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v.Data["Cases"], v.Data["Total"], v.Data["Live"] = list, total, true
+	v.Data["Inbox"] = true // concluded cases here wait for 送达, decided ones on a promise for 事后核查
 	s.fragment(w, r, "workbench", "inbox", v)
 	return nil
 }

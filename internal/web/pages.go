@@ -34,6 +34,7 @@ func (s *Server) workbench(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v.Data["Cases"], v.Data["Total"] = list, total
+	v.Data["Inbox"] = true // concluded cases here wait for 送达, decided ones on a promise for 事后核查
 	if done := r.URL.Query().Get("done"); done != "" {
 		v.Notice = v.T("case.done", "action", workflow.Label("action", done))
 	}
