@@ -443,6 +443,8 @@ var webCells = []cell{
 	{op: "POST /bundles/{code}/check", path: "/bundles/<bundle>/check", allow: "@all"},
 	{op: "GET /workbench/intake", path: "/workbench/intake?code=<item_t>", allow: "clerk clerk-t"},
 	{op: "POST /workbench/intake/check", path: "/workbench/intake/check?code=<item_t>", body: "code=<item_t>", allow: "clerk clerk-t"},
+	{op: "GET /workbench/intake/check", path: "/workbench/intake/check?code=<item_t>", allow: "clerk clerk-t"},
+	{op: "GET /workbench/intake/accept", path: "/workbench/intake/accept?code=<item_t>", allow: "clerk clerk-t"},
 	{op: "POST /workbench/intake/accept", variant: "town item", path: "/workbench/intake/accept?code=<item_t>", body: "do=accept", allow: "clerk clerk-t"},
 	{op: "POST /workbench/intake/accept", variant: "district item", path: "/workbench/intake/accept?code=<item_d>", body: "do=accept", allow: "clerk"},
 	{op: "GET /apply/bundle/{code}", path: "/apply/bundle/<bundle>", allow: "@applicants agent"},

@@ -145,6 +145,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /bundles/{code}/check", s.page(s.bundlePage))
 	mux.Handle("GET /workbench/intake", s.page(s.intake, identity.RoleClerk))
 	mux.Handle("POST /workbench/intake/check", s.page(s.intake, identity.RoleClerk))
+	// A failed check leaves these URLs in the address bar; reloading them,
+	// or switching language or 关怀模式 there, shows the form again, not 404.
+	mux.Handle("GET /workbench/intake/check", s.page(s.intake, identity.RoleClerk))
+	mux.Handle("GET /workbench/intake/accept", s.page(s.intake, identity.RoleClerk))
 	mux.Handle("POST /workbench/intake/accept", s.page(s.intakeAccept, identity.RoleClerk))
 	mux.Handle("GET /apply/bundle/{code}", s.page(s.applyBundleForm, applicantRoles...))
 	mux.Handle("POST /apply/bundle/{code}", s.page(s.applyBundleSubmit, applicantRoles...))
