@@ -103,6 +103,9 @@ type Case struct {
 	Licence      string        `json:"licence,omitempty"`
 	Countersigns []Countersign `json:"countersigns,omitempty"`
 	Notices      []Notice      `json:"notices,omitempty"`
+	// Superseded are the files a resubmission after 补正 replaced: the
+	// record of what was corrected, shown to staff only.
+	Superseded []Material `json:"superseded_materials,omitempty"`
 	Children     []Case        `json:"sub_cases,omitempty"`
 
 	// Actions lists what the reader may do now (transitions and operations).

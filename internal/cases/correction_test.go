@@ -27,6 +27,28 @@ func TestCorrectionIsOneTime(t *testing.T) {
 		u := f.users["zhangsan"]
 		c = f.act("zhangsan", first, cases.ActionRequest{Action: "resubmit", Values: soleTraderValues(), Materials: []cases.MaterialRef{f.upload(u, "lease")}})
 
+		// The lease it replaced stays readable by staff, marked superseded;
+		// the applicant sees the current one only.
+		staffView, err := f.svc.Get(f.ctx, f.users["clerk"], c.No)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(staffView.Superseded) != 1 || staffView.Superseded[0].Key != "lease" || staffView.Superseded[0].Name == "" {
+			t.Fatalf("superseded for staff: %+v", staffView.Superseded)
+		}
+		old := staffView.Superseded[0].ID
+		if _, rc, err := f.svc.OpenMaterial(f.ctx, f.users["clerk"], c.No, old); err != nil {
+			t.Fatalf("staff open the replaced lease: %v", err)
+		} else {
+			rc.Close()
+		}
+		if own, _ := f.svc.Get(f.ctx, u, c.No); len(own.Superseded) != 0 {
+			t.Errorf("the applicant is shown superseded files: %+v", own.Superseded)
+		}
+		if _, _, err := f.svc.OpenMaterial(f.ctx, u, c.No, old); !apperr.Is(err, apperr.NotFound, "") {
+			t.Errorf("the applicant opens the replaced lease: %v", err)
+		}
+
 		// Something the first notice did not name cannot be asked now.
 		f.refused(f.users["clerk"], c, cases.ActionRequest{Action: "request_correction", Corrections: []cases.Correction{
 			{Material: "lease", Problem: "仍缺少签字"}, {Material: "id_card", Problem: "身份证复印件模糊"}}}, apperr.Invalid, "case.correction_not_in_first")

@@ -292,6 +292,26 @@ func claimUploads(tx *db.Tx, owner string, c *Case, refs []MaterialRef) error {
 	return nil
 }
 
+// superseded lists the files of a case that resubmissions replaced, oldest
+// first.
+func superseded(tx *db.Tx, caseID string) ([]Material, error) {
+	rows, err := tx.Query(`SELECT id, material_key, filename, content_type, size, sha256, created_at
+		FROM case_materials WHERE case_id = $1 AND replaced = TRUE ORDER BY created_at, id`, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Material
+	for rows.Next() {
+		var m Material
+		if err := rows.Scan(&m.ID, &m.Key, &m.Filename, &m.ContentType, &m.Size, &m.SHA256, &m.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
 // materialKeys lists the materials c has current files for.
 func materialKeys(tx *db.Tx, caseID string) (map[string]bool, error) {
 	rows, err := tx.Query(`SELECT DISTINCT material_key FROM case_materials WHERE case_id = $1 AND replaced = FALSE`, caseID)
@@ -353,7 +373,7 @@ func (s *Service) OpenMaterial(ctx context.Context, u *identity.User, ref, id st
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, m := range c.Materials {
+	for _, m := range append(c.Materials, c.Superseded...) { // superseded files: staff only (present)
 		if m.ID == id {
 			rc, err := s.blobs.Open(ctx, m.SHA256)
 			if err != nil {

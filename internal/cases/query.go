@@ -122,11 +122,18 @@ func (s *Service) present(tx *db.Tx, u *identity.User, c *Case, roles []string, 
 	if err := details(tx, c); err != nil {
 		return err
 	}
-	for i := range c.Materials {
-		if m, ok := it.Material(c.Materials[i].Key); ok {
-			c.Materials[i].Name = m.Name
-		} else if c.Materials[i].Key == MandateKey {
-			c.Materials[i].Name = MandateName // an agent's mandate on an item that does not list it
+	if isStaff(roles) {
+		if c.Superseded, err = superseded(tx, c.ID); err != nil {
+			return err
+		}
+	}
+	for _, list := range [][]Material{c.Materials, c.Superseded} {
+		for i := range list {
+			if m, ok := it.Material(list[i].Key); ok {
+				list[i].Name = m.Name
+			} else if list[i].Key == MandateKey {
+				list[i].Name = MandateName // an agent's mandate on an item that does not list it
+			}
 		}
 	}
 	if s.licensing != nil && it.Result.LicenceType != "" && c.Decision == Granted {
