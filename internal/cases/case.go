@@ -106,7 +106,7 @@ type Case struct {
 	// Superseded are the files a resubmission after 补正 replaced: the
 	// record of what was corrected, shown to staff only.
 	Superseded []Material `json:"superseded_materials,omitempty"`
-	Children     []Case        `json:"sub_cases,omitempty"`
+	Children   []Case     `json:"sub_cases,omitempty"`
 
 	// Actions lists what the reader may do now (transitions and operations).
 	Actions []string `json:"actions"`
