@@ -172,8 +172,12 @@ func (s *Service) CorrectProfile(ctx context.Context, u *User, c Correction) err
 		if c.Region != nil && *c.Region != p.Region {
 			if *c.Region != "" {
 				var name string
-				if err := tx.QueryRow(`SELECT name FROM regions WHERE code = $1`, *c.Region).Scan(&name); err != nil {
-					return db.NotFound(err, "profile.region_unknown", "code", *c.Region)
+				err := tx.QueryRow(`SELECT name FROM regions WHERE code = $1`, *c.Region).Scan(&name)
+				if errors.Is(err, sql.ErrNoRows) {
+					return apperr.E(apperr.Invalid, "profile.region_unknown", "code", *c.Region)
+				}
+				if err != nil {
+					return err
 				}
 			}
 			if _, err := tx.Exec(`UPDATE persons SET region_code = $1 WHERE user_id = $2`, *c.Region, u.ID); err != nil {

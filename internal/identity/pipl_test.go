@@ -50,7 +50,7 @@ func TestCorrectionRules(t *testing.T) {
 			{"language unknown", l1, identity.Correction{Locale: strp("fr")}, apperr.Invalid, "profile.locale_invalid"},
 			{"region of the installation", l2, identity.Correction{Region: strp("500102100000")}, "", ""},
 			{"region malformed", l1, identity.Correction{Region: strp("50010")}, apperr.Invalid, "codes.division.length"},
-			{"region not served", l1, identity.Correction{Region: strp("110101")}, apperr.NotFound, "profile.region_unknown"},
+			{"region not served", l1, identity.Correction{Region: strp("110101")}, apperr.Invalid, "profile.region_unknown"},
 			{"region cleared", l2, identity.Correction{Region: strp("")}, "", ""},
 			{"L1 name", l1, identity.Correction{Name: strp(" 王 五 ")}, "", ""},
 			{"L1 name empty", l1, identity.Correction{Name: strp("  ")}, apperr.Invalid, "auth.name_required"},
