@@ -125,6 +125,12 @@ func TestPIPLRightsAPI(t *testing.T) {
 			t.Errorf("the SMS contact: %v", m)
 		}
 
+		// The export carries the level of assurance and the number, masked.
+		if _, m := apiCall(t, "GET", api+"/me/data", zs, ""); m["account"].(map[string]any)["verified_phone"] != "137****7000" ||
+			m["account"].(map[string]any)["level_of_assurance"] != float64(1) {
+			t.Errorf("export: %v", m["account"])
+		}
+
 		// Closing: refused while the case is open, for staff, with a wrong password.
 		if st, m := apiCall(t, "POST", api+"/me/close", zs, `{"password":"`+identity.DemoPassword+`"}`); st != 409 || m["message_key"] != "account.close_open_cases" {
 			t.Errorf("with an open case: %d %v", st, m)
