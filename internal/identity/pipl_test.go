@@ -271,8 +271,8 @@ func TestCloseAccount(t *testing.T) {
 			for _, q := range []string{
 				`INSERT INTO notifications (id, user_id, kind, body, dedup, created_at) VALUES ('n1', $1, 'remind', '{}', 'd1', $2)`,
 				`INSERT INTO outbox (id, notification_id, channel, recipient, payload, created_at) VALUES ('o1', 'n1', 'inapp', $1, '{}', $2)`,
-				`INSERT INTO deliveries (id, outbox_id, channel, idem_key, next_at, created_at) VALUES ('d1', 'o1', 'sms', 'n1:sms', $2, $2)`,
-				`INSERT INTO deliveries (id, outbox_id, channel, idem_key, state, next_at, created_at, done_at) VALUES ('d2', 'o1', 'email', 'n1:email', 'sent', $2, $2, $2)`,
+				`INSERT INTO deliveries (id, outbox_id, channel, idem_key, next_at, created_at) SELECT 'd1', 'o1', 'sms', 'n1:sms', $2, $2 FROM users WHERE id = $1`,
+				`INSERT INTO deliveries (id, outbox_id, channel, idem_key, state, next_at, created_at, done_at) SELECT 'd2', 'o1', 'email', 'n1:email', 'sent', $2, $2, $2 FROM users WHERE id = $1`,
 			} {
 				if _, err := tx.Exec(q, u.ID, tx.Now); err != nil {
 					return err
