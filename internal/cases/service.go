@@ -95,6 +95,8 @@ func New(d *db.DB, cat *catalog.Catalog, ids *identity.Service, cals *calendar.S
 			return nil, err
 		}
 	}
+	// An account is not closed while one of its cases is open.
+	ids.CloseChecks = append(ids.CloseChecks, OpenCasesBlockClosing)
 	return &Service{db: d, catalog: cat, identity: ids, calendars: cals, flows: flows, blobs: sealed, Limits: DefaultLimits}, nil
 }
 

@@ -21,7 +21,13 @@ import (
 // returns its URL; the server stops when the test ends.
 func startDemo(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
+	return startDemoIn(t, t.TempDir())
+}
+
+// startDemoIn is startDemo with its database (tongban.db) and data key
+// (tongban-data.key) in dir, for a test that reaches them directly.
+func startDemoIn(t *testing.T, dir string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	urls := make(chan string, 1)
 	done := make(chan int, 1)

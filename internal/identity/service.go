@@ -18,6 +18,10 @@ type Service struct {
 	Codes CodePolicy
 	// Texter sends SMS codes; nil: no SMS gateway, no codes.
 	Texter Texter
+	// CloseChecks refuse closing an account while something of its holder
+	// is under way (pipl.go): the open-case check of the case engine, and
+	// whatever other domains register.
+	CloseChecks []CloseCheck
 }
 
 // SessionPolicy bounds how long a session lives: it ends after Idle without

@@ -103,14 +103,20 @@ func (s *Service) login(ctx context.Context, req LoginRequest, challenge bool) (
 	if err != nil {
 		return nil, err
 	}
-	hash, disabled := dummyHash, false // an unknown name takes as long as a wrong password
+	hash, disabled, closed := dummyHash, false, false // an unknown name takes as long as a wrong password
 	if a.userID != "" {
 		err := s.db.View(ctx, func(tx *db.Tx) error {
-			return tx.QueryRow(`SELECT password_hash, disabled FROM users WHERE id = $1`, a.userID).Scan(&hash, &disabled)
+			return tx.QueryRow(`SELECT password_hash, disabled, closed_at IS NOT NULL FROM users WHERE id = $1`, a.userID).Scan(&hash, &disabled, &closed)
 		})
 		if err != nil {
 			return nil, apperr.Internalf("identity: login", err)
 		}
+	}
+	if closed {
+		// A closed account has no password left to check (pipl.go): its
+		// holder is told it was closed, whatever they typed.
+		VerifyPassword(dummyHash, req.Password)
+		return nil, s.refuse(ctx, a.userID, req, "closed", apperr.E(apperr.Forbidden, "auth.closed"))
 	}
 	if ok := VerifyPassword(hash, req.Password); !ok || a.userID == "" {
 		return nil, s.refuse(ctx, a.userID, req, "bad_credentials", apperr.E(apperr.Unauthenticated, "auth.bad_credentials"))

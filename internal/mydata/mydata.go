@@ -50,6 +50,12 @@ type Account struct {
 	Roles      []string         `json:"roles"`
 	CreatedAt  time.Time        `json:"created_at"`
 	Contacts   *deliver.Contact `json:"contacts,omitempty"`
+	// Assurance is a person's level of assurance: 1 self-registered, 2 seen
+	// at a window.
+	Assurance     int        `json:"level_of_assurance,omitempty"`
+	Locale        string     `json:"locale,omitempty"`
+	VerifiedPhone string     `json:"verified_phone,omitempty"` // masked
+	ClosedAt      *time.Time `json:"closed_at,omitempty"`
 }
 
 // Case is a case as exported: the case and whether the account filed it as
@@ -130,6 +136,11 @@ func (e *Exporter) Export(ctx context.Context, u *identity.User) (*Document, err
 		}
 		a.Identifier = p.Identifier
 	}
+	prof, err := e.Identity.PersonalProfileOf(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	a.Assurance, a.Locale, a.VerifiedPhone, a.ClosedAt = prof.Assurance, prof.Locale, prof.Phone, prof.ClosedAt
 	c, err := (&deliver.Contacts{DB: e.DB, Vault: e.Identity.Vault()}).Get(ctx, u)
 	if err != nil {
 		return nil, err

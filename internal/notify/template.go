@@ -123,11 +123,13 @@ var Kinds = map[string][]string{
 	"licence_issued":    {"case_no", "name"},
 	// Accounts (identity): codes are texted at once, not kept in-app.
 	"verify_code": {"otp", "minutes"},
+	// The number an account leaves is told it was changed (pipl): no digits.
+	"phone_changed": {},
 }
 
 // TextedOnly are kinds texted at once to a number (identity's SMS codes),
 // never written to an inbox: they have templates but no notifications.
-var TextedOnly = map[string]bool{"verify_code": true}
+var TextedOnly = map[string]bool{"verify_code": true, "phone_changed": true}
 
 // KindKeys lists the template kinds in a stable order.
 func KindKeys() []string {

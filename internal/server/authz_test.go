@@ -372,6 +372,17 @@ var apiCells = []cell{
 	{op: "GET /api/v1/me/contacts", path: "/me/contacts", allow: "@users"},
 	{op: "PUT /api/v1/me/contacts", path: "/me/contacts", body: `{"phone":"13800138000","email":"","sms":true,"email_on":false}`, allow: "@users"},
 	{op: "GET /api/v1/me/data", path: "/me/data", allow: "@users", sees: []seen{{"case_d", readCaseD}, {"case_t", readCaseT}}},
+	// PIPL rights (issue 16): one's own profile, corrections, mobile and
+	// closing; the bodies are refused by the operation's own checks (a bad
+	// language, a malformed number, a wrong password), so nothing changes.
+	// Staff accounts are not closed this way; only window clerks correct a
+	// person's name and number.
+	{op: "GET /api/v1/me/profile", path: "/me/profile", allow: "@users"},
+	{op: "PATCH /api/v1/me/profile", path: "/me/profile", body: `{"locale":"fr"}`, allow: "@users"},
+	{op: "POST /api/v1/me/phone/code", path: "/me/phone/code", body: `{"phone":"1380013800"}`, allow: "@users"},
+	{op: "PUT /api/v1/me/phone", path: "/me/phone", body: `{"phone":"13900139000","code":"000000","password":"not-the-password"}`, allow: "@users"},
+	{op: "POST /api/v1/me/close", path: "/me/close", body: `{"password":"not-the-password"}`, allow: "@applicants"},
+	{op: "POST /api/v1/persons/corrections", path: "/persons/corrections", body: `{"number":"500102198506120011","note":"户口簿变更"}`, allow: "clerk clerk-t"},
 	{op: "GET /api/v1/admin/outbox", path: "/admin/outbox", allow: instAdmin},
 	{op: "POST /api/v1/admin/outbox/{id}/resend", path: "/admin/outbox/<dead>/resend", allow: instAdmin, before: deadLetter},
 }
@@ -396,6 +407,14 @@ var webCells = []cell{
 	// One's own notification channels (issue 16).
 	{op: "POST /me/contacts", path: "/me/contacts", body: "phone=13800138000&email=&sms=1", allow: "@users"},
 	{op: "GET /me/data.json", path: "/me/data.json", allow: "@users", sees: []seen{{"case_d", readCaseD}, {"case_t", readCaseT}}},
+	// PIPL rights (issue 16), refused by their own checks as above.
+	{op: "GET /me/profile", path: "/me/profile", allow: "@users"},
+	{op: "POST /me/profile", path: "/me/profile", body: "locale=fr", allow: "@users"},
+	{op: "POST /me/phone/code", path: "/me/phone/code", body: "phone=1380013800", allow: "@users"},
+	{op: "POST /me/phone", path: "/me/phone", body: "phone=13900139000&code=000000&password=not-the-password", allow: "@users"},
+	{op: "POST /me/close", path: "/me/close", body: "password=not-the-password&confirm=1", allow: "@applicants"},
+	{op: "GET /workbench/persons", path: "/workbench/persons", allow: "clerk clerk-t"},
+	{op: "POST /workbench/persons", path: "/workbench/persons", body: "number=500102198506120011&note=x", allow: "clerk clerk-t"},
 	{op: "GET /workbench", path: "/workbench", allow: "@workbench"},
 	{op: "GET /workbench/inbox", path: "/workbench/inbox", allow: "@workbench"},
 	{op: "GET /supervision", path: "/supervision", allow: "@watch", sees: signalsSeen},

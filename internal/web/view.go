@@ -92,7 +92,7 @@ func (v *View) Nav() []NavItem {
 			items = append(items, NavItem{Href: "/workbench/licences", Key: "nav.issued"})
 		}
 		if v.User.Has(identity.RoleClerk) {
-			items = append(items, NavItem{Href: "/workbench/intake", Key: "nav.intake"})
+			items = append(items, NavItem{Href: "/workbench/intake", Key: "nav.intake"}, NavItem{Href: "/workbench/persons", Key: "nav.persons"})
 		}
 		if v.User.HasAny(identity.RoleSupervisor, identity.RoleApprover) {
 			items = append(items, NavItem{Href: "/supervision", Key: "nav.supervision"})

@@ -70,7 +70,8 @@ type Server struct {
 // pages lists every full page; each is parsed together with the layout.
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_organisation", "admin_hall", "admin_adoptions",
-	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox", "demo_sms"}
+	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox", "demo_sms",
+	"profile", "person_correct"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html"}
@@ -114,6 +115,13 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /me", s.page(s.me, anyRole...))
 	mux.Handle("POST /me/contacts", s.page(s.saveContacts, anyRole...))
 	mux.Handle("GET /me/data.json", s.page(s.myData, anyRole...))
+	mux.Handle("GET /me/profile", s.page(s.profilePage, anyRole...))
+	mux.Handle("POST /me/profile", s.page(s.correctProfile, anyRole...))
+	mux.Handle("POST /me/phone/code", s.page(s.phoneCode, anyRole...))
+	mux.Handle("POST /me/phone", s.page(s.changePhone, anyRole...))
+	mux.Handle("POST /me/close", s.page(s.closeAccount, anyRole...))
+	mux.Handle("GET /workbench/persons", s.page(s.personCorrection, identity.RoleClerk))
+	mux.Handle("POST /workbench/persons", s.page(s.personCorrect, identity.RoleClerk))
 	mux.Handle("GET /workbench", s.page(s.workbench, workbenchRoles...))
 	mux.Handle("GET /workbench/inbox", s.page(s.inbox, workbenchRoles...))
 	mux.Handle("GET /supervision", s.page(s.supervision, identity.RoleSupervisor, identity.RoleApprover))
