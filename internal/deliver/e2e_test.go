@@ -29,10 +29,12 @@ func startGateways(t testing.TB) *gateways {
 	g := &gateways{smtp: startSMTP(t, "starttls"), sms: &aliyunStandIn{secret: "s3cret"}}
 	srv := httptest.NewTLSServer(g.sms)
 	t.Cleanup(srv.Close)
+	client := srv.Client()
+	client.Transport = keepAlive(client.Transport) // as defaultClient does
 	g.chans = map[string]Channel{
 		ChannelEmail: g.smtp.channel("starttls"),
 		ChannelSMS: &Aliyun{Endpoint: srv.URL + "/", AccessKeyID: "LTAI-test", AccessKeySecret: "s3cret", SignName: "通办",
-			DefaultTemplate: "SMS_0001", Client: srv.Client()},
+			DefaultTemplate: "SMS_0001", Client: client},
 	}
 	return g
 }
