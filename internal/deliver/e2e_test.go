@@ -175,6 +175,14 @@ func BenchmarkDispatch(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(2*b.N)/b.Elapsed().Seconds(), "msgs/s")
+			// How the replicas shared the bursts: a's part of what was sent.
+			var by [2]int64
+			for i, x := range replicas {
+				for _, n := range x.Counted().Sent {
+					by[i] += n
+				}
+			}
+			b.ReportMetric(float64(by[0])/float64(by[0]+by[1]), "share-a")
 			if g.smsCount() != b.N || g.sms.rejected != 0 {
 				b.Fatalf("%d SMS for %d notifications (%d refused)", g.smsCount(), b.N, g.sms.rejected)
 			}
