@@ -122,6 +122,9 @@ type Dispatcher struct {
 	mu    sync.Mutex
 	pace  map[string]*pacer
 	count Counters
+	// beforeRecord, when set, runs between sending a batch and recording
+	// it (a test kills the replica there).
+	beforeRecord func()
 }
 
 // DefaultUrgent and DefaultReminders are the kinds the server uses.
@@ -214,6 +217,9 @@ func (d *Dispatcher) Pass(ctx context.Context) (Report, error) {
 		case "deferred":
 			rep.Deferred++
 		}
+	}
+	if d.beforeRecord != nil {
+		d.beforeRecord()
 	}
 	return rep, d.record(ctx, outs)
 }
