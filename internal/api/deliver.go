@@ -22,10 +22,14 @@ func (s *Server) myContacts(w http.ResponseWriter, r *http.Request) error {
 }
 
 type contactsRequest struct {
-	Phone   string `json:"phone"`
-	Email   string `json:"email"`
-	SMS     bool   `json:"sms"`
-	EmailOn bool   `json:"email_on"`
+	Phone      string `json:"phone"`
+	Email      string `json:"email"`
+	SMS        bool   `json:"sms"`
+	EmailOn    bool   `json:"email_on"`
+	Quiet      string `json:"quiet"` // default (also when absent) | none | custom
+	QuietFrom  int    `json:"quiet_from"`
+	QuietTo    int    `json:"quiet_to"`
+	QuietEmail bool   `json:"quiet_email"`
 }
 
 // setContacts replaces one's own contact and chosen channels.
@@ -35,7 +39,9 @@ func (s *Server) setContacts(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u := userFrom(r.Context())
-	if err := s.contacts().Set(r.Context(), u, req.Phone, req.Email, req.SMS, req.EmailOn); err != nil {
+	c := deliver.Contact{Phone: req.Phone, Email: req.Email, SMS: req.SMS, EmailOn: req.EmailOn,
+		Quiet: req.Quiet, QuietFrom: req.QuietFrom, QuietTo: req.QuietTo, QuietEmail: req.QuietEmail}
+	if err := s.contacts().Save(r.Context(), u, c); err != nil {
 		return err
 	}
 	return s.myContacts(w, r)

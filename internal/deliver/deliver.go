@@ -2,15 +2,20 @@
 // the outbox that notify.Send writes in the transaction of what caused a
 // notification, after that transaction commits. Each outbox row becomes one
 // delivery per channel its recipient chose (e-mail, SMS); a dispatcher in
-// every replica claims due deliveries (a claim is a short lease on one row,
-// so replicas share the work and one that dies leaves its claims to expire),
+// every replica claims due deliveries (a claim is a short lease on a few
+// rows, so replicas share the work and one that dies leaves its claims to
+// expire), holds back what falls in the recipient's quiet hours,
 // renders them, sends them through the configured channel, and records the
 // outcome: sent, retried later with exponential backoff and jitter, dead
 // after N attempts (an administrator may resend it), or cancelled when its
-// cause is gone. Delivery is at least once: a replica that dies after the
-// gateway accepted a message but before it recorded so sends it again after
+// cause is gone. A pass claims a batch in one statement and records the
+// outcomes of the whole batch in one transaction after sending it. Delivery
+// is at least once: a replica that dies after the gateways accepted its
+// batch but before it recorded so leaves the whole batch (up to
+// Policy.Batch messages, not one) to be sent again by another replica after
 // the claim expires — the idempotency key (notification and channel) goes
-// with it so that a gateway that honours one drops the second.
+// with each so that a gateway that honours one drops the second. Under
+// normal operation nothing is sent twice.
 package deliver
 
 import (

@@ -2,6 +2,7 @@ package deliver
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"log/slog"
 	"math/rand/v2"
@@ -30,7 +31,9 @@ type Policy struct {
 	MaxBackoff  time.Duration // the longest delay (default 6 h)
 	Claim       time.Duration // how long a claim keeps others off a delivery (default 2 min)
 	// Batch is how many deliveries a pass claims (default 5 per worker):
-	// small, so that replicas share a burst rather than one taking it all.
+	// small, so that replicas share a burst rather than one taking it all,
+	// and so that a replica dying between sending and recording resends
+	// little (a pass records its batch's outcomes at once).
 	Batch   int
 	Workers int // deliveries sent at once (default 4)
 	// PerMinute bounds what this replica sends on a channel per minute (0:
@@ -69,27 +72,21 @@ func (p Policy) withDefaults() Policy {
 // China Standard Time has no daylight saving: a fixed zone needs no tzdata.
 var shanghai = time.FixedZone("Asia/Shanghai", 8*3600)
 
-// QuietUntil is when quiet hours that cover t end, or the zero time when t
-// is outside them.
+// QuietUntil is when the installation's quiet hours that cover t end, or
+// the zero time when t is outside them.
 func (p Policy) QuietUntil(t time.Time) time.Time {
 	p = p.withDefaults()
-	if p.QuietFrom == p.QuietTo {
-		return time.Time{}
+	return Window{From: p.QuietFrom, To: p.QuietTo}.Until(t)
+}
+
+// quietFor is a person's own quiet hours, or the installation's when they
+// chose the default.
+func (p Policy) quietFor(q Quiet) Window {
+	if q.Window != nil {
+		return *q.Window
 	}
-	l := t.In(shanghai)
-	h := l.Hour()
-	in := h >= p.QuietFrom || h < p.QuietTo
-	if p.QuietFrom < p.QuietTo {
-		in = h >= p.QuietFrom && h < p.QuietTo
-	}
-	if !in {
-		return time.Time{}
-	}
-	end := time.Date(l.Year(), l.Month(), l.Day(), p.QuietTo, 0, 0, 0, shanghai)
-	if !end.After(l) {
-		end = end.AddDate(0, 0, 1)
-	}
-	return end.UTC()
+	p = p.withDefaults()
+	return Window{From: p.QuietFrom, To: p.QuietTo}
 }
 
 // Delay is the wait before attempt n+1 after n failed attempts:
@@ -125,6 +122,9 @@ type Dispatcher struct {
 	mu    sync.Mutex
 	pace  map[string]*pacer
 	count Counters
+	// beforeRecord, when set, runs between sending a batch and recording
+	// it (a test kills the replica there).
+	beforeRecord func()
 }
 
 // DefaultUrgent and DefaultReminders are the kinds the server uses.
@@ -169,6 +169,13 @@ type Report struct {
 // Pass expands new outbox rows, then claims the due deliveries and sends
 // them. Every replica may pass at once: expansion is idempotent (one
 // delivery per notification and channel) and a claim is taken by one.
+//
+// A pass costs the database a fixed number of statements whatever its
+// batch: one to claim, one to read what sending needs, and one transaction
+// recording every outcome (grouped by outcome). So a replica that dies
+// after sending and before recording resends its whole batch once the
+// claim expires, not one message: the at-least-once window is one batch
+// (the idempotency key goes with every message).
 func (d *Dispatcher) Pass(ctx context.Context) (Report, error) {
 	var rep Report
 	n, err := d.Expand(ctx)
@@ -182,47 +189,61 @@ func (d *Dispatcher) Pass(ctx context.Context) (Report, error) {
 		return rep, err
 	}
 	p := d.Policy.withDefaults()
-	var mu sync.Mutex
+	outs := make([]outcome, len(jobs))
 	var wg sync.WaitGroup
-	next := make(chan job)
-	var firstErr error
+	next := make(chan int)
 	for range min(p.Workers, len(jobs)) {
 		wg.Go(func() {
-			for j := range next {
-				outcome, err := d.deliver(ctx, j)
-				mu.Lock()
-				switch outcome {
-				case StateSent:
-					rep.Sent++
-				case StateDead:
-					rep.Dead++
-				case StateCancelled:
-					rep.Cancelled++
-				case "retry":
-					rep.Retried++
-				case "deferred":
-					rep.Deferred++
-				}
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
+			for i := range next {
+				outs[i] = d.deliver(ctx, jobs[i])
 			}
 		})
 	}
-	for _, j := range jobs {
-		next <- j
+	for i := range jobs {
+		next <- i
 	}
 	close(next)
 	wg.Wait()
-	return rep, firstErr
+	for _, o := range outs {
+		switch o.state {
+		case StateSent:
+			rep.Sent++
+		case StateDead:
+			rep.Dead++
+		case StateCancelled:
+			rep.Cancelled++
+		case "retry":
+			rep.Retried++
+		case "deferred":
+			rep.Deferred++
+		}
+	}
+	if d.beforeRecord != nil {
+		d.beforeRecord()
+	}
+	return rep, d.record(ctx, outs)
 }
 
 // expandBatch is how many outbox rows one transaction expands.
-const expandBatch = 200
+const expandBatch = 500
+
+// inList is a subquery over the values of a JSON array of strings given as
+// parameter param: one statement (prepared once) for any number of ids.
+func (d *Dispatcher) inList(param string) string {
+	if d.DB.Dialect == db.Postgres {
+		return `(SELECT value FROM json_array_elements_text(` + param + `::json))`
+	}
+	return `(SELECT value FROM json_each(` + param + `))`
+}
+
+func jsonList(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
 
 // Expand turns outbox rows not yet expanded into one delivery per channel
-// the recipient chose and has an address for, and marks them expanded.
+// the recipient chose and has an address for, and marks them expanded: one
+// read, one insert of every delivery and one update of every row of a batch.
 func (d *Dispatcher) Expand(ctx context.Context) (int, error) {
 	var n int
 	err := d.DB.Update(ctx, func(tx *db.Tx) error {
@@ -234,46 +255,48 @@ func (d *Dispatcher) Expand(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		type row struct {
-			id, notif    string
-			sms, email   bool
-			phone, eaddr string
-		}
-		var batch []row
+		var ids []string
+		var add [][4]string // id, outbox id, channel, idempotency key
 		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.id, &r.notif, &r.sms, &r.email, &r.phone, &r.eaddr); err != nil {
+			var id, notif, phone, eaddr string
+			var sms, email bool
+			if err := rows.Scan(&id, &notif, &sms, &email, &phone, &eaddr); err != nil {
 				rows.Close()
 				return err
 			}
-			batch = append(batch, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, r := range batch {
+			ids = append(ids, id)
 			for _, ch := range []struct {
 				name string
 				on   bool
-			}{{ChannelSMS, r.sms && r.phone != ""}, {ChannelEmail, r.email && r.eaddr != ""}} {
-				if !ch.on || d.Channels[ch.name] == nil {
-					continue
+			}{{ChannelSMS, sms && phone != ""}, {ChannelEmail, email && eaddr != ""}} {
+				if ch.on && d.Channels[ch.name] != nil {
+					add = append(add, [4]string{db.NewID(), id, ch.name, notif + ":" + ch.name})
 				}
-				if _, err := tx.Exec(`INSERT INTO deliveries (id, outbox_id, channel, idem_key, next_at, created_at)
-					VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (idem_key) DO NOTHING`,
-					db.NewID(), r.id, ch.name, r.notif+":"+ch.name, tx.Now); err != nil {
-					return err
-				}
-			}
-			res, err := tx.Exec(`UPDATE outbox SET sent_at = $1 WHERE id = $2 AND sent_at IS NULL`, tx.Now, r.id)
-			if err != nil {
-				return err
-			}
-			if k, _ := res.RowsAffected(); k == 1 {
-				n++
 			}
 		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(ids) == 0 {
+			return err
+		}
+		if len(add) > 0 {
+			q := `INSERT INTO deliveries (id, outbox_id, channel, idem_key, next_at, created_at)
+				SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), $2, $2
+				FROM json_each($1) WHERE true ON CONFLICT (idem_key) DO NOTHING`
+			if d.DB.Dialect == db.Postgres {
+				q = `INSERT INTO deliveries (id, outbox_id, channel, idem_key, next_at, created_at)
+				SELECT value->>0, value->>1, value->>2, value->>3, $2, $2
+				FROM json_array_elements($1::json) WHERE true ON CONFLICT (idem_key) DO NOTHING`
+			}
+			if _, err := tx.Exec(q, jsonList(add), tx.Now); err != nil {
+				return err
+			}
+		}
+		res, err := tx.Exec(`UPDATE outbox SET sent_at = $1 WHERE id IN `+d.inList("$2")+` AND sent_at IS NULL`, tx.Now, jsonList(ids))
+		if err != nil {
+			return err
+		}
+		k, _ := res.RowsAffected()
+		n = int(k)
 		return nil
 	})
 	return n, err
@@ -284,47 +307,52 @@ type job struct {
 	id, channel, idem, recipient, payload, kind, caseState string
 	attempts                                               int
 	phone, email, lang                                     string
+	quiet                                                  Quiet
 }
 
 // claim takes up to Batch due deliveries for this replica: those pending,
-// due, and not claimed by another replica whose claim still runs.
+// due, and not claimed by another replica whose claim still runs. One
+// statement claims the batch (PostgreSQL skips rows another replica is
+// claiming at that moment; SQLite's single writer needs no lock), one
+// reads what sending them needs.
 func (d *Dispatcher) claim(ctx context.Context) ([]job, error) {
 	p := d.Policy.withDefaults()
 	var jobs []job
 	err := d.DB.Update(ctx, func(tx *db.Tx) error {
 		jobs = jobs[:0]
-		q := `SELECT id FROM deliveries WHERE state = 'pending' AND next_at <= $1
-			AND (claim_until IS NULL OR claim_until < $1) ORDER BY next_at LIMIT $2`
+		lock := ""
 		if d.DB.Dialect == db.Postgres {
-			q += ` FOR UPDATE SKIP LOCKED`
+			lock = ` FOR UPDATE SKIP LOCKED`
 		}
-		ids, err := tx.Strings(q, tx.Now, p.Batch)
+		ids, err := tx.Strings(`UPDATE deliveries SET claimed_by = $1, claim_until = $2
+			WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_at <= $3
+				AND (claim_until IS NULL OR claim_until < $3) ORDER BY next_at LIMIT $4`+lock+`)
+			AND state = 'pending' AND (claim_until IS NULL OR claim_until < $3)
+			RETURNING id`, d.Holder, tx.Now.Add(p.Claim), tx.Now, p.Batch)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		rows, err := tx.Query(`SELECT d.id, d.channel, d.idem_key, d.attempts, o.recipient, o.payload, n.kind,
+			COALESCE(c.state, ''), COALESCE(k.phone_sealed, ''), COALESCE(k.email_sealed, ''), COALESCE(k.sms, FALSE),
+			COALESCE(k.email, FALSE), u.locale, k.quiet_from, k.quiet_to, COALESCE(k.quiet_email, FALSE)
+			FROM deliveries d JOIN outbox o ON o.id = d.outbox_id JOIN notifications n ON n.id = o.notification_id
+			JOIN users u ON u.id = o.recipient
+			LEFT JOIN cases c ON c.id = n.case_id LEFT JOIN contacts k ON k.user_id = o.recipient
+			WHERE d.id IN `+d.inList("$1")+` ORDER BY d.next_at`, jsonList(ids))
 		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			res, err := tx.Exec(`UPDATE deliveries SET claimed_by = $1, claim_until = $2
-				WHERE id = $3 AND state = 'pending' AND (claim_until IS NULL OR claim_until < $4)`,
-				d.Holder, tx.Now.Add(p.Claim), id, tx.Now)
-			if err != nil {
-				return err
-			}
-			if k, _ := res.RowsAffected(); k != 1 {
-				continue
-			}
+		defer rows.Close()
+		for rows.Next() {
 			var j job
 			var sealedPhone, sealedEmail string
 			var smsOn, emailOn bool
-			if err := tx.QueryRow(`SELECT d.id, d.channel, d.idem_key, d.attempts, o.recipient, o.payload, n.kind,
-				COALESCE(c.state, ''), COALESCE(k.phone_sealed, ''), COALESCE(k.email_sealed, ''), COALESCE(k.sms, FALSE),
-				COALESCE(k.email, FALSE), u.locale
-				FROM deliveries d JOIN outbox o ON o.id = d.outbox_id JOIN notifications n ON n.id = o.notification_id
-				JOIN users u ON u.id = o.recipient
-				LEFT JOIN cases c ON c.id = n.case_id LEFT JOIN contacts k ON k.user_id = o.recipient
-				WHERE d.id = $1`, id).Scan(&j.id, &j.channel, &j.idem, &j.attempts, &j.recipient, &j.payload, &j.kind,
-				&j.caseState, &sealedPhone, &sealedEmail, &smsOn, &emailOn, &j.lang); err != nil {
+			var from, to sql.NullInt64
+			if err := rows.Scan(&j.id, &j.channel, &j.idem, &j.attempts, &j.recipient, &j.payload, &j.kind,
+				&j.caseState, &sealedPhone, &sealedEmail, &smsOn, &emailOn, &j.lang, &from, &to, &j.quiet.Email); err != nil {
 				return err
 			}
+			j.quiet.set(from, to)
 			// The preference and address as they are now, not as they were
 			// at expansion: a user who opted out since is not sent to.
 			if j.channel == ChannelSMS && smsOn && sealedPhone != "" {
@@ -339,35 +367,53 @@ func (d *Dispatcher) claim(ctx context.Context) ([]job, error) {
 			}
 			jobs = append(jobs, j)
 		}
-		return nil
+		return rows.Err()
 	})
 	return jobs, err
 }
 
-// deliver sends one claimed delivery and records the outcome: sent, dead,
-// cancelled, retry or deferred.
-func (d *Dispatcher) deliver(ctx context.Context, j job) (string, error) {
+// outcome is what became of one claimed delivery, recorded with the rest
+// of its batch: state is sent, dead, cancelled, retry or deferred.
+type outcome struct {
+	id, state string
+	attempt   int       // attempts to add
+	why       string    // last_error ("" keeps it, except for a final state)
+	at        time.Time // retry and deferred: when next
+	skip      bool      // nothing to record (shutting down: the claim expires)
+}
+
+// deliver sends one claimed delivery and says its outcome.
+func (d *Dispatcher) deliver(ctx context.Context, j job) outcome {
 	now := d.DB.Now()
 	p := d.Policy.withDefaults()
+	o := outcome{id: j.id}
+	final := func(state string, attempt int, why string) outcome {
+		o.state, o.attempt, o.why = state, attempt, why
+		return o
+	}
+	later := func(at time.Time, why string) outcome {
+		o.state, o.at, o.why = "deferred", at, why
+		return o
+	}
 	switch {
 	case d.Reminders[j.kind] && endedStates[j.caseState]:
-		return StateCancelled, d.finish(ctx, j, StateCancelled, 0, "cause gone: case "+j.caseState)
+		return final(StateCancelled, 0, "cause gone: case "+j.caseState)
 	case j.channel == ChannelSMS && j.phone == "", j.channel == ChannelEmail && j.email == "":
-		return StateCancelled, d.finish(ctx, j, StateCancelled, 0, "recipient opted out or has no address")
+		return final(StateCancelled, 0, "recipient opted out or has no address")
 	case d.Channels[j.channel] == nil:
-		return "deferred", d.defer_(ctx, j, now.Add(p.MaxBackoff), "channel not configured")
+		return later(now.Add(p.MaxBackoff), "channel not configured")
 	}
-	if j.channel == ChannelSMS && !d.Urgent[j.kind] {
-		if until := p.QuietUntil(now); !until.IsZero() {
-			return "deferred", d.defer_(ctx, j, until, "")
+	if (j.channel == ChannelSMS || j.channel == ChannelEmail && j.quiet.Email) && !d.Urgent[j.kind] {
+		if until := p.quietFor(j.quiet).Until(now); !until.IsZero() {
+			return later(until, "")
 		}
 	}
 	if wait := d.take(j.channel, now); wait > 0 {
-		return "deferred", d.defer_(ctx, j, now.Add(wait), "")
+		return later(now.Add(wait), "")
 	}
 	var msg notify.Message
 	if err := json.Unmarshal([]byte(j.payload), &msg); err != nil {
-		return StateDead, d.finish(ctx, j, StateDead, 1, "payload: "+err.Error())
+		return final(StateDead, 1, "payload: "+err.Error())
 	}
 	r := d.Renderer
 	if r == nil {
@@ -388,7 +434,7 @@ func (d *Dispatcher) deliver(ctx context.Context, j job) (string, error) {
 	}
 	if err == nil {
 		d.tally(j.channel, true)
-		return StateSent, d.finish(ctx, j, StateSent, 1, "")
+		return final(StateSent, 1, "")
 	}
 	d.tally(j.channel, false)
 	// Gateways echo the recipient in their errors; what is kept for the
@@ -396,16 +442,79 @@ func (d *Dispatcher) deliver(ctx context.Context, j job) (string, error) {
 	why := strings.ReplaceAll(err.Error(), e.To, maskTo(j.channel, e.To))
 	if ctx.Err() != nil {
 		// Shutting down: the claim expires and another replica retries.
-		return "retry", nil
+		o.state, o.skip = "retry", true
+		return o
 	}
 	if IsPermanent(err) || j.attempts+1 >= p.MaxAttempts {
-		return StateDead, d.finish(ctx, j, StateDead, 1, why)
+		return final(StateDead, 1, why)
 	}
 	r01 := rand.Float64
 	if d.Rand != nil {
 		r01 = d.Rand
 	}
-	return "retry", d.retry(ctx, j, now.Add(p.Delay(j.attempts+1, r01())), why)
+	o.state, o.attempt, o.why, o.at = "retry", 1, why, now.Add(p.Delay(j.attempts+1, r01()))
+	return o
+}
+
+// record writes a batch's outcomes in one transaction, one statement per
+// group of like outcomes (every "sent" together, every deferral to the same
+// time together, …). A final state or a retry holds only while the claim
+// is ours, except "sent", which is recorded whoever holds the row now.
+func (d *Dispatcher) record(ctx context.Context, outs []outcome) error {
+	type group struct {
+		state, why string
+		attempt    int
+		at         time.Time
+	}
+	var order []group
+	ids := map[group][]string{}
+	for _, o := range outs {
+		if o.skip || o.id == "" {
+			continue
+		}
+		g := group{state: o.state, why: clip(o.why), attempt: o.attempt, at: o.at.UTC()}
+		if _, ok := ids[g]; !ok {
+			order = append(order, g)
+		}
+		ids[g] = append(ids[g], o.id)
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	in := d.inList("$1")
+	return d.DB.Update(context.WithoutCancel(ctx), func(tx *db.Tx) error {
+		for _, g := range order {
+			list := jsonList(ids[g])
+			var err error
+			switch g.state {
+			case StateSent:
+				_, err = tx.Exec(`UPDATE deliveries SET state = 'sent', attempts = attempts + $2, last_error = '', done_at = $3,
+					claimed_by = '', claim_until = NULL WHERE id IN `+in+` AND state = 'pending'`, list, g.attempt, tx.Now)
+			case StateDead, StateCancelled:
+				_, err = tx.Exec(`UPDATE deliveries SET state = $2, attempts = attempts + $3, last_error = $4, done_at = $5,
+					claimed_by = '', claim_until = NULL WHERE id IN `+in+` AND state = 'pending' AND claimed_by = $6`,
+					list, g.state, g.attempt, g.why, tx.Now, d.Holder)
+			case "retry":
+				_, err = tx.Exec(`UPDATE deliveries SET attempts = attempts + $2, next_at = $3, last_error = $4,
+					claimed_by = '', claim_until = NULL WHERE id IN `+in+` AND state = 'pending' AND claimed_by = $5`,
+					list, g.attempt, g.at, g.why, d.Holder)
+			case "deferred":
+				// Holding back counts no attempt and keeps the last error
+				// unless it says why.
+				if g.why == "" {
+					_, err = tx.Exec(`UPDATE deliveries SET next_at = $2, claimed_by = '', claim_until = NULL
+						WHERE id IN `+in+` AND claimed_by = $3`, list, g.at, d.Holder)
+				} else {
+					_, err = tx.Exec(`UPDATE deliveries SET next_at = $2, claimed_by = '', claim_until = NULL, last_error = $4
+						WHERE id IN `+in+` AND claimed_by = $3`, list, g.at, d.Holder, g.why)
+				}
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func maskTo(channel, to string) string {
@@ -437,45 +546,6 @@ func clip(s string) string {
 		return s
 	}
 	return string([]rune(s)[:300]) + "…"
-}
-
-// finish records a final state; the update holds only while the claim is
-// ours, except "sent", which is recorded whoever holds the row now.
-func (d *Dispatcher) finish(ctx context.Context, j job, state string, attempt int, why string) error {
-	return d.DB.Update(context.WithoutCancel(ctx), func(tx *db.Tx) error {
-		q := `UPDATE deliveries SET state = $1, attempts = attempts + $2, last_error = $3, done_at = $4,
-			claimed_by = '', claim_until = NULL WHERE id = $5 AND state = 'pending'`
-		args := []any{state, attempt, clip(why), tx.Now, j.id}
-		if state != StateSent {
-			q += ` AND claimed_by = $6`
-			args = append(args, d.Holder)
-		}
-		_, err := tx.Exec(q, args...)
-		return err
-	})
-}
-
-func (d *Dispatcher) retry(ctx context.Context, j job, at time.Time, why string) error {
-	return d.DB.Update(context.WithoutCancel(ctx), func(tx *db.Tx) error {
-		_, err := tx.Exec(`UPDATE deliveries SET attempts = attempts + 1, next_at = $1, last_error = $2,
-			claimed_by = '', claim_until = NULL WHERE id = $3 AND state = 'pending' AND claimed_by = $4`,
-			at.UTC(), clip(why), j.id, d.Holder)
-		return err
-	})
-}
-
-// defer_ puts a delivery back for later without counting an attempt.
-func (d *Dispatcher) defer_(ctx context.Context, j job, at time.Time, why string) error {
-	return d.DB.Update(context.WithoutCancel(ctx), func(tx *db.Tx) error {
-		q := `UPDATE deliveries SET next_at = $1, claimed_by = '', claim_until = NULL WHERE id = $2 AND claimed_by = $3`
-		args := []any{at.UTC(), j.id, d.Holder}
-		if why != "" {
-			q = `UPDATE deliveries SET next_at = $1, claimed_by = '', claim_until = NULL, last_error = $4 WHERE id = $2 AND claimed_by = $3`
-			args = append(args, why)
-		}
-		_, err := tx.Exec(q, args...)
-		return err
-	})
 }
 
 func (d *Dispatcher) tally(channel string, ok bool) {

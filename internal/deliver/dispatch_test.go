@@ -541,3 +541,114 @@ func TestDispatchReplicaDies(t *testing.T) {
 		}
 	})
 }
+
+// The window math: from–to hours in China, crossing midnight when from >
+// to, none when equal.
+func TestWindowUntil(t *testing.T) {
+	for _, tc := range []struct {
+		from, to  int
+		at, until string
+	}{
+		{22, 8, "2026-12-07 21:59", ""},
+		{22, 8, "2026-12-07 22:00", "2026-12-08 08:00"},
+		{22, 8, "2026-12-08 03:00", "2026-12-08 08:00"},
+		{22, 8, "2026-12-08 08:00", ""},
+		{23, 0, "2026-12-07 23:30", "2026-12-08 00:00"}, // ends at midnight
+		{23, 0, "2026-12-08 00:00", ""},
+		{0, 6, "2026-12-07 23:59", ""},
+		{0, 6, "2026-12-08 00:00", "2026-12-08 06:00"},
+		{12, 14, "2026-12-07 13:59", "2026-12-07 14:00"}, // a midday window
+		{12, 14, "2026-12-07 14:00", ""},
+		{12, 14, "2026-12-07 11:59", ""},
+		{20, 7, "2026-12-07 20:00", "2026-12-08 07:00"},
+		{20, 7, "2026-12-07 19:59", ""},
+		{8, 8, "2026-12-07 08:30", ""}, // equal: no quiet hours
+		{0, 0, "2026-12-07 23:30", ""},
+		{21, 9, "2026-12-31 23:00", "2027-01-01 09:00"}, // across the year
+	} {
+		got := deliver.Window{From: tc.from, To: tc.to}.Until(demotest.At(tc.at))
+		want := time.Time{}
+		if tc.until != "" {
+			want = demotest.At(tc.until).UTC()
+		}
+		if !got.Equal(want) {
+			t.Errorf("%d–%d at %s: %v, want %v", tc.from, tc.to, tc.at, got, want)
+		}
+	}
+}
+
+// A person's own quiet hours: stored with the contact, refused when out of
+// range (nothing written), and obeyed by the dispatcher — SMS always, e-mail
+// when they chose so; an urgent message goes anyway.
+func TestPersonalQuietHours(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		zs, handler, clerk := f.Users["zhangsan"], f.Users["handler"], f.Users["clerk"]
+		base := deliver.Contact{Phone: "13800138000", Email: "zs@example.cn", SMS: true, EmailOn: true}
+		for _, tc := range []struct {
+			quiet    string
+			from, to int
+			key      string
+		}{
+			{"custom", 24, 8, "contacts.quiet_hour_invalid"},
+			{"custom", 22, -1, "contacts.quiet_hour_invalid"},
+			{"sometimes", 0, 0, "contacts.quiet_invalid"},
+		} {
+			c := base
+			c.Quiet, c.QuietFrom, c.QuietTo = tc.quiet, tc.from, tc.to
+			if err := f.contacts.Save(f.Ctx, zs, c); apperrKey(err) != tc.key {
+				t.Fatalf("%+v: %v, want %s", tc, err, tc.key)
+			}
+		}
+		if got, err := f.contacts.Get(f.Ctx, zs); err != nil || got.Phone != "" || got.Quiet != deliver.QuietDefault || got.QuietFrom != 22 {
+			t.Fatalf("refused input written: %+v %v", got, err)
+		}
+		// 张三: 12–14 with e-mail held back; the handler: none; the clerk:
+		// the default.
+		c := base
+		c.Quiet, c.QuietFrom, c.QuietTo, c.QuietEmail = deliver.QuietCustom, 12, 14, true
+		if err := f.contacts.Save(f.Ctx, zs, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.contacts.Save(f.Ctx, handler, deliver.Contact{Phone: "13900139000", SMS: true, Quiet: deliver.QuietNone}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.contacts.Save(f.Ctx, clerk, deliver.Contact{Phone: "13700137000", SMS: true}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.contacts.Get(f.Ctx, zs)
+		if err != nil || got.Quiet != deliver.QuietCustom || got.QuietFrom != 12 || got.QuietTo != 14 || !got.QuietEmail {
+			t.Fatalf("read back %+v %v", got, err)
+		}
+		// Changing only the channels (Set) keeps the quiet hours.
+		if err := f.contacts.Set(f.Ctx, zs, "13800138000", "zs@example.cn", true, true); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := f.contacts.Get(f.Ctx, zs); got.Quiet != deliver.QuietCustom || !got.QuietEmail {
+			t.Fatalf("Set dropped the quiet hours: %+v", got)
+		}
+		x := f.dispatcher("a", deliver.Policy{})
+		f.SetNow(demotest.At("2026-12-07 13:00"))
+		f.notify(zs, "", "deemed", "a")
+		f.notify(handler, "", "deemed", "b")
+		f.notify(clerk, "", "deemed", "c")
+		f.notify(zs, "", "escalate", "u") // urgent: through her quiet hours
+		f.pass(x)
+		if got := f.states(); !same(got, map[string]int{"sms/pending": 1, "email/pending": 1, "sms/sent": 3, "email/sent": 1}) {
+			t.Fatalf("at 13:00: %v", got)
+		}
+		f.SetNow(demotest.At("2026-12-07 23:00"))
+		f.notify(handler, "", "deemed", "b2") // none: sent at night
+		f.notify(clerk, "", "deemed", "c2")   // default: held to 08:00
+		f.notify(zs, "", "deemed", "a2")      // outside her window: sent
+		f.pass(x)
+		if got := f.states(); !same(got, map[string]int{"sms/pending": 1, "sms/sent": 6, "email/sent": 3}) {
+			t.Fatalf("at 23:00: %v", got)
+		}
+		f.SetNow(demotest.At("2026-12-08 08:00"))
+		f.pass(x)
+		if got := f.states(); !same(got, map[string]int{"sms/sent": 7, "email/sent": 3}) {
+			t.Fatalf("at 08:00: %v", got)
+		}
+	})
+}

@@ -8,7 +8,8 @@ import (
 )
 
 // 张三 chooses SMS on /me: a malformed number is refused on the page with
-// its reason; a good one is saved and shown back to him; the administrator's /admin/outbox opens
+// its reason; a good one is saved and shown back to him, and so are his own
+// quiet hours; the administrator's /admin/outbox opens
 // from /admin with its figures.
 func TestNotificationChannels(t *testing.T) {
 	base := startDemo(t)
@@ -35,6 +36,15 @@ func TestNotificationChannels(t *testing.T) {
 		t.Fatal("SMS not chosen after saving")
 	}
 	shot(t, ctx, "me-contacts")
+	// His own quiet hours, 21:00–07:00, e-mail held back too.
+	do(t, ctx, chromedp.Click(css("#quiet-custom")), chromedp.SetValue(css("#quiet-from"), "21"), chromedp.SetValue(css("#quiet-to"), "7"),
+		chromedp.Click(css("#quiet-email")), chromedp.Click(css("#contacts-submit")), chromedp.WaitVisible(css("#flash")))
+	if !get(t, ctx, chromedp.Evaluate[bool](`document.getElementById('quiet-custom').checked && document.getElementById('quiet-email').checked`)) {
+		t.Fatal("quiet hours not chosen after saving")
+	}
+	if from, to := get(t, ctx, chromedp.Value(css("#quiet-from"))), get(t, ctx, chromedp.Value(css("#quiet-to"))); from != "21" || to != "7" {
+		t.Fatalf("quiet hours shown back %s–%s", from, to)
+	}
 	logout(t, ctx)
 
 	login(t, ctx, base, "admin")

@@ -39,6 +39,9 @@ func TestDeliveryPages(t *testing.T) {
 			{url.Values{"phone": {"1380013800"}, "sms": {"1"}}, "手机号码格式不正确"},
 			{url.Values{"email": {"zs@"}, "email_on": {"1"}}, "电子邮箱格式不正确"},
 			{url.Values{"sms": {"1"}}, "选择短信通知须先填写手机号码"},
+			{url.Values{"quiet": {"custom"}, "quiet_from": {"24"}, "quiet_to": {"8"}}, "免打扰时段的开始和结束须为 0 至 23 之间的整点"},
+			{url.Values{"quiet": {"custom"}, "quiet_from": {"十"}, "quiet_to": {"8"}}, "免打扰时段的开始和结束须为 0 至 23 之间的整点"},
+			{url.Values{"quiet": {"often"}}, "免打扰时段的选择无效"},
 		} {
 			st, page := post("/me/contacts", tc.form)
 			if st != 400 || !strings.Contains(page, tc.msg) || !strings.Contains(page, `id="contacts-error"`) {
@@ -54,6 +57,16 @@ func TestDeliveryPages(t *testing.T) {
 		if st != 200 || !strings.Contains(page, "通知方式已保存") || !strings.Contains(page, `value="13800138000"`) ||
 			!strings.Contains(page, `id="contact-sms" checked`) || strings.Contains(page, `id="contact-email" checked`) {
 			t.Fatalf("saved: %d", st)
+		}
+		if !strings.Contains(page, `id="quiet-default" checked`) {
+			t.Fatal("quiet hours not shown as the default")
+		}
+		// One's own quiet hours, e-mail held back too.
+		st, page = post("/me/contacts", url.Values{"phone": {"13800138000"}, "sms": {"1"}, "quiet": {"custom"}, "quiet_from": {"21"},
+			"quiet_to": {"7"}, "quiet_email": {"1"}})
+		if st != 200 || !strings.Contains(page, `id="quiet-custom" checked`) || !strings.Contains(page, `name="quiet_from" type="number" min="0" max="23" step="1" inputmode="numeric" value="21"`) ||
+			!strings.Contains(page, `id="quiet-email" checked`) {
+			t.Fatalf("quiet hours saved: %d", st)
 		}
 
 		zs, err := ts.ids.UserByUsername(t.Context(), "zhangsan")
@@ -114,6 +127,9 @@ func TestDeliveryAPI(t *testing.T) {
 			{`{"email":"a@","email_on":true}`, "contacts.email_invalid", 400},
 			{`{"email_on":true}`, "contacts.email_needs_address", 400},
 			{`{"phone":"13800138000","fax":"1"}`, "error.bad_json", 400},
+			{`{"quiet":"custom","quiet_from":22,"quiet_to":24}`, "contacts.quiet_hour_invalid", 400},
+			{`{"quiet":"custom","quiet_from":-1,"quiet_to":8}`, "contacts.quiet_hour_invalid", 400},
+			{`{"quiet":"weekends"}`, "contacts.quiet_invalid", 400},
 		} {
 			st, m := apiCall(t, "PUT", api+"/me/contacts", zs, tc.body)
 			if st != tc.status || m["message_key"] != tc.key {
@@ -124,8 +140,15 @@ func TestDeliveryAPI(t *testing.T) {
 		if st != 200 || m["phone"] != "13800138000" || m["phone_masked"] != "138****8000" || m["email_on"] != true {
 			t.Fatalf("saved: %d %v", st, m)
 		}
-		if st, m = apiCall(t, "GET", api+"/me/contacts", zs, ""); st != 200 || m["email"] != "zs@example.cn" {
+		if st, m = apiCall(t, "GET", api+"/me/contacts", zs, ""); st != 200 || m["email"] != "zs@example.cn" || m["quiet"] != "default" {
 			t.Fatalf("read back: %d %v", st, m)
+		}
+		st, m = apiCall(t, "PUT", api+"/me/contacts", zs, `{"phone":"13800138000","sms":true,"quiet":"custom","quiet_from":23,"quiet_to":6,"quiet_email":true}`)
+		if st != 200 || m["quiet"] != "custom" || m["quiet_from"] != 23.0 || m["quiet_to"] != 6.0 || m["quiet_email"] != true {
+			t.Fatalf("quiet hours: %d %v", st, m)
+		}
+		if st, m = apiCall(t, "PUT", api+"/me/contacts", zs, `{"phone":"13800138000","sms":true,"quiet":"none"}`); st != 200 || m["quiet"] != "none" {
+			t.Fatalf("no quiet hours: %d %v", st, m)
 		}
 		u, _ := ts.ids.UserByUsername(t.Context(), "zhangsan")
 		dead := makeDead(t, ts, u)

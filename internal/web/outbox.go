@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/deliver"
@@ -19,11 +21,23 @@ func (s *Server) contacts() *deliver.Contacts {
 func (s *Server) saveContacts(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "me.title")
 	f := r.PostForm
-	err := s.contacts().Set(r.Context(), v.User, f.Get("phone"), f.Get("email"), f.Get("sms") == "1", f.Get("email_on") == "1")
+	hour := func(name string) int {
+		h, err := strconv.Atoi(strings.TrimSpace(f.Get(name)))
+		if err != nil {
+			return -1 // refused as out of range
+		}
+		return h
+	}
+	c := deliver.Contact{Phone: f.Get("phone"), Email: f.Get("email"), SMS: f.Get("sms") == "1", EmailOn: f.Get("email_on") == "1",
+		Quiet: f.Get("quiet"), QuietEmail: f.Get("quiet_email") == "1"}
+	if c.Quiet == deliver.QuietCustom {
+		c.QuietFrom, c.QuietTo = hour("quiet_from"), hour("quiet_to")
+	}
+	err := s.contacts().Save(r.Context(), v.User, c)
 	if apperr.CodeOf(err) == apperr.Invalid {
 		p := edge.ProblemOf(r.Context(), v.Lang, err)
 		v.Problem = &p
-		v.Data["Contact"] = deliver.Contact{Phone: f.Get("phone"), Email: f.Get("email"), SMS: f.Get("sms") == "1", EmailOn: f.Get("email_on") == "1"}
+		v.Data["Contact"] = c
 		return s.renderMe(w, r, v, http.StatusBadRequest)
 	}
 	if err != nil {
