@@ -123,11 +123,14 @@ var Kinds = map[string][]string{
 	"licence_issued":    {"case_no", "name"},
 	// Accounts (identity): codes are texted at once, not kept in-app.
 	"verify_code": {"otp", "minutes"},
+	// Someone registered (or tried to) with the holder's ID number: told
+	// on the holder's verified number, no number in the text.
+	"account_exists": {},
 }
 
 // TextedOnly are kinds texted at once to a number (identity's SMS codes),
 // never written to an inbox: they have templates but no notifications.
-var TextedOnly = map[string]bool{"verify_code": true}
+var TextedOnly = map[string]bool{"verify_code": true, "account_exists": true}
 
 // KindKeys lists the template kinds in a stable order.
 func KindKeys() []string {
