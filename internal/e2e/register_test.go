@@ -89,6 +89,26 @@ func TestRegisterSignInBySMSAndReset(t *testing.T) {
 		chromedp.Click(css("#login-submit")), chromedp.WaitVisible(css("#login-error")))
 	do(t, ctx, chromedp.SetValue(css("#username"), phone), chromedp.SetValue(css("#password"), "zhao-liu-new-password"),
 		chromedp.Click(css("#login-submit")), chromedp.WaitVisible(css("#logout")))
+	logout(t, ctx)
+
+	// 赵六 goes to a window: the clerk checks the ID card and raises the account to L2.
+	login(t, ctx, base, "clerk")
+	do(t, ctx, chromedp.Navigate(base+"/workbench/intake"), chromedp.WaitVisible(css("#assurance-link")), chromedp.Click(css("#assurance-link")),
+		chromedp.WaitVisible(css("#id_number")), chromedp.SendKeys(css("#id_number"), id), chromedp.SendKeys(css("#name"), "赵七"),
+		chromedp.Click(css("#confirmed")), chromedp.Click(css("#assurance-submit")), chromedp.WaitVisible(css("#assurance-error")))
+	do(t, ctx, chromedp.SendKeys(css("#id_number"), id), chromedp.SetValue(css("#name"), "赵六"),
+		chromedp.Click(css("#confirmed")), chromedp.Click(css("#assurance-submit")), chromedp.WaitVisible(css("#flash")))
+	if msg := get(t, ctx, chromedp.Text(css("#flash"))); !strings.Contains(msg, "L2") || strings.Contains(msg, id) {
+		t.Fatalf("the clerk's confirmation: %q", msg)
+	}
+	logout(t, ctx)
+	do(t, ctx, chromedp.Navigate(base+"/login"), chromedp.WaitVisible(css("#username")),
+		chromedp.SendKeys(css("#username"), phone), chromedp.SendKeys(css("#password"), "zhao-liu-new-password"),
+		chromedp.Click(css("#login-submit")), chromedp.WaitVisible(css("#logout")),
+		chromedp.Navigate(base+"/me"), chromedp.WaitVisible(css("#assurance")))
+	if lvl := get(t, ctx, chromedp.Text(css("#assurance"))); !strings.Contains(lvl, "L2") {
+		t.Fatalf("level on /me after the window: %q", lvl)
+	}
 }
 
 // wrongCode is a six-digit code that is not c.
