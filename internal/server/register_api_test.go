@@ -264,3 +264,63 @@ func fmtJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// The account pages in both languages, and their refusals on the page
+// with the status and the reason (what was typed kept, never the code or
+// the password); a duplicate registration answers the page as a success.
+func TestRegisterPages(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts, screen := newSMSServer(t, d)
+		for _, lang := range []string{"zh-CN", "en"} {
+			for _, p := range []string{"/register", "/login/sms", "/password/reset", "/login"} {
+				r, err := http.Get(ts.URL + p + "?lang=" + lang)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b := body(t, r)
+				if r.StatusCode != 200 || regexp.MustCompile(`\b(register|reset|login)\.[a-z_]+\b`).MatchString(b) {
+					t.Errorf("%s (%s): %d, or a message key shows", p, lang, r.StatusCode)
+				}
+			}
+		}
+		c := ts.client()
+		post := func(path string, v url.Values) (int, string, string) {
+			t.Helper()
+			v.Set("csrf_token", csrf(t, c, ts.URL+"/register"))
+			r, err := c.PostForm(ts.URL+path, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.StatusCode, r.Header.Get("Location"), body(t, r)
+		}
+		const phone, id = "13912345678", "110101199003071233"
+		form := func(code string) url.Values {
+			return url.Values{"name": {"赵六"}, "id_number": {id}, "phone": {phone}, "code": {code}, "password": {"zhao-liu-password"}}
+		}
+		if st, _, b := post("/register/code", url.Values{"phone": {"139"}, "name": {"赵六"}}); st != 400 || !strings.Contains(b, "手机号") || !strings.Contains(b, `value="赵六"`) {
+			t.Fatalf("malformed number on the page: %d", st)
+		}
+		ts.now = ts.now.Add(2 * time.Minute)
+		if st, _, b := post("/register/code", url.Values{"phone": {phone}, "name": {"赵六"}, "id_number": {id}}); st != 200 || !strings.Contains(b, "139****5678") || !strings.Contains(b, `value="`+id+`"`) {
+			t.Fatalf("code asked on the page: %d", st)
+		}
+		code := codeRE.FindStringSubmatch(screen.Messages()[0].Body)[1]
+		if st, _, b := post("/register", form(wrongCode(code))); st != 400 || !strings.Contains(b, "验证码不正确") || strings.Contains(b, "zhao-liu-password") {
+			t.Fatalf("wrong code on the page: %d", st)
+		}
+		st, loc, _ := post("/register", form(code))
+		if st != 303 || loc != "/me" {
+			t.Fatalf("registered: %d %s", st, loc)
+		}
+		// The same number again, from another phone: the same answer.
+		c = ts.client()
+		ts.now = ts.now.Add(2 * time.Minute)
+		post("/register/code", url.Values{"phone": {"13700137000"}})
+		code = codeRE.FindStringSubmatch(screen.Messages()[0].Body)[1]
+		f := form(code)
+		f.Set("phone", "13700137000")
+		if st2, loc2, _ := post("/register", f); st2 != st || loc2 != loc {
+			t.Fatalf("a duplicate answered %d %s, a success %d %s", st2, loc2, st, loc)
+		}
+	})
+}
