@@ -94,6 +94,20 @@ func (s *Service) Register(ctx context.Context, r Registration) (*LoginResult, e
 	}
 	var userID, holder string
 	err := s.UseCode(ctx, r.Phone, CodeRegister, strings.TrimSpace(r.Code), func(tx *db.Tx, phone string) error {
+		// What may be said is checked before the number, so that its
+		// answer does not depend on whether the number is registered.
+		if _, err := s.UserIDByPhoneTx(tx, phone); err == nil {
+			return apperr.E(apperr.Conflict, "auth.phone_taken")
+		} else if apperr.CodeOf(err) != apperr.NotFound {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(`SELECT count(*) FROM users WHERE username = $1`, username).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return apperr.E(apperr.Conflict, "auth.username_taken", "username", username)
+		}
 		err := tx.QueryRow(`SELECT user_id FROM persons WHERE id_number_index = $1`, s.vault.Index(r.IDNumber, purposeIDNumber)).Scan(&holder)
 		if err == nil {
 			// Registered already: nothing is made; the attempt is audited
@@ -105,18 +119,13 @@ func (s *Service) Register(ctx context.Context, r Registration) (*LoginResult, e
 			return err
 		}
 		holder = ""
-		if _, err := s.UserIDByPhoneTx(tx, phone); err == nil {
-			return apperr.E(apperr.Conflict, "auth.phone_taken")
-		} else if apperr.CodeOf(err) != apperr.NotFound {
-			return err
-		}
 		if userID, err = s.insertUser(tx, Account{Username: username, Password: r.Password}, KindPerson, r.Name); err != nil {
 			return err
 		}
 		_, err = tx.Exec(`INSERT INTO persons (user_id, name, id_number_index, id_number_masked, id_number_sealed) VALUES ($1, $2, $3, $4, $5)`,
 			userID, r.Name, s.vault.Index(r.IDNumber, purposeIDNumber), codes.MaskCitizenID(r.IDNumber), s.vault.Seal(r.IDNumber, purposeIDNumber))
 		if db.IsUniqueViolation(err) {
-			return apperr.E(apperr.Conflict, "auth.id_number_taken") // a race with the same number: no oracle either way
+			return apperr.E(apperr.Conflict, "auth.id_number_taken") // a race with the same number: answered as a duplicate
 		}
 		if err != nil {
 			return err
@@ -127,6 +136,10 @@ func (s *Service) Register(ctx context.Context, r Registration) (*LoginResult, e
 		return audit.Append(tx, &audit.Record{Actor: userID, Action: "account.register", ObjectType: "user", ObjectID: userID},
 			[]byte(fmt.Sprintf(`{"assurance":1,"ip":%q}`, r.IP)))
 	})
+	if apperr.Is(err, apperr.Conflict, "auth.id_number_taken") {
+		// Registered by a request racing this one: no oracle either.
+		return s.decoy(username, r.Name, r.Kind), nil
+	}
 	if err != nil {
 		return nil, err
 	}

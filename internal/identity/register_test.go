@@ -256,3 +256,31 @@ func TestLoginAndResetBySMS(t *testing.T) {
 		}
 	})
 }
+
+// A registration's refusals that may be said (the number bound to another
+// account, the user name taken) come before the duplicate check: they do
+// not tell whether the ID number is registered.
+func TestRegisterRefusalsAreNoOracle(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newReg(t, d)
+		ctx := context.Background()
+		r := identity.Registration{Name: "李四", IDNumber: idA, Phone: "13800138001", Password: pw, Username: "lisi"}
+		r.Code = f.code(t, r.Phone, identity.CodeRegister)
+		if _, err := f.svc.Register(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		for _, number := range []string{idA, idB} { // registered, and not
+			// The registrant's own bound number, then a user name taken.
+			r := identity.Registration{Name: "某人", IDNumber: number, Phone: "13800138001", Password: pw}
+			r.Code = f.code(t, r.Phone, identity.CodeRegister)
+			if _, err := f.svc.Register(ctx, r); !apperr.Is(err, apperr.Conflict, "auth.phone_taken") {
+				t.Errorf("%s, bound number: %v", number, err)
+			}
+			r = identity.Registration{Name: "某人", IDNumber: number, Phone: "13900139000", Password: pw, Username: "lisi"}
+			r.Code = f.code(t, r.Phone, identity.CodeRegister)
+			if _, err := f.svc.Register(ctx, r); !apperr.Is(err, apperr.Conflict, "auth.username_taken") {
+				t.Errorf("%s, name taken: %v", number, err)
+			}
+		}
+	})
+}
