@@ -120,6 +120,10 @@ type assuranceRequest struct {
 	Name     string `json:"name"`
 	// Confirmed: the clerk saw the original ID card (身份证原件已核验).
 	Confirmed bool `json:"confirmed"`
+	// Phone and Code (optional): the person's mobile number and the code
+	// texted to it (POST /api/v1/assurance/code), bound to the account.
+	Phone string `json:"phone"`
+	Code  string `json:"code"`
 }
 
 type assuranceResponse struct {
@@ -128,6 +132,7 @@ type assuranceResponse struct {
 	IDNumber  string `json:"id_number_masked"`
 	Assurance int    `json:"assurance"`
 	Changed   bool   `json:"changed"`
+	Phone     string `json:"phone,omitempty"` // the number bound, masked
 }
 
 // verifyInPerson raises a person to L2: a clerk at a window saw their ID card.
@@ -136,10 +141,23 @@ func (s *Server) verifyInPerson(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	v, err := s.Cases.VerifyInPerson(r.Context(), userFrom(r.Context()), cases.InPersonCheck{Number: req.IDNumber, Name: req.Name, Confirmed: req.Confirmed})
+	v, err := s.Cases.VerifyInPerson(r.Context(), userFrom(r.Context()), cases.InPersonCheck{Number: req.IDNumber, Name: req.Name, Confirmed: req.Confirmed, Phone: req.Phone, Code: req.Code})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, assuranceResponse{UserID: v.Applicant.UserID, Name: v.Applicant.Name, IDNumber: v.Applicant.Masked, Assurance: identity.AssuranceL2, Changed: v.Changed})
+	writeJSON(w, http.StatusOK, assuranceResponse{UserID: v.Applicant.UserID, Name: v.Applicant.Name, IDNumber: v.Applicant.Masked, Assurance: identity.AssuranceL2, Changed: v.Changed, Phone: v.Phone})
 	return nil
+}
+
+// assuranceCode texts a code to the number of the person at the window
+// (purpose phone), which they read out to the clerk. Clerks only.
+func (s *Server) assuranceCode(w http.ResponseWriter, r *http.Request) error {
+	if !userFrom(r.Context()).Has(identity.RoleClerk) {
+		return apperr.E(apperr.Forbidden, "error.forbidden")
+	}
+	var req codeRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	return s.sendCode(w, r, identity.CodeRequest{Phone: req.Phone, Purpose: identity.CodePhone, IP: edge.ClientIP(r)})
 }

@@ -1,7 +1,9 @@
 package cases_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/cases"
@@ -42,6 +44,10 @@ func TestAssuranceRequired(t *testing.T) {
 		} {
 			err := draft(tc.u, tc.nc)
 			if got := apperr.Is(err, apperr.Forbidden, "case.assurance_required"); got != tc.refused {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			// Past the check, a window filing is refused as a draft: the applicant passed.
+			if tc.u == clerk && !apperr.Is(err, apperr.Invalid, "case.window_draft") {
 				t.Errorf("%s: %v", tc.name, err)
 			}
 		}
@@ -93,6 +99,60 @@ func TestAssuranceRequired(t *testing.T) {
 		}
 		if !apperr.Is(last, apperr.TooMany, "case.applicant_throttled") {
 			t.Fatalf("after %d wrong names: %v", cases.MatchLimit+1, last)
+		}
+	})
+}
+
+// texts keeps the codes texted (the SMS channels are tested in deliver).
+type texts struct{ last map[string]string }
+
+func (x *texts) Text(_ context.Context, phone, kind string, args map[string]any, _ string) error {
+	if code, ok := args["otp"].(string); ok {
+		x.last[phone] = code
+	}
+	return nil
+}
+
+// A person registered at a window (a walk-in: no password, no number)
+// gets online access there: the clerk binds the mobile number the person
+// proves with a code; the person then sets a password by SMS.
+func TestWindowBindsTheNumberOfAWalkIn(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		const id, phone = "110101199003071233", "13912345678"
+		box := &texts{last: map[string]string{}}
+		f.ids.Texter = box
+		clerk := f.users["clerk"]
+		if _, err := f.ids.RegisterWalkIn(f.ctx, "赵六", id); err != nil {
+			t.Fatal(err)
+		}
+		chk := cases.InPersonCheck{Number: id, Name: "赵六", Confirmed: true, Phone: phone}
+		if _, err := f.svc.VerifyInPerson(f.ctx, clerk, chk); !apperr.Is(err, apperr.Invalid, "auth.code_required") {
+			t.Fatalf("no code: %v", err)
+		}
+		if _, err := f.ids.SendCode(f.ctx, identity.CodeRequest{Phone: phone, Purpose: identity.CodePhone}); err != nil {
+			t.Fatal(err)
+		}
+		chk.Code = "000000"
+		if box.last[phone] == chk.Code {
+			chk.Code = "000001"
+		}
+		if _, err := f.svc.VerifyInPerson(f.ctx, clerk, chk); !apperr.Is(err, apperr.Invalid, "auth.code_wrong") {
+			t.Fatalf("wrong code: %v", err)
+		}
+		chk.Code = box.last[phone]
+		v, err := f.svc.VerifyInPerson(f.ctx, clerk, chk)
+		if err != nil || v.Changed || v.Phone != "139****5678" { // a walk-in is L2 already
+			t.Fatalf("bind: %+v %v", v, err)
+		}
+		f.SetNow(f.Now().Add(2 * time.Minute))
+		if _, err := f.ids.SendCode(f.ctx, identity.CodeRequest{Phone: phone, Purpose: identity.CodeReset, Registered: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.ids.ResetPasswordBySMS(f.ctx, identity.PasswordReset{Phone: phone, Code: box.last[phone], Password: "zhao-liu-password"}); err != nil {
+			t.Fatalf("reset: %v", err)
+		}
+		if _, _, u, err := f.ids.Login(f.ctx, identity.LoginRequest{Username: phone, Password: "zhao-liu-password"}); err != nil || u.Assurance != identity.AssuranceL2 {
+			t.Fatalf("the walk-in signs in: %v", err)
 		}
 	})
 }

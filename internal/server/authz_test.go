@@ -185,6 +185,7 @@ var apiCells = []cell{
 	{op: "POST /api/v1/register", path: "/register", body: `{"name":"李四","id_number":"110101199003071233","phone":"13800138000","code":"000000","password":"another-password-1"}`, allow: "@all"},
 	// A window's identity verification (L2): clerks only (a malformed number: 400, let through).
 	{op: "POST /api/v1/assurance", path: "/assurance", body: `{"id_number":"1101","name":"李四","confirmed":true}`, allow: "clerk clerk-t"},
+	{op: "POST /api/v1/assurance/code", path: "/assurance/code", body: `{"phone":"1380013800"}`, allow: "clerk clerk-t"},
 	{op: "GET /api/v1/me", path: "/me", allow: "@users"},
 	{op: "GET /api/v1/codes/check", path: "/codes/check?value=91500102MA5U7X2K", allow: "@users"},
 	{op: "GET /api/v1/calendar/add", path: "/calendar/add?from=2026-02-12&days=3", allow: "@users"},
@@ -403,6 +404,7 @@ var webCells = []cell{
 	{op: "POST /password/reset/code", path: "/password/reset/code", body: "phone=1380013800", allow: "@all"},
 	{op: "GET /workbench/assurance", path: "/workbench/assurance", allow: "clerk clerk-t"},
 	{op: "POST /workbench/assurance", path: "/workbench/assurance", body: "id_number=1101&name=李四&confirmed=1", allow: "clerk clerk-t"},
+	{op: "POST /workbench/assurance/code", path: "/workbench/assurance/code", body: "phone=1380013800", allow: "clerk clerk-t"},
 	{op: "POST /login/code", path: "/login/code", body: "code=000000", kind: refused},
 	{op: "GET /account/second-factor", path: "/account/second-factor", allow: "@users"},
 	{op: "POST /account/second-factor", path: "/account/second-factor", body: "code=000000", allow: "@users"},

@@ -129,23 +129,56 @@ func (s *Server) assuranceForm(w http.ResponseWriter, r *http.Request) error {
 // verifyInPerson raises the person named to L2.
 func (s *Server) verifyInPerson(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
-	res, err := s.Cases.VerifyInPerson(r.Context(), visitorFrom(r).User, cases.InPersonCheck{Number: f.Get("id_number"), Name: f.Get("name"), Confirmed: f.Get("confirmed") == "1"})
-	v := s.view(r, "assurance.title")
+	res, err := s.Cases.VerifyInPerson(r.Context(), visitorFrom(r).User, cases.InPersonCheck{Number: f.Get("id_number"), Name: f.Get("name"),
+		Confirmed: f.Get("confirmed") == "1", Phone: f.Get("phone"), Code: f.Get("code")})
 	if err != nil {
-		if c := apperr.CodeOf(err); c != apperr.Invalid && c != apperr.TooMany {
+		if c := apperr.CodeOf(err); c != apperr.Invalid && c != apperr.TooMany && c != apperr.Conflict {
 			return err
 		}
-		p := edge.ProblemOf(r.Context(), v.Lang, err)
-		v.Problem = &p
-		v.Data["name"] = f.Get("name")
-		s.render(w, r, p.Status, "assurance", v)
-		return nil
+		return s.renderAssurance(w, r, "", err)
 	}
+	v := s.view(r, "assurance.title")
 	key := "assurance.done"
 	if !res.Changed {
 		key = "assurance.already"
 	}
 	v.Notice = v.T(key, "name", res.Applicant.Name, "masked", res.Applicant.Masked)
+	if res.Phone != "" {
+		v.Notice += " " + v.T("assurance.phone_bound", "phone", res.Phone)
+	}
 	s.render(w, r, http.StatusOK, "assurance", v)
 	return nil
+}
+
+// renderAssurance shows the clerk's form again with what was typed (the
+// clerk's own input), a notice or a problem.
+func (s *Server) renderAssurance(w http.ResponseWriter, r *http.Request, notice string, problem error) error {
+	v := s.view(r, "assurance.title")
+	for _, k := range []string{"id_number", "name", "phone"} {
+		v.Data[k] = r.PostForm.Get(k)
+	}
+	v.Notice = notice
+	status := http.StatusOK
+	if problem != nil {
+		p := edge.ProblemOf(r.Context(), v.Lang, problem)
+		v.Problem = &p
+		status = p.Status
+	}
+	w.Header().Set("Cache-Control", "no-store") // an ID number typed
+	s.render(w, r, status, "assurance", v)
+	return nil
+}
+
+// assuranceCode texts the person's number a code (identity.CodePhone)
+// that they read out to the clerk.
+func (s *Server) assuranceCode(w http.ResponseWriter, r *http.Request) error {
+	masked, err := s.Identity.SendCode(r.Context(), identity.CodeRequest{Phone: r.PostForm.Get("phone"), Purpose: identity.CodePhone, IP: edge.ClientIP(r)})
+	if err != nil {
+		if c := apperr.CodeOf(err); c != apperr.Invalid && c != apperr.TooMany && c != apperr.Unavailable {
+			return err
+		}
+		return s.renderAssurance(w, r, "", err)
+	}
+	v := s.view(r, "assurance.title")
+	return s.renderAssurance(w, r, v.T("register.code_sent", "phone", masked, "minutes", int(identity.DefaultCodes.TTL.Minutes())), nil)
 }

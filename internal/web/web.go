@@ -113,6 +113,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /password/reset/code", s.page(s.smsCode(resetForm)))
 	mux.Handle("GET /workbench/assurance", s.page(s.assuranceForm, identity.RoleClerk))
 	mux.Handle("POST /workbench/assurance", s.page(s.verifyInPerson, identity.RoleClerk))
+	mux.Handle("POST /workbench/assurance/code", s.page(s.assuranceCode, identity.RoleClerk))
 	mux.Handle("GET /invite/{token}", s.page(s.inviteForm))
 	mux.Handle("GET /demo/sms", s.page(s.demoSMS))
 	mux.Handle("POST /invite/{token}", s.page(s.inviteAccept))
