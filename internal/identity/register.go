@@ -162,10 +162,10 @@ func (s *Service) decoy(username, name string, kind SessionKind) *LoginResult {
 	if kind == SessionAPI {
 		max = s.Sessions.APIMax
 	}
-	now := s.db.Now()
+	now, id := s.db.Now(), db.NewID()
 	return &LoginResult{Token: randomToken(),
-		Session: &Session{Kind: kind, UserID: db.NewID(), CSRFToken: randomToken(), CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(max)},
-		User:    &User{ID: db.NewID(), Username: username, Kind: KindPerson, DisplayName: name, Assurance: AssuranceL1}}
+		Session: &Session{Kind: kind, UserID: id, CSRFToken: randomToken(), CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(max)},
+		User:    &User{ID: id, Username: username, Kind: KindPerson, DisplayName: name, Assurance: AssuranceL1}}
 }
 
 // tellHolder texts the holder of a registered number that someone tried

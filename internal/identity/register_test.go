@@ -284,3 +284,37 @@ func TestRegisterRefusalsAreNoOracle(t *testing.T) {
 		}
 	})
 }
+
+// Signing in by SMS code is counted by the login throttle as a password
+// attempt is: past the free failures the next attempt waits.
+func TestLoginBySMSIsThrottled(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newReg(t, d)
+		ctx := context.Background()
+		r := identity.Registration{Name: "李四", IDNumber: idA, Phone: "13800138001", Password: pw}
+		r.Code = f.code(t, r.Phone, identity.CodeRegister)
+		if _, err := f.svc.Register(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		code := f.code(t, r.Phone, identity.CodeLogin)
+		for i := 0; i <= f.svc.Throttle.PairFree; i++ {
+			if _, err := f.svc.LoginBySMS(ctx, identity.SMSLogin{Phone: r.Phone, Code: wrongSix(code), IP: "203.0.113.9"}); !apperr.Is(err, apperr.Invalid, "auth.code_wrong") {
+				t.Fatalf("attempt %d: %v", i+1, err)
+			}
+		}
+		if _, err := f.svc.LoginBySMS(ctx, identity.SMSLogin{Phone: r.Phone, Code: code, IP: "203.0.113.9"}); !apperr.Is(err, apperr.TooMany, "auth.throttled_seconds") {
+			t.Fatalf("past the free failures: %v", err)
+		}
+		var n int
+		if err := d.Reader().QueryRow(`SELECT count(*) FROM audit_pending WHERE action = 'auth.login_failed' AND payload LIKE '%bad_sms_code%'`).Scan(&n); err != nil || n != f.svc.Throttle.PairFree+1 {
+			t.Fatalf("failed SMS logins audited: %d %v", n, err)
+		}
+	})
+}
+
+func wrongSix(c string) string {
+	if c == "000000" {
+		return "000001"
+	}
+	return "000000"
+}
