@@ -16,6 +16,11 @@ type loginRequest struct {
 	// Code is the second factor of accounts that have one (administrators,
 	// supervisors): a TOTP code or a recovery code.
 	Code string `json:"code"`
+	// Phone and SMSCode sign a person or an organisation in by SMS code
+	// (asked with POST /api/v1/auth/sms-code, purpose login) instead of
+	// a user name and password.
+	Phone   string `json:"phone"`
+	SMSCode string `json:"sms_code"`
 }
 
 type loginResponse struct {
@@ -34,6 +39,9 @@ type userJSON struct {
 	// MustChangePassword: the account logs in with a one-time password and
 	// may call only POST /api/v1/me/password (and /me, logout) until changed.
 	MustChangePassword bool `json:"must_change_password"`
+	// Assurance is a person's level of assurance: 1 self-registered, 2
+	// verified face to face at a window (absent for other accounts).
+	Assurance int `json:"assurance,omitempty"`
 }
 
 type grantJSON struct {
@@ -46,6 +54,9 @@ type grantJSON struct {
 
 func toUserJSON(u *identity.User) userJSON {
 	j := userJSON{ID: u.ID, Username: u.Username, Kind: string(u.Kind), DisplayName: u.DisplayName, Roles: []string{}, Grants: []grantJSON{}, MustChangePassword: u.MustChangePassword}
+	if u.Kind == identity.KindPerson {
+		j.Assurance = max(u.Assurance, identity.AssuranceL1)
+	}
 	for _, r := range u.Roles() {
 		j.Roles = append(j.Roles, string(r))
 	}
@@ -59,6 +70,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	var req loginRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
+	}
+	if req.Phone != "" || req.SMSCode != "" {
+		if strings.TrimSpace(req.SMSCode) == "" {
+			return apperr.E(apperr.Invalid, "error.field_required", "field", "sms_code")
+		}
+		res, err := s.Identity.LoginBySMS(r.Context(), identity.SMSLogin{Phone: req.Phone, Code: req.SMSCode, Kind: identity.SessionAPI, IP: edge.ClientIP(r), UserAgent: r.UserAgent()})
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, loginResponse{Token: res.Token, ExpiresAt: res.Session.ExpiresAt, User: toUserJSON(res.User)})
+		return nil
 	}
 	if strings.TrimSpace(req.Username) == "" {
 		return apperr.E(apperr.Invalid, "error.field_required", "field", "username")

@@ -125,7 +125,11 @@ func (s *Service) noteUnmatched(ctx context.Context, u *identity.User, err error
 			return err
 		}
 		// A supervisor can see an agent probing; what was typed is not kept.
-		return audit.Append(tx, &audit.Record{Actor: u.ID, Role: string(identity.RoleAgent), Action: "case.applicant_unmatched",
+		role := identity.RoleAgent
+		if !u.Has(role) {
+			role = identity.RoleClerk // a clerk verifying a person at a window (assurance.go)
+		}
+		return audit.Append(tx, &audit.Record{Actor: u.ID, Role: string(role), Action: "case.applicant_unmatched",
 			ObjectType: "user", ObjectID: u.ID}, nil)
 	}); nerr != nil {
 		return apperr.Internalf("cases: note unmatched applicant", nerr)

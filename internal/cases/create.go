@@ -184,6 +184,17 @@ func (s *Service) applicantFor(tx *db.Tx, u *identity.User, it *catalog.Item, nc
 	if !slices.ContainsFunc(it.Objects, func(o int) bool { return (o == 1) == wantPerson }) {
 		return nil, "", "", apperr.E(apperr.Invalid, "case.object_mismatch", "item", it.Name)
 	}
+	// An item that requires L2: a person filing online or through an agent
+	// must have been seen at a window; at a window the clerk sees them.
+	if it.RequiresL2 && wantPerson && channel != ChannelWindow {
+		level, err := s.identity.AssuranceOfTx(tx, app.UserID)
+		if err != nil {
+			return nil, "", "", err
+		}
+		if level < identity.AssuranceL2 {
+			return nil, "", "", apperr.E(apperr.Forbidden, "case.assurance_required")
+		}
+	}
 	return app, channel, role, nil
 }
 

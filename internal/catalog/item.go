@@ -41,6 +41,10 @@ type Item struct {
 	Commitment     bool     `json:"commitment"`        // 告知承诺 allowed
 	Tolerance      bool     `json:"tolerance"`         // 容缺受理 allowed
 	Scope          string   `json:"scope,omitempty"`   // 通办范围: national, cross_province, cross_city, cross_county
+	// RequiresL2: a natural person files online (or through an agent) only
+	// with an account verified face to face at a window (identity.AssuranceL2);
+	// window filings pass, the clerk seeing the person.
+	RequiresL2 bool `json:"requires_l2,omitempty"`
 
 	Place          string `json:"place,omitempty"` // 办理地点
 	Hours          string `json:"hours,omitempty"` // 办理时间

@@ -125,7 +125,8 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 	}
 	creators := map[string]func() error{
 		"zhangsan": func() error {
-			_, err := ids.CreatePerson(ctx, identity.NewPerson{Account: acct("zhangsan"), Name: "张三", IDNumber: idNumber, Region: "500102103000"})
+			// 张三 registered at the district's window: a clerk saw the ID card (L2).
+			_, err := ids.CreatePerson(ctx, identity.NewPerson{Account: acct("zhangsan"), Name: "张三", IDNumber: idNumber, Region: "500102103000", Assurance: identity.AssuranceL2})
 			return err
 		},
 		"democorp": func() error {

@@ -218,7 +218,7 @@ func demoSpecs() []spec {
 		{dept: "mz", level: 4, typ: "07", main: "00403", sub: "001", name: "内地居民结婚登记", en: "Marriage registration",
 			objects: personal, basis: []string{"《中华人民共和国民法典》第一千零四十九条", "《婚姻登记条例》第四条、第五条、第七条"},
 			conds: []string{"男女双方完全自愿", "男年满22周岁、女年满20周岁", "双方均无配偶且不属于禁止结婚的情形", "双方共同到婚姻登记机关申请"},
-			fees:  free, stat: "", prom: "0", handling: 1, depthLevel: 2, visits: 1, delivery: window, place: "涪陵区婚姻登记处",
+			fees:  free, stat: "", prom: "0", handling: 1, depthLevel: 2, visits: 1, delivery: window, place: "涪陵区婚姻登记处", requiresL2: true,
 			result: "结婚证", resultKind: "certificate", licence: licMarriage, themes: []string{"marriage"}, events: []string{"marriage"},
 			keywords: []string{"领证", "结婚", "婚姻登记"}, freq: 3300,
 			mats: []catalog.Material{matID("男女双方"), matHukou, {Key: "photos", Name: "双方近期半身免冠合影照片", Source: "applicant", Originals: 3, Required: true}},

@@ -62,6 +62,7 @@ type spec struct {
 	place      string
 	scope      string
 	offered    []int // the lower 行使层级 that may adopt (认领) the item
+	requiresL2 bool  // online filings need a person verified at a window (L2)
 }
 
 // Shared materials.
@@ -210,7 +211,7 @@ func (s spec) item(deptCodes map[string]string) (*catalog.Item, error) {
 		ConsultPhone: phone, SupervisePhone: "12345",
 		FAQ: s.faq, Result: catalog.Result{Name: s.result, Kind: s.resultKind, LicenceType: s.licence},
 		Themes: s.themes, LifeEvents: s.events, Keywords: s.keywords, Frequency: s.freq, OfferedLevels: s.offered,
-		Materials: s.mats, Form: s.form, Situations: s.sit,
+		Materials: s.mats, Form: s.form, Situations: s.sit, RequiresL2: s.requiresL2,
 	}
 	it.Canon()
 	return it, catalog.Validate(it)

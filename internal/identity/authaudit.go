@@ -23,6 +23,7 @@ type loginAttempt struct {
 	Reason       string      `json:"reason,omitempty"`          // why a login failed: bad_credentials, disabled, bad_second_factor, second_factor_not_enrolled
 	SecondFactor string      `json:"second_factor,omitempty"`   // how a login passed its second factor: totp, recovery
 	UsernameHash string      `json:"username_sha256,omitempty"` // the name typed, when it is no account's
+	Method       string      `json:"method,omitempty"`          // how the login proved who it is: sms, register ("" a password)
 }
 
 func (a loginAttempt) payload() []byte {
@@ -33,13 +34,13 @@ func (a loginAttempt) payload() []byte {
 // auditLogin records a session opened for userID.
 func auditLogin(tx *db.Tx, userID string, req LoginRequest, secondFactor string) error {
 	return audit.Append(tx, &audit.Record{Actor: userID, Action: "auth.login", ObjectType: "user", ObjectID: userID},
-		loginAttempt{Session: req.Kind, IP: req.IP, UserAgent: truncate(req.UserAgent, 300), SecondFactor: secondFactor}.payload())
+		loginAttempt{Session: req.Kind, IP: req.IP, UserAgent: truncate(req.UserAgent, 300), SecondFactor: secondFactor, Method: req.Method}.payload())
 }
 
 // auditFailure records a refused login: against the account when userID
 // names one, else against the hash of the name typed.
 func auditFailure(tx *db.Tx, userID string, req LoginRequest, reason string) error {
-	a := loginAttempt{Session: req.Kind, IP: req.IP, UserAgent: truncate(req.UserAgent, 300), Reason: reason}
+	a := loginAttempt{Session: req.Kind, IP: req.IP, UserAgent: truncate(req.UserAgent, 300), Reason: reason, Method: req.Method}
 	r := &audit.Record{Action: "auth.login_failed", ObjectType: "user", ObjectID: userID}
 	if userID == "" {
 		h := sha256.Sum256([]byte(req.Username))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 )
 
@@ -43,6 +44,9 @@ type LoginRequest struct {
 	IP        string
 	UserAgent string
 	Device    string // the browser's device cookie, "" for the API (throttle.go)
+	// Method is how the login proves who it is, for the audit record:
+	// "" a password, "sms" an SMS code, "register" a registration.
+	Method string
 }
 
 // LoginResult is an opened session, or a web login's second step.
@@ -99,6 +103,7 @@ func (s *Service) login(ctx context.Context, req LoginRequest, challenge bool) (
 	if req.Kind != SessionAPI {
 		req.Kind = SessionWeb
 	}
+	req.Username = s.loginName(ctx, req.Username)
 	a, err := s.beginAttempt(ctx, req)
 	if err != nil {
 		return nil, err
@@ -202,6 +207,28 @@ func (s *Service) CompleteLogin(ctx context.Context, challenge string, req Login
 		return nil, err
 	}
 	return s.open(ctx, a, u, req, method)
+}
+
+// loginName is the user name a login names: a mobile number that is no
+// user name stands for the account whose verified number it is (persons
+// who registered themselves sign in with it). Anything else is itself.
+func (s *Service) loginName(ctx context.Context, name string) string {
+	phone, err := codes.ParseMobile(name)
+	if err != nil {
+		return name
+	}
+	var username string
+	_ = s.db.View(ctx, func(tx *db.Tx) error {
+		err := tx.QueryRow(`SELECT username FROM users WHERE username = $1`, name).Scan(&username)
+		if err == nil {
+			return nil
+		}
+		return tx.QueryRow(`SELECT u.username FROM account_phones p JOIN users u ON u.id = p.user_id WHERE p.phone_index = $1`, s.PhoneIndex(phone)).Scan(&username)
+	})
+	if username == "" {
+		return name
+	}
+	return username
 }
 
 // beginAttempt counts the attempt (throttle.go) or answers its wait.

@@ -70,6 +70,10 @@ type CodePolicy struct {
 // address (a hall's shared address serves many people), 5 guesses.
 var DefaultCodes = CodePolicy{TTL: 5 * time.Minute, Gap: time.Minute, PerPhoneHour: 5, PerPhoneDay: 10, PerIPHour: 30, Attempts: 5}
 
+// DemoCodes are the demo's (its texts go to /demo/sms): a code every 5
+// seconds, so that one number can register, sign in and reset at once.
+var DemoCodes = CodePolicy{TTL: 5 * time.Minute, Gap: 5 * time.Second, PerPhoneHour: 20, PerPhoneDay: 40, PerIPHour: 100, Attempts: 5}
+
 // purposePhone binds sealed and indexed account phones to their column.
 const purposePhone = "account.phone"
 

@@ -125,11 +125,14 @@ var Kinds = map[string][]string{
 	"verify_code": {"otp", "minutes"},
 	// The number an account leaves is told it was changed (pipl): no digits.
 	"phone_changed": {},
+	// Someone registered (or tried to) with the holder's ID number: told
+	// on the holder's verified number, no number in the text.
+	"account_exists": {},
 }
 
 // TextedOnly are kinds texted at once to a number (identity's SMS codes),
 // never written to an inbox: they have templates but no notifications.
-var TextedOnly = map[string]bool{"verify_code": true, "phone_changed": true}
+var TextedOnly = map[string]bool{"verify_code": true, "phone_changed": true, "account_exists": true}
 
 // KindKeys lists the template kinds in a stable order.
 func KindKeys() []string {

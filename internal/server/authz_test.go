@@ -177,6 +177,15 @@ var apiCells = []cell{
 	{op: "GET /api/v1/openapi.json", path: "/openapi.json", allow: "@all"},
 	{op: "POST /api/v1/auth/login", path: "/auth/login", body: `{"username":"lisi","password":"tongban-demo"}`, allow: "@all"},
 	{op: "POST /api/v1/auth/logout", path: "/auth/logout", allow: "@users", last: true},
+	// Registration and SMS codes are public; a malformed number is refused
+	// (400) before any text is sent (this matrix has no SMS gateway).
+	{op: "POST /api/v1/auth/sms-code", path: "/auth/sms-code", body: `{"phone":"1380013800","purpose":"login"}`, allow: "@all"},
+	{op: "POST /api/v1/auth/password-reset", path: "/auth/password-reset", body: `{"phone":"13800138000","code":"000000","password":"another-password-1"}`, allow: "@all"},
+	{op: "POST /api/v1/register/code", path: "/register/code", body: `{"phone":"1380013800"}`, allow: "@all"},
+	{op: "POST /api/v1/register", path: "/register", body: `{"name":"李四","id_number":"110101199003071233","phone":"13800138000","code":"000000","password":"another-password-1"}`, allow: "@all"},
+	// A window's identity verification (L2): clerks only (a malformed number: 400, let through).
+	{op: "POST /api/v1/assurance", path: "/assurance", body: `{"id_number":"1101","name":"李四","confirmed":true}`, allow: "clerk clerk-t"},
+	{op: "POST /api/v1/assurance/code", path: "/assurance/code", body: `{"phone":"1380013800"}`, allow: "clerk clerk-t"},
 	{op: "GET /api/v1/me", path: "/me", allow: "@users"},
 	{op: "GET /api/v1/codes/check", path: "/codes/check?value=91500102MA5U7X2K", allow: "@users"},
 	{op: "GET /api/v1/calendar/add", path: "/calendar/add?from=2026-02-12&days=3", allow: "@users"},
@@ -395,6 +404,18 @@ var webCells = []cell{
 	// The demo's SMS page: absent outside demo mode (this matrix serves an installation).
 	{op: "GET /demo/sms", path: "/demo/sms", kind: notFound},
 	{op: "GET /login/code", path: "/login/code", allow: "@all"}, // without a challenge: back to /login
+	{op: "GET /register", path: "/register", allow: "@all"},
+	{op: "POST /register", path: "/register", body: "name=李四&id_number=110101199003071233&phone=13800138000&code=000000&password=another-password-1", allow: "@all"},
+	{op: "POST /register/code", path: "/register/code", body: "phone=1380013800", allow: "@all"},
+	{op: "GET /login/sms", path: "/login/sms", allow: "@all"},
+	{op: "POST /login/sms", path: "/login/sms", body: "phone=13800138000&code=000000", allow: "@all"},
+	{op: "POST /login/sms/code", path: "/login/sms/code", body: "phone=1380013800", allow: "@all"},
+	{op: "GET /password/reset", path: "/password/reset", allow: "@all"},
+	{op: "POST /password/reset", path: "/password/reset", body: "phone=13800138000&code=000000&password=another-password-1&confirm_password=another-password-1", allow: "@all"},
+	{op: "POST /password/reset/code", path: "/password/reset/code", body: "phone=1380013800", allow: "@all"},
+	{op: "GET /workbench/assurance", path: "/workbench/assurance", allow: "clerk clerk-t"},
+	{op: "POST /workbench/assurance", path: "/workbench/assurance", body: "id_number=1101&name=李四&confirmed=1", allow: "clerk clerk-t"},
+	{op: "POST /workbench/assurance/code", path: "/workbench/assurance/code", body: "phone=1380013800", allow: "clerk clerk-t"},
 	{op: "POST /login/code", path: "/login/code", body: "code=000000", kind: refused},
 	{op: "GET /account/second-factor", path: "/account/second-factor", allow: "@users"},
 	{op: "POST /account/second-factor", path: "/account/second-factor", body: "code=000000", allow: "@users"},

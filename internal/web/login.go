@@ -24,6 +24,8 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
 		v.Notice = v.T("login.logged_out")
 	case r.URL.Query().Get("closed") == "1":
 		v.Notice = v.T("login.closed")
+	case r.URL.Query().Get("reset") == "1":
+		v.Notice = v.T("login.reset_done")
 	case r.URL.Query().Get("invited") != "":
 		// From an invitation link: the password is set, the user name filled in.
 		v.Notice = v.T("invite.done")

@@ -71,7 +71,7 @@ type Server struct {
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_organisation", "admin_hall", "admin_adoptions",
 	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox", "demo_sms",
-	"profile", "person_correct"}
+	"profile", "person_correct", "register", "loginsms", "reset", "assurance"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html"}
@@ -103,6 +103,18 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /login", s.page(s.login))
 	mux.Handle("GET /login/code", s.page(s.loginCodeForm))
 	mux.Handle("POST /login/code", s.page(s.loginCode))
+	mux.Handle("GET /register", s.page(s.smsPage(registerForm)))
+	mux.Handle("POST /register", s.page(s.register))
+	mux.Handle("POST /register/code", s.page(s.smsCode(registerForm)))
+	mux.Handle("GET /login/sms", s.page(s.smsPage(loginSMSForm)))
+	mux.Handle("POST /login/sms", s.page(s.loginSMS))
+	mux.Handle("POST /login/sms/code", s.page(s.smsCode(loginSMSForm)))
+	mux.Handle("GET /password/reset", s.page(s.smsPage(resetForm)))
+	mux.Handle("POST /password/reset", s.page(s.resetPassword))
+	mux.Handle("POST /password/reset/code", s.page(s.smsCode(resetForm)))
+	mux.Handle("GET /workbench/assurance", s.page(s.assuranceForm, identity.RoleClerk))
+	mux.Handle("POST /workbench/assurance", s.page(s.verifyInPerson, identity.RoleClerk))
+	mux.Handle("POST /workbench/assurance/code", s.page(s.assuranceCode, identity.RoleClerk))
 	mux.Handle("GET /invite/{token}", s.page(s.inviteForm))
 	mux.Handle("GET /demo/sms", s.page(s.demoSMS))
 	mux.Handle("POST /invite/{token}", s.page(s.inviteAccept))
