@@ -81,7 +81,7 @@ func TestProfileCorrectAndClose(t *testing.T) {
 	// A new mobile: the code texted to it (the demo's SMS screen) and the password.
 	do(t, ctx, chromedp.SendKeys(css("#new-phone"), "13900139000"), chromedp.Click(css("#phone-code-submit")),
 		chromedp.WaitVisible(css("#code-sent")))
-	code := smsCode(t, base, "13900139000")
+	code := demoSMSCode(t, base, "13900139000")
 	do(t, ctx, chromedp.SendKeys(css("#phone-code"), code), chromedp.SendKeys(css("#phone-password"), "wangwu-password-1"),
 		chromedp.Click(css("#phone-submit")), chromedp.WaitVisible(css("#flash")))
 	if p := get(t, ctx, chromedp.Text(css("#current-phone"))); p != "139****9000" {
@@ -107,8 +107,8 @@ func TestProfileCorrectAndClose(t *testing.T) {
 	}
 }
 
-// smsCode reads the newest code texted to phone off the demo's SMS screen.
-func smsCode(t *testing.T, base, phone string) string {
+// demoSMSCode reads the newest code texted to phone off the demo's SMS screen.
+func demoSMSCode(t *testing.T, base, phone string) string {
 	t.Helper()
 	r, err := http.Get(base + "/demo/sms")
 	if err != nil {
