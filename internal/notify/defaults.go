@@ -41,6 +41,7 @@ var smsDefaults = map[string][2]string{ // kind → zh-CN, en
 	"escalate":          {"办件{case_no}{clock}已{level}，请关注。", "{case_no} escalated; sign in."},
 	"licence_issued":    {"您的电子证照{name}已签发，可在我的证照中查看。", "Your licence {name} was issued."},
 	"verify_code":       {"您的验证码为{otp}，{minutes}分钟内有效，请勿告诉他人。", "Your code is {otp}, valid {minutes} minutes. Tell no one."},
+	"mandate_code":      {"代办员{agent}请求代您办事，验证码{otp}，{minutes}分钟内有效，告知代办员即同意。", "Agent {agent} asks to act for you. Code {otp}, {minutes} min."},
 }
 
 // Defaults are the templates an installation starts with (the seed of

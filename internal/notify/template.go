@@ -81,6 +81,8 @@ var placeholders = map[string]placeholder{
 	// A one-time SMS code (短信验证码) and how long it lives.
 	"otp":     {true, "123456"},
 	"minutes": {true, "5"},
+	// The agent (代办员) who asks a person for a mandate: a staff name.
+	"agent": {true, "赵六"},
 }
 
 // sensitive names personal identifiers no short message may carry (an SMS
@@ -123,11 +125,13 @@ var Kinds = map[string][]string{
 	"licence_issued":    {"case_no", "name"},
 	// Accounts (identity): codes are texted at once, not kept in-app.
 	"verify_code": {"otp", "minutes"},
+	// A mandate's code (授权委托): which agent asks.
+	"mandate_code": {"otp", "minutes", "agent"},
 }
 
 // TextedOnly are kinds texted at once to a number (identity's SMS codes),
 // never written to an inbox: they have templates but no notifications.
-var TextedOnly = map[string]bool{"verify_code": true}
+var TextedOnly = map[string]bool{"verify_code": true, "mandate_code": true}
 
 // KindKeys lists the template kinds in a stable order.
 func KindKeys() []string {
