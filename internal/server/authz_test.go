@@ -287,6 +287,28 @@ var apiCells = []cell{
 	{op: "GET /api/v1/cases/{no}/timeline", variant: "draft", path: "/cases/<draft>/timeline", allow: readDraft},
 	{op: "GET /api/v1/cases/{no}/materials/{id}", variant: "district case", path: "/cases/<case_d>/materials/<material_d>", allow: readCaseD},
 	{op: "GET /api/v1/progress", path: "/progress?case_no=<case_d>&name=" + url.QueryEscape("张三"), allow: "@all"},
+	// Mandates (授权委托, issue 16): an agent's own; the person answers and
+	// revokes their own (another's is not found); clerks whose region covers
+	// the agent's area check written ones (an agent of 青羊镇's: only the
+	// district's clerk; the demo agent's of 南沱镇: both clerks).
+	{op: "GET /api/v1/mandates", path: "/mandates", allow: "@applicants agent", sees: []seen{{"mandate_z", "agent zhangsan"}, {"mandate_q", "lisi"}}},
+	{op: "POST /api/v1/mandates", path: "/mandates", body: `{"name":"<lisi_name>","id_number":"<lisi_id>","all_items":true,"valid_until":"2026-12-31","method":"sms"}`, allow: "agent"},
+	{op: "GET /api/v1/mandates/{id}", variant: "the demo's", path: "/mandates/<mandate_z>", allow: "agent zhangsan"},
+	{op: "GET /api/v1/mandates/{id}", variant: "another region's agent's, written", path: "/mandates/<mandate_q>", allow: "clerk lisi"},
+	{op: "GET /api/v1/mandates/{id}", variant: "the agent's, written", path: "/mandates/<mandate_w>", allow: "agent clerk clerk-t lisi"},
+	{op: "POST /api/v1/mandates/{id}/confirm", path: "/mandates/<mandate_p>/confirm", body: `{"code":"123456"}`, allow: "agent"},
+	{op: "POST /api/v1/mandates/{id}/confirm", variant: "another agent's", path: "/mandates/<mandate_q>/confirm", body: `{"code":"123456"}`, allow: ""},
+	{op: "POST /api/v1/mandates/{id}/code", path: "/mandates/<mandate_p>/code", allow: "agent"},
+	{op: "POST /api/v1/mandates/{id}/answer", variant: "another's", path: "/mandates/<mandate_z>/answer", body: `{"confirm":false}`, allow: "zhangsan"},
+	{op: "POST /api/v1/mandates/{id}/answer", variant: "李四's request", path: "/mandates/<mandate_p>/answer", body: `{"confirm":false}`, allow: "lisi"},
+	{op: "POST /api/v1/mandates/{id}/revoke", path: "/mandates/<mandate_r>/revoke", allow: "lisi"},
+	{op: "GET /api/v1/mandate-checks", path: "/mandate-checks", allow: "clerk clerk-t", sees: []seen{{"mandate_q", "clerk"}}},
+	{op: "GET /api/v1/mandates/{id}/document", variant: "another region's", path: "/mandates/<mandate_q>/document", allow: "clerk"},
+	{op: "GET /api/v1/mandates/{id}/document", variant: "the town's", path: "/mandates/<mandate_w>/document", allow: "agent clerk clerk-t"},
+	{op: "POST /api/v1/mandates/{id}/check", variant: "another region's", path: "/mandates/<mandate_q>/check", body: `{"approve":false,"reason":"签名不符"}`, allow: "clerk"},
+	{op: "POST /api/v1/mandates/{id}/check", variant: "the town's", path: "/mandates/<mandate_w>/check", body: `{"approve":true}`, allow: "clerk clerk-t"},
+	{op: "POST /api/v1/villagers/code", path: "/villagers/code", body: `{"name":"孙八","id_number":"110105194912310054","phone":"1390013900","all_items":true,"valid_until":"2026-12-31"}`, allow: "agent"},
+	{op: "POST /api/v1/villagers", path: "/villagers", body: `{"name":"孙八","id_number":"110105194912310054","phone":"13900139000","all_items":true,"valid_until":"2026-12-31","code":"000000"}`, allow: "agent"},
 	{op: "POST /api/v1/cases/{no}/urge", variant: "district case", path: "/cases/<case_d>/urge", body: `{"note":"请加快办理"}`, allow: urgeCaseD},
 	{op: "POST /api/v1/cases/{no}/urge", variant: "town case", path: "/cases/<case_t>/urge", body: `{"note":"请加快办理"}`, allow: urgeCaseT},
 
@@ -396,6 +418,18 @@ var webCells = []cell{
 	// One's own notification channels (issue 16).
 	{op: "POST /me/contacts", path: "/me/contacts", body: "phone=13800138000&email=&sms=1", allow: "@users"},
 	{op: "GET /me/data.json", path: "/me/data.json", allow: "@users", sees: []seen{{"case_d", readCaseD}, {"case_t", readCaseT}}},
+	// Mandates (授权委托): the person's page, the agent's, the clerks'.
+	{op: "GET /me/mandates", path: "/me/mandates", allow: "@applicants", sees: []seen{{"mandate_z", "zhangsan"}}},
+	{op: "POST /me/mandates/{id}/answer", path: "/me/mandates/<mandate_z>/answer", body: "confirm=0", allow: "zhangsan"},
+	{op: "POST /me/mandates/{id}/revoke", path: "/me/mandates/<mandate_r>/revoke", allow: "lisi"},
+	{op: "GET /agent/mandates", path: "/agent/mandates", allow: "agent", sees: []seen{{"mandate_p", "agent"}}},
+	{op: "POST /agent/mandates", path: "/agent/mandates", body: "name=" + url.QueryEscape("李四") + "&id_number=<lisi_id>&scope=all&valid_until=2026-12-31&method=sms", allow: "agent"},
+	{op: "POST /agent/mandates/{id}/confirm", path: "/agent/mandates/<mandate_p>/confirm", body: "code=123456", allow: "agent"},
+	{op: "POST /agent/villagers", path: "/agent/villagers", body: "name=x&id_number=110105194912310054&phone=1390013900&scope=all&valid_until=2026-12-31", allow: "agent"},
+	{op: "GET /mandates/{id}/document", variant: "another region's", path: "/mandates/<mandate_q>/document", allow: "clerk"},
+	{op: "GET /mandates/{id}/document", variant: "the town's", path: "/mandates/<mandate_w>/document", allow: "agent clerk clerk-t"},
+	{op: "GET /workbench/mandates", path: "/workbench/mandates", allow: "clerk clerk-t", sees: []seen{{"mandate_q_w", "clerk"}}},
+	{op: "POST /workbench/mandates/{id}/check", path: "/workbench/mandates/<mandate_q_w>/check", body: "approve=1", allow: "clerk"},
 	{op: "GET /workbench", path: "/workbench", allow: "@workbench"},
 	{op: "GET /workbench/inbox", path: "/workbench/inbox", allow: "@workbench"},
 	{op: "GET /supervision", path: "/supervision", allow: "@watch", sees: signalsSeen},
