@@ -182,4 +182,6 @@ func (s *Server) registerVillager(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-func errField(name string) error { return apperr.E(apperr.Invalid, "error.field_required", "field", name) }
+func errField(name string) error {
+	return apperr.E(apperr.Invalid, "error.field_required", "field", name)
+}
