@@ -49,7 +49,8 @@ func TestAgentRegistersAVillagerAndFilesUnderTheMandate(t *testing.T) {
 	if code == "" || !strings.Contains(body, "赵六") || strings.Contains(body, "110105194912310054") {
 		t.Fatalf("the text: %q", body)
 	}
-	do(t, ctx, chromedp.SendKeys(css("#v-code"), code), chromedp.Click(css("#villager-register")), chromedp.WaitVisible(css("#flash")))
+	// Registered: back on the page, whose villager form starts again.
+	do(t, ctx, chromedp.SendKeys(css("#v-code"), code), chromedp.Click(css("#villager-register")), chromedp.WaitVisible(css("#villager-send")))
 	shot(t, ctx, "mandates-agent")
 	if got := get(t, ctx, chromedp.Text(css("#mandate-error, #flash"))); !strings.Contains(got, "授权委托已生效") {
 		t.Fatalf("registered: %q", got)
@@ -74,10 +75,10 @@ func TestAgentRegistersAVillagerAndFilesUnderTheMandate(t *testing.T) {
 		os.WriteFile(p, []byte("%PDF-1.4\n% "+name+"\n%%EOF\n"), 0o644)
 		return p
 	}
-	do(t, ctx, chromedp.Navigate(base+"/items/"+item), chromedp.WaitVisible(css("#apply-online")), chromedp.Click(css("#apply-online")),
-		chromedp.WaitVisible(css("#application")))
-	do(t, ctx, chromedp.SetValue(css("#q-premises"), "rented"), chromedp.SetValue(css("#q-by_agent"), "yes"), chromedp.Click(css("#apply-situations")),
-		chromedp.WaitVisible(css(`#materials tr[data-material="lease"]`)))
+	// The situations answered in the address (a rented shop, by an agent),
+	// as the guide's form sends them.
+	do(t, ctx, chromedp.Navigate(base+"/apply/"+item+"?a.premises=rented&a.by_agent=yes"),
+		chromedp.WaitVisible(css(`#materials tr[data-material="proxy_id"]`)), chromedp.WaitVisible(css("#f-for-name")))
 	do(t, ctx,
 		chromedp.SendKeys(css("#f-for-name"), "孙八"),
 		chromedp.SendKeys(css("#f-applicant"), "110105194912310054"),
