@@ -29,6 +29,7 @@ import (
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
+	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
@@ -51,9 +52,10 @@ type Deps struct {
 	AuditDB          *db.DB      // the audit log's database
 	AuditKeys        *audit.Keys // nil: no checkpoints (serve without keys)
 	Licences         *license.Service
-	VerifyLimit      *edge.Limiter // public verifications per client address
-	ProgressLimit    *edge.Limiter // public progress queries per client address
-	PublicURL        string        // the platform's public address for links; "" = the request's host
+	Mandates         *mandate.Service // agents' mandates (授权委托)
+	VerifyLimit      *edge.Limiter    // public verifications per client address
+	ProgressLimit    *edge.Limiter    // public progress queries per client address
+	PublicURL        string           // the platform's public address for links; "" = the request's host
 	Calendars        *calendar.Set
 	Region           string // the installation's home region, the default scope of lists
 	Now              func() time.Time
@@ -153,6 +155,18 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "GET", "/api/v1/cases/{no}/timeline", false, s.caseTimeline)
 	s.handle(mux, "GET", "/api/v1/cases/{no}/materials/{id}", false, s.caseMaterial)
 	s.handle(mux, "GET", "/api/v1/progress", true, s.progress)
+	s.handle(mux, "GET", "/api/v1/mandates", false, s.myMandates)
+	s.handle(mux, "POST", "/api/v1/mandates", false, s.requestMandate)
+	s.handle(mux, "GET", "/api/v1/mandates/{id}", false, s.getMandate)
+	s.handle(mux, "POST", "/api/v1/mandates/{id}/confirm", false, s.confirmMandate)
+	s.handle(mux, "POST", "/api/v1/mandates/{id}/code", false, s.resendMandateCode)
+	s.handle(mux, "POST", "/api/v1/mandates/{id}/answer", false, s.answerMandate)
+	s.handle(mux, "POST", "/api/v1/mandates/{id}/revoke", false, s.revokeMandate)
+	s.handle(mux, "POST", "/api/v1/mandates/{id}/check", false, s.checkMandate)
+	s.handle(mux, "GET", "/api/v1/mandates/{id}/document", false, s.mandateDocument)
+	s.handle(mux, "GET", "/api/v1/mandate-checks", false, s.mandateChecks)
+	s.handle(mux, "POST", "/api/v1/villagers/code", false, s.villagerCode)
+	s.handle(mux, "POST", "/api/v1/villagers", false, s.registerVillager)
 	s.handle(mux, "POST", "/api/v1/cases/{no}/urge", false, s.urgeCase)
 	s.handle(mux, "GET", "/api/v1/supervision/signals", false, s.supervisionSignals)
 	s.handle(mux, "GET", "/api/v1/supervision/stats", false, s.supervisionStats)

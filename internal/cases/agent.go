@@ -1,31 +1,21 @@
 package cases
 
 import (
-	"context"
-	"database/sql"
-	"errors"
-	"math"
-	"slices"
-	"strings"
-	"time"
-
-	"github.com/tongban/tongban/internal/apperr"
-	"github.com/tongban/tongban/internal/audit"
-	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/mandate"
 )
 
-// 代办 (issue 14). A village agent names the applicant by name AND number,
-// and both must match one registered applicant: "no such applicant" and
-// "another name" are one answer (case.applicant_unmatched), so an agent who
-// types a number learns nobody's name, and the failures are throttled per
-// agent. The agent files without a written mandate only for a natural person
-// whose registered region lies in the agent's area; anyone else — a person of
-// another area or of unknown region, any enterprise — only with their
-// 授权委托书 attached to the filing as the material MandateKey, kept with the
-// case. Mandates as records of their own (scope, validity, revocation) are a
-// later issue.
+// 代办 (issues 14 and 16). A village agent names the applicant by name AND
+// number, matched without an oracle and throttled per agent
+// (mandate.MatchTx), and files only under a mandate (授权委托) of that
+// applicant's that is active, unexpired and covers the item
+// (mandate.CoveringTx): the case records it. Without one the filing is
+// refused saying why — none, still pending, expired, revoked, or outside
+// its scope. A signed 授权委托书 attached to a filing (the material
+// MandateKey) is kept with the case as any material is, but no longer
+// stands in for a mandate: the agent uploads it as a written mandate
+// (/agent/mandates) for a clerk to check, before filing.
 
 // MandateKey is the material key of a written mandate (授权委托书): the
 // catalog's common key for it. An agent's filing may carry it whether or not
@@ -35,104 +25,16 @@ const MandateKey = "proxy"
 // MandateName names the mandate material where the item does not.
 const MandateName = "授权委托书"
 
-// MatchLimit failed attempts to name an applicant are allowed per agent
-// within MatchWindow; then the agent names nobody until the window ends.
-var (
-	MatchLimit  = 10
-	MatchWindow = time.Hour
-)
-
-// agentApplicant finds the applicant an agent names, and checks that the
-// agent may file for them.
-func (s *Service) agentApplicant(tx *db.Tx, u *identity.User, nc NewCase) (*identity.Applicant, error) {
-	name := strings.TrimSpace(nc.ApplicantName)
-	if name == "" || strings.TrimSpace(nc.Applicant) == "" {
-		return nil, apperr.E(apperr.Invalid, "case.agent_applicant_required")
-	}
-	if err := matchThrottled(tx, u.ID); err != nil {
-		return nil, err
-	}
-	app, err := s.identity.ApplicantByNumberTx(tx, nc.Applicant)
-	switch {
-	case apperr.Is(err, apperr.NotFound, ""), err == nil && app.Name != name:
-		return nil, apperr.E(apperr.Invalid, "case.applicant_unmatched")
-	case err != nil:
-		return nil, err // a malformed number: its own fault, which says nothing of anyone
-	}
-	if !agentCovers(u, app) && !slices.ContainsFunc(nc.Materials, func(m MaterialRef) bool { return m.Key == MandateKey }) {
-		if app.Kind == identity.KindOrganisation {
-			return nil, apperr.E(apperr.Invalid, "case.mandate_required_org")
-		}
-		return nil, apperr.E(apperr.Invalid, "case.mandate_required")
-	}
-	return app, nil
-}
-
-// agentCovers: a natural person whose registered region lies in one of the
-// agent's areas.
-func agentCovers(u *identity.User, app *identity.Applicant) bool {
-	if app.Kind != identity.KindPerson || app.Region == "" {
-		return false
-	}
-	for _, g := range u.Grants {
-		if g.Role == identity.RoleAgent && g.RegionCode != "" && codes.DivisionCovers(g.RegionCode, app.Region) {
-			return true
-		}
-	}
-	return false
-}
-
-// matchThrottled refuses an agent who failed MatchLimit times within the
-// window.
-func matchThrottled(tx *db.Tx, userID string) error {
-	var n int
-	var start time.Time
-	err := tx.QueryRow(`SELECT failures, window_start FROM applicant_match_failures WHERE user_id = $1`, userID).Scan(&n, &start)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
+// agentApplicant finds the applicant an agent names and the mandate the
+// agent files under.
+func (s *Service) agentApplicant(tx *db.Tx, u *identity.User, implCode string, nc NewCase) (*identity.Applicant, *mandate.Ref, error) {
+	app, err := mandate.MatchTx(tx, s.identity, u, nc.ApplicantName, nc.Applicant)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if end := start.Add(MatchWindow); n >= MatchLimit && tx.Now.Before(end) {
-		return apperr.E(apperr.TooMany, "case.applicant_throttled", "minutes", int(math.Ceil(end.Sub(tx.Now).Minutes())))
+	m, err := mandate.CoveringTx(tx, u.ID, app.UserID, implCode)
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil
-}
-
-// noteUnmatched counts a failed attempt after the filing's transaction
-// rolled back: err is the filing's outcome, passed through.
-func (s *Service) noteUnmatched(ctx context.Context, u *identity.User, err error) error {
-	if !apperr.Is(err, apperr.Invalid, "case.applicant_unmatched") {
-		return err
-	}
-	if nerr := s.db.Update(ctx, func(tx *db.Tx) error {
-		q := `SELECT failures, window_start FROM applicant_match_failures WHERE user_id = $1`
-		if tx.Dialect == db.Postgres {
-			q += ` FOR UPDATE`
-		}
-		var n int
-		var start time.Time
-		err := tx.QueryRow(q, u.ID).Scan(&n, &start)
-		if errors.Is(err, sql.ErrNoRows) || err == nil && !tx.Now.Before(start.Add(MatchWindow)) {
-			n, start, err = 0, tx.Now, nil
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`INSERT INTO applicant_match_failures (user_id, failures, window_start) VALUES ($1, $2, $3)
-			ON CONFLICT (user_id) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start`, u.ID, n+1, start); err != nil {
-			return err
-		}
-		// A supervisor can see an agent probing; what was typed is not kept.
-		role := identity.RoleAgent
-		if !u.Has(role) {
-			role = identity.RoleClerk // a clerk verifying a person at a window (assurance.go)
-		}
-		return audit.Append(tx, &audit.Record{Actor: u.ID, Role: string(role), Action: "case.applicant_unmatched",
-			ObjectType: "user", ObjectID: u.ID}, nil)
-	}); nerr != nil {
-		return apperr.Internalf("cases: note unmatched applicant", nerr)
-	}
-	return err
+	return app, m, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/mandate"
 )
 
 // Levels of assurance (issue 16): a clerk at a window sees a person's ID
@@ -41,7 +42,7 @@ type Verified struct {
 // VerifyInPerson raises the person that chk names to L2. Only clerks;
 // Invalid assurance.confirm_required without the confirmation,
 // case.applicant_unmatched for a number or name that does not match a
-// person (counted: MatchLimit), TooMany case.applicant_throttled. The staff
+// person (counted: mandate.MatchLimit), TooMany case.applicant_throttled. The staff
 // read of the person's record and the change are audited, naming the
 // clerk's department and region. With a phone, the code's errors
 // (auth.code_*) and Conflict auth.phone_taken too.
@@ -78,7 +79,7 @@ func (s *Service) VerifyInPerson(ctx context.Context, u *identity.User, chk InPe
 		}
 	}
 	err := run(func(tx *db.Tx) error {
-		if err := matchThrottled(tx, u.ID); err != nil {
+		if err := mandate.MatchThrottled(tx, u.ID); err != nil {
 			return err
 		}
 		app, err := s.identity.ApplicantByNumberTx(tx, chk.Number)
@@ -105,7 +106,7 @@ func (s *Service) VerifyInPerson(ctx context.Context, u *identity.User, chk InPe
 			"department_id": g.DepartmentID, "department": g.DepartmentName, "region_code": g.RegionCode, "region": g.RegionName})
 		return audit.Append(tx, &audit.Record{Actor: u.ID, Role: string(identity.RoleClerk), Action: "account.assurance", ObjectType: "user", ObjectID: app.UserID}, payload)
 	})
-	if err := s.noteUnmatched(ctx, u, err); err != nil {
+	if err := mandate.NoteUnmatched(ctx, s.db, u, err); err != nil {
 		return nil, apperr.Internalf("cases: verify in person", err)
 	}
 	return out, nil

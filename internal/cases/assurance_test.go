@@ -8,6 +8,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/mandate"
 )
 
 // Issue 16: an item that requires L2 refuses a person below it online and
@@ -94,11 +95,11 @@ func TestAssuranceRequired(t *testing.T) {
 
 		// Guessing names is throttled as an agent's is.
 		var last error
-		for i := 0; i <= cases.MatchLimit; i++ {
+		for i := 0; i <= mandate.MatchLimit; i++ {
 			_, last = f.svc.VerifyInPerson(f.ctx, clerk, cases.InPersonCheck{Number: id, Name: "猜测", Confirmed: true})
 		}
 		if !apperr.Is(last, apperr.TooMany, "case.applicant_throttled") {
-			t.Fatalf("after %d wrong names: %v", cases.MatchLimit+1, last)
+			t.Fatalf("after %d wrong names: %v", mandate.MatchLimit+1, last)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -39,11 +40,13 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 		var app *identity.Applicant
 		var channel string
 		var role identity.Role
-		for _, ver := range bv.Versions {
+		mandates := make([]*mandate.Ref, len(bv.Versions)) // an agent's: the mandate covering each item
+		for i, ver := range bv.Versions {
 			var err error
-			if app, channel, role, err = s.applicantFor(tx, u, ver.Item, nc); err != nil {
+			if app, channel, role, err = s.applicantFor(tx, u, ver.Item, &nc); err != nil {
 				return err
 			}
+			mandates[i] = nc.mandate
 		}
 		if role == identity.RoleClerk && !nc.Submit {
 			return apperr.E(apperr.Invalid, "case.window_draft")
@@ -61,7 +64,7 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 		}
 		lead := bv.Versions[0]
 		// The parent names the bundle; its item is the lead item (the first).
-		parent, err := s.insert(tx, u, lead, app, channel, NewCase{ItemCode: lead.ImplCode, Values: nc.Values, IdempotencyKey: nc.IdempotencyKey, Delivery: nc.Delivery})
+		parent, err := s.insert(tx, u, lead, app, channel, NewCase{ItemCode: lead.ImplCode, Values: nc.Values, IdempotencyKey: nc.IdempotencyKey, Delivery: nc.Delivery, mandate: mandates[0]})
 		if err != nil {
 			return err
 		}
@@ -82,9 +85,9 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 			return err
 		}
 		var children []*Case
-		for _, ver := range bv.Versions {
+		for i, ver := range bv.Versions {
 			child, err := s.insert(tx, u, ver, app, channel, NewCase{ItemCode: ver.ImplCode, Values: nc.Values,
-				Answers: answersFor(ver.Item, nc.Answers), sameDelivery: &parent.Choice})
+				Answers: answersFor(ver.Item, nc.Answers), sameDelivery: &parent.Choice, mandate: mandates[i]})
 			if err != nil {
 				return err
 			}
@@ -116,7 +119,7 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 		out, err = s.reply(tx, u, parent)
 		return err
 	})
-	err = s.noteUnmatched(ctx, u, err)
+	err = mandate.NoteUnmatched(ctx, s.db, u, err)
 	if db.IsUniqueViolation(err) && nc.IdempotencyKey != "" {
 		c, err := s.byIdempotencyKey(ctx, u, nc.IdempotencyKey)
 		return c, false, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/vault"
 	"github.com/tongban/tongban/internal/workflow"
 )
@@ -46,8 +47,12 @@ type Case struct {
 	QueryCode string `json:"query_code,omitempty"`
 	AgentID   string `json:"-"`
 	AgentName string `json:"agent_name,omitempty"`
-	Channel   string `json:"channel"` // online, window, agent
-	CreatedBy string `json:"-"`
+	// Mandate is the mandate (授权委托) an agent filed the case under:
+	// its scope and the last day it covers.
+	MandateID string       `json:"-"`
+	Mandate   *mandate.Ref `json:"mandate,omitempty"`
+	Channel   string       `json:"channel"` // online, window, agent
+	CreatedBy string       `json:"-"`
 
 	// Values and Answers are replaced as a whole, never edited in place:
 	// save tells a change by the map, not its contents (storedJSON).

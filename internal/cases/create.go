@@ -9,6 +9,7 @@ import (
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -39,6 +40,8 @@ type NewCase struct {
 	Originals []string `json:"originals_checked,omitempty"` // material keys whose originals the clerk saw
 	// IdempotencyKey makes a retried submission return the first one's case.
 	IdempotencyKey string `json:"-"`
+	// mandate is the mandate an agent files under (applicantFor).
+	mandate *mandate.Ref
 }
 
 // MaterialRef attaches an uploaded file as a material of the item.
@@ -81,7 +84,7 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 		if err := catalog.UnknownValues(ver.Item.Form, nc.Values); err != nil {
 			return err
 		}
-		app, channel, role, err := s.applicantFor(tx, u, ver.Item, nc)
+		app, channel, role, err := s.applicantFor(tx, u, ver.Item, &nc)
 		if err != nil {
 			return err
 		}
@@ -135,7 +138,7 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 		c, err = s.reply(tx, u, c)
 		return err
 	})
-	err = s.noteUnmatched(ctx, u, err)
+	err = mandate.NoteUnmatched(ctx, s.db, u, err)
 	if db.IsUniqueViolation(err) && nc.IdempotencyKey != "" {
 		// The same key raced us and won: answer with its case.
 		c, err := s.byIdempotencyKey(ctx, u, nc.IdempotencyKey)
@@ -148,7 +151,9 @@ func (s *Service) Create(ctx context.Context, u *identity.User, nc NewCase) (*Ca
 }
 
 // applicantFor decides whose case this is and through which channel.
-func (s *Service) applicantFor(tx *db.Tx, u *identity.User, it *catalog.Item, nc NewCase) (*identity.Applicant, string, identity.Role, error) {
+//
+// An agent's filing names the mandate it is filed under in nc.mandate.
+func (s *Service) applicantFor(tx *db.Tx, u *identity.User, it *catalog.Item, nc *NewCase) (*identity.Applicant, string, identity.Role, error) {
 	var app *identity.Applicant
 	var err error
 	channel, role := ChannelOnline, identity.RoleApplicant
@@ -160,7 +165,7 @@ func (s *Service) applicantFor(tx *db.Tx, u *identity.User, it *catalog.Item, nc
 		if !agentServes(u, it.Region) {
 			return nil, "", "", apperr.E(apperr.Forbidden, "case.out_of_region")
 		}
-		app, err = s.agentApplicant(tx, u, nc)
+		app, nc.mandate, err = s.agentApplicant(tx, u, it.ImplCode, *nc)
 	case u.Has(identity.RoleClerk):
 		channel, role = ChannelWindow, identity.RoleClerk
 		if !coversRegion(u, identity.RoleClerk, it.Region) {
@@ -278,6 +283,9 @@ func (s *Service) newCase(tx *db.Tx, u *identity.User, ver *catalog.Version, app
 	}
 	if channel == ChannelAgent {
 		c.AgentID = u.ID
+		if nc.mandate != nil {
+			c.MandateID, c.Mandate = nc.mandate.ID, nc.mandate
+		}
 	}
 	return c, nil
 }

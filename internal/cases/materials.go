@@ -169,7 +169,7 @@ func (s *Service) SweepUploads(ctx context.Context) (SweepReport, error) {
 		err := s.db.Update(ctx, func(tx *db.Tx) error {
 			keys = keys[:0]
 			rows, err := tx.Query(`DELETE FROM case_materials WHERE id IN (
-				SELECT id FROM case_materials WHERE case_id IS NULL AND created_at < $1 ORDER BY created_at LIMIT `+strconv.Itoa(sweepBatch)+`)
+				SELECT id FROM case_materials WHERE case_id IS NULL AND mandate_id IS NULL AND created_at < $1 ORDER BY created_at LIMIT `+strconv.Itoa(sweepBatch)+`)
 				RETURNING sha256`, cutoff)
 			if err != nil {
 				return err
@@ -383,4 +383,10 @@ func (s *Service) OpenMaterial(ctx context.Context, u *identity.User, ref, id st
 		}
 	}
 	return nil, nil, apperr.E(apperr.NotFound, "error.not_found")
+}
+
+// OpenStored opens a stored upload by its SHA-256, for a caller that
+// authorised the read itself (a mandate's 授权委托书: mandate.Service.Files).
+func (s *Service) OpenStored(ctx context.Context, sha256 string) (io.ReadCloser, error) {
+	return s.blobs.Open(ctx, sha256)
 }

@@ -2,12 +2,14 @@ package cases_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/mandate"
 )
 
 // A case moves, or asks for an opinion, only where someone may act on it:
@@ -183,41 +185,97 @@ func (f *fixture) refusedOwn(u *identity.User, c *cases.Case, req cases.ActionRe
 	}
 }
 
-// 代办 without a name oracle: the agent names the applicant by name and
-// number, "unknown" and "mismatch" are one answer, failures are throttled,
-// and the agent files without a mandate only for a person registered in
-// the agent's area — anyone else, an enterprise always, with a 授权委托书.
-func TestAgentFilesOnlyWithinAreaOrMandate(t *testing.T) {
+// 代办 without a name oracle, only under a mandate: the agent names the
+// applicant by name and number, "unknown" and "mismatch" are one answer,
+// failures are throttled; and the agent files only under an active,
+// unexpired mandate of the applicant's whose scope covers the item — the
+// case records it — and is told why not otherwise. A 授权委托书 attached
+// to the filing no longer stands in for one.
+func TestAgentFilesOnlyUnderAMandate(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		agent := f.users["agent"]
+		ms := &mandate.Service{DB: f.db, Identity: f.ids, Files: f.svc.OpenStored}
 		for _, p := range []identity.NewPerson{
 			{Account: identity.Account{Username: "lisi", Password: "a-long-test-password"}, Name: "李四", IDNumber: "11010519491231002X", Region: "500102107000"}, // 青羊镇
 			{Account: identity.Account{Username: "wangwu", Password: "a-long-test-password"}, Name: "王五", IDNumber: "500102199001010014"},                       // region not known
+			{Account: identity.Account{Username: "zhaoliu", Password: "a-long-test-password"}, Name: "钱七", IDNumber: "110105194912310046"},
 		} {
 			if _, err := f.ids.CreatePerson(f.ctx, p); err != nil {
 				t.Fatal(err)
 			}
 		}
+		users := map[string]*identity.User{}
+		for _, n := range []string{"lisi", "wangwu", "zhaoliu"} {
+			users[n], _ = f.ids.UserByUsername(f.ctx, n)
+		}
 		corp, _ := f.ids.ApplicantOf(f.ctx, f.users["democorp"])
+		today := "2026-02-12"
+		ask := func(name, number string, all bool, items []string, until string) *mandate.Mandate {
+			t.Helper()
+			m, err := ms.Request(f.ctx, agent, "", mandate.Request{Name: name, Number: number, AllItems: all, Items: items, ValidUntil: until, Method: mandate.MethodSMS})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		// 李四: a request still pending. 王五: active for the food licence
+		// only. 钱七: active until today, and an earlier one revoked.
+		ask("李四", "11010519491231002X", true, nil, "2026-12-31")
+		wang := ask("王五", "500102199001010014", false, []string{f.codes[foodLicence]}, "2026-12-31")
+		if _, err := ms.Answer(f.ctx, users["wangwu"], wang.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		qian := ask("钱七", "110105194912310046", true, nil, today)
+		if _, err := ms.Answer(f.ctx, users["zhaoliu"], qian.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		// The enterprise: a written mandate a clerk of the agent's region checked.
+		doc := f.upload(agent, cases.MandateKey)
+		cm, err := ms.Request(f.ctx, agent, "", mandate.Request{Name: corp.Name, Number: corp.Masked, AllItems: true, ValidUntil: "2026-12-31", Method: mandate.MethodDocument, Document: doc.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ms.Check(f.ctx, f.users["clerk"], cm.ID, true, ""); err != nil {
+			t.Fatal(err)
+		}
+		f.SetNow(f.Now().Add(24 * time.Hour)) // 钱七's has expired
+		revoke := func() {
+			// 钱七 then gave one for a single item, and revoked it.
+			m := ask("钱七", "110105194912310046", false, []string{f.codes[soleTrader]}, "2026-12-31")
+			if _, err := ms.Answer(f.ctx, users["zhaoliu"], m.ID, true); err != nil {
+				t.Fatal(err)
+			}
+			f.SetNow(f.Now().Add(time.Minute))
+			if _, err := ms.Revoke(f.ctx, users["zhaoliu"], m.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
 		for _, tt := range []struct {
 			name, item, number, who string
-			mandate                 bool
+			attach                  bool
 			code                    apperr.Code
 			key                     string // "" when filed
+			all                     bool
+			before                  func()
 		}{
-			{"a person of the agent's town", soleTrader, "500102198506120011", "张三", false, "", ""},
-			{"the number without the name", soleTrader, "500102198506120011", "", false, apperr.Invalid, "case.agent_applicant_required"},
-			{"the number with another name", soleTrader, "500102198506120011", "张四", false, apperr.Invalid, "case.applicant_unmatched"},
-			{"an unregistered number", soleTrader, "110105194912310046", "张三", false, apperr.Invalid, "case.applicant_unmatched"},
-			{"a person of another town", soleTrader, "11010519491231002X", "李四", false, apperr.Invalid, "case.mandate_required"},
-			{"a person of another town, with a mandate", soleTrader, "11010519491231002X", "李四", true, "", ""},
-			{"a person of unknown region", soleTrader, "500102199001010014", "王五", false, apperr.Invalid, "case.mandate_required"},
-			{"an enterprise", foodLicence, corp.Masked, corp.Name, false, apperr.Invalid, "case.mandate_required_org"},
-			{"an enterprise, with a mandate", foodLicence, corp.Masked, corp.Name, true, "", ""},
+			{"under the demo's mandate of 张三's", soleTrader, "500102198506120011", "张三", false, "", "", true, nil},
+			{"the number without the name", soleTrader, "500102198506120011", "", false, apperr.Invalid, "case.agent_applicant_required", false, nil},
+			{"the number with another name", soleTrader, "500102198506120011", "张四", false, apperr.Invalid, "case.applicant_unmatched", false, nil},
+			{"an unregistered number", soleTrader, "110105194912310054", "张三", false, apperr.Invalid, "case.applicant_unmatched", false, nil},
+			{"a request still pending", soleTrader, "11010519491231002X", "李四", false, apperr.Invalid, "mandate.filing_pending", false, nil},
+			{"a 授权委托书 attached is no mandate", soleTrader, "11010519491231002X", "李四", true, apperr.Invalid, "mandate.filing_pending", false, nil},
+			{"outside the scope", soleTrader, "500102199001010014", "王五", false, apperr.Invalid, "mandate.filing_out_of_scope", false, nil},
+			{"within the scope", foodLicence, "500102199001010014", "王五", false, "", "", false, nil},
+			{"expired", foodLicence, "110105194912310046", "钱七", false, apperr.Invalid, "mandate.filing_expired", false, nil},
+			{"revoked", soleTrader, "110105194912310046", "钱七", false, apperr.Invalid, "mandate.filing_revoked", false, revoke},
+			{"an enterprise, under a checked written mandate", foodLicence, corp.Masked, corp.Name, true, "", "", true, nil},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
+				if tt.before != nil {
+					tt.before()
+				}
 				var mats []cases.MaterialRef
-				if tt.mandate {
+				if tt.attach {
 					mats = append(mats, f.upload(agent, cases.MandateKey))
 				}
 				c, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[tt.item], Applicant: tt.number, ApplicantName: tt.who, Materials: mats})
@@ -233,14 +291,21 @@ func TestAgentFilesOnlyWithinAreaOrMandate(t *testing.T) {
 				if c.ApplicantName != tt.who || c.AgentID != agent.ID {
 					t.Errorf("filed for %q by %q", c.ApplicantName, c.AgentID)
 				}
-				if tt.mandate && (len(c.Materials) != 1 || c.Materials[0].Key != cases.MandateKey || c.Materials[0].Name != cases.MandateName) {
-					t.Errorf("the mandate is not kept with the case: %+v", c.Materials)
+				if c.Mandate == nil || c.Mandate.AllItems != tt.all || c.Mandate.ValidUntil == "" {
+					t.Fatalf("the case does not record its mandate: %+v", c.Mandate)
+				}
+				again, err := f.svc.Get(f.ctx, agent, c.ID)
+				if err != nil || again.Mandate == nil || again.Mandate.ID != c.Mandate.ID || again.Mandate.ValidUntil != c.Mandate.ValidUntil {
+					t.Errorf("read back: %+v %v", again, err)
+				}
+				if tt.attach && (len(c.Materials) != 1 || c.Materials[0].Key != cases.MandateKey || c.Materials[0].Name != cases.MandateName) {
+					t.Errorf("the 授权委托书 is not kept with the case: %+v", c.Materials)
 				}
 			})
 		}
 		// Guessing is throttled: after the limit even a right pair is refused
 		// until the window ends. (Two failures above count already.)
-		for i := 2; i < cases.MatchLimit; i++ {
+		for i := 2; i < mandate.MatchLimit; i++ {
 			if _, _, err := f.svc.Create(f.ctx, agent, cases.NewCase{ItemCode: f.codes[soleTrader], Applicant: "500102198506120011", ApplicantName: "张" + string(rune('A'+i))}); !apperr.Is(err, apperr.Invalid, "case.applicant_unmatched") {
 				t.Fatalf("guess %d: %v", i, err)
 			}
@@ -249,14 +314,18 @@ func TestAgentFilesOnlyWithinAreaOrMandate(t *testing.T) {
 		f.db.View(f.ctx, func(tx *db.Tx) error {
 			return tx.QueryRow(`SELECT COUNT(*) FROM audit_pending WHERE actor_id = $1 AND action = 'case.applicant_unmatched' AND payload IS NULL`, agent.ID).Scan(&audited)
 		})
-		if audited != cases.MatchLimit {
-			t.Errorf("%d failed attempts audited, want %d", audited, cases.MatchLimit)
+		if audited != mandate.MatchLimit {
+			t.Errorf("%d failed attempts audited, want %d", audited, mandate.MatchLimit)
 		}
 		right := cases.NewCase{ItemCode: f.codes[soleTrader], Applicant: "500102198506120011", ApplicantName: "张三"}
 		if _, _, err := f.svc.Create(f.ctx, agent, right); !apperr.Is(err, apperr.TooMany, "case.applicant_throttled") {
-			t.Fatalf("after %d failures: %v", cases.MatchLimit, err)
+			t.Fatalf("after %d failures: %v", mandate.MatchLimit, err)
 		}
-		f.SetNow(f.Now().Add(cases.MatchWindow))
+		// The mandate requests name people the same way, under the same count.
+		if _, err := ms.Request(f.ctx, agent, "", mandate.Request{Name: "张三", Number: "500102198506120011", AllItems: true, ValidUntil: "2026-12-31", Method: mandate.MethodSMS}); !apperr.Is(err, apperr.TooMany, "case.applicant_throttled") {
+			t.Fatalf("a request after %d failures: %v", mandate.MatchLimit, err)
+		}
+		f.SetNow(f.Now().Add(mandate.MatchWindow))
 		if _, _, err := f.svc.Create(f.ctx, agent, right); err != nil {
 			t.Fatalf("after the window: %v", err)
 		}

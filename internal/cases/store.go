@@ -14,6 +14,7 @@ import (
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/vault"
 )
 
@@ -26,9 +27,10 @@ const caseSelect = `SELECT c.id, COALESCE(c.case_no, ''), COALESCE(c.parent_id, 
 	c.step_paused_days, c.submitted_at, c.accepted_at, c.decided_at, c.concluded_at, c.delivered_at, c.decision,
 	c.decision_reason, c.delivery_method, c.tracking_no, c.urged_at, c.clock, c.due_at, c.pre_review_due_at, c.notice_due_at,
 	c.step_due_at, c.tolerance_due_at, c.verify_due_at, c.verified_at, c.created_at, c.updated_at, c.query_code,
-	c.delivery_choice, c.delivery_post
+	c.delivery_choice, c.delivery_post, COALESCE(c.mandate_id, ''), COALESCE(mn.items, ''), COALESCE(mn.method, ''), mn.expires_at
 	FROM cases c JOIN departments d ON d.id = c.department_id
-	LEFT JOIN users ag ON ag.id = c.agent_id LEFT JOIN users asg ON asg.id = c.assignee_id`
+	LEFT JOIN users ag ON ag.id = c.agent_id LEFT JOIN users asg ON asg.id = c.assignee_id
+	LEFT JOIN mandates mn ON mn.id = c.mandate_id`
 
 // historySelect is caseSelect with the counts of pauses, extensions and
 // countersigns (index lookups by case): one read instead of a probe later.
@@ -44,6 +46,8 @@ func scanCase(row scanner, v *vault.Vault, extra ...any) (*Case, error) {
 	var values, answers, owed string
 	var promised, ext int
 	var times [15]sql.NullTime
+	var mandateItems, mandateMethod string
+	var mandateExpires sql.NullTime
 	targets := []any{&c.ID, &c.No, &c.ParentID, &c.BundleCode, &c.ItemID, &c.ItemCode, &c.ItemVersion, &c.ItemName,
 		&c.DepartmentID, &c.Department, &c.Region, &c.Process, &c.State, &c.Status,
 		&c.ApplicantID, &c.ApplicantName, &c.ApplicantKind, &c.ApplicantMasked, &c.AgentID, &c.AgentName,
@@ -51,9 +55,12 @@ func scanCase(row scanner, v *vault.Vault, extra ...any) (*Case, error) {
 		&promised, &ext, &c.PausedDays, &times[0], &times[1], &c.StepPausedDays,
 		&times[2], &times[3], &times[4], &times[5], &times[6], &c.Decision, &c.Reason, &c.Delivery, &c.TrackingNo, &times[7], &c.Clock,
 		&times[8], &times[9], &times[10], &times[11], &times[12], &times[13], &times[14], &c.CreatedAt, &c.UpdatedAt, &c.QueryCode,
-		&c.Choice.Method, &c.postSealed}
+		&c.Choice.Method, &c.postSealed, &c.MandateID, &mandateItems, &mandateMethod, &mandateExpires}
 	if err := row.Scan(append(targets, extra...)...); err != nil {
 		return nil, err
+	}
+	if c.MandateID != "" && mandateExpires.Valid {
+		c.Mandate = mandate.RefOf(c.MandateID, mandateItems, mandateMethod, mandateExpires.Time)
 	}
 	for i, p := range []**time.Time{&c.PausedSince, &c.StepStartedAt, &c.SubmittedAt, &c.AcceptedAt, &c.DecidedAt,
 		&c.ConcludedAt, &c.DeliveredAt, &c.UrgedAt, &c.DueAt, &c.PreReviewDueAt, &c.NoticeDueAt, &c.StepDueAt,
@@ -257,7 +264,7 @@ func storeNew(tx *db.Tx, c *Case) error {
 	cols := c.columns()
 	args := []any{c.ID, c.ItemID, c.ItemCode, c.ItemVersion, c.ItemName, c.Region, c.ApplicantID, c.ApplicantName,
 		c.ApplicantKind, c.ApplicantMasked, nullString(c.AgentID), c.Channel, c.CreatedBy, nullString(c.idempotencyKey),
-		c.Rev, c.CreatedAt, c.UpdatedAt, c.QueryCode}
+		c.Rev, c.CreatedAt, c.UpdatedAt, c.QueryCode, nullString(c.MandateID)}
 	for _, col := range cols {
 		args = append(args, col.value)
 	}
@@ -272,7 +279,7 @@ func storeNew(tx *db.Tx, c *Case) error {
 // (the columns are fixed), so it is prepared once.
 var insertCase = sync.OnceValue(func() string {
 	names := []string{"id", "item_id", "impl_code", "item_version", "item_name", "region_code", "applicant_id", "applicant_name",
-		"applicant_kind", "applicant_masked", "agent_id", "channel", "created_by", "idempotency_key", "rev", "created_at", "updated_at", "query_code"}
+		"applicant_kind", "applicant_masked", "agent_id", "channel", "created_by", "idempotency_key", "rev", "created_at", "updated_at", "query_code", "mandate_id"}
 	for _, col := range (&Case{}).columnsWith("", "") {
 		names = append(names, col.name)
 	}

@@ -105,7 +105,7 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 		return identity.Account{Username: name, Password: identity.DemoPassword, Demo: true}
 	}
 	// 张三 lives in 南沱镇, the demo agent's town: the agent files for him
-	// without a written mandate.
+	// under his mandate (seedMandates).
 	idNumber, err := citizenID("500102198506120" + "01") // 涪陵, born 1985-06-12, sequence 001 (male)
 	if err != nil {
 		return err
@@ -172,6 +172,9 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 	}
 	if err := seedCatalog(ctx, cat, admin); err != nil {
 		return fmt.Errorf("demo: catalog: %w", err)
+	}
+	if err := seedMandates(ctx, d, ids); err != nil {
+		return fmt.Errorf("demo: mandates: %w", err)
 	}
 	if err := adoptTownItems(ctx, cat, admin); err != nil {
 		return fmt.Errorf("demo: adoption: %w", err)

@@ -101,6 +101,21 @@ func (s *Service) RegisterWalkIn(ctx context.Context, name, idNumber string) (*A
 // window filing registers the person and files the case together, or
 // neither.
 func (s *Service) RegisterWalkInTx(tx *db.Tx, name, idNumber string) (*Applicant, error) {
+	// The clerk saw the person and their ID card: L2.
+	return s.registerPersonTx(tx, name, idNumber, "walkin-", AssuranceL2)
+}
+
+// RegisterByAgentTx registers an unregistered villager whom a village
+// agent (代办员) names, in the caller's transaction (the mandate's, after an
+// SMS code to the villager's mobile proved the number and the consent): an
+// L1 account without a password (the person signs in by SMS code or sets
+// one by SMS), raised to L2 at a window. Conflict auth.id_number_taken when
+// the number is registered.
+func (s *Service) RegisterByAgentTx(tx *db.Tx, name, idNumber string) (*Applicant, error) {
+	return s.registerPersonTx(tx, name, idNumber, "villager-", AssuranceL1)
+}
+
+func (s *Service) registerPersonTx(tx *db.Tx, name, idNumber, prefix string, assurance int) (*Applicant, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return nil, apperr.E(apperr.Invalid, "auth.name_required")
@@ -113,9 +128,8 @@ func (s *Service) RegisterWalkInTx(tx *db.Tx, name, idNumber string) (*Applicant
 	}
 	id := db.NewID()
 	// "!" is no PHC hash: no password ever verifies against it.
-	// The clerk saw the person and their ID card: L2.
 	if _, err := tx.Exec(`INSERT INTO users (id, username, kind, display_name, password_hash, assurance, created_at, updated_at)
-		VALUES ($1, $2, 'person', $3, '!', 2, $4, $4)`, id, "walkin-"+hex.EncodeToString(b), name, tx.Now); err != nil {
+		VALUES ($1, $2, 'person', $3, '!', $5, $4, $4)`, id, prefix+hex.EncodeToString(b), name, tx.Now, assurance); err != nil {
 		return nil, err
 	}
 	_, err = tx.Exec(`INSERT INTO persons (user_id, name, id_number_index, id_number_masked, id_number_sealed) VALUES ($1, $2, $3, $4, $5)`,

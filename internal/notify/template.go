@@ -81,6 +81,8 @@ var placeholders = map[string]placeholder{
 	// A one-time SMS code (短信验证码) and how long it lives.
 	"otp":     {true, "123456"},
 	"minutes": {true, "5"},
+	// The agent (代办员) who asks a person for a mandate: a staff name.
+	"agent": {true, "赵六"},
 }
 
 // sensitive names personal identifiers no short message may carry (an SMS
@@ -128,11 +130,13 @@ var Kinds = map[string][]string{
 	// Someone registered (or tried to) with the holder's ID number: told
 	// on the holder's verified number, no number in the text.
 	"account_exists": {},
+	// A mandate's code (授权委托): which agent asks.
+	"mandate_code": {"otp", "minutes", "agent"},
 }
 
 // TextedOnly are kinds texted at once to a number (identity's SMS codes),
 // never written to an inbox: they have templates but no notifications.
-var TextedOnly = map[string]bool{"verify_code": true, "phone_changed": true, "account_exists": true}
+var TextedOnly = map[string]bool{"verify_code": true, "phone_changed": true, "account_exists": true, "mandate_code": true}
 
 // KindKeys lists the template kinds in a stable order.
 func KindKeys() []string {

@@ -456,6 +456,41 @@ func (fx *authzFixture) buildResources(t *testing.T, d *db.DB) {
 	lt, _ := json.Marshal(types[0])
 	fx.r["lictype"], fx.r["lictype_body"] = types[0].Code, string(lt)
 
+	// Mandates (授权委托): the demo's of 张三's to the agent (active); two
+	// online requests of 李四's (pending: one to answer, one to revoke — he
+	// has no verified mobile, so a code row answers 400 mandate.no_phone);
+	// a written one of the agent's (南沱镇: the district's and the town's
+	// clerks check it) and one of an agent of 青羊镇 (another region: only
+	// the district's clerk).
+	var demoMandate string
+	if err := d.Reader().QueryRow(`SELECT id FROM mandates WHERE agent_id = $1 AND principal_id = $2`, fx.users["agent"].ID, fx.users["zhangsan"].ID).Scan(&demoMandate); err != nil {
+		t.Fatal(err)
+	}
+	fx.r["mandate_z"] = demoMandate
+	lisiAsk := func(tok, method, doc string) string {
+		body := `{"name":"李四","id_number":"` + fx.r["lisi_id"] + `","all_items":true,"valid_until":"2026-12-31","method":"` + method + `","document":"` + doc + `"}`
+		st, m := apiCall(t, "POST", api+"/mandates", tok, body)
+		if st != 201 {
+			t.Fatalf("mandate: %d %v", st, m)
+		}
+		return m["mandate"].(map[string]any)["id"].(string)
+	}
+	docOf := func(tok string) string {
+		st, m := upload(t, api, tok, "proxy.pdf", []byte("%PDF-1.4\n% 授权委托书\n%%EOF\n"))
+		if st != 201 {
+			t.Fatalf("upload: %d %v", st, m)
+		}
+		return m["material"].(map[string]any)["id"].(string)
+	}
+	fx.r["mandate_p"] = lisiAsk(fx.tok["agent"], "sms", "")
+	fx.r["mandate_r"] = lisiAsk(fx.tok["agent"], "sms", "")
+	fx.r["mandate_w"] = lisiAsk(fx.tok["agent"], "document", docOf(fx.tok["agent"]))
+	fx.users["agent-q"] = must(fx.ts.ids.CreateStaff(ctx, identity.NewStaff{Account: identity.Account{Username: "agent-q", Password: identity.DemoPassword, Demo: true}, Name: "青羊镇代办员",
+		Grants: []identity.Grant{{Role: identity.RoleAgent, RegionCode: townQingyang}}}))
+	qtok := apiToken(t, api, "agent-q")
+	fx.r["mandate_q"] = lisiAsk(qtok, "document", docOf(qtok))
+	fx.r["mandate_q_w"] = lisiAsk(qtok, "document", docOf(qtok)) // checked on the page
+
 	// The audit log sequenced: a record about caseD (district), one about
 	// caseT (南沱镇) and one about an account.
 	seq := &audit.Sequencer{DB: d, Holder: "authz"}

@@ -32,6 +32,7 @@ import (
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
+	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/site"
 	"github.com/tongban/tongban/internal/stats"
@@ -123,7 +124,9 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	// Notification templates are the installation's data (issue 16).
 	templates := &notify.TemplateRenderer{DB: o.DB, Home: o.Region}
 	box := &notify.Box{DB: o.DB, Templates: templates}
-	ws, err := web.New(web.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: &supervise.Reader{DB: o.DB},
+	// Agents' mandates (授权委托): a written one's file is a stored upload.
+	mandates := &mandate.Service{DB: o.DB, Identity: o.Identity, Files: cs.OpenStored}
+	ws, err := web.New(web.Deps{Mandates: mandates, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: &supervise.Reader{DB: o.DB},
 		Notify: box, Templates: templates, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
 		SupervisionAdmin: &supervise.Admin{DB: o.DB, Home: o.Region}, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress,
 		Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now, Site: o.Site, Screen: o.Screen})
@@ -131,7 +134,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
 	}
 	sup := &supervise.Reader{DB: o.DB}
-	as := api.New(api.Deps{Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: &supervise.Admin{DB: o.DB, Home: o.Region}, Notify: box, Templates: templates, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
+	as := api.New(api.Deps{Mandates: mandates, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: &supervise.Admin{DB: o.DB, Home: o.Region}, Notify: box, Templates: templates, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
 		AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress, Calendars: o.Calendars, Region: o.Region, Now: o.Now})
 
 	reg := prometheus.NewRegistry()

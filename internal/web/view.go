@@ -91,8 +91,12 @@ func (v *View) Nav() []NavItem {
 			// The issuing back office, and supervisors over their region (read-only).
 			items = append(items, NavItem{Href: "/workbench/licences", Key: "nav.issued"})
 		}
+		if v.User.Has(identity.RoleAgent) {
+			items = append(items, NavItem{Href: "/agent/mandates", Key: "nav.mandates"})
+		}
 		if v.User.Has(identity.RoleClerk) {
-			items = append(items, NavItem{Href: "/workbench/intake", Key: "nav.intake"}, NavItem{Href: "/workbench/persons", Key: "nav.persons"})
+			items = append(items, NavItem{Href: "/workbench/intake", Key: "nav.intake"}, NavItem{Href: "/workbench/persons", Key: "nav.persons"},
+				NavItem{Href: "/workbench/mandates", Key: "nav.mandate_checks"})
 		}
 		if v.User.HasAny(identity.RoleSupervisor, identity.RoleApprover) {
 			items = append(items, NavItem{Href: "/supervision", Key: "nav.supervision"})
@@ -170,6 +174,8 @@ var funcs = template.FuncMap{
 	"kindKey":      func(k identity.Kind) string { return "kind." + string(k) },
 	// windowFields passes a page and a window (nil: a new one) to the window form's fields.
 	"windowFields": func(v *View, w any) map[string]any { return map[string]any{"V": v, "W": w} },
+	"mandateArgs":  func(v *View, m any) map[string]any { return map[string]any{"V": v, "M": m} },
+	"scopeArgs":    func(v *View, f any, prefix string) map[string]any { return map[string]any{"V": v, "F": f, "P": prefix} },
 	// invalid marks the input id of a refused form's faulty field (aria-invalid,
 	// described by its message, which ferr writes).
 	"invalid": func(v *View, form, field, id string) template.HTMLAttr { return invalid(v, form, field, id, "") },

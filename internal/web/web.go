@@ -23,6 +23,7 @@ import (
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
+	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/site"
 	"github.com/tongban/tongban/internal/stats"
@@ -49,6 +50,7 @@ type Deps struct {
 	AuditDB          *db.DB
 	AuditKeys        *audit.Keys
 	Licences         *license.Service // the licence library; nil: its pages say it is unavailable
+	Mandates         *mandate.Service // agents' mandates (授权委托)
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
 	PublicURL        string           // the platform's public address for QR codes; "" = the request's host
@@ -71,10 +73,10 @@ type Server struct {
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_organisation", "admin_hall", "admin_adoptions",
 	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox", "demo_sms",
-	"profile", "person_correct", "register", "loginsms", "reset", "assurance"}
+	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks"}
 
 // partials are parsed with every page.
-var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html"}
+var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html", "templates/mandaterow.html"}
 
 // New parses the templates; a template error is a build defect.
 func New(d Deps) (*Server, error) {
@@ -134,6 +136,16 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /me/close", s.page(s.closeAccount, anyRole...))
 	mux.Handle("GET /workbench/persons", s.page(s.personCorrection, identity.RoleClerk))
 	mux.Handle("POST /workbench/persons", s.page(s.personCorrect, identity.RoleClerk))
+	mux.Handle("GET /me/mandates", s.page(s.myMandates, identity.RoleApplicant))
+	mux.Handle("POST /me/mandates/{id}/answer", s.page(s.myMandateAnswer, identity.RoleApplicant))
+	mux.Handle("POST /me/mandates/{id}/revoke", s.page(s.myMandateRevoke, identity.RoleApplicant))
+	mux.Handle("GET /agent/mandates", s.page(s.agentMandates, identity.RoleAgent))
+	mux.Handle("POST /agent/mandates", s.page(s.agentRequest, identity.RoleAgent))
+	mux.Handle("POST /agent/mandates/{id}/confirm", s.page(s.agentConfirm, identity.RoleAgent))
+	mux.Handle("POST /agent/villagers", s.page(s.agentVillager, identity.RoleAgent))
+	mux.Handle("GET /mandates/{id}/document", s.page(s.mandateDocument, mandateRoles...))
+	mux.Handle("GET /workbench/mandates", s.page(s.mandateChecks, identity.RoleClerk))
+	mux.Handle("POST /workbench/mandates/{id}/check", s.page(s.mandateCheck, identity.RoleClerk))
 	mux.Handle("GET /workbench", s.page(s.workbench, workbenchRoles...))
 	mux.Handle("GET /workbench/inbox", s.page(s.inbox, workbenchRoles...))
 	mux.Handle("GET /supervision", s.page(s.supervision, identity.RoleSupervisor, identity.RoleApprover))
