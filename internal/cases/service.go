@@ -15,6 +15,7 @@ import (
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/vault"
 	"github.com/tongban/tongban/internal/workflow"
 )
@@ -95,8 +96,9 @@ func New(d *db.DB, cat *catalog.Catalog, ids *identity.Service, cals *calendar.S
 			return nil, err
 		}
 	}
-	// An account is not closed while one of its cases is open.
-	ids.CloseChecks = append(ids.CloseChecks, OpenCasesBlockClosing)
+	// An account is not closed while one of its cases is open; closing ends
+	// the mandates its holder gave (mandate.EndOnClose).
+	ids.CloseChecks = append(ids.CloseChecks, OpenCasesBlockClosing, mandate.EndOnClose)
 	return &Service{db: d, catalog: cat, identity: ids, calendars: cals, flows: flows, blobs: sealed, Limits: DefaultLimits}, nil
 }
 

@@ -22,6 +22,7 @@ package mandate
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"io"
 	"slices"
 	"strings"
@@ -777,4 +778,21 @@ func RefOf(id, items, method string, expires time.Time) *Ref {
 		r.Items = strings.Fields(items)
 	}
 	return r
+}
+
+// EndOnClose is an identity.CloseCheck: a person closing their account
+// (注销) ends the mandates they gave — active and pending — in the closing
+// transaction, audited; no agent acts for a closed account. It refuses
+// nothing.
+func EndOnClose(tx *db.Tx, userID string) error {
+	res, err := tx.Exec(`UPDATE mandates SET state = 'revoked', ended_at = $1, updated_at = $1
+		WHERE principal_id = $2 AND state IN ('active', 'pending')`, tx.Now, userID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		b, _ := json.Marshal(map[string]any{"mandates_revoked": n, "cause": "account.close"})
+		return audit.Append(tx, &audit.Record{Actor: userID, Role: "self", Action: "mandate.revoke", ObjectType: "user", ObjectID: userID}, b)
+	}
+	return nil
 }

@@ -482,3 +482,27 @@ func TestAgentRegistersAVillager(t *testing.T) {
 		}
 	})
 }
+
+// Closing one's account (注销) ends the mandates one gave: no agent files
+// for a closed account.
+func TestClosingEndsMandates(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		agent := f.Users["agent"]
+		m, err := f.svc.Request(f.Ctx, agent, "", mandate.Request{Name: "李四", Number: lisiNumber, AllItems: true, ValidUntil: "2026-12-31", Method: mandate.MethodSMS})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Answer(f.Ctx, f.lisi, m.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.IDs.CloseAccount(f.Ctx, f.lisi, "a-long-test-password"); err != nil {
+			t.Fatal(err)
+		}
+		var state string
+		if err := f.Env.DB.View(f.Ctx, func(tx *db.Tx) error {
+			return tx.QueryRow(`SELECT state FROM mandates WHERE id = $1`, m.ID).Scan(&state)
+		}); err != nil || state != mandate.StateRevoked {
+			t.Fatalf("the closed account's mandate: %q %v", state, err)
+		}
+	})
+}
