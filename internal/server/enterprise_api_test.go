@@ -236,3 +236,57 @@ func TestEnterpriseAPI(t *testing.T) {
 		}
 	})
 }
+
+// The enterprises page: an L1 person is told to go to a window; a refused
+// authorisation comes back with its reason and the status of the API.
+func TestEnterpriseWeb(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		corp, _ := codes.CompleteCreditCode("91500102MA5U7X2K")
+		zs := ts.client()
+		ts.webLogin(t, zs, "zhangsan")
+		r, err := zs.Get(ts.URL + "/me/enterprises")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, `id="bind-l1"`) || !strings.Contains(b, "实名核验") {
+			t.Fatalf("L1 page: %d", r.StatusCode)
+		}
+		tok := csrf(t, zs, ts.URL+"/me")
+		r, _ = zs.PostForm(ts.URL+"/me/enterprises", url.Values{"csrf_token": {tok}, "credit_code": {corp}, "name": {"重庆市涪陵区通办示范科技有限公司"}})
+		if b := body(t, r); r.StatusCode != 403 || !strings.Contains(b, "请携带本人身份证到任一政务服务大厅窗口") {
+			t.Errorf("L1 binding: %d", r.StatusCode)
+		}
+		rep := ts.client()
+		ts.webLogin(t, rep, "wangwu")
+		r, _ = rep.Get(ts.URL + "/me/enterprises")
+		if b := body(t, r); !strings.Contains(b, `data-enterprise="`+corp+`"`) || !strings.Contains(b, "周芳") || strings.Contains(b, "50010219900820024") {
+			t.Fatalf("王五's page: %d", r.StatusCode)
+		}
+		tok = csrf(t, rep, ts.URL+"/me/enterprises")
+		r, _ = rep.PostForm(ts.URL+"/me/enterprises/"+corp+"/operators", url.Values{"csrf_token": {tok}, "name": {"张四"}, "id_number": {"500102198506120011"},
+			"scope": {"all"}, "expires_on": {"2026-03-01"}})
+		if b := body(t, r); r.StatusCode != 400 || !strings.Contains(b, "姓名与身份证号码不匹配") {
+			t.Errorf("unmatched: %d", r.StatusCode)
+		}
+		r, _ = rep.PostForm(ts.URL+"/me/enterprises/"+corp+"/operators", url.Values{"csrf_token": {tok}, "name": {"张三"}, "id_number": {"500102198506120011"},
+			"scope": {"items"}, "items": {""}, "expires_on": {"2026-03-01"}})
+		if b := body(t, r); r.StatusCode != 400 || !strings.Contains(b, "至少一个事项实施编码") {
+			t.Errorf("no items: %d", r.StatusCode)
+		}
+		// Without the CSRF token nothing is written.
+		r, _ = rep.PostForm(ts.URL+"/me/enterprises/"+corp+"/operators", url.Values{"name": {"张三"}, "id_number": {"500102198506120011"}, "scope": {"all"}, "expires_on": {"2026-03-01"}})
+		if body(t, r); r.StatusCode != 403 {
+			t.Errorf("no CSRF token: %d", r.StatusCode)
+		}
+		r, _ = rep.PostForm(ts.URL+"/me/enterprises/"+corp+"/operators", url.Values{"csrf_token": {tok}, "name": {"张三"}, "id_number": {"500102198506120011"},
+			"scope": {"all"}, "expires_on": {"2026-03-01"}})
+		if body(t, r); r.StatusCode != 303 {
+			t.Errorf("authorise: %d", r.StatusCode)
+		}
+		r, _ = rep.Get(ts.URL + "/me/enterprises")
+		if b := body(t, r); !strings.Contains(b, "500102********0011") || strings.Contains(b, "500102198506120011") {
+			t.Errorf("the new 经办人 is not listed masked")
+		}
+	})
+}
