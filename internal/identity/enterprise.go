@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -330,6 +331,9 @@ func (s *Service) AuthoriseOperator(ctx context.Context, u *User, creditCode str
 		if err != nil {
 			return err
 		}
+		if err := matchThrottled(tx, u.ID); err != nil {
+			return err
+		}
 		end, err := ParseExpiry(in.ExpiresOn, tx.Now)
 		if err != nil {
 			return err
@@ -388,10 +392,77 @@ func (s *Service) AuthoriseOperator(ctx context.Context, u *User, creditCode str
 		return audit.Append(tx, &audit.Record{Actor: u.ID, Role: string(RoleApplicant), Action: "enterprise.operator_authorise", ObjectType: "user", ObjectID: orgID},
 			fmt.Appendf(nil, `{"operator":%q,"person":%q,"items":%q,"expires_on":%q}`, op.ID, app.UserID, strings.Join(items, ","), op.ExpiresOn))
 	})
+	if apperr.Is(err, apperr.Invalid, "enterprise.person_unmatched") {
+		if nerr := s.noteUnmatched(ctx, u, orgID(ctx, s, creditCode)); nerr != nil {
+			return nil, apperr.Internalf("identity: note unmatched person", nerr)
+		}
+	}
 	if err != nil {
 		return nil, apperr.Internalf("identity: authorise operator", err)
 	}
 	return op, nil
+}
+
+// OperatorMatchLimit failed attempts to name a person are allowed per
+// legal representative within OperatorMatchWindow (the same counter as an
+// agent's, table applicant_match_failures): a number and a name that do not
+// match say only that, and not many times.
+var (
+	OperatorMatchLimit  = 10
+	OperatorMatchWindow = time.Hour
+)
+
+// matchThrottled refuses a caller who failed OperatorMatchLimit times within
+// the window.
+func matchThrottled(tx *db.Tx, userID string) error {
+	var n int
+	var start time.Time
+	err := tx.QueryRow(`SELECT failures, window_start FROM applicant_match_failures WHERE user_id = $1`, userID).Scan(&n, &start)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if end := start.Add(OperatorMatchWindow); n >= OperatorMatchLimit && tx.Now.Before(end) {
+		return apperr.E(apperr.TooMany, "enterprise.match_throttled", "minutes", int(math.Ceil(end.Sub(tx.Now).Minutes())))
+	}
+	return nil
+}
+
+// orgID is the organisation of the credit code, "" when unknown (for the
+// audit record of a failed match).
+func orgID(ctx context.Context, s *Service, creditCode string) string {
+	var id string
+	s.db.View(ctx, func(tx *db.Tx) error {
+		return tx.QueryRow(`SELECT user_id FROM organisations WHERE credit_code = $1`, strings.ToUpper(strings.TrimSpace(creditCode))).Scan(&id)
+	})
+	return id
+}
+
+// noteUnmatched counts a failed match after the authorisation's
+// transaction rolled back, and records it (what was typed is not kept).
+func (s *Service) noteUnmatched(ctx context.Context, u *User, org string) error {
+	return s.db.Update(ctx, func(tx *db.Tx) error {
+		q := `SELECT failures, window_start FROM applicant_match_failures WHERE user_id = $1`
+		if tx.Dialect == db.Postgres {
+			q += ` FOR UPDATE`
+		}
+		var n int
+		var start time.Time
+		err := tx.QueryRow(q, u.ID).Scan(&n, &start)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && !tx.Now.Before(start.Add(OperatorMatchWindow)) {
+			n, start, err = 0, tx.Now, nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`INSERT INTO applicant_match_failures (user_id, failures, window_start) VALUES ($1, $2, $3)
+			ON CONFLICT (user_id) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start`, u.ID, n+1, start); err != nil {
+			return err
+		}
+		return audit.Append(tx, &audit.Record{Actor: u.ID, Role: string(RoleApplicant), Action: "enterprise.person_unmatched", ObjectType: "user", ObjectID: org}, nil)
+	})
 }
 
 // Operators lists the authorisations of u's enterprise, newest first, with

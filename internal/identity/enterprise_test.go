@@ -235,8 +235,22 @@ func TestEnterpriseBindingAndOperators(t *testing.T) {
 		if err := d.Reader().QueryRow(`SELECT (SELECT COUNT(*) FROM audit_records WHERE action LIKE 'enterprise.%') + (SELECT COUNT(*) FROM audit_pending WHERE action LIKE 'enterprise.%')`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if n != 5 { // two bindings, two authorisations, one revocation
-			t.Errorf("%d enterprise audit records, want 5", n)
+		if n != 8 { // two bindings, three failed matches, two authorisations, one revocation
+			t.Errorf("%d enterprise audit records, want 8", n)
+		}
+		// Failed matches are counted per legal representative: past the
+		// limit, nobody is named until the window ends.
+		for i := 0; i < identity.OperatorMatchLimit; i++ { // the earlier failures were days ago: a new window
+			if _, err := f.svc.AuthoriseOperator(ctx, rep, corp, identity.OperatorInput{IDNumber: opID, Name: "周方", ExpiresOn: "2026-12-31"}); !apperr.Is(err, apperr.Invalid, "enterprise.person_unmatched") {
+				t.Fatalf("failure %d: %v", i, err)
+			}
+		}
+		if _, err := f.svc.AuthoriseOperator(ctx, rep, corp, identity.OperatorInput{IDNumber: opID, Name: "周芳", ExpiresOn: "2026-12-31"}); !apperr.Is(err, apperr.TooMany, "enterprise.match_throttled") {
+			t.Errorf("throttled: %v", err)
+		}
+		f.now = f.now.Add(identity.OperatorMatchWindow)
+		if _, err := f.svc.AuthoriseOperator(ctx, rep, corp, identity.OperatorInput{IDNumber: opID, Name: "周芳", ExpiresOn: "2026-12-31"}); err != nil {
+			t.Errorf("after the window: %v", err)
 		}
 	})
 }

@@ -84,6 +84,14 @@ func (s *Server) fillApply(r *http.Request, v *View, ver *catalog.Version, vals 
 		Lead: v.T("apply.lead", "dept", ver.DepartmentName, "limit", ver.Item.PromisedLimit), Questions: questions,
 		Materials: mats, Commitment: ver.Item.Commitment, Fields: ver.Item.Form}, vals, answers)
 	v.Data["Delivery"] = deliveryFor(r, ver.Item.Delivery, cases.DeliverOnline)
+	// Only the enterprises whose role covers this item are offered.
+	var ents []identity.EnterpriseRole
+	for _, e := range v.User.Enterprises {
+		if e.Covers(ver.ImplCode) {
+			ents = append(ents, e)
+		}
+	}
+	v.Data["Enterprises"] = ents
 }
 
 // applyPage is what the application page shows, for an item or a bundle.

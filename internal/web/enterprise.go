@@ -68,7 +68,7 @@ func (s *Server) renderEnterprises(w http.ResponseWriter, r *http.Request, v *Vi
 // server fault on.
 func (s *Server) refusedOr(w http.ResponseWriter, r *http.Request, err error) error {
 	switch apperr.CodeOf(err) {
-	case apperr.Invalid, apperr.Conflict, apperr.Forbidden:
+	case apperr.Invalid, apperr.Conflict, apperr.Forbidden, apperr.TooMany:
 		return s.renderEnterprises(w, r, s.view(r, "enterprise.title"), http.StatusBadRequest, err)
 	}
 	return err
