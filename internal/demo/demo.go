@@ -24,8 +24,8 @@ const Region = "500102"
 var Accounts = []struct{ Username, Role string }{
 	{"zhangsan", "natural person 自然人"},
 	{"democorp", "enterprise 法人"},
-	{"wangwu", "the enterprise's legal representative 法定代表人 (L2)"},
-	{"zhoufang", "a person acting for the enterprise 企业经办人"},
+	{"legalrep", "the enterprise's legal representative 法定代表人 (L2)"},
+	{"jingban", "a person acting for the enterprise 企业经办人"},
 	{"clerk", "window clerk 综合窗口"},
 	{"handler", "handler 承办人"},
 	{"reviewer", "reviewer 审核人"},
@@ -138,20 +138,20 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 		},
 		// The demo company's legal representative, seen at a window (L2),
 		// and a person he authorises to act for it (经办人).
-		"wangwu": func() error {
+		"legalrep": func() error {
 			n, err := citizenID("500102197803150" + "13") // born 1978-03-15, sequence 013 (male)
 			if err != nil {
 				return err
 			}
-			_, err = ids.CreatePerson(ctx, identity.NewPerson{Account: acct("wangwu"), Name: "王五", IDNumber: n, Region: "500102001000", Assurance: identity.AssuranceL2})
+			_, err = ids.CreatePerson(ctx, identity.NewPerson{Account: acct("legalrep"), Name: "王五", IDNumber: n, Region: "500102001000", Assurance: identity.AssuranceL2})
 			return err
 		},
-		"zhoufang": func() error {
+		"jingban": func() error {
 			n, err := citizenID(OperatorIDFirst17)
 			if err != nil {
 				return err
 			}
-			_, err = ids.CreatePerson(ctx, identity.NewPerson{Account: acct("zhoufang"), Name: "周芳", IDNumber: n, Region: "500102001000", Assurance: identity.AssuranceL2})
+			_, err = ids.CreatePerson(ctx, identity.NewPerson{Account: acct("jingban"), Name: "周芳", IDNumber: n, Region: "500102001000", Assurance: identity.AssuranceL2})
 			return err
 		},
 		"clerk":      staff("clerk", "李敏", identity.Grant{Role: identity.RoleClerk, DepartmentID: dept["gov"], RegionCode: Region}),
@@ -244,7 +244,7 @@ const OperatorIDFirst17 = "500102199008200" + "24"
 // (the company's record names him) and authorise 周芳 for every item for
 // three years, through the identity service; a re-run keeps what exists.
 func seedEnterprise(ctx context.Context, ids *identity.Service, corpCode string, now time.Time) error {
-	rep, err := ids.UserByUsername(ctx, "wangwu")
+	rep, err := ids.UserByUsername(ctx, "legalrep")
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func TestOperatorFilesAsTheEnterprise(t *testing.T) {
 	}
 	const corp = "91500102MA5U7X2K" // the demo company's, its two check characters below
 	ctx := browser(t)
-	login(t, ctx, base, "wangwu")
+	login(t, ctx, base, "legalrep")
 	do(t, ctx, chromedp.Navigate(base+"/me"), chromedp.WaitVisible(css("#my-enterprises")), chromedp.Click(css("#my-enterprises")),
 		chromedp.WaitVisible(css("section.enterprise")))
 	code := get(t, ctx, chromedp.AttributeValue(css("section.enterprise"), "data-enterprise")).Value

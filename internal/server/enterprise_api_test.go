@@ -54,7 +54,7 @@ func TestEnterpriseAPI(t *testing.T) {
 		if _, err := ts.ids.CreateOrganisation(ctx, identity.NewOrganisation{Account: identity.Account{Username: "othercorp", Password: identity.DemoPassword, Demo: true}, Name: "乙公司", CreditCode: other, LegalRep: "赵四"}); err != nil {
 			t.Fatal(err)
 		}
-		rep, op, zs := apiToken(t, api, "wangwu"), apiToken(t, api, "zhoufang"), apiToken(t, api, "zhangsan")
+		rep, op, zs := apiToken(t, api, "legalrep"), apiToken(t, api, "jingban"), apiToken(t, api, "zhangsan")
 		seal, company := itemCode(t, api, "公章刻制备案"), itemCode(t, api, "有限责任公司设立登记")
 
 		// The demo's roles.
@@ -186,7 +186,7 @@ func TestEnterpriseAPI(t *testing.T) {
 			t.Fatalf("submit as the enterprise: %d %v", st, m)
 		}
 		no := m["case"].(map[string]any)["case_no"].(string)
-		for _, who := range []string{"democorp", "wangwu", "zhoufang", "zhangsan"} {
+		for _, who := range []string{"democorp", "legalrep", "jingban", "zhangsan"} {
 			u, _ := ts.ids.UserByUsername(ctx, who)
 			var n int
 			if err := d.Reader().QueryRow(`SELECT COUNT(*) FROM notifications n JOIN cases c ON c.id = n.case_id WHERE n.user_id = $1 AND c.case_no = $2`, u.ID, no).Scan(&n); err != nil {
@@ -199,7 +199,7 @@ func TestEnterpriseAPI(t *testing.T) {
 
 		// Expired: at once, both filing and reading.
 		ts.now = time.Date(2026, 3, 1, 16, 0, 0, 0, time.UTC) // 2026-03-02 00:00 in China
-		zs, rep = apiToken(t, api, "zhangsan"), apiToken(t, api, "wangwu")
+		zs, rep = apiToken(t, api, "zhangsan"), apiToken(t, api, "legalrep")
 		if st, m := draft(zs, corp, seal); st != 403 || m["message_key"] != "enterprise.authorisation_expired" {
 			t.Errorf("file when expired: %d %v", st, m)
 		}
@@ -214,7 +214,7 @@ func TestEnterpriseAPI(t *testing.T) {
 				zhou = o["id"].(string)
 			}
 		}
-		op = apiToken(t, api, "zhoufang")
+		op = apiToken(t, api, "jingban")
 		if st, _ := apiCall(t, "POST", api+"/me/enterprises/"+corp+"/operators/"+zhou+"/revoke", op, ""); st != 404 {
 			t.Errorf("the 经办人 revokes: %d", st)
 		}
@@ -258,7 +258,7 @@ func TestEnterpriseWeb(t *testing.T) {
 			t.Errorf("L1 binding: %d", r.StatusCode)
 		}
 		rep := ts.client()
-		ts.webLogin(t, rep, "wangwu")
+		ts.webLogin(t, rep, "legalrep")
 		r, _ = rep.Get(ts.URL + "/me/enterprises")
 		if b := body(t, r); !strings.Contains(b, `data-enterprise="`+corp+`"`) || !strings.Contains(b, "周芳") || strings.Contains(b, "50010219900820024") {
 			t.Fatalf("王五's page: %d", r.StatusCode)
