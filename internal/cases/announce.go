@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -84,7 +85,11 @@ func (s *Service) announce(tx *db.Tx, c *Case, who actor, reason string, ch chan
 	// One notification per kind, case and change, however often recorded.
 	dedup := func(kind string) string { return kind + "|" + c.ID + "|" + strconv.Itoa(c.Rev) }
 	if kind, args := applicantNotice(c, ch, reason); kind != "" {
-		for _, to := range c.parties() {
+		to, err := s.parties(tx, c)
+		if err != nil {
+			return err
+		}
+		for _, to := range to {
 			if ch.action == "withdraw" && to == who.ID {
 				continue // who withdrew knows it
 			}
@@ -145,15 +150,26 @@ func (s *Service) announce(tx *db.Tx, c *Case, who actor, reason string, ch chan
 	return nil
 }
 
-// parties are the people a case is for: its applicant and the agent who
-// filed it. (An enterprise's authorised 经办人 does not exist as a concept
-// yet: the organisation's account is the applicant.)
-func (c *Case) parties() []string {
+// parties are the people a case is for: its applicant, the agent who
+// filed it, and for an enterprise its legal representative and the current
+// 经办人 whose scope covers the item.
+func (s *Service) parties(tx *db.Tx, c *Case) ([]string, error) {
 	out := []string{c.ApplicantID}
 	if c.AgentID != "" && c.AgentID != c.ApplicantID {
 		out = append(out, c.AgentID)
 	}
-	return out
+	if c.ApplicantKind == string(identity.KindOrganisation) {
+		ids, err := identity.EnterpriseRecipients(tx, c.ApplicantID, c.ItemCode)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out, nil
 }
 
 // staffHolders are the staff who hold c in its current state: its assignee,

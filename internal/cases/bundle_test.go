@@ -138,8 +138,11 @@ func TestBundle(t *testing.T) {
 			t.Errorf("bundle timeline %v", acts)
 		}
 		// Issue 16: the enterprise is told of the bundle's submission, its
-		// conclusion and its delivery once, and of each sub-case's decision.
-		if got := strings.Join(f.told(p.ID), " "); got != "clerk:inbox democorp:bundle_concluded democorp:posted democorp:submitted" {
+		// conclusion and its delivery once, and of each sub-case's decision;
+		// so are its legal representative and its 经办人 (the demo's 王五 and
+		// 周芳, who acts for it on every item).
+		if got := strings.Join(f.told(p.ID), " "); got != "clerk:inbox democorp:bundle_concluded democorp:posted democorp:submitted "+
+			"jingban:bundle_concluded jingban:posted jingban:submitted legalrep:bundle_concluded legalrep:posted legalrep:submitted" {
 			t.Errorf("the bundle told %q", got)
 		}
 		for _, ch := range p.Children {

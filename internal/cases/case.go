@@ -53,6 +53,9 @@ type Case struct {
 	Mandate   *mandate.Ref `json:"mandate,omitempty"`
 	Channel   string       `json:"channel"` // online, window, agent
 	CreatedBy string       `json:"-"`
+	// FiledBy names the person who filed an enterprise's case for it (its
+	// legal representative or a 经办人): "经办人：…" on the case.
+	FiledBy string `json:"filed_by,omitempty"`
 
 	// Values and Answers are replaced as a whole, never edited in place:
 	// save tells a change by the map, not its contents (storedJSON).

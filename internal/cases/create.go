@@ -32,6 +32,11 @@ type NewCase struct {
 	// Applicant names the applicant when an agent or a clerk files: a citizen
 	// ID number or a unified social credit code.
 	Applicant string `json:"applicant,omitempty"`
+	// Enterprise files as an enterprise (its unified social credit code)
+	// that the person holds as legal representative or acts for as a
+	// 经办人 whose scope covers the item: the case is the enterprise's, and
+	// records who filed it.
+	Enterprise string `json:"enterprise,omitempty"`
 	// ApplicantName registers a walk-in natural person at a window when the
 	// ID number is not registered yet.
 	ApplicantName string `json:"applicant_name,omitempty"`
@@ -158,6 +163,18 @@ func (s *Service) applicantFor(tx *db.Tx, u *identity.User, it *catalog.Item, nc
 	var err error
 	channel, role := ChannelOnline, identity.RoleApplicant
 	switch {
+	case strings.TrimSpace(nc.Enterprise) != "":
+		if u.Kind != identity.KindPerson {
+			return nil, "", "", apperr.E(apperr.Forbidden, "enterprise.person_only")
+		}
+		var er *identity.EnterpriseRole
+		if er, err = s.identity.EnterpriseRoleTx(tx, u.ID, nc.Enterprise); err != nil {
+			return nil, "", "", err
+		}
+		if !er.Covers(it.ImplCode) {
+			return nil, "", "", apperr.E(apperr.Forbidden, "enterprise.out_of_scope", "name", er.Name, "item", it.Name)
+		}
+		app, err = s.identity.ApplicantOfTx(tx, &identity.User{ID: er.OrganisationID, Kind: identity.KindOrganisation})
 	case u.Kind != identity.KindStaff && nc.Applicant == "":
 		app, err = s.identity.ApplicantOfTx(tx, u)
 	case u.Has(identity.RoleAgent) && (nc.Applicant != "" || nc.ApplicantName != ""):

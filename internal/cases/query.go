@@ -122,6 +122,11 @@ func (s *Service) present(tx *db.Tx, u *identity.User, c *Case, roles []string, 
 	if err := details(tx, c); err != nil {
 		return err
 	}
+	if c.ApplicantKind == string(identity.KindOrganisation) && c.Channel == ChannelOnline && c.CreatedBy != c.ApplicantID {
+		if err := tx.QueryRow(`SELECT display_name FROM users WHERE id = $1`, c.CreatedBy).Scan(&c.FiledBy); err != nil {
+			return err
+		}
+	}
 	if isStaff(roles) {
 		if c.Superseded, err = superseded(tx, c.ID); err != nil {
 			return err
@@ -361,6 +366,21 @@ func (s *Service) scope(u *identity.User, inbox bool, arg func(any) string) stri
 			own += " AND c.state IN ('draft', 'correction')"
 		}
 		ors = append(ors, own)
+		// The enterprises the person holds or acts for, within each scope.
+		for _, er := range u.Enterprises {
+			cond := "c.applicant_id = " + arg(er.OrganisationID) + " AND c.parent_id IS NULL"
+			if !er.LegalRep && len(er.Items) > 0 {
+				var ph []string
+				for _, it := range er.Items {
+					ph = append(ph, arg(it))
+				}
+				cond += " AND c.impl_code IN (" + strings.Join(ph, ", ") + ")"
+			}
+			if inbox {
+				cond += " AND c.state IN ('draft', 'correction')"
+			}
+			ors = append(ors, cond)
+		}
 	}
 	if u.Has(identity.RoleAgent) {
 		ors = append(ors, "c.agent_id = "+arg(u.ID)+" AND c.parent_id IS NULL")

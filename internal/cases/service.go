@@ -144,7 +144,9 @@ func rolesFor(u *identity.User, c *Case) []string {
 	if u == nil {
 		return nil
 	}
-	if c.ApplicantID == u.ID {
+	// An enterprise's legal representative and its 经办人 whose scope
+	// covers the item are its applicants (User.Enterprises: current ones).
+	if c.ApplicantID == u.ID || c.ApplicantKind == string(identity.KindOrganisation) && u.ActsFor(c.ApplicantID, c.ItemCode) {
 		rs = append(rs, string(identity.RoleApplicant))
 	}
 	if c.AgentID != "" && c.AgentID == u.ID {

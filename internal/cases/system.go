@@ -58,7 +58,7 @@ func (s *Service) Deem(ctx context.Context, caseID string) error {
 		}
 		// The applicant learns it, and so do those who now hold the case.
 		msg := notify.Message{Key: "notify.deemed", Args: map[string]any{"case_no": c.No}}
-		if err := notify.Send(tx, c.ApplicantID, c.ID, "deemed", msg, "deemed|"+c.ID); err != nil {
+		if err := s.tellParties(tx, c, "deemed", msg, "deemed|"+c.ID); err != nil {
 			return err
 		}
 		return s.notifyHolders(tx, c, "deemed", msg)
@@ -114,7 +114,7 @@ func (s *Service) RemindOwed(ctx context.Context, caseID string) (bool, error) {
 		}
 		msg := notify.Message{Key: "notify.owed_due", Args: map[string]any{"case_no": c.No, "materials": owedNames(it, c.Owed),
 			"due_date": DueDate(*c.ToleranceDueAt).String()}}
-		return notify.Send(tx, c.ApplicantID, c.ID, "owed_due", msg, dedup)
+		return s.tellParties(tx, c, "owed_due", msg, dedup)
 	})
 	return err == nil, apperr.Internalf("cases: remind owed", err)
 }
@@ -166,7 +166,7 @@ func (s *Service) TerminateOwed(ctx context.Context, caseID string) error {
 			return err
 		}
 		msg := notify.Message{Key: "notify.terminated_owed", Args: map[string]any{"case_no": c.No, "materials": owed}}
-		if err := notify.Send(tx, c.ApplicantID, c.ID, "terminated", msg, "terminated|"+c.ID); err != nil {
+		if err := s.tellParties(tx, c, "terminated", msg, "terminated|"+c.ID); err != nil {
 			return err
 		}
 		return s.notifyHolders(tx, &held, "terminated", msg)
@@ -222,4 +222,19 @@ func deemedStart(c *Case, now time.Time) time.Time {
 // cases without the engine and must name the same process).
 func (s *Service) ProcessFor(it *catalog.Item) (*workflow.Definition, error) {
 	return s.processFor(it, false)
+}
+
+// tellParties sends one notice to each of the case's parties (the
+// applicant, and an enterprise's legal representative and 经办人 in scope).
+func (s *Service) tellParties(tx *db.Tx, c *Case, kind string, msg notify.Message, dedup string) error {
+	to, err := s.parties(tx, c)
+	if err != nil {
+		return err
+	}
+	for _, id := range to {
+		if err := notify.Send(tx, id, c.ID, kind, msg, dedup); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -6,8 +6,10 @@ package demo
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
@@ -22,6 +24,8 @@ const Region = "500102"
 var Accounts = []struct{ Username, Role string }{
 	{"zhangsan", "natural person 自然人"},
 	{"democorp", "enterprise 法人"},
+	{"legalrep", "the enterprise's legal representative 法定代表人 (L2)"},
+	{"jingban", "a person acting for the enterprise 企业经办人"},
 	{"clerk", "window clerk 综合窗口"},
 	{"handler", "handler 承办人"},
 	{"reviewer", "reviewer 审核人"},
@@ -133,6 +137,24 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 			_, err := ids.CreateOrganisation(ctx, identity.NewOrganisation{Account: acct("democorp"), Name: "重庆市涪陵区通办示范科技有限公司", CreditCode: corpCode, LegalRep: "王五"})
 			return err
 		},
+		// The demo company's legal representative, seen at a window (L2),
+		// and a person he authorises to act for it (经办人).
+		"legalrep": func() error {
+			n, err := citizenID("500102197803150" + "13") // born 1978-03-15, sequence 013 (male)
+			if err != nil {
+				return err
+			}
+			_, err = ids.CreatePerson(ctx, identity.NewPerson{Account: acct("legalrep"), Name: "王五", IDNumber: n, Region: "500102001000", Assurance: identity.AssuranceL2})
+			return err
+		},
+		"jingban": func() error {
+			n, err := citizenID(OperatorIDFirst17)
+			if err != nil {
+				return err
+			}
+			_, err = ids.CreatePerson(ctx, identity.NewPerson{Account: acct("jingban"), Name: "周芳", IDNumber: n, Region: "500102001000", Assurance: identity.AssuranceL2})
+			return err
+		},
 		"clerk":      staff("clerk", "李敏", identity.Grant{Role: identity.RoleClerk, DepartmentID: dept["gov"], RegionCode: Region}),
 		"handler":    staff("handler", "陈刚", identity.Grant{Role: identity.RoleHandler, DepartmentID: dept["amr"], RegionCode: Region}),
 		"reviewer":   staff("reviewer", "刘洋", identity.Grant{Role: identity.RoleReviewer, DepartmentID: dept["amr"], RegionCode: Region}),
@@ -169,6 +191,9 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 		if err := ids.EnrolDemoSecondFactor(ctx, a.Username); err != nil {
 			return fmt.Errorf("demo: account %s: %w", a.Username, err)
 		}
+	}
+	if err := seedEnterprise(ctx, ids, corpCode, d.Now()); err != nil {
+		return fmt.Errorf("demo: enterprise: %w", err)
 	}
 	if err := seedCatalog(ctx, cat, admin); err != nil {
 		return fmt.Errorf("demo: catalog: %w", err)
@@ -213,4 +238,32 @@ func citizenID(first17 string) (string, error) {
 		return "", err
 	}
 	return first17 + string(rune(c)), nil
+}
+
+// OperatorIDFirst17 is the first 17 digits of the demo 经办人 周芳's ID
+// number (born 1990-08-20, sequence 024, female).
+const OperatorIDFirst17 = "500102199008200" + "24"
+
+// seedEnterprise has 王五 bind the demo company as its legal representative
+// (the company's record names him) and authorise 周芳 for every item for
+// three years, through the identity service; a re-run keeps what exists.
+func seedEnterprise(ctx context.Context, ids *identity.Service, corpCode string, now time.Time) error {
+	rep, err := ids.UserByUsername(ctx, "legalrep")
+	if err != nil {
+		return err
+	}
+	if _, err := ids.BindEnterprise(ctx, rep, corpCode, "重庆市涪陵区通办示范科技有限公司"); err != nil {
+		return err
+	}
+	ops, err := ids.Operators(ctx, rep, corpCode)
+	if err != nil || len(ops) > 0 {
+		return err
+	}
+	n, err := citizenID(OperatorIDFirst17)
+	if err != nil {
+		return err
+	}
+	_, err = ids.AuthoriseOperator(ctx, rep, corpCode, identity.OperatorInput{IDNumber: n, Name: "周芳",
+		ExpiresOn: now.In(calendar.China).AddDate(3, 0, 0).Format("2006-01-02")})
+	return err
 }

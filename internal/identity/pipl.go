@@ -503,3 +503,20 @@ func (s *Service) CloseAccount(ctx context.Context, u *User, password string) er
 		return audit.Append(tx, &audit.Record{Actor: u.ID, Role: "self", Action: "account.close", ObjectType: "user", ObjectID: u.ID}, b)
 	}))
 }
+
+// enterprisesOnClose is the enterprises' CloseCheck: a legal
+// representative holding an enterprise does not close their account (the
+// enterprise would be held by nobody: the change of representative is done
+// at a window first); a 经办人's authorisations end with the account.
+func enterprisesOnClose(tx *db.Tx, userID string) error {
+	var held int
+	if err := tx.QueryRow(`SELECT COUNT(*) FROM organisations WHERE legal_rep_id = $1`, userID).Scan(&held); err != nil {
+		return err
+	}
+	if held > 0 {
+		return apperr.E(apperr.Conflict, "account.close_legal_rep", "count", held)
+	}
+	_, err := tx.Exec(`UPDATE enterprise_operators SET revoked_at = $1, revoked_by = $2
+		WHERE person_id = $2 AND revoked_at IS NULL`, tx.Now, userID)
+	return err
+}

@@ -67,6 +67,9 @@ type User struct {
 	// Assurance is a person's level of assurance (身份认证等级): AssuranceL1
 	// self-registered, AssuranceL2 verified face to face at a window.
 	Assurance int
+	// Enterprises are the enterprises a person holds as legal
+	// representative or acts for as a current 经办人 (enterprise.go).
+	Enterprises []EnterpriseRole
 }
 
 // Levels of assurance of natural persons' accounts.

@@ -60,7 +60,7 @@ var DefaultThrottle = ThrottlePolicy{PairFree: 3, UserFree: 10, MaxDelay: 15 * t
 
 // NewService returns the identity service over d, sealing identifiers with v.
 func NewService(d *db.DB, v *vault.Vault) *Service {
-	return &Service{db: d, vault: v, Sessions: DefaultSessions, Throttle: DefaultThrottle}
+	return &Service{db: d, vault: v, Sessions: DefaultSessions, Throttle: DefaultThrottle, CloseChecks: []CloseCheck{enterprisesOnClose}}
 }
 
 // Vault is the data key's vault: the other domains seal the personal data

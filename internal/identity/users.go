@@ -347,5 +347,11 @@ func userBy(tx *db.Tx, column, value string) (*User, error) {
 		g.Role = Role(role)
 		u.Grants = append(u.Grants, g)
 	}
-	return u, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	// The enterprises a person holds or acts for, as of this transaction:
+	// an expired or revoked authorisation is gone from the next request.
+	return u, loadEnterprises(tx, u)
 }

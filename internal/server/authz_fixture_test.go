@@ -490,6 +490,21 @@ func (fx *authzFixture) buildResources(t *testing.T, d *db.DB) {
 	qtok := apiToken(t, api, "agent-q")
 	fx.r["mandate_q"] = lisiAsk(qtok, "document", docOf(qtok))
 	fx.r["mandate_q_w"] = lisiAsk(qtok, "document", docOf(qtok)) // checked on the page
+	// Enterprises (issue 16): the demo company 甲 is held by 王五 (not a
+	// principal); 李四, seen at a window (L2), binds 乙 (a new account) and
+	// authorises 张三 for every item and 周芳 (whom a row revokes). Each
+	// enterprise has a draft: 甲's its own, 乙's filed by 张三 for it.
+	if _, err := d.Writer().ExecContext(ctx, `UPDATE users SET assurance = 2 WHERE id = $1`, fx.users["lisi"].ID); err != nil {
+		t.Fatal(err)
+	}
+	lisi := must(fx.ts.ids.UserByID(ctx, fx.users["lisi"].ID))
+	fx.r["corp2"] = must(codes.CompleteCreditCode("91500102MA6A0B1C"))
+	must(fx.ts.ids.BindEnterprise(ctx, lisi, fx.r["corp2"], "重庆市涪陵区乙商贸有限公司"))
+	must(fx.ts.ids.AuthoriseOperator(ctx, lisi, fx.r["corp2"], identity.OperatorInput{IDNumber: "500102198506120011", Name: "张三", ExpiresOn: "2026-12-31"}))
+	zhou, _ := codes.CitizenIDCheck("50010219900820024")
+	fx.r["op_revoke"] = must(fx.ts.ids.AuthoriseOperator(ctx, lisi, fx.r["corp2"], identity.OperatorInput{IDNumber: "50010219900820024" + string(rune(zhou)), Name: "周芳", ExpiresOn: "2026-12-31"})).ID
+	_, fx.r["draft_corp"], _ = caseOf(fx.ok(t, "democorp", "POST", "/cases", `{"item_code":"`+fx.r["item_cd"]+`","submit":false,"form_values":{}}`))
+	_, fx.r["draft_corp2"], _ = caseOf(fx.ok(t, "zhangsan", "POST", "/cases", `{"item_code":"`+fx.r["item_cd"]+`","enterprise":"`+fx.r["corp2"]+`","submit":false,"form_values":{}}`))
 
 	// The audit log sequenced: a record about caseD (district), one about
 	// caseT (南沱镇) and one about an account.

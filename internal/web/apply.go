@@ -84,6 +84,14 @@ func (s *Server) fillApply(r *http.Request, v *View, ver *catalog.Version, vals 
 		Lead: v.T("apply.lead", "dept", ver.DepartmentName, "limit", ver.Item.PromisedLimit), Questions: questions,
 		Materials: mats, Commitment: ver.Item.Commitment, Fields: ver.Item.Form}, vals, answers)
 	v.Data["Delivery"] = deliveryFor(r, ver.Item.Delivery, cases.DeliverOnline)
+	// Only the enterprises whose role covers this item are offered.
+	var ents []identity.EnterpriseRole
+	for _, e := range v.User.Enterprises {
+		if e.Covers(ver.ImplCode) {
+			ents = append(ents, e)
+		}
+	}
+	v.Data["Enterprises"] = ents
 }
 
 // applyPage is what the application page shows, for an item or a bundle.
@@ -106,6 +114,9 @@ func (s *Server) fillApplyPage(r *http.Request, v *View, p applyPage, vals catal
 	v.Data["Answers"] = answers
 	v.Data["Idem"] = idem
 	v.Data["Agent"] = v.User.Has(identity.RoleAgent)
+	// 申请人：本人 / an enterprise the person holds or acts for.
+	v.Data["Enterprises"] = v.User.Enterprises
+	v.Data["As"] = r.PostForm.Get("as")
 	v.Data["Applicant"] = r.PostForm.Get("applicant")
 	v.Data["ForName"] = r.PostForm.Get("for_name")
 	v.Data["MandateKey"] = cases.MandateKey
@@ -206,7 +217,7 @@ func (s *Server) applyBundleSubmit(w http.ResponseWriter, r *http.Request) error
 		var c *cases.Case
 		c, _, err = s.Cases.Create(r.Context(), v.User, cases.NewCase{Bundle: bv.Code, Values: vals, Answers: answersOf(r),
 			Materials: refs, Submit: r.PostForm.Get("do") == "submit", Applicant: strings.TrimSpace(r.PostForm.Get("applicant")),
-			ApplicantName: agentsName(r, v.User), IdempotencyKey: r.PostForm.Get("idem"), Delivery: deliveryOf(r)})
+			ApplicantName: agentsName(r, v.User), IdempotencyKey: r.PostForm.Get("idem"), Delivery: deliveryOf(r), Enterprise: r.PostForm.Get("as")})
 		if err == nil {
 			http.Redirect(w, r, "/cases/"+c.Ref()+"?done=create", http.StatusSeeOther)
 			return nil
@@ -280,7 +291,7 @@ func (s *Server) applySubmit(w http.ResponseWriter, r *http.Request) error {
 			ItemCode: ver.ImplCode, Values: vals, Answers: answersOf(r), Materials: refs,
 			Submit: r.PostForm.Get("do") == "submit", Commitment: r.PostForm.Get("commitment") == "1", Delivery: deliveryOf(r),
 			Applicant: strings.TrimSpace(r.PostForm.Get("applicant")), ApplicantName: agentsName(r, v.User),
-			IdempotencyKey: r.PostForm.Get("idem"),
+			IdempotencyKey: r.PostForm.Get("idem"), Enterprise: r.PostForm.Get("as"),
 		})
 		if err == nil {
 			http.Redirect(w, r, "/cases/"+c.Ref()+"?done=create", http.StatusSeeOther)

@@ -73,7 +73,7 @@ type Server struct {
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_organisation", "admin_hall", "admin_adoptions",
 	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox", "demo_sms",
-	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks"}
+	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html", "templates/mandaterow.html"}
@@ -146,6 +146,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /mandates/{id}/document", s.page(s.mandateDocument, mandateRoles...))
 	mux.Handle("GET /workbench/mandates", s.page(s.mandateChecks, identity.RoleClerk))
 	mux.Handle("POST /workbench/mandates/{id}/check", s.page(s.mandateCheck, identity.RoleClerk))
+	mux.Handle("GET /me/enterprises", s.page(s.enterprises, identity.RoleApplicant))
+	mux.Handle("POST /me/enterprises", s.page(s.bindEnterprise, identity.RoleApplicant))
+	mux.Handle("POST /me/enterprises/{code}/operators", s.page(s.authoriseOperator, identity.RoleApplicant))
+	mux.Handle("POST /me/enterprises/{code}/operators/{id}/revoke", s.page(s.revokeOperator, identity.RoleApplicant))
 	mux.Handle("GET /workbench", s.page(s.workbench, workbenchRoles...))
 	mux.Handle("GET /workbench/inbox", s.page(s.inbox, workbenchRoles...))
 	mux.Handle("GET /supervision", s.page(s.supervision, identity.RoleSupervisor, identity.RoleApprover))
