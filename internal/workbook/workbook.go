@@ -69,7 +69,7 @@ func ColName(c int) string {
 }
 
 // HeaderKey finds the key of a header cell: "事项名称 (name)" → name.
-var HeaderKey = regexp.MustCompile(`\(([a-z_.]+)\)\s*$`)
+var HeaderKey = regexp.MustCompile(`\(([a-z0-9_.]+)\)\s*$`)
 
 // ReadRows reads one sheet: its header row names the columns by key
 // (HeaderKey); an unknown header, a missing key and (when required) a
