@@ -32,6 +32,16 @@ func TestAssuranceRequired(t *testing.T) {
 			return err
 		}
 		agent, clerk := f.users["agent"], f.users["clerk"]
+		// The agent acts for 赵六 under a mandate he confirmed: the level is
+		// what refuses the filing.
+		ms := &mandate.Service{DB: f.db, Identity: f.ids, Files: f.svc.OpenStored}
+		m, err := ms.Request(f.ctx, agent, "", mandate.Request{Name: "赵六", Number: id, AllItems: true, ValidUntil: "2026-12-31", Method: mandate.MethodSMS})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ms.Answer(f.ctx, p, m.ID, true); err != nil {
+			t.Fatal(err)
+		}
 		for _, tc := range []struct {
 			name    string
 			u       *identity.User
