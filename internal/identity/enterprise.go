@@ -415,19 +415,11 @@ var (
 // matchThrottled refuses a caller who failed OperatorMatchLimit times within
 // the window.
 func matchThrottled(tx *db.Tx, userID string) error {
-	var n int
-	var start time.Time
-	err := tx.QueryRow(`SELECT failures, window_start FROM applicant_match_failures WHERE user_id = $1`, userID).Scan(&n, &start)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
+	wait, err := MatchWait(tx, userID, OperatorMatchLimit, OperatorMatchWindow)
+	if err != nil || wait == 0 {
 		return err
 	}
-	if end := start.Add(OperatorMatchWindow); n >= OperatorMatchLimit && tx.Now.Before(end) {
-		return apperr.E(apperr.TooMany, "enterprise.match_throttled", "minutes", int(math.Ceil(end.Sub(tx.Now).Minutes())))
-	}
-	return nil
+	return apperr.E(apperr.TooMany, "enterprise.match_throttled", "minutes", int(math.Ceil(wait.Minutes())))
 }
 
 // orgID is the organisation of the credit code, "" when unknown (for the
@@ -444,21 +436,7 @@ func orgID(ctx context.Context, s *Service, creditCode string) string {
 // transaction rolled back, and records it (what was typed is not kept).
 func (s *Service) noteUnmatched(ctx context.Context, u *User, org string) error {
 	return s.db.Update(ctx, func(tx *db.Tx) error {
-		q := `SELECT failures, window_start FROM applicant_match_failures WHERE user_id = $1`
-		if tx.Dialect == db.Postgres {
-			q += ` FOR UPDATE`
-		}
-		var n int
-		var start time.Time
-		err := tx.QueryRow(q, u.ID).Scan(&n, &start)
-		if errors.Is(err, sql.ErrNoRows) || err == nil && !tx.Now.Before(start.Add(OperatorMatchWindow)) {
-			n, start, err = 0, tx.Now, nil
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`INSERT INTO applicant_match_failures (user_id, failures, window_start) VALUES ($1, $2, $3)
-			ON CONFLICT (user_id) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start`, u.ID, n+1, start); err != nil {
+		if err := CountMatchFailure(tx, u.ID, OperatorMatchWindow); err != nil {
 			return err
 		}
 		return audit.Append(tx, &audit.Record{Actor: u.ID, Role: string(RoleApplicant), Action: "enterprise.person_unmatched", ObjectType: "user", ObjectID: org}, nil)

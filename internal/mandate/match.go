@@ -2,8 +2,6 @@ package mandate
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"math"
 	"strings"
 	"time"
@@ -49,19 +47,11 @@ func MatchTx(tx *db.Tx, ids *identity.Service, agent *identity.User, name, numbe
 // MatchThrottled refuses an agent (or a clerk verifying a person at a
 // window) who failed MatchLimit times within the window.
 func MatchThrottled(tx *db.Tx, userID string) error {
-	var n int
-	var start time.Time
-	err := tx.QueryRow(`SELECT failures, window_start FROM applicant_match_failures WHERE user_id = $1`, userID).Scan(&n, &start)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
+	wait, err := identity.MatchWait(tx, userID, MatchLimit, MatchWindow)
+	if err != nil || wait == 0 {
 		return err
 	}
-	if end := start.Add(MatchWindow); n >= MatchLimit && tx.Now.Before(end) {
-		return apperr.E(apperr.TooMany, "case.applicant_throttled", "minutes", int(math.Ceil(end.Sub(tx.Now).Minutes())))
-	}
-	return nil
+	return apperr.E(apperr.TooMany, "case.applicant_throttled", "minutes", int(math.Ceil(wait.Minutes())))
 }
 
 // NoteUnmatched counts a failed attempt after the transaction that named
@@ -71,21 +61,7 @@ func NoteUnmatched(ctx context.Context, d *db.DB, u *identity.User, err error) e
 		return err
 	}
 	if nerr := d.Update(ctx, func(tx *db.Tx) error {
-		q := `SELECT failures, window_start FROM applicant_match_failures WHERE user_id = $1`
-		if tx.Dialect == db.Postgres {
-			q += ` FOR UPDATE`
-		}
-		var n int
-		var start time.Time
-		err := tx.QueryRow(q, u.ID).Scan(&n, &start)
-		if errors.Is(err, sql.ErrNoRows) || err == nil && !tx.Now.Before(start.Add(MatchWindow)) {
-			n, start, err = 0, tx.Now, nil
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`INSERT INTO applicant_match_failures (user_id, failures, window_start) VALUES ($1, $2, $3)
-			ON CONFLICT (user_id) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start`, u.ID, n+1, start); err != nil {
+		if err := identity.CountMatchFailure(tx, u.ID, MatchWindow); err != nil {
 			return err
 		}
 		// A supervisor can see an agent probing; what was typed is not kept.
