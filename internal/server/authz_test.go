@@ -425,7 +425,8 @@ var apiCells = []cell{
 	// Enterprises (issue 16): one's own roles; binding needs an L2 person (李四; 张三 is L1); an
 	// enterprise's 经办人 are its legal representative's alone (乙's: 李四; 甲's: 王五, no principal).
 	{op: "GET /api/v1/me/enterprises", path: "/me/enterprises", allow: "@users", sees: []seen{{"corp2", "lisi zhangsan"}}},
-	{op: "POST /api/v1/me/enterprises", path: "/me/enterprises", body: `{"credit_code":"<corp2>","name":"重庆市涪陵区乙商贸有限公司"}`, allow: "lisi"},
+	// Binding is for L2 persons (lisi, and 张三, seen at the demo's window): 乙 is lisi's, 张三 gets 409 held.
+	{op: "POST /api/v1/me/enterprises", path: "/me/enterprises", body: `{"credit_code":"<corp2>","name":"重庆市涪陵区乙商贸有限公司"}`, allow: "lisi zhangsan"},
 	{op: "GET /api/v1/me/enterprises/{code}/operators", variant: "乙", path: "/me/enterprises/<corp2>/operators", allow: "lisi"},
 	{op: "GET /api/v1/me/enterprises/{code}/operators", variant: "甲", path: "/me/enterprises/<corp_code>/operators", allow: ""},
 	{op: "POST /api/v1/me/enterprises/{code}/operators", variant: "乙", path: "/me/enterprises/<corp2>/operators", body: `{"id_number":"<lisi_id>","name":"李四","expires_on":"2026-12-31"}`, allow: "lisi"},
@@ -488,7 +489,7 @@ var webCells = []cell{
 	{op: "GET /workbench/mandates", path: "/workbench/mandates", allow: "clerk clerk-t", sees: []seen{{"mandate_q_w", "clerk"}}},
 	{op: "POST /workbench/mandates/{id}/check", path: "/workbench/mandates/<mandate_q_w>/check", body: "approve=1", allow: "clerk"},
 	{op: "GET /me/enterprises", path: "/me/enterprises", allow: "@applicants", sees: []seen{{"corp2", "lisi zhangsan"}}},
-	{op: "POST /me/enterprises", path: "/me/enterprises", body: "credit_code=<corp2>&name=" + url.QueryEscape("重庆市涪陵区乙商贸有限公司"), allow: "lisi"},
+	{op: "POST /me/enterprises", path: "/me/enterprises", body: "credit_code=<corp2>&name=" + url.QueryEscape("重庆市涪陵区乙商贸有限公司"), allow: "lisi zhangsan"},
 	{op: "POST /me/enterprises/{code}/operators", path: "/me/enterprises/<corp2>/operators", body: "id_number=<lisi_id>&name=" + url.QueryEscape("李四") + "&scope=all&expires_on=2026-12-31", allow: "lisi"},
 	{op: "POST /me/enterprises/{code}/operators/{id}/revoke", path: "/me/enterprises/<corp2>/operators/<op_revoke>/revoke", allow: "lisi"},
 	{op: "GET /workbench", path: "/workbench", allow: "@workbench"},
