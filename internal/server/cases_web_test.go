@@ -74,6 +74,13 @@ func TestCasePagesInEveryState(t *testing.T) {
 				if r.StatusCode != 200 && r.StatusCode != 403 || strings.Contains(b, "系统内部错误") {
 					t.Errorf("%s %s: %d", user, p, r.StatusCode)
 				}
+				// 我的 (/me) lists one's own cases, never "您还没有办件" to someone who has some.
+				if p == "/my/cases" && user == "zhangsan" {
+					r, _ := c.Get(ts.URL + "/me")
+					if b := body(t, r); !strings.Contains(b, `id="my-cases-all"`) || strings.Contains(b, `id="my-cases-empty"`) {
+						t.Errorf("/me for 张三 does not list his cases")
+					}
+				}
 				// The window's to-do list: a decided case waits for 送达, not "已办结".
 				if user == "clerk" && p == "/workbench/inbox" && (!strings.Contains(b, "待送达") || strings.Contains(b, ">已办结<")) {
 					t.Errorf("the clerk's inbox labels a concluded case: %v", strings.Contains(b, "待送达"))

@@ -214,6 +214,15 @@ func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, v *View, statu
 		return err
 	}
 	v.Data["Profile"] = p
+	if v.User.Kind != identity.KindStaff {
+		// 我的办件: the newest few and how many in all (issue 17: the page
+		// said "您还没有办件" to 张三, who has twelve).
+		list, total, err := s.Cases.List(r.Context(), v.User, cases.Filter{PerPage: 5})
+		if err != nil {
+			return err
+		}
+		v.Data["MyCases"], v.Data["MyTotal"] = list, total
+	}
 	if _, ok := v.Data["Contact"]; !ok {
 		c, err := s.contacts().Get(r.Context(), v.User)
 		if err != nil {
