@@ -423,9 +423,11 @@ func pendingFor(m *Mandate) error {
 	return apperr.E(apperr.Conflict, "mandate.not_pending", "state", "mandate.state."+m.State)
 }
 
-// Confirm: the agent enters the code the person read out; the request
-// becomes active.
-func (s *Service) Confirm(ctx context.Context, agent *identity.User, id, code string) (*Mandate, error) {
+// pendingPhone is the verified number of the person a pending online
+// request of agent's asks: where its code goes. NotFound for another
+// agent's request, Invalid mandate.not_sms / mandate.no_phone, Conflict
+// when it is no longer pending.
+func (s *Service) pendingPhone(ctx context.Context, agent *identity.User, id string) (string, error) {
 	var phone string
 	err := s.DB.View(ctx, func(tx *db.Tx) error {
 		m, err := getTx(tx, id)
@@ -449,6 +451,13 @@ func (s *Service) Confirm(ctx context.Context, agent *identity.User, id, code st
 		}
 		return nil
 	})
+	return phone, err
+}
+
+// Confirm: the agent enters the code the person read out; the request
+// becomes active.
+func (s *Service) Confirm(ctx context.Context, agent *identity.User, id, code string) (*Mandate, error) {
+	phone, err := s.pendingPhone(ctx, agent, id)
 	if err != nil {
 		return nil, apperr.Internalf("mandate: confirm", err)
 	}
@@ -470,29 +479,9 @@ func (s *Service) Confirm(ctx context.Context, agent *identity.User, id, code st
 
 // Resend texts a new code for a pending online request.
 func (s *Service) Resend(ctx context.Context, agent *identity.User, id, ip string) (*Mandate, error) {
-	var phone string
-	err := s.DB.View(ctx, func(tx *db.Tx) error {
-		m, err := getTx(tx, id)
-		if err != nil {
-			return err
-		}
-		if agent == nil || m.AgentID != agent.ID {
-			return apperr.E(apperr.NotFound, "mandate.not_found")
-		}
-		if m.Method != MethodSMS {
-			return apperr.E(apperr.Invalid, "mandate.not_sms")
-		}
-		if err := pendingFor(m); err != nil {
-			return err
-		}
-		phone, err = s.Identity.AccountPhoneNumberTx(tx, m.PrincipalID)
-		return err
-	})
+	phone, err := s.pendingPhone(ctx, agent, id)
 	if err != nil {
 		return nil, apperr.Internalf("mandate: resend", err)
-	}
-	if phone == "" {
-		return nil, apperr.E(apperr.Invalid, "mandate.no_phone")
 	}
 	m, err := s.get(ctx, id)
 	if err != nil {
