@@ -7,6 +7,7 @@ import (
 
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -15,6 +16,9 @@ import (
 func (f *fixture) told(id string) []string {
 	f.t.Helper()
 	var out []string
+	if _, err := notify.Settle(f.ctx, f.db); err != nil {
+		f.t.Fatal(err)
+	}
 	err := f.db.View(f.ctx, func(tx *db.Tx) error {
 		rows, err := tx.Query(`SELECT u.username, n.kind FROM notifications n JOIN users u ON u.id = n.user_id
 			WHERE n.case_id = $1`, id)

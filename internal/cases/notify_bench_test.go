@@ -1,6 +1,7 @@
 package cases_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -16,7 +17,7 @@ import (
 // notifications of every step written (notify=on, as served) and not
 // written (notify=off: notify.Send does nothing), one after the other on the
 // same machine, so that what notifications cost a case is measured side by
-// side. Run it with a fixed count, several times, so that the two variants
+// side (settling the notifications sent included). Run it with a fixed count, several times, so that the two variants
 // alternate:
 //
 //	go test ./internal/cases -run XXX -bench LifecycleNotify -benchtime 400x -count 3
@@ -44,9 +45,24 @@ func BenchmarkLifecycleNotify(b *testing.B) {
 				notify.DiscardForBenchmark.Store(!on)
 				defer notify.DiscardForBenchmark.Store(false)
 				start, cpu0 := time.Now(), cpuTime()
+				// As served, notifications are settled into the inbox and the
+				// outbox after the steps' commits, in batches (the dispatcher
+				// every few seconds, readers of an inbox at once). Here every
+				// 64 cases and at the end, inside the timing: what settling
+				// costs is part of what notifications cost.
+				settle := func() {
+					if _, err := notify.Settle(context.Background(), f.db); err != nil {
+						b.Fatal(err)
+					}
+				}
+				i := 0
 				for b.Loop() {
 					lifecycle(b, f)
+					if i++; i%64 == 0 {
+						settle()
+					}
 				}
+				settle()
 				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "cases/s")
 				// The process's CPU time per case: on a machine shared with
 				// other work it varies less than the wall clock (with SQLite

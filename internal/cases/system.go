@@ -99,9 +99,8 @@ func (s *Service) RemindOwed(ctx context.Context, caseID string) (bool, error) {
 			return nil
 		}
 		dedup = "owed-due|" + c.ID + "|" + c.ToleranceDueAt.UTC().Format(time.RFC3339)
-		var n int
-		err = tx.QueryRow(`SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND dedup = $2`, c.ApplicantID, dedup).Scan(&n)
-		due = n == 0
+		sent, err := notify.Sent(tx, c.ApplicantID, dedup)
+		due = !sent
 		return err
 	})
 	if err != nil || !due {

@@ -36,7 +36,9 @@ func Figures(ctx context.Context, d *db.DB) (Stats, error) {
 	var st Stats
 	now := d.Now()
 	err := d.View(ctx, func(tx *db.Tx) error {
-		if err := tx.QueryRow(`SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL`).Scan(&st.Unexpanded); err != nil {
+		// Not yet expanded: notifications still pending settlement (notify.Settle)
+		// and outbox rows not yet made deliveries.
+		if err := tx.QueryRow(`SELECT (SELECT COUNT(*) FROM notify_pending) + (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL)`).Scan(&st.Unexpanded); err != nil {
 			return err
 		}
 		st.Channels = st.Channels[:0]

@@ -245,6 +245,10 @@ func jsonList(v any) string {
 // the recipient chose and has an address for, and marks them expanded: one
 // read, one insert of every delivery and one update of every row of a batch.
 func (d *Dispatcher) Expand(ctx context.Context) (int, error) {
+	// Notifications sent since the last pass reach the inbox and the outbox.
+	if _, err := notify.Settle(ctx, d.DB); err != nil {
+		return 0, err
+	}
 	var n int
 	err := d.DB.Update(ctx, func(tx *db.Tx) error {
 		n = 0

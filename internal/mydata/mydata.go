@@ -21,6 +21,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/deliver"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/notify"
 )
 
 // Format names the document's shape and version.
@@ -156,6 +157,9 @@ func (e *Exporter) Export(ctx context.Context, u *identity.User) (*Document, err
 	for _, c := range own {
 		d.Cases = append(d.Cases, Case{AsAgent: c.AgentID == u.ID && c.ApplicantID != u.ID, Case: c})
 		byID[c.ID] = c.Ref()
+	}
+	if err := notify.SettleFor(ctx, e.DB, u.ID); err != nil {
+		return nil, err
 	}
 	err = e.DB.View(ctx, func(tx *db.Tx) error {
 		err := tx.QueryRow(`SELECT created_at FROM users WHERE id = $1`, u.ID).Scan(&a.CreatedAt)

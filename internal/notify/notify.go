@@ -1,7 +1,7 @@
 // Package notify is the in-app inbox of staff and applicants (reminders,
 // 红灯提醒, urgings, answers) and the outbox later channels (SMS, e-mail)
-// deliver from. Notifications are written in the transaction of what
-// caused them.
+// deliver from. Notifications are sent in the transaction of what caused
+// them and settled into the inbox and the outbox in batches (settle.go).
 package notify
 
 import (
@@ -41,19 +41,26 @@ type Notification struct {
 // are configured per user: a short message to the user's phone.
 const OutboxChannel = "sms"
 
-// DiscardForBenchmark makes Send write nothing. Only the lifecycle
+// DiscardForBenchmark makes Send write nothing (and the case engine not
+// look for recipients). Only the lifecycle
 // benchmark sets it (internal/cases), to measure side by side what writing
 // notifications costs a case; nothing else may.
 var DiscardForBenchmark atomic.Bool
 
 // Send puts a message in a user's inbox and in the outbox for delivery by
-// later channels, in the caller's transaction. dedup names the cause: the
-// same cause notifies a user once, however often it is recorded.
+// the channels, in the caller's transaction. dedup names the cause: the same
+// cause notifies a user once, however often it is recorded.
+//
+// In the transaction it writes one append-only row (notify_pending); Settle
+// moves pending rows, in batches, into the inbox and the outbox. A step of a
+// case sends several notifications: written into their indexed tables in the
+// step's own commit they cost it a third of its throughput (issue 16,
+// docs/PERFORMANCE.md); appended, and settled many at a time, a few per cent.
+// Readers of an inbox settle first (SettleFor), so nobody sees the delay.
 func Send(tx *db.Tx, userID, caseID, kind string, msg Message, dedup string) error {
 	if DiscardForBenchmark.Load() {
 		return nil
 	}
-	id := db.NewID()
 	body, err := json.Marshal(msg)
 	if err != nil {
 		return err
@@ -62,30 +69,8 @@ func Send(tx *db.Tx, userID, caseID, kind string, msg Message, dedup string) err
 	if caseID != "" {
 		caseRef = caseID
 	}
-	if tx.Dialect == db.Postgres {
-		// One round trip: the outbox row is written with the notification,
-		// and not when the notification was a repeat (a lifecycle writes
-		// some eight; BenchmarkLifecycleNotify measures what they cost).
-		_, err = tx.Exec(`WITH n AS (INSERT INTO notifications (id, user_id, case_id, kind, body, dedup, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, dedup) DO NOTHING RETURNING id)
-			INSERT INTO outbox (id, notification_id, channel, recipient, payload, created_at)
-			SELECT $8, id, $9, $2, $5, $7 FROM n`,
-			id, userID, caseRef, kind, string(body), dedup, tx.Now, db.NewID(), OutboxChannel)
-		return err
-	}
-	// SQLite has no data-modifying WITH; in process, the second statement
-	// costs no round trip.
-	res, err := tx.Exec(`INSERT INTO notifications (id, user_id, case_id, kind, body, dedup, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, dedup) DO NOTHING`,
-		id, userID, caseRef, kind, string(body), dedup, tx.Now)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return err
-	}
-	_, err = tx.Exec(`INSERT INTO outbox (id, notification_id, channel, recipient, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		db.NewID(), id, OutboxChannel, userID, string(body), tx.Now)
+	_, err = tx.Exec(`INSERT INTO notify_pending (id, user_id, case_id, kind, body, dedup, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, db.NewID(), userID, caseRef, kind, string(body), dedup, tx.Now)
 	return err
 }
 
@@ -115,6 +100,9 @@ func (b *Box) Inbox(ctx context.Context, u *identity.User, limit int) ([]Notific
 	}
 	if limit <= 0 || limit > 200 {
 		limit = 50
+	}
+	if err := SettleFor(ctx, b.DB, u.ID); err != nil {
+		return nil, 0, err
 	}
 	out := []Notification{}
 	var unread int
@@ -153,6 +141,9 @@ func (b *Box) Inbox(ctx context.Context, u *identity.User, limit int) ([]Notific
 
 // Unread counts a user's unread notifications.
 func (b *Box) Unread(ctx context.Context, u *identity.User) (int, error) {
+	if err := SettleFor(ctx, b.DB, u.ID); err != nil {
+		return 0, err
+	}
 	var n int
 	err := b.DB.View(ctx, func(tx *db.Tx) error {
 		return tx.QueryRow(`SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, u.ID).Scan(&n)
@@ -164,6 +155,9 @@ func (b *Box) Unread(ctx context.Context, u *identity.User) (int, error) {
 func (b *Box) MarkRead(ctx context.Context, u *identity.User, id string) error {
 	if u == nil {
 		return apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	if err := SettleFor(ctx, b.DB, u.ID); err != nil {
+		return err
 	}
 	return apperr.Internalf("notify: mark read", b.DB.Update(ctx, func(tx *db.Tx) error {
 		q := `UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL`

@@ -15,6 +15,7 @@ import (
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/supervise"
@@ -389,6 +390,9 @@ func (fx *authzFixture) buildResources(t *testing.T, d *db.DB) {
 	// A notification of the district handler: the supervisor urges caseD.
 	fx.ok(t, "supervisor", "POST", "/cases/"+fx.r["case_d"]+"/urge", `{"note":"请尽快办理"}`)
 	var nid string
+	if _, err := notify.Settle(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
 	if err := d.Reader().QueryRow(`SELECT id FROM notifications WHERE user_id = $1`, fx.users["handler"].ID).Scan(&nid); err != nil {
 		t.Fatalf("handler's notification: %v", err)
 	}

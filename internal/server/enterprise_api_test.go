@@ -10,6 +10,7 @@ import (
 
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/identity"
 )
@@ -187,6 +188,9 @@ func TestEnterpriseAPI(t *testing.T) {
 			t.Fatalf("submit as the enterprise: %d %v", st, m)
 		}
 		no := m["case"].(map[string]any)["case_no"].(string)
+		if _, err := notify.Settle(ctx, d); err != nil {
+			t.Fatal(err)
+		}
 		for _, who := range []string{"democorp", "legalrep", "jingban", "zhangsan"} {
 			u, _ := ts.ids.UserByUsername(ctx, who)
 			var n int

@@ -11,6 +11,7 @@ import (
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/stats"
 )
 
@@ -234,6 +235,11 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 			continue
 		}
 		rep.Actions++
+	}
+	// What the pass sent is settled into the inboxes and the outbox now, in
+	// one batch, rather than at the next dispatcher pass.
+	if _, err := notify.Settle(ctx, s.DB); err != nil {
+		return rep, err
 	}
 	rep.Took = time.Since(start)
 	rep.TookMS = float64(rep.Took.Microseconds()) / 1000
