@@ -7,8 +7,8 @@ import (
 
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/db"
-	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/notify"
 )
 
 // told lists who was told what about case id: "username:kind", sorted,

@@ -10,9 +10,9 @@ import (
 
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
-	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/notify"
 )
 
 // itemCode finds a district item by name through the public search.
