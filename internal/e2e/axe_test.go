@@ -83,18 +83,21 @@ func axeIgnored(rule, target string) bool {
 }
 
 // axeTests keeps, per test, the violations already reported (so that a
-// header's fault is reported once, not on every page), and how many pages
-// axe checked in how long, logged at the test's end (go test -v).
+// header's fault is reported once, not on every page), the pages checked
+// (each once per test: axe-core takes from 0.2 s on a small page to several
+// seconds on /admin/adoptions' 10,000 elements), and how many pages axe
+// checked in how long, logged at the test's end (go test -v).
 var axeTests sync.Map // *testing.T → *axeTally
 
 type axeTally struct {
-	seen  map[string]bool
-	pages int
-	took  time.Duration
+	seen    map[string]bool // violations reported
+	checked map[string]bool // pages checked (see axeCheck)
+	pages   int
+	took    time.Duration
 }
 
 func axeTallyOf(t *testing.T) *axeTally {
-	v, loaded := axeTests.LoadOrStore(t, &axeTally{seen: map[string]bool{}})
+	v, loaded := axeTests.LoadOrStore(t, &axeTally{seen: map[string]bool{}, checked: map[string]bool{}})
 	a := v.(*axeTally)
 	if !loaded {
 		t.Cleanup(func() {
@@ -106,14 +109,24 @@ func axeTallyOf(t *testing.T) *axeTally {
 }
 
 // axeCheck runs axe on the page ctx shows unless it already ran on this
-// document, and returns the serious and critical violations. ran is false
-// when the page was not checked: already checked, not an HTML page served
-// over HTTP, or gone (a navigation) while it was checked, which the next
-// step's check catches up on.
-func axeCheck(ctx context.Context) (vs []axeViolation, ran bool, err error) {
+// document or (with checked) on the same page in another document, and
+// returns the serious and critical violations. ran is false when the page
+// was not checked: already checked, not an HTML page served over HTTP, or
+// gone (a navigation) while it was checked, which the next step's check
+// catches up on.
+func axeCheck(ctx context.Context, checked map[string]bool) (vs []axeViolation, ran bool, err error) {
 	fresh, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`location.protocol.startsWith('http') && document.contentType === 'text/html' && !window.__tongbanAxe`))
 	if err != nil || !fresh {
 		return nil, false, nil
+	}
+	if checked != nil {
+		// The page as a reader meets it: its path, language, 关怀模式 and
+		// width; a query (?done=saved, another search) shows the same page.
+		key, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.__tongbanAxe = true, [location.pathname, document.documentElement.lang, document.body && document.body.className, innerWidth].join(' ')`))
+		if err != nil || checked[key] {
+			return nil, false, nil
+		}
+		checked[key] = true
 	}
 	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](axeSource+axeRun, chromedp.EvalAwaitPromise))
 	var exc *chromedp.ExceptionError
@@ -134,21 +147,21 @@ func axeCheck(ctx context.Context) (vs []axeViolation, ran bool, err error) {
 	return vs, true, nil
 }
 
-// checkAxe runs axe-core on the page ctx shows, once per document (see
+// checkAxe runs axe-core on the page ctx shows, once per page and test (see
 // axeCheck), and fails the test (without stopping it) on every serious or
 // critical violation not in axeKnown, naming the rule, its impact and the
 // nodes; each rule and node is reported once per test.
 func checkAxe(t *testing.T, ctx context.Context) {
 	t.Helper()
 	start := time.Now()
-	vs, ran, err := axeCheck(ctx)
+	tally := axeTallyOf(t)
+	vs, ran, err := axeCheck(ctx, tally.checked)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !ran {
 		return
 	}
-	tally := axeTallyOf(t)
 	tally.pages++
 	tally.took += time.Since(start)
 	if len(vs) == 0 {
@@ -174,8 +187,8 @@ func checkAxe(t *testing.T, ctx context.Context) {
 
 // The checker itself: on a page with an unnamed button, an image without
 // alternative text and a field without a label, axe-core reports each
-// (critical or serious) with its node; a sound page passes; a document is
-// checked once.
+// (critical or serious) with its node; a sound page passes; a document, and
+// a page, is checked once.
 func TestAxeFindsViolations(t *testing.T) {
 	pages := map[string]string{
 		"/bad":  `<!doctype html><html lang="zh-CN"><head><title>坏</title></head><body><main><h1>坏页面</h1><button id="b"></button><img id="i" src="/x.png"><input id="f"></main></body></html>`,
@@ -192,10 +205,11 @@ func TestAxeFindsViolations(t *testing.T) {
 	defer srv.Close()
 	ctx := browser(t)
 
+	checked := map[string]bool{}
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/bad")); err != nil {
 		t.Fatal(err)
 	}
-	vs, ran, err := axeCheck(ctx)
+	vs, ran, err := axeCheck(ctx, checked)
 	if err != nil || !ran {
 		t.Fatalf("axe on the bad page: ran=%v err=%v", ran, err)
 	}
@@ -210,14 +224,21 @@ func TestAxeFindsViolations(t *testing.T) {
 			t.Errorf("rule %s: want node %s, got %q (all: %v)", rule, target, found[rule], found)
 		}
 	}
-	if _, again, _ := axeCheck(ctx); again {
+	if _, again, _ := axeCheck(ctx, nil); again {
 		t.Error("axe ran twice on one document")
+	}
+	// The same page again, in a new document and with a query: not again.
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/bad?again=1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, again, _ := axeCheck(ctx, checked); again {
+		t.Error("axe ran twice on one page")
 	}
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/good")); err != nil {
 		t.Fatal(err)
 	}
-	if vs, ran, err := axeCheck(ctx); err != nil || !ran || len(vs) != 0 {
+	if vs, ran, err := axeCheck(ctx, checked); err != nil || !ran || len(vs) != 0 {
 		t.Errorf("the sound page: ran=%v err=%v violations=%v", ran, err, vs)
 	}
 }

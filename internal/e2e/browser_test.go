@@ -57,10 +57,11 @@ func startDemoIn(t *testing.T, dir string) string {
 	return ""
 }
 
-// browser returns a chromedp context on Debian's chromium, for 90 seconds.
+// browser returns a chromedp context on Debian's chromium, for 150 seconds
+// (axe-core's checks of each page take their share).
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	return browserFor(t, 90*time.Second)
+	return browserFor(t, 150*time.Second)
 }
 
 // browserFor returns a chromedp context on Debian's chromium that ends
