@@ -48,13 +48,11 @@ func apiLogin(t *testing.T, base, user string) string {
 	return res.Token
 }
 
-// The issue's scenario: 张三 receives a licence when his case concludes,
-// makes a share link, and a second browser context opens it and sees 有效;
-// after the issuing department revokes the licence it sees 已撤销; 张三
-// sees who checked it.
-func TestLicenceIssuedSharedVerifiedRevoked(t *testing.T) {
-	base := startDemo(t)
-	// The back office carries a window filing for 张三 to 准予 through the API.
+// grantedCase has the back office carry a window filing of 个体工商户设立登记
+// for 张三 to 准予 through the API, and returns its number: 张三 then holds a
+// licence.
+func grantedCase(t *testing.T, base string) string {
+	t.Helper()
 	var items struct {
 		Items []struct {
 			ImplCode string `json:"impl_code"`
@@ -78,6 +76,16 @@ func TestLicenceIssuedSharedVerifiedRevoked(t *testing.T) {
 			t.Fatalf("%s %s: %d", s.user, s.action, st)
 		}
 	}
+	return no
+}
+
+// The issue's scenario: 张三 receives a licence when his case concludes,
+// makes a share link, and a second browser context opens it and sees 有效;
+// after the issuing department revokes the licence it sees 已撤销; 张三
+// sees who checked it.
+func TestLicenceIssuedSharedVerifiedRevoked(t *testing.T) {
+	base := startDemo(t)
+	no := grantedCase(t, base)
 
 	ctx := browser(t)
 	login(t, ctx, base, "zhangsan")
