@@ -216,6 +216,10 @@ func TestCareModeScalesAndContrasts(t *testing.T) {
 			t.Errorf("%s: controls whose name lacks their visible text: %v", p, names)
 		}
 	}
+	// At a phone's width the header stays compact: under a quarter of the
+	// screen, signed in (four tools) as well.
+	phone(t, ctx, base, "standard")
+	do(t, ctx, chromedp.EmulateViewport(1280, 900))
 	do(t, ctx, chromedp.Click(css("#switch-care")), chromedp.WaitVisible(css("body.care")))
 	for _, p := range pages {
 		do(t, ctx, chromedp.Navigate(base+p), chromedp.WaitVisible(css("body.care h1")))
@@ -232,6 +236,7 @@ func TestCareModeScalesAndContrasts(t *testing.T) {
 			t.Errorf("care mode %s: text under 7:1: %v", p, low)
 		}
 	}
+	phone(t, ctx, base, "care")
 	// The page with every kind of element checked has them all.
 	if n := normal["/"]; n[0] == 0 || n[1] == 0 || n[3] == 0 {
 		t.Errorf("the home page lacks h1, h2 or badges: %v", n)
@@ -247,4 +252,22 @@ func jsList(ss []string) string {
 		q[i] = fmt.Sprintf("%q", s)
 	}
 	return "[" + strings.Join(q, ",") + "]"
+}
+
+// phone opens 我的办件 at 375 px: the header takes at most a quarter of
+// the screen (a third in care mode, whose type is larger) and nothing
+// scrolls sideways.
+func phone(t *testing.T, ctx context.Context, base, mode string) {
+	t.Helper()
+	do(t, ctx, chromedp.EmulateViewport(375, 740), chromedp.Navigate(base+"/my/cases"), chromedp.WaitVisible(css("h1")))
+	header := get(t, ctx, chromedp.Evaluate[float64](`document.querySelector('header.top').getBoundingClientRect().height`))
+	wide := get(t, ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	shot(t, ctx, "mycases-phone-"+mode)
+	limit := 740.0 / 4
+	if mode == "care" {
+		limit = 740.0 / 3
+	}
+	if header > limit || wide {
+		t.Errorf("%s mode at 375 px: the header is %.0f px tall (at most %.0f), sideways scroll %v", mode, header, limit, wide)
+	}
 }
