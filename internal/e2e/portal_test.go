@@ -221,6 +221,10 @@ func TestCareModeScalesAndContrasts(t *testing.T) {
 	phone(t, ctx, base, "standard")
 	do(t, ctx, chromedp.EmulateViewport(1280, 900))
 	do(t, ctx, chromedp.Click(css("#switch-care")), chromedp.WaitVisible(css("body.care")))
+	// The toggle keeps its name; aria-pressed says it is on.
+	if label, pressed := text(t, ctx, "#switch-care"), get(t, ctx, chromedp.AttributeValue(css("#switch-care"), "aria-pressed")).Value; label != "关怀模式" || pressed != "true" {
+		t.Errorf("care mode's toggle reads %q, pressed %q", label, pressed)
+	}
 	for _, p := range pages {
 		do(t, ctx, chromedp.Navigate(base+p), chromedp.WaitVisible(css("body.care h1")))
 		care := get(t, ctx, chromedp.Evaluate[[]float64](sizesJS+`(`+jsList(sels)+`)`))
