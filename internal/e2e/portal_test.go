@@ -95,6 +95,7 @@ func TestPortalIdentityFromSettings(t *testing.T) {
 	}
 	do(t, ctx, chromedp.SetValue(css("#s-icp"), "12345678"), chromedp.SetValue(css("#s-psb"), "渝公网安备 50010202000123号"),
 		chromedp.Click(css("#save-site")), chromedp.WaitVisible(css("#form-problem")))
+	shot(t, ctx, "admin-site-refused")
 	invalid := get(t, ctx, chromedp.AttributeValue(css("#s-icp"), "aria-invalid")).Value
 	kept := get(t, ctx, chromedp.Value(css("#s-psb")))
 	if msg := text(t, ctx, "#form-problem"); !strings.Contains(msg, "ICP备案号") || invalid != "true" || kept != "渝公网安备 50010202000123号" {
@@ -136,6 +137,7 @@ func TestCitizenPagesHaveNoDeveloperArtefacts(t *testing.T) {
 		found := get(t, ctx, chromedp.Evaluate[[]string](`(() => {
 			const out = [];
 			if (document.body.innerText.includes('SHA-256')) out.push('SHA-256');
+			if ((document.querySelector('#case-materials')?.innerText || '').includes('application/')) out.push('content type');
 			if (document.querySelector('.audit-link, a[href*="/audit/"]')) out.push('audit link');
 			if (/审计日志|核验/.test(document.querySelector('#timeline thead')?.innerText || '')) out.push('audit column');
 			return out;
@@ -143,6 +145,7 @@ func TestCitizenPagesHaveNoDeveloperArtefacts(t *testing.T) {
 		if len(found) > 0 {
 			t.Errorf("%s shows %v", ref, found)
 		}
+		shot(t, ctx, "case-citizen")
 		materials += get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#case-materials tbody tr').length`))
 		events += get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#timeline tbody tr').length`))
 	}
@@ -157,6 +160,7 @@ func TestCitizenPagesHaveNoDeveloperArtefacts(t *testing.T) {
 	do(t, ctx, chromedp.Click(css("#apply-online")), chromedp.WaitVisible(css("#save-draft")))
 	buttonLike(t, ctx, "#save-draft", false)
 	do(t, ctx, chromedp.Click(css("#save-draft")), chromedp.WaitVisible(css("#case-crumb")))
+	shot(t, ctx, "case-draft")
 	crumb := text(t, ctx, "#case-crumb")
 	title := get(t, ctx, chromedp.Title())
 	uuid := regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-`)

@@ -178,6 +178,7 @@ var funcs = template.FuncMap{
 	"mustReason":   func(a string) bool { return reasonActions[a] == 2 },
 	"needsComment": func(a string) bool { return reasonActions[a] == 0 && a != "claim" && a != "edit" && a != "supply" },
 	"day":          day,
+	"bytes":        bytesText,
 	"date": func(t any) string { // the China date of an instant
 		if s := when(t); len(s) >= 10 {
 			return s[:10]
@@ -231,6 +232,18 @@ func (s *Server) view(r *http.Request, titleKey string) *View {
 		v.Unread = n
 	}
 	return v
+}
+
+// bytesText is a file's size as people read it: 145 B, 12.3 KB, 4.0 MB.
+func bytesText(n int64) string {
+	switch {
+	case n < 1024:
+		return strconv.FormatInt(n, 10) + " B"
+	case n < 1024*1024:
+		return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) + " KB"
+	default:
+		return strconv.FormatFloat(float64(n)/(1024*1024), 'f', 1, 64) + " MB"
+	}
 }
 
 // badgeArgs feeds the "badgeset" partial: online depth and visit badges.
