@@ -206,7 +206,12 @@ func TestCareModeScalesAndContrasts(t *testing.T) {
 	ctx := browser(t)
 	login(t, ctx, base, "zhangsan")
 	sels := []string{"h1", "main h2", "main .hint", "main .badge", "main .meta", ".brand-name", "#notifications-link"}
-	pages := []string{"/", "/items?q=" + "身份证", "/my/cases"}
+	pages := []string{"/", "/items?q=" + "身份证", "/my/cases", "/progress", "/verify", "/licences", "/notifications"}
+	// and a case of 张三's, and the guide of the first item found.
+	do(t, ctx, chromedp.Navigate(base+"/my/cases"), chromedp.WaitVisible(css("#case-list")))
+	pages = append(pages, get(t, ctx, chromedp.Evaluate[string](`document.querySelector('#case-list a[href^="/cases/"]').getAttribute('href')`)))
+	do(t, ctx, chromedp.Navigate(base+"/items?q=身份证"), chromedp.WaitVisible(css("a.item-name")))
+	pages = append(pages, get(t, ctx, chromedp.Evaluate[string](`document.querySelector('a.item-name').getAttribute('href')`)))
 	normal := map[string][]float64{}
 	for _, p := range pages {
 		do(t, ctx, chromedp.Navigate(base+p), chromedp.WaitVisible(css("h1")))
