@@ -31,6 +31,7 @@ import (
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/site"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 )
@@ -47,6 +48,7 @@ type Deps struct {
 	SupervisionAdmin *supervise.Admin
 	Notify           *notify.Box
 	Templates        *notify.TemplateRenderer // notification templates (issue 16)
+	Site             *site.Portal             // the installation's identity (header, footer), edited by its administrators
 	Stats            *stats.Reader
 	Anomalies        *anomaly.Reader
 	AuditDB          *db.DB      // the audit log's database
@@ -198,6 +200,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "GET", "/api/v1/licence-types", true, s.licenceTypes)
 	s.handle(mux, "GET", "/api/v1/licence-certs", true, s.licenceCerts)
 	s.handle(mux, "PUT", "/api/v1/admin/licence-types/{code}", false, s.putLicenceType)
+	s.handle(mux, "GET", "/api/v1/admin/site", false, s.getSite)
+	s.handle(mux, "PUT", "/api/v1/admin/site", false, s.putSite)
 	s.handle(mux, "GET", "/api/v1/admin/notification-templates", false, s.listTemplates)
 	s.handle(mux, "PUT", "/api/v1/admin/notification-templates/{kind}/{channel}/{lang}", false, s.putTemplate)
 	s.handle(mux, "GET", "/api/v1/admin/staff", false, s.listStaff)

@@ -20,13 +20,17 @@ import (
 
 // Site is the demo installation's identity, as `tongban setup` asks it.
 // The phone numbers are illustrative (023-72 is Fuling's exchange; 12345 is
-// the real government service hotline); no ICP filing number is made up.
+// the real government service hotline), the mailbox is the example
+// domain's; no ICP or 公安 filing number is made up (a real site's would
+// be someone's): the administrator enters them on /admin/site.
 var Site = site.Info{
 	Region:        Region,
 	CentreName:    "重庆市涪陵区行政服务中心",
 	CentreAddress: "重庆市涪陵区",
 	CentrePhone:   "023-72225100、12345",
 	HostOrg:       "重庆市涪陵区政务服务管理办公室",
+	Organizer:     "重庆市涪陵区大数据应用发展管理局",
+	Contact:       "zwfw@fuling.example.cn（工作日 9:00–17:30）",
 }
 
 // AdminName is the display name of the demo's installation administrator,

@@ -371,6 +371,9 @@ var apiCells = []cell{
 	{op: "GET /api/v1/licence-types", path: "/licence-types", allow: "@all"},
 	{op: "GET /api/v1/licence-certs", path: "/licence-certs", allow: "@all"},
 	{op: "PUT /api/v1/admin/licence-types/{code}", path: "/admin/licence-types/<lictype>", body: "<lictype_body>", allow: instAdmin},
+	// The site's identity (issue 17: header and footer) is the installation's: its administrators only.
+	{op: "GET /api/v1/admin/site", path: "/admin/site", allow: instAdmin},
+	{op: "PUT /api/v1/admin/site", path: "/admin/site", body: `{"centre_name":"涪陵区行政服务中心","host_org":"涪陵区政务服务管理办公室"}`, allow: instAdmin},
 	// Notification templates (issue 16) are the installation's: its administrators only.
 	{op: "GET /api/v1/admin/notification-templates", path: "/admin/notification-templates", allow: instAdmin},
 	{op: "PUT /api/v1/admin/notification-templates/{kind}/{channel}/{lang}", path: "/admin/notification-templates/accepted/inapp/zh-CN",
@@ -438,6 +441,7 @@ var apiCells = []cell{
 
 var webCells = []cell{
 	{op: "GET /static/", path: "/static/vendor/htmx/htmx.min.js", allow: "@all"},
+	{op: "GET /favicon.ico", path: "/favicon.ico", allow: "@all"},
 	{op: "GET /{$}", path: "/", allow: "@all"},
 	{op: "GET /login", path: "/login", allow: "@all"},
 	{op: "POST /login", path: "/login", body: "username=lisi&password=tongban-demo", allow: "@all"},
@@ -513,6 +517,8 @@ var webCells = []cell{
 	{op: "POST /admin/supervision/rules/{id}", variant: "installation-wide rule", path: "/admin/supervision/rules/default-decision-red", body: "enabled=1", allow: instAdmin, after: restoreRules},
 	{op: "POST /admin/supervision/rules/{id}", variant: "town rule", path: "/admin/supervision/rules/<rule_t>", body: "enabled=1", allow: townAdmin, after: restoreRules},
 	{op: "POST /admin/licence-types", path: "/admin/licence-types", body: "type_json=<lictype_body_q>", allow: instAdmin},
+	{op: "GET /admin/site", path: "/admin/site", allow: instAdmin},
+	{op: "POST /admin/site", path: "/admin/site", body: "centre_name=" + url.QueryEscape("涪陵区行政服务中心"), allow: instAdmin},
 	{op: "GET /admin/templates", path: "/admin/templates?kind=accepted", allow: instAdmin},
 	{op: "POST /admin/templates", path: "/admin/templates", body: "kind=accepted&channel=sms&lang=zh-CN&body=" + url.QueryEscape("您的{item}申请已受理。"), allow: instAdmin},
 	// Message delivery (issue 16): the queue holds every region's

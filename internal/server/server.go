@@ -111,6 +111,10 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 		}
 		o.Site = info
 	}
+	portal, err := site.NewPortal(context.Background(), o.DB, o.Region, o.Site)
+	if err != nil {
+		return nil, nil, fmt.Errorf("server: site: %w", err)
+	}
 	perMinute := o.VerifyPerMinute
 	if perMinute == 0 {
 		perMinute = 120
@@ -129,13 +133,13 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	ws, err := web.New(web.Deps{Mandates: mandates, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: &supervise.Reader{DB: o.DB},
 		Notify: box, Templates: templates, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
 		SupervisionAdmin: &supervise.Admin{DB: o.DB, Home: o.Region}, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress,
-		Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now, Site: o.Site, Screen: o.Screen})
+		Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now, Site: portal, Screen: o.Screen})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
 	}
 	sup := &supervise.Reader{DB: o.DB}
 	as := api.New(api.Deps{Mandates: mandates, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: &supervise.Admin{DB: o.DB, Home: o.Region}, Notify: box, Templates: templates, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
-		AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress, Calendars: o.Calendars, Region: o.Region, Now: o.Now})
+		AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress, Calendars: o.Calendars, Region: o.Region, Now: o.Now, Site: portal})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

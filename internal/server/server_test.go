@@ -106,7 +106,7 @@ func TestWebLoginRolesAndCSRF(t *testing.T) {
 		c := ts.client()
 
 		r, _ := c.Get(ts.URL + "/")
-		if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, `lang="zh-CN"`) || !strings.Contains(b, "一网通办") || !strings.Contains(b, "今天（2026-02-14）是工作日") {
+		if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, `lang="zh-CN"`) || !strings.Contains(b, "一网通办") || strings.Contains(b, "运行状态") || !strings.Contains(b, `id="site-centre"`) {
 			t.Fatalf("home: %d", r.StatusCode)
 		}
 		r, _ = c.Get(ts.URL + "/workbench")

@@ -5,23 +5,12 @@ import (
 
 	"github.com/tongban/tongban/internal/apperr"
 
-	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/catalog"
 )
 
 // home is the public front page (portal).
 func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "home.title")
-	today := calendar.DateIn(s.Now())
-	v.Data["Today"] = today.String()
-	kind := "home.calendar_unknown"
-	if ok, err := s.Calendars.For(s.Region).IsWorkday(today); err == nil {
-		kind = "home.calendar_dayoff"
-		if ok {
-			kind = "home.calendar_workday"
-		}
-	}
-	v.Data["DayKind"] = kind
 	hot, err := s.Catalog.Search(r.Context(), catalog.Query{PerPage: 8})
 	if err != nil {
 		return err

@@ -32,7 +32,7 @@ type View struct {
 	Data      map[string]any // page-specific values
 	Demo      bool
 	Unread    int        // the signed-in user's unread notifications
-	Site      *site.Info // the installation's identity (header, footer); nil before setup
+	Site      *site.Info // the installation's identity (header, footer); never nil
 }
 
 // T translates key with name, value argument pairs.
@@ -54,6 +54,15 @@ func (v *View) Pick(zh, en string) string {
 		return en
 	}
 	return zh
+}
+
+// SiteRegion is the installation's region for the header, "" when the
+// centre's name already says it (重庆市涪陵区行政服务中心 names 涪陵区).
+func (v *View) SiteRegion() string {
+	if v.Site == nil || v.Site.RegionName == "" || strings.Contains(v.Site.CentreName, v.Site.RegionName) {
+		return ""
+	}
+	return v.Site.RegionName
 }
 
 // HTMLLang is the value of <html lang>.
@@ -169,9 +178,16 @@ var funcs = template.FuncMap{
 	"mustReason":   func(a string) bool { return reasonActions[a] == 2 },
 	"needsComment": func(a string) bool { return reasonActions[a] == 0 && a != "claim" && a != "edit" && a != "supply" },
 	"day":          day,
-	"left":         left,
-	"str":          func(v any) string { return fmt.Sprint(v) },
-	"kindKey":      func(k identity.Kind) string { return "kind." + string(k) },
+	"bytes":        bytesText,
+	"date": func(t any) string { // the China date of an instant
+		if s := when(t); len(s) >= 10 {
+			return s[:10]
+		}
+		return ""
+	},
+	"left":    left,
+	"str":     func(v any) string { return fmt.Sprint(v) },
+	"kindKey": func(k identity.Kind) string { return "kind." + string(k) },
 	// windowFields passes a page and a window (nil: a new one) to the window form's fields.
 	"windowFields": func(v *View, w any) map[string]any { return map[string]any{"V": v, "W": w} },
 	"mandateArgs":  func(v *View, m any) map[string]any { return map[string]any{"V": v, "M": m} },
@@ -206,7 +222,7 @@ func (s *Server) view(r *http.Request, titleKey string) *View {
 	vis := visitorFrom(r)
 	v := &View{
 		Lang: vis.Lang, Care: vis.Care, User: vis.User, CSRF: vis.CSRF,
-		Path: r.URL.Path, TitleKey: titleKey, Data: map[string]any{}, Demo: s.Demo, Site: s.Site,
+		Path: r.URL.Path, TitleKey: titleKey, Data: map[string]any{}, Demo: s.Demo, Site: s.Site.Shown(),
 	}
 	if v.User != nil && s.Notify != nil {
 		n, err := s.Notify.Unread(r.Context(), v.User)
@@ -216,6 +232,18 @@ func (s *Server) view(r *http.Request, titleKey string) *View {
 		v.Unread = n
 	}
 	return v
+}
+
+// bytesText is a file's size as people read it: 145 B, 12.3 KB, 4.0 MB.
+func bytesText(n int64) string {
+	switch {
+	case n < 1024:
+		return strconv.FormatInt(n, 10) + " B"
+	case n < 1024*1024:
+		return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) + " KB"
+	default:
+		return strconv.FormatFloat(float64(n)/(1024*1024), 'f', 1, 64) + " MB"
+	}
 }
 
 // badgeArgs feeds the "badgeset" partial: online depth and visit badges.

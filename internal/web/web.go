@@ -58,7 +58,7 @@ type Deps struct {
 	Region           string          // the home region whose calendar the home page shows
 	SecureCookies    bool            // set Secure on cookies (behind a TLS-terminating proxy)
 	Demo             bool            // show the demo logins on the login page
-	Site             *site.Info      // the installation's identity, in the header and footer; nil: none
+	Site             *site.Portal    // the installation's identity, in the header and footer; nil: none
 	Screen           *deliver.Screen // the demo's SMS gateway, shown on /demo/sms; nil: no such page
 	Now              func() time.Time
 }
@@ -73,7 +73,7 @@ type Server struct {
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_organisation", "admin_hall", "admin_adoptions",
 	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox", "demo_sms",
-	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises"}
+	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises", "admin_site"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html", "templates/mandaterow.html"}
@@ -99,6 +99,11 @@ func New(d Deps) (*Server, error) {
 func (s *Server) Register(mux *http.ServeMux) {
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
+	// Browsers ask for /favicon.ico by themselves (a PDF, an image opened
+	// alone); the pages name /static/favicon.svg and .png.
+	mux.Handle("GET /favicon.ico", cacheForever(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, static, "favicon.ico")
+	})))
 
 	mux.Handle("GET /{$}", s.page(s.home))
 	mux.Handle("GET /login", s.page(s.loginForm))
@@ -163,6 +168,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /admin/supervision/rules", s.page(s.adminNewRule, identity.RoleAdmin))
 	mux.Handle("POST /admin/supervision/rules/{id}", s.page(s.adminRule, identity.RoleAdmin))
 	mux.Handle("POST /admin/licence-types", s.page(s.adminLicenceType, identity.RoleAdmin))
+	mux.Handle("GET /admin/site", s.page(s.adminSite, identity.RoleAdmin))
+	mux.Handle("POST /admin/site", s.page(s.adminSiteSave, identity.RoleAdmin))
 	mux.Handle("GET /admin/templates", s.page(s.adminTemplates, identity.RoleAdmin))
 	mux.Handle("POST /admin/templates", s.page(s.adminTemplateSave, identity.RoleAdmin))
 	mux.Handle("GET /admin/outbox", s.page(s.adminOutbox, identity.RoleAdmin))
