@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/i18n"
@@ -170,8 +171,10 @@ var funcs = template.FuncMap{
 	"needsComment": func(a string) bool { return reasonActions[a] == 0 && a != "claim" && a != "edit" && a != "supply" },
 	"day":          day,
 	"left":         left,
-	"str":          func(v any) string { return fmt.Sprint(v) },
-	"kindKey":      func(k identity.Kind) string { return "kind." + string(k) },
+	// caseRow passes a page and one case of a list to the "casestatus" partial.
+	"caseRow": func(v *View, c cases.Case) map[string]any { return map[string]any{"V": v, "C": c} },
+	"str":     func(v any) string { return fmt.Sprint(v) },
+	"kindKey": func(k identity.Kind) string { return "kind." + string(k) },
 	// windowFields passes a page and a window (nil: a new one) to the window form's fields.
 	"windowFields": func(v *View, w any) map[string]any { return map[string]any{"V": v, "W": w} },
 	"mandateArgs":  func(v *View, m any) map[string]any { return map[string]any{"V": v, "M": m} },
