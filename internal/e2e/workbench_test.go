@@ -139,11 +139,11 @@ func TestIntakeKeepsInputsAfterAFailedCheck(t *testing.T) {
 		t.Fatalf("the form asks the applicant's name and number again (%d fields)", n)
 	}
 	do(t, ctx,
-		chromedp.SendKeys(css("#f-applicant"), "110105194912310054"), chromedp.SendKeys(css("#f-applicant-name"), "孙八"),
+		chromedp.SendKeys(css("#f-applicant"), "110105194912310055"), chromedp.SendKeys(css("#f-applicant-name"), "孙八"),
 		chromedp.SetValue(css("#f-form_of"), "person"), chromedp.SetValue(css("#f-scope"), "小吃服务"),
 		chromedp.Click(css(`input[name="originals"][value="application"]`)), chromedp.Click(css(`input[name="originals"][value="id_card"]`)),
 		chromedp.SetUploadFiles(css(`input[name="m.lease"]`), []string{scan}),
-		// No phone, no address, no capital: the check fails.
+		// A mistyped ID number; no phone, no address, no capital: the check fails.
 		chromedp.Click(css("#check-form")), chromedp.WaitVisible(css(`[data-chosen="lease"]`)))
 	shot(t, ctx, "intake-kept")
 	kept := get(t, ctx, chromedp.Evaluate[map[string]any](`({
@@ -152,14 +152,14 @@ func TestIntakeKeepsInputsAfterAFailedCheck(t *testing.T) {
 		originals: [...document.querySelectorAll('input[name="originals"]:checked')].map(i => i.value).join(","),
 		chosen: document.querySelector('[data-chosen="lease"]').textContent, hidden: document.querySelectorAll('input[name="u.lease"]').length,
 		errors: [...document.querySelectorAll('.field.invalid input, .field.invalid select, .field.invalid .region-picker')].map(i => i.id).join(",")})`))
-	if kept["applicant"] != "110105194912310054" || kept["name"] != "孙八" || kept["scope"] != "小吃服务" || kept["form_of"] != "person" ||
+	if kept["applicant"] != "110105194912310055" || !strings.Contains(kept["errors"].(string), "f-applicant,") || kept["name"] != "孙八" || kept["scope"] != "小吃服务" || kept["form_of"] != "person" ||
 		kept["originals"] != "application,id_card" || !strings.Contains(kept["chosen"].(string), "lease-scan.pdf") || kept["hidden"] != float64(1) ||
 		!strings.Contains(kept["errors"].(string), "f-applicant_phone") {
 		t.Fatalf("after a failed check: %v", kept)
 	}
 	// Completed and accepted: the case carries the file chosen before the check.
 	do(t, ctx,
-		chromedp.SetValue(css("#f-applicant_phone"), "13900139000"), chromedp.SetValue(css("#f-capital"), "5"),
+		chromedp.SetValue(css("#f-applicant"), "110105194912310054"), chromedp.SetValue(css("#f-applicant_phone"), "13900139000"), chromedp.SetValue(css("#f-capital"), "5"),
 		chromedp.SetValue(css(`select[name="org_address.town"]`), "500102006000"),
 		chromedp.SetValue(css(`input[name="org_address.detail"]`), "滨江路 9 号"),
 		chromedp.Click(css("#intake-accept")), chromedp.WaitVisible(css("#case-status, #problem")))

@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 )
@@ -288,6 +289,22 @@ func (s *Server) intakeUploads(r *http.Request, v *View, ver *catalog.Version) (
 	return s.uploads(r, v.User, keys)
 }
 
+// applicantFault is what is wrong with the applicant's number typed at
+// intake, "" when nothing is.
+func (s *Server) applicantFault(v *View, number string) string {
+	if number == "" {
+		return v.T("case.applicant_required")
+	}
+	kind, err := codes.Check(strings.ToUpper(number), "", s.Now())
+	if err == nil && kind != codes.KindCitizenID && kind != codes.KindCreditCode {
+		err = apperr.E(apperr.Invalid, "case.applicant_required")
+	}
+	if e := apperr.As(err); e != nil {
+		return v.T(e.Key, flatArgs(e.Args)...)
+	}
+	return ""
+}
+
 // intakeView renders the intake page, with a refused acceptance's reason
 // and everything the clerk gave kept: the applicant, the form, the
 // answers, the delivery, the ticked originals and the chosen files.
@@ -313,6 +330,12 @@ func (s *Server) intakeView(w http.ResponseWriter, r *http.Request, v *View, pro
 			Action: "/workbench/intake/check?code=" + url.QueryEscape(code)}
 		if r.Method == http.MethodPost {
 			s.checkForm(r, v, fv)
+			// The applicant's number is checked with the form: present, and a
+			// valid citizen ID number or credit code.
+			if msg := s.applicantFault(v, strings.TrimSpace(r.PostForm.Get("applicant"))); msg != "" {
+				fv.Errors["applicant"], fv.Checked = msg, false
+				v.Data["ApplicantError"] = msg
+			}
 		}
 		v.Data["Form"] = fv
 		v.Data["Applicant"], v.Data["ApplicantName"] = r.PostForm.Get("applicant"), r.PostForm.Get("walkin_name")
