@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/synth"
 )
 
 // The workbench's views (issue 17): each tab, filter, search and sort
@@ -143,4 +145,65 @@ func mapsEqual(a, b map[string]int) bool {
 		}
 	}
 	return true
+}
+
+// On many cases each tab's count stops at CountCap, a tab's total at
+// TotalCap+1, and every case a tab lists (page after page, none twice)
+// belongs there by its status and working days left.
+func TestWorkbenchTabsOnManyCases(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		now := at("2026-05-19 14:00")
+		f.SetNow(now)
+		deps := synth.Deps{DB: f.db, Catalog: f.cat, Identity: f.ids, Calendars: calendar.National(), Cases: f.svc}
+		// A mix over two months (some late), then many open cases.
+		for _, o := range []synth.Options{{Cases: 400, Months: 2, Seed: 7}, {Cases: 150, Months: 1, Seed: 8, OpenOnly: true}} {
+			o.Now, o.Applicants = now, 5
+			if _, err := synth.Run(f.ctx, deps, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sup := f.users["supervisor"] // the region's every case
+		counts, err := f.svc.Counts(f.ctx, sup, cases.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		running := map[string]bool{"pre_review": true, "correction": true, "handling": true}
+		for _, tab := range []string{cases.TabDoing, cases.TabDueSoon, cases.TabOverdue} {
+			seen := map[string]bool{}
+			total := -1
+			for page := 1; ; page++ {
+				list, n, err := f.svc.List(f.ctx, sup, cases.Filter{Tab: tab, Sort: "due", Page: page, PerPage: 100})
+				if err != nil {
+					t.Fatal(err)
+				}
+				total = n
+				for _, c := range list {
+					if seen[c.ID] {
+						t.Errorf("%s: %s listed twice", tab, c.No)
+					}
+					seen[c.ID] = true
+					left := -1000
+					if c.DaysLeft != nil {
+						left = *c.DaysLeft
+					}
+					switch {
+					case tab == cases.TabDoing && !running[c.Status],
+						tab == cases.TabDueSoon && (c.DaysLeft == nil || left < 0 || left > cases.DueSoonDays),
+						tab == cases.TabOverdue && (c.DaysLeft == nil || left > 0):
+						t.Errorf("%s lists %s: %s, %d days left", tab, c.No, c.Status, left)
+					}
+				}
+				if len(list) < 100 {
+					break
+				}
+			}
+			if len(seen) != total || counts[tab] != min(total, cases.CountCap) {
+				t.Errorf("%s: listed %d, total %d, count %d", tab, len(seen), total, counts[tab])
+			}
+			t.Logf("%s: %d", tab, total)
+		}
+		if counts[cases.TabDoing] != cases.CountCap {
+			t.Errorf("在办 counts %d of many", counts[cases.TabDoing])
+		}
+	})
 }
