@@ -78,7 +78,11 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := cases.Filter{State: q.Get("state"), Department: q.Get("dept"), Inbox: q.Get("inbox") == "true", Page: page, PerPage: per}
+	f, err := cases.FilterOf(q)
+	if err != nil {
+		return err
+	}
+	f.State, f.Department, f.Inbox, f.Page, f.PerPage = q.Get("state"), q.Get("dept"), q.Get("inbox") == "true", page, per
 	if v := q.Get("due_before"); v != "" {
 		// A date: cases whose decision deadline falls on or before it.
 		d, err := calendar.ParseDate(v)
@@ -92,7 +96,18 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"cases": list, "total": total, "page": f.Page, "per_page": per})
+	out := map[string]any{"cases": list, "total": total, "page": f.Page, "per_page": per}
+	if f.Tab != "" {
+		out["total_capped"] = total > cases.TotalCap
+	}
+	if q.Get("counts") == "true" {
+		counts, err := s.Cases.Counts(r.Context(), userFrom(r.Context()), f)
+		if err != nil {
+			return err
+		}
+		out["counts"] = counts
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
@@ -271,40 +273,114 @@ func (s *Service) daysLeft(c *Case) {
 // Filter selects cases for a list.
 type Filter struct {
 	State      string     // a state key
+	Status     string     // what the applicant sees (status.<status>)
 	Department string     // a department id
 	DueBefore  *time.Time // the decision clock runs and runs out at or before this instant
 	Inbox      bool       // only cases waiting for the reader to act
-	Page       int
-	PerPage    int
+	// Tab is one of the workbench's views (Tabs); "" lists every case in
+	// scope. TabTodo is Inbox.
+	Tab       string
+	Item      string     // an implementation code
+	Applicant string     // the applicant's name, whole or its beginning
+	Q         string     // a case number or an applicant's name, whole or its beginning
+	FiledFrom *time.Time // submitted at or after this instant
+	FiledTo   *time.Time // submitted before this instant
+	Sort      string     // one of Sorts; "" keeps each view's own order
+	Desc      bool       // with Sort: descending
+	Page      int
+	PerPage   int
 }
 
-// List returns the cases u may see that match f, newest activity first,
-// without form values (lists never show personal data beyond the masked
-// identifier). Applicants see their own cases, agents those they filed,
-// staff those in their scopes.
-func (s *Service) List(ctx context.Context, u *identity.User, f Filter) ([]Case, int, error) {
-	if u == nil {
-		return nil, 0, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+// The workbench's views of the cases in scope (issue 17).
+const (
+	TabTodo    = "todo"     // 待办: waiting for the reader to act (the inbox)
+	TabDoing   = "doing"    // 在办: running, whoever holds it
+	TabDone    = "done"     // 已办: the reader acted on it
+	TabDueSoon = "due_soon" // 即将超期: a running deadline falls within DueSoonDays working days
+	TabOverdue = "overdue"  // 已超期: a running deadline has passed
+	TabUrged   = "urged"    // 督办: urged by supervision, still running
+)
+
+// Tabs lists the workbench's views in the order they are shown.
+var Tabs = []string{TabTodo, TabDoing, TabDone, TabDueSoon, TabOverdue, TabUrged}
+
+// Sorts lists the columns a list may be sorted by.
+var Sorts = []string{"filed", "due", "state", "item"}
+
+// DueSoonDays is how many working days ahead 即将超期 looks (today counts
+// as day 0: a deadline today or within the next three working days).
+const DueSoonDays = 3
+
+// CountCap bounds the workbench's tab counts: a count stops at CountCap
+// rows (shown as "99+"), so a tab of a region's million cases costs no
+// more than a hundred index entries. TotalCap bounds a tab list's total.
+const (
+	CountCap = 100
+	TotalCap = 1000
+)
+
+// running is the statuses of a case still being handled.
+const running = "c.status IN ('pre_review', 'correction', 'handling')"
+
+// runningDue is the deadline that runs now: the step's, the pre-review's or
+// the decision's while a clock runs, else 事后核查 until it is recorded.
+const runningDue = "(CASE WHEN c.clock IN ('pre_review', 'decision') THEN COALESCE(c.step_due_at, c.pre_review_due_at, c.due_at) ELSE c.verify_due_at END)"
+
+// sortKeys are the ORDER BY expressions of Sorts; NULLs last either way.
+var sortKeys = map[string][]string{
+	"filed": {"c.submitted_at"},
+	"due":   {"COALESCE(c.step_due_at, c.pre_review_due_at, c.verify_due_at, c.due_at)"},
+	"state": {"c.status", "c.state"},
+	"item":  {"c.item_name", "c.impl_code"},
+}
+
+// check refuses a filter's unknown tab or sort.
+func (f *Filter) check() error {
+	if f.Tab != "" && !slices.Contains(Tabs, f.Tab) {
+		return apperr.E(apperr.Invalid, "case.tab_invalid", "tab", f.Tab, "tabs", strings.Join(Tabs, ", "))
 	}
-	if f.PerPage <= 0 || f.PerPage > 100 {
-		f.PerPage = 20
+	if f.Sort != "" && !slices.Contains(Sorts, f.Sort) {
+		return apperr.E(apperr.Invalid, "case.sort_invalid", "sort", f.Sort, "sorts", strings.Join(Sorts, ", "))
 	}
-	if f.Page < 1 {
-		f.Page = 1
+	if f.FiledFrom != nil && f.FiledTo != nil && !f.FiledFrom.Before(*f.FiledTo) {
+		return apperr.E(apperr.Invalid, "case.filed_range")
 	}
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	scope := s.scope(u, f.Inbox, arg)
+	return nil
+}
+
+// likePrefix is a LIKE pattern matching strings that begin with s.
+func likePrefix(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s) + "%"
+}
+
+// where builds the condition of f for u: the scope, the tab, the filters.
+// It returns "" when u may see nothing.
+func (s *Service) where(u *identity.User, f Filter, arg func(any) string) string {
+	inbox := f.Inbox || f.Tab == TabTodo
+	scope := s.scope(u, inbox, arg)
 	if scope == "" {
-		return []Case{}, 0, nil
+		return ""
 	}
-	where = append(where, "("+scope+")")
+	where := []string{"(" + scope + ")"}
+	now := s.Now()
+	switch f.Tab {
+	case TabDoing:
+		where = append(where, running)
+	case TabDone:
+		where = append(where, "c.id IN (SELECT e.case_id FROM case_events e WHERE e.actor_id = "+arg(u.ID)+")")
+	case TabDueSoon:
+		where = append(where, runningDue+" > "+arg(now.UTC())+" AND "+runningDue+" <= "+arg(s.dueSoonHorizon(u, now).UTC()))
+	case TabOverdue:
+		where = append(where, runningDue+" <= "+arg(now.UTC()))
+	case TabUrged:
+		where = append(where, "c.urged_at IS NOT NULL AND "+running)
+	}
 	if f.State != "" {
 		where = append(where, "c.state = "+arg(f.State))
+	}
+	if f.Status != "" {
+		where = append(where, "c.status = "+arg(f.Status))
 	}
 	if f.Department != "" {
 		where = append(where, "c.department_id = "+arg(f.Department))
@@ -312,22 +388,149 @@ func (s *Service) List(ctx context.Context, u *identity.User, f Filter) ([]Case,
 	if f.DueBefore != nil {
 		where = append(where, "c.clock = 'decision' AND c.due_at <= "+arg(f.DueBefore.UTC()))
 	}
-	cond := " WHERE " + strings.Join(where, " AND ")
+	if f.Item != "" {
+		where = append(where, "c.impl_code = "+arg(f.Item))
+	}
+	if a := strings.TrimSpace(f.Applicant); a != "" {
+		where = append(where, "(c.applicant_name = "+arg(a)+" OR c.applicant_name LIKE "+arg(likePrefix(a))+` ESCAPE '\')`)
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		// A case number is letters and digits; anything else is a name.
+		if isCaseNo(q) {
+			q = strings.ToUpper(q)
+			where = append(where, "(c.case_no = "+arg(q)+" OR c.case_no LIKE "+arg(likePrefix(q))+` ESCAPE '\')`)
+		} else {
+			where = append(where, "(c.applicant_name = "+arg(q)+" OR c.applicant_name LIKE "+arg(likePrefix(q))+` ESCAPE '\')`)
+		}
+	}
+	if f.FiledFrom != nil {
+		where = append(where, "c.submitted_at >= "+arg(f.FiledFrom.UTC()))
+	}
+	if f.FiledTo != nil {
+		where = append(where, "c.submitted_at < "+arg(f.FiledTo.UTC()))
+	}
+	return " WHERE " + strings.Join(where, " AND ")
+}
+
+// FilterOf reads a list's tab, filters, search and sort from URL
+// parameters (the workbench's page and the API's case list share them):
+// tab, item, status, applicant, from and to (filing dates, China time, both
+// inclusive), q, sort and dir (asc, desc). Paging is the caller's.
+func FilterOf(q url.Values) (Filter, error) {
+	f := Filter{Tab: q.Get("tab"), Item: strings.TrimSpace(q.Get("item")), Status: q.Get("status"),
+		Applicant: strings.TrimSpace(q.Get("applicant")), Q: strings.TrimSpace(q.Get("q")), Sort: q.Get("sort"),
+		Desc: q.Get("dir") == "desc"}
+	if d := q.Get("dir"); d != "" && d != "asc" && d != "desc" {
+		return f, apperr.E(apperr.Invalid, "error.param_enum", "param", "dir", "values", "asc, desc")
+	}
+	for _, p := range []struct {
+		name string
+		to   **time.Time
+		add  int
+	}{{"from", &f.FiledFrom, 0}, {"to", &f.FiledTo, 1}} {
+		if v := q.Get(p.name); v != "" {
+			d, err := calendar.ParseDate(v)
+			if err != nil {
+				return f, err
+			}
+			t := d.AddDays(p.add).Start(calendar.China)
+			*p.to = &t
+		}
+	}
+	return f, f.check()
+}
+
+// isCaseNo says whether a search looks like (the beginning of) a case
+// number: ASCII letters, digits and dashes only.
+func isCaseNo(q string) bool {
+	for _, r := range q {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-') {
+			return false
+		}
+	}
+	return q != ""
+}
+
+// dueSoonHorizon is the end of the DueSoonDays-th working day from now, in
+// the calendar of u's first scoped region (the national one without).
+func (s *Service) dueSoonHorizon(u *identity.User, now time.Time) time.Time {
+	region := ""
+	for _, g := range u.Grants {
+		if g.RegionCode != "" {
+			region = g.RegionCode
+			break
+		}
+	}
+	cal := s.calendars.For(region)
+	end, err := cal.AddWorkdays(calendar.DateIn(now), DueSoonDays)
+	if err != nil {
+		end = calendar.DateIn(now).AddDays(DueSoonDays)
+	}
+	return end.AddDays(1).Start(calendar.China)
+}
+
+// order is the ORDER BY of f: its sort, else each view's own order, and
+// the id last so that pages are stable.
+func (f Filter) order() string {
+	if keys, ok := sortKeys[f.Sort]; ok {
+		dir := " ASC"
+		if f.Desc {
+			dir = " DESC"
+		}
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, "CASE WHEN "+k+" IS NULL THEN 1 ELSE 0 END", k+dir)
+		}
+		return " ORDER BY " + strings.Join(parts, ", ") + ", c.id"
+	}
+	switch {
+	case f.Inbox || f.Tab == TabTodo || f.Tab == TabUrged:
+		// Urged cases (督办) wait for an answer: they lead the inbox.
+		return " ORDER BY CASE WHEN c.urged_at IS NULL THEN 1 ELSE 0 END, COALESCE(c.step_due_at, c.pre_review_due_at, c.verify_due_at, c.due_at), c.id"
+	case f.DueBefore != nil || f.Tab == TabDueSoon || f.Tab == TabOverdue:
+		return " ORDER BY " + runningDue + ", c.id" // most urgent first
+	}
+	return " ORDER BY c.updated_at DESC, c.id"
+}
+
+// List returns the cases u may see that match f, newest activity first,
+// without form values (lists never show personal data beyond the masked
+// identifier). Applicants see their own cases, agents those they filed,
+// staff those in their scopes. With a tab, the total is counted up to
+// TotalCap+1 rows only.
+func (s *Service) List(ctx context.Context, u *identity.User, f Filter) ([]Case, int, error) {
+	if u == nil {
+		return nil, 0, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	if err := f.check(); err != nil {
+		return nil, 0, err
+	}
+	if f.PerPage <= 0 || f.PerPage > 100 {
+		f.PerPage = 20
+	}
+	if f.Page < 1 {
+		f.Page = 1
+	}
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	cond := s.where(u, f, arg)
+	if cond == "" {
+		return []Case{}, 0, nil
+	}
 	var out []Case
 	var total int
 	err := s.db.View(ctx, func(tx *db.Tx) error {
-		if err := tx.QueryRow(`SELECT COUNT(*) FROM cases c`+cond, args...).Scan(&total); err != nil {
+		count := `SELECT COUNT(*) FROM cases c` + cond
+		if f.Tab != "" {
+			count = fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM cases c%s LIMIT %d) capped`, cond, TotalCap+1)
+		}
+		if err := tx.QueryRow(count, args...).Scan(&total); err != nil {
 			return err
 		}
-		order := " ORDER BY c.updated_at DESC, c.id"
-		if f.DueBefore != nil {
-			order = " ORDER BY COALESCE(c.step_due_at, c.pre_review_due_at, c.due_at), c.id" // most urgent first
-		}
-		if f.Inbox {
-			// Urged cases (督办) wait for an answer: they lead the inbox.
-			order = " ORDER BY CASE WHEN c.urged_at IS NULL THEN 1 ELSE 0 END, COALESCE(c.step_due_at, c.pre_review_due_at, c.verify_due_at, c.due_at), c.id"
-		}
-		rows, err := tx.Query(caseSelect+cond+order+fmt.Sprintf(" LIMIT %d OFFSET %d", f.PerPage, (f.Page-1)*f.PerPage), args...)
+		rows, err := tx.Query(caseSelect+cond+f.order()+fmt.Sprintf(" LIMIT %d OFFSET %d", f.PerPage, (f.Page-1)*f.PerPage), args...)
 		if err != nil {
 			return err
 		}
@@ -352,6 +555,46 @@ func (s *Service) List(ctx context.Context, u *identity.User, f Filter) ([]Case,
 		out = []Case{}
 	}
 	return out, total, nil
+}
+
+// Counts returns, for each of Tabs, how many cases u sees there with f's
+// other filters, each counted up to CountCap only (a count of CountCap
+// reads "99+").
+func (s *Service) Counts(ctx context.Context, u *identity.User, f Filter) (map[string]int, error) {
+	if u == nil {
+		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	out := map[string]int{}
+	f.Inbox, f.Sort = false, ""
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	err := s.db.View(ctx, func(tx *db.Tx) error {
+		for _, tab := range Tabs {
+			var args []any
+			arg := func(v any) string {
+				args = append(args, v)
+				return fmt.Sprintf("$%d", len(args))
+			}
+			g := f
+			g.Tab = tab
+			cond := s.where(u, g, arg)
+			if cond == "" {
+				out[tab] = 0
+				continue
+			}
+			var n int
+			if err := tx.QueryRow(fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM cases c%s LIMIT %d) capped`, cond, CountCap), args...).Scan(&n); err != nil {
+				return err
+			}
+			out[tab] = n
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, apperr.Internalf("cases: counts", err)
+	}
+	return out, nil
 }
 
 // scope is the SQL condition for the cases u may see (or, for the inbox,

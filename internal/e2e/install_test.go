@@ -295,7 +295,6 @@ func TestInstallThroughThePages(t *testing.T) {
 		signIn(t, ctx, base, "clerk1", password("clerk1"), nil)
 		do(t, ctx, chromedp.WaitVisible(css("#logout")), chromedp.Navigate(base+"/workbench/intake?code="+it.ImplCode), chromedp.WaitVisible(css("#apply")),
 			chromedp.SendKeys(css("#f-applicant"), "500102198506120011"), chromedp.SendKeys(css("#f-applicant-name"), "张三"),
-			chromedp.SendKeys(css("#f-applicant_name"), "张三"), chromedp.SendKeys(css("#f-applicant_id"), "500102198506120011"),
 			chromedp.SendKeys(css("#f-applicant_phone"), "13800000000"),
 			chromedp.Click(css(`input[name="originals"][value="application"]`)),
 			chromedp.SetUploadFiles(css(`input[name="m.application"]`), []string{scan}))

@@ -233,20 +233,6 @@ func (s *Server) progress(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// inbox is the workbench's task list: cases waiting for the visitor, the
-// most urgent first, with their deadlines in working days.
-func (s *Server) inbox(w http.ResponseWriter, r *http.Request) error {
-	v := s.view(r, "workbench.title")
-	list, total, err := s.Cases.List(r.Context(), v.User, cases.Filter{Inbox: true, PerPage: 50})
-	if err != nil {
-		return err
-	}
-	v.Data["Cases"], v.Data["Total"], v.Data["Live"] = list, total, true
-	v.Data["Inbox"] = true // concluded cases here wait for 送达, decided ones on a promise for 事后核查
-	s.fragment(w, r, "workbench", "inbox", v)
-	return nil
-}
-
 // intakeAccept files a walk-in application at the composite window
 // (一窗受理): the applicant found or registered by ID number, the form
 // checked, the originals seen, and the case accepted at once or left for
@@ -258,16 +244,24 @@ func (s *Server) intakeAccept(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := s.view(r, "intake.title")
-	var keys []string
-	for _, m := range ver.Item.Materials {
-		keys = append(keys, m.Key)
-	}
-	refs, _, err := s.uploads(r, v.User, keys)
+	refs, kept, err := s.intakeUploads(r, v, ver)
 	if err == nil {
 		var c *cases.Case
-		c, _, err = s.Cases.Create(r.Context(), v.User, cases.NewCase{ItemCode: code, Values: formValues(ver.Item.Form, r),
+		applicant, name := strings.TrimSpace(r.PostForm.Get("applicant")), strings.TrimSpace(r.PostForm.Get("walkin_name"))
+		vals := formValues(intakeFields(ver.Item.Form), r)
+		// The name and number typed once stand for the form's identity
+		// fields: a registered person's must match their registration.
+		for _, f := range ver.Item.Form {
+			switch {
+			case f.Key == "applicant_id" && applicant != "":
+				vals[f.Key] = []string{applicant}
+			case f.Key == "applicant_name" && name != "":
+				vals[f.Key] = []string{name}
+			}
+		}
+		c, _, err = s.Cases.Create(r.Context(), v.User, cases.NewCase{ItemCode: code, Values: vals,
 			Answers: answersOf(r), Materials: refs, Submit: true, Accept: r.PostForm.Get("do") == "accept",
-			Applicant: strings.TrimSpace(r.PostForm.Get("applicant")), ApplicantName: strings.TrimSpace(r.PostForm.Get("walkin_name")),
+			Applicant: applicant, ApplicantName: name,
 			Originals: r.PostForm["originals"], IdempotencyKey: r.PostForm.Get("idem"), Delivery: deliveryOf(r)})
 		if err == nil {
 			http.Redirect(w, r, "/cases/"+c.Ref()+"?done="+r.PostForm.Get("do"), http.StatusSeeOther)
@@ -276,10 +270,7 @@ func (s *Server) intakeAccept(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := edge.ProblemOf(r.Context(), v.Lang, err)
 	r.Method = http.MethodPost // show the checked form with its faults
-	if ierr := s.intakeView(w, r, v, &p); ierr != nil {
-		return ierr
-	}
-	return nil
+	return s.intakeView(w, r, v, &p, kept)
 }
 
 // caseNotice serves a written notice or decision: a PDF (?format=pdf) or a

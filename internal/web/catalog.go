@@ -1,8 +1,10 @@
 package web
 
 import (
+	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 )
@@ -240,11 +243,72 @@ func itemsURL(k, val string) string { return "/items?" + url.Values{k: {val}}.En
 // pre-check the application form with the same renderer as the portal.
 // Turning a checked form into a case (受理) arrives with the case engine.
 func (s *Server) intake(w http.ResponseWriter, r *http.Request) error {
-	return s.intakeView(w, r, s.view(r, "intake.title"), nil)
+	v := s.view(r, "intake.title")
+	code := r.URL.Query().Get("code")
+	if r.Method != http.MethodPost || code == "" {
+		return s.intakeView(w, r, v, nil, nil)
+	}
+	// A check keeps the chosen files: they are stored now (unattached, the
+	// clerk's) and shown as chosen until the case is filed or they are replaced.
+	ver, err := s.Catalog.Published(r.Context(), code, 0)
+	if err != nil {
+		return err
+	}
+	_, kept, err := s.intakeUploads(r, v, ver)
+	var problem *edge.Problem
+	if err != nil {
+		p := edge.ProblemOf(r.Context(), v.Lang, err)
+		problem = &p
+	}
+	return s.intakeView(w, r, v, problem, kept)
 }
 
-// intakeView renders the intake page, with a refused acceptance's reason.
-func (s *Server) intakeView(w http.ResponseWriter, r *http.Request, v *View, problem *edge.Problem) error {
+// intakeFields is the item's form without the applicant's own name and
+// number: the clerk types them once, in the applicant fieldset, and the
+// case binds them from the applicant's registered identity.
+func intakeFields(form []catalog.Field) []catalog.Field {
+	var out []catalog.Field
+	for _, f := range form {
+		if !slices.Contains(cases.IdentityFields[identity.KindPerson], f.Key) && !slices.Contains(cases.IdentityFields[identity.KindOrganisation], f.Key) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// intakeUploads stores the files chosen at the window: a file chosen again
+// for a material replaces the one chosen before.
+func (s *Server) intakeUploads(r *http.Request, v *View, ver *catalog.Version) ([]cases.MaterialRef, map[string][]cases.Material, error) {
+	var keys []string
+	for _, m := range ver.Item.Materials {
+		keys = append(keys, m.Key)
+		if r.MultipartForm != nil && slices.ContainsFunc(r.MultipartForm.File["m."+m.Key], func(fh *multipart.FileHeader) bool { return fh.Size > 0 || fh.Filename != "" }) {
+			r.PostForm.Del("u." + m.Key)
+		}
+	}
+	return s.uploads(r, v.User, keys)
+}
+
+// applicantFault is what is wrong with the applicant's number typed at
+// intake, "" when nothing is.
+func (s *Server) applicantFault(v *View, number string) string {
+	if number == "" {
+		return v.T("case.applicant_required")
+	}
+	kind, err := codes.Check(strings.ToUpper(number), "", s.Now())
+	if err == nil && kind != codes.KindCitizenID && kind != codes.KindCreditCode {
+		err = apperr.E(apperr.Invalid, "case.applicant_required")
+	}
+	if e := apperr.As(err); e != nil {
+		return v.T(e.Key, flatArgs(e.Args)...)
+	}
+	return ""
+}
+
+// intakeView renders the intake page, with a refused acceptance's reason
+// and everything the clerk gave kept: the applicant, the form, the
+// answers, the delivery, the ticked originals and the chosen files.
+func (s *Server) intakeView(w http.ResponseWriter, r *http.Request, v *View, problem *edge.Problem, kept map[string][]cases.Material) error {
 	q := r.URL.Query().Get("q")
 	res, err := s.Catalog.Search(r.Context(), catalog.Query{Q: q, PerPage: 10})
 	if err != nil {
@@ -262,15 +326,34 @@ func (s *Server) intakeView(w http.ResponseWriter, r *http.Request, v *View, pro
 		answers := answersOf(r)
 		v.Data["Answers"] = answers
 		v.Data["Selection"] = ver.Item.Select(answers)
-		fv := &formView{Fields: ver.Item.Form, Values: catalog.Values{}, Towns: s.towns(r),
+		fv := &formView{Fields: intakeFields(ver.Item.Form), Values: catalog.Values{}, Towns: s.towns(r),
 			Action: "/workbench/intake/check?code=" + url.QueryEscape(code)}
 		if r.Method == http.MethodPost {
 			s.checkForm(r, v, fv)
+			// The applicant's number is checked with the form: present, and a
+			// valid citizen ID number or credit code.
+			if msg := s.applicantFault(v, strings.TrimSpace(r.PostForm.Get("applicant"))); msg != "" {
+				fv.Errors["applicant"], fv.Checked = msg, false
+				v.Data["ApplicantError"] = msg
+			}
 		}
 		v.Data["Form"] = fv
 		v.Data["Applicant"], v.Data["ApplicantName"] = r.PostForm.Get("applicant"), r.PostForm.Get("walkin_name")
-		v.Data["Idem"] = newToken()
+		idem := r.PostForm.Get("idem")
+		if idem == "" {
+			idem = newToken()
+		}
+		v.Data["Idem"] = idem
 		v.Data["Delivery"] = deliveryFor(r, ver.Item.Delivery, cases.DeliverWindow)
+		originals := map[string]bool{}
+		for _, k := range r.PostForm["originals"] {
+			originals[k] = true
+		}
+		v.Data["Originals"] = originals
+		if kept == nil {
+			kept = map[string][]cases.Material{}
+		}
+		v.Data["Kept"] = kept
 	}
 	if problem != nil {
 		v.Problem, status = problem, problem.Status

@@ -17,29 +17,11 @@ import (
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
-	"github.com/tongban/tongban/internal/workflow"
 )
 
 func parseLang(s string) (string, bool) {
 	l, ok := i18n.Parse(s)
 	return string(l), ok
-}
-
-// workbench is the staff home: the visitor's posts, and the inbox, which
-// htmx loads and refreshes.
-func (s *Server) workbench(w http.ResponseWriter, r *http.Request) error {
-	v := s.view(r, "workbench.title")
-	list, total, err := s.Cases.List(r.Context(), v.User, cases.Filter{Inbox: true, PerPage: 50})
-	if err != nil {
-		return err
-	}
-	v.Data["Cases"], v.Data["Total"] = list, total
-	v.Data["Inbox"] = true // concluded cases here wait for 送达, decided ones on a promise for 事后核查
-	if done := r.URL.Query().Get("done"); done != "" {
-		v.Notice = v.T("case.done", "action", workflow.Label("action", done))
-	}
-	s.render(w, r, http.StatusOK, "workbench", v)
-	return nil
 }
 
 // admin lists the staff accounts within the administrator's regions and the

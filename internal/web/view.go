@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/i18n"
@@ -185,7 +186,9 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
-	"left":    left,
+	"left": left,
+	// caseRow passes a page and one case of a list to the "casestatus" partial.
+	"caseRow": func(v *View, c cases.Case) map[string]any { return map[string]any{"V": v, "C": c} },
 	"str":     func(v any) string { return fmt.Sprint(v) },
 	"kindKey": func(k identity.Kind) string { return "kind." + string(k) },
 	// windowFields passes a page and a window (nil: a new one) to the window form's fields.
