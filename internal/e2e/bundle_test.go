@@ -106,6 +106,9 @@ func TestFoundingACompanyThroughTheBundle(t *testing.T) {
 	if !strings.Contains(facts, company) {
 		t.Fatalf("the licence names %q", facts)
 	}
+	// It is in the founder's wallet too.
+	identifier := get(t, ctx, chromedp.Text(css("#licence-identifier")))
+	do(t, ctx, chromedp.Navigate(base+"/licences"), chromedp.WaitVisible(css(`#wallet li[data-identifier="`+identifier+`"]`)))
 	// Now the seal is made.
 	if st := api(t, base, clerk, "POST", "/api/v1/cases/"+seal+"/actions", map[string]string{"action": "accept"}, nil); st != 200 {
 		t.Fatalf("accepting the seal after the registration: %d", st)
