@@ -59,6 +59,10 @@ func TestFoundingACompanyThroughTheBundle(t *testing.T) {
 	if !strings.Contains(fault, "公章刻制备案") || !strings.Contains(fault, "刻制印章") {
 		t.Fatalf("the fault says %q", fault)
 	}
+	// The form's own summary lists it too, linked to the field.
+	if href := get(t, ctx, chromedp.Evaluate[string](`document.querySelector('#form-faults li[data-field="seals"] a')?.getAttribute("href") ?? ""`)); href != "#f-seals" {
+		t.Errorf("the form's summary links %q", href)
+	}
 	do(t, ctx, chromedp.Click(css(`#f-seals input[value="official"]`)), chromedp.Click(css("#submit-application")), chromedp.WaitVisible(css("#case-status")))
 	no := get(t, ctx, chromedp.Text(css("#case-no")))
 
