@@ -561,10 +561,3 @@ func (s *Service) RegisterEnterpriseTx(tx *db.Tx, name, creditCode, legalRep, ac
 	return id, audit.Append(tx, &audit.Record{Actor: actorID, Action: "account.create", ObjectType: "user", ObjectID: id},
 		fmt.Appendf(nil, `{"kind":"organisation","credit_code":%q,"registered":true}`, creditCode))
 }
-
-// CreditCodeTaken reports whether an organisation has the credit code.
-func CreditCodeTaken(tx *db.Tx, creditCode string) (bool, error) {
-	var n int
-	err := tx.QueryRow(`SELECT COUNT(*) FROM organisations WHERE credit_code = $1`, creditCode).Scan(&n)
-	return n > 0, err
-}
