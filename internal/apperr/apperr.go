@@ -37,6 +37,27 @@ type Error struct {
 	// Details lists the individual faults of a rejected whole (every bad
 	// cell of an import, every bad field of an item), each with its own key.
 	Details []*Error
+	// At names the form field or material a fault is about, and the item
+	// of a bundle's sub-case it was found in, so that the reader is told
+	// which to correct.
+	At *Where
+}
+
+// Where is the form field or material a fault is about: its key and its
+// label in each language; Item (and ItemEN) the item whose sub-case of a
+// bundle it was found in, when it was.
+type Where struct {
+	Key     string `json:"key"`
+	Label   string `json:"label"`
+	LabelEN string `json:"label_en,omitempty"`
+	Item    string `json:"item,omitempty"`
+	ItemEN  string `json:"item_en,omitempty"`
+}
+
+// Naming returns e marked as the fault of the field or material w.
+func (e *Error) Naming(w Where) *Error {
+	e.At = &w
+	return e
 }
 
 // MessageKey and MessageArgs let a nested error be translated as a message

@@ -186,6 +186,12 @@ func (s *Service) transition(tx *db.Tx, c *Case, it *catalog.Item, who actor, ro
 			return apperr.E(apperr.Conflict, "case.paused")
 		}
 	}
+	if mv.Action.Has(workflow.EffectGrant) {
+		// 结果实时共享: not before the sibling's result it takes exists.
+		if err := resultAwaited(tx, c); err != nil {
+			return err
+		}
+	}
 	cal := s.calendars.For(c.Region)
 	data := map[string]any{}
 	stepDue, dept := c.StepDueAt, c.DepartmentID // the step this action finishes, before it moves on
@@ -469,11 +475,20 @@ func deliver(c *Case, req ActionRequest, now time.Time, data map[string]any) err
 // files at the window, where the originals are checked by hand (the
 // licences are still attached, for the handler to see).
 func (s *Service) checkComplete(tx *db.Tx, c *Case, it *catalog.Item, now time.Time) error {
-	if bad := catalog.ValidateValues(it.Form, c.Values, calendar.DateIn(now).Start(calendar.China)); len(bad) > 0 {
+	// What a sibling sub-case's result will supply is checked when it does.
+	wait, err := awaiting(tx, c)
+	if err != nil {
+		return err
+	}
+	form := it.Form
+	if len(wait.fields) > 0 {
+		form = slices.DeleteFunc(slices.Clone(it.Form), func(f catalog.Field) bool { return wait.fields[f.Key] })
+	}
+	if bad := catalog.ValidateValues(form, c.Values, calendar.DateIn(now).Start(calendar.China)); len(bad) > 0 {
 		var faults []*apperr.Error
-		for _, f := range it.Form {
+		for _, f := range form {
 			if e, ok := bad[f.Key]; ok {
-				faults = append(faults, e)
+				faults = append(faults, e.Naming(apperr.Where{Key: f.Key, Label: f.Label, LabelEN: f.LabelEN}))
 			}
 		}
 		return apperr.E(apperr.Invalid, "case.form_invalid", "count", len(faults)).WithDetails(faults)
@@ -497,8 +512,8 @@ func (s *Service) checkComplete(tx *db.Tx, c *Case, it *catalog.Item, now time.T
 	}
 	var missing []*apperr.Error
 	for _, m := range it.Select(c.Answers).Materials {
-		if m.Definite && m.Of.Required && m.Of.Electronic && !have[m.Of.Key] && !licensed[m.Of.Key] {
-			missing = append(missing, apperr.E(apperr.Invalid, "case.material_missing", "name", m.Of.Name))
+		if m.Definite && m.Of.Required && m.Of.Electronic && !have[m.Of.Key] && !licensed[m.Of.Key] && !wait.materials[m.Of.Key] {
+			missing = append(missing, apperr.E(apperr.Invalid, "case.material_missing", "name", m.Of.Name).Naming(apperr.Where{Key: m.Of.Key, Label: m.Of.Name}))
 		}
 	}
 	if len(missing) > 0 {

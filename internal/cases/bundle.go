@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/catalog"
@@ -27,12 +28,18 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 	if err != nil {
 		return nil, false, err
 	}
-	form := make([]catalog.Field, len(bv.Form)) // the merged form: every item's fields once
-	for i, f := range bv.Form {
-		form[i] = f.Field
-	}
-	if err := catalog.UnknownValues(form, nc.Values); err != nil {
+	// The merged form, every item's fields once, less what a sub-case's
+	// result fills (结果实时共享: not asked of the applicant).
+	if err := catalog.UnknownValues(bv.AskedForm(), nc.Values); err != nil {
 		return nil, false, err
+	}
+	if bv.Produces != nil {
+		// It registers an enterprise: filed by the person who founds it
+		// (its legal representative to be), not by an existing one.
+		if u.Kind == identity.KindOrganisation || strings.TrimSpace(nc.Enterprise) != "" {
+			return nil, false, apperr.E(apperr.Invalid, "case.bundle_founder", "bundle", bv.Name)
+		}
+		nc.founding = true
 	}
 	parentProc, _ := s.flows.Latest(workflow.Bundle)
 	var out *Case
@@ -55,10 +62,7 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 		if nc.Values == nil {
 			nc.Values = catalog.Values{}
 		}
-		merged := &catalog.Item{}
-		for _, f := range bv.Form {
-			merged.Form = append(merged.Form, f.Field)
-		}
+		merged := &catalog.Item{Form: bv.AskedForm()}
 		if err := s.bindIdentity(tx, merged, app.UserID, app.Kind, nc.Values); err != nil {
 			return err
 		}
@@ -87,7 +91,7 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 		var children []*Case
 		for i, ver := range bv.Versions {
 			child, err := s.insert(tx, u, ver, app, channel, NewCase{ItemCode: ver.ImplCode, Values: nc.Values,
-				Answers: answersFor(ver.Item, nc.Answers), sameDelivery: &parent.Choice, mandate: mandates[i]})
+				Answers: answersFor(ver.Item, nc.Answers), sameDelivery: &parent.Choice, mandate: mandates[i], founding: nc.founding})
 			if err != nil {
 				return err
 			}
@@ -103,13 +107,16 @@ func (s *Service) createBundle(ctx context.Context, u *identity.User, nc NewCase
 			}
 			children = append(children, child)
 		}
+		if err := planPasses(tx, bv, children); err != nil {
+			return err
+		}
 		if nc.Submit {
 			if err := s.transition(tx, parent, lead.Item, who, []string{string(role)}, ActionRequest{Action: "submit"}); err != nil {
 				return err
 			}
 			for i, child := range children {
 				if err := s.transition(tx, child, bv.Versions[i].Item, who, []string{string(role)}, ActionRequest{Action: "submit"}); err != nil {
-					return apperr.E(apperr.Invalid, "case.bundle_item", "item", child.ItemName, "reason", apperr.As(err))
+					return bundleFault(err, bv.Versions[i].Item)
 				}
 			}
 		}
@@ -149,8 +156,8 @@ func answersFor(it *catalog.Item, answers map[string]string) map[string]string {
 // their SHA-256).
 func shareMaterials(tx *db.Tx, parent, child *Case, bv *catalog.BundleView, it *catalog.Item) error {
 	for _, mm := range bv.Materials {
-		if !slices.Contains(mm.Items, it.ImplCode) {
-			continue
+		if !slices.Contains(mm.Items, it.ImplCode) || mm.PassedFrom != "" {
+			continue // a sibling's licence supplies it (planPasses)
 		}
 		i := slices.IndexFunc(it.Materials, func(m catalog.Material) bool { return catalog.SameMaterial(m, mm.Material) })
 		if i < 0 {
@@ -226,4 +233,24 @@ func (s *Service) deliverChildren(tx *db.Tx, parent *Case, who actor) error {
 		}
 	}
 	return nil
+}
+
+// bundleFault is a sub-case's refusal as the bundle's: the item named, and
+// each of its faults naming the field or material and the item, so that the
+// applicant of the merged form is told what to correct (issue 17).
+func bundleFault(err error, it *catalog.Item) error {
+	e := apperr.As(err)
+	if e.Code == apperr.Internal {
+		return err
+	}
+	out := apperr.E(apperr.Invalid, "case.bundle_item", "item", it.Name, "reason", e)
+	for _, d := range e.Details {
+		w := apperr.Where{}
+		if d.At != nil {
+			w = *d.At
+		}
+		w.Item, w.ItemEN = it.Name, it.NameEN
+		out.Details = append(out.Details, d.Naming(w))
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package cases_test
 
 import (
+	"database/sql"
 	"slices"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -42,12 +44,28 @@ func fill(fields []catalog.Field, credit string) catalog.Values {
 	return vals
 }
 
+// plainBundle saves a copy of the demo's 企业开办一件事 that passes no
+// results on (an existing enterprise files it, as before issue 17).
+func (f *fixture) plainBundle() *catalog.BundleView {
+	f.t.Helper()
+	bv, err := f.cat.BundleByCode(f.ctx, "qykb", false)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	b := bv.Bundle
+	b.Code, b.Produces = "qykb-plain", nil
+	if err := f.cat.SaveBundle(f.ctx, f.users["admin"], &b); err != nil {
+		f.t.Fatal(err)
+	}
+	if bv, err = f.cat.BundleByCode(f.ctx, b.Code, false); err != nil {
+		f.t.Fatal(err)
+	}
+	return bv
+}
+
 func TestBundle(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
-		bv, err := f.cat.BundleByCode(f.ctx, "qykb", false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		bv := f.plainBundle()
 		corp := f.users["democorp"]
 		app, _ := f.ids.ApplicantOf(f.ctx, corp)
 		var fields []catalog.Field
@@ -70,12 +88,12 @@ func TestBundle(t *testing.T) {
 		}
 		vals := fill(fields, app.Masked)
 		vals["org_name"] = []string{app.Name} // the enterprise's own name: the form's identity
-		parent, fresh, err := f.svc.Create(f.ctx, corp, cases.NewCase{Bundle: "qykb", Values: vals, Answers: answers,
+		parent, fresh, err := f.svc.Create(f.ctx, corp, cases.NewCase{Bundle: bv.Code, Values: vals, Answers: answers,
 			Materials: refs, Submit: true, Delivery: postTo()})
 		if err != nil || !fresh {
 			t.Fatalf("bundle: %v", err)
 		}
-		if parent.State != "in_progress" || parent.BundleCode != "qykb" || len(parent.Children) != len(bv.Versions) || parent.ItemName != "企业开办一件事" {
+		if parent.State != "in_progress" || parent.BundleCode != bv.Code || len(parent.Children) != len(bv.Versions) || parent.ItemName != "企业开办一件事" {
 			t.Fatalf("parent: %s %s %d", parent.State, parent.BundleCode, len(parent.Children))
 		}
 		// Each department's staff handle their own sub-case, in parallel.
@@ -149,6 +167,175 @@ func TestBundle(t *testing.T) {
 			if got := f.told(ch.ID); !slices.Contains(got, "democorp:decided") || slices.Contains(got, "democorp:submitted") {
 				t.Errorf("sub-case %s told %v", ch.ItemName, got)
 			}
+		}
+	})
+}
+
+// founderValues fills the merged form 张三 is asked for 企业开办一件事: no
+// credit code (the registration produces it).
+func founderValues(bv *catalog.BundleView) catalog.Values {
+	vals := fill(bv.AskedForm(), "")
+	vals["org_name"], vals["legal_rep"] = []string{"重庆市涪陵区新创科技有限公司"}, []string{"张三"}
+	return vals
+}
+
+// founderMaterials uploads every required material 张三 is asked for.
+func (f *fixture) founderMaterials(u *identity.User, bv *catalog.BundleView, skip string) []cases.MaterialRef {
+	var refs []cases.MaterialRef
+	for _, m := range bv.Materials {
+		if m.Required && m.Electronic && m.PassedFrom == "" && m.Key != skip {
+			refs = append(refs, f.upload(u, m.Key))
+		}
+	}
+	return refs
+}
+
+// Issue 17: 企业开办一件事 does not ask for what it produces. The
+// registration sub-case's result — the new enterprise's credit code and
+// 营业执照 — is passed on to the later sub-cases (结果实时共享), which
+// cannot be decided before it exists.
+func TestBundleFounding(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		bv, err := f.cat.BundleByCode(f.ctx, "qykb", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fl := range bv.AskedForm() {
+			if fl.Key == "org_credit_code" {
+				t.Fatal("the merged form asks for the credit code the bundle produces")
+			}
+		}
+		zs := f.users["zhangsan"]
+		// Asking for it anyway is a misread form.
+		with := founderValues(bv)
+		with["org_credit_code"] = []string{"91500102MA5U7X2K8B"}
+		if _, _, err := f.svc.Create(f.ctx, zs, cases.NewCase{Bundle: "qykb", Values: with}); !apperr.Is(err, apperr.Invalid, "form.unknown_fields") {
+			t.Errorf("a credit code given: %v", err)
+		}
+		// An existing enterprise does not found one.
+		if _, _, err := f.svc.Create(f.ctx, f.users["democorp"], cases.NewCase{Bundle: "qykb", Values: catalog.Values{}}); !apperr.Is(err, apperr.Invalid, "case.bundle_founder") {
+			t.Errorf("an enterprise files 企业开办: %v", err)
+		}
+		parent, _, err := f.svc.Create(f.ctx, zs, cases.NewCase{Bundle: "qykb", Values: founderValues(bv), Submit: true,
+			Materials: f.founderMaterials(zs, bv, ""), Delivery: postTo()})
+		if err != nil {
+			t.Fatalf("founding: %v", err)
+		}
+		if parent.State != "in_progress" || len(parent.Children) != 5 {
+			t.Fatalf("parent %s with %d sub-cases", parent.State, len(parent.Children))
+		}
+		reg, seal := parent.Children[0], parent.Children[1]
+		full, err := f.svc.Get(f.ctx, zs, seal.No)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(full.Passes) != 2 || full.Passes[0].Passed || full.Passes[0].FromItem != reg.ItemName {
+			t.Fatalf("the seal's passes: %+v", full.Passes)
+		}
+		for _, m := range full.Materials {
+			if m.Key == "business_licence" {
+				t.Error("the seal got an uploaded 营业执照")
+			}
+		}
+		// The seal (即办件: decided at acceptance) waits for the registration.
+		f.t = t
+		f.refused(f.users["clerk"], &seal, cases.ActionRequest{Action: "accept"}, apperr.Conflict, "case.result_awaited")
+
+		// The registration is granted: the enterprise is registered and its
+		// code passed on.
+		amr, err := f.ids.CreateStaff(f.ctx, identity.NewStaff{Account: identity.Account{Username: "amr-office", Password: "a-long-test-password"},
+			Name: "登记科", Grants: []identity.Grant{{Role: identity.RoleHandler, DepartmentID: reg.DepartmentID, RegionCode: "500102"},
+				{Role: identity.RoleReviewer, DepartmentID: reg.DepartmentID, RegionCode: "500102"}, {Role: identity.RoleApprover, DepartmentID: reg.DepartmentID, RegionCode: "500102"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := f.act("clerk", &reg, cases.ActionRequest{Action: "accept"})
+		for _, a := range []string{"pass", "pass", "grant"} {
+			if c, err = f.svc.Act(f.ctx, amr, c.No, cases.ActionRequest{Action: a}); err != nil {
+				t.Fatalf("registration %s: %v", a, err)
+			}
+		}
+		var code, name, rep string
+		var held sql.NullString
+		if err := f.db.Reader().QueryRow(`SELECT credit_code, name, legal_rep_name, legal_rep_id FROM organisations WHERE name = $1`, "重庆市涪陵区新创科技有限公司").
+			Scan(&code, &name, &rep, &held); err != nil {
+			t.Fatalf("the enterprise was not registered: %v", err)
+		}
+		if _, err := codes.ParseCreditCode(code); err != nil || !strings.HasPrefix(code, "91500102") || rep != "张三" || held.Valid {
+			t.Errorf("registered %s %s %s held=%v: %v", code, name, rep, held.Valid, err)
+		}
+		for _, ch := range parent.Children[1:] {
+			got, err := f.svc.Get(f.ctx, zs, ch.No)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v := got.Values["org_credit_code"]; len(v) != 1 || v[0] != code {
+				t.Errorf("%s: credit code %v, want %s", ch.ItemName, v, code)
+			}
+			for _, p := range got.Passes {
+				if !p.Passed || p.FromNo != reg.No {
+					t.Errorf("%s: pass %+v", ch.ItemName, p)
+				}
+			}
+			events, _ := f.svc.Timeline(f.ctx, zs, ch.No)
+			if !slices.ContainsFunc(events, func(e cases.Event) bool { return e.Action == "result_shared" }) {
+				t.Errorf("%s: no result_shared event", ch.ItemName)
+			}
+		}
+		// The founder, an L2 person named its legal representative, binds it.
+		if _, err := f.ids.BindEnterprise(f.ctx, zs, code, name); err != nil {
+			t.Errorf("binding the new enterprise: %v", err)
+		}
+		// Now the seal can be made, and every sub-case concludes.
+		for _, ch := range parent.Children[1:] {
+			if got := f.act("clerk", &ch, cases.ActionRequest{Action: "accept"}); got.Decision != cases.Granted {
+				t.Errorf("%s: %s %s", ch.ItemName, got.State, got.Decision)
+			}
+		}
+		if p, _ := f.svc.Get(f.ctx, zs, parent.No); p.State != "concluded" {
+			t.Errorf("the bundle is %s", p.State)
+		}
+	})
+}
+
+// Issue 17: a bundle refused at submission names each field and material
+// to correct, and the sub-case's item it was found in.
+func TestBundleFaultsNameTheField(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		bv, err := f.cat.BundleByCode(f.ctx, "qykb", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zs := f.users["zhangsan"]
+		for _, tt := range []struct {
+			name      string
+			drop      string // a form value left out
+			bad       map[string]string
+			skip      string // a material not uploaded
+			item, key string
+			label     string
+		}{
+			{name: "a missing field", drop: "seals", item: "公章刻制备案", key: "seals", label: "刻制印章"},
+			{name: "a malformed field", bad: map[string]string{"registered_capital": "很多"}, item: "有限责任公司设立登记", key: "registered_capital", label: "注册资本（万元）"},
+			{name: "a missing material", skip: "seal_pattern", item: "公章刻制备案", key: "seal_pattern", label: "印章印模"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				vals := founderValues(bv)
+				delete(vals, tt.drop)
+				for k, v := range tt.bad {
+					vals[k] = []string{v}
+				}
+				_, _, err := f.svc.Create(f.ctx, zs, cases.NewCase{Bundle: "qykb", Values: vals, Submit: true,
+					Materials: f.founderMaterials(zs, bv, tt.skip), Delivery: postTo()})
+				e := apperr.As(err)
+				if !apperr.Is(err, apperr.Invalid, "case.bundle_item") || e.Args["item"] != tt.item || len(e.Details) != 1 {
+					t.Fatalf("got %v", err)
+				}
+				at := e.Details[0].At
+				if at == nil || at.Key != tt.key || at.Label != tt.label || at.Item != tt.item || at.LabelEN == "" && tt.skip == "" || at.ItemEN == "" {
+					t.Errorf("the fault names %+v", at)
+				}
+			})
 		}
 	})
 }

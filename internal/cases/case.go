@@ -107,6 +107,9 @@ type Case struct {
 	Materials  []Material  `json:"materials,omitempty"`
 	// Licences are the licences that satisfy materials (免提交, R5.2).
 	Licences []LicenceRef `json:"licences,omitempty"`
+	// Passes are what a bundle's sub-case takes from a sibling sub-case's
+	// result (结果实时共享): a field it fills, a material its licence is.
+	Passes []Pass `json:"passes,omitempty"`
 	// Licence is the identifier of the licence the case issued (准予).
 	Licence      string        `json:"licence,omitempty"`
 	Countersigns []Countersign `json:"countersigns,omitempty"`

@@ -47,6 +47,9 @@ type NewCase struct {
 	IdempotencyKey string `json:"-"`
 	// mandate is the mandate an agent files under (applicantFor).
 	mandate *mandate.Ref
+	// founding: a bundle that registers an enterprise (企业开办), filed by
+	// a natural person for the enterprise not yet created (applicantFor).
+	founding bool
 }
 
 // MaterialRef attaches an uploaded file as a material of the item.
@@ -203,7 +206,8 @@ func (s *Service) applicantFor(tx *db.Tx, u *identity.User, it *catalog.Item, nc
 	}
 	// 服务对象: an item for natural persons is not filed by an enterprise, and vice versa.
 	wantPerson := app.Kind == identity.KindPerson
-	if !slices.ContainsFunc(it.Objects, func(o int) bool { return (o == 1) == wantPerson }) {
+	// A founder files for the enterprise their filing creates.
+	if !(nc.founding && wantPerson) && !slices.ContainsFunc(it.Objects, func(o int) bool { return (o == 1) == wantPerson }) {
 		return nil, "", "", apperr.E(apperr.Invalid, "case.object_mismatch", "item", it.Name)
 	}
 	// An item that requires L2: a person filing online or through an agent

@@ -32,6 +32,7 @@ type Grant struct {
 	Item           *catalog.Item
 	DepartmentID   string
 	ApplicantID    string
+	HolderID       string // the licence's holder when not the applicant: the enterprise a bundle registered
 	Values         catalog.Values
 	ActorID        string
 	ActorName      string
@@ -54,19 +55,39 @@ func (s *Service) SetLicensing(l Licensing) { s.licensing = l }
 
 // issueLicence issues the licence of a case just granted; the identifier is
 // recorded on the decision's event.
+//
+// A bundle's sub-case that registers an enterprise (结果实时共享) registers
+// it first: the licence is the new enterprise's, and the credit code and
+// licence are passed on to the later sub-cases.
 func (s *Service) issueLicence(tx *db.Tx, c *Case, it *catalog.Item, who actor, data map[string]any) error {
-	if s.licensing == nil || it.Result.LicenceType == "" || c.Decision != Granted {
+	if c.Decision != Granted {
 		return nil
 	}
-	id, err := s.licensing.IssueFor(tx, Grant{CaseID: c.ID, CaseNo: c.No, Item: it, DepartmentID: c.DepartmentID,
-		ApplicantID: c.ApplicantID, Values: c.Values, ActorID: who.ID, ActorName: who.Name})
+	holder, code, err := s.registerEnterprise(tx, c, who)
 	if err != nil {
 		return err
 	}
-	if id != "" {
-		data["licence"] = id
+	if code != "" {
+		data["credit_code"] = code
 	}
-	return nil
+	var licenceID string
+	if s.licensing != nil && it.Result.LicenceType != "" {
+		id, err := s.licensing.IssueFor(tx, Grant{CaseID: c.ID, CaseNo: c.No, Item: it, DepartmentID: c.DepartmentID,
+			ApplicantID: c.ApplicantID, HolderID: holder, Values: c.Values, ActorID: who.ID, ActorName: who.Name})
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			data["licence"] = id
+			if err := tx.QueryRow(`SELECT id FROM licences WHERE identifier = $1`, id).Scan(&licenceID); err != nil {
+				return err
+			}
+		}
+	}
+	if code == "" {
+		return nil
+	}
+	return s.passOn(tx, c, code, licenceID, who)
 }
 
 // attachLicences records, for each material the applicant's situation asks

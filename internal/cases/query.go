@@ -153,6 +153,9 @@ func (s *Service) present(tx *db.Tx, u *identity.User, c *Case, roles []string, 
 			return err
 		}
 	}
+	if c.Passes, err = casePasses(tx, c, it); err != nil {
+		return err
+	}
 	d, err := s.process(c)
 	if err != nil {
 		return err

@@ -159,7 +159,9 @@ func TestIdentityFieldsAreBoundToTheApplicant(t *testing.T) {
 			})
 		}
 		// A bundle's merged form names the applicant too.
-		if _, _, err := f.svc.Create(f.ctx, corp, cases.NewCase{Bundle: "qykb", Values: catalog.Values{"org_name": {"别家公司"}}}); !apperr.Is(err, apperr.Invalid, "case.identity_bound") {
+		f.t = t
+		f.plainBundle()
+		if _, _, err := f.svc.Create(f.ctx, corp, cases.NewCase{Bundle: "qykb-plain", Values: catalog.Values{"org_name": {"别家公司"}}}); !apperr.Is(err, apperr.Invalid, "case.identity_bound") {
 			t.Errorf("bundle with another enterprise's name: %v", err)
 		}
 		// A draft's edit cannot change it either.

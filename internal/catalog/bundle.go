@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
@@ -25,19 +26,52 @@ type Bundle struct {
 	Published bool     `json:"published"`
 	Frequency int      `json:"frequency"`
 	Items     []string `json:"items"` // implementation codes, in presentation order
+	// Produces, when set, says that one item of the bundle creates an
+	// enterprise whose results the later items take (结果实时共享).
+	Produces *Produces `json:"produces,omitempty"`
+}
+
+// Produces declares the results one sub-case of a bundle passes on to the
+// later ones (结果实时共享, issue 17). The item (a registration, such as a
+// company's 设立登记) yields a licence; when its sub-case is granted, the
+// licence is issued to the enterprise it creates — named by the item's
+// NameField, its legal representative by RepField, given a new unified
+// social credit code — and not to the filing account. The later items'
+// Fields (of type creditcode) are filled with that code, and their
+// Materials (whose licence type is the item's result) are satisfied by the
+// licence: the merged form asks for neither, their check waits until the
+// result exists, and those sub-cases cannot be granted before it does.
+type Produces struct {
+	Item      string   `json:"item"`       // implementation code of the producing item, one of the bundle's
+	NameField string   `json:"name_field"` // its form field naming the new enterprise
+	RepField  string   `json:"rep_field"`  // its form field naming the legal representative
+	Fields    []string `json:"fields"`     // later items' creditcode fields: the new credit code
+	Materials []string `json:"materials"`  // later items' materials: the licence issued
+}
+
+// Passes reports whether the field key is one the producing sub-case fills.
+func (p *Produces) Passes(field string) bool { return p != nil && slices.Contains(p.Fields, field) }
+
+// PassesMaterial reports whether the material key is one the producing
+// sub-case's licence satisfies.
+func (p *Produces) PassesMaterial(key string) bool {
+	return p != nil && slices.Contains(p.Materials, key)
 }
 
 // MergedField is a field of a bundle's form with the items that ask for it.
+// PassedFrom names the item whose result fills it (it is not asked).
 type MergedField struct {
 	Field
-	Items []string `json:"items"`
+	Items      []string `json:"items"`
+	PassedFrom string   `json:"passed_from,omitempty"`
 }
 
 // MergedMaterial is a material of a bundle, listed once however many items
 // require it; the counts are the largest any item asks for.
 type MergedMaterial struct {
 	Material
-	Items []string `json:"items"`
+	Items      []string `json:"items"`
+	PassedFrom string   `json:"passed_from,omitempty"` // the item whose licence supplies it (not asked)
 }
 
 var bundleCode = regexp.MustCompile(`^[a-z][a-z0-9-]{1,39}$`)
@@ -58,7 +92,7 @@ func Merge(items []*Item) ([]MergedField, []MergedMaterial) {
 				continue
 			}
 			fi[f.Key] = len(fields)
-			fields = append(fields, MergedField{f, []string{it.ImplCode}})
+			fields = append(fields, MergedField{Field: f, Items: []string{it.ImplCode}})
 		}
 		for _, m := range it.Materials {
 			k := materialIdentity(m)
@@ -72,7 +106,7 @@ func Merge(items []*Item) ([]MergedField, []MergedMaterial) {
 				continue
 			}
 			mi[k] = len(mats)
-			mats = append(mats, MergedMaterial{m, []string{it.ImplCode}})
+			mats = append(mats, MergedMaterial{Material: m, Items: []string{it.ImplCode}})
 		}
 	}
 	return fields, mats
@@ -105,6 +139,7 @@ func ValidateBundle(b *Bundle) error {
 	if b.LifeEvent != "" && !knownString(LifeEvents, b.LifeEvent) {
 		f.add("life_event", codeSet(b.LifeEvent))
 	}
+	itemsFault := len(b.Items) < 2 || len(b.Items) > MaxBundleItems
 	if len(b.Items) < 2 {
 		f.add("items", apperr.E(apperr.Invalid, "catalog.bundle_items"))
 	}
@@ -125,6 +160,23 @@ func ValidateBundle(b *Bundle) error {
 			f.add("items", apperr.E(apperr.Invalid, "catalog.key_duplicate", "value", c))
 		}
 		seen[c] = true
+	}
+	if p := b.Produces; p != nil && !itemsFault { // its item is looked for among valid items
+		switch i := slices.Index(b.Items, p.Item); {
+		case i < 0:
+			f.add("produces.item", apperr.E(apperr.Invalid, "catalog.produces_item", "code", p.Item))
+		case i == len(b.Items)-1:
+			f.add("produces.item", apperr.E(apperr.Invalid, "catalog.produces_last"))
+		}
+		if p.NameField == "" {
+			f.add("produces.name_field", apperr.E(apperr.Invalid, "catalog.required"))
+		}
+		if p.RepField == "" {
+			f.add("produces.rep_field", apperr.E(apperr.Invalid, "catalog.required"))
+		}
+		if len(p.Fields)+len(p.Materials) == 0 {
+			f.add("produces", apperr.E(apperr.Invalid, "catalog.produces_nothing"))
+		}
 	}
 	if len(f.list) == 0 {
 		return nil
@@ -174,14 +226,27 @@ func saveBundleRows(tx *db.Tx, u *identity.User, b *Bundle) error {
 			return apperr.E(apperr.Invalid, "catalog.bundle_unpublished_item", "code", b.Items[i])
 		}
 	}
+	if b.Produces != nil {
+		items, err := bundleItemsTx(tx, b.Items)
+		if err != nil {
+			return err
+		}
+		if err := CheckProduces(b.Produces, items); err != nil {
+			return err
+		}
+	}
+	produces, err := producesText(b.Produces)
+	if err != nil {
+		return err
+	}
 	var id string
-	err := tx.QueryRow(`SELECT id FROM bundles WHERE code = $1`, b.Code).Scan(&id)
+	err = tx.QueryRow(`SELECT id FROM bundles WHERE code = $1`, b.Code).Scan(&id)
 	switch {
 	case err == sql.ErrNoRows:
 		id = db.NewID()
-		_, err = tx.Exec(`INSERT INTO bundles (id, code, name, name_en, subject, life_event, summary, published, frequency, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
-			id, b.Code, b.Name, b.NameEN, b.Subject, b.LifeEvent, b.Summary, b.Published, b.Frequency, tx.Now)
+		_, err = tx.Exec(`INSERT INTO bundles (id, code, name, name_en, subject, life_event, summary, published, frequency, produces, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
+			id, b.Code, b.Name, b.NameEN, b.Subject, b.LifeEvent, b.Summary, b.Published, b.Frequency, produces, tx.Now)
 	case err == nil:
 		// The stored bundle must be the administrator's too: naming only
 		// their own items must not take over another region's bundle.
@@ -195,7 +260,7 @@ func saveBundleRows(tx *db.Tx, u *identity.User, b *Bundle) error {
 			}
 		}
 		_, err = tx.Exec(`UPDATE bundles SET name = $1, name_en = $2, subject = $3, life_event = $4, summary = $5, published = $6,
-			frequency = $7, updated_at = $8 WHERE id = $9`, b.Name, b.NameEN, b.Subject, b.LifeEvent, b.Summary, b.Published, b.Frequency, tx.Now, id)
+			frequency = $7, produces = $8, updated_at = $9 WHERE id = $10`, b.Name, b.NameEN, b.Subject, b.LifeEvent, b.Summary, b.Published, b.Frequency, produces, tx.Now, id)
 		if err == nil {
 			_, err = tx.Exec(`DELETE FROM bundle_items WHERE bundle_id = $1`, id)
 		}
@@ -223,7 +288,7 @@ func (c *Catalog) Bundles(ctx context.Context, withDrafts bool) ([]Bundle, error
 }
 
 func bundles(tx *db.Tx, withDrafts bool, code string) ([]Bundle, error) {
-	rows, err := tx.Query(`SELECT b.code, b.name, b.name_en, b.subject, b.life_event, b.summary, b.published, b.frequency, bi.impl_code
+	rows, err := tx.Query(`SELECT b.code, b.name, b.name_en, b.subject, b.life_event, b.summary, b.published, b.frequency, b.produces, bi.impl_code
 		FROM bundles b JOIN bundle_items bi ON bi.bundle_id = b.id
 		WHERE ($1 OR b.published) AND ($2 = '' OR b.code = $2)
 		ORDER BY b.frequency DESC, b.code, bi.position`, withDrafts, code)
@@ -234,13 +299,19 @@ func bundles(tx *db.Tx, withDrafts bool, code string) ([]Bundle, error) {
 	out := []Bundle{}
 	for rows.Next() {
 		var b Bundle
-		var item string
-		if err := rows.Scan(&b.Code, &b.Name, &b.NameEN, &b.Subject, &b.LifeEvent, &b.Summary, &b.Published, &b.Frequency, &item); err != nil {
+		var item, produces string
+		if err := rows.Scan(&b.Code, &b.Name, &b.NameEN, &b.Subject, &b.LifeEvent, &b.Summary, &b.Published, &b.Frequency, &produces, &item); err != nil {
 			return nil, err
 		}
 		if n := len(out); n > 0 && out[n-1].Code == b.Code {
 			out[n-1].Items = append(out[n-1].Items, item)
 			continue
+		}
+		if produces != "" {
+			b.Produces = &Produces{}
+			if err := json.Unmarshal([]byte(produces), b.Produces); err != nil {
+				return nil, err
+			}
 		}
 		b.Items = []string{item}
 		out = append(out, b)
@@ -282,7 +353,176 @@ func (c *Catalog) BundleByCode(ctx context.Context, code string, drafts bool) (*
 		items = append(items, ver.Item)
 	}
 	v.Form, v.Materials = Merge(items)
+	if p := v.Produces; p != nil {
+		name := v.Items[0]
+		for _, ver := range v.Versions {
+			if ver.ImplCode == p.Item {
+				name = ver.Item.Name
+			}
+		}
+		for i := range v.Form {
+			if p.Passes(v.Form[i].Key) {
+				v.Form[i].PassedFrom = name
+			}
+		}
+		for i := range v.Materials {
+			if p.PassesMaterial(v.Materials[i].Key) {
+				v.Materials[i].PassedFrom = name
+			}
+		}
+	}
 	return v, nil
+}
+
+// Awaits reports whether the bundle's item (implementation code) takes a
+// result from the producing item: it cannot be decided before that exists.
+func (v *BundleView) Awaits(implCode string) bool {
+	p := v.Produces
+	if p == nil {
+		return false
+	}
+	for _, ver := range v.Versions {
+		if ver.ImplCode != implCode || ver.ImplCode == p.Item {
+			continue
+		}
+		for _, f := range ver.Item.Form {
+			if p.Passes(f.Key) {
+				return true
+			}
+		}
+		for _, m := range ver.Item.Materials {
+			if p.PassesMaterial(m.Key) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// AskedForm is the merged form the applicant fills: the fields a sub-case's
+// result fills are not asked.
+func (v *BundleView) AskedForm() []Field {
+	var out []Field
+	for _, f := range v.Form {
+		if f.PassedFrom == "" {
+			out = append(out, f.Field)
+		}
+	}
+	return out
+}
+
+// ParseProduces reads a declaration written as JSON (the workbook's cell,
+// the console's field); unknown keys are refused.
+func ParseProduces(s string) (*Produces, error) {
+	p := &Produces{}
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(p); err != nil || dec.More() {
+		return nil, apperr.E(apperr.Invalid, "catalog.cell_produces")
+	}
+	return p, nil
+}
+
+// producesText is a bundle's declaration as stored ("" for none).
+func producesText(p *Produces) (string, error) {
+	if p == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(p)
+	return string(b), err
+}
+
+// bundleItemsTx reads the items of a bundle being saved: each one's
+// published version, or its draft when it has none yet.
+func bundleItemsTx(tx *db.Tx, codes []string) ([]*Item, error) {
+	var out []*Item
+	for _, code := range codes {
+		var body string
+		err := tx.QueryRow(`SELECT v.body FROM items i JOIN item_versions v ON v.item_id = i.id
+			AND v.version = CASE WHEN i.published_version > 0 THEN i.published_version ELSE i.draft_version END
+			WHERE i.impl_code = $1`, code).Scan(&body)
+		if err != nil {
+			return nil, db.NotFound(err, "catalog.item_unknown", "code", code)
+		}
+		it, err := decode(body)
+		if err != nil {
+			return nil, err
+		}
+		it.ImplCode = code
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// CheckProduces checks a bundle's declaration of passed-on results against
+// its items (in the bundle's order): the producing item yields a licence
+// and has the naming fields; each passed field is a credit-code field of a
+// later item and of no earlier one; each passed material is, in a later
+// item, the producing item's licence, and is asked by no earlier one.
+func CheckProduces(p *Produces, items []*Item) error {
+	f := &faults{}
+	at := slices.IndexFunc(items, func(it *Item) bool { return it.ImplCode == p.Item })
+	if at < 0 || at == len(items)-1 {
+		f.add("produces.item", apperr.E(apperr.Invalid, "catalog.produces_item", "code", p.Item))
+		return apperr.E(apperr.Invalid, "catalog.bundle_invalid", "count", len(f.list), "first", f.list[0]).WithDetails(f.list)
+	}
+	producer := items[at]
+	licence := producer.Result.LicenceType
+	if licence == "" {
+		f.add("produces.item", apperr.E(apperr.Invalid, "catalog.produces_no_licence", "item", producer.Name))
+	}
+	hasField := func(it *Item, key string) (Field, bool) {
+		i := slices.IndexFunc(it.Form, func(x Field) bool { return x.Key == key })
+		if i < 0 {
+			return Field{}, false
+		}
+		return it.Form[i], true
+	}
+	for _, k := range []struct{ path, key string }{{"produces.name_field", p.NameField}, {"produces.rep_field", p.RepField}} {
+		if _, ok := hasField(producer, k.key); !ok {
+			f.add(k.path, apperr.E(apperr.Invalid, "catalog.produces_field", "key", k.key, "item", producer.Name))
+		}
+	}
+	for _, key := range p.Fields {
+		used := false
+		for i, it := range items {
+			fl, ok := hasField(it, key)
+			switch {
+			case !ok:
+			case i <= at:
+				f.add("produces.fields", apperr.E(apperr.Invalid, "catalog.produces_asked_before", "key", key, "item", it.Name))
+			case fl.Type != "creditcode":
+				f.add("produces.fields", apperr.E(apperr.Invalid, "catalog.produces_not_code", "key", key, "item", it.Name))
+			default:
+				used = true
+			}
+		}
+		if !used {
+			f.add("produces.fields", apperr.E(apperr.Invalid, "catalog.produces_unused", "key", key))
+		}
+	}
+	for _, key := range p.Materials {
+		used := false
+		for i, it := range items {
+			m, ok := it.Material(key)
+			switch {
+			case !ok:
+			case i <= at:
+				f.add("produces.materials", apperr.E(apperr.Invalid, "catalog.produces_asked_before", "key", key, "item", it.Name))
+			case licence == "" || m.LicenceType != licence:
+				f.add("produces.materials", apperr.E(apperr.Invalid, "catalog.produces_not_licence", "key", key, "item", it.Name))
+			default:
+				used = true
+			}
+		}
+		if !used {
+			f.add("produces.materials", apperr.E(apperr.Invalid, "catalog.produces_unused", "key", key))
+		}
+	}
+	if len(f.list) == 0 {
+		return nil
+	}
+	return apperr.E(apperr.Invalid, "catalog.bundle_invalid", "count", len(f.list), "first", f.list[0]).WithDetails(f.list)
 }
 
 // BundlesFor lists, drafts included, the bundles u administers: those whose

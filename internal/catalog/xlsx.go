@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -283,6 +284,24 @@ var bundleCols = []col[Bundle]{
 	flag("已发布", "published", func(b *Bundle) *bool { return &b.Published }),
 	num("办件量", "frequency", func(b *Bundle) *int { return &b.Frequency }),
 	lines("包含事项", "items", func(b *Bundle) *[]string { return &b.Items }),
+	// 结果实时共享: the declaration as JSON (docs/CATALOG.md), empty for none.
+	{"结果共享", "produces",
+		func(b *Bundle) string {
+			if b.Produces == nil {
+				return ""
+			}
+			j, _ := json.Marshal(b.Produces)
+			return string(j)
+		},
+		func(b *Bundle, s string) error {
+			b.Produces = nil
+			if strings.TrimSpace(s) == "" {
+				return nil
+			}
+			var err error
+			b.Produces, err = ParseProduces(s)
+			return err
+		}},
 }
 
 // Sheet names.

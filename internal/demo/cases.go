@@ -83,7 +83,8 @@ func (s *seeder) run() error {
 	// 即办件 at the window for the enterprise.
 	s.window(officialSeal, "democorp")
 	// 企业开办一件事: one application, a sub-case per department; the seal is made at once.
-	s.bundle("qykb", "democorp", 1)
+	// 张三 founds a company: its credit code and licence come from the registration.
+	s.bundle("qykb", "zhangsan", 1)
 	return s.err
 }
 
@@ -108,7 +109,9 @@ func (s *seeder) bundle(code, user string, workdaysAgo int) {
 			return
 		}
 		for k, v := range vs {
-			vals[k] = v
+			if !bv.Produces.Passes(k) { // a sibling's result fills it
+				vals[k] = v
+			}
 		}
 		if sit := ver.Item.Situations; sit != nil {
 			for _, q := range sit.Questions {
@@ -117,8 +120,11 @@ func (s *seeder) bundle(code, user string, workdaysAgo int) {
 		}
 	}
 	var refs []cases.MaterialRef
+	if bv.Produces != nil {
+		vals["org_name"], vals["legal_rep"] = []string{"重庆市涪陵区" + u.DisplayName + "新创科技有限公司"}, []string{u.DisplayName}
+	}
 	for _, mm := range bv.Materials {
-		if mm.Required && mm.Electronic {
+		if mm.Required && mm.Electronic && mm.PassedFrom == "" {
 			up, err := s.svc.Upload(s.ctx, u, mm.Key+".pdf", bytes.NewReader(samplePDF(mm.Name)))
 			if err != nil {
 				s.err = err
@@ -133,6 +139,9 @@ func (s *seeder) bundle(code, user string, workdaysAgo int) {
 		return
 	}
 	for _, ch := range parent.Children {
+		if bv.Awaits(ch.ItemCode) {
+			continue // decided once the registration's result exists
+		}
 		s.then(&ch, step("clerk", "accept"))
 	}
 }

@@ -13,13 +13,17 @@ import (
 var bundleSpecs = []struct {
 	b     catalog.Bundle
 	items []string // dept key + main code
+	// produces: the item (dept key + main code) whose results the later
+	// items take (结果实时共享), and what they take.
+	produces *catalog.Produces
 }{
 	{catalog.Bundle{Code: "qykb", Name: "企业开办一件事", NameEN: "Starting a business", Subject: catalog.SubjectLegal, LifeEvent: "start", Published: true, Frequency: 3000,
-		Summary: "营业执照、公章刻制、涉税事项确认与发票申领、单位社保登记一次申请、并联办理、一次领取。"},
-		[]string{"amr/00102", "psb/00201", "tax/01002", "tax/01001", "hrss/00302"}},
+		Summary: "营业执照、公章刻制、涉税事项确认与发票申领、单位社保登记一次申请、并联办理、一次领取。营业执照和统一社会信用代码办结后实时共享给其他事项，无需另行提交。"},
+		[]string{"amr/00102", "psb/00201", "tax/01002", "tax/01001", "hrss/00302"},
+		&catalog.Produces{Item: "amr/00102", NameField: "org_name", RepField: "legal_rep", Fields: []string{"org_credit_code"}, Materials: []string{"business_licence"}}},
 	{catalog.Bundle{Code: "xsecs", Name: "新生儿出生一件事", NameEN: "Birth of a child", Subject: catalog.SubjectPersonal, LifeEvent: "birth", Published: true, Frequency: 2400,
 		Summary: "出生医学证明、户口登记、城乡居民医保参保、社会保障卡申领一表申请、一次办好。"},
-		[]string{"wjw/00501", "psb/00202", "yb/00601", "hrss/00303"}},
+		[]string{"wjw/00501", "psb/00202", "yb/00601", "hrss/00303"}, nil},
 }
 
 // DemoCatalog builds the demo catalog as an exchange document: the items of
@@ -53,6 +57,13 @@ func DemoCatalog() (*catalog.Exchange, error) {
 				return nil, fmt.Errorf("demo bundle %s: no item %s", b.Code, k)
 			}
 			b.Items = append(b.Items, code)
+		}
+		if p := bs.produces; p != nil {
+			cp := *p
+			if cp.Item = impl[p.Item]; cp.Item == "" {
+				return nil, fmt.Errorf("demo bundle %s: no item %s", b.Code, p.Item)
+			}
+			b.Produces = &cp
 		}
 		ex.Bundles = append(ex.Bundles, b)
 	}

@@ -54,10 +54,42 @@ type Problem struct {
 	Details []Detail `json:"details,omitempty"`
 }
 
-// Detail is one translated fault.
+// Detail is one translated fault. Field and Label name the form field or
+// material it is about (its key, its label in the reader's language), Item
+// the item of the bundle's sub-case it was found in.
 type Detail struct {
 	MessageKey string `json:"message_key"`
 	Message    string `json:"message"`
+	Field      string `json:"field,omitempty"`
+	Label      string `json:"label,omitempty"`
+	Item       string `json:"item,omitempty"`
+}
+
+// detailOf translates one fault, its field's label and item's name in lang.
+func detailOf(lang i18n.Lang, d *apperr.Error) Detail {
+	args := d.Args
+	out := Detail{MessageKey: d.Key}
+	if w := d.At; w != nil {
+		out.Field, out.Label, out.Item = w.Key, w.Label, w.Item
+		if lang == i18n.EN {
+			if w.LabelEN != "" {
+				out.Label = w.LabelEN
+				// The message quotes the label: in English, the English one.
+				args = make(map[string]any, len(d.Args))
+				for k, v := range d.Args {
+					if v == w.Label {
+						v = w.LabelEN
+					}
+					args[k] = v
+				}
+			}
+			if w.ItemEN != "" {
+				out.Item = w.ItemEN
+			}
+		}
+	}
+	out.Message = i18n.T(lang, d.Key, args)
+	return out
 }
 
 // RetryAfter is what a 503 asks the client to wait, in seconds: long enough
@@ -86,7 +118,7 @@ func ProblemOf(ctx context.Context, lang i18n.Lang, err error) Problem {
 	}
 	p.Message = i18n.T(lang, e.Key, e.Args)
 	for _, d := range e.Details {
-		p.Details = append(p.Details, Detail{MessageKey: d.Key, Message: i18n.T(lang, d.Key, d.Args)})
+		p.Details = append(p.Details, detailOf(lang, d))
 	}
 	return p
 }

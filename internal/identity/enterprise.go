@@ -537,3 +537,27 @@ func EnterpriseRecipients(tx *db.Tx, orgID, itemCode string) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// RegisterEnterpriseTx records an enterprise just registered (企业开办, issue
+// 17): a new organisation account nobody logs in as and nobody holds yet,
+// naming its legal representative. The person of that name binds it as
+// they bind any registered enterprise (BindEnterprise: an L2 person whose
+// name the registration gives). The code must be a new one.
+func (s *Service) RegisterEnterpriseTx(tx *db.Tx, name, creditCode, legalRep, actorID string) (string, error) {
+	if _, err := codes.ParseCreditCode(creditCode); err != nil {
+		return "", err
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	id := db.NewID()
+	if _, err := tx.Exec(`INSERT INTO users (id, username, kind, display_name, password_hash, created_at, updated_at)
+		VALUES ($1, $2, 'organisation', $3, '!', $4, $4)`, id, "org-"+hex.EncodeToString(b)+"-"+strings.ToLower(creditCode[8:17]), name, tx.Now); err != nil {
+		return "", err
+	}
+	if _, err := tx.Exec(`INSERT INTO organisations (user_id, name, credit_code, legal_rep_name) VALUES ($1, $2, $3, $4)`,
+		id, name, creditCode, legalRep); err != nil {
+		return "", err
+	}
+	return id, audit.Append(tx, &audit.Record{Actor: actorID, Action: "account.create", ObjectType: "user", ObjectID: id},
+		fmt.Appendf(nil, `{"kind":"organisation","credit_code":%q,"registered":true}`, creditCode))
+}

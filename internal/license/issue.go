@@ -66,7 +66,11 @@ func (s *Service) IssueFor(tx *db.Tx, g cases.Grant) (string, error) {
 		Scan(&deptName, &credit, &region); err != nil {
 		return "", err
 	}
-	holder, err := s.Identity.HolderOf(tx, g.ApplicantID)
+	holderID := g.ApplicantID
+	if g.HolderID != "" {
+		holderID = g.HolderID // 企业开办: the enterprise the case registered
+	}
+	holder, err := s.Identity.HolderOf(tx, holderID)
 	if err != nil {
 		return "", err
 	}
@@ -117,7 +121,7 @@ func (s *Service) IssueFor(tx *db.Tx, g cases.Grant) (string, error) {
 	if _, err := tx.Exec(`INSERT INTO licences (id, identifier, type_code, number, holder_id, holder_name, holder_masked, department_id,
 		case_id, valid_from, valid_to, payload, signature, cert_serial, status, issued_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'valid', $15, $15)`,
-		lid, id.ID, typ.Code, m.Number, g.ApplicantID, holder.Name, holder.Masked, g.DepartmentID, g.CaseID, m.ValidFrom, vt,
+		lid, id.ID, typ.Code, m.Number, holderID, holder.Name, holder.Masked, g.DepartmentID, g.CaseID, m.ValidFrom, vt,
 		s.vault().SealText(string(payload), payloadPurpose(lid)), sig, serialHex, tx.Now); err != nil {
 		return "", err
 	}

@@ -50,6 +50,7 @@ type Licence struct {
 	Region       string            `json:"-"` // the region it was issued for: its case's, else the issuing department's
 	CaseID       string            `json:"-"`
 	CaseNo       string            `json:"case_no,omitempty"`
+	FiledBy      string            `json:"-"` // the applicant of its case (another than the holder for an enterprise a bundle registered)
 	Payload      []byte            `json:"-"`
 	Signature    []byte            `json:"-"`
 	Algorithm    string            `json:"algorithm"`
@@ -81,7 +82,7 @@ func payloadPurpose(licenceID string) string { return "licences.payload/" + lice
 func (s *Service) vault() *vault.Vault { return s.Identity.Vault() }
 
 const licenceSelect = `SELECT l.id, l.payload, l.signature, l.status, l.status_reason, l.holder_id, l.holder_masked,
-	l.department_id, COALESCE(c.region_code, dp.region_code), COALESCE(l.case_id, ''), COALESCE(c.case_no, ''), COALESCE(l.valid_to, ''), l.issued_at,
+	l.department_id, COALESCE(c.region_code, dp.region_code), COALESCE(l.case_id, ''), COALESCE(c.case_no, ''), COALESCE(c.applicant_id, ''), COALESCE(l.valid_to, ''), l.issued_at,
 	k.algorithm, k.serial, k.pem, t.fields, t.layout
 	FROM licences l JOIN licence_certs k ON k.serial = l.cert_serial JOIN licence_types t ON t.code = l.type_code
 	JOIN departments dp ON dp.id = l.department_id LEFT JOIN cases c ON c.id = l.case_id`
@@ -90,7 +91,7 @@ func scanLicence(row interface{ Scan(...any) error }, v *vault.Vault, at time.Ti
 	var l Licence
 	var payload, validTo, fields, layout string
 	if err := row.Scan(&l.ID, &payload, &l.Signature, &l.Status, &l.StatusReason, &l.HolderID, &l.HolderMasked,
-		&l.DepartmentID, &l.Region, &l.CaseID, &l.CaseNo, &validTo, &l.IssuedAt, &l.Algorithm, &l.CertSerial, &l.CertPEM, &fields, &layout); err != nil {
+		&l.DepartmentID, &l.Region, &l.CaseID, &l.CaseNo, &l.FiledBy, &validTo, &l.IssuedAt, &l.Algorithm, &l.CertSerial, &l.CertPEM, &fields, &layout); err != nil {
 		return nil, err
 	}
 	plain, err := v.OpenText(payload, payloadPurpose(l.ID))
@@ -139,8 +140,8 @@ func (s *Service) Get(ctx context.Context, u *identity.User, identifier string) 
 		if l, err = s.byIdentifier(tx, identifier); err != nil {
 			return err
 		}
-		if l.HolderID == u.ID {
-			return nil
+		if l.HolderID == u.ID || l.FiledBy == u.ID {
+			return nil // its holder, or who applied for it (企业开办: the enterprise's licence, to its founder)
 		}
 		if !staffReads(u, l) {
 			return apperr.E(apperr.NotFound, "licence.not_found")
@@ -176,7 +177,9 @@ func (s *Service) List(ctx context.Context, u *identity.User) ([]Licence, error)
 	var out []Licence
 	err := s.DB.View(ctx, func(tx *db.Tx) error {
 		var err error
-		out, err = s.queryLicences(tx, licenceSelect+` WHERE l.holder_id = $1 ORDER BY l.issued_at DESC, l.id`, u.ID)
+		// With the holder's own, the licences issued to an enterprise a
+		// bundle u applied for registered (企业开办: u is its founder).
+		out, err = s.queryLicences(tx, licenceSelect+` WHERE l.holder_id = $1 OR c.applicant_id = $1 ORDER BY l.issued_at DESC, l.id`, u.ID)
 		return err
 	})
 	return out, apperr.Internalf("license: list", err)

@@ -275,6 +275,12 @@ func TestJSONBodyRules(t *testing.T) {
 				t.Errorf("%s: %d %s; want %d %s (%s)", tc.name, st, b, tc.status, tc.key, tc.detail)
 			}
 		}
+		// Issue 17: a detail names its field (key and label, in the reader's language).
+		for lang, want := range map[string]string{"": `"field":"capital","label":"资金数额（万元）"`, "?lang=en": `"field":"capital","label":"Capital (10,000 yuan)"`} {
+			if _, _, b := send(t, nil, "POST", api+"/cases"+lang, zs, "application/json", withCapital("NaN")); !strings.Contains(b, want) {
+				t.Errorf("the detail does not name the field (%q): %s", lang, b)
+			}
+		}
 		if fingerprint(t, d) != before {
 			t.Errorf("refused requests changed the database")
 		}

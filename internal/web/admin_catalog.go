@@ -441,7 +441,14 @@ func (s *Server) adminBundle(w http.ResponseWriter, r *http.Request) error {
 		if code != "new" {
 			nb.Code = code // the code names the bundle; it is not renamed here
 		}
-		err := s.Catalog.SaveBundle(r.Context(), v.User, nb)
+		produces := strings.TrimSpace(f.Get("produces"))
+		var err error
+		if produces != "" {
+			nb.Produces, err = catalog.ParseProduces(produces)
+		}
+		if err == nil {
+			err = s.Catalog.SaveBundle(r.Context(), v.User, nb)
+		}
 		if err == nil {
 			http.Redirect(w, r, "/admin/catalog/bundles/"+url.PathEscape(nb.Code)+"?done=saved", http.StatusSeeOther)
 			return nil
@@ -458,6 +465,13 @@ func (s *Server) adminBundle(w http.ResponseWriter, r *http.Request) error {
 		v.Notice = v.T("admin.done_saved")
 	}
 	v.Data["Bundle"] = b
+	if b.Produces != nil {
+		j, _ := json.Marshal(b.Produces)
+		v.Data["Produces"] = string(j)
+	}
+	if r.Method == http.MethodPost {
+		v.Data["Produces"] = r.PostForm.Get("produces") // as typed, to correct
+	}
 	v.Data["New"] = code == "new"
 	v.Data["Events"] = catalog.LifeEvents
 	v.Data["Items"] = strings.Join(b.Items, "\n")

@@ -94,6 +94,10 @@ func (s *Server) fillApply(r *http.Request, v *View, ver *catalog.Version, vals 
 	v.Data["Enterprises"] = ents
 }
 
+// passedView is a field or material of a bundle that a sub-case's result
+// supplies (结果实时共享), shown instead of asked.
+type passedView struct{ Key, Label, From string }
+
 // applyPage is what the application page shows, for an item or a bundle.
 type applyPage struct {
 	Title, Crumb, Action, Lead string
@@ -156,18 +160,29 @@ func (s *Server) fillBundleApply(r *http.Request, v *View, bv *catalog.BundleVie
 		}
 	}
 	var mats []materialView
+	var passed []passedView // 结果实时共享: what a sub-case's result supplies, not asked
+	for _, f := range bv.Form {
+		if f.PassedFrom != "" {
+			passed = append(passed, passedView{Key: f.Key, Label: v.Pick(f.Label, f.LabelEN), From: f.PassedFrom})
+		}
+	}
 	for _, mm := range bv.Materials {
+		if mm.PassedFrom != "" {
+			passed = append(passed, passedView{Key: mm.Key, Label: mm.Name, From: mm.PassedFrom})
+			continue
+		}
 		if mm.Electronic && applies[mm.Key] {
 			mats = append(mats, materialView{Of: mm.Material, Definite: definite[mm.Key], Uploaded: uploaded[mm.Key]})
 		}
 	}
-	var fields []catalog.Field
-	for _, f := range bv.Form {
-		fields = append(fields, f.Field)
-	}
+	v.Data["Passed"] = passed
+	fields := bv.AskedForm()
 	code := url.PathEscape(bv.Code)
 	s.fillApplyPage(r, v, applyPage{Title: bv.Name, Crumb: "/bundles/" + code, Action: "/apply/bundle/" + code,
 		Lead: v.T("apply.bundle_lead", "n", len(bv.Versions)), Questions: questions, Materials: mats, Fields: fields}, vals, answers)
+	if bv.Produces != nil {
+		v.Data["Enterprises"] = nil // it founds an enterprise: filed by a person for themself
+	}
 	if len(bv.Versions) > 0 {
 		// One choice for the bundle, delivered once: the ways of its lead item.
 		v.Data["Delivery"] = deliveryFor(r, bv.Versions[0].Item.Delivery, cases.DeliverOnline)
@@ -203,15 +218,13 @@ func (s *Server) applyBundleSubmit(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	var keys []string
-	var fields []catalog.Field
 	for _, mm := range bv.Materials {
-		keys = append(keys, mm.Key)
+		if mm.PassedFrom == "" {
+			keys = append(keys, mm.Key)
+		}
 	}
 	keys = withMandate(v.User, keys)
-	for _, f := range bv.Form {
-		fields = append(fields, f.Field)
-	}
-	vals := formValues(fields, r)
+	vals := formValues(bv.AskedForm(), r)
 	refs, kept, err := s.uploads(r, v.User, keys)
 	if err == nil {
 		var c *cases.Case

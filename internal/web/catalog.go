@@ -32,7 +32,13 @@ type formView struct {
 	// Locked fields show the applicant's registered identity, read-only:
 	// the server binds them (cases.IdentityFields).
 	Locked map[string]bool
+	// Faults are the errors in form order, each naming its field: the
+	// summary above the form lists them, linked to the fields.
+	Faults []fieldFault
 }
+
+// fieldFault is one field's error, its label in the reader's language.
+type fieldFault struct{ Key, Label, Message string }
 
 // identityLocked lists the identity fields of an applicant of kind.
 func identityLocked(kind identity.Kind) map[string]bool {
@@ -195,8 +201,21 @@ func (s *Server) checkForm(r *http.Request, v *View, fv *formView) {
 	fv.Values = formValues(fv.Fields, r)
 	bad := catalog.ValidateValues(fv.Fields, fv.Values, calendar.DateIn(s.Now()).Start(calendar.China))
 	fv.Errors = map[string]string{}
-	for k, e := range bad {
-		fv.Errors[k] = v.T(e.Key, flatArgs(e.Args)...)
+	fv.Faults = nil
+	for _, f := range fv.Fields {
+		e, ok := bad[f.Key]
+		if !ok {
+			continue
+		}
+		label := v.Pick(f.Label, f.LabelEN)
+		args := flatArgs(e.Args)
+		for i := 0; i+1 < len(args); i += 2 {
+			if args[i+1] == f.Label {
+				args[i+1] = label // the message quotes the label in the reader's language
+			}
+		}
+		fv.Errors[f.Key] = v.T(e.Key, args...)
+		fv.Faults = append(fv.Faults, fieldFault{Key: f.Key, Label: label, Message: fv.Errors[f.Key]})
 	}
 	fv.Checked = len(bad) == 0
 }
@@ -215,11 +234,7 @@ func (s *Server) bundlePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	fields := make([]catalog.Field, len(b.Form))
-	for i, f := range b.Form {
-		fields[i] = f.Field
-	}
-	fv := &formView{Fields: fields, Values: catalog.Values{}, Towns: s.towns(r), Action: "/bundles/" + b.Code + "/check"}
+	fv := &formView{Fields: b.AskedForm(), Values: catalog.Values{}, Towns: s.towns(r), Action: "/bundles/" + b.Code + "/check"}
 	if r.Method == http.MethodPost {
 		s.checkForm(r, v, fv)
 	}
