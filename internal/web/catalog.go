@@ -81,7 +81,7 @@ func (s *Server) itemsPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	regions, err := s.Catalog.ItemRegions(r.Context(), s.Region)
+	regions, err := s.Catalog.ItemRegions(r.Context(), s.Region, q)
 	if err != nil {
 		return err
 	}
