@@ -127,13 +127,18 @@ func newDictionary(stored []Synonym) *dictionary {
 	for _, s := range stored {
 		set(s)
 	}
-	for t := range d.terms {
-		d.maxLen = max(d.maxLen, utf8.RuneCountInString(t))
-	}
 	for ev, ws := range defaultEventWords {
 		for _, w := range ws {
-			d.events[ev] = append(d.events[ev], Normalize(w))
+			w = Normalize(w)
+			d.events[ev] = append(d.events[ev], w)
+			// An event's word cuts a query as a term does (孩子上学).
+			if _, ok := d.terms[w]; !ok && w != "" {
+				d.terms[w] = nil
+			}
 		}
+	}
+	for t := range d.terms {
+		d.maxLen = max(d.maxLen, utf8.RuneCountInString(t))
 	}
 	return d
 }
@@ -228,7 +233,8 @@ type alternative struct {
 // plan is what a text query searches for.
 type plan struct {
 	alts   []alternative
-	events []string // life events the query names
+	events []string        // life events a word of the query names
+	named  map[string]bool // life events a reading of the query is nothing but (出生, 去世 …): their bundles are found
 }
 
 // plan reads the folded words of a query.
@@ -292,12 +298,21 @@ func (d *dictionary) plan(words []string) *plan {
 		}
 	}
 	// A life event named by a piece of any alternative.
+	p.named = map[string]bool{}
 	for _, a := range p.alts {
-		for _, piece := range a.pieces {
-			for _, ev := range LifeEvents {
-				if slices.Contains(d.events[ev], piece) && !slices.Contains(p.events, ev) {
-					p.events = append(p.events, ev)
+		for _, ev := range LifeEvents {
+			all := len(a.pieces) > 0
+			for _, piece := range a.pieces {
+				if slices.Contains(d.events[ev], piece) {
+					if !slices.Contains(p.events, ev) {
+						p.events = append(p.events, ev)
+					}
+				} else {
+					all = false
 				}
+			}
+			if all {
+				p.named[ev] = true
 			}
 		}
 	}

@@ -242,7 +242,7 @@ func (c *Catalog) findsBesides(tx *db.Tx, res *Results, p *plan, q Query, top in
 		return err
 	}
 	for _, b := range bs {
-		if b.score >= top {
+		if b.score >= top || p.named[b.LifeEvent] {
 			res.Bundles = append(res.Bundles, b)
 		}
 	}
