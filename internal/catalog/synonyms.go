@@ -137,6 +137,9 @@ func (c *Catalog) mayEditSynonyms(u *identity.User) error {
 	return nil
 }
 
+// MayEditSynonyms reports whether u may change the synonyms.
+func (c *Catalog) MayEditSynonyms(u *identity.User) bool { return c.mayEditSynonyms(u) == nil }
+
 // Synonyms lists every term: the shipped ones and the stored ones, by term.
 // Any administrator may read them.
 func (c *Catalog) Synonyms(ctx context.Context, u *identity.User) ([]SynonymEntry, error) {

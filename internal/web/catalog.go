@@ -232,6 +232,19 @@ func (s *Server) bundlePage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// regionURL is the region facet's link: the query and its other filters
+// kept, as the facet's counts are (catalog.ItemRegions).
+func regionURL(q catalog.Query, region string) string {
+	v := url.Values{}
+	for k, val := range map[string]string{"q": q.Q, "subject": q.Subject, "theme": q.Theme, "event": q.Event, "dept": q.Department} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	v.Set("region", region)
+	return "/items?" + v.Encode()
+}
+
 // itemsURL builds a portal link with one filter.
 func itemsURL(k, val string) string { return "/items?" + url.Values{k: {val}}.Encode() }
 
