@@ -230,6 +230,13 @@ type alternative struct {
 	event   string   // an alternative standing for a life event's items
 }
 
+// counted reports whether items are matched to the alternative by counting
+// its grams; an exact one (codes, English words: every piece must occur
+// whole) and one without grams are matched otherwise.
+func (a *alternative) counted() bool {
+	return len(a.grams) > 0 && len(a.strict) < len(a.pieces)
+}
+
 // plan is what a text query searches for.
 type plan struct {
 	alts   []alternative

@@ -355,13 +355,19 @@ func (c *Catalog) match(q Query, p *plan, facets []string) *matchSQL {
 
 // matchText adds a text query's conditions and score: the index hits of
 // every alternative's grams counted per item in one pass over the index,
-// an item matching when it holds enough of one alternative's.
+// an item matching when it holds enough of one alternative's. Codes and
+// English words (exact alternatives) are looked up as before: the items
+// holding every gram, then the substring — their grams (5001, 0010) are in
+// nearly every item's codes, too many to count.
 func (c *Catalog) matchText(m *matchSQL, p *plan) {
 	var all []string
 	seen := map[string]bool{}
-	gramless := false
+	gramless := false // some alternative is not counted: items outside the hits may match
 	for _, a := range p.alts {
-		gramless = gramless || len(a.grams) == 0
+		if !a.counted() {
+			gramless = true
+			continue
+		}
 		for _, g := range a.grams {
 			if !seen[g] {
 				seen[g] = true
@@ -380,7 +386,7 @@ func (c *Catalog) matchText(m *matchSQL, p *plan) {
 	if len(all) > 0 {
 		var cols []string
 		for k, a := range p.alts {
-			if len(a.grams) > 0 {
+			if a.counted() {
 				cols = append(cols, fmt.Sprintf("SUM(CASE WHEN g.gram IN (%s) THEN 1 ELSE 0 END) AS c%d", in(a.grams), k))
 			}
 		}
@@ -393,8 +399,15 @@ func (c *Catalog) matchText(m *matchSQL, p *plan) {
 	}
 	for k, a := range p.alts {
 		var cond []string
-		if len(a.grams) > 0 {
+		switch {
+		case a.counted():
 			cond = append(cond, fmt.Sprintf("%s >= %d", hitsOf(k, gramless), a.need))
+		case len(a.grams) > 0:
+			var sub []string
+			for _, g := range a.grams {
+				sub = append(sub, "SELECT item_id FROM item_grams WHERE gram = "+m.arg(g))
+			}
+			cond = append(cond, "i.id IN ("+strings.Join(sub, " INTERSECT ")+")")
 		}
 		for _, s := range a.strict {
 			cond = append(cond, c.contains("i.search", m.arg(s)))
@@ -420,7 +433,7 @@ func (c *Catalog) scoreText(m *matchSQL, p *plan, conds []string, gramless bool)
 	var scores []string
 	for k, a := range p.alts {
 		held := "1000"
-		if len(a.grams) > 0 {
+		if a.counted() {
 			held = fmt.Sprintf("%s * 1000 / %d", hitsOf(k, gramless), len(a.grams))
 		}
 		score := fmt.Sprintf("%s - %d", held, a.penalty)
