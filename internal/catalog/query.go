@@ -129,12 +129,7 @@ func newDictionary(stored []Synonym) *dictionary {
 	}
 	for ev, ws := range defaultEventWords {
 		for _, w := range ws {
-			w = Normalize(w)
-			d.events[ev] = append(d.events[ev], w)
-			// An event's word cuts a query as a term does (孩子上学).
-			if _, ok := d.terms[w]; !ok && w != "" {
-				d.terms[w] = nil
-			}
+			d.events[ev] = append(d.events[ev], Normalize(w))
 		}
 	}
 	for t := range d.terms {
