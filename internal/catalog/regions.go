@@ -31,7 +31,6 @@ type Catalog struct {
 	db       *db.DB
 	versions *versionCache
 	dict     *dictCache
-	grams    *gramStats
 	// Home is the installation's root region: its administrators alone
 	// change what applies everywhere (the search synonyms).
 	Home string
@@ -39,7 +38,7 @@ type Catalog struct {
 
 // New returns the catalog service over d.
 func New(d *db.DB) *Catalog {
-	return &Catalog{db: d, versions: newVersionCache(4096), dict: &dictCache{}, grams: &gramStats{}}
+	return &Catalog{db: d, versions: newVersionCache(4096), dict: &dictCache{}}
 }
 
 // ParentOf derives a division's parent from its code: village → township

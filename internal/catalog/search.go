@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -188,7 +186,7 @@ func (c *Catalog) Search(ctx context.Context, q Query) (Results, error) {
 			}
 			p = d.plan(words)
 		}
-		m := c.match(tx, q, p, facets)
+		m := c.match(q, p, facets)
 		// The count and the page are two queries: a window count would make
 		// the database materialise every match before it can stop at a page.
 		if err := tx.QueryRow(m.with+`SELECT COUNT(*) FROM items i `+m.join+m.cond(), m.args...).Scan(&res.Total); err != nil {
@@ -327,7 +325,7 @@ func (m *matchSQL) cond() string {
 }
 
 // match builds the SQL selecting the items of q (text read as p).
-func (c *Catalog) match(tx *db.Tx, q Query, p *plan, facets []string) *matchSQL {
+func (c *Catalog) match(q Query, p *plan, facets []string) *matchSQL {
 	m := &matchSQL{}
 	if !q.Drafts {
 		// A withdrawn item (an adoption withdrawn) is no longer offered.
@@ -344,7 +342,7 @@ func (c *Catalog) match(tx *db.Tx, q Query, p *plan, facets []string) *matchSQL 
 		m.where = append(m.where, "i.id IN ("+strings.Join(sub, " INTERSECT ")+")")
 	}
 	if p != nil {
-		c.matchText(tx, m, p)
+		c.matchText(m, p)
 	}
 	if q.Department != "" {
 		m.where = append(m.where, "i.department_id = (SELECT id FROM departments WHERE credit_code = "+m.arg(q.Department)+")")
@@ -361,7 +359,7 @@ func (c *Catalog) match(tx *db.Tx, q Query, p *plan, facets []string) *matchSQL 
 // English words (exact alternatives) are looked up as before: the items
 // holding every gram, then the substring — their grams (5001, 0010) are in
 // nearly every item's codes, too many to count.
-func (c *Catalog) matchText(tx *db.Tx, m *matchSQL, p *plan) {
+func (c *Catalog) matchText(m *matchSQL, p *plan) {
 	var all []string
 	seen := map[string]bool{}
 	gramless := false // some alternative is not counted: items outside the hits may match
@@ -387,21 +385,13 @@ func (c *Catalog) matchText(tx *db.Tx, m *matchSQL, p *plan) {
 	var conds []string
 	if len(all) > 0 {
 		var cols []string
-		var anchors []string
 		for k, a := range p.alts {
 			if a.counted() {
 				cols = append(cols, fmt.Sprintf("SUM(CASE WHEN g.gram IN (%s) THEN 1 ELSE 0 END) AS c%d", in(a.grams), k))
-				for _, g := range c.anchors(tx, a) {
-					if !slices.Contains(anchors, g) {
-						anchors = append(anchors, g)
-					}
-				}
 			}
 		}
-		// Only the items holding an anchor can match; their grams are counted.
-		m.with = "WITH cand AS (SELECT DISTINCT item_id FROM item_grams WHERE gram IN (" + in(anchors) + ")), " +
-			"hits AS (SELECT g.item_id, " + strings.Join(cols, ", ") +
-			" FROM item_grams g WHERE g.gram IN (" + in(all) + ") AND g.item_id IN (SELECT item_id FROM cand) GROUP BY g.item_id) "
+		m.with = "WITH hits AS (SELECT g.item_id, " + strings.Join(cols, ", ") +
+			" FROM item_grams g WHERE g.gram IN (" + in(all) + ") GROUP BY g.item_id) "
 		m.join = " JOIN hits h ON h.item_id = i.id"
 		if gramless {
 			m.join = " LEFT JOIN hits h ON h.item_id = i.id"
@@ -558,7 +548,7 @@ func (c *Catalog) ItemRegions(ctx context.Context, region string, q Query) ([]Re
 			}
 			p = d.plan(words)
 		}
-		m := c.match(tx, q, p, facets)
+		m := c.match(q, p, facets)
 		m.where = append(m.where, "i.region_code LIKE "+m.arg(within(region)))
 		rows, err := tx.Query(m.with+`SELECT r.code, r.name, r.level, COUNT(*) FROM items i JOIN regions r ON r.code = i.region_code `+m.join+m.cond()+`
 			GROUP BY r.code, r.name, r.level ORDER BY r.level, r.code`, m.args...)
@@ -576,81 +566,4 @@ func (c *Catalog) ItemRegions(ctx context.Context, region string, q Query) ([]Re
 		return rows.Err()
 	})
 	return out, apperr.Internalf("catalog: item regions", err)
-}
-
-// anchors are the grams an item matching a must hold one of: any
-// len(grams)-need+1 of them will do (an item holding none holds too few);
-// the rarest are chosen, so that few items are counted.
-func (c *Catalog) anchors(tx *db.Tx, a alternative) []string {
-	k := len(a.grams) - a.need + 1
-	if k >= len(a.grams) {
-		return a.grams
-	}
-	n := c.grams.counts(tx, a.grams)
-	gs := slices.Clone(a.grams)
-	slices.SortStableFunc(gs, func(x, y string) int { return n[x] - n[y] })
-	return gs[:k]
-}
-
-// gramStats are how many items hold each gram, as last counted: they only
-// choose anchors (a stale count makes a search slower, never wrong), and
-// are counted again after a minute.
-type gramStats struct {
-	mu sync.Mutex
-	n  map[string]int
-	at time.Time
-}
-
-const gramStatsTTL = time.Minute
-
-// counts returns the counts of gs, counting those not known. A failed count
-// leaves them unknown (0): the anchors are then any, still right.
-func (s *gramStats) counts(tx *db.Tx, gs []string) map[string]int {
-	s.mu.Lock()
-	if s.n == nil || time.Since(s.at) > gramStatsTTL || len(s.n) > 50000 {
-		s.n, s.at = map[string]int{}, time.Now()
-	}
-	out := map[string]int{}
-	var missing []string
-	for _, g := range gs {
-		if v, ok := s.n[g]; ok {
-			out[g] = v
-		} else {
-			missing = append(missing, g)
-		}
-	}
-	s.mu.Unlock()
-	if len(missing) == 0 {
-		return out
-	}
-	ps := make([]string, len(missing))
-	args := make([]any, len(missing))
-	for i, g := range missing {
-		ps[i], args[i] = "$"+strconv.Itoa(i+1), g
-	}
-	rows, err := tx.Query(`SELECT gram, COUNT(*) FROM item_grams WHERE gram IN (`+strings.Join(ps, ", ")+`) GROUP BY gram`, args...)
-	if err != nil {
-		return out
-	}
-	defer rows.Close()
-	got := map[string]int{}
-	for _, g := range missing {
-		got[g] = 0
-	}
-	for rows.Next() {
-		var g string
-		var n int
-		if rows.Scan(&g, &n) == nil {
-			got[g] = n
-		}
-	}
-	if rows.Err() != nil {
-		return out
-	}
-	s.mu.Lock()
-	for g, n := range got {
-		s.n[g], out[g] = n, n
-	}
-	s.mu.Unlock()
-	return out
 }
