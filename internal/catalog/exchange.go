@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
@@ -23,6 +24,9 @@ type Exchange struct {
 	Format  string   `json:"format"`
 	Items   []*Item  `json:"items"`
 	Bundles []Bundle `json:"bundles"`
+	// Synonyms are the installation's stored search synonyms (检索同义词):
+	// the administrators' entries over the shipped set, in every export.
+	Synonyms []Synonym `json:"synonyms,omitempty"`
 }
 
 // ExportFor is the export an administrator may take: the published catalog
@@ -81,6 +85,9 @@ func (c *Catalog) Export(ctx context.Context, region string) (*Exchange, error) 
 		if len(b.Items) > 0 && in[b.Items[0]] {
 			ex.Bundles = append(ex.Bundles, b)
 		}
+	}
+	if ex.Synonyms, err = c.exportSynonyms(ctx); err != nil {
+		return nil, err
 	}
 	return ex, nil
 }
@@ -162,6 +169,7 @@ type ImportReport struct {
 	Updated   int  `json:"updated"`   // items whose content changed: a new version
 	Unchanged int  `json:"unchanged"` // items identical to their current version
 	Bundles   int  `json:"bundles"`
+	Synonyms  int  `json:"synonyms"` // entries stored or changed
 	Published bool `json:"published"`
 }
 
@@ -211,8 +219,22 @@ func (c *Catalog) Import(ctx context.Context, u *identity.User, ex *Exchange, an
 			}
 		}
 	}
+	terms := map[string]int{}
+	for i := range ex.Synonyms {
+		s := &ex.Synonyms[i]
+		if err := CheckSynonym(s); err != nil {
+			fault(-1, fmt.Sprintf("synonyms[%d]", i), err)
+		}
+		if j, dup := terms[Normalize(s.Term)]; dup {
+			fault(-1, fmt.Sprintf("synonyms[%d].term", i), apperr.E(apperr.Invalid, "catalog.import_duplicate", "code", s.Term, "other", j+1))
+		}
+		terms[Normalize(s.Term)] = i
+	}
 	if len(list) > 0 {
 		return ImportReport{}, importErr(list)
+	}
+	if len(ex.Synonyms) > 0 {
+		defer c.forgetDictionary()
 	}
 	var rep ImportReport
 	err := c.db.Update(ctx, func(tx *db.Tx) error {
@@ -263,6 +285,25 @@ func (c *Catalog) Import(ctx context.Context, u *identity.User, ex *Exchange, an
 		}
 		if len(list) > 0 {
 			return importErr(list)
+		}
+		stored, err := storedSynonyms(tx)
+		if err != nil {
+			return err
+		}
+		for _, s := range ex.Synonyms {
+			i := slices.IndexFunc(stored, func(o Synonym) bool { return o.Term == s.Term })
+			if i >= 0 && slices.Equal(stored[i].Expansions, s.Expansions) {
+				continue
+			}
+			// An export carries the synonyms; re-importing it unchanged needs
+			// no right over them, changing them needs the installation's.
+			if err := c.mayEditSynonyms(u); err != nil {
+				return err
+			}
+			if err := saveSynonym(tx, u, s); err != nil {
+				return err
+			}
+			rep.Synonyms++
 		}
 		return nil
 	})

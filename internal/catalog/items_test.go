@@ -296,7 +296,7 @@ func TestExchangeRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		ex, err := c.Export(ctx, "500102")
-		if err != nil || len(ex.Items) < 40 || len(ex.Bundles) != 2 {
+		if err != nil || len(ex.Items) < 40 || len(ex.Bundles) != 3 {
 			t.Fatalf("export: %d items, %v", len(ex.Items), err)
 		}
 		var js, xl bytes.Buffer

@@ -30,10 +30,16 @@ type Region struct {
 type Catalog struct {
 	db       *db.DB
 	versions *versionCache
+	dict     *dictCache
+	// Home is the installation's root region: its administrators alone
+	// change what applies everywhere (the search synonyms).
+	Home string
 }
 
 // New returns the catalog service over d.
-func New(d *db.DB) *Catalog { return &Catalog{db: d, versions: newVersionCache(4096)} }
+func New(d *db.DB) *Catalog {
+	return &Catalog{db: d, versions: newVersionCache(4096), dict: &dictCache{}}
+}
 
 // ParentOf derives a division's parent from its code: village → township
 // (first 9 digits + 000), township → county (first 6), county → city

@@ -2,6 +2,8 @@ package catalog
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -96,37 +98,6 @@ func wordGrams(w string) []string {
 	return gs
 }
 
-// maxQueryGrams bounds the index lookups of one query; the exact substring
-// test that follows keeps the result right whichever grams are used.
-const maxQueryGrams = 6
-
-// queryGrams picks bigrams of the words to narrow a search with: from each
-// word its first, last and evenly spread bigrams. One-character words have
-// none and are matched by the substring test alone.
-func queryGrams(words []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	per := max(2, maxQueryGrams/max(1, len(words)))
-	for _, w := range words {
-		gs := wordGrams(w)
-		if len(gs) == 0 {
-			continue
-		}
-		step := max(1, (len(gs)+per-1)/per)
-		for i := 0; i < len(gs); i += step {
-			if !seen[gs[i]] && len(out) < maxQueryGrams {
-				seen[gs[i]] = true
-				out = append(out, gs[i])
-			}
-		}
-		if last := gs[len(gs)-1]; !seen[last] && len(out) < maxQueryGrams {
-			seen[last] = true
-			out = append(out, last)
-		}
-	}
-	return out
-}
-
 // Query selects items for browsing and search.
 type Query struct {
 	Q          string // words; every word must occur
@@ -168,6 +139,10 @@ type Results struct {
 	Total   int       `json:"total"`
 	Page    int       `json:"page"`
 	PerPage int       `json:"per_page"`
+	// Bundles and LifeEvents are what a text query finds besides items, on
+	// the portal's first page (empty for administration and other pages).
+	Bundles    []BundleHit `json:"bundles"`
+	LifeEvents []string    `json:"life_events"`
 }
 
 // MaxQueryWords bounds a query: each word is one LIKE over the index.
@@ -177,8 +152,10 @@ const MaxQueryWords = 8
 // up (issue 14). Item names run to about thirty characters.
 const MaxQueryRunes = 64
 
-// Search lists items matching q, name matches first, then high-frequency
-// items first (R1.7), then by code.
+// Search lists items matching q (R1.7): for a text query, the items holding
+// the best of its readings (see query.go) first, then high-frequency items,
+// then by code; without one, by frequency and code. The portal's first page
+// also lists the bundles (一件事) and life events the query names.
 func (c *Catalog) Search(ctx context.Context, q Query) (Results, error) {
 	if q.Page < 1 {
 		q.Page = 1
@@ -192,118 +169,346 @@ func (c *Catalog) Search(ctx context.Context, q Query) (Results, error) {
 	if q.Page > 10000 {
 		return Results{}, apperr.E(apperr.Invalid, "catalog.page_range")
 	}
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	if !q.Drafts {
-		// A withdrawn item (an adoption withdrawn) is no longer offered.
-		where = append(where, "i.published_version > 0", "i.withdrawn = "+arg(false))
-	} else if q.Admin == nil {
+	if q.Drafts && q.Admin == nil {
 		return Results{}, apperr.E(apperr.Forbidden, "error.forbidden")
 	}
-	if q.Admin != nil {
-		where = append(where, q.Admin.ScopeOf(identity.RoleAdmin).SQL("", "i.region_code", arg))
+	words, facets, err := checkQuery(q)
+	if err != nil {
+		return Results{}, err
 	}
+	res := Results{Items: []Summary{}, Bundles: []BundleHit{}, LifeEvents: []string{}, Page: q.Page, PerPage: q.PerPage}
+	err = c.db.View(ctx, func(tx *db.Tx) error {
+		var p *plan
+		if len(words) > 0 {
+			d, err := c.dictionary(tx)
+			if err != nil {
+				return err
+			}
+			p = d.plan(words)
+		}
+		m := c.match(q, p, facets)
+		// The count and the page are two queries: a window count would make
+		// the database materialise every match before it can stop at a page.
+		if err := tx.QueryRow(m.with+`SELECT COUNT(*) FROM items i `+m.join+m.cond(), m.args...).Scan(&res.Total); err != nil {
+			return err
+		}
+		if res.Total <= (q.Page-1)*q.PerPage {
+			return c.findsBesides(tx, &res, p, q, 0)
+		}
+		order, score := "i.frequency DESC, i.impl_code", "0"
+		if m.rank != nil {
+			score = m.rank()
+			order = "1 DESC, " + order
+		}
+		sqlText := m.with + `SELECT ` + score + `, i.impl_code, i.basic_code, i.name, d.name, d.credit_code, i.region_code, i.subject, i.item_type, i.level,
+			i.handling, i.depth_level, i.visits, i.frequency, i.published_version, COALESCE(i.draft_version, 0)
+			FROM items i JOIN departments d ON d.id = i.department_id ` + m.join + m.cond() + `
+			ORDER BY ` + order + ` LIMIT ` + m.arg(q.PerPage) + ` OFFSET ` + m.arg((q.Page-1)*q.PerPage)
+		rows, err := tx.Query(sqlText, m.args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		top := -1
+		for rows.Next() {
+			var s Summary
+			var sc int
+			if err := rows.Scan(&sc, &s.ImplCode, &s.BasicCode, &s.Name, &s.DepartmentName, &s.DepartmentCode, &s.RegionCode,
+				&s.Subject, &s.Type, &s.Level, &s.Handling, &s.DepthLevel, &s.Visits, &s.Frequency,
+				&s.PublishedVersion, &s.DraftVersion); err != nil {
+				return err
+			}
+			res.Items = append(res.Items, s)
+			top = max(top, sc)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		return c.findsBesides(tx, &res, p, q, top)
+	})
+	return res, apperr.Internalf("catalog: search", err)
+}
+
+// findsBesides adds to the portal's first page of a text query the bundles
+// it finds as well as its best item (top: that item's score, 0 for none)
+// and the life events it names.
+func (c *Catalog) findsBesides(tx *db.Tx, res *Results, p *plan, q Query, top int) error {
+	if p == nil || q.Page != 1 || q.Admin != nil || q.Department != "" || q.Region != "" || q.Theme != "" {
+		return nil
+	}
+	bs, err := matchBundles(tx, p, q)
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		if b.score >= top || p.named[b.LifeEvent] {
+			res.Bundles = append(res.Bundles, b)
+		}
+	}
+	for _, ev := range p.events {
+		if q.Subject == "" || slices.Contains(eventsOf(q.Subject), ev) {
+			res.LifeEvents = append(res.LifeEvents, ev)
+		}
+	}
+	return nil
+}
+
+// eventsOf lists the life events of a portal subject.
+func eventsOf(subject string) []string {
+	if subject == SubjectLegal {
+		return LegalEvents
+	}
+	return PersonalEvents
+}
+
+// checkQuery checks a query's text and filters and returns its folded words
+// and the index entries of its filters.
+func checkQuery(q Query) (words, facets []string, err error) {
 	if utf8.RuneCountInString(q.Q) > MaxQueryRunes {
-		return Results{}, apperr.E(apperr.Invalid, "catalog.query_long", "max", MaxQueryRunes)
+		return nil, nil, apperr.E(apperr.Invalid, "catalog.query_long", "max", MaxQueryRunes)
 	}
-	var words []string
 	for _, w := range strings.Fields(q.Q) {
 		if n := Normalize(w); n != "" {
 			words = append(words, n)
 		}
 	}
 	if len(words) > MaxQueryWords {
-		return Results{}, apperr.E(apperr.Invalid, "catalog.query_words", "max", MaxQueryWords)
+		return nil, nil, apperr.E(apperr.Invalid, "catalog.query_words", "max", MaxQueryWords)
 	}
-	gs := queryGrams(words)
 	switch q.Subject {
 	case "":
 	case SubjectPersonal, SubjectLegal:
-		gs = append(gs, "#s:"+q.Subject)
+		facets = append(facets, "#s:"+q.Subject)
 	default:
-		return Results{}, apperr.E(apperr.Invalid, "catalog.subject", "value", q.Subject)
+		return nil, nil, apperr.E(apperr.Invalid, "catalog.subject", "value", q.Subject)
 	}
 	if q.Theme != "" {
 		if !knownString(Themes, q.Theme) {
-			return Results{}, apperr.E(apperr.Invalid, "catalog.theme", "value", q.Theme)
+			return nil, nil, apperr.E(apperr.Invalid, "catalog.theme", "value", q.Theme)
 		}
-		gs = append(gs, "#t:"+q.Theme)
+		facets = append(facets, "#t:"+q.Theme)
 	}
 	if q.Event != "" {
 		if !knownString(LifeEvents, q.Event) {
-			return Results{}, apperr.E(apperr.Invalid, "catalog.event", "value", q.Event)
+			return nil, nil, apperr.E(apperr.Invalid, "catalog.event", "value", q.Event)
 		}
-		gs = append(gs, "#e:"+q.Event)
-	}
-	if len(gs) > 0 {
-		var sub []string
-		for _, g := range gs {
-			sub = append(sub, "SELECT item_id FROM item_grams WHERE gram = "+arg(g))
-		}
-		where = append(where, "i.id IN ("+strings.Join(sub, " INTERSECT ")+")")
-	}
-	for _, w := range words {
-		// A word that is exactly one indexed gram is matched exactly by the
-		// index (grams never cross fields); longer words need the substring test.
-		if gs := wordGrams(w); len(gs) == 1 && (gs[0] == w) {
-			continue
-		}
-		where = append(where, c.contains("i.search", arg(w)))
-	}
-	if q.Department != "" {
-		where = append(where, "i.department_id = (SELECT id FROM departments WHERE credit_code = "+arg(q.Department)+")")
+		facets = append(facets, "#e:"+q.Event)
 	}
 	if q.Region != "" {
 		if _, err := codes.ParseDivision(q.Region); err != nil {
-			return Results{}, err
+			return nil, nil, err
 		}
-		where = append(where, "i.region_code LIKE "+arg(within(q.Region)))
 	}
-	whereArgs := len(args)
-	rank := ""
-	if len(words) > 0 {
-		rank = "CASE WHEN " + c.contains("i.name_key", arg(words[0])) + " THEN 0 ELSE 1 END, "
+	return words, facets, nil
+}
+
+// matchSQL is the SQL of a search's matches: an optional WITH of the
+// index hits, the join to them, the conditions and the score to rank by.
+type matchSQL struct {
+	with, join string
+	where      []string
+	args       []any
+	rank       func() string // the score of a text query, its parameters added after the conditions'
+}
+
+func (m *matchSQL) arg(v any) string {
+	m.args = append(m.args, v)
+	return "$" + strconv.Itoa(len(m.args))
+}
+
+func (m *matchSQL) cond() string {
+	if len(m.where) == 0 {
+		return ""
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = "WHERE " + strings.Join(where, " AND ")
+	return " WHERE " + strings.Join(m.where, " AND ")
+}
+
+// match builds the SQL selecting the items of q (text read as p).
+func (c *Catalog) match(q Query, p *plan, facets []string) *matchSQL {
+	m := &matchSQL{}
+	if !q.Drafts {
+		// A withdrawn item (an adoption withdrawn) is no longer offered.
+		m.where = append(m.where, "i.published_version > 0", "i.withdrawn = "+m.arg(false))
 	}
-	sqlText := `SELECT i.impl_code, i.basic_code, i.name, d.name, d.credit_code, i.region_code, i.subject, i.item_type, i.level,
-		i.handling, i.depth_level, i.visits, i.frequency, i.published_version, COALESCE(i.draft_version, 0)
-		FROM items i JOIN departments d ON d.id = i.department_id ` + cond + `
-		ORDER BY ` + rank + `i.frequency DESC, i.impl_code
-		LIMIT ` + arg(q.PerPage) + ` OFFSET ` + arg((q.Page-1)*q.PerPage)
-	res := Results{Items: []Summary{}, Page: q.Page, PerPage: q.PerPage}
-	err := c.db.View(ctx, func(tx *db.Tx) error {
-		// The count and the page are two queries: a window count would make
-		// the database materialise every match before it can stop at a page.
-		if err := tx.QueryRow(`SELECT COUNT(*) FROM items i `+cond, args[:whereArgs]...).Scan(&res.Total); err != nil {
-			return err
+	if q.Admin != nil {
+		m.where = append(m.where, q.Admin.ScopeOf(identity.RoleAdmin).SQL("", "i.region_code", m.arg))
+	}
+	if len(facets) > 0 {
+		var sub []string
+		for _, g := range facets {
+			sub = append(sub, "SELECT item_id FROM item_grams WHERE gram = "+m.arg(g))
 		}
-		if res.Total <= (q.Page-1)*q.PerPage {
-			return nil
+		m.where = append(m.where, "i.id IN ("+strings.Join(sub, " INTERSECT ")+")")
+	}
+	if p != nil {
+		c.matchText(m, p)
+	}
+	if q.Department != "" {
+		m.where = append(m.where, "i.department_id = (SELECT id FROM departments WHERE credit_code = "+m.arg(q.Department)+")")
+	}
+	if q.Region != "" {
+		m.where = append(m.where, "i.region_code LIKE "+m.arg(within(q.Region)))
+	}
+	return m
+}
+
+// matchText adds a text query's conditions and score: the index hits of
+// every alternative's grams counted per item in one pass over the index,
+// an item matching when it holds enough of one alternative's. Codes and
+// English words (exact alternatives) are looked up as before: the items
+// holding every gram, then the substring — their grams (5001, 0010) are in
+// nearly every item's codes, too many to count.
+func (c *Catalog) matchText(m *matchSQL, p *plan) {
+	var all []string
+	seen := map[string]bool{}
+	gramless := false // some alternative is not counted: items outside the hits may match
+	for _, a := range p.alts {
+		if !a.counted() {
+			gramless = true
+			continue
 		}
-		rows, err := tx.Query(sqlText, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var s Summary
-			if err := rows.Scan(&s.ImplCode, &s.BasicCode, &s.Name, &s.DepartmentName, &s.DepartmentCode, &s.RegionCode,
-				&s.Subject, &s.Type, &s.Level, &s.Handling, &s.DepthLevel, &s.Visits, &s.Frequency,
-				&s.PublishedVersion, &s.DraftVersion); err != nil {
-				return err
+		for _, g := range a.grams {
+			if !seen[g] {
+				seen[g] = true
+				all = append(all, g)
 			}
-			res.Items = append(res.Items, s)
 		}
-		return rows.Err()
+	}
+	in := func(gs []string) string {
+		ps := make([]string, len(gs))
+		for i, g := range gs {
+			ps[i] = m.arg(g)
+		}
+		return strings.Join(ps, ", ")
+	}
+	var conds []string
+	if len(all) > 0 {
+		var cols []string
+		for k, a := range p.alts {
+			if a.counted() {
+				cols = append(cols, fmt.Sprintf("SUM(CASE WHEN g.gram IN (%s) THEN 1 ELSE 0 END) AS c%d", in(a.grams), k))
+			}
+		}
+		m.with = "WITH hits AS (SELECT g.item_id, " + strings.Join(cols, ", ") +
+			" FROM item_grams g WHERE g.gram IN (" + in(all) + ") GROUP BY g.item_id) "
+		m.join = " JOIN hits h ON h.item_id = i.id"
+		if gramless {
+			m.join = " LEFT JOIN hits h ON h.item_id = i.id"
+		}
+	}
+	for k, a := range p.alts {
+		var cond []string
+		switch {
+		case a.counted():
+			cond = append(cond, fmt.Sprintf("%s >= %d", hitsOf(k, gramless), a.need))
+		case len(a.grams) > 0:
+			var sub []string
+			for _, g := range a.grams {
+				sub = append(sub, "SELECT item_id FROM item_grams WHERE gram = "+m.arg(g))
+			}
+			cond = append(cond, "i.id IN ("+strings.Join(sub, " INTERSECT ")+")")
+		}
+		for _, s := range a.strict {
+			cond = append(cond, c.contains("i.search", m.arg(s)))
+		}
+		conds = append(conds, "("+strings.Join(cond, " AND ")+")")
+	}
+	m.where = append(m.where, "("+strings.Join(conds, " OR ")+")")
+	m.rank = func() string { return c.scoreText(m, p, conds, gramless) }
+}
+
+func hitsOf(k int, gramless bool) string {
+	if gramless {
+		return fmt.Sprintf("COALESCE(h.c%d, 0)", k)
+	}
+	return fmt.Sprintf("h.c%d", k)
+}
+
+// scoreText is a text query's ranking: for the best alternative an item
+// matches, per mille of its grams the item holds, 300 more for a name
+// holding all its words, less the alternative's penalty. Its parameters
+// follow the conditions', which the count does not take.
+func (c *Catalog) scoreText(m *matchSQL, p *plan, conds []string, gramless bool) string {
+	var scores []string
+	for k, a := range p.alts {
+		held := "1000"
+		if a.counted() {
+			held = fmt.Sprintf("%s * 1000 / %d", hitsOf(k, gramless), len(a.grams))
+		}
+		score := fmt.Sprintf("%s - %d", held, a.penalty)
+		if a.event == "" && len(a.pieces) > 0 {
+			var in []string
+			for _, pc := range a.pieces {
+				in = append(in, "CASE WHEN "+c.contains("i.name_key", m.arg(pc))+" THEN 1 ELSE 0 END")
+			}
+			score += fmt.Sprintf(" + (%s) * 300 / %d", strings.Join(in, " + "), len(a.pieces))
+		}
+		scores = append(scores, "CASE WHEN "+conds[k]+" THEN "+score+" ELSE 0 END")
+	}
+	switch {
+	case len(scores) == 1:
+		return scores[0]
+	case c.db.Dialect == db.Postgres:
+		return "GREATEST(" + strings.Join(scores, ", ") + ")"
+	default:
+		return "max(" + strings.Join(scores, ", ") + ")"
+	}
+}
+
+// BundleHit is a bundle (一件事) a query finds.
+type BundleHit struct {
+	Code      string `json:"code"`
+	Name      string `json:"name"`
+	NameEN    string `json:"name_en,omitempty"`
+	Subject   string `json:"subject"`
+	LifeEvent string `json:"life_event,omitempty"`
+	Summary   string `json:"summary,omitempty"`
+	score     int
+	freq      int
+}
+
+// matchBundles lists the published bundles whose name holds a reading of
+// the query, or whose life event it names, best first.
+func matchBundles(tx *db.Tx, p *plan, q Query) ([]BundleHit, error) {
+	rows, err := tx.Query(`SELECT code, name, name_en, subject, life_event, summary, frequency FROM bundles WHERE published = $1`, true)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []BundleHit{}
+	for rows.Next() {
+		var b BundleHit
+		if err := rows.Scan(&b.Code, &b.Name, &b.NameEN, &b.Subject, &b.LifeEvent, &b.Summary, &b.freq); err != nil {
+			return nil, err
+		}
+		if (q.Subject != "" && b.Subject != q.Subject) || (q.Event != "" && b.LifeEvent != q.Event) {
+			continue
+		}
+		text := Normalize(b.Name) + "\x1f" + Normalize(b.NameEN)
+		for _, a := range p.alts {
+			s := 0
+			if a.event != "" {
+				if a.event == b.LifeEvent {
+					s = 1000 - a.penalty
+				}
+			} else if s = a.score(text); s > 0 {
+				// As an item's: 300 more for a name holding all the words.
+				s += a.nameBonus(Normalize(b.Name)) - a.penalty
+			}
+			b.score = max(b.score, s)
+		}
+		if b.score > 0 {
+			out = append(out, b)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y BundleHit) int {
+		if x.score != y.score {
+			return y.score - x.score
+		}
+		return y.freq - x.freq
 	})
-	return res, apperr.Internalf("catalog: search", err)
+	return out, rows.Err()
 }
 
 // contains is a substring test: instr on SQLite, strpos on PostgreSQL. Both
@@ -324,12 +529,29 @@ type RegionCount struct {
 }
 
 // ItemRegions lists the divisions inside region (itself included) where
-// published items are implemented, county first, for browsing by level.
-func (c *Catalog) ItemRegions(ctx context.Context, region string) ([]RegionCount, error) {
+// the published items q finds are implemented, county first, for browsing
+// by level: the counts follow the query and its other filters (its own
+// region filter aside, so that every division stays to choose).
+func (c *Catalog) ItemRegions(ctx context.Context, region string, q Query) ([]RegionCount, error) {
+	q.Region, q.Drafts, q.Admin = "", false, nil
+	words, facets, err := checkQuery(q)
+	if err != nil {
+		return nil, err
+	}
 	var out []RegionCount
-	err := c.db.View(ctx, func(tx *db.Tx) error {
-		rows, err := tx.Query(`SELECT r.code, r.name, r.level, COUNT(*) FROM items i JOIN regions r ON r.code = i.region_code
-			WHERE i.published_version > 0 AND i.withdrawn = $2 AND i.region_code LIKE $1 GROUP BY r.code, r.name, r.level ORDER BY r.level, r.code`, within(region), false)
+	err = c.db.View(ctx, func(tx *db.Tx) error {
+		var p *plan
+		if len(words) > 0 {
+			d, err := c.dictionary(tx)
+			if err != nil {
+				return err
+			}
+			p = d.plan(words)
+		}
+		m := c.match(q, p, facets)
+		m.where = append(m.where, "i.region_code LIKE "+m.arg(within(region)))
+		rows, err := tx.Query(m.with+`SELECT r.code, r.name, r.level, COUNT(*) FROM items i JOIN regions r ON r.code = i.region_code `+m.join+m.cond()+`
+			GROUP BY r.code, r.name, r.level ORDER BY r.level, r.code`, m.args...)
 		if err != nil {
 			return err
 		}

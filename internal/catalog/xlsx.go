@@ -304,6 +304,12 @@ var bundleCols = []col[Bundle]{
 		}},
 }
 
+// synonymCols: a term and its catalog wordings, one a line.
+var synonymCols = []col[Synonym]{
+	str("说法", "term", func(s *Synonym) *string { return &s.Term }),
+	lines("目录用语（每行一个，空为关闭默认）", "expansions", func(s *Synonym) *[]string { return &s.Expansions }),
+}
+
 // Sheet names.
 const (
 	sheetItems      = "事项"
@@ -315,6 +321,7 @@ const (
 	sheetQuestions  = "情景问题"
 	sheetRules      = "情景规则"
 	sheetBundles    = "一件事"
+	sheetSynonyms   = "检索同义词"
 )
 
 func header[T any](cols []col[T], keyed bool) []any {
@@ -354,6 +361,7 @@ func (ex *Exchange) WriteXLSX(w io.Writer) error {
 	add(sheetQuestions, header(questionCols, true))
 	add(sheetRules, header(ruleCols, true))
 	add(sheetBundles, header(bundleCols, false))
+	add(sheetSynonyms, header(synonymCols, false))
 	for _, it := range ex.Items {
 		add(sheetItems, row(itemCols, it, ""))
 		for i := range it.Conditions {
@@ -383,7 +391,10 @@ func (ex *Exchange) WriteXLSX(w io.Writer) error {
 	for i := range ex.Bundles {
 		add(sheetBundles, row(bundleCols, &ex.Bundles[i], ""))
 	}
-	order := []string{sheetItems, sheetConditions, sheetFees, sheetFAQ, sheetMaterials, sheetForm, sheetQuestions, sheetRules, sheetBundles}
+	for i := range ex.Synonyms {
+		add(sheetSynonyms, row(synonymCols, &ex.Synonyms[i], ""))
+	}
+	order := []string{sheetItems, sheetConditions, sheetFees, sheetFAQ, sheetMaterials, sheetForm, sheetQuestions, sheetRules, sheetBundles, sheetSynonyms}
 	for i, name := range order {
 		if err := workbook.WriteSheet(f, name, sheets[name], i == 0); err != nil {
 			return err
@@ -494,6 +505,9 @@ func ReadXLSX(r io.Reader) (*Exchange, Locator, error) {
 		})
 	readSheet(sheetBundles, false, keysOf(len(bundleCols), func(i int) string { return bundleCols[i].key }), func(row int, cells map[string]string, colOf map[string]int) {
 		appendRow(&ex.Bundles, bundleCols, sheetBundles, row, cells, colOf, fault)
+	})
+	readSheet(sheetSynonyms, false, keysOf(len(synonymCols), func(i int) string { return synonymCols[i].key }), func(row int, cells map[string]string, colOf map[string]int) {
+		appendRow(&ex.Synonyms, synonymCols, sheetSynonyms, row, cells, colOf, fault)
 	})
 	if ex.Bundles == nil {
 		ex.Bundles = []Bundle{}

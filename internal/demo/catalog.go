@@ -24,6 +24,9 @@ var bundleSpecs = []struct {
 	{catalog.Bundle{Code: "xsecs", Name: "新生儿出生一件事", NameEN: "Birth of a child", Subject: catalog.SubjectPersonal, LifeEvent: "birth", Published: true, Frequency: 2400,
 		Summary: "出生医学证明、户口登记、城乡居民医保参保、社会保障卡申领一表申请、一次办好。"},
 		[]string{"wjw/00501", "psb/00202", "yb/00601", "hrss/00303"}, nil},
+	{catalog.Bundle{Code: "shyjs", Name: "身后一件事", NameEN: "After a death in the family", Subject: catalog.SubjectPersonal, LifeEvent: "death", Published: true, Frequency: 900,
+		Summary: "死亡医学证明、户口注销、殡葬补贴、养老保险丧葬补助金一次申请、信息共享、不再重复提交死亡证明。"},
+		[]string{"wjw/00505", "psb/00206", "mz/00405", "hrss/00307"}, nil},
 }
 
 // DemoCatalog builds the demo catalog as an exchange document: the items of

@@ -57,7 +57,7 @@ func TestDemoCatalog(t *testing.T) {
 	if withSituations < 10 {
 		t.Errorf("%d items with situations, want ≥ 10", withSituations)
 	}
-	if len(ex.Bundles) != 2 {
+	if len(ex.Bundles) != 3 {
 		t.Fatalf("bundles: %v", ex.Bundles)
 	}
 	for _, b := range ex.Bundles {

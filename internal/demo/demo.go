@@ -58,6 +58,7 @@ var departments = []department{
 	{"lyj", "重庆市涪陵区林业局", "Fuling District Forestry Bureau", "11500102MB1C0010"},
 	{"tax", "国家税务总局重庆市涪陵区税务局", "Fuling District Tax Bureau, State Taxation Administration", "11500102MB1C0011"},
 	{"dpf", "重庆市涪陵区残疾人联合会", "Fuling District Disabled Persons' Federation", "11500102MB1C0012"},
+	{"gjj", "重庆市住房公积金管理中心涪陵区分中心", "Fuling Branch, Chongqing Housing Provident Fund Management Centre", "12500102MB1C0013"},
 }
 
 // Seed creates whatever of the demo data is missing, through the services a

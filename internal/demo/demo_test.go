@@ -91,7 +91,7 @@ func TestSeedIsIdempotentAndKeepsChanges(t *testing.T) {
 		var users, depts int
 		d.Reader().QueryRow(`SELECT count(*) FROM users WHERE username <> 'system'`).Scan(&users)
 		d.Reader().QueryRow(`SELECT count(*) FROM departments`).Scan(&depts)
-		if users != len(demo.Accounts) || depts != 12+27 {
+		if users != len(demo.Accounts) || depts != 13+27 {
 			t.Errorf("after two seeds: %d users, %d departments", users, depts)
 		}
 		clerk, _ := ids.UserByUsername(ctx, "clerk")
@@ -185,7 +185,7 @@ func builtThroughServices(t *testing.T, d *db.DB, ids *identity.Service) {
 	}
 	var orgRecords int
 	r.QueryRow(`SELECT count(*) FROM (SELECT actor_id, action FROM audit_pending UNION ALL SELECT actor_id, action FROM audit_records) a WHERE action IN ('department.create', 'hall.create', 'window.create') AND actor_id = $1`, admin.ID).Scan(&orgRecords)
-	if orgRecords < 12+27+1+27+villages {
+	if orgRecords < 13+27+1+27+villages {
 		t.Errorf("%d organisation records by the administrator", orgRecords)
 	}
 }

@@ -459,6 +459,7 @@ func demoSpecs() []spec {
 			mats: []catalog.Material{{Key: "evidence", Name: "相关证明材料", Source: "applicant", Copies: 1, Required: false, Electronic: true}},
 			form: []catalog.Field{fName, fPhone, catalog.Field{Key: "complaint", Label: "投诉内容", LabelEN: "Complaint", Type: "textarea", Required: true, MaxLen: 2000}, fFile("evidence_file", "证明材料", "Evidence", false)}},
 	}
+	s = append(s, lifeSpecs()...)
 	s = append(s, offeredSpecs()...)
 	s = append(s, villageSpecs()...)
 	for i := range s {

@@ -59,7 +59,7 @@ func setup(ctx context.Context, d *db.DB, ids *identity.Service) (bool, error) {
 
 // departmentKind is the 部门类型 of each district department.
 var departmentKind = map[string]string{
-	"psb": "vertical", "tax": "vertical", "dpf": "other",
+	"psb": "vertical", "tax": "vertical", "dpf": "other", "gjj": "other",
 }
 
 // districtWindows are the windows of the district's centre: a 综合窗口 for
@@ -69,8 +69,8 @@ var districtWindows = []struct {
 	number, name, kind string
 	depts              []string
 }{
-	{"1", "综合窗口（一窗受理）", "comprehensive", []string{"amr", "hrss", "mz", "wjw", "yb", "zjw", "gtj", "lyj", "dpf"}},
-	{"2", "综合窗口（一窗受理）", "comprehensive", []string{"amr", "hrss", "mz", "wjw", "yb", "zjw", "gtj", "lyj", "dpf"}},
+	{"1", "综合窗口（一窗受理）", "comprehensive", []string{"amr", "hrss", "mz", "wjw", "yb", "zjw", "gtj", "lyj", "dpf", "gjj"}},
+	{"2", "综合窗口（一窗受理）", "comprehensive", []string{"amr", "hrss", "mz", "wjw", "yb", "zjw", "gtj", "lyj", "dpf", "gjj"}},
 	{"3", "公安专项窗口", "special", []string{"psb"}},
 	{"4", "税务专项窗口", "special", []string{"tax"}},
 	{"5", "帮办代办窗口", "assisted", []string{"gov"}},

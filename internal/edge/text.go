@@ -40,6 +40,8 @@ var multiline = map[string]bool{
 	"items": true, "type_json": true, "text": true, "basis": true, "sample": true, "a": true,
 	"other": true, // a correction notice's free text (corr.other)
 	"body":  true, // a notification template (issue 16)
+	// a search synonym's catalog wordings, one a line (issue 17)
+	"expansions": true,
 }
 
 // Multiline reports whether field (a form key or a JSON path) may carry

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/demo"
@@ -132,6 +133,15 @@ func draftBoth(t *testing.T, fx *authzFixture) {
 
 func thresholds(t *testing.T, fx *authzFixture) { fx.restoreThresholds(t) }
 
+// storedSynonym stores the search synonym the DELETE row removes.
+func storedSynonym(t *testing.T, fx *authzFixture) {
+	c := *fx.cat
+	c.Home = demo.Region
+	if err := c.SaveSynonym(fx.ctx, fx.users["admin"], catalog.Synonym{Term: "办证大厅", Expansions: []string{"行政服务中心"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func resume(t *testing.T, fx *authzFixture, _ string) { fx.resumeLicence(t) }
 
 // freshShare makes a new share link of 张三's licence (a link is opened once).
@@ -219,6 +229,11 @@ var apiCells = []cell{
 	{op: "GET /api/v1/admin/catalog/export", path: "/admin/catalog/export", allow: "@admins", sees: []seen{{"item_cd", instAdmin}}},
 	{op: "POST /api/v1/admin/catalog/import", variant: "district item", path: "/admin/catalog/import?format=json&publish=false", body: "<item_cd_exchange>", allow: instAdmin, refuse: "admin-t"},
 	{op: "POST /api/v1/admin/catalog/import", variant: "town item", path: "/admin/catalog/import?format=json&publish=false", body: "<item_ct_exchange>", allow: townAdmin},
+	// Search synonyms (issue 17) serve the whole installation: every
+	// administrator reads them, its administrators alone change them.
+	{op: "GET /api/v1/admin/synonyms", path: "/admin/synonyms", allow: "@admins"},
+	{op: "PUT /api/v1/admin/synonyms/{term}", path: "/admin/synonyms/" + url.PathEscape("户口本"), body: `{"expansions":["居民户口簿","户口"]}`, allow: instAdmin},
+	{op: "DELETE /api/v1/admin/synonyms/{term}", path: "/admin/synonyms/" + url.PathEscape("办证大厅"), allow: instAdmin, before: storedSynonym},
 
 	// The organisation (issue 15): by the division of the department, hall or window.
 	{op: "GET /api/v1/admin/departments", path: "/admin/departments", allow: "@admins", sees: []seen{{"dept_amr", instAdmin}}},
@@ -637,6 +652,8 @@ var webCells = []cell{
 	{op: "GET /admin/catalog/items/{code}/diff", variant: "town item", path: "/admin/catalog/items/<item_ct>/diff", allow: townAdmin, before: draftBoth},
 	{op: "GET /admin/catalog/bundles/{code}", variant: "district bundle", path: "/admin/catalog/bundles/<bundle>", allow: instAdmin},
 	{op: "POST /admin/catalog/bundles/{code}", variant: "district bundle", path: "/admin/catalog/bundles/<bundle>", body: "code=<bundle>", allow: instAdmin, refuse: "admin-t"},
+	{op: "GET /admin/catalog/synonyms", path: "/admin/catalog/synonyms", allow: "@admins"},
+	{op: "POST /admin/catalog/synonyms", path: "/admin/catalog/synonyms", body: "action=save&term=" + url.QueryEscape("户口本") + "&expansions=" + url.QueryEscape("居民户口簿\n户口"), allow: instAdmin},
 	{op: "/", variant: "an unknown path", path: "/no/such/page", kind: notFound},
 }
 

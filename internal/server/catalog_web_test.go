@@ -33,8 +33,17 @@ func TestCatalogPages(t *testing.T) {
 		if st != 200 || strings.Count(list, `class="item-name"`) != 4 {
 			t.Errorf("search page: %d %d results", st, strings.Count(list, `class="item-name"`))
 		}
-		if !strings.Contains(list, `href="/items?region=500102119000"`) {
+		// Browsing by town keeps the query, whose items the counts are (issue 17).
+		if !strings.Contains(list, `href="/items?q=`+url.QueryEscape("宅基地")+`&amp;region=500102119000"`) {
 			t.Error("no browsing by town")
+		}
+		if st, all := get("/items"); st != 200 || !strings.Contains(all, `href="/items?region=500102119000"`) {
+			t.Error("no browsing by town without a query")
+		}
+		// Everyday words find the bundle and the life event (issue 17).
+		if st, birth := get("/items?q=" + url.QueryEscape("生孩子")); st != 200 || !strings.Contains(birth, `href="/bundles/xsecs"`) ||
+			!strings.Contains(birth, `href="/items?event=birth"`) || !strings.Contains(birth, "出生医学证明首次签发") {
+			t.Errorf("生孩子: %d", st)
 		}
 		if st, town := get("/items?region=500102119000"); st != 200 || strings.Count(town, `class="item-name"`) != 6 {
 			t.Errorf("珍溪镇: %d, %d items", st, strings.Count(town, `class="item-name"`))

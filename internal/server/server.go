@@ -79,6 +79,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 		o.Now = time.Now
 	}
 	cat := catalog.New(o.DB)
+	cat.Home = o.Region
 	cs := o.Cases
 	if cs == nil {
 		if o.Blobs == nil {

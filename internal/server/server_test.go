@@ -564,7 +564,7 @@ func TestCatalogRegionAPI(t *testing.T) {
 			}
 		}
 		st, m = apiCall(t, "GET", api+"/departments?region=500102", "", "")
-		if st != 200 || len(m["departments"].([]any)) != 12+27 {
+		if st != 200 || len(m["departments"].([]any)) != 13+27 {
 			t.Errorf("departments: %d, %d", st, len(m["departments"].([]any)))
 		}
 		for _, dep := range m["departments"].([]any) {

@@ -90,7 +90,7 @@ func (s *Server) itemsPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	regions, err := s.Catalog.ItemRegions(r.Context(), s.Region)
+	regions, err := s.Catalog.ItemRegions(r.Context(), s.Region, q)
 	if err != nil {
 		return err
 	}
@@ -248,6 +248,19 @@ func (s *Server) bundlePage(w http.ResponseWriter, r *http.Request) error {
 	v.TitleText = b.Name
 	s.render(w, r, http.StatusOK, "bundle", v)
 	return nil
+}
+
+// regionURL is the region facet's link: the query and its other filters
+// kept, as the facet's counts are (catalog.ItemRegions).
+func regionURL(q catalog.Query, region string) string {
+	v := url.Values{}
+	for k, val := range map[string]string{"q": q.Q, "subject": q.Subject, "theme": q.Theme, "event": q.Event, "dept": q.Department} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	v.Set("region", region)
+	return "/items?" + v.Encode()
 }
 
 // itemsURL builds a portal link with one filter.

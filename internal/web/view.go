@@ -123,7 +123,8 @@ func (v *View) Nav() []NavItem {
 }
 
 var funcs = template.FuncMap{
-	"itemsURL": itemsURL,
+	"itemsURL":  itemsURL,
+	"regionURL": regionURL,
 	"has": func(vs []string, v string) bool {
 		for _, x := range vs {
 			if x == v {

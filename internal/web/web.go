@@ -71,7 +71,7 @@ type Server struct {
 
 // pages lists every full page; each is parsed together with the layout.
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
-	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_organisation", "admin_hall", "admin_adoptions",
+	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_synonyms", "admin_organisation", "admin_hall", "admin_adoptions",
 	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox", "demo_sms",
 	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises", "admin_site"}
 
@@ -241,6 +241,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /admin/catalog/items/{code}/diff", s.page(s.adminDiff, identity.RoleAdmin))
 	mux.Handle("GET /admin/catalog/bundles/{code}", s.page(s.adminBundle, identity.RoleAdmin))
 	mux.Handle("POST /admin/catalog/bundles/{code}", s.page(s.adminBundle, identity.RoleAdmin))
+	mux.Handle("GET /admin/catalog/synonyms", s.page(s.adminSynonyms, identity.RoleAdmin))
+	mux.Handle("POST /admin/catalog/synonyms", s.page(s.adminSynonyms, identity.RoleAdmin))
 	mux.Handle("/", s.page(s.notFound))
 }
 
