@@ -132,7 +132,11 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 		return err
 	}
 	a.Identity = identity.NewService(a.DB, v)
-	cs, err := cases.New(a.DB, catalog.New(a.DB), a.Identity, a.Calendars, blob.Dir{Root: filesDir(a.Config)})
+	// One catalog (and its caches) for the case engine, the scanner and
+	// every handler.
+	cat := catalog.New(a.DB)
+	cat.Home = a.Config.Region
+	cs, err := cases.New(a.DB, cat, a.Identity, a.Calendars, blob.Dir{Root: filesDir(a.Config)})
 	if err != nil {
 		return err
 	}
@@ -141,7 +145,7 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 			return err
 		}
 	}
-	a.Cases, a.Catalog = cs, catalog.New(a.DB)
+	a.Cases, a.Catalog = cs, cat
 	// A year's holiday notice loaded since the last start: open cases due in
 	// that year are recounted (their deadlines may have used the fallback).
 	if years, n, err := cs.SyncCalendars(ctx); err != nil {
@@ -257,7 +261,7 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	a.Handler, a.API, err = Handler(Options{
 		DB: a.DB, Identity: a.Identity, Calendars: a.Calendars, Region: a.Config.Region, Cases: cs, TrustedProxies: proxies,
 		SecureCookies: a.Config.SecureCookies || a.Config.TLSCert != "", Demo: mode == ModeDemo, Screen: a.Screen, MetricsToken: a.Config.MetricsToken, AuditKeys: a.AuditKeys,
-		Licences: a.Licences, PublicURL: a.Config.PublicURL, Site: a.Site,
+		Licences: a.Licences, PublicURL: a.Config.PublicURL, Site: a.Site, Catalog: a.Catalog,
 	})
 	return err
 }

@@ -71,6 +71,9 @@ type Options struct {
 	Site *site.Info
 	// Screen is the demo's SMS gateway, shown on /demo/sms; nil: no page.
 	Screen *deliver.Screen
+	// Catalog is the catalog the case engine uses (one cache for all);
+	// nil: a new one.
+	Catalog *catalog.Catalog
 }
 
 // Handler builds the root handler.
@@ -78,8 +81,13 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	cat := catalog.New(o.DB)
-	cat.Home = o.Region
+	cat := o.Catalog
+	if cat == nil {
+		cat = catalog.New(o.DB)
+	}
+	if cat.Home == "" {
+		cat.Home = o.Region
+	}
 	cs := o.Cases
 	if cs == nil {
 		if o.Blobs == nil {

@@ -3,6 +3,7 @@ package stats
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -214,13 +215,18 @@ func Summarize(ctx context.Context, d *db.DB, q Query) (*Summary, error) {
 				return err
 			}
 		}
+		// The dates and months are bound as parameters after the filter's:
+		// one statement text per shape, prepared once, nothing inlined.
 		var daily, months []string
+		var dailyArgs, monthArgs []any
 		for _, sp := range spans {
-			// Dates and months are formatted from parsed values: safe to inline.
 			if sp.month != "" {
-				months = append(months, "'"+sp.month+"'")
+				monthArgs = append(monthArgs, sp.month)
+				months = append(months, fmt.Sprintf("$%d", len(args)+len(monthArgs)))
 			} else {
-				daily = append(daily, "(s.day >= '"+sp.from.String()+"' AND s.day <= '"+sp.to.String()+"')")
+				dailyArgs = append(dailyArgs, sp.from.String(), sp.to.String())
+				n := len(args) + len(dailyArgs)
+				daily = append(daily, fmt.Sprintf("(s.day >= $%d AND s.day <= $%d)", n-1, n))
 			}
 		}
 		// Each grouping is its own aggregate inside the database, which sums
@@ -229,19 +235,25 @@ func Summarize(ctx context.Context, d *db.DB, q Query) (*Summary, error) {
 		// Groupings without the item read the monthly rows without it
 		// (stats_monthly_dr), a fifth as many.
 		group := func(dailyCol, monthlyCol string, each func(key string, f Figures)) error {
-			var queries []string
+			type statement struct {
+				sql  string
+				args []any
+			}
+			var queries []statement
 			if len(daily) > 0 {
-				queries = append(queries, `SELECT `+dailyCol+`, `+sums+` FROM stats_daily s WHERE (`+strings.Join(daily, " OR ")+`) AND `+filter+` GROUP BY `+dailyCol)
+				queries = append(queries, statement{`SELECT ` + dailyCol + `, ` + sums + ` FROM stats_daily s WHERE (` + strings.Join(daily, " OR ") + `) AND ` + filter + ` GROUP BY ` + dailyCol,
+					append(slices.Clip(args), dailyArgs...)})
 			}
 			if len(months) > 0 {
 				table := "stats_monthly_dr"
 				if monthlyCol == "s.impl_code" {
 					table = "stats_monthly"
 				}
-				queries = append(queries, `SELECT `+monthlyCol+`, `+sums+` FROM `+table+` s WHERE s.month IN (`+strings.Join(months, ", ")+`) AND `+filter+` GROUP BY `+monthlyCol)
+				queries = append(queries, statement{`SELECT ` + monthlyCol + `, ` + sums + ` FROM ` + table + ` s WHERE s.month IN (` + strings.Join(months, ", ") + `) AND ` + filter + ` GROUP BY ` + monthlyCol,
+					append(slices.Clip(args), monthArgs...)})
 			}
 			for _, query := range queries {
-				rows, err := tx.Query(query, args...)
+				rows, err := tx.Query(query.sql, query.args...)
 				if err != nil {
 					return err
 				}
