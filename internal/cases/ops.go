@@ -72,101 +72,127 @@ const (
 	refusedClaimed         // another staff member holds the case
 )
 
-func refusalOf(name string, d *workflow.Definition, c *Case, roles []string, signer bool) refusal {
-	st, _ := d.State(c.State)
-	decisionClock := c.AcceptedAt != nil && c.DecidedAt == nil && !st.Terminal && st.Clock == workflow.ClockDecision
-	switch name {
-	case "edit":
-		if !anyOf(roles, "applicant", "agent") && !(c.Channel == ChannelWindow && anyOf(roles, "clerk")) {
-			return refusedRole
-		}
-		if !st.Editable {
-			return refusedState
-		}
-	case "claim":
-		if !holds(d, c, roles) || !anyOf(roles, "clerk", "handler", "reviewer", "approver") {
-			return refusedRole
-		}
-		if c.AssigneeID != "" {
-			return refusedClaimed
-		}
-	case "assign", "transfer":
-		if !holds(d, c, roles) || !anyOf(roles, "clerk", "handler", "reviewer", "approver") {
-			return refusedRole
-		}
-		if name == "transfer" && !decisionClock {
-			return refusedState
-		}
-	case "countersign":
-		if !holds(d, c, roles) || !anyOf(roles, backOffice...) {
-			return refusedRole
-		}
-		if !decisionClock {
-			return refusedState
-		}
-	case "sign":
-		if !signer {
-			return refusedRole
-		}
-	case "pause":
-		if !holds(d, c, roles) || !anyOf(roles, backOffice...) {
-			return refusedRole
-		}
-		if !decisionClock || c.PausedSince != nil {
-			return refusedState
-		}
-	case "resume":
-		if !anyOf(roles, backOffice...) {
-			return refusedRole
-		}
-		if c.PausedSince == nil {
-			return refusedState
-		}
-	case "extend":
-		// 延长审批 needs the approval of the agency's head (Art. 42): approvers only.
-		if !anyOf(roles, "approver") {
-			return refusedRole
-		}
-		if !decisionClock {
-			return refusedState
-		}
-	case "supply":
-		if !anyOf(roles, "applicant", "agent", "clerk") {
-			return refusedRole
-		}
-		if len(c.Owed) == 0 {
-			return refusedState
-		}
-	case "verify":
-		if !anyOf(roles, backOffice...) {
-			return refusedRole
-		}
-		if c.VerifyDueAt == nil {
-			return refusedState
-		}
-	case "urge":
-		if !anyOf(roles, "applicant", "agent", "clerk", "supervisor", "approver") {
-			return refusedRole
-		}
-		if st.Terminal || c.SubmittedAt == nil || c.DecidedAt != nil || st.Editable {
-			return refusedState
-		}
-	case "respond":
-		if !holds(d, c, roles) || !anyOf(roles, "clerk", "handler", "reviewer", "approver") {
-			return refusedRole
-		}
-		if c.UrgedAt == nil {
-			return refusedState
-		}
-	case "comment":
-		if !isStaff(roles) && !signer {
-			return refusedRole
-		}
-		if st.Terminal {
-			return refusedState
-		}
+// opAsk is what an operation's rule looks at: the case, its state and
+// process, the asker's roles on it, and whether the asker is asked to
+// countersign it.
+type opAsk struct {
+	d      *workflow.Definition
+	c      *Case
+	st     *workflow.State
+	roles  []string
+	signer bool
+	// decisionClock: accepted, not decided, in a state under the decision
+	// clock — what 转办, 会签, 中止 and 延长 need.
+	decisionClock bool
+}
+
+func (a opAsk) any(roles ...string) bool { return anyOf(a.roles, roles...) }
+
+// holding: the asker holds the case's present step in one of roles.
+func (a opAsk) holding(roles ...string) bool { return holds(a.d, a.c, a.roles) && a.any(roles...) }
+
+// opRule is who may take an operation (else refusedRole) and when (else
+// the refusal it returns; allowed when it may).
+type opRule struct {
+	who  func(opAsk) bool
+	when func(opAsk) refusal
+}
+
+// stateIf refuses by state unless ok.
+func stateIf(ok bool) refusal {
+	if ok {
+		return allowed
 	}
-	return allowed
+	return refusedState
+}
+
+var staffHolding = []string{"clerk", "handler", "reviewer", "approver"}
+
+// opRules are the operations outside the processes' transitions, each its
+// rule: one table instead of a switch.
+var opRules = map[string]opRule{
+	"edit": {
+		who: func(a opAsk) bool {
+			return a.any("applicant", "agent") || (a.c.Channel == ChannelWindow && a.any("clerk"))
+		},
+		when: func(a opAsk) refusal { return stateIf(a.st.Editable) },
+	},
+	"claim": {
+		who: func(a opAsk) bool { return a.holding(staffHolding...) },
+		when: func(a opAsk) refusal {
+			if a.c.AssigneeID != "" {
+				return refusedClaimed
+			}
+			return allowed
+		},
+	},
+	"assign": {
+		who:  func(a opAsk) bool { return a.holding(staffHolding...) },
+		when: func(opAsk) refusal { return allowed },
+	},
+	"transfer": {
+		who:  func(a opAsk) bool { return a.holding(staffHolding...) },
+		when: func(a opAsk) refusal { return stateIf(a.decisionClock) },
+	},
+	"countersign": {
+		who:  func(a opAsk) bool { return a.holding(backOffice...) },
+		when: func(a opAsk) refusal { return stateIf(a.decisionClock) },
+	},
+	"sign": {
+		who:  func(a opAsk) bool { return a.signer },
+		when: func(opAsk) refusal { return allowed },
+	},
+	"pause": {
+		who:  func(a opAsk) bool { return a.holding(backOffice...) },
+		when: func(a opAsk) refusal { return stateIf(a.decisionClock && a.c.PausedSince == nil) },
+	},
+	"resume": {
+		who:  func(a opAsk) bool { return a.any(backOffice...) },
+		when: func(a opAsk) refusal { return stateIf(a.c.PausedSince != nil) },
+	},
+	// 延长审批 needs the approval of the agency's head (Art. 42): approvers only.
+	"extend": {
+		who:  func(a opAsk) bool { return a.any("approver") },
+		when: func(a opAsk) refusal { return stateIf(a.decisionClock) },
+	},
+	"supply": {
+		who:  func(a opAsk) bool { return a.any("applicant", "agent", "clerk") },
+		when: func(a opAsk) refusal { return stateIf(len(a.c.Owed) > 0) },
+	},
+	"verify": {
+		who:  func(a opAsk) bool { return a.any(backOffice...) },
+		when: func(a opAsk) refusal { return stateIf(a.c.VerifyDueAt != nil) },
+	},
+	"urge": {
+		who: func(a opAsk) bool { return a.any("applicant", "agent", "clerk", "supervisor", "approver") },
+		when: func(a opAsk) refusal {
+			return stateIf(!a.st.Terminal && a.c.SubmittedAt != nil && a.c.DecidedAt == nil && !a.st.Editable)
+		},
+	},
+	"respond": {
+		who:  func(a opAsk) bool { return a.holding(staffHolding...) },
+		when: func(a opAsk) refusal { return stateIf(a.c.UrgedAt != nil) },
+	},
+	"comment": {
+		who:  func(a opAsk) bool { return isStaff(a.roles) || a.signer },
+		when: func(a opAsk) refusal { return stateIf(!a.st.Terminal) },
+	},
+}
+
+// refusalOf says whether roles may take the operation name on c now: its
+// rule in opRules (an operation without one is not refused here).
+func refusalOf(name string, d *workflow.Definition, c *Case, roles []string, signer bool) refusal {
+	rule, ok := opRules[name]
+	if !ok {
+		return allowed
+	}
+	st, _ := d.State(c.State)
+	a := opAsk{d: d, c: c, st: st, roles: roles, signer: signer,
+		decisionClock: c.AcceptedAt != nil && c.DecidedAt == nil && !st.Terminal && st.Clock == workflow.ClockDecision}
+	if !rule.who(a) {
+		return refusedRole
+	}
+	return rule.when(a)
 }
 
 // guard runs the common checks of an operation.
