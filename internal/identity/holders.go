@@ -23,9 +23,14 @@ func Holders(tx *db.Tx, roles []string, dept, region string) ([]string, error) {
 		args = append(args, r)
 		ph = append(ph, "$"+strconv.Itoa(len(args)))
 	}
+	// Only grants that may cover dept are read: a back-office grant of
+	// another department never does (regional posts — clerks, supervisors —
+	// are scoped by region alone, see ScopeOf); Scope decides the rest.
 	rows, err := tx.Query(`SELECT g.user_id, g.role, COALESCE(g.department_id, ''), COALESCE(g.region_code, '')
 		FROM role_grants g JOIN users u ON u.id = g.user_id
-		WHERE NOT u.disabled AND g.role IN (`+strings.Join(ph, ", ")+`) ORDER BY g.user_id`, args...)
+		WHERE NOT u.disabled AND g.role IN (`+strings.Join(ph, ", ")+`)
+		AND (g.role IN ($`+strconv.Itoa(len(args)+1)+`, $`+strconv.Itoa(len(args)+2)+`) OR COALESCE(g.department_id, '') IN ('', $`+strconv.Itoa(len(args)+3)+`))
+		ORDER BY g.user_id`, append(args, string(RoleClerk), string(RoleSupervisor), dept)...)
 	if err != nil {
 		return nil, err
 	}

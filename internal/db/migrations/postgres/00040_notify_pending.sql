@@ -16,5 +16,10 @@ CREATE TABLE notify_pending (
     created_at TIMESTAMPTZ NOT NULL
 );
 
+-- Whom a step tells is found by role and department (identity.Holders), once
+-- per step: an index, not every grant of the installation.
+CREATE INDEX role_grants_role ON role_grants (role, department_id);
+
 -- +goose Down
+DROP INDEX role_grants_role;
 DROP TABLE notify_pending;
