@@ -79,11 +79,14 @@ func TestAgentRegistersAVillagerAndFilesUnderTheMandate(t *testing.T) {
 	// as the guide's form sends them.
 	do(t, ctx, chromedp.Navigate(base+"/apply/"+item+"?a.premises=rented&a.by_agent=yes"),
 		chromedp.WaitVisible(css(`#materials tr[data-material="proxy_id"]`)), chromedp.WaitVisible(css("#f-for-name")))
+	// The agent names the person once, above the form: the form does not
+	// ask for the name and number again (the case binds them).
+	if n := get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#f-applicant_name, #f-applicant_id").length`)); n != 0 {
+		t.Fatalf("the agent's form asks for the person's name or number again (%d fields)", n)
+	}
 	do(t, ctx,
 		chromedp.SendKeys(css("#f-for-name"), "孙八"),
 		chromedp.SendKeys(css("#f-applicant"), "110105194912310054"),
-		chromedp.SendKeys(css("#f-applicant_name"), "孙八"),
-		chromedp.SendKeys(css("#f-applicant_id"), "110105194912310054"),
 		chromedp.SetValue(css("#f-applicant_phone"), "13900139000"),
 		chromedp.SetValue(css("#f-form_of"), "person"),
 		chromedp.SetValue(css("#f-scope"), "餐饮服务（小吃）"),

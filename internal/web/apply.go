@@ -126,7 +126,12 @@ func (s *Server) fillApplyPage(r *http.Request, v *View, p applyPage, vals catal
 	v.Data["MandateKey"] = cases.MandateKey
 	v.Data["Commitment"] = r.PostForm.Get("commitment") == "1"
 	fv := &formView{Fields: p.Fields, Values: vals, Towns: s.towns(r), Action: p.Action}
-	if v.User.Kind != identity.KindStaff {
+	if v.User.Has(identity.RoleAgent) {
+		// An agent names the person once, above (name and number); the form
+		// does not ask again: the case binds them from the person's
+		// registered identity (cases.IdentityFields), as intake does.
+		fv.Fields = intakeFields(p.Fields)
+	} else if v.User.Kind != identity.KindStaff {
 		// Applying for oneself: one's own name and number, as registered.
 		fv.Locked = identityLocked(v.User.Kind)
 	}
