@@ -18,64 +18,183 @@ import (
 	"github.com/tongban/tongban/internal/vault"
 )
 
-// caseSelect reads every column scanCase expects.
-const caseSelect = `SELECT c.id, COALESCE(c.case_no, ''), COALESCE(c.parent_id, ''), c.bundle_code, c.item_id, c.impl_code,
-	c.item_version, c.item_name, c.department_id, d.name, c.region_code, c.process, c.state, c.status,
-	c.applicant_id, c.applicant_name, c.applicant_kind, c.applicant_masked, COALESCE(c.agent_id, ''), COALESCE(ag.display_name, ''),
-	c.channel, c.created_by, c.form_values, c.answers, c.commitment, c.tolerance, COALESCE(c.assignee_id, ''),
-	COALESCE(asg.display_name, ''), c.rev, c.promised_limit, c.extension, c.paused_days, c.paused_since, c.step_started_at,
-	c.step_paused_days, c.submitted_at, c.accepted_at, c.decided_at, c.concluded_at, c.delivered_at, c.decision,
-	c.decision_reason, c.delivery_method, c.tracking_no, c.urged_at, c.clock, c.due_at, c.pre_review_due_at, c.notice_due_at,
-	c.step_due_at, c.tolerance_due_at, c.verify_due_at, c.verified_at, c.created_at, c.updated_at, c.query_code,
-	c.delivery_choice, c.delivery_post, COALESCE(c.mandate_id, ''), COALESCE(mn.items, ''), COALESCE(mn.method, ''), mn.expires_at
+// caseColumn is one column of a case as the engine reads and writes it:
+// the SELECT expression, the column written (insert only, or also updated
+// by save when it changed), where a read puts it and what a write stores.
+// One table instead of five lists kept aligned by hand (issue 17).
+type caseColumn struct {
+	sel   string                                    // the SELECT expression; "" when never read back
+	name  string                                    // the column written; "" when read only (joined)
+	saved bool                                      // updated by save when changed (else written once, by storeNew)
+	into  func(*caseRow) any                        // the scan target
+	value func(c *Case, values, answers string) any // the value written
+}
+
+// caseRow is what reading a row fills: the case, and the columns stored in
+// another form than the case holds them.
+type caseRow struct {
+	c                           *Case
+	values, answers, owed       string
+	promised, ext               int
+	mandateItems, mandateMethod string
+	mandateExpires              sql.NullTime
+}
+
+// caseTime scans a nullable timestamp into a *time.Time of the case, in UTC.
+type caseTime struct{ p **time.Time }
+
+func (n caseTime) Scan(src any) error {
+	var t sql.NullTime
+	if err := t.Scan(src); err != nil {
+		return err
+	}
+	*n.p = nil
+	if t.Valid {
+		u := t.Time.UTC()
+		*n.p = &u
+	}
+	return nil
+}
+
+// col is a column read and written under its name; saved columns are
+// updated by save.
+func col(name string, saved bool, into func(*caseRow) any, value func(*Case) any) caseColumn {
+	return caseColumn{sel: "c." + name, name: name, saved: saved, into: into,
+		value: func(c *Case, _, _ string) any { return value(c) }}
+}
+
+// timeCol is a nullable timestamp column, updated by save.
+func timeCol(name string, field func(*Case) **time.Time) caseColumn {
+	return col(name, true, func(r *caseRow) any { return caseTime{field(r.c)} }, func(c *Case) any { return *field(c) })
+}
+
+// joined is a column of another table, read only.
+func joined(sel string, into func(*caseRow) any) caseColumn { return caseColumn{sel: sel, into: into} }
+
+// optional is a nullable text column read as "" and written as NULL when
+// empty.
+func optional(name string, saved bool, field func(*Case) *string) caseColumn {
+	c := col(name, saved, func(r *caseRow) any { return field(r.c) }, func(c *Case) any { return nullString(*field(c)) })
+	c.sel = "COALESCE(c." + name + ", '')"
+	return c
+}
+
+// caseColumns are the columns of a case, in the order they are read.
+var caseColumns = []caseColumn{
+	col("id", false, func(r *caseRow) any { return &r.c.ID }, func(c *Case) any { return c.ID }),
+	optional("case_no", true, func(c *Case) *string { return &c.No }),
+	joined("COALESCE(c.parent_id, '')", func(r *caseRow) any { return &r.c.ParentID }), // set by the bundle
+	joined("c.bundle_code", func(r *caseRow) any { return &r.c.BundleCode }),
+	col("item_id", false, func(r *caseRow) any { return &r.c.ItemID }, func(c *Case) any { return c.ItemID }),
+	col("impl_code", false, func(r *caseRow) any { return &r.c.ItemCode }, func(c *Case) any { return c.ItemCode }),
+	col("item_version", false, func(r *caseRow) any { return &r.c.ItemVersion }, func(c *Case) any { return c.ItemVersion }),
+	col("item_name", false, func(r *caseRow) any { return &r.c.ItemName }, func(c *Case) any { return c.ItemName }),
+	col("department_id", true, func(r *caseRow) any { return &r.c.DepartmentID }, func(c *Case) any { return c.DepartmentID }),
+	joined("d.name", func(r *caseRow) any { return &r.c.Department }),
+	col("region_code", false, func(r *caseRow) any { return &r.c.Region }, func(c *Case) any { return c.Region }),
+	col("process", true, func(r *caseRow) any { return &r.c.Process }, func(c *Case) any { return c.Process }),
+	col("state", true, func(r *caseRow) any { return &r.c.State }, func(c *Case) any { return c.State }),
+	col("status", true, func(r *caseRow) any { return &r.c.Status }, func(c *Case) any { return c.Status }),
+	col("applicant_id", false, func(r *caseRow) any { return &r.c.ApplicantID }, func(c *Case) any { return c.ApplicantID }),
+	col("applicant_name", false, func(r *caseRow) any { return &r.c.ApplicantName }, func(c *Case) any { return c.ApplicantName }),
+	col("applicant_kind", false, func(r *caseRow) any { return &r.c.ApplicantKind }, func(c *Case) any { return c.ApplicantKind }),
+	col("applicant_masked", false, func(r *caseRow) any { return &r.c.ApplicantMasked }, func(c *Case) any { return c.ApplicantMasked }),
+	optional("agent_id", false, func(c *Case) *string { return &c.AgentID }),
+	joined("COALESCE(ag.display_name, '')", func(r *caseRow) any { return &r.c.AgentName }),
+	col("channel", false, func(r *caseRow) any { return &r.c.Channel }, func(c *Case) any { return c.Channel }),
+	col("created_by", false, func(r *caseRow) any { return &r.c.CreatedBy }, func(c *Case) any { return c.CreatedBy }),
+	{sel: "c.form_values", name: "form_values", saved: true, into: func(r *caseRow) any { return &r.values },
+		value: func(_ *Case, values, _ string) any { return values }},
+	{sel: "c.answers", name: "answers", saved: true, into: func(r *caseRow) any { return &r.answers },
+		value: func(_ *Case, _, answers string) any { return answers }},
+	col("commitment", true, func(r *caseRow) any { return &r.c.Commitment }, func(c *Case) any { return c.Commitment }),
+	col("tolerance", true, func(r *caseRow) any { return &r.owed }, func(c *Case) any { return joinBars(c.Owed) }),
+	optional("assignee_id", true, func(c *Case) *string { return &c.AssigneeID }),
+	joined("COALESCE(asg.display_name, '')", func(r *caseRow) any { return &r.c.Assignee }),
+	col("rev", false, func(r *caseRow) any { return &r.c.Rev }, func(c *Case) any { return c.Rev }),
+	col("promised_limit", true, func(r *caseRow) any { return &r.promised }, func(c *Case) any { return int(c.PromisedLimit) }),
+	col("extension", true, func(r *caseRow) any { return &r.ext }, func(c *Case) any { return int(c.Extension) }),
+	col("paused_days", true, func(r *caseRow) any { return &r.c.PausedDays }, func(c *Case) any { return c.PausedDays }),
+	timeCol("paused_since", func(c *Case) **time.Time { return &c.PausedSince }),
+	timeCol("step_started_at", func(c *Case) **time.Time { return &c.StepStartedAt }),
+	col("step_paused_days", true, func(r *caseRow) any { return &r.c.StepPausedDays }, func(c *Case) any { return c.StepPausedDays }),
+	timeCol("submitted_at", func(c *Case) **time.Time { return &c.SubmittedAt }),
+	timeCol("accepted_at", func(c *Case) **time.Time { return &c.AcceptedAt }),
+	timeCol("decided_at", func(c *Case) **time.Time { return &c.DecidedAt }),
+	timeCol("concluded_at", func(c *Case) **time.Time { return &c.ConcludedAt }),
+	timeCol("delivered_at", func(c *Case) **time.Time { return &c.DeliveredAt }),
+	col("decision", true, func(r *caseRow) any { return &r.c.Decision }, func(c *Case) any { return c.Decision }),
+	col("decision_reason", true, func(r *caseRow) any { return &r.c.Reason }, func(c *Case) any { return c.Reason }),
+	col("delivery_method", true, func(r *caseRow) any { return &r.c.Delivery }, func(c *Case) any { return c.Delivery }),
+	col("tracking_no", true, func(r *caseRow) any { return &r.c.TrackingNo }, func(c *Case) any { return c.TrackingNo }),
+	timeCol("urged_at", func(c *Case) **time.Time { return &c.UrgedAt }),
+	col("clock", true, func(r *caseRow) any { return &r.c.Clock }, func(c *Case) any { return string(c.Clock) }),
+	timeCol("due_at", func(c *Case) **time.Time { return &c.DueAt }),
+	timeCol("pre_review_due_at", func(c *Case) **time.Time { return &c.PreReviewDueAt }),
+	timeCol("notice_due_at", func(c *Case) **time.Time { return &c.NoticeDueAt }),
+	timeCol("step_due_at", func(c *Case) **time.Time { return &c.StepDueAt }),
+	timeCol("tolerance_due_at", func(c *Case) **time.Time { return &c.ToleranceDueAt }),
+	timeCol("verify_due_at", func(c *Case) **time.Time { return &c.VerifyDueAt }),
+	timeCol("verified_at", func(c *Case) **time.Time { return &c.VerifiedAt }),
+	col("created_at", false, func(r *caseRow) any { return &r.c.CreatedAt }, func(c *Case) any { return c.CreatedAt }),
+	col("updated_at", false, func(r *caseRow) any { return &r.c.UpdatedAt }, func(c *Case) any { return c.UpdatedAt }),
+	col("query_code", false, func(r *caseRow) any { return &r.c.QueryCode }, func(c *Case) any { return c.QueryCode }),
+	col("delivery_choice", true, func(r *caseRow) any { return &r.c.Choice.Method }, func(c *Case) any { return c.Choice.Method }),
+	col("delivery_post", true, func(r *caseRow) any { return &r.c.postSealed }, func(c *Case) any { return c.postSealed }),
+	optional("mandate_id", false, func(c *Case) *string { return &c.MandateID }),
+	joined("COALESCE(mn.items, '')", func(r *caseRow) any { return &r.mandateItems }),
+	joined("COALESCE(mn.method, '')", func(r *caseRow) any { return &r.mandateMethod }),
+	joined("mn.expires_at", func(r *caseRow) any { return &r.mandateExpires }),
+	// Written once, never read back.
+	{name: "idempotency_key", value: func(c *Case, _, _ string) any { return nullString(c.idempotencyKey) }},
+}
+
+// caseFrom is the FROM clause of every read of a case.
+const caseFrom = `
 	FROM cases c JOIN departments d ON d.id = c.department_id
 	LEFT JOIN users ag ON ag.id = c.agent_id LEFT JOIN users asg ON asg.id = c.assignee_id
 	LEFT JOIN mandates mn ON mn.id = c.mandate_id`
 
+// caseSelect reads every column scanCase expects.
+var caseSelect = func() string {
+	var sels []string
+	for _, k := range caseColumns {
+		if k.sel != "" {
+			sels = append(sels, k.sel)
+		}
+	}
+	return `SELECT ` + strings.Join(sels, ", ") + caseFrom
+}()
+
 // historySelect is caseSelect with the counts of pauses, extensions and
 // countersigns (index lookups by case): one read instead of a probe later.
-var historySelect = strings.Replace(caseSelect, "\n\tFROM cases c", `,
+var historySelect = strings.Replace(caseSelect, caseFrom, `,
 	(SELECT COUNT(*) FROM case_pauses hp WHERE hp.case_id = c.id), (SELECT COUNT(*) FROM case_extensions he WHERE he.case_id = c.id),
-	(SELECT COUNT(*) FROM case_countersigns hs WHERE hs.case_id = c.id)
-	FROM cases c`, 1)
+	(SELECT COUNT(*) FROM case_countersigns hs WHERE hs.case_id = c.id)`+caseFrom, 1)
 
 type scanner interface{ Scan(...any) error }
 
 func scanCase(row scanner, v *vault.Vault, extra ...any) (*Case, error) {
-	c := &Case{sealer: v}
-	var values, answers, owed string
-	var promised, ext int
-	var times [15]sql.NullTime
-	var mandateItems, mandateMethod string
-	var mandateExpires sql.NullTime
-	targets := []any{&c.ID, &c.No, &c.ParentID, &c.BundleCode, &c.ItemID, &c.ItemCode, &c.ItemVersion, &c.ItemName,
-		&c.DepartmentID, &c.Department, &c.Region, &c.Process, &c.State, &c.Status,
-		&c.ApplicantID, &c.ApplicantName, &c.ApplicantKind, &c.ApplicantMasked, &c.AgentID, &c.AgentName,
-		&c.Channel, &c.CreatedBy, &values, &answers, &c.Commitment, &owed, &c.AssigneeID, &c.Assignee, &c.Rev,
-		&promised, &ext, &c.PausedDays, &times[0], &times[1], &c.StepPausedDays,
-		&times[2], &times[3], &times[4], &times[5], &times[6], &c.Decision, &c.Reason, &c.Delivery, &c.TrackingNo, &times[7], &c.Clock,
-		&times[8], &times[9], &times[10], &times[11], &times[12], &times[13], &times[14], &c.CreatedAt, &c.UpdatedAt, &c.QueryCode,
-		&c.Choice.Method, &c.postSealed, &c.MandateID, &mandateItems, &mandateMethod, &mandateExpires}
+	r := &caseRow{c: &Case{sealer: v}}
+	c := r.c
+	targets := make([]any, 0, len(caseColumns)+len(extra))
+	for _, k := range caseColumns {
+		if k.sel != "" {
+			targets = append(targets, k.into(r))
+		}
+	}
 	if err := row.Scan(append(targets, extra...)...); err != nil {
 		return nil, err
 	}
-	if c.MandateID != "" && mandateExpires.Valid {
-		c.Mandate = mandate.RefOf(c.MandateID, mandateItems, mandateMethod, mandateExpires.Time)
-	}
-	for i, p := range []**time.Time{&c.PausedSince, &c.StepStartedAt, &c.SubmittedAt, &c.AcceptedAt, &c.DecidedAt,
-		&c.ConcludedAt, &c.DeliveredAt, &c.UrgedAt, &c.DueAt, &c.PreReviewDueAt, &c.NoticeDueAt, &c.StepDueAt,
-		&c.ToleranceDueAt, &c.VerifyDueAt, &c.VerifiedAt} {
-		if times[i].Valid {
-			t := times[i].Time.UTC()
-			*p = &t
-		}
+	if c.MandateID != "" && r.mandateExpires.Valid {
+		c.Mandate = mandate.RefOf(c.MandateID, r.mandateItems, r.mandateMethod, r.mandateExpires.Time)
 	}
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
-	c.PromisedLimit, c.Extension = calendar.Limit(promised), calendar.Limit(ext)
+	c.PromisedLimit, c.Extension = calendar.Limit(r.promised), calendar.Limit(r.ext)
 	c.derive()
 	// Lists pass no vault: they show no form values, so none are opened.
 	if v != nil {
-		plain, err := v.OpenText(values, valuesPurpose(c.ID))
+		plain, err := v.OpenText(r.values, valuesPurpose(c.ID))
 		if err != nil {
 			return nil, err
 		}
@@ -86,13 +205,13 @@ func scanCase(row scanner, v *vault.Vault, extra ...any) (*Case, error) {
 			return nil, err
 		}
 	}
-	if err := json.Unmarshal([]byte(answers), &c.Answers); err != nil {
+	if err := json.Unmarshal([]byte(r.answers), &c.Answers); err != nil {
 		return nil, err
 	}
-	c.Owed = splitBars(owed)
+	c.Owed = splitBars(r.owed)
 	c.Pauses, c.Extensions = []Pause{}, []Extension{}
-	c.stored = storedJSON{c.Values, c.Answers, values, answers}
-	c.loaded = c.columnsWith(values, answers)
+	c.stored = storedJSON{c.Values, c.Answers, r.values, r.answers}
+	c.loaded = c.columnsWith(r.values, r.answers)
 	return c, nil
 }
 
@@ -190,19 +309,13 @@ func (c *Case) columns() []column {
 // columnsWith is columns with the JSON columns as given (as read, when
 // scanning: no need to encode what was just decoded).
 func (c *Case) columnsWith(values, answers string) []column {
-	return []column{
-		{"case_no", nullString(c.No)}, {"department_id", c.DepartmentID}, {"state", c.State}, {"status", c.Status},
-		{"form_values", values}, {"answers", answers}, {"commitment", c.Commitment},
-		{"tolerance", joinBars(c.Owed)}, {"assignee_id", nullString(c.AssigneeID)}, {"promised_limit", int(c.PromisedLimit)},
-		{"extension", int(c.Extension)}, {"paused_days", c.PausedDays}, {"paused_since", c.PausedSince},
-		{"step_started_at", c.StepStartedAt}, {"step_paused_days", c.StepPausedDays}, {"submitted_at", c.SubmittedAt},
-		{"accepted_at", c.AcceptedAt}, {"decided_at", c.DecidedAt}, {"concluded_at", c.ConcludedAt},
-		{"delivered_at", c.DeliveredAt}, {"decision", c.Decision}, {"decision_reason", c.Reason}, {"delivery_method", c.Delivery},
-		{"tracking_no", c.TrackingNo}, {"urged_at", c.UrgedAt}, {"due_at", c.DueAt}, {"pre_review_due_at", c.PreReviewDueAt},
-		{"notice_due_at", c.NoticeDueAt}, {"step_due_at", c.StepDueAt}, {"tolerance_due_at", c.ToleranceDueAt},
-		{"verify_due_at", c.VerifyDueAt}, {"verified_at", c.VerifiedAt}, {"process", c.Process}, {"clock", string(c.Clock)},
-		{"delivery_choice", c.Choice.Method}, {"delivery_post", c.postSealed},
+	out := make([]column, 0, len(caseColumns))
+	for _, k := range caseColumns {
+		if k.saved {
+			out = append(out, column{k.name, k.value(c, values, answers)})
+		}
 	}
+	return out
 }
 
 type column struct {
@@ -258,34 +371,38 @@ func save(tx *db.Tx, c *Case) error {
 	return nil
 }
 
+// storeArgs are the values of every column a new case's row is inserted
+// with, in caseColumns' order.
+func (c *Case) storeArgs(values, answers string) []any {
+	var args []any
+	for _, k := range caseColumns {
+		if k.name != "" {
+			args = append(args, k.value(c, values, answers))
+		}
+	}
+	return args
+}
+
 // storeNew inserts the row of a new case as it is in memory, at its
 // revision.
 func storeNew(tx *db.Tx, c *Case) error {
-	cols := c.columns()
-	args := []any{c.ID, c.ItemID, c.ItemCode, c.ItemVersion, c.ItemName, c.Region, c.ApplicantID, c.ApplicantName,
-		c.ApplicantKind, c.ApplicantMasked, nullString(c.AgentID), c.Channel, c.CreatedBy, nullString(c.idempotencyKey),
-		c.Rev, c.CreatedAt, c.UpdatedAt, c.QueryCode, nullString(c.MandateID)}
-	for _, col := range cols {
-		args = append(args, col.value)
-	}
-	if _, err := tx.Exec(insertCase(), args...); err != nil {
+	values, answers := c.text()
+	if _, err := tx.Exec(insertCase(), c.storeArgs(values, answers)...); err != nil {
 		return err
 	}
-	c.unstored, c.loaded = false, cols
+	c.unstored, c.loaded = false, c.columnsWith(values, answers)
 	return nil
 }
 
 // insertCase is the INSERT statement of storeNew: the same text every time
 // (the columns are fixed), so it is prepared once.
 var insertCase = sync.OnceValue(func() string {
-	names := []string{"id", "item_id", "impl_code", "item_version", "item_name", "region_code", "applicant_id", "applicant_name",
-		"applicant_kind", "applicant_masked", "agent_id", "channel", "created_by", "idempotency_key", "rev", "created_at", "updated_at", "query_code", "mandate_id"}
-	for _, col := range (&Case{}).columnsWith("", "") {
-		names = append(names, col.name)
-	}
-	marks := make([]string, len(names))
-	for i := range marks {
-		marks[i] = "$" + strconv.Itoa(i+1)
+	var names, marks []string
+	for _, k := range caseColumns {
+		if k.name != "" {
+			names = append(names, k.name)
+			marks = append(marks, "$"+strconv.Itoa(len(names)))
+		}
 	}
 	return `INSERT INTO cases (` + strings.Join(names, ", ") + `) VALUES (` + strings.Join(marks, ", ") + `)`
 })
