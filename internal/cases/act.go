@@ -93,7 +93,7 @@ func (s *Service) Act(ctx context.Context, u *identity.User, ref string, req Act
 		who := actor{u.ID, u.DisplayName, primaryRole(roles)}
 		op, isOp := operations[req.Action]
 		if isOp {
-			err = op(s, tx, c, it, u, roles, who, req)
+			err = op(opCall{s: s, tx: tx, c: c, it: it, u: u, roles: roles, who: who, req: req})
 		} else {
 			err = s.transition(tx, c, it, who, roles, req)
 		}

@@ -18,7 +18,21 @@ import (
 )
 
 // Operations act on a case without moving it through its process (R3.3).
-type operation func(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error
+type operation func(o opCall) error
+
+// opCall is what an operation is given: the service and transaction, the
+// case and its item version, who asks (the user, their roles on the case,
+// and how the timeline names them) and the request.
+type opCall struct {
+	s     *Service
+	tx    *db.Tx
+	c     *Case
+	it    *catalog.Item
+	u     *identity.User
+	roles []string
+	who   actor
+	req   ActionRequest
+}
 
 var operations = map[string]operation{
 	"edit": opEdit, "claim": opClaim, "assign": opAssign, "transfer": opTransfer, "urge": opUrge, "respond": opRespond, "comment": opComment,
@@ -208,7 +222,8 @@ func guard(s *Service, name string, c *Case, u *identity.User, roles []string, t
 	return d, operationAllowed(name, d, c, u, roles, signer)
 }
 
-func opEdit(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+func opEdit(o opCall) error {
+	s, tx, c, it, u, roles, who, req := o.s, o.tx, o.c, o.it, o.u, o.roles, o.who, o.req
 	if _, err := guard(s, "edit", c, u, roles, tx); err != nil {
 		return err
 	}
@@ -218,7 +233,8 @@ func opEdit(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, 
 	return s.finish(tx, c, who, "edit", "", nil)
 }
 
-func opClaim(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+func opClaim(o opCall) error {
+	s, tx, c, u, roles, who := o.s, o.tx, o.c, o.u, o.roles, o.who
 	if _, err := guard(s, "claim", c, u, roles, tx); err != nil {
 		return err
 	}
@@ -227,7 +243,8 @@ func opClaim(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User,
 }
 
 // opAssign gives the case to a named colleague who holds the current step's role in scope.
-func opAssign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+func opAssign(o opCall) error {
+	s, tx, c, u, roles, who, req := o.s, o.tx, o.c, o.u, o.roles, o.who, o.req
 	d, err := guard(s, "assign", c, u, roles, tx)
 	if err != nil {
 		return err
@@ -249,7 +266,8 @@ func opAssign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User
 
 // opTransfer (转办) hands the case to another department of the region, which
 // holds it from now on; the reason is required.
-func opTransfer(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+func opTransfer(o opCall) error {
+	s, tx, c, u, roles, who, req := o.s, o.tx, o.c, o.u, o.roles, o.who, o.req
 	if _, err := guard(s, "transfer", c, u, roles, tx); err != nil {
 		return err
 	}
@@ -283,7 +301,8 @@ func opTransfer(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.Us
 // opUrge is 催办 by the applicant or 督办 by staff (a supervisor, the
 // approver, the window): staff must say what they expect. The holders of
 // the case are notified, and the urging stays open until one answers.
-func opUrge(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+func opUrge(o opCall) error {
+	s, tx, c, u, roles, who, req := o.s, o.tx, o.c, o.u, o.roles, o.who, o.req
 	if _, err := guard(s, "urge", c, u, roles, tx); err != nil {
 		return err
 	}
@@ -300,7 +319,8 @@ func opUrge(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, 
 }
 
 // opRespond answers an open urging (答复督办); whoever urged is told.
-func opRespond(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+func opRespond(o opCall) error {
+	s, tx, c, u, roles, who, req := o.s, o.tx, o.c, o.u, o.roles, o.who, o.req
 	if _, err := guard(s, "respond", c, u, roles, tx); err != nil {
 		return err
 	}
@@ -341,7 +361,8 @@ func (s *Service) notifyHolders(tx *db.Tx, c *Case, kind string, msg notify.Mess
 	return nil
 }
 
-func opComment(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+func opComment(o opCall) error {
+	s, tx, c, u, roles, who, req := o.s, o.tx, o.c, o.u, o.roles, o.who, o.req
 	if _, err := guard(s, "comment", c, u, roles, tx); err != nil {
 		return err
 	}
@@ -354,7 +375,8 @@ func opComment(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.Use
 // MaxExtension caps 延长审批: 行政许可法 Art. 42 allows ten more days.
 var MaxExtension = calendar.Days(10)
 
-func opExtend(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+func opExtend(o opCall) error {
+	s, tx, c, u, roles, who, req := o.s, o.tx, o.c, o.u, o.roles, o.who, o.req
 	if _, err := guard(s, "extend", c, u, roles, tx); err != nil {
 		return err
 	}
@@ -393,7 +415,8 @@ func (s *Service) recomputeDue(c *Case) error {
 
 // opPause starts a special procedure (特别程序): the decision clock stops
 // and the applicant is told in writing how long it will take (Art. 45).
-func opPause(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+func opPause(o opCall) error {
+	s, tx, c, u, roles, who, req := o.s, o.tx, o.c, o.u, o.roles, o.who, o.req
 	if _, err := guard(s, "pause", c, u, roles, tx); err != nil {
 		return err
 	}
@@ -419,7 +442,8 @@ func opPause(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User,
 	return s.finish(tx, c, who, "pause", reason, map[string]any{"kind": req.Kind, "expected_workdays": expected})
 }
 
-func opResume(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+func opResume(o opCall) error {
+	s, tx, c, u, roles, who, req := o.s, o.tx, o.c, o.u, o.roles, o.who, o.req
 	if _, err := guard(s, "resume", c, u, roles, tx); err != nil {
 		return err
 	}
@@ -471,7 +495,8 @@ func (s *Service) endPause(tx *db.Tx, c *Case, cal *calendar.Calendar, who actor
 
 // opCountersign asks other departments for their opinion (会签: all of
 // them; 或签: any one). The step cannot be passed until it completes.
-func opCountersign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+func opCountersign(o opCall) error {
+	s, tx, c, u, roles, who, req := o.s, o.tx, o.c, o.u, o.roles, o.who, o.req
 	if _, err := guard(s, "countersign", c, u, roles, tx); err != nil {
 		return err
 	}
@@ -544,7 +569,8 @@ func opCountersign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity
 // (its opinion and the disagreement on record) but no approver grant over it
 // (act.go): the case is denied, or the lead department coordinates and asks
 // again.
-func opSign(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+func opSign(o opCall) error {
+	s, tx, c, u, roles, who, req := o.s, o.tx, o.c, o.u, o.roles, o.who, o.req
 	if _, err := guard(s, "sign", c, u, roles, tx); err != nil {
 		return err
 	}
@@ -687,7 +713,8 @@ func countersigns(tx *db.Tx, caseID string) ([]Countersign, error) {
 
 // opVerify records the post-verification (事后核查) of a 告知承诺 case. A
 // false promise revokes the decision (国办发〔2020〕42号).
-func opVerify(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+func opVerify(o opCall) error {
+	s, tx, c, u, roles, who, req := o.s, o.tx, o.c, o.u, o.roles, o.who, o.req
 	if _, err := guard(s, "verify", c, u, roles, tx); err != nil {
 		return err
 	}
@@ -713,7 +740,8 @@ func opVerify(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User
 
 // opSupply attaches materials owed under 容缺受理; when nothing is owed any
 // more, the tolerance deadline stops and the decision may be made.
-func opSupply(s *Service, tx *db.Tx, c *Case, it *catalog.Item, u *identity.User, roles []string, who actor, req ActionRequest) error {
+func opSupply(o opCall) error {
+	s, tx, c, it, u, roles, who, req := o.s, o.tx, o.c, o.it, o.u, o.roles, o.who, o.req
 	if _, err := guard(s, "supply", c, u, roles, tx); err != nil {
 		return err
 	}
