@@ -45,6 +45,9 @@ const (
 
 // App is the running product: one database, the services, the handler.
 type App struct {
+	// templates render notifications for the channels and the pages alike.
+	templates *notify.TemplateRenderer
+
 	Config    config.Config
 	DB        *db.DB
 	Identity  *identity.Service
@@ -186,6 +189,7 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	// administrators edit on /admin/templates), measured with the gateway's
 	// own 【签名】.
 	templates := &notify.TemplateRenderer{DB: a.DB, Home: a.Config.Region}
+	a.templates = templates
 	if a.Config.SMSSign != "" {
 		templates.Signature = "【" + a.Config.SMSSign + "】"
 	}
@@ -261,7 +265,7 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	a.Handler, a.API, err = Handler(Options{
 		DB: a.DB, Identity: a.Identity, Calendars: a.Calendars, Region: a.Config.Region, Cases: cs, TrustedProxies: proxies,
 		SecureCookies: a.Config.SecureCookies || a.Config.TLSCert != "", Demo: mode == ModeDemo, Screen: a.Screen, MetricsToken: a.Config.MetricsToken, AuditKeys: a.AuditKeys,
-		Licences: a.Licences, PublicURL: a.Config.PublicURL, Site: a.Site, Catalog: a.Catalog,
+		Licences: a.Licences, PublicURL: a.Config.PublicURL, Site: a.Site, Catalog: a.Catalog, Templates: a.templates,
 	})
 	return err
 }

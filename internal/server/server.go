@@ -74,6 +74,9 @@ type Options struct {
 	// Catalog is the catalog the case engine uses (one cache for all);
 	// nil: a new one.
 	Catalog *catalog.Catalog
+	// Templates render notifications (the channels' too, with the SMS
+	// signature); nil: a new renderer.
+	Templates *notify.TemplateRenderer
 }
 
 // Handler builds the root handler.
@@ -135,19 +138,26 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	}
 	progress := &edge.Limiter{PerMinute: progressPerMinute, Key: "case.progress_throttled", Now: o.Now}
 	// Notification templates are the installation's data (issue 16).
-	templates := &notify.TemplateRenderer{DB: o.DB, Home: o.Region}
+	templates := o.Templates
+	if templates == nil {
+		templates = &notify.TemplateRenderer{DB: o.DB, Home: o.Region}
+	}
 	box := &notify.Box{DB: o.DB, Templates: templates}
+	// Every reader and service is built once and shared by the pages and the API.
+	sup := &supervise.Reader{DB: o.DB}
+	supAdmin := &supervise.Admin{DB: o.DB, Home: o.Region}
+	figures := &stats.Reader{DB: o.DB}
+	anomalies := &anomaly.Reader{DB: o.DB}
 	// Agents' mandates (授权委托): a written one's file is a stored upload.
 	mandates := &mandate.Service{DB: o.DB, Identity: o.Identity, Files: cs.OpenStored}
-	ws, err := web.New(web.Deps{Mandates: mandates, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: &supervise.Reader{DB: o.DB},
-		Notify: box, Templates: templates, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
-		SupervisionAdmin: &supervise.Admin{DB: o.DB, Home: o.Region}, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress,
+	ws, err := web.New(web.Deps{Mandates: mandates, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup,
+		Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
+		SupervisionAdmin: supAdmin, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress,
 		Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now, Site: portal, Screen: o.Screen})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
 	}
-	sup := &supervise.Reader{DB: o.DB}
-	as := api.New(api.Deps{Mandates: mandates, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: &supervise.Admin{DB: o.DB, Home: o.Region}, Notify: box, Templates: templates, Stats: &stats.Reader{DB: o.DB}, Anomalies: &anomaly.Reader{DB: o.DB},
+	as := api.New(api.Deps{Mandates: mandates, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: supAdmin, Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
 		AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress, Calendars: o.Calendars, Region: o.Region, Now: o.Now, Site: portal})
 
 	reg := prometheus.NewRegistry()
