@@ -7,6 +7,7 @@ import (
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/edge"
+	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 )
@@ -82,7 +83,17 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Notify.Texts(r.Context(), edge.Lang(r), list); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"notifications": list, "unread": unread})
+	out := map[string]any{"notifications": list, "unread": unread}
+	if u := userFrom(r.Context()); u.Kind == identity.KindStaff {
+		// Staff: their new work (新到待办) is read from their inbox list,
+		// not written as notifications (cases/newwork.go).
+		work, err := s.Cases.NewWork(r.Context(), u)
+		if err != nil {
+			return err
+		}
+		out["new_work"] = work
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -96,6 +107,12 @@ func (s *Server) readNotifications(w http.ResponseWriter, r *http.Request) error
 	}
 	if err := s.Notify.MarkRead(r.Context(), userFrom(r.Context()), req.ID); err != nil {
 		return err
+	}
+	if req.ID == "" {
+		// Marking everything read marks the new work seen too.
+		if err := s.Cases.SeenWork(r.Context(), userFrom(r.Context())); err != nil {
+			return err
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -12,7 +12,7 @@ import (
 
 // Every step tells the people concerned (issue 16): the applicant and
 // their agent learn what happened to their case, and staff learn that a case
-// came into their inbox. The notices are written here, once for every
+// came into their inbox (read from their lists: newwork.go). The notices are written here, once for every
 // recorded change of a case (commit), in the change's transaction, once per
 // cause: the dedup key names the case and the revision the change made.
 //
@@ -39,11 +39,13 @@ const (
 	NoticeTerminated       = "terminated"
 	NoticeBundleConcluded  = "bundle_concluded"
 	NoticeRevoked          = "revoked"
-	NoticeInbox            = "inbox"       // staff: a case came into the holders' inbox
-	NoticeAssigned         = "assigned"    // staff: a colleague gave the case to them
-	NoticeCountersign      = "countersign" // staff: their department is asked for its opinion
-	NoticeCaseWithdrawn    = "case_withdrawn"
-	NoticeSupplied         = "supplied" // staff: the materials owed under 容缺 arrived
+	// NoticeInbox was a notice to each holder of a step a case entered;
+	// older notifications carry it (new work is read from lists: newwork.go).
+	NoticeInbox         = "inbox"
+	NoticeAssigned      = "assigned"    // staff: a colleague gave the case to them
+	NoticeCountersign   = "countersign" // staff: their department is asked for its opinion
+	NoticeCaseWithdrawn = "case_withdrawn"
+	NoticeSupplied      = "supplied" // staff: the materials owed under 容缺 arrived
 )
 
 // change is one recorded change of a case, as commit announces it.
@@ -127,14 +129,9 @@ func (s *Service) announce(tx *db.Tx, c *Case, who actor, reason string, ch chan
 		if to, err = s.staffHolders(tx, c); err != nil {
 			return err
 		}
-	case ch.moved:
-		// A case entering a step: whoever holds that step now has it in the inbox.
-		kind = NoticeInbox
-		base["step"] = "step." + s.stepOf(c)
-		if to, err = s.staffHolders(tx, c); err != nil {
-			return err
-		}
 	}
+	// A case entering a step is its holders' new work: their inbox list
+	// shows it, not a notification to each (newwork.go).
 	if kind == "" {
 		return nil
 	}
@@ -187,16 +184,6 @@ func (s *Service) staffHolders(tx *db.Tx, c *Case) ([]string, error) {
 		}
 	}
 	return identity.Holders(tx, roles, c.DepartmentID, c.Region)
-}
-
-// stepOf names the step of c's current state ("accept", "handle" …).
-func (s *Service) stepOf(c *Case) string {
-	if d, ok := s.flows.Get(c.Process); ok {
-		if st, ok := d.State(c.State); ok {
-			return st.Step
-		}
-	}
-	return ""
 }
 
 // applicantNotice is what a change tells the applicant and the agent: the

@@ -288,10 +288,13 @@ type Filter struct {
 	Q         string     // a case number or an applicant's name, whole or its beginning
 	FiledFrom *time.Time // submitted at or after this instant
 	FiledTo   *time.Time // submitted before this instant
-	Sort      string     // one of Sorts; "" keeps each view's own order
-	Desc      bool       // with Sort: descending
-	Page      int
-	PerPage   int
+	// ChangedSince keeps the cases changed after this instant (新到待办:
+	// the inbox's new work since the reader last looked).
+	ChangedSince *time.Time
+	Sort         string // one of Sorts; "" keeps each view's own order
+	Desc         bool   // with Sort: descending
+	Page         int
+	PerPage      int
 }
 
 // The workbench's views of the cases in scope (issue 17).
@@ -412,6 +415,11 @@ func (s *Service) where(u *identity.User, f Filter, arg func(any) string) string
 	if f.FiledTo != nil {
 		where = append(where, "c.submitted_at < "+arg(f.FiledTo.UTC()))
 	}
+	if f.ChangedSince != nil {
+		// Changed by someone else: a reader's own action is not new to them.
+		where = append(where, "c.updated_at > "+arg(f.ChangedSince.UTC())+
+			" AND NOT EXISTS (SELECT 1 FROM case_events e WHERE e.actor_id = "+arg(u.ID)+" AND e.case_id = c.id AND e.at >= c.updated_at)")
+	}
 	return " WHERE " + strings.Join(where, " AND ")
 }
 
@@ -487,6 +495,8 @@ func (f Filter) order() string {
 		return " ORDER BY " + strings.Join(parts, ", ") + ", c.id"
 	}
 	switch {
+	case f.ChangedSince != nil:
+		return " ORDER BY c.updated_at DESC, c.id" // the newest change first
 	case f.Inbox || f.Tab == TabTodo || f.Tab == TabUrged:
 		// Urged cases (督办) wait for an answer: they lead the inbox.
 		return " ORDER BY CASE WHEN c.urged_at IS NULL THEN 1 ELSE 0 END, COALESCE(c.step_due_at, c.pre_review_due_at, c.verify_due_at, c.due_at), c.id"

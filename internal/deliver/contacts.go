@@ -202,3 +202,26 @@ func MaskEmail(e string) string {
 	r := []rune(local)
 	return string(r[0]) + "***@" + domain
 }
+
+// StaffWithChannel lists the staff who chose a channel (SMS or e-mail):
+// those told of their new work in a digest (cases.TellNewWork).
+func (c *Contacts) StaffWithChannel(ctx context.Context) ([]string, error) {
+	out := []string{}
+	err := c.DB.View(ctx, func(tx *db.Tx) error {
+		rows, err := tx.Query(`SELECT c.user_id FROM contacts c JOIN users u ON u.id = c.user_id
+			WHERE u.kind = 'staff' AND (c.sms OR c.email) ORDER BY c.user_id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			out = append(out, id)
+		}
+		return rows.Err()
+	})
+	return out, apperr.Internalf("deliver: staff with a channel", err)
+}

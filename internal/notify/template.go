@@ -72,6 +72,7 @@ var placeholders = map[string]placeholder{
 	"clock":       {true, "signal.clock.tolerance"},
 	"level":       {true, "signal.level.warning"},
 	"order_no":    {true, "SQ202610080001"}, // a work order (差评, 诉求) by number
+	"count":       {true, "99+"},            // how many (新到待办's digest)
 	// Free text typed by staff or listing many things: unbounded, and may
 	// carry personal data — in-app and e-mail only.
 	"reason":      {false, "申请材料与实际情况不符"},
@@ -124,6 +125,7 @@ var Kinds = map[string][]string{
 	"remind":            {"case_no", "clock", "level", "due_date"},
 	"escalate":          {"case_no", "clock", "level", "due_date"},
 	"order_remind":      {"order_no", "clock", "level", "due_date"},
+	"new_work":          {"count"},
 	"order_escalate":    {"order_no", "clock", "level", "due_date"},
 	"licence_issued":    {"case_no", "name"},
 	// Accounts (identity): codes are texted at once, not kept in-app.

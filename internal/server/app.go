@@ -430,6 +430,28 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if a.Dispatcher != nil {
 		go a.Dispatcher.Run(jobs, 5*time.Second)
 	}
+	if a.Cases != nil && a.Dispatcher != nil {
+		// Staff who chose a channel are told of their new work (新到待办)
+		// in a digest, by one replica at a time.
+		contacts := &deliver.Contacts{DB: a.DB, Vault: a.Identity.Vault()}
+		go func() {
+			t := time.NewTicker(5 * time.Minute)
+			defer t.Stop()
+			defer a.DB.ReleaseLease(context.WithoutCancel(jobs), cases.NewWorkLease, a.Dispatcher.Holder)
+			for {
+				if n, err := a.Cases.TellNewWorkIfHeld(jobs, a.Dispatcher.Holder, 15*time.Minute, contacts.StaffWithChannel); err != nil && jobs.Err() == nil {
+					slog.Error("cases: tell new work", "err", err)
+				} else if n > 0 {
+					slog.Info("cases: staff told of new work", "staff", n)
+				}
+				select {
+				case <-jobs.Done():
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	}
 	if a.Sequencer != nil {
 		go a.Sequencer.Run(jobs, time.Second, func(err error) { slog.Error("audit: sequencer", "err", err) })
 	}

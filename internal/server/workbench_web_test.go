@@ -95,3 +95,52 @@ func TestWorkbenchPageAndAPI(t *testing.T) {
 		}
 	})
 }
+
+// 新到待办 (issue 16): a staff member's new work is read from their inbox
+// list — on the notification page (once, then seen), in the unread badge
+// and in the API's inbox — and an applicant has none.
+func TestNewWorkInTheInbox(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		var svc *cases.Service
+		ts := newTestServer(t, d, func(o *Options) {
+			var err error
+			svc, err = cases.New(o.DB, catalog.New(o.DB), o.Identity, o.Calendars, blob.Dir{Root: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Cases = svc
+		})
+		if err := demo.SeedCases(context.Background(), d, ts.ids, svc, func() time.Time { return ts.now }); err != nil {
+			t.Fatal(err)
+		}
+		api := ts.URL + "/api/v1"
+		tok := apiToken(t, api, "handler")
+		st, m := apiCall(t, "GET", api+"/notifications", tok, "")
+		work, ok := m["new_work"].(map[string]any)
+		if st != 200 || !ok || work["count"].(float64) < 1 || len(work["cases"].([]any)) < 1 || work["since"] != nil {
+			t.Fatalf("the handler's inbox: %d %v", st, m)
+		}
+		no := work["cases"].([]any)[0].(map[string]any)["case_no"].(string)
+		if strings.Contains(mustJSON(t, work), "500102198506120011") {
+			t.Error("an unmasked ID number in the new work")
+		}
+		c := ts.client()
+		ts.webLogin(t, c, "handler")
+		r, _ := c.Get(ts.URL + "/notifications")
+		b := body(t, r)
+		if r.StatusCode != 200 || !strings.Contains(b, `id="new-work"`) || !strings.Contains(b, no) {
+			t.Fatalf("the notification page: %d, new work shown: %v", r.StatusCode, strings.Contains(b, `id="new-work"`))
+		}
+		// Seen now: the API says since when, and nothing is new.
+		ts.now = ts.now.Add(time.Minute)
+		st, m = apiCall(t, "GET", api+"/notifications", tok, "")
+		if work = m["new_work"].(map[string]any); st != 200 || work["count"].(float64) != 0 || work["since"] == nil {
+			t.Errorf("after the page: %v", work)
+		}
+		// An applicant's inbox has no new work.
+		st, m = apiCall(t, "GET", api+"/notifications", apiToken(t, api, "zhangsan"), "")
+		if _, has := m["new_work"]; st != 200 || has {
+			t.Errorf("an applicant's inbox: %d %v", st, m)
+		}
+	})
+}

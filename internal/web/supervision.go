@@ -9,6 +9,7 @@ import (
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/edge"
+	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 )
@@ -115,7 +116,18 @@ func (s *Server) statistics(w http.ResponseWriter, r *http.Request) error {
 
 // notifications is the signed-in user's inbox.
 func (s *Server) notifications(w http.ResponseWriter, r *http.Request) error {
+	// Staff: their new work (新到待办), read from their inbox list; shown
+	// here once, then seen.
+	work, err := s.Cases.NewWork(r.Context(), visitorFrom(r).User)
+	if err != nil {
+		return err
+	}
+	if err := s.Cases.SeenWork(r.Context(), visitorFrom(r).User); err != nil {
+		return err
+	}
 	v := s.view(r, "notify.title")
+	v.Data["NewWork"] = work
+	v.Data["Staff"] = v.User != nil && v.User.Kind == identity.KindStaff
 	list, _, err := s.Notify.Inbox(r.Context(), v.User, 100)
 	if err != nil {
 		return err
@@ -133,6 +145,12 @@ func (s *Server) readNotifications(w http.ResponseWriter, r *http.Request) error
 	v := s.view(r, "notify.title")
 	if err := s.Notify.MarkRead(r.Context(), v.User, r.PostFormValue("id")); err != nil {
 		return err
+	}
+	if r.PostFormValue("id") == "" {
+		// Marking everything read marks the new work seen too.
+		if err := s.Cases.SeenWork(r.Context(), v.User); err != nil {
+			return err
+		}
 	}
 	http.Redirect(w, r, "/notifications", http.StatusSeeOther)
 	return nil

@@ -234,6 +234,14 @@ func (s *Server) view(r *http.Request, titleKey string) *View {
 			slog.WarnContext(r.Context(), "web: unread notifications", "err", err)
 		}
 		v.Unread = n
+		if s.Cases != nil && v.User.Kind == identity.KindStaff {
+			// Staff: their new work (新到待办) counts as unread too.
+			w, err := s.Cases.NewWorkCount(r.Context(), v.User)
+			if err != nil {
+				slog.WarnContext(r.Context(), "web: new work", "err", err)
+			}
+			v.Unread += w
+		}
 	}
 	return v
 }

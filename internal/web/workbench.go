@@ -33,6 +33,12 @@ type workbenchColumn struct {
 // tabs (待办 first, which htmx refreshes) with filters, search, sortable
 // columns and pages — a GET form whose every link keeps the rest.
 func (s *Server) workbench(w http.ResponseWriter, r *http.Request) error {
+	if t := r.URL.Query().Get("tab"); t == "" || t == cases.TabTodo {
+		// Looking at 待办 is seeing the new work in it.
+		if err := s.Cases.SeenWork(r.Context(), visitorFrom(r).User); err != nil {
+			return err
+		}
+	}
 	v := s.view(r, "workbench.title")
 	if err := s.workbenchList(r, v); err != nil {
 		return err
