@@ -26,7 +26,13 @@ type gateways struct {
 
 func startGateways(t testing.TB) *gateways {
 	t.Helper()
-	g := &gateways{smtp: startSMTP(t, "starttls"), sms: &aliyunStandIn{secret: "s3cret"}}
+	return startGatewaysWith(t, startSMTP(t, "starttls"))
+}
+
+// startGatewaysWith is startGateways with the given SMTP server.
+func startGatewaysWith(t testing.TB, mailer *smtpServer) *gateways {
+	t.Helper()
+	g := &gateways{smtp: mailer, sms: &aliyunStandIn{secret: "s3cret"}}
 	srv := httptest.NewTLSServer(g.sms)
 	t.Cleanup(srv.Close)
 	client := srv.Client()
@@ -91,9 +97,18 @@ func notifyAll(t testing.TB, d *db.DB, users []*identity.User, tag string) {
 func TestDispatchToRealServers(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := demotest.New(t, d, demotest.At("2026-12-07 10:00"))
-		g := startGateways(t)
 		users := people(t, e, 12)
-		notifyAll(t, d, users, "e2e")
+		dispatchToRealServers(t, d, e, startGateways(t), users)
+		// The same through the in-process Go SMTP server the benchmark
+		// also measures.
+		dispatchToRealServers(t, d, e, startGatewaysWith(t, startGoSMTP(t)), users)
+	})
+}
+
+func dispatchToRealServers(t *testing.T, d *db.DB, e *demotest.Env, g *gateways, users []*identity.User) {
+	t.Helper()
+	{
+		notifyAll(t, d, users, fmt.Sprintf("e2e%d", g.smtp.Port))
 		var wg sync.WaitGroup
 		for _, h := range []string{"a", "b"} {
 			// As served: the texts come from the installation's templates.
@@ -124,15 +139,21 @@ func TestDispatchToRealServers(t *testing.T) {
 				t.Fatalf("SMS text %s", p["TemplateParam"])
 			}
 		}
-	})
+		for _, m := range mails {
+			if !m.TLS || !m.Auth {
+				t.Fatalf("a message sent without TLS or AUTH: %+v", m)
+			}
+		}
+	}
 }
 
 // BenchmarkDispatch measures delivery through two replicas into the real
 // SMTP server and the SMS stand-in: each iteration is one notification to
 // a person who chose both channels (two messages).
 func BenchmarkDispatch(b *testing.B) {
-	for _, dialect := range []string{"sqlite", "postgres"} {
-		b.Run(dialect, func(b *testing.B) {
+	for _, name := range []string{"sqlite/aiosmtpd", "sqlite/go-smtp", "postgres/aiosmtpd", "postgres/go-smtp"} {
+		dialect, server, _ := strings.Cut(name, "/")
+		b.Run(name, func(b *testing.B) {
 			var d *db.DB
 			if dialect == "sqlite" {
 				d = dbtest.SQLite(b)
@@ -140,7 +161,11 @@ func BenchmarkDispatch(b *testing.B) {
 				d = dbtest.Postgres(b)
 			}
 			e := demotest.New(b, d, demotest.At("2026-12-07 10:00"))
-			g := startGateways(b)
+			mailer := startGoSMTP
+			if server == "aiosmtpd" {
+				mailer = func(t testing.TB) *smtpServer { return startSMTP(t, "starttls") }
+			}
+			g := startGatewaysWith(b, mailer(b))
 			users := people(b, e, 50)
 			replicas := []*Dispatcher{
 				{DB: d, Vault: e.IDs.Vault(), Holder: "a", Channels: g.chans, Policy: Policy{Workers: benchWorkers}},
