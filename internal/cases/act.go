@@ -2,6 +2,8 @@ package cases
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -576,22 +578,78 @@ func (s *Service) edit(tx *db.Tx, c *Case, it *catalog.Item, uploader string, re
 	return attach(tx, uploader, c, it, req.Materials)
 }
 
-// nextCaseNo takes the next serial of the item for the day (China time).
-// The upsert serialises concurrent submissions on the serial's row, on
-// SQLite and PostgreSQL alike, so no two cases share a number.
+// nextCaseNo takes the next serial of the item for the day (China time),
+// unique on SQLite and PostgreSQL alike.
+//
+// Serials come from blocks of codes.SerialBlock, a row each (migration
+// 00049). On PostgreSQL a filer updates the first block of the day that no
+// other transaction holds at that moment (FOR UPDATE SKIP LOCKED) and, when
+// every block is held, opens the next one: concurrent filers of one item do
+// not wait for each other's commits on one row (issue 20: 143 of 159
+// sampled connections waited on it), and a lone filer numbers 0001, 0002 …
+// as before. SQLite has a single writer: one block, counting on.
 func nextCaseNo(tx *db.Tx, implCode string, now time.Time) (string, error) {
 	day := now.In(calendar.China)
+	ymd := day.Format("20060102")
 	var n int
-	err := tx.QueryRow(`INSERT INTO case_serials (impl_code, day, last) VALUES ($1, $2, 1)
-		ON CONFLICT (impl_code, day) DO UPDATE SET last = case_serials.last + 1 RETURNING last`,
-		implCode, day.Format("20060102")).Scan(&n)
-	if err != nil {
-		return "", err
+	if tx.Dialect != db.Postgres {
+		err := tx.QueryRow(`INSERT INTO case_serials (impl_code, day, block, last) VALUES ($1, $2, 0, 1)
+			ON CONFLICT (impl_code, day, block) DO UPDATE SET last = case_serials.last + 1 RETURNING last`, implCode, ymd).Scan(&n)
+		if err != nil {
+			return "", err
+		}
+	} else {
+		var err error
+		if n, err = nextBlockSerial(tx, implCode, ymd); err != nil {
+			return "", err
+		}
 	}
 	if n > codes.MaxDailySerial {
 		return "", apperr.E(apperr.Unavailable, "case.serial_exhausted")
 	}
 	return codes.CaseNo(implCode, day, n), nil
+}
+
+// nextBlockSerial is PostgreSQL's: a free block's next serial, or a new
+// block's first.
+func nextBlockSerial(tx *db.Tx, implCode, ymd string) (int, error) {
+	blocks := codes.MaxDailySerial / codes.SerialBlock
+	for range 8 {
+		var block, last int
+		err := tx.QueryRow(`UPDATE case_serials SET last = last + 1
+			WHERE impl_code = $1 AND day = $2 AND block = (SELECT block FROM case_serials
+				WHERE impl_code = $1 AND day = $2 AND last < $3 ORDER BY block LIMIT 1 FOR UPDATE SKIP LOCKED)
+			RETURNING block, last`, implCode, ymd, codes.SerialBlock).Scan(&block, &last)
+		if err == nil {
+			return block*codes.SerialBlock + last, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, err
+		}
+		// Every block is held (or full, or none yet): open the next. Two
+		// filers opening the same block at once: the second finds it taken
+		// (nothing inserted) and looks again.
+		err = tx.QueryRow(`INSERT INTO case_serials (impl_code, day, block, last)
+			SELECT $1, $2, COALESCE(MAX(block) + 1, 0), 1 FROM case_serials WHERE impl_code = $1 AND day = $2
+			ON CONFLICT (impl_code, day, block) DO NOTHING RETURNING block`, implCode, ymd).Scan(&block)
+		if err == nil {
+			if block >= blocks {
+				return 0, apperr.E(apperr.Unavailable, "case.serial_exhausted")
+			}
+			return block*codes.SerialBlock + 1, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, err
+		}
+	}
+	// Still contended after several tries: wait for block 0 like before.
+	var last int
+	err := tx.QueryRow(`UPDATE case_serials SET last = last + 1 WHERE impl_code = $1 AND day = $2 AND block = 0 AND last < $3 RETURNING last`,
+		implCode, ymd, codes.SerialBlock).Scan(&last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, apperr.E(apperr.Unavailable, "case.serial_exhausted")
+	}
+	return last, err
 }
 
 // issue records a written notice or decision.

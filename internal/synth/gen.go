@@ -50,7 +50,7 @@ type event struct {
 
 func (g *gen) loadSerials(ctx context.Context) error {
 	return g.d.DB.View(ctx, func(tx *db.Tx) error {
-		rows, err := tx.Query(`SELECT impl_code, day, last FROM case_serials`)
+		rows, err := tx.Query(`SELECT impl_code, day, MAX(block * 100000 + last) FROM case_serials GROUP BY impl_code, day`)
 		if err != nil {
 			return err
 		}
@@ -151,8 +151,9 @@ func (g *gen) one() (*synthCase, error) {
 	c.values = cases.SealValues(g.d.Identity.Vault(), c.id, catalog.Values{"applicant_name": {app.Name}})
 	key := it.it.ImplCode + "|" + ymd(sub)
 	g.serials[key]++
-	if g.serials[key] > codes.MaxDailySerial {
-		return nil, fmt.Errorf("synth: more than %d cases of %s on one day: spread them over more months", codes.MaxDailySerial, it.it.Name)
+	if g.serials[key] > codes.SerialBlock {
+		// Synthesised serials fill the day's first block only.
+		return nil, fmt.Errorf("synth: more than %d cases of %s on one day: spread them over more months", codes.SerialBlock, it.it.Name)
 	}
 	c.no = codes.CaseNo(it.it.ImplCode, calendar.DateIn(sub).Start(calendar.China), g.serials[key])
 	who := "applicant"
@@ -379,8 +380,8 @@ func (g *gen) finish(ctx context.Context) error {
 	return g.d.DB.Update(ctx, func(tx *db.Tx) error {
 		for key, last := range g.serials {
 			impl, day := key[:len(key)-9], key[len(key)-8:]
-			if _, err := tx.Exec(`INSERT INTO case_serials (impl_code, day, last) VALUES ($1, $2, $3)
-				ON CONFLICT (impl_code, day) DO UPDATE SET last = CASE WHEN case_serials.last > excluded.last THEN case_serials.last ELSE excluded.last END`,
+			if _, err := tx.Exec(`INSERT INTO case_serials (impl_code, day, block, last) VALUES ($1, $2, 0, $3)
+				ON CONFLICT (impl_code, day, block) DO UPDATE SET last = CASE WHEN case_serials.last > excluded.last THEN case_serials.last ELSE excluded.last END`,
 				impl, day, last); err != nil {
 				return err
 			}

@@ -1,0 +1,4 @@
+package cases
+
+// NextCaseNo exposes the numbering to the package's external tests.
+var NextCaseNo = nextCaseNo
