@@ -123,6 +123,8 @@ var Kinds = map[string][]string{
 	"remind":            {"case_no", "clock", "level", "due_date"},
 	"escalate":          {"case_no", "clock", "level", "due_date"},
 	"licence_issued":    {"case_no", "name"},
+	// 好差评: a bad rating was acted on; the rater is asked whether satisfied (回访).
+	"rating_rectified": {"case_no", "item", "order_no"},
 	// Accounts (identity): codes are texted at once, not kept in-app.
 	"verify_code": {"otp", "minutes"},
 	// The number an account leaves is told it was changed (pipl): no digits.

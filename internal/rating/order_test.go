@@ -1,0 +1,105 @@
+package rating
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/dbtest"
+)
+
+func TestOrderLifecycle(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := f.Ctx
+		r, err := f.svc.Rate(ctx, f.Users["zhangsan"], f.caseOf("zhangsan", "concluded"), bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := r.OrderID
+		act := func(user string, in OrderInput) (*Order, error) { return f.svc.Act(ctx, f.Users[user], id, in) }
+		must := func(user string, in OrderInput, state string) *Order {
+			t.Helper()
+			o, err := act(user, in)
+			if err != nil {
+				t.Fatalf("%s by %s: %v", in.Action, user, err)
+			}
+			if o.State != state {
+				t.Fatalf("%s: state %s, want %s", in.Action, o.State, state)
+			}
+			return o
+		}
+		// Another department's officer does not see the order; the rater cannot verify it.
+		_, err = act("psb-officer", OrderInput{Action: "start"})
+		refused(t, err, apperr.NotFound, "rating_order.not_found")
+		_, err = act("zhangsan", OrderInput{Action: "verify", Note: "x"})
+		refused(t, err, apperr.Forbidden, "rating_order.not_yours")
+		_, err = act("handler", OrderInput{Action: "rectify", Note: "x"})
+		refused(t, err, apperr.Conflict, "rating_order.wrong_state")
+		_, err = act("handler", OrderInput{Action: "verify"})
+		refused(t, err, apperr.Invalid, "rating_order.note_required")
+		must("handler", OrderInput{Action: "start"}, Verifying)
+		o := must("handler", OrderInput{Action: "verify", Note: "经核实，补正告知未一次性列明，情况属实。"}, Rectifying)
+		if o.VerifiedAt == nil {
+			t.Fatal("no verification time")
+		}
+		// The rater's answer comes only after the fix.
+		_, err = act("zhangsan", OrderInput{Action: "revisit", Answer: "satisfied"})
+		refused(t, err, apperr.Conflict, "rating_order.wrong_state")
+		f.Advance(3 * 24 * time.Hour)
+		o = must("handler", OrderInput{Action: "rectify", Note: "已对窗口人员进行培训，修订一次性告知清单。"}, Rectified)
+		if o.OnTime == nil || !*o.OnTime {
+			t.Fatalf("rectified on time: %v", o.OnTime)
+		}
+		// The rater is told.
+		if n := f.count(`SELECT COUNT(*) FROM notify_pending WHERE user_id = $1 AND kind = 'rating_rectified'`, f.Users["zhangsan"].ID); n != 1 {
+			t.Fatalf("rater told %d times", n)
+		}
+		_, err = act("zhangsan", OrderInput{Action: "revisit", Answer: "maybe"})
+		refused(t, err, apperr.Invalid, "rating_order.revisit_answer")
+		o = must("zhangsan", OrderInput{Action: "revisit", Answer: "satisfied"}, Revisited)
+		if o.RevisitBy != "rater" {
+			t.Fatalf("revisit by %q", o.RevisitBy)
+		}
+		must("handler", OrderInput{Action: "close"}, Closed)
+		o, err = f.svc.Order(ctx, f.Users["handler"], id)
+		if err != nil || o.Outcome != "rectified" || len(o.Events) != 6 || len(o.Actions) != 0 {
+			t.Fatalf("closed order %+v %v", o, err)
+		}
+		for _, e := range o.Events {
+			if e.Role == ByRater && e.Actor != "" {
+				t.Fatal("the rater named in the history")
+			}
+		}
+		// Every step an audit record.
+		if n := f.count(`SELECT COUNT(*) FROM audit_pending WHERE object_id = $1`, id); n < 6 {
+			t.Fatalf("audit records %d", n)
+		}
+	})
+}
+
+func TestOrderAppeal(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := f.Ctx
+		r, err := f.svc.Rate(ctx, f.Users["zhangsan"], f.caseOf("zhangsan", "concluded"),
+			Input{Level: VeryDissatisfied, Indicators: []string{"onsite.attitude"}, Channel: "hall_tablet"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := r.OrderID
+		if _, err := f.svc.Act(ctx, f.Users["handler"], id, OrderInput{Action: "appeal", Reason: "rude", Note: "x"}); err == nil {
+			t.Fatal("an unknown appeal reason")
+		}
+		if _, err := f.svc.Act(ctx, f.Users["handler"], id, OrderInput{Action: "appeal", Reason: "misrated", Note: "申请人确认误选评价等级。"}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.Act(ctx, f.Users["handler"], id, OrderInput{Action: "uphold", Note: "x"})
+		refused(t, err, apperr.Forbidden, "rating_order.not_yours")
+		o, err := f.svc.Act(ctx, f.Users["supervisor"], id, OrderInput{Action: "uphold", Note: "经回访录音核实，属误评。"})
+		if err != nil || o.State != Closed || o.Outcome != "misrated" {
+			t.Fatalf("upheld %+v %v", o, err)
+		}
+	})
+}
