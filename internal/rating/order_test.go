@@ -5,8 +5,11 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
+	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/stats"
 )
 
 func TestOrderLifecycle(t *testing.T) {
@@ -71,6 +74,36 @@ func TestOrderLifecycle(t *testing.T) {
 			if e.Role == ByRater && e.Actor != "" {
 				t.Fatal("the rater named in the history")
 			}
+		}
+		// The figures: by the rating's day, never the rater.
+		sum, err := stats.Summarize(ctx, d, stats.Query{From: calendar.Date{Year: 2026, Month: 9, Day: 1}, To: calendar.Date{Year: 2026, Month: 10, Day: 31}, Region: demo.Region, Items: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tot := sum.Totals
+		if tot.Rated != 1 || tot.Satisfied != 0 || tot.Bad != 1 || tot.Rectified != 1 || tot.RectifiedOnTime != 1 || tot.Revisited != 1 ||
+			tot.RectifyRate != 1 || tot.OnTimeRectify != 1 || tot.RevisitRate != 1 || tot.Concluded == 0 || tot.RatingRate != 1/float64(tot.Concluded) {
+			t.Fatalf("totals %+v", tot)
+		}
+		var byDept, byItem int
+		for _, dp := range sum.Departments {
+			byDept += dp.Bad
+		}
+		for _, it := range sum.Items {
+			byItem += it.Bad
+		}
+		if byDept != 1 || byItem != 1 {
+			t.Fatalf("by department %d, by item %d", byDept, byItem)
+		}
+		m, err := stats.BuildMonthly(ctx, d, "2026-09", demo.Region, "", f.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Total.Bad != 1 || m.Total.Rated != 1 {
+			t.Fatalf("monthly %+v", m.Total)
+		}
+		if _, err := m.PDF(); err != nil {
+			t.Fatal(err)
 		}
 		// Every step an audit record.
 		if n := f.count(`SELECT COUNT(*) FROM audit_pending WHERE object_id = $1`, id); n < 6 {
