@@ -323,6 +323,13 @@ var apiCells = []cell{
 	// revokes their own (another's is not found); clerks whose region covers
 	// the agent's area check written ones (an agent of 青羊镇's: only the
 	// district's clerk; the demo agent's of 南沱镇: both clerks).
+	{op: "GET /api/v1/ratings/indicators", path: "/ratings/indicators", allow: "@all"},
+	{op: "GET /api/v1/ratings/orders", path: "/ratings/orders", allow: "handler handler-t reviewer reviewer-t approver approver-t supervisor supervisor-t",
+		sees: []seen{{"rorder_no", "handler reviewer approver supervisor"}}},
+	{op: "GET /api/v1/ratings/orders/{id}", path: "/ratings/orders/<rorder>", allow: "zhangsan handler reviewer approver supervisor"},
+	{op: "POST /api/v1/ratings/orders/{id}/actions", path: "/ratings/orders/<rorder>/actions", body: `{"action":"start"}`, allow: "handler reviewer approver"},
+	{op: "GET /api/v1/cases/{no}/ratings", path: "/cases/<case_lic>/ratings", allow: readCaseD},
+	{op: "POST /api/v1/cases/{no}/ratings", path: "/cases/<case_lic>/ratings", body: `{"level":5,"channel":"pc"}`, allow: "zhangsan"},
 	{op: "GET /api/v1/mandates", path: "/mandates", allow: "@applicants agent", sees: []seen{{"mandate_z", "agent zhangsan"}, {"mandate_q", "lisi"}}},
 	{op: "POST /api/v1/mandates", path: "/mandates", body: `{"name":"<lisi_name>","id_number":"<lisi_id>","all_items":true,"valid_until":"2026-12-31","method":"sms"}`, allow: "agent"},
 	{op: "GET /api/v1/mandates/{id}", variant: "the demo's", path: "/mandates/<mandate_z>", allow: "agent zhangsan"},
@@ -588,6 +595,14 @@ var webCells = []cell{
 	{op: "GET /cases/{ref}/notices/{id}", variant: "district case", path: "/cases/<case_d>/notices/<notice_d>", allow: readCaseD},
 	{op: "GET /cases/{ref}/audit/{id}", variant: "district case", path: "/cases/<case_d>/audit/<audit_d_id>", allow: readCaseD},
 	{op: "GET /cases/{ref}/audit/{id}", variant: "a record of another case", path: "/cases/<case_d>/audit/<audit_t_id>", allow: ""},
+	{op: "POST /cases/{ref}/rate", path: "/cases/<case_lic>/rate", body: "level=5", allow: "zhangsan"},
+	{op: "POST /cases/{ref}/revisit", path: "/cases/<case_lic>/revisit", body: "order=<rorder>&answer=satisfied", allow: "zhangsan"},
+	{op: "GET /rate", path: "/rate?case_no=<case_lic>", allow: "@all"},
+	{op: "POST /rate", path: "/rate", body: "case_no=<case_lic>&name=" + url.QueryEscape("张三") + "&code=<case_lic_code>&level=5", allow: "anon zhangsan lisi democorp"},
+	{op: "GET /workbench/ratings", path: "/workbench/ratings", allow: "handler handler-t reviewer reviewer-t approver approver-t supervisor supervisor-t",
+		sees: []seen{{"rorder_no", "handler reviewer approver supervisor"}}},
+	{op: "GET /workbench/ratings/{id}", path: "/workbench/ratings/<rorder>", allow: "handler reviewer approver supervisor"},
+	{op: "POST /workbench/ratings/{id}", path: "/workbench/ratings/<rorder>", body: "action=start", allow: "handler reviewer approver"},
 	{op: "GET /progress", path: "/progress?case_no=<case_d>&name=" + url.QueryEscape("张三"), allow: "@all"},
 	{op: "GET /licences", path: "/licences", allow: "@applicants agent", sees: []seen{{"lic_d", "zhangsan"}}},
 	{op: "GET /workbench/licences", path: "/workbench/licences", allow: issuedList, sees: []seen{{"lic_d", seesLicD}}},

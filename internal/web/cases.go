@@ -96,7 +96,7 @@ func (s *Server) showCase(r *http.Request, v *View, shown *cases.Shown) error {
 	// The correction and edit forms re-use the application form renderer.
 	v.Data["Form"] = &formView{Fields: ver.Item.Form, Values: c.Values, Towns: s.towns(r), Locked: identityLocked(identity.Kind(c.ApplicantKind))}
 	v.Data["Answers"] = c.Answers
-	return nil
+	return s.ratingView(r, v, c)
 }
 
 // caseAct performs the action a case page's form posts and returns to the

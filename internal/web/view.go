@@ -100,6 +100,8 @@ func (v *View) Nav() []NavItem {
 		if v.User.HasAny(issuedRoles...) {
 			// The issuing back office, and supervisors over their region (read-only).
 			items = append(items, NavItem{Href: "/workbench/licences", Key: "nav.issued"})
+			// The 差评 ledger of the same back office and supervisors (好差评).
+			items = append(items, NavItem{Href: "/workbench/ratings", Key: "nav.ratings"})
 		}
 		if v.User.Has(identity.RoleAgent) {
 			items = append(items, NavItem{Href: "/agent/mandates", Key: "nav.mandates"})
