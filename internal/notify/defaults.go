@@ -39,6 +39,8 @@ var smsDefaults = map[string][2]string{ // kind → zh-CN, en
 	"respond":           {"您督办的办件{case_no}已答复。", "{case_no}: urging answered."},
 	"remind":            {"办件{case_no}{clock}{level}，请及时办理。", "{case_no}: reminder; sign in."},
 	"escalate":          {"办件{case_no}{clock}已{level}，请关注。", "{case_no} escalated; sign in."},
+	"order_remind":      {"工单{order_no}{clock}{level}，请及时办理。", "{order_no}: reminder; sign in."},
+	"order_escalate":    {"工单{order_no}{clock}已{level}，请关注。", "{order_no} escalated; sign in."},
 	"licence_issued":    {"您的电子证照{name}已签发，可在我的证照中查看。", "Your licence {name} was issued."},
 	"rating_rectified":  {"您对{item}办件的差评已整改，请登录告诉我们是否满意。", "{item}: your rating was acted on; sign in to answer."},
 	"verify_code":       {"您的验证码为{otp}，{minutes}分钟内有效，请勿告诉他人。", "Your code is {otp}, valid {minutes} minutes. Tell no one."},
