@@ -16,6 +16,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/supervise"
 )
 
 // States of a 差评 work order (差评工单).
@@ -131,6 +132,8 @@ type Order struct {
 	Flagged       bool       `json:"flagged,omitempty"`
 	Actions       []string   `json:"actions"`
 	Events        []Event    `json:"events,omitempty"`
+	// Clocks are the order's 核实 and 整改 clocks with their levels.
+	Clocks []supervise.OrderClockView `json:"clocks,omitempty"`
 
 	raterID string
 }
@@ -307,6 +310,9 @@ func (s *Service) Order(ctx context.Context, u *identity.User, id string) (*Orde
 		if o.Events, err = events(tx, o.ID, u.Kind == identity.KindStaff); err != nil {
 			return err
 		}
+		if o.Clocks, err = orderClocks(tx, o); err != nil {
+			return err
+		}
 		if u.Kind == identity.KindStaff {
 			return audit.Append(tx, &audit.Record{Actor: u.ID, Role: "staff", Action: "rating_order.read", ObjectType: "rating_order", ObjectID: o.ID}, nil)
 		}
@@ -435,9 +441,6 @@ func (s *Service) apply(tx *db.Tx, u *identity.User, o *Order, in OrderInput, to
 		onTime, err := stopClock(tx, o, clockRectify)
 		if err != nil {
 			return err
-		}
-		if !clocksLive {
-			onTime = !tx.Now.After(o.RectifyDueAt)
 		}
 		add("rectify_note", in.Note)
 		add("rectified_at", tx.Now)

@@ -1,6 +1,8 @@
 package rating
 
 import (
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -9,7 +11,9 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/demotest"
 	"github.com/tongban/tongban/internal/stats"
+	"github.com/tongban/tongban/internal/supervise"
 )
 
 func TestOrderLifecycle(t *testing.T) {
@@ -133,6 +137,57 @@ func TestOrderAppeal(t *testing.T) {
 		o, err := f.svc.Act(ctx, f.Users["supervisor"], id, OrderInput{Action: "uphold", Note: "经回访录音核实，属误评。"})
 		if err != nil || o.State != Closed || o.Outcome != "misrated" {
 			t.Fatalf("upheld %+v %v", o, err)
+		}
+	})
+}
+
+// The order's clocks are supervise's: started at the rating, levelled by
+// the scanner on the working-day calendar, stopped when verified and
+// rectified.
+func TestOrderClocks(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := f.Ctx
+		r, err := f.svc.Rate(ctx, f.Users["zhangsan"], f.caseOf("zhangsan", "concluded"), bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := f.svc.Order(ctx, f.Users["handler"], r.OrderID)
+		if err != nil || len(o.Clocks) != 2 || o.Clocks[0].Clock != supervise.ClockRatingVerify || o.Clocks[0].StoppedAt != nil ||
+			!o.Clocks[0].DueAt.Equal(o.VerifyDueAt) || !o.Clocks[1].DueAt.Equal(o.RectifyDueAt) {
+			t.Fatalf("clocks %+v %v", o.Clocks, err)
+		}
+		// Rated Monday 28 September, verification due end of Tuesday; on
+		// Wednesday the scanner shows the 核实 clock overdue.
+		f.SetNow(demotest.At("2026-09-30 10:00"))
+		scan := &supervise.Scanner{DB: d, Catalog: f.Catalog, Calendars: calendar.National(), Cases: f.cases,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Holder: "test", Home: demo.Region}
+		if _, err := scan.Pass(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var level string
+		if err := d.Reader().QueryRow(`SELECT level FROM order_clocks WHERE kind = 'rating' AND order_id = $1 AND clock = 'rating_verify'`, r.OrderID).Scan(&level); err != nil {
+			t.Fatal(err)
+		}
+		if level == "normal" || level == "" {
+			t.Fatalf("verification overdue at level %q", level)
+		}
+		if _, err := f.svc.Act(ctx, f.Users["handler"], r.OrderID, OrderInput{Action: "verify", Note: "属实。"}); err != nil {
+			t.Fatal(err)
+		}
+		o, _ = f.svc.Order(ctx, f.Users["handler"], r.OrderID)
+		if c := o.Clocks[0]; c.StoppedAt == nil || c.OnTime == nil || *c.OnTime || o.Clocks[1].StoppedAt != nil {
+			t.Fatalf("after a late verification: %+v", o.Clocks)
+		}
+		// Rectified within the 15 working days (past the National Day holiday): on time.
+		f.SetNow(demotest.At("2026-10-16 10:00"))
+		o, err = f.svc.Act(ctx, f.Users["handler"], r.OrderID, OrderInput{Action: "rectify", Note: "已整改。"})
+		if err != nil || o.OnTime == nil || !*o.OnTime {
+			t.Fatalf("rectified %+v %v", o, err)
+		}
+		o, _ = f.svc.Order(ctx, f.Users["handler"], r.OrderID)
+		if c := o.Clocks[1]; c.StoppedAt == nil || c.OnTime == nil || !*c.OnTime {
+			t.Fatalf("rectify clock %+v", c)
 		}
 	})
 }

@@ -429,3 +429,20 @@ func itoa(n int) string {
 	}
 	return strconv.Itoa(n)
 }
+
+// ExpireLease is the lease of the default-rating job: one replica at a time.
+const ExpireLease = "rating-expire"
+
+// ExpireIfHeld makes the default ratings (Expire) when holder holds the
+// lease, and says whether it ran.
+func (s *Service) ExpireIfHeld(ctx context.Context, holder string, ttl time.Duration) (int, bool, error) {
+	held, err := s.DB.Lease(ctx, ExpireLease, holder, ttl)
+	if err != nil || !held {
+		return 0, false, err
+	}
+	n, err := s.Expire(ctx, 1000)
+	if err != nil {
+		return n, true, err
+	}
+	return n, true, s.DB.LeaseRan(ctx, ExpireLease, holder)
+}

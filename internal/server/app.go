@@ -25,6 +25,7 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/rating"
 	"github.com/tongban/tongban/internal/site"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
@@ -400,6 +401,29 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 					slog.Error("cases: sweep uploads", "err", err)
 				} else if rep.Uploads > 0 {
 					slog.Info("cases: unattached uploads swept", "uploads", rep.Uploads, "files", rep.Files)
+				}
+				select {
+				case <-jobs.Done():
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	}
+	if a.Scanner != nil {
+		// 好差评: where a region's rule says so, a case whose rating window
+		// passed gets its default rating (marked, never counted as real),
+		// by one replica at a time.
+		go func() {
+			ratings := &rating.Service{DB: a.DB, Calendars: a.Calendars}
+			t := time.NewTicker(10 * time.Minute)
+			defer t.Stop()
+			defer a.DB.ReleaseLease(context.WithoutCancel(jobs), rating.ExpireLease, a.Scanner.Holder)
+			for {
+				if n, _, err := ratings.ExpireIfHeld(jobs, a.Scanner.Holder, 30*time.Minute); err != nil && jobs.Err() == nil {
+					slog.Error("rating: default ratings", "err", err)
+				} else if n > 0 {
+					slog.Info("rating: default ratings made", "ratings", n)
 				}
 				select {
 				case <-jobs.Done():

@@ -157,6 +157,7 @@ var funcs = template.FuncMap{
 	"neg":     func(n int) int { return -n },
 	"pct":     func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 	"inc":     func(n int) int { return n + 1 },
+	"yes":     func(p *bool) bool { return p != nil && *p }, // a recorded yes (on time), not just a recorded answer
 	"deref": func(p *int64) int64 {
 		if p == nil {
 			return -1
