@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -445,4 +446,18 @@ func (s *Service) ExpireIfHeld(ctx context.Context, holder string, ttl time.Dura
 		return n, true, err
 	}
 	return n, true, s.DB.LeaseRan(ctx, ExpireLease, holder)
+}
+
+// CaseNo is the number of a case by its id ("" when it has none): the
+// licence's rating link names its granting case.
+func (s *Service) CaseNo(ctx context.Context, caseID string) (string, error) {
+	var no sql.NullString
+	err := s.DB.View(ctx, func(tx *db.Tx) error {
+		err := tx.QueryRow(`SELECT case_no FROM cases WHERE id = $1`, caseID).Scan(&no)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	return no.String, apperr.Internalf("rating: case number", err)
 }

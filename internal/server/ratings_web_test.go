@@ -15,6 +15,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/pdftest"
 )
 
 // 好差评 through the pages (issue 18): 张三 rates a concluded case on its
@@ -53,8 +54,30 @@ func TestRatingPages(t *testing.T) {
 		z := ts.client()
 		ts.webLogin(t, z, "zhangsan")
 		r, _ := z.Get(page)
-		if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, `id="rating-form"`) || !strings.Contains(b, "非常不满意") || !strings.Contains(b, "额外要求提交材料") {
+		b := body(t, r)
+		if r.StatusCode != 200 || !strings.Contains(b, `id="rating-form"`) || !strings.Contains(b, "非常不满意") || !strings.Contains(b, "额外要求提交材料") {
 			t.Fatalf("case page: %d, rating form %v", r.StatusCode, strings.Contains(b, `id="rating-form"`))
+		}
+		// The decision notice asks for a rating: a QR code and the link, on the page and in the PDF.
+		nm := regexp.MustCompile(`href="(/cases/[^"]+/notices/[0-9a-f-]{36})" data-kind="decision"`).FindStringSubmatch(b)
+		if nm == nil {
+			t.Fatal("no decision notice")
+		}
+		r, _ = z.Get(ts.URL + nm[1])
+		if b := body(t, r); !strings.Contains(b, `id="rate-link"`) || !strings.Contains(b, "/rate?case_no="+caseNo) || !strings.Contains(b, "via=qr") {
+			t.Fatal("the decision notice has no rating link")
+		}
+		r, _ = z.Get(ts.URL + nm[1] + "?format=pdf")
+		if text, ok := pdftest.Text(t, []byte(body(t, r))); ok && (!strings.Contains(text, "扫码评价本次服务") || !strings.Contains(text, "/rate")) {
+			t.Fatalf("the decision PDF has no rating QR code: %s", text)
+		}
+		if lm := regexp.MustCompile(`href="(/licences/[^"]+)" id="case-licence"`).FindStringSubmatch(b); lm != nil {
+			r, _ = z.Get(ts.URL + lm[1] + "/pdf")
+			if text, ok := pdftest.Text(t, []byte(body(t, r))); ok && !strings.Contains(text, "扫码评价办理服务") {
+				t.Fatalf("the licence PDF has no rating QR code: %s", text)
+			}
+		} else {
+			t.Log("the granted case issued no licence")
 		}
 		tok := csrf(t, z, page)
 		r, _ = z.PostForm(page+"/rate", url.Values{"csrf_token": {tok}, "kind": {"first"}, "level": {"2"}, "comment": {"跑了两次"}})
@@ -85,7 +108,7 @@ func TestRatingPages(t *testing.T) {
 		h := ts.client()
 		ts.webLogin(t, h, "handler")
 		r, _ = h.Get(ts.URL + "/workbench/ratings")
-		b := body(t, r)
+		b = body(t, r)
 		m := regexp.MustCompile(`href="/workbench/ratings/([0-9a-f-]{36})"`).FindStringSubmatch(b)
 		if r.StatusCode != 200 || m == nil || strings.Contains(b, "补正两次才受理") {
 			t.Fatalf("ledger: %d %v", r.StatusCode, m)
