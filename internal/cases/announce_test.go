@@ -106,12 +106,12 @@ func TestEveryStepTellsThePeopleConcerned(t *testing.T) {
 			{"handler", cases.ActionRequest{Action: "pass"}, "reviewer:inbox"},
 			{"reviewer", cases.ActionRequest{Action: "pass"}, "approver:inbox"},
 			{"approver", cases.ActionRequest{Action: "extend", Days: "2", Reason: "需现场核查"}, "zhangsan:extended"},
-			{"approver", cases.ActionRequest{Action: "grant"}, "clerk:inbox zhangsan:decided"},
+			{"approver", cases.ActionRequest{Action: "grant"}, "clerk:inbox zhangsan:decided zhangsan:rate_invite"}, // 好差评: asked to rate
 			{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "post", TrackingNo: "EMS1234567890", Reason: "申请人来电要求邮寄"}, "zhangsan:posted"},
 		})
 
 		// Refusal, and withdrawal (the holders are told; who withdrew is not).
-		f.steps(f.submitSoleTrader(), []step{{"clerk", cases.ActionRequest{Action: "refuse", Reason: "不属于本机关职权范围"}, "zhangsan:refused"}})
+		f.steps(f.submitSoleTrader(), []step{{"clerk", cases.ActionRequest{Action: "refuse", Reason: "不属于本机关职权范围"}, "zhangsan:rate_invite zhangsan:refused"}})
 		f.steps(f.submitSoleTrader(), []step{
 			{"clerk", cases.ActionRequest{Action: "accept"}, "handler:inbox zhangsan:accepted"},
 			{"zhangsan", cases.ActionRequest{Action: "withdraw"}, "handler:case_withdrawn"},
@@ -135,7 +135,7 @@ func TestEveryStepTellsThePeopleConcerned(t *testing.T) {
 			t.Errorf("commitment submission told %q", got)
 		}
 		f.steps(c, []step{
-			{"clerk", cases.ActionRequest{Action: "accept"}, "zhangsan:decided"}, // the clerk holds it now, and knows
+			{"clerk", cases.ActionRequest{Action: "accept"}, "zhangsan:decided zhangsan:rate_invite"}, // the clerk holds it now, and knows
 			{"handler", cases.ActionRequest{Action: "verify", Outcome: "false", Reason: "经营场所与承诺不符"}, "zhangsan:revoked"},
 			{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "online"}, "zhangsan:delivered_online"},
 		})
@@ -160,7 +160,7 @@ func TestEveryStepTellsThePeopleConcerned(t *testing.T) {
 		f.steps(c, []step{
 			{"clerk", cases.ActionRequest{Action: "accept"}, "handler:inbox zhangsan:accepted"},
 			{"handler", cases.ActionRequest{Action: "pass"}, "approver:inbox"},
-			{"approver", cases.ActionRequest{Action: "deny", Reason: "经营场所不符合要求"}, "clerk:inbox zhangsan:decided"},
+			{"approver", cases.ActionRequest{Action: "deny", Reason: "经营场所不符合要求"}, "clerk:inbox zhangsan:decided zhangsan:rate_invite"},
 			{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "window", Reason: "申请人到窗口领取"}, "zhangsan:delivered_window"},
 		})
 
@@ -175,7 +175,7 @@ func TestEveryStepTellsThePeopleConcerned(t *testing.T) {
 		if got := strings.Join(f.told(c.ID), " "); got != "agent:submitted clerk:inbox zhangsan:submitted" {
 			t.Errorf("agent's submission told %q", got)
 		}
-		f.steps(c, []step{{"clerk", cases.ActionRequest{Action: "refuse", Reason: "重复申请"}, "agent:refused zhangsan:refused"}})
+		f.steps(c, []step{{"clerk", cases.ActionRequest{Action: "refuse", Reason: "重复申请"}, "agent:rate_invite agent:refused zhangsan:rate_invite zhangsan:refused"}})
 
 		// Filed and accepted at once at the window: one notice, the acceptance.
 		c, _, err = f.svc.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(),

@@ -189,7 +189,7 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	// The channels render from the installation's templates (the ones
 	// administrators edit on /admin/templates), measured with the gateway's
 	// own 【签名】.
-	templates := &notify.TemplateRenderer{DB: a.DB, Home: a.Config.Region}
+	templates := &notify.TemplateRenderer{DB: a.DB, Home: a.Config.Region, Base: a.Config.PublicURL}
 	a.templates = templates
 	if a.Config.SMSSign != "" {
 		templates.Signature = "【" + a.Config.SMSSign + "】"
