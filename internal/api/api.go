@@ -173,6 +173,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "GET", "/api/v1/ratings/orders/{id}", false, s.ratingOrder)
 	s.handle(mux, "POST", "/api/v1/ratings/orders/{id}/actions", false, s.ratingOrderAct)
 	s.handle(mux, "GET", "/api/v1/cases/{no}/ratings", false, s.caseRatings)
+	s.handle(mux, "GET", "/api/v1/admin/rating-rules", false, s.ratingRules)
+	s.handle(mux, "PUT", "/api/v1/admin/rating-rules/{region}", false, s.saveRatingRule)
 	s.handle(mux, "POST", "/api/v1/cases/{no}/ratings", false, s.rateCase)
 	s.handle(mux, "POST", "/api/v1/mandates", false, s.requestMandate)
 	s.handle(mux, "GET", "/api/v1/mandates/{id}", false, s.getMandate)

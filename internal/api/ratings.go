@@ -97,3 +97,28 @@ func (s *Server) ratingOrderAct(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"order": o})
 	return nil
 }
+
+// ratingRules lists the regions' rating rules the administrator covers.
+func (s *Server) ratingRules(w http.ResponseWriter, r *http.Request) error {
+	rules, err := s.Ratings.Rules(r.Context(), userFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rules": rules, "default": rating.DefaultRule})
+	return nil
+}
+
+// saveRatingRule sets a region's rating rule.
+func (s *Server) saveRatingRule(w http.ResponseWriter, r *http.Request) error {
+	var in rating.Rule
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	in.Region = r.PathValue("region")
+	rule, err := s.Ratings.SaveRule(r.Context(), userFrom(r.Context()), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rule": rule})
+	return nil
+}

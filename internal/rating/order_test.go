@@ -191,3 +191,36 @@ func TestOrderClocks(t *testing.T) {
 		}
 	})
 }
+
+// A region's rule is an administrator's data, within their grant.
+func TestSaveRule(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		r := Rule{Region: demo.Region, WindowDays: 10, DefaultLevel: Satisfied, VerifyDays: 2, RectifyDays: 10}
+		if _, err := f.svc.SaveRule(f.Ctx, f.Users["handler"], r); err == nil {
+			t.Fatal("a handler set a rule")
+		}
+		bad := r
+		bad.WindowDays = 0
+		_, err := f.svc.SaveRule(f.Ctx, f.Users["admin"], bad)
+		refused(t, err, apperr.Invalid, "rating.rule_invalid")
+		bad = r
+		bad.Region = "999999"
+		_, err = f.svc.SaveRule(f.Ctx, f.Users["admin"], bad)
+		if err == nil {
+			t.Fatal("a rule for an unknown region")
+		}
+		if _, err := f.svc.SaveRule(f.Ctx, f.Users["admin"], r); err != nil {
+			t.Fatal(err)
+		}
+		rules, err := f.svc.Rules(f.Ctx, f.Users["admin"])
+		if err != nil || len(rules) != 1 || rules[0] != r {
+			t.Fatalf("rules %v %v", rules, err)
+		}
+		var got Rule
+		d.View(f.Ctx, func(tx *db.Tx) error { got, err = RuleFor(tx, "500102103000"); return err })
+		if got != r {
+			t.Fatalf("a town's rule is its district's: %+v", got)
+		}
+	})
+}
