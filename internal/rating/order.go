@@ -100,6 +100,7 @@ type Order struct {
 	ID            string     `json:"id"`
 	No            string     `json:"order_no"`
 	RatingID      string     `json:"rating_id"`
+	SubjectKind   string     `json:"subject_kind"` // case, or visit (then CaseID and CaseNo are the ticket's)
 	CaseID        string     `json:"case_id"`
 	CaseNo        string     `json:"case_no"`
 	ItemName      string     `json:"item_name"`
@@ -249,8 +250,8 @@ func canRead(u *identity.User, o *Order) bool {
 	return u != nil && u.Kind == identity.KindStaff && u.ScopeOf(identity.RoleSupervisor, identity.RoleApprover).Covers(o.DepartmentID, o.Region)
 }
 
-const selectOrder = `SELECT o.id, o.order_no, o.rating_id, r.subject_id, r.subject_no, o.item_name, o.department_id, d.name, o.region_code,
-	o.state, o.outcome, r.level, r.indicators, r.comment, r.channel, r.flagged, r.rater_id, o.appeal_reason, o.verify_note, o.appeal_note,
+const selectOrder = `SELECT o.id, o.order_no, o.rating_id, r.subject_kind, r.subject_id, r.subject_no, o.item_name, o.department_id, d.name, o.region_code,
+	o.state, o.outcome, r.level, r.indicators, r.comment, r.channel, r.flagged, COALESCE(r.rater_id, ''), o.appeal_reason, o.verify_note, o.appeal_note,
 	o.decision_note, o.rectify_note, o.revisit_answer, o.revisit_by, o.revisit_note, o.verify_due_at, o.rectify_due_at, o.verified_at,
 	o.rectified_at, o.rectified_on_time, o.revisited_at, o.closed_at, o.rev, o.created_at
 	FROM rating_orders o JOIN ratings r ON r.id = o.rating_id JOIN departments d ON d.id = o.department_id`
@@ -261,7 +262,7 @@ func scanOrder(sc scanner) (*Order, error) {
 	var level int
 	var verified, rectified, revisited, closed sql.NullTime
 	var onTime sql.NullBool
-	if err := sc.Scan(&o.ID, &o.No, &o.RatingID, &o.CaseID, &o.CaseNo, &o.ItemName, &o.DepartmentID, &o.Department, &o.Region,
+	if err := sc.Scan(&o.ID, &o.No, &o.RatingID, &o.SubjectKind, &o.CaseID, &o.CaseNo, &o.ItemName, &o.DepartmentID, &o.Department, &o.Region,
 		&o.State, &o.Outcome, &level, &ind, &o.Comment, &o.Channel, &o.Flagged, &o.raterID, &o.AppealReason, &o.VerifyNote, &o.AppealNote,
 		&o.DecisionNote, &o.RectifyNote, &o.RevisitAnswer, &o.RevisitBy, &o.RevisitNote, &o.VerifyDueAt, &o.RectifyDueAt, &verified,
 		&rectified, &onTime, &revisited, &closed, &o.Rev, &o.CreatedAt); err != nil {
@@ -445,7 +446,11 @@ func (s *Service) apply(tx *db.Tx, u *identity.User, o *Order, in OrderInput, to
 		add("rectify_note", in.Note)
 		add("rectified_at", tx.Now)
 		add("rectified_on_time", onTime)
-		// The rater is told the outcome and asked whether they are satisfied (回访).
+		// The rater is told the outcome and asked whether they are satisfied
+		// (回访); an anonymous visitor is called instead (a phone 回访).
+		if o.raterID == "" {
+			break
+		}
 		if err := notify.Send(tx, o.raterID, o.CaseID, "rating_rectified",
 			notify.Message{Key: "notify.rating_rectified", Args: map[string]any{"case_no": o.CaseNo, "order_no": o.No, "item": o.ItemName}},
 			"rating_rectified:"+o.ID); err != nil {

@@ -242,6 +242,16 @@ func (s *Service) rate(tx *db.Tx, c *subject, rater string, in Input) (*Rating, 
 	return r, nil
 }
 
+// nullable is s, or NULL when empty.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
 func uniq(xs []string) []string {
 	out := []string{}
 	for _, x := range xs {
@@ -274,7 +284,7 @@ func insert(tx *db.Tx, r *Rating, concluded *time.Time) error {
 	_, err := tx.Exec(`INSERT INTO ratings (id, subject_kind, subject_id, subject_no, kind, rater_id, level, direction, indicator_set,
 		indicators, comment, text_hash, channel, defaulted, item_code, item_name, department_id, region_code, staff_ids, concluded_at, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
-		r.ID, r.SubjectKind, r.SubjectID, r.SubjectNo, r.Kind, r.RaterID, int(r.Level), r.Direction, r.IndicatorSet,
+		r.ID, r.SubjectKind, r.SubjectID, r.SubjectNo, r.Kind, nullable(r.RaterID), int(r.Level), r.Direction, r.IndicatorSet,
 		strings.Join(r.Indicators, "|"), r.Comment, textHash(r.Comment), r.Channel, r.Defaulted, r.ItemCode, r.ItemName,
 		r.DepartmentID, r.Region, strings.Join(r.StaffIDs, "|"), concluded, r.CreatedAt)
 	return err
@@ -328,7 +338,7 @@ func (s *Service) OfCase(ctx context.Context, u *identity.User, caseID string) (
 	return out, apperr.Internalf("rating: of case", err)
 }
 
-const selectRating = `SELECT r.id, r.subject_kind, r.subject_id, r.subject_no, r.kind, r.rater_id, r.level, r.direction, r.indicator_set,
+const selectRating = `SELECT r.id, r.subject_kind, r.subject_id, r.subject_no, r.kind, COALESCE(r.rater_id, ''), r.level, r.direction, r.indicator_set,
 	r.indicators, r.comment, r.channel, r.defaulted, r.flagged, r.item_code, r.item_name, r.department_id, r.region_code, r.staff_ids,
 	r.created_at, COALESCE(o.id, '') FROM ratings r LEFT JOIN rating_orders o ON o.rating_id = r.id`
 

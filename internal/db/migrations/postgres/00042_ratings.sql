@@ -12,7 +12,7 @@ CREATE TABLE ratings (
     subject_id    TEXT NOT NULL,
     subject_no    TEXT NOT NULL DEFAULT '',      -- the case number (or ticket number) shown
     kind          TEXT NOT NULL,                 -- first, follow_up (追评)
-    rater_id      TEXT NOT NULL REFERENCES users (id),
+    rater_id      TEXT REFERENCES users (id),    -- NULL: an anonymous hall visitor (a visit's ticket)
     level         INTEGER NOT NULL,              -- 5 非常满意 … 1 非常不满意
     direction     TEXT NOT NULL,                 -- 'high_is_good': 5 is the best level
     indicator_set TEXT NOT NULL,                 -- the version of the indicator set
@@ -31,6 +31,8 @@ CREATE TABLE ratings (
     created_at    TIMESTAMPTZ NOT NULL
 );
 CREATE UNIQUE INDEX ratings_once ON ratings (subject_kind, subject_id, rater_id, kind);
+-- 一次一评: one rating of a visit, whoever (or nobody known) rates it.
+CREATE UNIQUE INDEX ratings_visit_once ON ratings (subject_id, kind) WHERE subject_kind = 'visit';
 CREATE INDEX ratings_dept ON ratings (department_id, created_at);
 CREATE INDEX ratings_region ON ratings (region_code, created_at);
 CREATE INDEX ratings_text ON ratings (text_hash, created_at);
