@@ -31,6 +31,7 @@ import (
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/rating"
 	"github.com/tongban/tongban/internal/site"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
@@ -55,6 +56,7 @@ type Deps struct {
 	AuditKeys        *audit.Keys // nil: no checkpoints (serve without keys)
 	Licences         *license.Service
 	Mandates         *mandate.Service // agents' mandates (授权委托)
+	Ratings          *rating.Service  // 好差评 and the 差评 work orders
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
 	PublicURL        string           // the platform's public address for links; "" = the request's host
@@ -166,6 +168,14 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "GET", "/api/v1/cases/{no}/materials/{id}", false, s.caseMaterial)
 	s.handle(mux, "GET", "/api/v1/progress", true, s.progress)
 	s.handle(mux, "GET", "/api/v1/mandates", false, s.myMandates)
+	s.handle(mux, "GET", "/api/v1/ratings/indicators", true, s.ratingIndicators)
+	s.handle(mux, "GET", "/api/v1/ratings/orders", false, s.ratingOrders)
+	s.handle(mux, "GET", "/api/v1/ratings/orders/{id}", false, s.ratingOrder)
+	s.handle(mux, "POST", "/api/v1/ratings/orders/{id}/actions", false, s.ratingOrderAct)
+	s.handle(mux, "GET", "/api/v1/cases/{no}/ratings", false, s.caseRatings)
+	s.handle(mux, "GET", "/api/v1/admin/rating-rules", false, s.ratingRules)
+	s.handle(mux, "PUT", "/api/v1/admin/rating-rules/{region}", false, s.saveRatingRule)
+	s.handle(mux, "POST", "/api/v1/cases/{no}/ratings", false, s.rateCase)
 	s.handle(mux, "POST", "/api/v1/mandates", false, s.requestMandate)
 	s.handle(mux, "GET", "/api/v1/mandates/{id}", false, s.getMandate)
 	s.handle(mux, "POST", "/api/v1/mandates/{id}/confirm", false, s.confirmMandate)

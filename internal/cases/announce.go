@@ -46,6 +46,10 @@ const (
 	NoticeCountersign   = "countersign" // staff: their department is asked for its opinion
 	NoticeCaseWithdrawn = "case_withdrawn"
 	NoticeSupplied      = "supplied" // staff: the materials owed under 容缺 arrived
+	// NoticeRateInvite asks the applicant of a concluded case for a rating
+	// (好差评); its short message carries the rating page's link (rate_url,
+	// filled by the template renderer from the platform's address).
+	NoticeRateInvite = "rate_invite"
 )
 
 // change is one recorded change of a case, as commit announces it.
@@ -99,6 +103,14 @@ func (s *Service) announce(tx *db.Tx, c *Case, who actor, reason string, ch chan
 			}
 			if err := notify.Send(tx, to, c.ID, kind, notify.Message{Key: "notify." + kind, Args: args}, dedup(kind)); err != nil {
 				return err
+			}
+			// A decision or a refusal concludes the case: its applicant is
+			// asked to rate it (一事一评), once.
+			if (kind == NoticeDecided || kind == NoticeRefused) && c.ParentID == "" {
+				invite := notify.Message{Key: "notify." + NoticeRateInvite, Args: map[string]any{"case_no": c.No, "item": c.ItemName}}
+				if err := notify.Send(tx, to, c.ID, NoticeRateInvite, invite, NoticeRateInvite+"|"+c.ID); err != nil {
+					return err
+				}
 			}
 		}
 	}

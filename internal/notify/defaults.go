@@ -43,6 +43,8 @@ var smsDefaults = map[string][2]string{ // kind → zh-CN, en
 	"order_escalate":    {"工单{order_no}{clock}已{level}，请关注。", "{order_no} escalated; sign in."},
 	"new_work":          {"您有{count}件新的待办件，请登录办理。", "You have {count} new cases to handle; sign in."},
 	"licence_issued":    {"您的电子证照{name}已签发，可在我的证照中查看。", "Your licence {name} was issued."},
+	"rating_rectified":  {"您对{item}办件的差评已整改，请登录告诉我们是否满意。", "{item}: your rating was acted on; sign in to answer."},
+	"rate_invite":       {"您的{item}办件已办结，欢迎评价：{rate_url}", "{item} done. Rate: {rate_url}"},
 	"verify_code":       {"您的验证码为{otp}，{minutes}分钟内有效，请勿告诉他人。", "Your code is {otp}, valid {minutes} minutes. Tell no one."},
 	"phone_changed":     {"您账户的手机号码已更换。如非本人操作，请尽快到政务服务窗口办理。", "Your mobile number was changed. Not you? Visit a service window."},
 	"account_exists":    {"有人用您的身份证号申请注册，您已有账号，可用本手机号登录或重置密码。", "Someone tried to register with your ID; you have an account."},

@@ -73,6 +73,8 @@ var placeholders = map[string]placeholder{
 	"level":       {true, "signal.level.warning"},
 	"order_no":    {true, "SQ202610080001"}, // a work order (差评, 诉求) by number
 	"count":       {true, "99+"},            // how many (新到待办's digest)
+	// The rating page (好差评) at the platform's address: no case, no person.
+	"rate_url": {true, "https://zwfw.fuling.gov.cn/rate?via=sms"},
 	// Free text typed by staff or listing many things: unbounded, and may
 	// carry personal data — in-app and e-mail only.
 	"reason":      {false, "申请材料与实际情况不符"},
@@ -128,6 +130,10 @@ var Kinds = map[string][]string{
 	"new_work":          {"count"},
 	"order_escalate":    {"order_no", "clock", "level", "due_date"},
 	"licence_issued":    {"case_no", "name"},
+	// 好差评: a bad rating was acted on; the rater is asked whether satisfied (回访).
+	"rating_rectified": {"case_no", "item", "order_no"},
+	// A concluded case asks for a rating; rate_url is filled at rendering.
+	"rate_invite": {"case_no", "item", "rate_url"},
 	// Accounts (identity): codes are texted at once, not kept in-app.
 	"verify_code": {"otp", "minutes"},
 	// The number an account leaves is told it was changed (pipl): no digits.
@@ -177,6 +183,10 @@ type TemplateRenderer struct {
 	// length (DefaultSignature when empty). The gateway adds it; Render
 	// does not.
 	Signature string
+	// Base is the platform's public address ("https://…", no trailing
+	// slash): the links a message carries (rate_url) start with it; without
+	// it they are left out.
+	Base string
 }
 
 func (t *TemplateRenderer) signature() string {
@@ -184,6 +194,24 @@ func (t *TemplateRenderer) signature() string {
 		return DefaultSignature
 	}
 	return t.Signature
+}
+
+// links gives msg the links its kind may carry, at the platform's address.
+// Without the platform's address, the reader is told to sign in instead.
+func (t *TemplateRenderer) links(msg Message, lang i18n.Lang) Message {
+	if !slices.Contains(Kinds[kindOf(msg)], "rate_url") {
+		return msg
+	}
+	args := make(map[string]any, len(msg.Args)+1)
+	for k, v := range msg.Args {
+		args[k] = v
+	}
+	args["rate_url"] = i18n.T(lang, "rating.rate_signin", nil)
+	if t.Base != "" {
+		args["rate_url"] = strings.TrimRight(t.Base, "/") + "/rate?via=sms"
+	}
+	msg.Args = args
+	return msg
 }
 
 var placeholderRE = regexp.MustCompile(`\{([^{}]*)\}`)
@@ -207,7 +235,7 @@ func (t *TemplateRenderer) Render(ctx context.Context, channel, language string,
 	if err != nil {
 		return "", "", apperr.Internalf("notify: render", err)
 	}
-	subject, body, ok = render(tpl, channel, lang, msg)
+	subject, body, ok = render(tpl, channel, lang, t.links(msg, lang))
 	if !ok {
 		return "", "", apperr.E(apperr.NotFound, "notify.template_missing", "kind", kindOf(msg), "channel", channel, "lang", string(lang))
 	}

@@ -26,6 +26,10 @@ type Certificate struct {
 	Status    string // a banner when the licence is not valid (已撤销 …); "" when valid
 	QR        string
 	QRCaption string
+	// Rate is the rating page (好差评) of the granting case, opened by a
+	// smaller QR code under the verification one.
+	Rate        string
+	RateCaption string
 }
 
 // PDF renders c.
@@ -119,6 +123,19 @@ func (c Certificate) PDF() ([]byte, error) {
 		cw, _ := p.MeasureTextWidth(c.QRCaption)
 		p.SetXY(w-64-75-cw/2, 286)
 		p.Cell(nil, c.QRCaption)
+	}
+	if c.Rate != "" {
+		img, err := qr(c.Rate)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.ImageFrom(img, w-64-115, 305, &gopdf.Rect{W: 80, H: 80}); err != nil {
+			return nil, fmt.Errorf("report: qr: %w", err)
+		}
+		p.SetFont("cjk", "", 9)
+		cw, _ := p.MeasureTextWidth(c.RateCaption)
+		p.SetXY(w-64-75-cw/2, 391)
+		p.Cell(nil, c.RateCaption)
 	}
 	p.SetFont("cjk", "", 12)
 	for i, line := range []string{"发证机关：" + c.Issuer, c.IssuedOn} {

@@ -33,6 +33,10 @@ type Document struct {
 	Closing    string   // issuer and date, bottom right
 	QR         string   // URL encoded in the QR code
 	QRCaption  string
+	// Rate is the rating page (好差评) a result notice's second QR code
+	// opens, RateCaption its caption with the link.
+	Rate        string
+	RateCaption string
 }
 
 // Fact is one labelled line.
@@ -125,6 +129,20 @@ func (d Document) PDF() ([]byte, error) {
 		p.SetFont("cjk", "", 9)
 		p.SetXY(margin+108, y+40)
 		p.Cell(nil, d.QRCaption)
+		if d.Rate != "" {
+			img, err := qr(d.Rate)
+			if err != nil {
+				return nil, err
+			}
+			y += 108
+			if err := p.ImageFrom(img, margin, y, &gopdf.Rect{W: 96, H: 96}); err != nil {
+				return nil, fmt.Errorf("report: qr: %w", err)
+			}
+			for i, line := range strings.Split(d.RateCaption, "\n") {
+				p.SetXY(margin+108, y+32+float64(i)*14)
+				p.Cell(nil, line)
+			}
+		}
 	}
 	if d.Closing != "" {
 		p.SetFont("cjk", "", 11)

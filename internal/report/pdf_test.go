@@ -35,3 +35,26 @@ func TestNoticePDF(t *testing.T) {
 		}
 	}
 }
+
+// A result notice and a licence carry the rating page's QR code (好差评).
+func TestRatingQRCodes(t *testing.T) {
+	d := Document{Title: "准予行政许可决定书", QR: "http://x/progress", QRCaption: "扫码查询办理进度",
+		Rate: "http://x/rate?case_no=1&via=qr", RateCaption: "扫码评价本次服务（好差评）\n或访问 http://x/rate"}
+	c := Certificate{Title: "营业执照", QR: "http://x/verify/1", QRCaption: "扫码核验真伪与状态", Rate: "http://x/rate?case_no=1", RateCaption: "扫码评价办理服务"}
+	for name, f := range map[string]func() ([]byte, error){"notice": d.PDF, "licence": c.PDF} {
+		b, err := f()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, ok := pdftest.Text(t, b)
+		if !ok {
+			t.Skip("pdftotext not installed")
+		}
+		want := map[string][]string{"notice": {"扫码评价本次服务", "http://x/rate"}, "licence": {"扫码评价办理服务", "扫码核验真伪与状态"}}[name]
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: %q not in the PDF's text:\n%s", name, w, out)
+			}
+		}
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/rating"
 	"github.com/tongban/tongban/internal/site"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
@@ -188,7 +189,7 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	// The channels render from the installation's templates (the ones
 	// administrators edit on /admin/templates), measured with the gateway's
 	// own 【签名】.
-	templates := &notify.TemplateRenderer{DB: a.DB, Home: a.Config.Region}
+	templates := &notify.TemplateRenderer{DB: a.DB, Home: a.Config.Region, Base: a.Config.PublicURL}
 	a.templates = templates
 	if a.Config.SMSSign != "" {
 		templates.Signature = "【" + a.Config.SMSSign + "】"
@@ -400,6 +401,29 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 					slog.Error("cases: sweep uploads", "err", err)
 				} else if rep.Uploads > 0 {
 					slog.Info("cases: unattached uploads swept", "uploads", rep.Uploads, "files", rep.Files)
+				}
+				select {
+				case <-jobs.Done():
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	}
+	if a.Scanner != nil {
+		// 好差评: where a region's rule says so, a case whose rating window
+		// passed gets its default rating (marked, never counted as real),
+		// by one replica at a time.
+		go func() {
+			ratings := &rating.Service{DB: a.DB, Calendars: a.Calendars}
+			t := time.NewTicker(10 * time.Minute)
+			defer t.Stop()
+			defer a.DB.ReleaseLease(context.WithoutCancel(jobs), rating.ExpireLease, a.Scanner.Holder)
+			for {
+				if n, _, err := ratings.ExpireIfHeld(jobs, a.Scanner.Holder, 30*time.Minute); err != nil && jobs.Err() == nil {
+					slog.Error("rating: default ratings", "err", err)
+				} else if n > 0 {
+					slog.Info("rating: default ratings made", "ratings", n)
 				}
 				select {
 				case <-jobs.Done():

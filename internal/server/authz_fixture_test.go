@@ -510,6 +510,13 @@ func (fx *authzFixture) buildResources(t *testing.T, d *db.DB) {
 	_, fx.r["draft_corp"], _ = caseOf(fx.ok(t, "democorp", "POST", "/cases", `{"item_code":"`+fx.r["item_cd"]+`","submit":false,"form_values":{}}`))
 	_, fx.r["draft_corp2"], _ = caseOf(fx.ok(t, "zhangsan", "POST", "/cases", `{"item_code":"`+fx.r["item_cd"]+`","enterprise":"`+fx.r["corp2"]+`","submit":false,"form_values":{}}`))
 
+	// 好差评 (issue 18): 张三 rates the district's granted case 不满意; its
+	// 差评 order belongs to the district's market regulator.
+	rated := fx.ok(t, "zhangsan", "POST", "/cases/"+fx.r["case_lic"]+"/ratings", `{"level":2,"indicators":["online.overdue"],"comment":"办理时间太长","channel":"pc"}`)
+	fx.r["rorder"] = rated["rating"].(map[string]any)["order_id"].(string)
+	fx.r["case_lic_code"] = fx.ok(t, "zhangsan", "GET", "/cases/"+fx.r["case_lic"], "")["case"].(map[string]any)["query_code"].(string)
+	fx.r["rorder_no"] = fx.ok(t, "handler", "GET", "/ratings/orders/"+fx.r["rorder"], "")["order"].(map[string]any)["order_no"].(string)
+
 	// The audit log sequenced: a record about caseD (district), one about
 	// caseT (南沱镇) and one about an account.
 	seq := &audit.Sequencer{DB: d, Holder: "authz"}

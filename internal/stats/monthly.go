@@ -96,7 +96,7 @@ func (m *Monthly) Title() string {
 }
 
 var monthlyHeader = []string{"", "申请量", "网上申报", "网上申报占比", "受理", "不予受理", "办结", "按时办结", "按时办结率", "即办", "即办率",
-	"平均办理时长（工作日）", "黄牌", "红牌", "满意度"}
+	"平均办理时长（工作日）", "黄牌", "红牌", "满意度", "评价率", "差评", "差评整改率", "按时整改率", "差评回访率"}
 
 // monthlyNotes define the figures (who reads a 通报 must be able to check it).
 var monthlyNotes = []string{
@@ -104,7 +104,8 @@ var monthlyNotes = []string{
 	"办结：本月作出准予或不予决定的办件；按时办结率 = 在承诺时限内办结 ÷ 办结；即办率 = 受理当日办结 ÷ 办结。",
 	"平均办理时长：自受理之日起至决定之日的工作日数（不含特别程序时间）的平均值。",
 	"黄牌、红牌：本月时限（承诺、环节、预审、补正告知）超期 1 个、2 个及以上工作日的次数。",
-	"满意度：好差评尚未接入，暂无数据。",
+	"满意度 = 基本满意及以上的评价 ÷ 评价数；评价率 = 评价数 ÷ 办结：本月办件的首次实名评价（一事一评），不含逾期默认评价和经申诉认定的误评、恶意评价。",
+	"差评：本月“不满意”“非常不满意”的评价；差评整改率 = 已整改 ÷ 差评；按时整改率 = 整改时限内整改 ÷ 已整改；差评回访率 = 实名回访 ÷ 已整改。",
 }
 
 func pct(num, den int) string {
@@ -125,7 +126,9 @@ func avg(sum, n int) string {
 func cells(name string, f Figures) []string {
 	return []string{name, strconv.Itoa(f.Submitted), strconv.Itoa(f.Online), pct(f.Online, f.Submitted), strconv.Itoa(f.Accepted),
 		strconv.Itoa(f.Refused), strconv.Itoa(f.Concluded), strconv.Itoa(f.OnTime), pct(f.OnTime, f.Concluded), strconv.Itoa(f.Instant),
-		pct(f.Instant, f.Concluded), avg(f.Workdays, f.Concluded), strconv.Itoa(f.Yellow), strconv.Itoa(f.Red), "—"}
+		pct(f.Instant, f.Concluded), avg(f.Workdays, f.Concluded), strconv.Itoa(f.Yellow), strconv.Itoa(f.Red),
+		pct(f.Satisfied, f.Rated), pct(f.Rated, f.Concluded), strconv.Itoa(f.Bad), pct(f.Rectified, f.Bad), pct(f.RectifiedOnTime, f.Rectified),
+		pct(f.Revisited, f.Rectified)}
 }
 
 func (m *Monthly) header() []string {
@@ -148,7 +151,7 @@ func (m *Monthly) totalName() string {
 func (m *Monthly) PDF() ([]byte, error) {
 	t := report.Table{Title: m.Title(), Header: m.header(),
 		Subtitle: fmt.Sprintf("统计区间：%s 至 %s（按受理地时间）", m.Month+"-01", lastDay(m.Month)),
-		Widths:   []float64{3.2, 1, 1, 1.1, 1, 1, 1, 1, 1.1, 1, 1, 1.5, .8, .8, 1},
+		Widths:   []float64{3.2, 1, 1, 1.1, 1, 1, 1, 1, 1.1, 1, 1, 1.5, .8, .8, 1, 1, .8, 1.1, 1.1, 1.1},
 		Total:    cells(m.totalName(), m.Total), Notes: monthlyNotes,
 		Footer: "通办电子监察系统 " + calendar.DateIn(m.Issued).String() + " 生成"}
 	for _, r := range m.Rows {
@@ -187,12 +190,13 @@ func (m *Monthly) XLSX() ([]byte, error) {
 		ff := row.Figures
 		ff.rates()
 		vals := []any{row.Name, ff.Submitted, ff.Online, ff.OnlineShare, ff.Accepted, ff.Refused, ff.Concluded, ff.OnTime, ff.OnTimeRate,
-			ff.Instant, ff.InstantRate, ff.AvgWorkdays, ff.Yellow, ff.Red, "—"}
+			ff.Instant, ff.InstantRate, ff.AvgWorkdays, ff.Yellow, ff.Red, rate(ff.Satisfied, ff.Rated), rate(ff.Rated, ff.Concluded), ff.Bad,
+			rate(ff.Rectified, ff.Bad), rate(ff.RectifiedOnTime, ff.Rectified), rate(ff.Revisited, ff.Rectified)}
 		for c, v := range vals {
 			cell, _ := excelize.CoordinatesToCellName(c+1, r+5)
 			f.SetCellValue(sheet, cell, v)
 			switch c {
-			case 3, 8, 10:
+			case 3, 8, 10, 14, 15, 17, 18, 19:
 				f.SetCellStyle(sheet, cell, cell, pctStyle)
 			case 11:
 				f.SetCellStyle(sheet, cell, cell, oneStyle)
@@ -204,7 +208,7 @@ func (m *Monthly) XLSX() ([]byte, error) {
 		}
 	}
 	f.SetColWidth(sheet, "A", "A", 36)
-	f.SetColWidth(sheet, "B", "O", 12)
+	f.SetColWidth(sheet, "B", "T", 12)
 	f.NewSheet("说明")
 	for i, n := range monthlyNotes {
 		f.SetCellValue("说明", fmt.Sprintf("A%d", i+1), n)
@@ -214,6 +218,14 @@ func (m *Monthly) XLSX() ([]byte, error) {
 		return nil, fmt.Errorf("stats: xlsx: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// rate is a fraction for the workbook, "—" without a denominator.
+func rate(num, den int) any {
+	if den == 0 {
+		return "—"
+	}
+	return float64(num) / float64(den)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -29,12 +29,30 @@ type Figures struct {
 	Yellow    int `json:"yellow"`
 	Red       int `json:"red"`
 
+	// 好差评 (issue 18), by the day of the rating: real first ratings of
+	// cases (defaulted ones and those found 误评/恶意 on appeal are not
+	// counted), of which satisfied (基本满意 and better) and bad; the bad
+	// ones' work orders rectified, rectified on time, and revisited (回访).
+	// Never the rater.
+	Rated           int `json:"rated"`
+	Satisfied       int `json:"satisfied"`
+	Bad             int `json:"bad"`
+	Rectified       int `json:"rectified"`
+	RectifiedOnTime int `json:"rectified_on_time"`
+	Revisited       int `json:"revisited"`
+
 	OnlineShare float64 `json:"online_share"`  // 外网申报占比: online / submitted
 	OnTimeRate  float64 `json:"on_time_rate"`  // 按时办结率: on time / concluded
 	InstantRate float64 `json:"instant_rate"`  // 即办率: concluded on the day of acceptance / concluded
 	AvgWorkdays float64 `json:"avg_workdays"`  // average working days from acceptance to decision
 	GrantRate   float64 `json:"grant_rate"`    // granted / concluded
 	RefuseShare float64 `json:"refusal_share"` // not accepted / (accepted + not accepted)
+
+	Satisfaction  float64 `json:"satisfaction"`    // 满意度: satisfied / rated
+	RatingRate    float64 `json:"rating_rate"`     // 评价率: rated / concluded
+	RectifyRate   float64 `json:"rectify_rate"`    // 差评整改率: rectified / bad
+	OnTimeRectify float64 `json:"on_time_rectify"` // 按时整改率: rectified on time / rectified
+	RevisitRate   float64 `json:"revisit_rate"`    // 实名差评回访率: revisited / rectified
 }
 
 func ratio(a, b int) float64 {
@@ -52,6 +70,11 @@ func (f *Figures) rates() {
 	f.AvgWorkdays = ratio(f.Workdays, f.Concluded)
 	f.GrantRate = ratio(f.Granted, f.Concluded)
 	f.RefuseShare = ratio(f.Refused, f.Accepted+f.Refused)
+	f.Satisfaction = ratio(f.Satisfied, f.Rated)
+	f.RatingRate = ratio(f.Rated, f.Concluded)
+	f.RectifyRate = ratio(f.Rectified, f.Bad)
+	f.OnTimeRectify = ratio(f.RectifiedOnTime, f.Rectified)
+	f.RevisitRate = ratio(f.Revisited, f.Rectified)
 }
 
 func (f *Figures) add(g Figures) {
@@ -68,6 +91,12 @@ func (f *Figures) add(g Figures) {
 	f.Workdays += g.Workdays
 	f.Yellow += g.Yellow
 	f.Red += g.Red
+	f.Rated += g.Rated
+	f.Satisfied += g.Satisfied
+	f.Bad += g.Bad
+	f.Rectified += g.Rectified
+	f.RectifiedOnTime += g.RectifiedOnTime
+	f.Revisited += g.Revisited
 }
 
 // Query selects a period (dates in China, both included) and optionally a
@@ -317,6 +346,38 @@ func Summarize(ctx context.Context, d *db.DB, q Query) (*Summary, error) {
 		}); err != nil {
 			return err
 		}
+		// 好差评: one aggregate per grouping over the period's ratings
+		// (indexed by department or region and time), added to the rows.
+		if err := ratingGroup(tx, q, "''", func(_ string, f Figures) { sum.Totals.add(f) }); err != nil {
+			return err
+		}
+		if err := ratingGroup(tx, q, "r.department_id", func(k string, f Figures) {
+			if depts[k] == nil {
+				depts[k] = &Department{ID: k}
+			}
+			depts[k].add(f)
+		}); err != nil {
+			return err
+		}
+		if q.Items {
+			if err := ratingGroup(tx, q, "r.item_code", func(k string, f Figures) {
+				if items[k] == nil {
+					items[k] = &Item{Code: k}
+				}
+				items[k].add(f)
+			}); err != nil {
+				return err
+			}
+		}
+		if err := ratingGroup(tx, q, "r.region_code", func(k string, f Figures) {
+			child := childOf(q.Region, k)
+			if regions[child] == nil {
+				regions[child] = &Region{Code: child}
+			}
+			regions[child].add(f)
+		}); err != nil {
+			return err
+		}
 		sum.Totals.rates()
 		for _, v := range days {
 			v.rates()
@@ -374,6 +435,47 @@ func Summarize(ctx context.Context, d *db.DB, q Query) (*Summary, error) {
 		return nil, apperr.Internalf("stats: summarize", err)
 	}
 	return sum, nil
+}
+
+// ratingGroup sums the period's ratings grouped by col (a column of
+// ratings r, or a constant for the totals).
+func ratingGroup(tx *db.Tx, q Query, col string, each func(key string, f Figures)) error {
+	args := []any{q.From.Start(calendar.China).UTC(), q.To.AddDays(1).Start(calendar.China).UTC()}
+	filter := ""
+	if q.Department != "" {
+		args = append(args, q.Department)
+		filter += fmt.Sprintf(" AND r.department_id = $%d", len(args))
+	}
+	if q.Region != "" {
+		args = append(args, codes.DivisionPrefix(q.Region)+"%")
+		filter += fmt.Sprintf(" AND r.region_code LIKE $%d", len(args))
+	}
+	group := " GROUP BY " + col
+	if col == "''" {
+		group = "" // the totals: one row
+	}
+	rows, err := tx.Query(`SELECT `+col+`, COUNT(*),
+		COALESCE(SUM(CASE WHEN r.level >= 3 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN r.level <= 2 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN o.rectified_at IS NOT NULL THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN o.rectified_on_time THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN o.rectified_at IS NOT NULL AND o.revisited_at IS NOT NULL THEN 1 ELSE 0 END), 0)
+		FROM ratings r LEFT JOIN rating_orders o ON o.rating_id = r.id
+		WHERE r.created_at >= $1 AND r.created_at < $2 AND r.subject_kind = 'case' AND r.kind = 'first' AND NOT r.defaulted
+		AND (o.outcome IS NULL OR o.outcome NOT IN ('misrated', 'malicious'))`+filter+group, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var f Figures
+		if err := rows.Scan(&key, &f.Rated, &f.Satisfied, &f.Bad, &f.Rectified, &f.RectifiedOnTime, &f.Revisited); err != nil {
+			return err
+		}
+		each(key, f)
+	}
+	return rows.Err()
 }
 
 // childOf is the division one level below parent that contains code (a

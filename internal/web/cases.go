@@ -96,7 +96,7 @@ func (s *Server) showCase(r *http.Request, v *View, shown *cases.Shown) error {
 	// The correction and edit forms re-use the application form renderer.
 	v.Data["Form"] = &formView{Fields: ver.Item.Form, Values: c.Values, Towns: s.towns(r), Locked: identityLocked(identity.Kind(c.ApplicantKind))}
 	v.Data["Answers"] = c.Answers
-	return nil
+	return s.ratingView(r, v, c)
 }
 
 // caseAct performs the action a case page's form posts and returns to the
@@ -300,6 +300,13 @@ func (s *Server) caseNotice(w http.ResponseWriter, r *http.Request) error {
 	}
 	progress := scheme + "://" + r.Host + "/progress?" + url.Values{"case_no": {c.No}, "code": {c.QueryCode}}.Encode()
 	doc := cases.Document(c, n, ver.Item, progress)
+	// A result notice asks for a rating (好差评): a QR code and the link to
+	// the rating page, the case proven by the number and 查询码 it carries.
+	var rate string
+	if n.Kind == "decision" || n.Kind == "refusal" {
+		rate = scheme + "://" + r.Host + "/rate?" + url.Values{"case_no": {c.No}, "code": {c.QueryCode}, "via": {"qr"}}.Encode()
+		doc.Rate, doc.RateCaption = rate, "扫码评价本次服务（好差评）\n或访问 "+scheme+"://"+r.Host+"/rate"
+	}
 	if r.URL.Query().Get("format") == "pdf" {
 		b, err := doc.PDF()
 		if err != nil {
@@ -318,6 +325,13 @@ func (s *Server) caseNotice(w http.ResponseWriter, r *http.Request) error {
 	v.TitleText = doc.Title
 	v.Data["Doc"], v.Data["Case"], v.Data["Notice"] = doc, c, n
 	v.Data["QR"] = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+	if rate != "" {
+		rpng, err := report.QRPNG(rate)
+		if err != nil {
+			return apperr.Internalf("web: qr", err)
+		}
+		v.Data["RateQR"], v.Data["RateURL"] = template.URL("data:image/png;base64,"+base64.StdEncoding.EncodeToString(rpng)), rate
+	}
 	s.render(w, r, http.StatusOK, "notice", v)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -122,7 +123,19 @@ func (s *Server) licencePDF(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := license.Document(l, s.baseURL(r)+"/verify/"+l.Metadata.Identifier).PDF()
+	doc := license.Document(l, s.baseURL(r)+"/verify/"+l.Metadata.Identifier)
+	// The granting case's rating page (好差评): its number only — a licence
+	// is shown to others, so the 查询码 is typed by the applicant.
+	if s.Ratings != nil && l.CaseID != "" {
+		no, err := s.Ratings.CaseNo(r.Context(), l.CaseID)
+		if err != nil {
+			return err
+		}
+		if no != "" {
+			doc.Rate, doc.RateCaption = s.baseURL(r)+"/rate?"+url.Values{"case_no": {no}, "via": {"qr"}}.Encode(), "扫码评价办理服务"
+		}
+	}
+	b, err := doc.PDF()
 	if err != nil {
 		return apperr.Internalf("web: licence pdf", err)
 	}

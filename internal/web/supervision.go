@@ -97,7 +97,7 @@ func (s *Server) statistics(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sum, err := s.Stats.Summarize(r.Context(), stats.Query{From: from, To: to, Region: s.Region})
+	sum, err := s.Stats.Summarize(r.Context(), stats.Query{From: from, To: to, Region: s.Region, Items: true})
 	if err != nil {
 		return err
 	}

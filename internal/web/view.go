@@ -100,6 +100,8 @@ func (v *View) Nav() []NavItem {
 		if v.User.HasAny(issuedRoles...) {
 			// The issuing back office, and supervisors over their region (read-only).
 			items = append(items, NavItem{Href: "/workbench/licences", Key: "nav.issued"})
+			// The 差评 ledger of the same back office and supervisors (好差评).
+			items = append(items, NavItem{Href: "/workbench/ratings", Key: "nav.ratings"})
 		}
 		if v.User.Has(identity.RoleAgent) {
 			items = append(items, NavItem{Href: "/agent/mandates", Key: "nav.mandates"})
@@ -155,6 +157,7 @@ var funcs = template.FuncMap{
 	"neg":     func(n int) int { return -n },
 	"pct":     func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 	"inc":     func(n int) int { return n + 1 },
+	"yes":     func(p *bool) bool { return p != nil && *p }, // a recorded yes (on time), not just a recorded answer
 	"deref": func(p *int64) int64 {
 		if p == nil {
 			return -1

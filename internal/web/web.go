@@ -25,6 +25,7 @@ import (
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/rating"
 	"github.com/tongban/tongban/internal/site"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
@@ -51,6 +52,7 @@ type Deps struct {
 	AuditKeys        *audit.Keys
 	Licences         *license.Service // the licence library; nil: its pages say it is unavailable
 	Mandates         *mandate.Service // agents' mandates (授权委托)
+	Ratings          *rating.Service  // 好差评 and the 差评 work orders
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
 	PublicURL        string           // the platform's public address for QR codes; "" = the request's host
@@ -73,10 +75,10 @@ type Server struct {
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_synonyms", "admin_organisation", "admin_hall", "admin_adoptions",
 	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox", "demo_sms",
-	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises", "admin_site"}
+	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises", "admin_site", "rate", "ratings", "rating_order"}
 
 // partials are parsed with every page.
-var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html", "templates/mandaterow.html"}
+var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html", "templates/mandaterow.html", "templates/ratingform.html"}
 
 // New parses the templates; a template error is a build defect.
 func New(d Deps) (*Server, error) {
@@ -204,6 +206,13 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /cases/{ref}/notices/{id}", s.page(s.caseNotice, caseRoles...))
 	mux.Handle("GET /cases/{ref}/audit/{id}", s.page(s.caseAudit, caseRoles...))
 	mux.Handle("GET /progress", s.page(s.progress))
+	mux.Handle("POST /cases/{ref}/rate", s.page(s.rateCase, applicantRoles...))
+	mux.Handle("POST /cases/{ref}/revisit", s.page(s.revisitCase, applicantRoles...))
+	mux.Handle("GET /rate", s.page(s.ratePage))
+	mux.Handle("POST /rate", s.page(s.ratePage))
+	mux.Handle("GET /workbench/ratings", s.page(s.ledgerPage, rating.LedgerRoles...))
+	mux.Handle("GET /workbench/ratings/{id}", s.page(s.orderPage, rating.LedgerRoles...))
+	mux.Handle("POST /workbench/ratings/{id}", s.page(s.orderAct, rating.LedgerRoles...))
 	mux.Handle("GET /licences", s.page(s.wallet, applicantRoles...))
 	mux.Handle("GET /workbench/licences", s.page(s.issued, issuedRoles...))
 	mux.Handle("GET /licences/{identifier}", s.page(s.licencePage, anyRole...))
