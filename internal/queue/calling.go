@@ -57,7 +57,7 @@ func stateErr(number, state, action string) error {
 // console is the window of u's open session.
 type console struct {
 	session, window, windowNo, hallID, hallName, region string
-	user                                                 *identity.User
+	user                                                *identity.User
 }
 
 func consoleTx(tx *db.Tx, u *identity.User) (console, error) {
