@@ -16,10 +16,13 @@ import (
 
 // tick makes the database's clock advance a second at every transaction,
 // from 09:00 China time: places in the queue are then never tied by time.
-func tick(d *db.DB) {
+func tick(d *db.DB) { tickBy(d, time.Second) }
+
+// tickBy is tick by step.
+func tickBy(d *db.DB, step time.Duration) {
 	var n atomic.Int64
 	start := time.Date(2026, 12, 8, 1, 0, 0, 0, time.UTC)
-	d.SetClock(func() time.Time { return start.Add(time.Duration(n.Add(1)) * time.Second) })
+	d.SetClock(func() time.Time { return start.Add(time.Duration(n.Add(1)) * step) })
 }
 
 // must is v, failing the test (by a panic the test reports) on an error.
