@@ -51,7 +51,7 @@ func TestCallingRules(t *testing.T) {
 
 		// Sessions: one window per staff member, one staff member per window.
 		_, err := f.q.CallNext(ctx, c0)
-		refused(t, err, apperr.NotFound, "queue.not_signed_on")
+		refused(t, err, apperr.Conflict, "queue.not_signed_on")
 		must(f.q.SignOn(ctx, c0, f.windows[0]))
 		_, err = f.q.SignOn(ctx, c1, f.windows[0])
 		refused(t, err, apperr.Conflict, "queue.window_taken")

@@ -85,11 +85,11 @@ func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
 func period(from, to string) error {
 	f, err := time.Parse(time.DateOnly, from)
 	if err != nil {
-		return invalidAt("from", "queue.day", "value", from)
+		return invalidAt("from", "queue.bad_day", "value", from)
 	}
 	t, err := time.Parse(time.DateOnly, to)
 	if err != nil {
-		return invalidAt("to", "queue.day", "value", to)
+		return invalidAt("to", "queue.bad_day", "value", to)
 	}
 	if t.Before(f) || t.Sub(f) > (MaxFigureDays-1)*24*time.Hour {
 		return invalidAt("to", "queue.period", "max", MaxFigureDays)
