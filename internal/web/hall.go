@@ -409,7 +409,9 @@ func (s *Server) hallFiguresPage(w http.ResponseWriter, r *http.Request) error {
 
 func init() {
 	// qbtn passes a page, a ticket and an action to the console's one-button form.
-	funcs["qbtn"] = func(v *View, t queue.Ticket, do string) map[string]any { return map[string]any{"V": v, "T": t, "Do": do} }
+	funcs["qbtn"] = func(v *View, t queue.Ticket, do string) map[string]any {
+		return map[string]any{"V": v, "T": t, "Do": do}
+	}
 	// serviceFields passes a page and a hall's service (nil: a new one) to the service form's fields.
 	funcs["serviceFields"] = func(v *View, sv any) map[string]any {
 		m := map[string]any{"V": v, "S": sv, "Windows": []string{}}
