@@ -153,13 +153,20 @@ func (s *Service) CallNext(ctx context.Context, u *identity.User) (*Ticket, erro
 			return err
 		}
 		// A window racing another for the same ticket loses the claim and
-		// looks again; bounded, as tickets only leave the waiting state.
+		// looks again; bounded, as tickets only leave the waiting state. On
+		// PostgreSQL, windows calling at once skip the rows another is
+		// claiming (SKIP LOCKED) instead of all queueing on the first; SQLite
+		// has one writer.
+		next := `SELECT id, service_id FROM queue_tickets
+			WHERE hall_id = $1 AND day = $2 AND state = 'waiting'
+			AND (target_window_id = $3 OR (target_window_id IS NULL AND service_id IN (SELECT service_id FROM window_services WHERE window_id = $3)))
+			ORDER BY rank, queued_at, seq LIMIT 1`
+		if tx.Dialect == db.Postgres {
+			next += ` FOR UPDATE SKIP LOCKED`
+		}
 		for range 20 {
 			var id, service string
-			err := tx.QueryRow(`SELECT id, service_id FROM queue_tickets
-				WHERE hall_id = $1 AND day = $2 AND state = 'waiting'
-				AND (target_window_id = $3 OR (target_window_id IS NULL AND service_id IN (SELECT service_id FROM window_services WHERE window_id = $3)))
-				ORDER BY rank, queued_at, seq LIMIT 1`, c.hallID, Day(tx.Now), c.window).Scan(&id, &service)
+			err := tx.QueryRow(next, c.hallID, Day(tx.Now), c.window).Scan(&id, &service)
 			if errors.Is(err, sql.ErrNoRows) {
 				return nil
 			}
