@@ -275,7 +275,9 @@ func (s *Service) Status(ctx context.Context, id string) (*Ticket, error) {
 	var out *Ticket
 	err := s.DB.View(ctx, func(tx *db.Tx) error {
 		var err error
-		out, err = ticketTx(tx, id)
+		if out, err = ticketTx(tx, id); err == nil {
+			out.CaseID = "" // the public page names no case
+		}
 		return err
 	})
 	return out, apperr.Internalf("queue: status", err)
