@@ -6,6 +6,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/audit"
@@ -53,6 +54,7 @@ type Deps struct {
 	Licences         *license.Service // the licence library; nil: its pages say it is unavailable
 	Mandates         *mandate.Service // agents' mandates (授权委托)
 	Queue            *queue.Service   // the service halls' queues (取号叫号)
+	Streams          context.Context  // done when serving stops: long-lived streams end; nil: never
 	QueueTakeLimit   *edge.Limiter    // anonymous takes at a hall's take page per client address
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
