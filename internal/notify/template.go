@@ -87,6 +87,10 @@ var placeholders = map[string]placeholder{
 	"minutes": {true, "5"},
 	// The agent (代办员) who asks a person for a mandate: a staff name.
 	"agent": {true, "赵六"},
+	// A queue ticket (取号): its number, the hall and how many are ahead.
+	"number": {true, "A012"},
+	"hall":   {true, "涪陵区政务服务中心"},
+	"ahead":  {true, "3"},
 }
 
 // sensitive names personal identifiers no short message may carry (an SMS
@@ -143,6 +147,8 @@ var Kinds = map[string][]string{
 	"account_exists": {},
 	// A mandate's code (授权委托): which agent asks.
 	"mandate_code": {"otp", "minutes", "agent"},
+	// A hall's queue (即将到号): the ticket's number, the hall, the people ahead.
+	"queue_near": {"number", "hall", "ahead"},
 }
 
 // TextedOnly are kinds texted at once to a number (identity's SMS codes),

@@ -34,6 +34,7 @@ import (
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/queue"
 	"github.com/tongban/tongban/internal/rating"
 	"github.com/tongban/tongban/internal/site"
 	"github.com/tongban/tongban/internal/stats"
@@ -43,6 +44,9 @@ import (
 
 // Options configure the handler.
 type Options struct {
+	// Streams ends long-lived responses (the hall boards' event streams)
+	// when it is done; nil: they end only with their request.
+	Streams       context.Context
 	DB            *db.DB
 	Identity      *identity.Service
 	Calendars     *calendar.Set
@@ -153,14 +157,18 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	mandates := &mandate.Service{DB: o.DB, Identity: o.Identity, Files: cs.OpenStored}
 	// 好差评 and the 差评 work orders (issue 18).
 	ratings := &rating.Service{DB: o.DB, Calendars: o.Calendars}
-	ws, err := web.New(web.Deps{Mandates: mandates, Ratings: ratings, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup,
+	// The service halls' queues (issue 19); anonymous takes at a hall's
+	// kiosk page are limited per client address.
+	halls := &queue.Service{DB: o.DB}
+	takeLimit := &edge.Limiter{PerMinute: 30, Key: "queue.take_throttled", Now: o.Now}
+	ws, err := web.New(web.Deps{Streams: o.Streams, Queue: halls, QueueTakeLimit: takeLimit, Mandates: mandates, Ratings: ratings, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup,
 		Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
 		SupervisionAdmin: supAdmin, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress,
 		Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now, Site: portal, Screen: o.Screen})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
 	}
-	as := api.New(api.Deps{Mandates: mandates, Ratings: ratings, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: supAdmin, Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
+	as := api.New(api.Deps{Queue: halls, Mandates: mandates, Ratings: ratings, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: supAdmin, Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
 		AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress, Calendars: o.Calendars, Region: o.Region, Now: o.Now, Site: portal})
 
 	reg := prometheus.NewRegistry()
