@@ -83,6 +83,10 @@ var placeholders = map[string]placeholder{
 	"minutes": {true, "5"},
 	// The agent (代办员) who asks a person for a mandate: a staff name.
 	"agent": {true, "赵六"},
+	// A booking's reminder (网上预约): the hall, its service and the time.
+	"hall":    {true, "涪陵区政务服务中心"},
+	"service": {true, "综合受理"},
+	"time":    {true, "09:30"},
 }
 
 // sensitive names personal identifiers no short message may carry (an SMS
@@ -132,6 +136,8 @@ var Kinds = map[string][]string{
 	"account_exists": {},
 	// A mandate's code (授权委托): which agent asks.
 	"mandate_code": {"otp", "minutes", "agent"},
+	// A booking's reminder the day before (internal/booking): no case.
+	"booking_reminder": {"hall", "service", "time"},
 }
 
 // TextedOnly are kinds texted at once to a number (identity's SMS codes),
