@@ -157,10 +157,11 @@ func blackoutsTx(tx *db.Tx, hallID string) ([]Blackout, error) {
 
 // Setup is a hall's booking setup as its administrator sees it.
 type Setup struct {
-	HallID    string     `json:"hall_id"`
-	HallName  string     `json:"hall_name"`
-	Templates []Template `json:"templates"`
-	Blackouts []Blackout `json:"blackouts"`
+	HallID    string       `json:"hall_id"`
+	HallName  string       `json:"hall_name"`
+	Services  []ServiceRef `json:"services"`
+	Templates []Template   `json:"templates"`
+	Blackouts []Blackout   `json:"blackouts"`
 }
 
 // HallSetup reads a hall's templates and blackout days (its administrator's).
@@ -171,7 +172,23 @@ func (s *Service) HallSetup(ctx context.Context, u *identity.User, hallID string
 		if err != nil {
 			return err
 		}
-		out = &Setup{HallID: h.ID, HallName: h.Name}
+		out = &Setup{HallID: h.ID, HallName: h.Name, Services: []ServiceRef{}}
+		rows, err := tx.Query(`SELECT id, prefix, name, name_en FROM hall_services WHERE hall_id = $1 AND active ORDER BY prefix`, h.ID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var sv ServiceRef
+			if err := rows.Scan(&sv.ID, &sv.Prefix, &sv.Name, &sv.NameEN); err != nil {
+				rows.Close()
+				return err
+			}
+			out.Services = append(out.Services, sv)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		if out.Templates, err = templatesTx(tx, h.ID, ""); err != nil {
 			return err
 		}

@@ -438,3 +438,49 @@ func (s *Service) Cancel(ctx context.Context, u *identity.User, id string) (*Boo
 	})
 	return out, apperr.Internalf("booking: cancel", err)
 }
+
+// ServiceRef is a hall's service that takes bookings.
+type ServiceRef struct {
+	ID     string `json:"id"`
+	Prefix string `json:"prefix"`
+	Name   string `json:"name"`
+	NameEN string `json:"name_en"`
+}
+
+// HallRef is a hall with the services that take bookings.
+type HallRef struct {
+	ID       string       `json:"id"`
+	Name     string       `json:"name"`
+	Region   string       `json:"region_code"`
+	Services []ServiceRef `json:"services"`
+}
+
+// Bookable lists the active halls with the active services an active
+// template books, in the order of the regions (the district first).
+func (s *Service) Bookable(ctx context.Context) ([]HallRef, error) {
+	out := []HallRef{}
+	err := s.DB.View(ctx, func(tx *db.Tx) error {
+		rows, err := tx.Query(`SELECT DISTINCT h.id, h.name, h.region_code, s.id, s.prefix, s.name, s.name_en
+			FROM booking_templates t JOIN halls h ON h.id = t.hall_id JOIN hall_services s ON s.id = t.service_id
+			WHERE t.active AND h.active AND s.active AND s.hall_id = h.id ORDER BY h.region_code, s.prefix`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h HallRef
+			var sv ServiceRef
+			if err := rows.Scan(&h.ID, &h.Name, &h.Region, &sv.ID, &sv.Prefix, &sv.Name, &sv.NameEN); err != nil {
+				return err
+			}
+			if n := len(out); n > 0 && out[n-1].ID == h.ID {
+				out[n-1].Services = append(out[n-1].Services, sv)
+				continue
+			}
+			h.Services = []ServiceRef{sv}
+			out = append(out, h)
+		}
+		return rows.Err()
+	})
+	return out, apperr.Internalf("booking: halls", err)
+}

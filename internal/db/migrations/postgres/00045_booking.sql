@@ -6,7 +6,7 @@
 CREATE TABLE booking_templates (
     id           TEXT PRIMARY KEY,
     hall_id      TEXT NOT NULL REFERENCES halls (id),
-    service_id   TEXT NOT NULL,
+    service_id   TEXT NOT NULL REFERENCES hall_services (id),
     weekdays     TEXT NOT NULL,            -- ISO weekdays, "1 2 3 4 5"
     start_min    INTEGER NOT NULL,         -- minutes after midnight (China)
     end_min      INTEGER NOT NULL,
@@ -34,7 +34,7 @@ CREATE TABLE booking_blackouts (
 CREATE TABLE booking_slots (
     id         TEXT PRIMARY KEY,
     hall_id    TEXT NOT NULL REFERENCES halls (id),
-    service_id TEXT NOT NULL,
+    service_id TEXT NOT NULL REFERENCES hall_services (id),
     starts_at  TIMESTAMPTZ NOT NULL,
     ends_at    TIMESTAMPTZ NOT NULL,
     capacity   INTEGER NOT NULL,
@@ -47,7 +47,7 @@ CREATE TABLE bookings (
     id            TEXT PRIMARY KEY,
     slot_id       TEXT NOT NULL REFERENCES booking_slots (id),
     hall_id       TEXT NOT NULL REFERENCES halls (id),
-    service_id    TEXT NOT NULL,
+    service_id    TEXT NOT NULL REFERENCES hall_services (id),
     impl_code     TEXT NOT NULL DEFAULT '',
     person_id     TEXT NOT NULL REFERENCES users (id),
     day           TEXT NOT NULL,            -- the slot's day (China)
