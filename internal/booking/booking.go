@@ -350,6 +350,9 @@ func (s *Service) Mine(ctx context.Context, u *identity.User, limit int) ([]*Boo
 	if u == nil {
 		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
 	}
+	if u.Kind != identity.KindPerson {
+		return nil, apperr.E(apperr.Forbidden, "booking.persons_only")
+	}
 	if limit <= 0 || limit > 100 {
 		limit = 100
 	}

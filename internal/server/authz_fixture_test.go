@@ -245,6 +245,7 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 	fx.r["adopt_q"] = must(fx.cat.Adopt(ctx, fx.users["admin"], catalog.AdoptInput{Source: src, DepartmentID: qingyangGov})).ImplCode
 
 	fx.buildResources(t, d)
+	fx.buildBookings(t, d)
 	return fx
 }
 

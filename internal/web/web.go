@@ -9,6 +9,7 @@ import (
 	"embed"
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/audit"
+	"github.com/tongban/tongban/internal/booking"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -51,6 +52,7 @@ type Deps struct {
 	AuditKeys        *audit.Keys
 	Licences         *license.Service // the licence library; nil: its pages say it is unavailable
 	Mandates         *mandate.Service // agents' mandates (授权委托)
+	Booking          *booking.Service // 网上预约 (issue 19)
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
 	PublicURL        string           // the platform's public address for QR codes; "" = the request's host
@@ -73,7 +75,8 @@ type Server struct {
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_synonyms", "admin_organisation", "admin_hall", "admin_adoptions",
 	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox", "demo_sms",
-	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises", "admin_site"}
+	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises", "admin_site",
+	"booking", "bookings_mine", "bookings_desk", "admin_booking"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html", "templates/mandaterow.html"}
@@ -141,6 +144,18 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /me/close", s.page(s.closeAccount, anyRole...))
 	mux.Handle("GET /workbench/persons", s.page(s.personCorrection, identity.RoleClerk))
 	mux.Handle("POST /workbench/persons", s.page(s.personCorrect, identity.RoleClerk))
+	mux.Handle("GET /booking", s.page(s.bookingPage, identity.RoleApplicant))
+	mux.Handle("POST /booking", s.page(s.bookingPost, identity.RoleApplicant))
+	mux.Handle("GET /me/bookings", s.page(s.myBookings, identity.RoleApplicant))
+	mux.Handle("POST /me/bookings/{id}/cancel", s.page(s.myBookingCancel, identity.RoleApplicant))
+	mux.Handle("POST /me/bookings/{id}/check-in", s.page(s.myBookingCheckIn, identity.RoleApplicant))
+	mux.Handle("GET /workbench/bookings", s.page(s.deskBookings, identity.RoleClerk))
+	mux.Handle("POST /workbench/bookings/{id}/check-in", s.page(s.deskCheckIn, identity.RoleClerk))
+	mux.Handle("GET /admin/halls/{id}/booking", s.page(s.adminBooking, identity.RoleAdmin))
+	mux.Handle("POST /admin/halls/{id}/booking/templates", s.page(s.adminBookingTemplate, identity.RoleAdmin))
+	mux.Handle("POST /admin/halls/{id}/booking/templates/{tid}/delete", s.page(s.adminBookingTemplateDelete, identity.RoleAdmin))
+	mux.Handle("POST /admin/halls/{id}/booking/blackouts", s.page(s.adminBookingBlackout, identity.RoleAdmin))
+	mux.Handle("POST /admin/halls/{id}/booking/blackouts/{day}/delete", s.page(s.adminBookingBlackoutDelete, identity.RoleAdmin))
 	mux.Handle("GET /me/mandates", s.page(s.myMandates, identity.RoleApplicant))
 	mux.Handle("POST /me/mandates/{id}/answer", s.page(s.myMandateAnswer, identity.RoleApplicant))
 	mux.Handle("POST /me/mandates/{id}/revoke", s.page(s.myMandateRevoke, identity.RoleApplicant))
