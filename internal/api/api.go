@@ -32,6 +32,7 @@ import (
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/queue"
 	"github.com/tongban/tongban/internal/site"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
@@ -57,6 +58,7 @@ type Deps struct {
 	Licences         *license.Service
 	Mandates         *mandate.Service // agents' mandates (授权委托)
 	Booking          *booking.Service // 网上预约 (issue 19)
+	Queue            *queue.Service   // the service halls' queues (取号叫号)
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
 	PublicURL        string           // the platform's public address for links; "" = the request's host
@@ -236,6 +238,20 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "POST", "/api/v1/admin/staff/{id}/unlock", false, s.unlockStaff)
 	s.handle(mux, "POST", "/api/v1/admin/staff/{id}/invitation", false, s.issueStaffInvitation)
 	s.handle(mux, "DELETE", "/api/v1/admin/staff/{id}/invitation", false, s.revokeStaffInvitation)
+	s.handle(mux, "GET", "/api/v1/halls/{id}/services", true, s.hallServices)
+	s.handle(mux, "GET", "/api/v1/halls/{id}/board", true, s.hallBoard)
+	s.handle(mux, "GET", "/api/v1/halls/{id}/queue-windows", false, s.queueWindows)
+	s.handle(mux, "GET", "/api/v1/halls/{id}/queue-figures", false, s.hallFigures)
+	s.handle(mux, "POST", "/api/v1/admin/halls/{id}/services", false, s.createHallService)
+	s.handle(mux, "PATCH", "/api/v1/admin/hall-services/{id}", false, s.updateHallService)
+	s.handle(mux, "PUT", "/api/v1/admin/windows/{id}/services", false, s.putWindowServices)
+	s.handle(mux, "POST", "/api/v1/queue/tickets", false, s.takeTicket)
+	s.handle(mux, "GET", "/api/v1/queue/tickets/{id}", true, s.ticketStatus)
+	s.handle(mux, "POST", "/api/v1/queue/tickets/{id}/actions", false, s.queueTicketAction)
+	s.handle(mux, "POST", "/api/v1/queue/session", false, s.queueSignOn)
+	s.handle(mux, "DELETE", "/api/v1/queue/session", false, s.queueSignOff)
+	s.handle(mux, "GET", "/api/v1/queue/console", false, s.queueConsole)
+	s.handle(mux, "POST", "/api/v1/queue/call-next", false, s.queueCallNext)
 
 	// The same path with another method: 405 with Allow, in the error shape.
 	byPath := map[string][]string{}

@@ -62,14 +62,17 @@ type console struct {
 
 func consoleTx(tx *db.Tx, u *identity.User) (console, error) {
 	c := console{user: u}
-	if u == nil {
-		return c, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	if err := windowStaff(u); err != nil {
+		return c, err
 	}
 	err := tx.QueryRow(`SELECT se.id, w.id, w.number, h.id, h.name, h.region_code FROM window_sessions se
 		JOIN windows w ON w.id = se.window_id JOIN halls h ON h.id = w.hall_id
 		WHERE se.user_id = $1 AND se.ended_at IS NULL`, u.ID).Scan(&c.session, &c.window, &c.windowNo, &c.hallID, &c.hallName, &c.region)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, apperr.E(apperr.Conflict, "queue.not_signed_on")
+	}
 	if err != nil {
-		return c, db.NotFound(err, "queue.not_signed_on")
+		return c, err
 	}
 	// The grant may have been taken away since signing on.
 	if err := staffOf(u, hall{ID: c.hallID, Name: c.hallName, Region: c.region}); err != nil {
@@ -378,7 +381,7 @@ func (s *Service) Finish(ctx context.Context, u *identity.User, id string, in Fi
 // ticket it came from.
 func IntakeLink(implCode, ticketID string) string {
 	v := url.Values{}
-	v.Set("item", implCode)
+	v.Set("code", implCode)
 	v.Set("ticket", ticketID)
 	return "/workbench/intake?" + v.Encode()
 }

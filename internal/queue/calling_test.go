@@ -16,10 +16,13 @@ import (
 
 // tick makes the database's clock advance a second at every transaction,
 // from 09:00 China time: places in the queue are then never tied by time.
-func tick(d *db.DB) {
+func tick(d *db.DB) { tickBy(d, time.Second) }
+
+// tickBy is tick by step.
+func tickBy(d *db.DB, step time.Duration) {
 	var n atomic.Int64
 	start := time.Date(2026, 12, 8, 1, 0, 0, 0, time.UTC)
-	d.SetClock(func() time.Time { return start.Add(time.Duration(n.Add(1)) * time.Second) })
+	d.SetClock(func() time.Time { return start.Add(time.Duration(n.Add(1)) * step) })
 }
 
 // must is v, failing the test (by a panic the test reports) on an error.
@@ -48,7 +51,7 @@ func TestCallingRules(t *testing.T) {
 
 		// Sessions: one window per staff member, one staff member per window.
 		_, err := f.q.CallNext(ctx, c0)
-		refused(t, err, apperr.NotFound, "queue.not_signed_on")
+		refused(t, err, apperr.Conflict, "queue.not_signed_on")
 		must(f.q.SignOn(ctx, c0, f.windows[0]))
 		_, err = f.q.SignOn(ctx, c1, f.windows[0])
 		refused(t, err, apperr.Conflict, "queue.window_taken")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -538,8 +539,8 @@ func (s *Service) SignOn(ctx context.Context, u *identity.User, windowID string)
 // SignOff ends u's session at a window; tickets being called or served
 // there stay with the window.
 func (s *Service) SignOff(ctx context.Context, u *identity.User) error {
-	if u == nil {
-		return apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	if err := windowStaff(u); err != nil {
+		return err
 	}
 	err := s.DB.Update(ctx, func(tx *db.Tx) error {
 		_, err := tx.Exec(`UPDATE window_sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL`, tx.Now, u.ID)
@@ -550,28 +551,90 @@ func (s *Service) SignOff(ctx context.Context, u *identity.User) error {
 
 // CurrentSession is u's open session, or nil.
 func (s *Service) CurrentSession(ctx context.Context, u *identity.User) (*Session, error) {
-	if u == nil {
-		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	if err := windowStaff(u); err != nil {
+		return nil, err
 	}
 	var out *Session
 	err := s.DB.View(ctx, func(tx *db.Tx) error {
 		var err error
 		out, err = sessionTx(tx, u)
-		if apperr.CodeOf(err) == apperr.NotFound {
-			out, err = nil, nil
-		}
 		return err
 	})
 	return out, apperr.Internalf("queue: session", err)
 }
 
+// windowStaff checks that u holds a role that works at windows: a clerk,
+// or an administrator.
+func windowStaff(u *identity.User) error {
+	if u == nil {
+		return apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	if !u.HasAny(identity.RoleClerk, identity.RoleAdmin) {
+		return apperr.E(apperr.Forbidden, "error.forbidden")
+	}
+	return nil
+}
+
+// sessionTx is u's open session, nil when there is none.
 func sessionTx(tx *db.Tx, u *identity.User) (*Session, error) {
 	var se Session
 	err := tx.QueryRow(`SELECT se.id, se.window_id, w.number, w.hall_id, se.started_at FROM window_sessions se JOIN windows w ON w.id = se.window_id
 		WHERE se.user_id = $1 AND se.ended_at IS NULL`, u.ID).Scan(&se.ID, &se.WindowID, &se.WindowNo, &se.HallID, &se.StartedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, db.NotFound(err, "queue.not_signed_on")
+		return nil, err
 	}
 	se.StartedAt = se.StartedAt.UTC()
 	return &se, nil
+}
+
+// StaffHall is a hall a staff member may work in, with its windows.
+type StaffHall struct {
+	ID      string       `json:"id"`
+	Name    string       `json:"name"`
+	Windows []WindowInfo `json:"windows"`
+}
+
+// MaxStaffHalls bounds the halls listed to a staff member (a county's
+// clerk covers its townships' centres).
+const MaxStaffHalls = 200
+
+// StaffHalls lists the active halls whose region u covers as a clerk or an
+// administrator, with their windows: where u may sign on.
+func (s *Service) StaffHalls(ctx context.Context, u *identity.User) ([]StaffHall, error) {
+	if u == nil {
+		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	out := []StaffHall{}
+	err := s.DB.View(ctx, func(tx *db.Tx) error {
+		out = out[:0]
+		var args []any
+		cond := u.ScopeOf(identity.RoleClerk, identity.RoleAdmin).SQL("", "h.region_code", func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) })
+		rows, err := tx.Query(`SELECT h.id, h.name FROM halls h JOIN regions r ON r.code = h.region_code WHERE h.active AND `+cond+
+			` ORDER BY r.level, h.region_code LIMIT `+strconv.Itoa(MaxStaffHalls), args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var h StaffHall
+			if err := rows.Scan(&h.ID, &h.Name); err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, h)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for i := range out {
+			if out[i].Windows, err = windowsTx(tx, out[i].ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, apperr.Internalf("queue: staff halls", err)
 }
