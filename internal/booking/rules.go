@@ -104,6 +104,11 @@ func parseClock(s string) (int, bool) {
 	if !ok || len(h) != 2 || len(m) != 2 {
 		return 0, false
 	}
+	for _, c := range h + m {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
 	hh, err1 := strconv.Atoi(h)
 	mm, err2 := strconv.Atoi(m)
 	if err1 != nil || err2 != nil || hh < 0 || hh > 24 || mm < 0 || mm > 59 || hh*60+mm > 24*60 {

@@ -1,6 +1,7 @@
 package booking
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -171,4 +172,24 @@ func TestPolicyValidate(t *testing.T) {
 	if keyOf(p.Validate()) != "booking.policy_window" {
 		t.Error("an empty window accepted")
 	}
+}
+
+// Template times come from administrators' forms and the API: any text
+// is refused or read as a time of the day that prints back the same.
+func FuzzParseClock(f *testing.F) {
+	for _, s := range []string{"09:00", "24:00", "23:59", "9:00", "25:00", "12:60", "", "-1:00", "０９:００", "09:00:00", " 09:30 ", "+9:00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, ok := parseClock(s)
+		if !ok {
+			return
+		}
+		if m < 0 || m > 24*60 || strings.TrimSpace(s)[0] == '+' {
+			t.Fatalf("%q read as %d minutes", s, m)
+		}
+		if back, ok := parseClock(clock(m)); !ok || back != m {
+			t.Fatalf("%q → %d → %q → %d", s, m, clock(m), back)
+		}
+	})
 }
