@@ -22,6 +22,7 @@ import (
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/audit"
+	"github.com/tongban/tongban/internal/booking"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
@@ -58,6 +59,7 @@ type Deps struct {
 	Licences         *license.Service
 	Mandates         *mandate.Service // agents' mandates (授权委托)
 	Ratings          *rating.Service  // 好差评 and the 差评 work orders
+	Booking          *booking.Service // 网上预约 (issue 19)
 	Queue            *queue.Service   // the service halls' queues (取号叫号)
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
@@ -187,6 +189,21 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "POST", "/api/v1/mandates/{id}/check", false, s.checkMandate)
 	s.handle(mux, "GET", "/api/v1/mandates/{id}/document", false, s.mandateDocument)
 	s.handle(mux, "GET", "/api/v1/mandate-checks", false, s.mandateChecks)
+	s.handle(mux, "GET", "/api/v1/halls/{id}/booking", true, s.bookingOffer)
+	s.handle(mux, "GET", "/api/v1/halls/{id}/bookings", false, s.hallBookings)
+	s.handle(mux, "GET", "/api/v1/bookings", false, s.myBookings)
+	s.handle(mux, "POST", "/api/v1/bookings", false, s.book)
+	s.handle(mux, "GET", "/api/v1/bookings/{id}", false, s.getBooking)
+	s.handle(mux, "POST", "/api/v1/bookings/{id}/cancel", false, s.cancelBooking)
+	s.handle(mux, "POST", "/api/v1/bookings/{id}/check-in", false, s.checkInBooking)
+	s.handle(mux, "GET", "/api/v1/admin/halls/{id}/booking", false, s.bookingSetup)
+	s.handle(mux, "POST", "/api/v1/admin/halls/{id}/booking-templates", false, s.createBookingTemplate)
+	s.handle(mux, "PUT", "/api/v1/admin/halls/{id}/booking-templates/{tid}", false, s.putBookingTemplate)
+	s.handle(mux, "DELETE", "/api/v1/admin/halls/{id}/booking-templates/{tid}", false, s.deleteBookingTemplate)
+	s.handle(mux, "PUT", "/api/v1/admin/halls/{id}/booking-blackouts/{day}", false, s.putBookingBlackout)
+	s.handle(mux, "DELETE", "/api/v1/admin/halls/{id}/booking-blackouts/{day}", false, s.deleteBookingBlackout)
+	s.handle(mux, "GET", "/api/v1/admin/booking-policy", false, s.getBookingPolicy)
+	s.handle(mux, "PUT", "/api/v1/admin/booking-policy", false, s.putBookingPolicy)
 	s.handle(mux, "POST", "/api/v1/villagers/code", false, s.villagerCode)
 	s.handle(mux, "POST", "/api/v1/villagers", false, s.registerVillager)
 	s.handle(mux, "POST", "/api/v1/cases/{no}/urge", false, s.urgeCase)

@@ -91,6 +91,9 @@ var placeholders = map[string]placeholder{
 	"number": {true, "A012"},
 	"hall":   {true, "涪陵区政务服务中心"},
 	"ahead":  {true, "3"},
+	// A booking's reminder (网上预约): its service and time (and the hall).
+	"service": {true, "综合受理"},
+	"time":    {true, "09:30"},
 }
 
 // sensitive names personal identifiers no short message may carry (an SMS
@@ -149,6 +152,8 @@ var Kinds = map[string][]string{
 	"mandate_code": {"otp", "minutes", "agent"},
 	// A hall's queue (即将到号): the ticket's number, the hall, the people ahead.
 	"queue_near": {"number", "hall", "ahead"},
+	// A booking's reminder the day before (internal/booking): no case.
+	"booking_reminder": {"hall", "service", "time"},
 }
 
 // TextedOnly are kinds texted at once to a number (identity's SMS codes),

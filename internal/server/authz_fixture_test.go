@@ -259,6 +259,7 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 	fx.r["ticket_d"] = must(q.Take(ctx, nil, queue.TakeInput{HallID: fx.r["hall_d"], ServiceID: fx.r["svc_d"], Source: queue.SourceKiosk})).ID
 
 	fx.buildResources(t, d)
+	fx.buildBookings(t, d)
 	return fx
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/blob"
+	"github.com/tongban/tongban/internal/booking"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
@@ -161,14 +162,16 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	// kiosk page are limited per client address.
 	halls := &queue.Service{DB: o.DB}
 	takeLimit := &edge.Limiter{PerMinute: 30, Key: "queue.take_throttled", Now: o.Now}
-	ws, err := web.New(web.Deps{Streams: o.Streams, Queue: halls, QueueTakeLimit: takeLimit, Mandates: mandates, Ratings: ratings, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup,
+	// 网上预约 (issue 19): slots by the hall's region's calendar.
+	bookings := &booking.Service{DB: o.DB, Calendars: o.Calendars, Root: o.Region}
+	ws, err := web.New(web.Deps{Streams: o.Streams, Queue: halls, QueueTakeLimit: takeLimit, Booking: bookings, Mandates: mandates, Ratings: ratings, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup,
 		Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
 		SupervisionAdmin: supAdmin, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress,
 		Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now, Site: portal, Screen: o.Screen})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
 	}
-	as := api.New(api.Deps{Queue: halls, Mandates: mandates, Ratings: ratings, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: supAdmin, Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
+	as := api.New(api.Deps{Queue: halls, Booking: bookings, Mandates: mandates, Ratings: ratings, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: supAdmin, Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
 		AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress, Calendars: o.Calendars, Region: o.Region, Now: o.Now, Site: portal})
 
 	reg := prometheus.NewRegistry()

@@ -10,6 +10,7 @@ import (
 	"embed"
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/audit"
+	"github.com/tongban/tongban/internal/booking"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -55,6 +56,7 @@ type Deps struct {
 	Licences         *license.Service // the licence library; nil: its pages say it is unavailable
 	Mandates         *mandate.Service // agents' mandates (授权委托)
 	Ratings          *rating.Service  // 好差评 and the 差评 work orders
+	Booking          *booking.Service // 网上预约 (issue 19)
 	Queue            *queue.Service   // the service halls' queues (取号叫号)
 	Streams          context.Context  // done when serving stops: long-lived streams end; nil: never
 	QueueTakeLimit   *edge.Limiter    // anonymous takes at a hall's take page per client address
@@ -81,6 +83,7 @@ var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_synonyms", "admin_organisation", "admin_hall", "admin_adoptions",
 	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox", "demo_sms",
 	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises", "admin_site", "rate", "ratings", "rating_order",
+	"booking", "bookings_mine", "bookings_desk", "admin_booking",
 	"hall_take", "hall_ticket", "hall_board", "hall_console", "admin_hall_queue", "hall_figures"}
 
 // partials are parsed with every page.
@@ -149,6 +152,18 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /me/close", s.page(s.closeAccount, anyRole...))
 	mux.Handle("GET /workbench/persons", s.page(s.personCorrection, identity.RoleClerk))
 	mux.Handle("POST /workbench/persons", s.page(s.personCorrect, identity.RoleClerk))
+	mux.Handle("GET /booking", s.page(s.bookingPage, identity.RoleApplicant))
+	mux.Handle("POST /booking", s.page(s.bookingPost, identity.RoleApplicant))
+	mux.Handle("GET /me/bookings", s.page(s.myBookings, identity.RoleApplicant))
+	mux.Handle("POST /me/bookings/{id}/cancel", s.page(s.myBookingCancel, identity.RoleApplicant))
+	mux.Handle("POST /me/bookings/{id}/check-in", s.page(s.myBookingCheckIn, identity.RoleApplicant))
+	mux.Handle("GET /workbench/bookings", s.page(s.deskBookings, identity.RoleClerk))
+	mux.Handle("POST /workbench/bookings/{id}/check-in", s.page(s.deskCheckIn, identity.RoleClerk))
+	mux.Handle("GET /admin/halls/{id}/booking", s.page(s.adminBooking, identity.RoleAdmin))
+	mux.Handle("POST /admin/halls/{id}/booking/templates", s.page(s.adminBookingTemplate, identity.RoleAdmin))
+	mux.Handle("POST /admin/halls/{id}/booking/templates/{tid}/delete", s.page(s.adminBookingTemplateDelete, identity.RoleAdmin))
+	mux.Handle("POST /admin/halls/{id}/booking/blackouts", s.page(s.adminBookingBlackout, identity.RoleAdmin))
+	mux.Handle("POST /admin/halls/{id}/booking/blackouts/{day}/delete", s.page(s.adminBookingBlackoutDelete, identity.RoleAdmin))
 	mux.Handle("GET /me/mandates", s.page(s.myMandates, identity.RoleApplicant))
 	mux.Handle("POST /me/mandates/{id}/answer", s.page(s.myMandateAnswer, identity.RoleApplicant))
 	mux.Handle("POST /me/mandates/{id}/revoke", s.page(s.myMandateRevoke, identity.RoleApplicant))
