@@ -22,6 +22,7 @@ import (
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/audit"
+	"github.com/tongban/tongban/internal/booking"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
@@ -31,6 +32,7 @@ import (
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/queue"
 	"github.com/tongban/tongban/internal/site"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
@@ -55,6 +57,8 @@ type Deps struct {
 	AuditKeys        *audit.Keys // nil: no checkpoints (serve without keys)
 	Licences         *license.Service
 	Mandates         *mandate.Service // agents' mandates (授权委托)
+	Booking          *booking.Service // 网上预约 (issue 19)
+	Queue            *queue.Service   // the service halls' queues (取号叫号)
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
 	PublicURL        string           // the platform's public address for links; "" = the request's host
@@ -175,6 +179,21 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "POST", "/api/v1/mandates/{id}/check", false, s.checkMandate)
 	s.handle(mux, "GET", "/api/v1/mandates/{id}/document", false, s.mandateDocument)
 	s.handle(mux, "GET", "/api/v1/mandate-checks", false, s.mandateChecks)
+	s.handle(mux, "GET", "/api/v1/halls/{id}/booking", true, s.bookingOffer)
+	s.handle(mux, "GET", "/api/v1/halls/{id}/bookings", false, s.hallBookings)
+	s.handle(mux, "GET", "/api/v1/bookings", false, s.myBookings)
+	s.handle(mux, "POST", "/api/v1/bookings", false, s.book)
+	s.handle(mux, "GET", "/api/v1/bookings/{id}", false, s.getBooking)
+	s.handle(mux, "POST", "/api/v1/bookings/{id}/cancel", false, s.cancelBooking)
+	s.handle(mux, "POST", "/api/v1/bookings/{id}/check-in", false, s.checkInBooking)
+	s.handle(mux, "GET", "/api/v1/admin/halls/{id}/booking", false, s.bookingSetup)
+	s.handle(mux, "POST", "/api/v1/admin/halls/{id}/booking-templates", false, s.createBookingTemplate)
+	s.handle(mux, "PUT", "/api/v1/admin/halls/{id}/booking-templates/{tid}", false, s.putBookingTemplate)
+	s.handle(mux, "DELETE", "/api/v1/admin/halls/{id}/booking-templates/{tid}", false, s.deleteBookingTemplate)
+	s.handle(mux, "PUT", "/api/v1/admin/halls/{id}/booking-blackouts/{day}", false, s.putBookingBlackout)
+	s.handle(mux, "DELETE", "/api/v1/admin/halls/{id}/booking-blackouts/{day}", false, s.deleteBookingBlackout)
+	s.handle(mux, "GET", "/api/v1/admin/booking-policy", false, s.getBookingPolicy)
+	s.handle(mux, "PUT", "/api/v1/admin/booking-policy", false, s.putBookingPolicy)
 	s.handle(mux, "POST", "/api/v1/villagers/code", false, s.villagerCode)
 	s.handle(mux, "POST", "/api/v1/villagers", false, s.registerVillager)
 	s.handle(mux, "POST", "/api/v1/cases/{no}/urge", false, s.urgeCase)
@@ -220,6 +239,20 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "POST", "/api/v1/admin/staff/{id}/unlock", false, s.unlockStaff)
 	s.handle(mux, "POST", "/api/v1/admin/staff/{id}/invitation", false, s.issueStaffInvitation)
 	s.handle(mux, "DELETE", "/api/v1/admin/staff/{id}/invitation", false, s.revokeStaffInvitation)
+	s.handle(mux, "GET", "/api/v1/halls/{id}/services", true, s.hallServices)
+	s.handle(mux, "GET", "/api/v1/halls/{id}/board", true, s.hallBoard)
+	s.handle(mux, "GET", "/api/v1/halls/{id}/queue-windows", false, s.queueWindows)
+	s.handle(mux, "GET", "/api/v1/halls/{id}/queue-figures", false, s.hallFigures)
+	s.handle(mux, "POST", "/api/v1/admin/halls/{id}/services", false, s.createHallService)
+	s.handle(mux, "PATCH", "/api/v1/admin/hall-services/{id}", false, s.updateHallService)
+	s.handle(mux, "PUT", "/api/v1/admin/windows/{id}/services", false, s.putWindowServices)
+	s.handle(mux, "POST", "/api/v1/queue/tickets", false, s.takeTicket)
+	s.handle(mux, "GET", "/api/v1/queue/tickets/{id}", true, s.ticketStatus)
+	s.handle(mux, "POST", "/api/v1/queue/tickets/{id}/actions", false, s.queueTicketAction)
+	s.handle(mux, "POST", "/api/v1/queue/session", false, s.queueSignOn)
+	s.handle(mux, "DELETE", "/api/v1/queue/session", false, s.queueSignOff)
+	s.handle(mux, "GET", "/api/v1/queue/console", false, s.queueConsole)
+	s.handle(mux, "POST", "/api/v1/queue/call-next", false, s.queueCallNext)
 
 	// The same path with another method: 405 with Allow, in the error shape.
 	byPath := map[string][]string{}

@@ -114,7 +114,8 @@ type Dispatcher struct {
 	// Urgent kinds are sent by SMS in quiet hours too.
 	Urgent map[string]bool
 	// Reminders are kinds cancelled when their case has ended (withdrawn,
-	// refused, terminated, delivered): their cause is gone.
+	// refused, terminated, delivered), or their booking is no longer open
+	// (cancelled, checked in, missed): their cause is gone.
 	Reminders map[string]bool
 	// Rand gives jitter in [0,1) (tests fix it).
 	Rand func() float64
@@ -130,7 +131,7 @@ type Dispatcher struct {
 // DefaultUrgent and DefaultReminders are the kinds the server uses.
 var (
 	DefaultUrgent    = map[string]bool{"escalate": true}
-	DefaultReminders = map[string]bool{"remind": true, "escalate": true, "urge": true, "owed_due": true}
+	DefaultReminders = map[string]bool{"remind": true, "escalate": true, "urge": true, "owed_due": true, "booking_reminder": true}
 )
 
 // endedStates are the terminal states of every workflow.
@@ -309,6 +310,7 @@ func (d *Dispatcher) Expand(ctx context.Context) (int, error) {
 // job is one claimed delivery with what sending it needs.
 type job struct {
 	id, channel, idem, recipient, payload, kind, caseState string
+	bookingState                                           string // a booking reminder's booking (booking.ReminderDedup)
 	attempts                                               int
 	phone, email, lang                                     string
 	quiet                                                  Quiet
@@ -337,11 +339,12 @@ func (d *Dispatcher) claim(ctx context.Context) ([]job, error) {
 			return err
 		}
 		rows, err := tx.Query(`SELECT d.id, d.channel, d.idem_key, d.attempts, o.recipient, o.payload, n.kind,
-			COALESCE(c.state, ''), COALESCE(k.phone_sealed, ''), COALESCE(k.email_sealed, ''), COALESCE(k.sms, FALSE),
+			COALESCE(c.state, ''), COALESCE(bk.state, ''), COALESCE(k.phone_sealed, ''), COALESCE(k.email_sealed, ''), COALESCE(k.sms, FALSE),
 			COALESCE(k.email, FALSE), u.locale, k.quiet_from, k.quiet_to, COALESCE(k.quiet_email, FALSE)
 			FROM deliveries d JOIN outbox o ON o.id = d.outbox_id JOIN notifications n ON n.id = o.notification_id
 			JOIN users u ON u.id = o.recipient
 			LEFT JOIN cases c ON c.id = n.case_id LEFT JOIN contacts k ON k.user_id = o.recipient
+			LEFT JOIN bookings bk ON n.kind = 'booking_reminder' AND bk.id = substr(n.dedup, 9)
 			WHERE d.id IN `+d.inList("$1")+` ORDER BY d.next_at`, jsonList(ids))
 		if err != nil {
 			return err
@@ -353,7 +356,7 @@ func (d *Dispatcher) claim(ctx context.Context) ([]job, error) {
 			var smsOn, emailOn bool
 			var from, to sql.NullInt64
 			if err := rows.Scan(&j.id, &j.channel, &j.idem, &j.attempts, &j.recipient, &j.payload, &j.kind,
-				&j.caseState, &sealedPhone, &sealedEmail, &smsOn, &emailOn, &j.lang, &from, &to, &j.quiet.Email); err != nil {
+				&j.caseState, &j.bookingState, &sealedPhone, &sealedEmail, &smsOn, &emailOn, &j.lang, &from, &to, &j.quiet.Email); err != nil {
 				return err
 			}
 			j.quiet.set(from, to)
@@ -402,6 +405,8 @@ func (d *Dispatcher) deliver(ctx context.Context, j job) outcome {
 	switch {
 	case d.Reminders[j.kind] && endedStates[j.caseState]:
 		return final(StateCancelled, 0, "cause gone: case "+j.caseState)
+	case d.Reminders[j.kind] && j.bookingState != "" && j.bookingState != "booked":
+		return final(StateCancelled, 0, "cause gone: booking "+j.bookingState)
 	case j.channel == ChannelSMS && j.phone == "", j.channel == ChannelEmail && j.email == "":
 		return final(StateCancelled, 0, "recipient opted out or has no address")
 	case d.Channels[j.channel] == nil:

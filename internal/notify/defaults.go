@@ -45,7 +45,9 @@ var smsDefaults = map[string][2]string{ // kind → zh-CN, en
 	"verify_code":       {"您的验证码为{otp}，{minutes}分钟内有效，请勿告诉他人。", "Your code is {otp}, valid {minutes} minutes. Tell no one."},
 	"phone_changed":     {"您账户的手机号码已更换。如非本人操作，请尽快到政务服务窗口办理。", "Your mobile number was changed. Not you? Visit a service window."},
 	"account_exists":    {"有人用您的身份证号申请注册，您已有账号，可用本手机号登录或重置密码。", "Someone tried to register with your ID; you have an account."},
+	"booking_reminder":  {"您预约了明天{time}在{hall}办理{service}，请准时到达。", "Booked: tomorrow {time} at {hall}, {service}."},
 	"mandate_code":      {"代办员{agent}请求代您办事，验证码{otp}，{minutes}分钟内有效，告知代办员即同意。", "Agent {agent} asks to act for you. Code {otp}, {minutes} min."},
+	"queue_near":        {"您在{hall}取的{number}号即将到号，前面还有{ahead}人，请留意叫号。", "{number} at {hall}: {ahead} ahead, your turn is near."},
 }
 
 // Defaults are the templates an installation starts with (the seed of

@@ -84,6 +84,13 @@ var placeholders = map[string]placeholder{
 	"minutes": {true, "5"},
 	// The agent (代办员) who asks a person for a mandate: a staff name.
 	"agent": {true, "赵六"},
+	// A queue ticket (取号): its number, the hall and how many are ahead.
+	"number": {true, "A012"},
+	"hall":   {true, "涪陵区政务服务中心"},
+	"ahead":  {true, "3"},
+	// A booking's reminder (网上预约): its service and time (and the hall).
+	"service": {true, "综合受理"},
+	"time":    {true, "09:30"},
 }
 
 // sensitive names personal identifiers no short message may carry (an SMS
@@ -135,6 +142,10 @@ var Kinds = map[string][]string{
 	"account_exists": {},
 	// A mandate's code (授权委托): which agent asks.
 	"mandate_code": {"otp", "minutes", "agent"},
+	// A hall's queue (即将到号): the ticket's number, the hall, the people ahead.
+	"queue_near": {"number", "hall", "ahead"},
+	// A booking's reminder the day before (internal/booking): no case.
+	"booking_reminder": {"hall", "service", "time"},
 }
 
 // TextedOnly are kinds texted at once to a number (identity's SMS codes),

@@ -14,6 +14,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/blob"
+	"github.com/tongban/tongban/internal/booking"
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
@@ -418,6 +419,25 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			for {
 				if _, err := a.Licences.NoteExpired(jobs); err != nil && jobs.Err() == nil {
 					slog.Error("licences: note expired", "err", err)
+				}
+				select {
+				case <-jobs.Done():
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	}
+	if a.Scanner != nil {
+		// 网上预约: no-shows marked (and suspensions) and tomorrow's
+		// reminders sent each minute, by the replica holding the lease.
+		bk := &booking.Service{DB: a.DB, Calendars: a.Calendars, Root: a.Config.Region}
+		go func() {
+			t := time.NewTicker(time.Minute)
+			defer t.Stop()
+			for {
+				if _, err := bk.Run(jobs, a.Scanner.Holder); err != nil && jobs.Err() == nil {
+					slog.Error("booking: sweep", "err", err)
 				}
 				select {
 				case <-jobs.Done():

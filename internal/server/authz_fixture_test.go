@@ -18,6 +18,7 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/queue"
 	"github.com/tongban/tongban/internal/supervise"
 )
 
@@ -244,7 +245,21 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 		HallID: fx.r["hall_t"], Windows: []string{fx.r["win_t"]}, PromisedLimit: "5"})).ImplCode
 	fx.r["adopt_q"] = must(fx.cat.Adopt(ctx, fx.users["admin"], catalog.AdoptInput{Source: src, DepartmentID: qingyangGov})).ImplCode
 
+	// The hall's queue (issue 19): a service in each hall served by its
+	// window 1, and a ticket taken at the district hall's kiosk.
+	q := &queue.Service{DB: d}
+	for k, hall := range map[string]string{"svc_d": "hall_d", "svc_t": "hall_t"} {
+		admin, win := "admin", "win_d"
+		if k == "svc_t" {
+			admin, win = "admin-t", "win_t"
+		}
+		prefix, name, minutes, windows := "A", "综合受理", 10, []string{fx.r[win]}
+		fx.r[k] = must(q.CreateService(ctx, fx.users[admin], fx.r[hall], queue.ServiceInput{Prefix: &prefix, Name: &name, Minutes: &minutes, Windows: &windows})).ID
+	}
+	fx.r["ticket_d"] = must(q.Take(ctx, nil, queue.TakeInput{HallID: fx.r["hall_d"], ServiceID: fx.r["svc_d"], Source: queue.SourceKiosk})).ID
+
 	fx.buildResources(t, d)
+	fx.buildBookings(t, d)
 	return fx
 }
 

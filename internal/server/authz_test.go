@@ -104,6 +104,14 @@ const (
 // supervisors' and its department's approvers'; the town case's the town's.
 var signalsSeen = []seen{{"case_d", "supervisor approver"}, {"case_t", "supervisor supervisor-t approver-t"}}
 
+// signOff ends a principal's window session (the queue's sign-on rows).
+func signOff(t *testing.T, fx *authzFixture, p string) {
+	t.Helper()
+	if _, err := fx.ts.db.Writer().ExecContext(fx.ctx, `UPDATE window_sessions SET ended_at = started_at WHERE ended_at IS NULL`); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func restoreRules(t *testing.T, fx *authzFixture, _ string) {
 	t.Helper()
 	// A rule saved without a region keeps its stored one, so no request
@@ -455,6 +463,31 @@ var apiCells = []cell{
 	{op: "POST /api/v1/me/enterprises/{code}/operators/{id}/revoke", path: "/me/enterprises/<corp2>/operators/<op_revoke>/revoke", allow: "lisi"},
 	{op: "GET /api/v1/admin/outbox", path: "/admin/outbox", allow: instAdmin},
 	{op: "POST /api/v1/admin/outbox/{id}/resend", path: "/admin/outbox/<dead>/resend", allow: instAdmin, before: deadLetter},
+	// The hall's queue (issue 19). Console operations let window staff (a
+	// clerk or an administrator) through to their own checks: not signed on
+	// is a 409; signing on is undone after each principal.
+	{op: "GET /api/v1/halls/{id}/services", path: "/halls/<hall_d>/services", allow: "@all"},
+	{op: "GET /api/v1/halls/{id}/board", path: "/halls/<hall_d>/board", allow: "@all"},
+	{op: "GET /api/v1/halls/{id}/queue-windows", variant: "district hall", path: "/halls/<hall_d>/queue-windows", allow: "clerk admin"},
+	{op: "GET /api/v1/halls/{id}/queue-windows", variant: "town hall", path: "/halls/<hall_t>/queue-windows", allow: "clerk clerk-t admin admin-t"},
+	{op: "GET /api/v1/halls/{id}/queue-figures", variant: "district hall", path: "/halls/<hall_d>/queue-figures", allow: "clerk supervisor admin"},
+	{op: "GET /api/v1/halls/{id}/queue-figures", variant: "town hall", path: "/halls/<hall_t>/queue-figures", allow: "clerk clerk-t supervisor supervisor-t admin admin-t"},
+	{op: "POST /api/v1/admin/halls/{id}/services", variant: "district hall", path: "/admin/halls/<hall_d>/services", body: `{"prefix":"Y","name":"测试业务","minutes":5}`, allow: instAdmin},
+	{op: "POST /api/v1/admin/halls/{id}/services", variant: "town hall", path: "/admin/halls/<hall_t>/services", body: `{"prefix":"Y","name":"测试业务","minutes":5}`, allow: townAdmin},
+	{op: "PATCH /api/v1/admin/hall-services/{id}", variant: "district hall", path: "/admin/hall-services/<svc_d>", body: `{"minutes":12}`, allow: instAdmin},
+	{op: "PATCH /api/v1/admin/hall-services/{id}", variant: "town hall", path: "/admin/hall-services/<svc_t>", body: `{"minutes":12}`, allow: townAdmin},
+	{op: "PUT /api/v1/admin/windows/{id}/services", variant: "district window", path: "/admin/windows/<win_d>/services", body: `{"services":["<svc_d>"]}`, allow: instAdmin},
+	{op: "PUT /api/v1/admin/windows/{id}/services", variant: "town window", path: "/admin/windows/<win_t>/services", body: `{"services":["<svc_t>"]}`, allow: townAdmin},
+	{op: "POST /api/v1/queue/tickets", variant: "desk, district", path: "/queue/tickets", body: `{"hall_id":"<hall_d>","service_id":"<svc_d>","source":"desk"}`, allow: "clerk"},
+	{op: "POST /api/v1/queue/tickets", variant: "desk, town", path: "/queue/tickets", body: `{"hall_id":"<hall_t>","service_id":"<svc_t>","source":"desk"}`, allow: "clerk clerk-t"},
+	{op: "POST /api/v1/queue/tickets", variant: "online", path: "/queue/tickets", body: `{"hall_id":"<hall_d>","service_id":"<svc_d>","source":"online"}`, allow: "zhangsan lisi"},
+	{op: "GET /api/v1/queue/tickets/{id}", path: "/queue/tickets/<ticket_d>", allow: "@all"},
+	{op: "POST /api/v1/queue/tickets/{id}/actions", path: "/queue/tickets/<ticket_d>/actions", body: `{"action":"recall"}`, allow: "clerk clerk-t admin admin-t"},
+	{op: "POST /api/v1/queue/session", variant: "district window", path: "/queue/session", body: `{"window_id":"<win_d>"}`, allow: "clerk admin", after: signOff},
+	{op: "POST /api/v1/queue/session", variant: "town window", path: "/queue/session", body: `{"window_id":"<win_t>"}`, allow: "clerk clerk-t admin admin-t", after: signOff},
+	{op: "DELETE /api/v1/queue/session", path: "/queue/session", allow: "clerk clerk-t admin admin-t"},
+	{op: "GET /api/v1/queue/console", path: "/queue/console", allow: "clerk clerk-t admin admin-t"},
+	{op: "POST /api/v1/queue/call-next", path: "/queue/call-next", allow: "clerk clerk-t admin admin-t"},
 }
 
 var webCells = []cell{
@@ -658,6 +691,21 @@ var webCells = []cell{
 	{op: "GET /admin/catalog/synonyms", path: "/admin/catalog/synonyms", allow: "@admins"},
 	{op: "POST /admin/catalog/synonyms", path: "/admin/catalog/synonyms", body: "action=save&term=" + url.QueryEscape("户口本") + "&expansions=" + url.QueryEscape("居民户口簿\n户口"), allow: instAdmin},
 	{op: "/", variant: "an unknown path", path: "/no/such/page", kind: notFound},
+	// The hall's queue (issue 19): the take page, a ticket's page, the board
+	// and its stream are public; the console is window staff's.
+	{op: "GET /hall/{hallID}/take", path: "/hall/<hall_d>/take", allow: "@all"},
+	{op: "POST /hall/{hallID}/take", path: "/hall/<hall_d>/take", body: "service=<svc_d>&priority=normal", allow: "@all"},
+	{op: "GET /queue/{id}", path: "/queue/<ticket_d>", allow: "@all"},
+	{op: "GET /hall/{hallID}/board", path: "/hall/<hall_d>/board", allow: "@all"},
+	{op: "GET /hall/{hallID}/events", path: "/hall/<hall_d>/events", allow: "@all"},
+	{op: "GET /hall/{hallID}/figures", variant: "district hall", path: "/hall/<hall_d>/figures", allow: "clerk supervisor admin"},
+	{op: "GET /hall/{hallID}/figures", variant: "town hall", path: "/hall/<hall_t>/figures", allow: "clerk clerk-t supervisor supervisor-t admin admin-t"},
+	{op: "GET /hall/console", path: "/hall/console", allow: "clerk clerk-t admin admin-t"},
+	{op: "POST /hall/console", path: "/hall/console", body: "do=next", allow: "clerk clerk-t admin admin-t"},
+	{op: "GET /admin/organisation/halls/{id}/queue", variant: "district hall", path: "/admin/organisation/halls/<hall_d>/queue", allow: instAdmin},
+	{op: "GET /admin/organisation/halls/{id}/queue", variant: "town hall", path: "/admin/organisation/halls/<hall_t>/queue", allow: townAdmin},
+	{op: "POST /admin/organisation/halls/{id}/queue", variant: "district hall", path: "/admin/organisation/halls/<hall_d>/queue", body: "prefix=X&name=测试业务&minutes=5", allow: instAdmin},
+	{op: "POST /admin/organisation/halls/{id}/queue", variant: "town hall", path: "/admin/organisation/halls/<hall_t>/queue", body: "prefix=X&name=测试业务&minutes=5", allow: townAdmin},
 }
 
 // dumpMatrix names a file every cell's answer is appended to

@@ -94,6 +94,9 @@ func (v *View) Nav() []NavItem {
 		if v.User.Kind != identity.KindStaff {
 			items = append(items, NavItem{Href: "/licences", Key: "nav.licences"})
 		}
+		if v.User.Kind == identity.KindPerson {
+			items = append(items, NavItem{Href: "/me/bookings", Key: "nav.bookings"})
+		}
 		if v.User.HasAny(workbenchRoles...) {
 			items = append(items, NavItem{Href: "/workbench", Key: "nav.workbench"})
 		}
@@ -106,7 +109,7 @@ func (v *View) Nav() []NavItem {
 		}
 		if v.User.Has(identity.RoleClerk) {
 			items = append(items, NavItem{Href: "/workbench/intake", Key: "nav.intake"}, NavItem{Href: "/workbench/persons", Key: "nav.persons"},
-				NavItem{Href: "/workbench/mandates", Key: "nav.mandate_checks"})
+				NavItem{Href: "/workbench/mandates", Key: "nav.mandate_checks"}, NavItem{Href: "/workbench/bookings", Key: "nav.desk_bookings"})
 		}
 		if v.User.HasAny(identity.RoleSupervisor, identity.RoleApprover) {
 			items = append(items, NavItem{Href: "/supervision", Key: "nav.supervision"})

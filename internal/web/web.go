@@ -9,6 +9,7 @@ import (
 	"embed"
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/audit"
+	"github.com/tongban/tongban/internal/booking"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -25,6 +26,7 @@ import (
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/queue"
 	"github.com/tongban/tongban/internal/site"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
@@ -51,6 +53,9 @@ type Deps struct {
 	AuditKeys        *audit.Keys
 	Licences         *license.Service // the licence library; nil: its pages say it is unavailable
 	Mandates         *mandate.Service // agents' mandates (授权委托)
+	Booking          *booking.Service // 网上预约 (issue 19)
+	Queue            *queue.Service   // the service halls' queues (取号叫号)
+	QueueTakeLimit   *edge.Limiter    // anonymous takes at a hall's take page per client address
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
 	PublicURL        string           // the platform's public address for QR codes; "" = the request's host
@@ -73,7 +78,9 @@ type Server struct {
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_synonyms", "admin_organisation", "admin_hall", "admin_adoptions",
 	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox", "demo_sms",
-	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises", "admin_site"}
+	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises", "admin_site",
+	"booking", "bookings_mine", "bookings_desk", "admin_booking",
+	"hall_take", "hall_ticket", "hall_board", "hall_console", "admin_hall_queue", "hall_figures"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html", "templates/mandaterow.html"}
@@ -141,6 +148,18 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /me/close", s.page(s.closeAccount, anyRole...))
 	mux.Handle("GET /workbench/persons", s.page(s.personCorrection, identity.RoleClerk))
 	mux.Handle("POST /workbench/persons", s.page(s.personCorrect, identity.RoleClerk))
+	mux.Handle("GET /booking", s.page(s.bookingPage, identity.RoleApplicant))
+	mux.Handle("POST /booking", s.page(s.bookingPost, identity.RoleApplicant))
+	mux.Handle("GET /me/bookings", s.page(s.myBookings, identity.RoleApplicant))
+	mux.Handle("POST /me/bookings/{id}/cancel", s.page(s.myBookingCancel, identity.RoleApplicant))
+	mux.Handle("POST /me/bookings/{id}/check-in", s.page(s.myBookingCheckIn, identity.RoleApplicant))
+	mux.Handle("GET /workbench/bookings", s.page(s.deskBookings, identity.RoleClerk))
+	mux.Handle("POST /workbench/bookings/{id}/check-in", s.page(s.deskCheckIn, identity.RoleClerk))
+	mux.Handle("GET /admin/halls/{id}/booking", s.page(s.adminBooking, identity.RoleAdmin))
+	mux.Handle("POST /admin/halls/{id}/booking/templates", s.page(s.adminBookingTemplate, identity.RoleAdmin))
+	mux.Handle("POST /admin/halls/{id}/booking/templates/{tid}/delete", s.page(s.adminBookingTemplateDelete, identity.RoleAdmin))
+	mux.Handle("POST /admin/halls/{id}/booking/blackouts", s.page(s.adminBookingBlackout, identity.RoleAdmin))
+	mux.Handle("POST /admin/halls/{id}/booking/blackouts/{day}/delete", s.page(s.adminBookingBlackoutDelete, identity.RoleAdmin))
 	mux.Handle("GET /me/mandates", s.page(s.myMandates, identity.RoleApplicant))
 	mux.Handle("POST /me/mandates/{id}/answer", s.page(s.myMandateAnswer, identity.RoleApplicant))
 	mux.Handle("POST /me/mandates/{id}/revoke", s.page(s.myMandateRevoke, identity.RoleApplicant))
@@ -243,6 +262,16 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /admin/catalog/bundles/{code}", s.page(s.adminBundle, identity.RoleAdmin))
 	mux.Handle("GET /admin/catalog/synonyms", s.page(s.adminSynonyms, identity.RoleAdmin))
 	mux.Handle("POST /admin/catalog/synonyms", s.page(s.adminSynonyms, identity.RoleAdmin))
+	mux.Handle("GET /hall/{hallID}/take", s.page(s.hallTake))
+	mux.Handle("POST /hall/{hallID}/take", s.page(s.hallTakePost))
+	mux.Handle("GET /queue/{id}", s.page(s.ticketPage))
+	mux.Handle("GET /hall/{hallID}/board", s.page(s.hallBoard))
+	mux.Handle("GET /hall/{hallID}/events", s.page(s.hallEvents))
+	mux.Handle("GET /hall/{hallID}/figures", s.page(s.hallFiguresPage, identity.RoleClerk, identity.RoleAdmin, identity.RoleSupervisor))
+	mux.Handle("GET /hall/console", s.page(s.hallConsole, identity.RoleClerk, identity.RoleAdmin))
+	mux.Handle("POST /hall/console", s.page(s.hallConsolePost, identity.RoleClerk, identity.RoleAdmin))
+	mux.Handle("GET /admin/organisation/halls/{id}/queue", s.page(s.adminHallQueue, identity.RoleAdmin))
+	mux.Handle("POST /admin/organisation/halls/{id}/queue", s.page(s.adminHallQueuePost, identity.RoleAdmin))
 	mux.Handle("/", s.page(s.notFound))
 }
 
