@@ -185,8 +185,7 @@ func TestKiosk(t *testing.T) {
 	waitHome(t, k, home)
 	// A session left open on the terminal is ended by the reset.
 	login(t, k, base, "zhangsan")
-	do(t, k, chromedp.Navigate(base+home+"?idle=2"), chromedp.WaitVisible(css(`body[data-session="1"]`)),
-	)
+	do(t, k, chromedp.Navigate(base+home+"?idle=2"), chromedp.WaitVisible(css(`body[data-session="1"]`)))
 	waitHome(t, k, home)
 	do(t, k, chromedp.WaitVisible(css(`body[data-session="0"]`)))
 	if loc := get(t, k, chromedp.Location()); !strings.HasSuffix(loc, home) {
