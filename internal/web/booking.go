@@ -195,11 +195,15 @@ func (s *Server) renderDesk(w http.ResponseWriter, r *http.Request, v *View, sta
 	if hallID != "" {
 		list, err := s.Booking.Desk(r.Context(), v.User, hallID, q.Get("day"))
 		if err != nil {
-			if _, ok := refusal(err); !ok && apperr.CodeOf(err) != apperr.NotFound {
+			st, ok := refusal(err)
+			if apperr.CodeOf(err) == apperr.NotFound {
+				st, ok = http.StatusNotFound, true
+			}
+			if !ok {
 				return err
 			}
 			if problem == nil {
-				problem, status = err, http.StatusBadRequest
+				problem, status = err, st
 			}
 		}
 		v.Data["Bookings"] = list
