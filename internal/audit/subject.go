@@ -40,6 +40,8 @@ func SubjectOf(ctx context.Context, d *db.DB, r *Record) (Subject, error) {
 		q = `SELECT '', region_code FROM halls WHERE id = $1`
 	case "window":
 		q = `SELECT '', h.region_code FROM windows w JOIN halls h ON h.id = w.hall_id WHERE w.id = $1`
+	case "hall_service":
+		q = `SELECT '', h.region_code FROM hall_services s JOIN halls h ON h.id = s.hall_id WHERE s.id = $1`
 	case "rule":
 		q = `SELECT '', region_code FROM escalation_rules WHERE id = $1`
 	case "region":

@@ -156,7 +156,33 @@ func TestDemoThenServe(t *testing.T) {
 	if !strings.Contains(string(home), `<span id="site-centre">`+demo.Site.CentreName+`</span>`) {
 		t.Errorf("the demo's home page does not name its centre %s", demo.Site.CentreName)
 	}
+	// A hall's board holding its event stream open does not hold the
+	// shutdown (the stream ends when serving stops).
+	if r, err = http.Get(u + "api/v1/halls?region=500102"); err != nil {
+		t.Fatal(err)
+	}
+	var halls struct {
+		Halls []struct {
+			ID string `json:"id"`
+		} `json:"halls"`
+	}
+	json.NewDecoder(r.Body).Decode(&halls)
+	r.Body.Close()
+	if len(halls.Halls) == 0 {
+		t.Fatal("no hall")
+	}
+	req, _ := http.NewRequest("GET", u+"hall/"+halls.Halls[0].ID+"/events", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	board, err := http.DefaultClient.Do(req)
+	if err != nil || board.StatusCode != 200 {
+		t.Fatalf("board events: %v", err)
+	}
+	defer board.Body.Close()
+	started := time.Now()
 	code, out := stop()
+	if took := time.Since(started); took > 5*time.Second {
+		t.Errorf("stopping with a board's stream open took %s", took)
+	}
 	// Everything the demo wrote beside its database (keys among them) is
 	// ignored by git: run from a checkout, nothing of it is committed.
 	entries, _ := os.ReadDir(dir)

@@ -1,22 +1,28 @@
 package e2e
 
 import (
+	"context"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/tongban/tongban/internal/db"
 )
 
 // The service hall's queue (issue 19): the administrator gives the district
 // hall a service served by its windows; a visitor takes A001 at the hall's
 // take page; the clerk signs on to a window and calls next; the display
 // board (another browser, live by Server-Sent Events) shows A001 at that
-// window; the clerk serves and finishes with a case to file, and is led to
-// intake with the item chosen.
+// window; the clerk serves and finishes with a case to file, is led to
+// intake with the item chosen, and files the case, which the ticket records.
 func TestHallQueue(t *testing.T) {
-	base := startDemo(t)
+	dir := t.TempDir()
+	base := startDemoIn(t, dir)
 	var halls struct {
 		Halls []struct {
 			ID         string `json:"id"`
@@ -96,6 +102,30 @@ func TestHallQueue(t *testing.T) {
 		chromedp.Click(css("#finish-btn-A001")), chromedp.WaitVisible(css("#apply")))
 	if loc := get(t, ctx, chromedp.Location()); !strings.Contains(loc, "/workbench/intake?code="+code) {
 		t.Fatalf("after finishing: %s", loc)
+	}
+	scan := filepath.Join(dir, "lease.pdf")
+	os.WriteFile(scan, []byte("%PDF-1.4\n% lease\n%%EOF\n"), 0o644)
+	do(t, ctx,
+		chromedp.SendKeys(css("#f-applicant"), "110105194912310054"), chromedp.SendKeys(css("#f-applicant-name"), "孙八"),
+		chromedp.SetValue(css("#f-form_of"), "person"), chromedp.SetValue(css("#f-scope"), "小吃服务"),
+		chromedp.SetValue(css("#f-applicant_phone"), "13900139000"), chromedp.SetValue(css("#f-capital"), "5"),
+		chromedp.SetValue(css(`select[name="org_address.town"]`), "500102006000"),
+		chromedp.SetValue(css(`input[name="org_address.detail"]`), "滨江路 9 号"),
+		chromedp.Click(css(`input[name="originals"][value="application"]`)), chromedp.Click(css(`input[name="originals"][value="id_card"]`)),
+		chromedp.SetUploadFiles(css(`input[name="m.lease"]`), []string{scan}),
+		chromedp.Click(css("#intake-accept")), chromedp.WaitVisible(css("#case-status, #problem")))
+	if n := get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#case-status").length`)); n == 0 {
+		t.Fatalf("not accepted: %s", get(t, ctx, chromedp.Text(css("main"))))
+	}
+	caseNo := get(t, ctx, chromedp.Text(css("#case-no")))
+	d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(dir, "tongban.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var linked string
+	if err := d.Reader().QueryRow(`SELECT c.case_no FROM queue_tickets t JOIN cases c ON c.id = t.case_id WHERE t.number = 'A001' AND t.state = 'done' AND t.outcome = 'case'`).Scan(&linked); err != nil || linked != caseNo {
+		t.Fatalf("the ticket's case: %q %v, filed %q", linked, err, caseNo)
 	}
 	// The board no longer shows it being called.
 	deadline := time.Now().Add(10 * time.Second)

@@ -153,13 +153,20 @@ func (s *Service) CallNext(ctx context.Context, u *identity.User) (*Ticket, erro
 			return err
 		}
 		// A window racing another for the same ticket loses the claim and
-		// looks again; bounded, as tickets only leave the waiting state.
+		// looks again; bounded, as tickets only leave the waiting state. On
+		// PostgreSQL, windows calling at once skip the rows another is
+		// claiming (SKIP LOCKED) instead of all queueing on the first; SQLite
+		// has one writer.
+		next := `SELECT id, service_id FROM queue_tickets
+			WHERE hall_id = $1 AND day = $2 AND state = 'waiting'
+			AND (target_window_id = $3 OR (target_window_id IS NULL AND service_id IN (SELECT service_id FROM window_services WHERE window_id = $3)))
+			ORDER BY rank, queued_at, seq LIMIT 1`
+		if tx.Dialect == db.Postgres {
+			next += ` FOR UPDATE SKIP LOCKED`
+		}
 		for range 20 {
 			var id, service string
-			err := tx.QueryRow(`SELECT id, service_id FROM queue_tickets
-				WHERE hall_id = $1 AND day = $2 AND state = 'waiting'
-				AND (target_window_id = $3 OR (target_window_id IS NULL AND service_id IN (SELECT service_id FROM window_services WHERE window_id = $3)))
-				ORDER BY rank, queued_at, seq LIMIT 1`, c.hallID, Day(tx.Now), c.window).Scan(&id, &service)
+			err := tx.QueryRow(next, c.hallID, Day(tx.Now), c.window).Scan(&id, &service)
 			if errors.Is(err, sql.ErrNoRows) {
 				return nil
 			}
@@ -386,8 +393,28 @@ func IntakeLink(implCode, ticketID string) string {
 	return "/workbench/intake?" + v.Encode()
 }
 
-// LinkCaseTx records the case filed for a finished ticket (the intake names
-// the ticket it came from).
+// LinkCase records the case u filed at intake for the ticket u finished
+// with a case to file (the console led u there); a ticket of another
+// clerk, or already linked, is left alone.
+func (s *Service) LinkCase(ctx context.Context, u *identity.User, ticketID, caseID string) error {
+	if err := windowStaff(u); err != nil {
+		return err
+	}
+	err := s.DB.Update(ctx, func(tx *db.Tx) error {
+		var staff string
+		if err := tx.QueryRow(`SELECT COALESCE(staff_id, '') FROM queue_tickets WHERE id = $1`, ticketID).Scan(&staff); err != nil {
+			return db.NotFound(err, "queue.ticket_unknown", "id", ticketID)
+		}
+		if staff != u.ID {
+			return apperr.E(apperr.Forbidden, "error.forbidden")
+		}
+		return LinkCaseTx(tx, ticketID, caseID)
+	})
+	return apperr.Internalf("queue: link case", err)
+}
+
+// LinkCaseTx records the case filed for a finished ticket in the caller's
+// transaction.
 func LinkCaseTx(tx *db.Tx, ticketID, caseID string) error {
 	res, err := tx.Exec(`UPDATE queue_tickets SET case_id = $1 WHERE id = $2 AND state = 'done' AND outcome = 'case' AND case_id IS NULL`, caseID, ticketID)
 	if err != nil {

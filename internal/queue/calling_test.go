@@ -120,6 +120,20 @@ func TestCallingRules(t *testing.T) {
 		}
 		_, err = f.q.Transfer(ctx, c0, a1.ID, queue.TransferInput{ServiceID: b.ID})
 		refused(t, err, apperr.Conflict, "queue.transfer_finished")
+		// The case filed at intake is linked by the clerk who served it, once.
+		refused(t, f.q.LinkCase(ctx, c1, a1.ID, "case-1"), apperr.Forbidden, "error.forbidden")
+		if err := f.q.LinkCase(ctx, c0, a1.ID, "case-1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.q.LinkCase(ctx, c0, a1.ID, "case-2"); err != nil {
+			t.Fatal(err)
+		}
+		var linked string
+		if err := d.View(ctx, func(tx *db.Tx) error {
+			return tx.QueryRow(`SELECT case_id FROM queue_tickets WHERE id = $1`, a1.ID).Scan(&linked)
+		}); err != nil || linked != "case-1" {
+			t.Fatalf("linked %q %v", linked, err)
+		}
 		_, err = f.q.Transfer(ctx, c0, a2.ID, queue.TransferInput{})
 		refused(t, err, apperr.Invalid, "queue.transfer_target")
 		if r := must(f.q.Resume(ctx, c0, a2.ID)); r.State != queue.StateServing {

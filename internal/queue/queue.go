@@ -14,6 +14,7 @@ package queue
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -168,8 +169,12 @@ func TakeTx(tx *db.Tx, in TakeInput) (*Ticket, error) {
 		return nil, apperr.E(apperr.Conflict, "queue.service_inactive", "service", name)
 	}
 	var rank int
-	if err := tx.QueryRow(`SELECT rank FROM queue_priorities WHERE code = $1`, in.Priority).Scan(&rank); err != nil {
-		return nil, db.NotFound(err, "queue.priority_unknown", "value", in.Priority)
+	err = tx.QueryRow(`SELECT rank FROM queue_priorities WHERE code = $1`, in.Priority).Scan(&rank)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.E(apperr.Invalid, "queue.priority_unknown", "value", in.Priority)
+	}
+	if err != nil {
+		return nil, err
 	}
 	day := Day(tx.Now)
 	// The counter row: created once a day, then incremented under its row
@@ -275,7 +280,9 @@ func (s *Service) Status(ctx context.Context, id string) (*Ticket, error) {
 	var out *Ticket
 	err := s.DB.View(ctx, func(tx *db.Tx) error {
 		var err error
-		out, err = ticketTx(tx, id)
+		if out, err = ticketTx(tx, id); err == nil {
+			out.CaseID = "" // the public page names no case
+		}
 		return err
 	})
 	return out, apperr.Internalf("queue: status", err)

@@ -530,8 +530,10 @@ func (s *Service) SignOn(ctx context.Context, u *identity.User, windowID string)
 			}
 			return err
 		}
-		out, err = sessionTx(tx, u)
-		return err
+		if out, err = sessionTx(tx, u); err != nil {
+			return err
+		}
+		return record(tx, u, "clerk", "window.sign_on", "window", w, out)
 	})
 	return out, apperr.Internalf("queue: sign on", err)
 }
@@ -543,8 +545,14 @@ func (s *Service) SignOff(ctx context.Context, u *identity.User) error {
 		return err
 	}
 	err := s.DB.Update(ctx, func(tx *db.Tx) error {
-		_, err := tx.Exec(`UPDATE window_sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL`, tx.Now, u.ID)
-		return err
+		se, err := sessionTx(tx, u)
+		if err != nil || se == nil {
+			return err
+		}
+		if _, err := tx.Exec(`UPDATE window_sessions SET ended_at = $1 WHERE id = $2`, tx.Now, se.ID); err != nil {
+			return err
+		}
+		return record(tx, u, "clerk", "window.sign_off", "window", se.WindowID, se)
 	})
 	return apperr.Internalf("queue: sign off", err)
 }

@@ -147,7 +147,7 @@ func TestTakeRefusals(t *testing.T) {
 			{"unknown hall", queue.TakeInput{HallID: "nope", ServiceID: b.ID, Source: "kiosk"}, false, apperr.NotFound, "queue.hall_unknown"},
 			{"service of another hall", queue.TakeInput{HallID: f.other, ServiceID: b.ID, Source: "kiosk"}, false, apperr.NotFound, "queue.service_unknown"},
 			{"inactive service", queue.TakeInput{HallID: f.hall, ServiceID: a.ID, Source: "kiosk"}, false, apperr.Conflict, "queue.service_inactive"},
-			{"unknown priority", queue.TakeInput{HallID: f.hall, ServiceID: b.ID, Source: "kiosk", Priority: "vip"}, false, apperr.NotFound, "queue.priority_unknown"},
+			{"unknown priority", queue.TakeInput{HallID: f.hall, ServiceID: b.ID, Source: "kiosk", Priority: "vip"}, false, apperr.Invalid, "queue.priority_unknown"},
 			{"unknown source", queue.TakeInput{HallID: f.hall, ServiceID: b.ID, Source: "fax"}, false, apperr.Invalid, "queue.source"},
 			{"booking without TakeTx", queue.TakeInput{HallID: f.hall, ServiceID: b.ID, Source: "booking", BookingID: "x"}, false, apperr.Invalid, "queue.booking_source"},
 			{"desk anonymous", queue.TakeInput{HallID: f.hall, ServiceID: b.ID, Source: "desk"}, false, apperr.Unauthenticated, "error.unauthenticated"},

@@ -68,6 +68,10 @@ type App struct {
 	// Screen is the demo's SMS gateway (a page instead of phones); nil
 	// outside demo mode or when a real gateway is configured.
 	Screen *deliver.Screen
+	// streams ends the event streams (hall boards) when serving stops, so
+	// that they do not hold the shutdown until its timeout.
+	streams    context.Context
+	endStreams context.CancelFunc
 }
 
 // Open prepares the app in the given mode. The caller closes it.
@@ -263,8 +267,10 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 	if err != nil {
 		return err
 	}
+	// Long-lived streams (the hall boards' events) end when serving stops.
+	a.streams, a.endStreams = context.WithCancel(context.Background())
 	a.Handler, a.API, err = Handler(Options{
-		DB: a.DB, Identity: a.Identity, Calendars: a.Calendars, Region: a.Config.Region, Cases: cs, TrustedProxies: proxies,
+		Streams: a.streams, DB: a.DB, Identity: a.Identity, Calendars: a.Calendars, Region: a.Config.Region, Cases: cs, TrustedProxies: proxies,
 		SecureCookies: a.Config.SecureCookies || a.Config.TLSCert != "", Demo: mode == ModeDemo, Screen: a.Screen, MetricsToken: a.Config.MetricsToken, AuditKeys: a.AuditKeys,
 		Licences: a.Licences, PublicURL: a.Config.PublicURL, Site: a.Site, Catalog: a.Catalog, Templates: a.templates,
 	})
@@ -380,6 +386,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       edge.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
+	}
+	if a.endStreams != nil {
+		srv.RegisterOnShutdown(a.endStreams)
 	}
 	// Background jobs run while serving; each acts only in the replica that
 	// holds its lease.

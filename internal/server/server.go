@@ -44,6 +44,9 @@ import (
 
 // Options configure the handler.
 type Options struct {
+	// Streams ends long-lived responses (the hall boards' event streams)
+	// when it is done; nil: they end only with their request.
+	Streams       context.Context
 	DB            *db.DB
 	Identity      *identity.Service
 	Calendars     *calendar.Set
@@ -158,7 +161,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	takeLimit := &edge.Limiter{PerMinute: 30, Key: "queue.take_throttled", Now: o.Now}
 	// 网上预约 (issue 19): slots by the hall's region's calendar.
 	bookings := &booking.Service{DB: o.DB, Calendars: o.Calendars, Root: o.Region}
-	ws, err := web.New(web.Deps{Queue: halls, QueueTakeLimit: takeLimit, Booking: bookings, Mandates: mandates, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup,
+	ws, err := web.New(web.Deps{Streams: o.Streams, Queue: halls, QueueTakeLimit: takeLimit, Booking: bookings, Mandates: mandates, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup,
 		Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
 		SupervisionAdmin: supAdmin, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress,
 		Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now, Site: portal, Screen: o.Screen})

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -264,6 +265,13 @@ func (s *Server) intakeAccept(w http.ResponseWriter, r *http.Request) error {
 			Applicant: applicant, ApplicantName: name,
 			Originals: r.PostForm["originals"], IdempotencyKey: r.PostForm.Get("idem"), Delivery: deliveryOf(r)})
 		if err == nil {
+			if t := r.PostForm.Get("ticket"); t != "" && s.Queue != nil {
+				// The queue ticket served: linked to the case filed (the
+				// case stands whether or not the link can be made).
+				if err := s.Queue.LinkCase(r.Context(), v.User, t, c.ID); err != nil {
+					slog.WarnContext(r.Context(), "web: link ticket", "ticket", t, "err", err)
+				}
+			}
 			http.Redirect(w, r, "/cases/"+c.Ref()+"?done="+r.PostForm.Get("do"), http.StatusSeeOther)
 			return nil
 		}

@@ -372,6 +372,9 @@ func (s *Server) intakeView(w http.ResponseWriter, r *http.Request, v *View, pro
 			idem = newToken()
 		}
 		v.Data["Idem"] = idem
+		// The queue ticket served (the console's finish leads here): the
+		// case filed is linked to it.
+		v.Data["Ticket"] = r.FormValue("ticket")
 		v.Data["Delivery"] = deliveryFor(r, ver.Item.Delivery, cases.DeliverWindow)
 		originals := map[string]bool{}
 		for _, k := range r.PostForm["originals"] {

@@ -162,6 +162,10 @@ func (s *Server) hallEvents(w http.ResponseWriter, r *http.Request) error {
 	if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 		return nil
 	}
+	var stopping <-chan struct{}
+	if s.Streams != nil {
+		stopping = s.Streams.Done()
+	}
 	end := time.After(BoardStreamFor)
 	poll := time.NewTicker(BoardPoll)
 	defer poll.Stop()
@@ -170,6 +174,8 @@ func (s *Server) hallEvents(w http.ResponseWriter, r *http.Request) error {
 	for {
 		select {
 		case <-ctx.Done():
+			return nil
+		case <-stopping:
 			return nil
 		case <-end:
 			return nil

@@ -108,6 +108,7 @@ func (v *View) Nav() []NavItem {
 			items = append(items, NavItem{Href: "/agent/mandates", Key: "nav.mandates"})
 		}
 		if v.User.Has(identity.RoleClerk) {
+			items = append(items, NavItem{Href: "/hall/console", Key: "nav.hall_console"})
 			items = append(items, NavItem{Href: "/workbench/intake", Key: "nav.intake"}, NavItem{Href: "/workbench/persons", Key: "nav.persons"},
 				NavItem{Href: "/workbench/mandates", Key: "nav.mandate_checks"}, NavItem{Href: "/workbench/bookings", Key: "nav.desk_bookings"})
 		}

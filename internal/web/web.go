@@ -6,6 +6,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/audit"
@@ -55,6 +56,7 @@ type Deps struct {
 	Mandates         *mandate.Service // agents' mandates (授权委托)
 	Booking          *booking.Service // 网上预约 (issue 19)
 	Queue            *queue.Service   // the service halls' queues (取号叫号)
+	Streams          context.Context  // done when serving stops: long-lived streams end; nil: never
 	QueueTakeLimit   *edge.Limiter    // anonymous takes at a hall's take page per client address
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
