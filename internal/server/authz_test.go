@@ -112,6 +112,15 @@ func signOff(t *testing.T, fx *authzFixture, p string) {
 	}
 }
 
+// webRelogin opens a new web session for a principal whose session a row
+// ended (the kiosk's reset).
+func webRelogin(t *testing.T, fx *authzFixture, p string) {
+	t.Helper()
+	if _, ok := fx.web[p]; ok {
+		fx.login(t, p)
+	}
+}
+
 func restoreRules(t *testing.T, fx *authzFixture, _ string) {
 	t.Helper()
 	// A rule saved without a region keeps its stored one, so no request
@@ -720,6 +729,21 @@ var webCells = []cell{
 	{op: "GET /hall/{hallID}/figures", variant: "town hall", path: "/hall/<hall_t>/figures", allow: "clerk clerk-t supervisor supervisor-t admin admin-t"},
 	{op: "GET /hall/console", path: "/hall/console", allow: "clerk clerk-t admin admin-t"},
 	{op: "POST /hall/console", path: "/hall/console", body: "do=next", allow: "clerk clerk-t admin admin-t"},
+	// The hall's self-service kiosk (issue 19 part 6): public pages; the
+	// check-in proves the booking by the holder's own sign-in (张三 has no
+	// booking at the district hall today: 409 for every principal); the
+	// reset ends the caller's web session, so the principal signs in again.
+	{op: "GET /kiosk/{hallID}", path: "/kiosk/<hall_d>", allow: "@all"},
+	{op: "POST /kiosk/{hallID}/prefs", path: "/kiosk/<hall_d>/prefs", body: "care=1&return=/kiosk/<hall_d>", allow: "@all"},
+	{op: "POST /kiosk/{hallID}/reset", path: "/kiosk/<hall_d>/reset", allow: "@all", after: webRelogin},
+	{op: "GET /kiosk/{hallID}/take", path: "/kiosk/<hall_d>/take", allow: "@all"},
+	{op: "POST /kiosk/{hallID}/take", path: "/kiosk/<hall_d>/take", body: "service=<svc_d>&priority=normal", allow: "@all"},
+	{op: "GET /kiosk/{hallID}/tickets/{id}", path: "/kiosk/<hall_d>/tickets/<ticket_d>", allow: "@all"},
+	{op: "GET /kiosk/{hallID}/tickets/{id}/slip.pdf", path: "/kiosk/<hall_d>/tickets/<ticket_d>/slip.pdf", allow: "@all"},
+	{op: "GET /kiosk/{hallID}/check-in", path: "/kiosk/<hall_d>/check-in", allow: "@all"},
+	{op: "POST /kiosk/{hallID}/check-in", path: "/kiosk/<hall_d>/check-in", body: "username=zhangsan&password=" + url.QueryEscape(identity.DemoPassword), allow: "@all"},
+	{op: "GET /kiosk/{hallID}/progress", path: "/kiosk/<hall_d>/progress?case_no=<case_d>&name=" + url.QueryEscape("张三"), allow: "@all"},
+	{op: "GET /kiosk/{hallID}/verify", path: "/kiosk/<hall_d>/verify", allow: "@all"},
 	{op: "GET /admin/organisation/halls/{id}/queue", variant: "district hall", path: "/admin/organisation/halls/<hall_d>/queue", allow: instAdmin},
 	{op: "GET /admin/organisation/halls/{id}/queue", variant: "town hall", path: "/admin/organisation/halls/<hall_t>/queue", allow: townAdmin},
 	{op: "POST /admin/organisation/halls/{id}/queue", variant: "district hall", path: "/admin/organisation/halls/<hall_d>/queue", body: "prefix=X&name=测试业务&minutes=5", allow: instAdmin},

@@ -294,8 +294,9 @@ const permissionsPolicy = "accelerometer=(), autoplay=(), camera=(), display-cap
 
 // privatePaths show personal data without a session: the public progress
 // query, a shared licence, a verification's result, an invitation link's
-// page (the invited account's name), the kiosk's rating page.
-var privatePaths = []string{"/progress", "/s/", "/verify", "/invite/", "/rate"}
+// page (the invited account's name), the kiosk's rating page, the hall's
+// kiosk (a shared terminal).
+var privatePaths = []string{"/progress", "/s/", "/verify", "/invite/", "/rate", "/kiosk/"}
 
 // noStore reports whether a response must not be kept by a browser or a
 // proxy: any request carrying a session (cookie or bearer token) — hall

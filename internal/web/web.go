@@ -84,7 +84,7 @@ var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies
 	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox", "demo_sms",
 	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises", "admin_site", "rate", "ratings", "rating_order",
 	"booking", "bookings_mine", "bookings_desk", "admin_booking",
-	"hall_take", "hall_ticket", "hall_board", "hall_console", "admin_hall_queue", "hall_figures"}
+	"hall_take", "hall_ticket", "hall_board", "hall_console", "admin_hall_queue", "hall_figures", "kiosk"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html", "templates/mandaterow.html", "templates/ratingform.html"}
@@ -283,6 +283,18 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /hall/console", s.page(s.hallConsolePost, identity.RoleClerk, identity.RoleAdmin))
 	mux.Handle("GET /admin/organisation/halls/{id}/queue", s.page(s.adminHallQueue, identity.RoleAdmin))
 	mux.Handle("POST /admin/organisation/halls/{id}/queue", s.page(s.adminHallQueuePost, identity.RoleAdmin))
+	// The hall's self-service kiosk (kiosk.go): public, its own layout.
+	mux.Handle("GET /kiosk/{hallID}", s.page(s.kiosk(s.kioskHome)))
+	mux.Handle("POST /kiosk/{hallID}/prefs", s.page(s.kiosk(s.kioskPrefs)))
+	mux.Handle("POST /kiosk/{hallID}/reset", s.page(s.kiosk(s.kioskReset)))
+	mux.Handle("GET /kiosk/{hallID}/take", s.page(s.kiosk(s.kioskTake)))
+	mux.Handle("POST /kiosk/{hallID}/take", s.page(s.kiosk(s.kioskTakePost)))
+	mux.Handle("GET /kiosk/{hallID}/tickets/{id}", s.page(s.kiosk(s.kioskTicket)))
+	mux.Handle("GET /kiosk/{hallID}/tickets/{id}/slip.pdf", s.page(s.kiosk(s.kioskSlip)))
+	mux.Handle("GET /kiosk/{hallID}/check-in", s.page(s.kiosk(s.kioskCheckIn)))
+	mux.Handle("POST /kiosk/{hallID}/check-in", s.page(s.kiosk(s.kioskCheckInPost)))
+	mux.Handle("GET /kiosk/{hallID}/progress", s.page(s.kiosk(s.kioskProgress)))
+	mux.Handle("GET /kiosk/{hallID}/verify", s.page(s.kiosk(s.kioskVerify)))
 	mux.Handle("/", s.page(s.notFound))
 }
 
