@@ -288,6 +288,16 @@ func TestLifecycleAndClocks(t *testing.T) {
 		if err != nil || len(pub) != 1 || pub[0].Reply == "" || pub[0].RequesterName != "" {
 			t.Fatalf("published %d %v", len(pub), err)
 		}
+		rep, err := f.svc.MonthlyReport(f.Ctx, f.Users["supervisor"], "500102", "2026-09")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Accepted != 1 || rep.Closed != 1 || *rep.SatisfactionRate != 1 || *rep.OnTimeRate != 1 || *rep.ResolvedRate != 1 || *rep.ResponseRate != 0 || *rep.RepeatRate != 0 {
+			t.Errorf("report %+v", rep) // signed late: not responded
+		}
+		if _, err := f.svc.MonthlyReport(f.Ctx, handler, "500102", "2026-09"); apperr.CodeOf(err) != apperr.Forbidden {
+			t.Errorf("a handler reads the report: %v", err)
+		}
 		// A request for help (10 working days) dispatched the same day.
 		f.SetNow(demotest.At("2026-09-30 15:00"))
 		in := complaint()

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"embed"
 	"github.com/tongban/tongban/internal/anomaly"
+	"github.com/tongban/tongban/internal/appeal"
 	"github.com/tongban/tongban/internal/audit"
 	"html/template"
 	"io/fs"
@@ -51,6 +52,7 @@ type Deps struct {
 	AuditKeys        *audit.Keys
 	Licences         *license.Service // the licence library; nil: its pages say it is unavailable
 	Mandates         *mandate.Service // agents' mandates (授权委托)
+	Appeals          *appeal.Service  // 诉求 work orders
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
 	PublicURL        string           // the platform's public address for QR codes; "" = the request's host
