@@ -252,6 +252,13 @@ func scan(row scanner) (*Appeal, error) {
 	return a, nil
 }
 
+// name is a translatable name (a type, a state) quoted in a message
+// (i18n.Message): it is translated into the message's language.
+type name string
+
+func (n name) MessageKey() string          { return string(n) }
+func (n name) MessageArgs() map[string]any { return nil }
+
 // sealPurpose binds a sealed personal field to its order.
 func sealPurpose(field, id string) string { return "appeals." + field + "/" + id }
 

@@ -129,7 +129,7 @@ func (s *Service) restartReply(tx *db.Tx, a *Appeal) error {
 // days (an approved 延期), keeping its start.
 func (s *Service) extendReply(tx *db.Tx, a *Appeal, days int) error {
 	if a.ReplyDue == nil || a.DispatchedAt == nil {
-		return apperr.E(apperr.Conflict, "appeal.transition", "state", "appeal.state."+a.State)
+		return apperr.E(apperr.Conflict, "appeal.transition", "state", name("appeal.state."+a.State))
 	}
 	due, err := s.workdays(a.RegionCode, a.ReplyDue.Add(-time.Second), days) // the deadline is the end of its last day
 	if err != nil {

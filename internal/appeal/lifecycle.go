@@ -45,7 +45,7 @@ type Action struct {
 
 // transition refuses an action the order's state does not allow.
 func transition(a *Appeal) error {
-	return apperr.E(apperr.Conflict, "appeal.transition", "state", "appeal.state."+a.State)
+	return apperr.E(apperr.Conflict, "appeal.transition", "state", name("appeal.state."+a.State))
 }
 
 // reason checks a required reason's presence and length.

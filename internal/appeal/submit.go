@@ -96,7 +96,7 @@ func (s *Service) Submit(ctx context.Context, u *identity.User, in SubmitInput) 
 			return apperr.E(apperr.Invalid, "appeal.category_unknown", "code", in.Category)
 		}
 		if !c.Takes(in.Type) {
-			return apperr.E(apperr.Invalid, "appeal.category_type", "code", in.Category, "type", "appeal.type."+in.Type)
+			return apperr.E(apperr.Invalid, "appeal.category_type", "code", in.Category, "type", name("appeal.type."+in.Type))
 		}
 		var n int
 		if err := tx.QueryRow(`SELECT COUNT(*) FROM regions WHERE code = $1`, in.RegionCode).Scan(&n); err != nil {
@@ -258,7 +258,7 @@ func checkInput(in *SubmitInput) error {
 	case in.Urgency != UrgencyNormal && in.Urgency != UrgencyUrgent:
 		return apperr.E(apperr.Invalid, "appeal.urgency_invalid")
 	case in.Anonymous && !anonymousAllowed(in.Type):
-		return apperr.E(apperr.Invalid, "appeal.anonymous_refused", "type", "appeal.type."+in.Type)
+		return apperr.E(apperr.Invalid, "appeal.anonymous_refused", "type", name("appeal.type."+in.Type))
 	case in.RegionCode == "":
 		return apperr.E(apperr.Invalid, "appeal.region_required")
 	case in.Description == "":

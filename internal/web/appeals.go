@@ -173,6 +173,9 @@ func (s *Server) myAppeals(w http.ResponseWriter, r *http.Request) error {
 	if no := r.URL.Query().Get("done"); no != "" {
 		v.Notice = v.T("appeal.accepted_notice", "no", no)
 	}
+	if r.URL.Query().Get("visited") != "" {
+		v.Notice = v.T("appeal.visited_notice")
+	}
 	return s.renderMyAppeals(w, r, v, http.StatusOK, nil, "")
 }
 
