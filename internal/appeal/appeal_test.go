@@ -270,7 +270,15 @@ func TestLifecycleAndClocks(t *testing.T) {
 		if due, _, _ := f.clock(a.ID, "appeal_reply"); due != "2026-11-03" {
 			t.Errorf("extended reply due %s", due)
 		}
+		// 督办 by the supervisor reaches the assignee.
+		a = f.act(f.Users["supervisor"], a.ID, appeal.Action{Action: appeal.ActUrge, Text: "请加快办理"})
+		if n := f.pending("order_urge", handler.ID); n != 1 {
+			t.Errorf("urging told the assignee %d times", n)
+		}
 		a = f.act(handler, a.ID, appeal.Action{Action: appeal.ActReply, Text: "已核实，窗口人员已批评教育，材料清单已公示。"})
+		if n := f.pending("appeal_replied", zs.ID); n != 1 {
+			t.Errorf("the reply told the requester %d times", n)
+		}
 		if _, running, onTime := f.clock(a.ID, "appeal_reply"); running || onTime == nil || !*onTime {
 			t.Error("reply clock not stopped on time")
 		}
@@ -281,7 +289,7 @@ func TestLifecycleAndClocks(t *testing.T) {
 		}
 		a = f.act(zs, a.ID, appeal.Action{Action: appeal.ActVisit, Satisfied: yes(), Resolved: yes()})
 		a = f.act(clerk, a.ID, appeal.Action{Action: appeal.ActClose})
-		if a.State != appeal.StateClosed || a.Satisfaction != "satisfied" || len(a.Events) != 8 {
+		if a.State != appeal.StateClosed || a.Satisfaction != "satisfied" || len(a.Events) != 9 {
 			t.Errorf("closed %+v (%d events)", a, len(a.Events))
 		}
 		pub, err := f.svc.List(f.Ctx, appeal.PublicFilter{Published: true})
@@ -397,6 +405,16 @@ func TestActRefusals(t *testing.T) {
 			t.Error("a merged order's clock still runs")
 		}
 	})
+}
+
+// pending counts the notifications of a kind sent to a user.
+func (f *fixture) pending(kind, user string) int {
+	f.t.Helper()
+	var n int
+	if err := f.DB.Reader().QueryRow(`SELECT COUNT(*) FROM notify_pending WHERE kind = $1 AND user_id = $2`, kind, user).Scan(&n); err != nil {
+		f.t.Fatal(err)
+	}
+	return n
 }
 
 // deptOf is the department of a demo account's first grant.

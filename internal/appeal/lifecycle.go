@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/notify"
 	"github.com/tongban/tongban/internal/supervise"
 )
 
@@ -102,6 +104,9 @@ func (s *Service) Act(ctx context.Context, u *identity.User, ref string, act Act
 		if err := addEvent(tx, a.ID, u.ID, role, act.Action, from, a.State, note); err != nil {
 			return err
 		}
+		if err := tell(tx, u, a, act.Action, note); err != nil {
+			return err
+		}
 		b, _ := json.Marshal(map[string]any{"from": from, "to": a.State, "reason": note, "department_id": a.DepartmentID})
 		return audit.Append(tx, &audit.Record{Actor: u.ID, Role: role, Action: "appeal." + act.Action, ObjectType: "appeal", ObjectID: a.ID}, b)
 	})
@@ -109,6 +114,38 @@ func (s *Service) Act(ctx context.Context, u *identity.User, ref string, act Act
 		return nil, apperr.Internalf("appeal: "+act.Action, err)
 	}
 	return s.Read(ctx, u, id)
+}
+
+// tell sends a step's notifications: a 督办 to whoever holds the order
+// (its assignee, else the department's handlers, else the dispatchers);
+// an answer to its requester, who is asked the 回访 question.
+func tell(tx *db.Tx, u *identity.User, a *Appeal, action, note string) error {
+	switch action {
+	case ActUrge:
+		to := []string{a.AssigneeID}
+		if a.AssigneeID == "" {
+			roles, dept := []string{string(identity.RoleClerk)}, ""
+			if a.State == StateDispatched || a.State == StateHandling {
+				roles, dept = []string{string(identity.RoleHandler)}, a.DepartmentID
+			}
+			var err error
+			if to, err = identity.Holders(tx, roles, dept, a.RegionCode); err != nil {
+				return err
+			}
+		}
+		msg := notify.Message{Key: "notify.order_urge", Args: map[string]any{"order_no": a.No, "by": u.DisplayName, "note": note}}
+		for _, id := range to {
+			if err := notify.Send(tx, id, "", "order_urge", msg, "order_urge|"+a.ID+"|"+strconv.Itoa(a.rev)); err != nil {
+				return err
+			}
+		}
+	case ActReply, ActAnswer:
+		if a.RequesterID != "" {
+			msg := notify.Message{Key: "notify.appeal_replied", Args: map[string]any{"order_no": a.No}}
+			return notify.Send(tx, a.RequesterID, "", "appeal_replied", msg, "appeal_replied|"+a.ID+"|"+strconv.Itoa(a.rev))
+		}
+	}
+	return nil
 }
 
 func nullable(s string) any {

@@ -125,6 +125,8 @@ var Kinds = map[string][]string{
 	"escalate":          {"case_no", "clock", "level", "due_date"},
 	"order_remind":      {"order_no", "clock", "level", "due_date"},
 	"order_escalate":    {"order_no", "clock", "level", "due_date"},
+	"order_urge":        {"order_no", "by", "note"}, // 督办 of a 诉求 (issue 18)
+	"appeal_replied":    {"order_no"},               // a requester's 诉求 answered
 	"licence_issued":    {"case_no", "name"},
 	// Accounts (identity): codes are texted at once, not kept in-app.
 	"verify_code": {"otp", "minutes"},
