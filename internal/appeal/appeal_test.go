@@ -419,3 +419,60 @@ func (f *fixture) pending(kind, user string) int {
 
 // deptOf is the department of a demo account's first grant.
 func (f *fixture) deptOf(user string) string { return f.Users[user].Grants[0].DepartmentID }
+
+// An urgent order's dispatch clock is hourly (1 hour from acceptance); a
+// direct answer stops it; limits are data (appeal_limits).
+func TestUrgentDispatchClockAndDirectAnswer(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		zs, clerk := f.Users["zhangsan"], f.Users["clerk"]
+		in := complaint()
+		in.Type, in.Category, in.Urgency = appeal.TypeConsult, "tax", appeal.UrgencyUrgent
+		a, err := f.svc.Submit(f.Ctx, zs, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var due time.Time
+		var hourly bool
+		if err := f.DB.Reader().QueryRow(`SELECT due_at, hourly FROM order_clocks WHERE order_id = $1 AND clock = 'appeal_dispatch'`, a.ID).Scan(&due, &hourly); err != nil {
+			t.Fatal(err)
+		}
+		if !hourly || !due.Equal(demotest.At("2026-09-30 11:00")) {
+			t.Errorf("urgent dispatch clock: hourly %v, due %s", hourly, due.In(calendar.China))
+		}
+		f.Advance(90 * time.Minute)
+		a = f.act(clerk, a.ID, appeal.Action{Action: appeal.ActAnswer, Text: "个税汇算于每年3月1日开始，可在个人所得税App办理。"})
+		if _, running, onTime := f.clock(a.ID, "appeal_dispatch"); running || onTime == nil || *onTime {
+			t.Error("a direct answer after the hour counted on time")
+		}
+		// Limits are data: a county gives consultations 3 working days.
+		if _, err := f.DB.Writer().Exec(`UPDATE appeal_limits SET reply_days = 3 WHERE type = 'consult' AND urgency = 'normal'`); err != nil {
+			t.Fatal(err)
+		}
+		in.Urgency = appeal.UrgencyNormal
+		b, err := f.svc.Submit(f.Ctx, zs, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.SetNow(demotest.At("2026-09-30 16:00"))
+		f.act(clerk, b.ID, appeal.Action{Action: appeal.ActDispatch})
+		if due, _, _ := f.clock(b.ID, "appeal_reply"); due != "2026-10-10" { // 10-08, 10-09, and Saturday 10-10 worked
+			t.Errorf("consultation reply due %s", due)
+		}
+	})
+}
+
+// Redact leaves no run of 11 or more digits and no e-mail address in a
+// published text, whatever the text.
+func FuzzRedact(f *testing.F) {
+	for _, s := range []string{"电话13800138000", "身份证110105194912310054，邮箱a@b.cn", "138 0013 8000", "", "٣٣٣"} {
+		f.Add(s)
+	}
+	digits := regexp.MustCompile(`[0-9]{11,}`)
+	email := regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		out := appeal.Redact(s)
+		if digits.MatchString(out) || email.MatchString(out) {
+			t.Errorf("Redact(%q) = %q", s, out)
+		}
+	})
+}
