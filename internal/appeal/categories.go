@@ -26,7 +26,7 @@ type Category struct {
 }
 
 // Takes reports whether the category takes orders of typ.
-func (c *Category) Takes(typ string) bool { return slices.Contains(c.Types, typ) }
+func (c Category) Takes(typ string) bool { return slices.Contains(c.Types, typ) }
 
 // categoryCode is the form of a category code: lower-case letters, digits,
 // dots and hyphens (it is an Open311 service_code too).

@@ -527,6 +527,8 @@ var webCells = []cell{
 	{op: "GET /workbench/appeals/{id}", variant: "青羊镇's, accepted", path: "/workbench/appeals/<appeal_q>", allow: "clerk supervisor"},
 	{op: "POST /workbench/appeals/{id}/act", path: "/workbench/appeals/<appeal_q>/act", body: "action=close", allow: "clerk"},
 	{op: "GET /supervision/appeals", path: "/supervision/appeals", allow: "clerk supervisor"},
+	{op: "GET /admin/appeal-categories", path: "/admin/appeal-categories", allow: "@admins"},
+	{op: "POST /admin/appeal-categories", path: "/admin/appeal-categories", body: "code=business&name=" + url.QueryEscape("市场主体登记") + "&department_id=<amr>&types=consult&types=complaint&enabled=1", allow: "admin"},
 	{op: "POST /agent/mandates", path: "/agent/mandates", body: "name=" + url.QueryEscape("李四") + "&id_number=<lisi_id>&scope=all&valid_until=2026-12-31&method=sms", allow: "agent"},
 	{op: "POST /agent/mandates/{id}/confirm", path: "/agent/mandates/<mandate_p>/confirm", body: "code=123456", allow: "agent"},
 	{op: "POST /agent/villagers", path: "/agent/villagers", body: "name=x&id_number=110105194912310054&phone=1390013900&scope=all&valid_until=2026-12-31", allow: "agent"},

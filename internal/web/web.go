@@ -76,7 +76,7 @@ var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_synonyms", "admin_organisation", "admin_hall", "admin_adoptions",
 	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox", "demo_sms",
 	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises", "admin_site",
-	"appeal_new", "appeals_published", "appeals_mine", "appeals_work", "appeal_order", "appeal_report"}
+	"appeal_new", "appeals_published", "appeals_mine", "appeals_work", "appeal_order", "appeal_report", "admin_appeals"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html", "templates/mandaterow.html"}
@@ -164,6 +164,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /workbench/appeals/new", s.page(s.appealSubmit, identity.RoleClerk))
 	mux.Handle("GET /workbench/appeals/{id}", s.page(s.appealOrder, appealStaffRoles...))
 	mux.Handle("POST /workbench/appeals/{id}/act", s.page(s.appealAct, appealStaffRoles...))
+	mux.Handle("GET /admin/appeal-categories", s.page(s.adminAppealCategories, identity.RoleAdmin))
+	mux.Handle("POST /admin/appeal-categories", s.page(s.adminAppealCategories, identity.RoleAdmin))
 	mux.Handle("GET /supervision/appeals", s.page(s.appealReport, identity.RoleSupervisor, identity.RoleClerk))
 	mux.Handle("GET /me/enterprises", s.page(s.enterprises, identity.RoleApplicant))
 	mux.Handle("POST /me/enterprises", s.page(s.bindEnterprise, identity.RoleApplicant))
