@@ -89,6 +89,10 @@ func TestAppealsOnTheAPI(t *testing.T) {
 		if a := m["appeal"].(map[string]any); a["state"] != "closed" || a["requester_phone"] != nil && a["requester_phone"] != "" {
 			t.Errorf("closed: %v", a)
 		}
+		// 张三's copy of his data (PIPL) carries his 诉求 and its reply.
+		if st, m := apiCall(t, "GET", api+"/me/data", zs, ""); st != 200 || len(m["appeals"].([]any)) != 1 || m["appeals"].([]any)[0].(map[string]any)["reply"] != "已处理" {
+			t.Errorf("my data: %d %v", st, m["appeals"])
+		}
 		if st, m := apiCall(t, "GET", api+"/supervision/appeals/report?month=2026-13", clerk, ""); st != 400 || m["message_key"] != "appeal.month_invalid" {
 			t.Errorf("bad month: %d %v", st, m)
 		}
