@@ -24,6 +24,13 @@ func TestAppealSubmitDispatchSignReplyVisitClose(t *testing.T) {
 		t.Fatalf("anonymous hint: %q", hint)
 	}
 	phoneCheck(t, ctx, "/appeals/new (anonymous)")
+	// In English too.
+	do(t, ctx, chromedp.Click(css("#switch-lang")), chromedp.WaitVisible(css(`html[lang="en"] #appeal-form`)))
+	if h := text(t, ctx, "h1"); h != "Submit a request" {
+		t.Fatalf("English heading: %q", h)
+	}
+	phoneCheck(t, ctx, "/appeals/new (English)")
+	do(t, ctx, chromedp.Click(css("#switch-lang")), chromedp.WaitVisible(css(`html[lang="zh-CN"] #appeal-form`)))
 
 	login(t, ctx, base, "zhangsan")
 	do(t, ctx, chromedp.Navigate(base+"/appeals/new"), chromedp.WaitVisible(css("#appeal-form")))
