@@ -1,6 +1,6 @@
 // Package mydata assembles the copy of one's own personal data (个人信息保护法
 // Art. 44/45, the rights to access and to copy): the account, its contacts,
-// its cases with their form values unsealed, its licences, its notifications,
+// its cases with their form values unsealed, its licences, its 诉求, its notifications,
 // and which staff read its cases (date, department and role; not who). Each
 // export is an audit record.
 package mydata
@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tongban/tongban/internal/appeal"
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/cases"
@@ -39,6 +40,8 @@ type Document struct {
 	Licences      []Licence      `json:"licences"`
 	Notifications []Notification `json:"notifications"`
 	StaffReads    []Read         `json:"staff_reads"`
+	// Appeals are the account's 诉求 (issue 18), with their replies.
+	Appeals []*appeal.Appeal `json:"appeals"`
 }
 
 // Account is the account's own identity, the identifier in full.
@@ -105,6 +108,7 @@ type Exporter struct {
 	DB       *db.DB
 	Identity *identity.Service
 	Cases    *cases.Service
+	Appeals  *appeal.Service // nil: no 诉求 in the document
 	Now      func() time.Time
 }
 
@@ -118,7 +122,7 @@ func (e *Exporter) Export(ctx context.Context, u *identity.User) (*Document, err
 		now = e.Now
 	}
 	d := &Document{Format: Format, ExportedAt: now().UTC(), Cases: []Case{}, Licences: []Licence{},
-		Notifications: []Notification{}, StaffReads: []Read{}}
+		Notifications: []Notification{}, StaffReads: []Read{}, Appeals: []*appeal.Appeal{}}
 	a := Account{Username: u.Username, Kind: string(u.Kind), Name: u.DisplayName, Roles: []string{}}
 	for _, r := range u.Roles() {
 		a.Roles = append(a.Roles, string(r))
@@ -157,6 +161,11 @@ func (e *Exporter) Export(ctx context.Context, u *identity.User) (*Document, err
 	for _, c := range own {
 		d.Cases = append(d.Cases, Case{AsAgent: c.AgentID == u.ID && c.ApplicantID != u.ID, Case: c})
 		byID[c.ID] = c.Ref()
+	}
+	if e.Appeals != nil && u.Kind != identity.KindStaff {
+		if d.Appeals, err = e.Appeals.Mine(ctx, u); err != nil {
+			return nil, err
+		}
 	}
 	if err := notify.SettleFor(ctx, e.DB, u.ID); err != nil {
 		return nil, err

@@ -42,6 +42,8 @@ var smsDefaults = map[string][2]string{ // kind → zh-CN, en
 	"order_remind":      {"工单{order_no}{clock}{level}，请及时办理。", "{order_no}: reminder; sign in."},
 	"order_escalate":    {"工单{order_no}{clock}已{level}，请关注。", "{order_no} escalated; sign in."},
 	"new_work":          {"您有{count}件新的待办件，请登录办理。", "You have {count} new cases to handle; sign in."},
+	"order_urge":        {"工单{order_no}被督办，请登录查看。", "{order_no} urged; sign in."},
+	"appeal_replied":    {"您的诉求{order_no}已答复，请登录查看并评价。", "Your request {order_no} was answered; sign in."},
 	"licence_issued":    {"您的电子证照{name}已签发，可在我的证照中查看。", "Your licence {name} was issued."},
 	"rating_rectified":  {"您对{item}办件的差评已整改，请登录告诉我们是否满意。", "{item}: your rating was acted on; sign in to answer."},
 	"rate_invite":       {"您的{item}办件已办结，欢迎评价：{rate_url}", "{item} done. Rate: {rate_url}"},

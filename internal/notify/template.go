@@ -136,6 +136,8 @@ var Kinds = map[string][]string{
 	"order_remind":      {"order_no", "clock", "level", "due_date"},
 	"new_work":          {"count"},
 	"order_escalate":    {"order_no", "clock", "level", "due_date"},
+	"order_urge":        {"order_no", "by", "note"}, // 督办 of a 诉求 (issue 18)
+	"appeal_replied":    {"order_no"},               // a requester's 诉求 answered
 	"licence_issued":    {"case_no", "name"},
 	// 好差评: a bad rating was acted on; the rater is asked whether satisfied (回访).
 	"rating_rectified": {"case_no", "item", "order_no"},

@@ -21,6 +21,7 @@ import (
 
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/api"
+	"github.com/tongban/tongban/internal/appeal"
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/blob"
@@ -156,6 +157,8 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	anomalies := &anomaly.Reader{DB: o.DB}
 	// Agents' mandates (授权委托): a written one's file is a stored upload.
 	mandates := &mandate.Service{DB: o.DB, Identity: o.Identity, Files: cs.OpenStored}
+	// 诉求 work orders (issue 18), on the work-order clocks.
+	appeals := &appeal.Service{DB: o.DB, Identity: o.Identity, Calendars: o.Calendars}
 	// 好差评 and the 差评 work orders (issue 18).
 	ratings := &rating.Service{DB: o.DB, Calendars: o.Calendars}
 	// The service halls' queues (issue 19); anonymous takes at a hall's
@@ -164,14 +167,14 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	takeLimit := &edge.Limiter{PerMinute: 30, Key: "queue.take_throttled", Now: o.Now}
 	// 网上预约 (issue 19): slots by the hall's region's calendar.
 	bookings := &booking.Service{DB: o.DB, Calendars: o.Calendars, Root: o.Region}
-	ws, err := web.New(web.Deps{Streams: o.Streams, Queue: halls, QueueTakeLimit: takeLimit, Booking: bookings, Mandates: mandates, Ratings: ratings, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup,
+	ws, err := web.New(web.Deps{Streams: o.Streams, Queue: halls, QueueTakeLimit: takeLimit, Booking: bookings, Mandates: mandates, Ratings: ratings, Appeals: appeals, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup,
 		Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
 		SupervisionAdmin: supAdmin, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress,
 		Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now, Site: portal, Screen: o.Screen})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
 	}
-	as := api.New(api.Deps{Queue: halls, Booking: bookings, Mandates: mandates, Ratings: ratings, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: supAdmin, Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
+	as := api.New(api.Deps{Queue: halls, Booking: bookings, Mandates: mandates, Ratings: ratings, Appeals: appeals, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: supAdmin, Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
 		AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress, Calendars: o.Calendars, Region: o.Region, Now: o.Now, Site: portal})
 
 	reg := prometheus.NewRegistry()

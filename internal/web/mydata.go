@@ -10,7 +10,7 @@ import (
 // myData downloads the visitor's own data as one JSON file (PIPL Art.
 // 44/45); each export is audited.
 func (s *Server) myData(w http.ResponseWriter, r *http.Request) error {
-	e := &mydata.Exporter{DB: s.AuditDB, Identity: s.Identity, Cases: s.Cases, Now: s.Now}
+	e := &mydata.Exporter{DB: s.AuditDB, Identity: s.Identity, Cases: s.Cases, Appeals: s.Appeals, Now: s.Now}
 	d, err := e.Export(r.Context(), visitorFrom(r).User)
 	if err != nil {
 		return err

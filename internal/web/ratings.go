@@ -201,10 +201,10 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
 	if done := r.URL.Query().Get("done"); done != "" {
 		v.Notice = v.T("ratings.done", "action", v.T("ratings.action."+done))
 	}
-	return s.renderOrder(w, r, v, o, http.StatusOK)
+	return s.renderRatingOrder(w, r, v, o, http.StatusOK)
 }
 
-func (s *Server) renderOrder(w http.ResponseWriter, r *http.Request, v *View, o *rating.Order, status int) error {
+func (s *Server) renderRatingOrder(w http.ResponseWriter, r *http.Request, v *View, o *rating.Order, status int) error {
 	v.Data["Order"], v.Data["AppealReasons"], v.Data["Answers"] = o, rating.AppealReasons, rating.RevisitAnswers
 	needs := map[string]bool{}
 	for _, a := range rating.Actions {
@@ -230,7 +230,7 @@ func (s *Server) orderAct(w http.ResponseWriter, r *http.Request) error {
 		}
 		p := edge.ProblemOf(r.Context(), v.Lang, err)
 		v.Problem = &p
-		return s.renderOrder(w, r, v, o, p.Status)
+		return s.renderRatingOrder(w, r, v, o, p.Status)
 	}
 	http.Redirect(w, r, "/workbench/ratings/"+url.PathEscape(id)+"?done="+url.QueryEscape(in.Action), http.StatusSeeOther)
 	return nil

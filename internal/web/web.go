@@ -9,6 +9,7 @@ import (
 	"context"
 	"embed"
 	"github.com/tongban/tongban/internal/anomaly"
+	"github.com/tongban/tongban/internal/appeal"
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/booking"
 	"html/template"
@@ -60,6 +61,7 @@ type Deps struct {
 	Queue            *queue.Service   // the service halls' queues (取号叫号)
 	Streams          context.Context  // done when serving stops: long-lived streams end; nil: never
 	QueueTakeLimit   *edge.Limiter    // anonymous takes at a hall's take page per client address
+	Appeals          *appeal.Service  // 诉求 work orders
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
 	PublicURL        string           // the platform's public address for QR codes; "" = the request's host
@@ -84,7 +86,8 @@ var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies
 	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox", "demo_sms",
 	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises", "admin_site", "rate", "ratings", "rating_order",
 	"booking", "bookings_mine", "bookings_desk", "admin_booking",
-	"hall_take", "hall_ticket", "hall_board", "hall_console", "admin_hall_queue", "hall_figures", "kiosk"}
+	"hall_take", "hall_ticket", "hall_board", "hall_console", "admin_hall_queue", "hall_figures", "kiosk",
+	"appeal_new", "appeals_published", "appeals_mine", "appeals_work", "appeal_order", "appeal_report", "admin_appeals"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html", "templates/mandaterow.html", "templates/ratingform.html"}
@@ -174,6 +177,19 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /mandates/{id}/document", s.page(s.mandateDocument, mandateRoles...))
 	mux.Handle("GET /workbench/mandates", s.page(s.mandateChecks, identity.RoleClerk))
 	mux.Handle("POST /workbench/mandates/{id}/check", s.page(s.mandateCheck, identity.RoleClerk))
+	mux.Handle("GET /appeals", s.page(s.publishedAppeals))
+	mux.Handle("GET /appeals/new", s.page(s.appealNew))
+	mux.Handle("POST /appeals/new", s.page(s.appealSubmit))
+	mux.Handle("GET /me/appeals", s.page(s.myAppeals, identity.RoleApplicant))
+	mux.Handle("POST /me/appeals/{id}/visit", s.page(s.myAppealVisit, identity.RoleApplicant))
+	mux.Handle("GET /workbench/appeals", s.page(s.workAppeals, appealStaffRoles...))
+	mux.Handle("GET /workbench/appeals/new", s.page(s.appealNew, identity.RoleClerk))
+	mux.Handle("POST /workbench/appeals/new", s.page(s.appealSubmit, identity.RoleClerk))
+	mux.Handle("GET /workbench/appeals/{id}", s.page(s.appealOrder, appealStaffRoles...))
+	mux.Handle("POST /workbench/appeals/{id}/act", s.page(s.appealAct, appealStaffRoles...))
+	mux.Handle("GET /admin/appeal-categories", s.page(s.adminAppealCategories, identity.RoleAdmin))
+	mux.Handle("POST /admin/appeal-categories", s.page(s.adminAppealCategories, identity.RoleAdmin))
+	mux.Handle("GET /supervision/appeals", s.page(s.appealReport, identity.RoleSupervisor, identity.RoleClerk))
 	mux.Handle("GET /me/enterprises", s.page(s.enterprises, identity.RoleApplicant))
 	mux.Handle("POST /me/enterprises", s.page(s.bindEnterprise, identity.RoleApplicant))
 	mux.Handle("POST /me/enterprises/{code}/operators", s.page(s.authoriseOperator, identity.RoleApplicant))
