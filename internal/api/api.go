@@ -31,6 +31,7 @@ import (
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/open311"
 	"github.com/tongban/tongban/internal/site"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
@@ -55,6 +56,7 @@ type Deps struct {
 	AuditKeys        *audit.Keys // nil: no checkpoints (serve without keys)
 	Licences         *license.Service
 	Mandates         *mandate.Service // agents' mandates (授权委托)
+	Open311          *open311.Clients // Open311 GeoReport v2 clients (issue 18)
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
 	PublicURL        string           // the platform's public address for links; "" = the request's host
@@ -219,6 +221,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "POST", "/api/v1/admin/staff/{id}/unlock", false, s.unlockStaff)
 	s.handle(mux, "POST", "/api/v1/admin/staff/{id}/invitation", false, s.issueStaffInvitation)
 	s.handle(mux, "DELETE", "/api/v1/admin/staff/{id}/invitation", false, s.revokeStaffInvitation)
+	s.handle(mux, "GET", "/api/v1/admin/open311-clients", false, s.open311Clients)
+	s.handle(mux, "POST", "/api/v1/admin/open311-clients", false, s.registerOpen311Client)
+	s.handle(mux, "POST", "/api/v1/admin/open311-clients/{id}/revoke", false, s.revokeOpen311Client)
 
 	// The same path with another method: 405 with Allow, in the error shape.
 	byPath := map[string][]string{}
