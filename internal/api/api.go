@@ -181,6 +181,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "POST", "/api/v1/villagers", false, s.registerVillager)
 	s.handle(mux, "POST", "/api/v1/cases/{no}/urge", false, s.urgeCase)
 	s.handle(mux, "GET", "/api/v1/supervision/signals", false, s.supervisionSignals)
+	s.handle(mux, "GET", "/api/v1/supervision/orders", false, s.supervisionOrders)
 	s.handle(mux, "GET", "/api/v1/supervision/stats", false, s.supervisionStats)
 	s.handle(mux, "GET", "/api/v1/supervision/anomalies", false, s.supervisionAnomalies)
 	s.handle(mux, "GET", "/api/v1/supervision/reports/monthly", false, s.monthlyReport)

@@ -40,6 +40,17 @@ func (s *Server) supervisionSignals(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
+// supervisionOrders lists the signalled work-order clocks (差评, 诉求) in
+// the caller's scope.
+func (s *Server) supervisionOrders(w http.ResponseWriter, r *http.Request) error {
+	list, total, err := s.Supervision.OrderSignals(r.Context(), userFrom(r.Context()), r.URL.Query().Get("level"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"signals": list, "total": total})
+	return nil
+}
+
 // urgeCase is 督办: the urge action with its note.
 func (s *Server) urgeCase(w http.ResponseWriter, r *http.Request) error {
 	var req struct {

@@ -169,7 +169,7 @@ func (s *Service) SweepUploads(ctx context.Context) (SweepReport, error) {
 		err := s.db.Update(ctx, func(tx *db.Tx) error {
 			keys = keys[:0]
 			rows, err := tx.Query(`DELETE FROM case_materials WHERE id IN (
-				SELECT id FROM case_materials WHERE case_id IS NULL AND mandate_id IS NULL AND created_at < $1 ORDER BY created_at LIMIT `+strconv.Itoa(sweepBatch)+`)
+				SELECT id FROM case_materials WHERE case_id IS NULL AND mandate_id IS NULL AND appeal_id IS NULL AND created_at < $1 ORDER BY created_at LIMIT `+strconv.Itoa(sweepBatch)+`)
 				RETURNING sha256`, cutoff)
 			if err != nil {
 				return err

@@ -202,6 +202,9 @@ func Seed(ctx context.Context, d *db.DB, ids *identity.Service) error {
 	if err := seedMandates(ctx, d, ids); err != nil {
 		return fmt.Errorf("demo: mandates: %w", err)
 	}
+	if err := seedAppealDirectory(ctx, d, ids, admin, dept); err != nil {
+		return fmt.Errorf("demo: appeal directory: %w", err)
+	}
 	if err := adoptTownItems(ctx, cat, admin); err != nil {
 		return fmt.Errorf("demo: adoption: %w", err)
 	}

@@ -39,6 +39,8 @@ var smsDefaults = map[string][2]string{ // kind → zh-CN, en
 	"respond":           {"您督办的办件{case_no}已答复。", "{case_no}: urging answered."},
 	"remind":            {"办件{case_no}{clock}{level}，请及时办理。", "{case_no}: reminder; sign in."},
 	"escalate":          {"办件{case_no}{clock}已{level}，请关注。", "{case_no} escalated; sign in."},
+	"order_remind":      {"工单{order_no}{clock}{level}，请及时办理。", "{order_no}: reminder; sign in."},
+	"order_escalate":    {"工单{order_no}{clock}已{level}，请关注。", "{order_no} escalated; sign in."},
 	"licence_issued":    {"您的电子证照{name}已签发，可在我的证照中查看。", "Your licence {name} was issued."},
 	"verify_code":       {"您的验证码为{otp}，{minutes}分钟内有效，请勿告诉他人。", "Your code is {otp}, valid {minutes} minutes. Tell no one."},
 	"phone_changed":     {"您账户的手机号码已更换。如非本人操作，请尽快到政务服务窗口办理。", "Your mobile number was changed. Not you? Visit a service window."},

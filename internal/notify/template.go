@@ -71,6 +71,7 @@ var placeholders = map[string]placeholder{
 	"name":        {true, "食品经营许可证"},
 	"clock":       {true, "signal.clock.tolerance"},
 	"level":       {true, "signal.level.warning"},
+	"order_no":    {true, "SQ202610080001"}, // a work order (差评, 诉求) by number
 	// Free text typed by staff or listing many things: unbounded, and may
 	// carry personal data — in-app and e-mail only.
 	"reason":      {false, "申请材料与实际情况不符"},
@@ -122,6 +123,8 @@ var Kinds = map[string][]string{
 	"respond":           {"case_no", "by", "answer"},
 	"remind":            {"case_no", "clock", "level", "due_date"},
 	"escalate":          {"case_no", "clock", "level", "due_date"},
+	"order_remind":      {"order_no", "clock", "level", "due_date"},
+	"order_escalate":    {"order_no", "clock", "level", "due_date"},
 	"licence_issued":    {"case_no", "name"},
 	// Accounts (identity): codes are texted at once, not kept in-app.
 	"verify_code": {"otp", "minutes"},

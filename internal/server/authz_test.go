@@ -348,6 +348,9 @@ var apiCells = []cell{
 	{op: "GET /api/v1/supervision/signals", path: "/supervision/signals", allow: "@watch", sees: signalsSeen},
 	// Signals are read within the reader's scope: a wider region narrows nothing more.
 	{op: "GET /api/v1/supervision/signals", variant: "the district", path: "/supervision/signals?region=500102", allow: "@watch", sees: signalsSeen},
+	// Work-order signals: no order exists in the fixture, so the rows say who may ask (the supervision scope itself is
+	// internal/supervise's TestOrderClocks).
+	{op: "GET /api/v1/supervision/orders", path: "/supervision/orders", allow: "@watch"},
 	{op: "GET /api/v1/supervision/stats", path: "/supervision/stats", allow: "@watch"},
 	{op: "GET /api/v1/supervision/stats", variant: "the district", path: "/supervision/stats?region=500102", allow: "supervisor approver"},
 	{op: "GET /api/v1/supervision/stats", variant: "the town", path: "/supervision/stats?region=" + townNantuo, allow: "@watch"},

@@ -195,7 +195,7 @@ func (a *Admin) AddRule(ctx context.Context, u *identity.User, r RuleView) (stri
 // RuleClocks and RuleActions are what a rule may name (SetRule checks the
 // combinations); RuleRoles are the roles an escalation may notify.
 var (
-	RuleClocks  = append(slices.Clone(Clocks), ClockTolerance)
+	RuleClocks  = append(append(slices.Clone(Clocks), ClockTolerance), OrderClockNames...)
 	RuleActions = []Action{ActRemind, ActEscalate, ActUrge, ActDeem, ActTerminate}
 	RuleRoles   = []string{"clerk", "handler", "reviewer", "approver", "supervisor"}
 )
@@ -217,6 +217,10 @@ func (a *Admin) SetRule(ctx context.Context, u *identity.User, r RuleView) error
 		// Only late 容缺 materials end a case by rule; on their clock the
 		// platform reminds the applicant or terminates, nothing else.
 		return apperr.E(apperr.Invalid, "supervise.terminate_tolerance_only")
+	case isOrderClock(r.Clock) && r.Action != ActRemind && r.Action != ActEscalate:
+		// A work order is reminded or escalated; urging, deeming and ending
+		// are acts of the case engine.
+		return apperr.E(apperr.Invalid, "supervise.order_actions")
 	case r.Action == ActEscalate && !slices.Contains(RuleRoles, r.Role):
 		return apperr.E(apperr.Invalid, "supervise.rule_role", "role", r.Role)
 	case r.Action == ActDeem && r.Clock != ClockNotice:

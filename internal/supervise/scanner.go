@@ -236,6 +236,13 @@ func (s *Scanner) Pass(ctx context.Context) (Report, error) {
 		}
 		rep.Actions++
 	}
+	// Work orders' clocks (差评, 诉求) under the same rules.
+	n, moved, err := s.passOrders(ctx, cfg, now)
+	if err != nil {
+		return rep, err
+	}
+	rep.Clocks += n
+	rep.Changed += moved
 	// What the pass sent is settled into the inboxes and the outbox now, in
 	// one batch, rather than at the next dispatcher pass.
 	if _, err := notify.Settle(ctx, s.DB); err != nil {

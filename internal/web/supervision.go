@@ -49,6 +49,11 @@ func (s *Server) supervision(w http.ResponseWriter, r *http.Request) error {
 	v.Data["Signals"], v.Data["Total"], v.Data["Counts"], v.Data["Sum"] = rows, total, counts, sum
 	v.Data["Filter"], v.Data["Levels"], v.Data["Clocks"] = f, []string{"red", "yellow", "warning"}, supervise.Clocks
 	v.Data["LastPass"] = last
+	orders, ordersTotal, err := s.Supervision.OrderSignals(r.Context(), v.User, "")
+	if err != nil {
+		return err
+	}
+	v.Data["Orders"], v.Data["OrdersTotal"] = orders, ordersTotal
 	v.Data["Page"], v.Data["More"] = max(f.Page, 1), max(f.Page, 1)*50 < total
 
 	// The dashboard: the period's figures from the daily rollups.
