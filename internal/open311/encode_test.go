@@ -2,6 +2,8 @@ package open311
 
 import (
 	"encoding/xml"
+
+	"github.com/tongban/tongban/internal/open311/schematest"
 	"strings"
 	"testing"
 	"time"
@@ -31,21 +33,21 @@ func encode(t *testing.T, f Format, v Answer) []byte {
 // Every JSON answer is valid against the published schema (or ours, where
 // none was published), and the schemas refuse what they must.
 func TestJSONAnswersMatchSchemas(t *testing.T) {
-	ValidJSON(t, "georeport-v2/services.json", encode(t, JSON, Services{{Code: "road", Name: "道路破损", Description: "路面、人行道", Type: "realtime", Group: "城市管理", Keywords: "道路,人行道"}}))
-	ValidJSON(t, "georeport-v2/services.json", encode(t, JSON, Services{}))
-	ValidJSON(t, "georeport-v2/service-definition.json", encode(t, JSON, Definition{Code: "road", Attributes: []Attribute{}}))
-	ValidJSON(t, "georeport-v2/requests.json", encode(t, JSON, sampleRequests))
-	ValidJSON(t, "ours/public-request.json", encode(t, JSON, sampleRequests))
-	ValidJSON(t, "ours/post-response.json", encode(t, JSON, CreatedList{{ID: "20261207-0001", ServiceNotice: "已受理"}}))
-	ValidJSON(t, "ours/errors.json", encode(t, JSON, Errors{{Code: 403, Description: "api_key 无效"}}))
-	ValidJSON(t, "ours/discovery.json", encode(t, JSON, Discovery{Changeset: "2026-12-07", Contact: "023-12345", KeyService: "向管理员申请",
+	schematest.Valid(t, "georeport-v2/services.json", encode(t, JSON, Services{{Code: "road", Name: "道路破损", Description: "路面、人行道", Type: "realtime", Group: "城市管理", Keywords: "道路,人行道"}}))
+	schematest.Valid(t, "georeport-v2/services.json", encode(t, JSON, Services{}))
+	schematest.Valid(t, "georeport-v2/service-definition.json", encode(t, JSON, Definition{Code: "road", Attributes: []Attribute{}}))
+	schematest.Valid(t, "georeport-v2/requests.json", encode(t, JSON, sampleRequests))
+	schematest.Valid(t, "ours/public-request.json", encode(t, JSON, sampleRequests))
+	schematest.Valid(t, "ours/post-response.json", encode(t, JSON, CreatedList{{ID: "20261207-0001", ServiceNotice: "已受理"}}))
+	schematest.Valid(t, "ours/errors.json", encode(t, JSON, Errors{{Code: 403, Description: "api_key 无效"}}))
+	schematest.Valid(t, "ours/discovery.json", encode(t, JSON, Discovery{Changeset: "2026-12-07", Contact: "023-12345", KeyService: "向管理员申请",
 		Endpoints: []Endpoint{{Specification: Specification, URL: "https://example.gov.cn/open311/v2", Changeset: "2026-12-07", Type: "production", Formats: []string{"text/xml", "application/json"}}}}))
 
-	invalidJSON(t, "georeport-v2/requests.json", []byte(`[{"service_request_id":"1","status":"pending","service_code":"x","requested_datetime":"2026-12-07T09:00:00+08:00"}]`))
-	invalidJSON(t, "georeport-v2/requests.json", []byte(`[{"service_request_id":"1","status":"open","service_code":"x","requested_datetime":"yesterday"}]`))
-	invalidJSON(t, "ours/public-request.json", []byte(`[{"service_request_id":"1","status":"open","service_code":"x","requested_datetime":"2026-12-07T09:00:00+08:00","email":"a@b.cn"}]`))
-	invalidJSON(t, "ours/post-response.json", []byte(`[{"service_request_id":"1","token":"t"}]`))
-	invalidJSON(t, "georeport-v2/services.json", []byte(`[{"service_code":"x","service_name":"y","metadata":false,"type":"later"}]`))
+	schematest.Invalid(t, "georeport-v2/requests.json", []byte(`[{"service_request_id":"1","status":"pending","service_code":"x","requested_datetime":"2026-12-07T09:00:00+08:00"}]`))
+	schematest.Invalid(t, "georeport-v2/requests.json", []byte(`[{"service_request_id":"1","status":"open","service_code":"x","requested_datetime":"yesterday"}]`))
+	schematest.Invalid(t, "ours/public-request.json", []byte(`[{"service_request_id":"1","status":"open","service_code":"x","requested_datetime":"2026-12-07T09:00:00+08:00","email":"a@b.cn"}]`))
+	schematest.Invalid(t, "ours/post-response.json", []byte(`[{"service_request_id":"1","token":"t"}]`))
+	schematest.Invalid(t, "georeport-v2/services.json", []byte(`[{"service_code":"x","service_name":"y","metadata":false,"type":"later"}]`))
 }
 
 // The XML answers are the specification's shapes: the declaration, the

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/tongban/tongban/internal/appeal"
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/edge"
 )
@@ -17,7 +18,7 @@ import (
 // Bounds of a POSTed service request's fields (characters). The
 // description's is the specification's.
 const (
-	MaxDescription = 4000
+	MaxDescription = appeal.MaxDescription // the specification allows 4000; a work order holds 2000
 	MaxAddress     = 200
 	MaxAddressID   = 64
 	MaxName        = 50
@@ -75,7 +76,9 @@ var fields = map[string]bool{
 	"first_name": true, "last_name": true, "phone": true, "description": true, "media_url": true,
 }
 
-var phoneRE = regexp.MustCompile(`^\+?[0-9][0-9 -]{4,18}[0-9]$`)
+// phoneRE is a phone number once its spaces are removed (as a work order
+// keeps it).
+var phoneRE = regexp.MustCompile(`^\+?[0-9][0-9-]{3,18}[0-9]$`)
 
 // ParsePost reads a POSTed form. Every fault is listed (apperr Invalid with
 // one detail per field, sorted by field); the api_key is only read here (the
@@ -154,7 +157,7 @@ func ParsePost(v url.Values) (Post, error) {
 			fault("email", "open311.email_invalid")
 		}
 	}
-	p.Phone = text("phone", MaxPhone)
+	p.Phone = strings.ReplaceAll(text("phone", MaxPhone), " ", "")
 	if p.Phone != "" && !phoneRE.MatchString(p.Phone) {
 		fault("phone", "open311.phone_invalid")
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/tongban/tongban/internal/anomaly"
 	"github.com/tongban/tongban/internal/api"
+	"github.com/tongban/tongban/internal/appeal"
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/blob"
@@ -78,6 +79,10 @@ type Options struct {
 	// Templates render notifications (the channels' too, with the SMS
 	// signature); nil: a new renderer.
 	Templates *notify.TemplateRenderer
+	// Open311PerMinute bounds each Open311 client's POSTed requests per
+	// replica (issue 18); 0: the default, 60; -1: none. Reads are bounded
+	// per client address like the public progress query (120 a minute).
+	Open311PerMinute int
 }
 
 // Handler builds the root handler.
@@ -153,6 +158,14 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	mandates := &mandate.Service{DB: o.DB, Identity: o.Identity, Files: cs.OpenStored}
 	// Open311 GeoReport v2 clients (issue 18): registered by administrators.
 	o311Clients := &open311.Clients{DB: o.DB, Home: o.Region}
+	o311PerMinute := o.Open311PerMinute
+	if o311PerMinute == 0 {
+		o311PerMinute = 60
+	}
+	o311 := &open311.Handler{Appeals: &appeal.Service{DB: o.DB, Identity: o.Identity, Calendars: o.Calendars}, Clients: o311Clients,
+		Home: o.Region, Site: portal, PublicURL: o.PublicURL, Secure: o.SecureCookies, Now: o.Now,
+		PostLimit: &edge.Limiter{PerMinute: o311PerMinute, Key: "open311.throttled", Now: o.Now},
+		ReadLimit: &edge.Limiter{PerMinute: 120, Key: "open311.throttled", Now: o.Now}}
 	ws, err := web.New(web.Deps{Mandates: mandates, Open311: o311Clients, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup,
 		Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
 		SupervisionAdmin: supAdmin, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress,
@@ -171,6 +184,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	mux := http.NewServeMux()
 	ws.Register(mux)
 	as.Register(mux)
+	o311.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
@@ -211,8 +225,8 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	}))
 	protected := cop.Handler(mux)
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			mux.ServeHTTP(w, r) // bearer tokens, not cookies: no CSRF exposure
+		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/open311/") {
+			mux.ServeHTTP(w, r) // bearer tokens or api_keys, not cookies: no CSRF exposure
 			return
 		}
 		protected.ServeHTTP(w, r)
@@ -222,6 +236,10 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 
 // fail answers with the error page or the JSON error shape.
 func fail(ws *web.Server, w http.ResponseWriter, r *http.Request, err error) {
+	if strings.HasPrefix(r.URL.Path, "/open311/") {
+		open311.Fail(w, r, err) // the GeoReport v2 error list
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		p := edge.ProblemOf(r.Context(), edge.Lang(r), err)
 		p.SetHeaders(w.Header())
