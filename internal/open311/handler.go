@@ -352,8 +352,8 @@ func ParseFilter(q url.Values, now time.Time) (Filter, error) {
 	}
 	switch {
 	case f.From.IsZero() && f.To.IsZero():
-		f.To = now
-		f.From = now.Add(-MaxSpan)
+		f.From = now.Add(-MaxSpan) // the last 90 days, up to whatever is newest
+		return f, nil
 	case f.From.IsZero():
 		f.From = f.To.Add(-MaxSpan)
 	case f.To.IsZero():
@@ -365,8 +365,9 @@ func ParseFilter(q url.Values, now time.Time) (Filter, error) {
 	if f.To.Sub(f.From) > MaxSpan {
 		return f, bad("end_date", "≤ 90 days after start_date")
 	}
-	// requested_datetime ≤ end_date: the instant itself is included.
-	f.To = f.To.Add(time.Nanosecond)
+	// requested_datetime ≤ end_date: the instant itself is included (the
+	// databases keep microseconds).
+	f.To = f.To.Add(time.Microsecond)
 	return f, nil
 }
 
