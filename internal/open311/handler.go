@@ -49,7 +49,7 @@ type Handler struct {
 	PublicURL string
 	Secure    bool
 	PostLimit *edge.Limiter // POSTs per client
-	ReadLimit *edge.Limiter // GETs per client address
+	ReadLimit *edge.Limiter // every request per client address
 	Now       func() time.Time
 }
 
@@ -482,6 +482,12 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) (Created, error
 	v, err := readForm(w, r)
 	if err != nil {
 		return Created{}, err
+	}
+	// Guessing keys is bounded per client address like every read.
+	if h.ReadLimit != nil {
+		if err := h.ReadLimit.Check(r); err != nil {
+			return Created{}, apperr.E(apperr.TooMany, "open311.throttled")
+		}
 	}
 	if len(v["api_key"]) > 1 {
 		return Created{}, apperr.E(apperr.Forbidden, "open311.api_key_invalid")
