@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tongban/tongban/internal/anomaly"
+	"github.com/tongban/tongban/internal/appeal"
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/calendar"
@@ -57,6 +58,7 @@ type Deps struct {
 	Licences         *license.Service
 	Mandates         *mandate.Service // agents' mandates (授权委托)
 	Open311          *open311.Clients // Open311 GeoReport v2 clients (issue 18)
+	Appeals          *appeal.Service  // 诉求 work orders
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
 	PublicURL        string           // the platform's public address for links; "" = the request's host
@@ -177,6 +179,15 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "POST", "/api/v1/mandates/{id}/check", false, s.checkMandate)
 	s.handle(mux, "GET", "/api/v1/mandates/{id}/document", false, s.mandateDocument)
 	s.handle(mux, "GET", "/api/v1/mandate-checks", false, s.mandateChecks)
+	s.handle(mux, "GET", "/api/v1/appeal-categories", true, s.appealCategories)
+	s.handle(mux, "PUT", "/api/v1/admin/appeal-categories/{code}", false, s.putAppealCategory)
+	s.handle(mux, "POST", "/api/v1/appeals", true, s.submitAppeal)
+	s.handle(mux, "GET", "/api/v1/appeals", false, s.appeals)
+	s.handle(mux, "GET", "/api/v1/published-appeals", true, s.publishedAppeals)
+	s.handle(mux, "GET", "/api/v1/appeals/{id}", false, s.getAppeal)
+	s.handle(mux, "POST", "/api/v1/appeals/{id}/actions", false, s.actAppeal)
+	s.handle(mux, "GET", "/api/v1/appeals/{id}/contact", false, s.appealContact)
+	s.handle(mux, "GET", "/api/v1/supervision/appeals/report", false, s.appealReport)
 	s.handle(mux, "POST", "/api/v1/villagers/code", false, s.villagerCode)
 	s.handle(mux, "POST", "/api/v1/villagers", false, s.registerVillager)
 	s.handle(mux, "POST", "/api/v1/cases/{no}/urge", false, s.urgeCase)

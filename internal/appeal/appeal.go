@@ -161,6 +161,10 @@ type Appeal struct {
 	SignedAt     *time.Time `json:"signed_at,omitempty"`
 	RepliedAt    *time.Time `json:"replied_at,omitempty"`
 	ClosedAt     *time.Time `json:"closed_at,omitempty"`
+	// The running clocks' deadlines (nil when not running).
+	DispatchDue *time.Time `json:"dispatch_due,omitempty"`
+	SignDue     *time.Time `json:"sign_due,omitempty"`
+	ReplyDue    *time.Time `json:"reply_due,omitempty"`
 
 	Attachments []Attachment `json:"attachments,omitempty"`
 	Events      []Event      `json:"events,omitempty"`
@@ -201,7 +205,7 @@ const appealSelect = `SELECT a.id, a.appeal_no, a.channel, a.type, a.category, C
 	a.related_case_no, a.impl_code, a.external_client, COALESCE(a.department_id, ''), COALESCE(d.name, ''),
 	COALESCE(a.assignee_id, ''), COALESCE(au.display_name, ''), COALESCE(a.parent_id, ''), COALESCE(pa.appeal_no, ''),
 	a.reply, a.return_reason, a.ext_state, a.ext_days, a.ext_reason, a.redone, a.satisfaction, a.resolved, a.rev,
-	a.created_at, a.updated_at, a.dispatched_at, a.signed_at, a.replied_at, a.closed_at
+	a.created_at, a.updated_at, a.dispatched_at, a.signed_at, a.replied_at, a.closed_at, a.dispatch_due, a.sign_due, a.reply_due
 	FROM appeals a LEFT JOIN appeal_categories ac ON ac.code = a.category LEFT JOIN regions r ON r.code = a.region_code
 	LEFT JOIN departments d ON d.id = a.department_id LEFT JOIN users au ON au.id = a.assignee_id
 	LEFT JOIN appeals pa ON pa.id = a.parent_id`
@@ -212,14 +216,14 @@ func scan(row scanner) (*Appeal, error) {
 	a := &Appeal{}
 	var lat, lng sql.NullFloat64
 	var resolved sql.NullBool
-	var dispatched, signed, replied, closed sql.NullTime
+	var dispatched, signed, replied, closed, dDue, sDue, rDue sql.NullTime
 	if err := row.Scan(&a.ID, &a.No, &a.Channel, &a.Type, &a.Category, &a.CategoryName, &a.Urgency, &a.RegionCode,
 		&a.RegionName, &a.Location, &lat, &lng, &a.Description, &a.State, &a.Anonymous, &a.Contact, &a.Publish,
 		&a.RequesterID, &a.enteredBy, &a.sealed[0], &a.sealed[1], &a.RequesterPhone, &a.sealed[2],
 		&a.RelatedCaseNo, &a.ImplCode, &a.ExternalClient, &a.DepartmentID, &a.DepartmentName,
 		&a.AssigneeID, &a.AssigneeName, &a.ParentID, &a.ParentNo,
 		&a.Reply, &a.ReturnReason, &a.ExtState, &a.ExtDays, &a.ExtReason, &a.Redone, &a.Satisfaction, &resolved, &a.rev,
-		&a.Created, &a.Updated, &dispatched, &signed, &replied, &closed); err != nil {
+		&a.Created, &a.Updated, &dispatched, &signed, &replied, &closed, &dDue, &sDue, &rDue); err != nil {
 		return nil, err
 	}
 	if lat.Valid {
@@ -235,7 +239,8 @@ func scan(row scanner) (*Appeal, error) {
 	for _, p := range []struct {
 		v *sql.NullTime
 		t **time.Time
-	}{{&dispatched, &a.DispatchedAt}, {&signed, &a.SignedAt}, {&replied, &a.RepliedAt}, {&closed, &a.ClosedAt}} {
+	}{{&dispatched, &a.DispatchedAt}, {&signed, &a.SignedAt}, {&replied, &a.RepliedAt}, {&closed, &a.ClosedAt},
+		{&dDue, &a.DispatchDue}, {&sDue, &a.SignDue}, {&rDue, &a.ReplyDue}} {
 		if p.v.Valid {
 			t := p.v.Time.UTC()
 			*p.t = &t

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/tongban/tongban/internal/appeal"
 	"github.com/tongban/tongban/internal/apperr"
@@ -191,3 +192,212 @@ func TestSubmitRefusals(t *testing.T) {
 		wantErr(t, err, apperr.Invalid, "case.upload_type")
 	})
 }
+
+func (f *fixture) act(u *identity.User, ref string, a appeal.Action) *appeal.Appeal {
+	f.t.Helper()
+	out, err := f.svc.Act(f.Ctx, u, ref, a)
+	if err != nil {
+		f.t.Fatalf("%s: %v", a.Action, err)
+	}
+	return out
+}
+
+// clock reads one of an order's clocks: the last day it allows (China),
+// whether it runs, whether it met its deadline.
+func (f *fixture) clock(id, clock string) (due string, running bool, onTime *bool) {
+	f.t.Helper()
+	var d time.Time
+	var stopped *time.Time
+	if err := f.DB.Reader().QueryRow(`SELECT due_at, stopped_at, on_time FROM order_clocks WHERE kind = 'appeal' AND order_id = $1 AND clock = $2`,
+		id, clock).Scan(&d, &stopped, &onTime); err != nil {
+		f.t.Fatalf("clock %s: %v", clock, err)
+	}
+	return d.In(calendar.China).Add(-time.Second).Format("2006-01-02"), stopped == nil, onTime
+}
+
+func yes() *bool { b := true; return &b }
+func no() *bool  { b := false; return &b }
+
+// The whole loop: accepted → 派单 → 签收 → 答复 → 回访 → 办结, on the clocks.
+// Dispatched on 2026-09-30, a complaint's 15 working days and a request's
+// 10 run past the National Day holiday (10-01 to 10-07, 10-10 worked); the
+// clocks start at dispatch, not at sign-for.
+func TestLifecycleAndClocks(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		zs, clerk, handler := f.Users["zhangsan"], f.Users["clerk"], f.Users["handler"]
+		a, err := f.svc.Submit(f.Ctx, zs, complaint())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if due, running, _ := f.clock(a.ID, "appeal_dispatch"); due != "2026-10-08" || !running {
+			t.Errorf("dispatch clock %s %v", due, running)
+		}
+		// Not the department's yet: the handler cannot sign.
+		if _, err := f.svc.Act(f.Ctx, handler, a.ID, appeal.Action{Action: appeal.ActSign}); apperr.CodeOf(err) != apperr.NotFound {
+			t.Errorf("sign before dispatch: %v", err)
+		}
+		f.Advance(2 * time.Hour)
+		a = f.act(clerk, a.No, appeal.Action{Action: appeal.ActDispatch})
+		if a.State != appeal.StateDispatched || a.DepartmentName != "重庆市涪陵区市场监督管理局" {
+			t.Fatalf("dispatched %+v", a)
+		}
+		if _, running, onTime := f.clock(a.ID, "appeal_dispatch"); running || onTime == nil || !*onTime {
+			t.Errorf("dispatch clock still running or late")
+		}
+		signDue, _, _ := f.clock(a.ID, "appeal_sign")
+		replyDue, _, _ := f.clock(a.ID, "appeal_reply")
+		if signDue != "2026-10-08" || replyDue != "2026-10-27" {
+			t.Errorf("sign due %s, reply due %s", signDue, replyDue)
+		}
+		// The department signs late: the reply clock kept running from dispatch.
+		f.SetNow(demotest.At("2026-10-09 09:00"))
+		a = f.act(handler, a.ID, appeal.Action{Action: appeal.ActSign})
+		if _, running, onTime := f.clock(a.ID, "appeal_sign"); running || onTime == nil || *onTime {
+			t.Error("a late sign-for counts as on time")
+		}
+		if due, running, _ := f.clock(a.ID, "appeal_reply"); !running || due != replyDue {
+			t.Errorf("reply clock %s %v", due, running)
+		}
+		// 延期: asked once before expiry, approved by the dispatcher.
+		a = f.act(handler, a.ID, appeal.Action{Action: appeal.ActExtend, Days: 5, Text: "需现场核查"})
+		if _, err := f.svc.Act(f.Ctx, handler, a.ID, appeal.Action{Action: appeal.ActExtend, Days: 5, Text: "再延"}); !apperr.Is(err, apperr.Conflict, "appeal.extension_once") {
+			t.Errorf("second extension: %v", err)
+		}
+		if _, err := f.svc.Act(f.Ctx, handler, a.ID, appeal.Action{Action: appeal.ActExtendApprove}); apperr.CodeOf(err) != apperr.Forbidden {
+			t.Errorf("the department approves its own extension: %v", err)
+		}
+		a = f.act(clerk, a.ID, appeal.Action{Action: appeal.ActExtendApprove})
+		if due, _, _ := f.clock(a.ID, "appeal_reply"); due != "2026-11-03" {
+			t.Errorf("extended reply due %s", due)
+		}
+		a = f.act(handler, a.ID, appeal.Action{Action: appeal.ActReply, Text: "已核实，窗口人员已批评教育，材料清单已公示。"})
+		if _, running, onTime := f.clock(a.ID, "appeal_reply"); running || onTime == nil || !*onTime {
+			t.Error("reply clock not stopped on time")
+		}
+		// 回访 by the requester, then 办结.
+		if _, err := f.svc.Act(f.Ctx, clerk, a.ID, appeal.Action{Action: appeal.ActClose}); err == nil {
+			// the requester can still be asked
+			t.Error("closed before 回访")
+		}
+		a = f.act(zs, a.ID, appeal.Action{Action: appeal.ActVisit, Satisfied: yes(), Resolved: yes()})
+		a = f.act(clerk, a.ID, appeal.Action{Action: appeal.ActClose})
+		if a.State != appeal.StateClosed || a.Satisfaction != "satisfied" || len(a.Events) != 8 {
+			t.Errorf("closed %+v (%d events)", a, len(a.Events))
+		}
+		pub, err := f.svc.List(f.Ctx, appeal.PublicFilter{Published: true})
+		if err != nil || len(pub) != 1 || pub[0].Reply == "" || pub[0].RequesterName != "" {
+			t.Fatalf("published %d %v", len(pub), err)
+		}
+		rep, err := f.svc.MonthlyReport(f.Ctx, f.Users["supervisor"], "500102", "2026-09")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Accepted != 1 || rep.Closed != 1 || *rep.SatisfactionRate != 1 || *rep.OnTimeRate != 1 || *rep.ResolvedRate != 1 || *rep.ResponseRate != 0 || *rep.RepeatRate != 0 {
+			t.Errorf("report %+v", rep) // signed late: not responded
+		}
+		if _, err := f.svc.MonthlyReport(f.Ctx, handler, "500102", "2026-09"); apperr.CodeOf(err) != apperr.Forbidden {
+			t.Errorf("a handler reads the report: %v", err)
+		}
+		// A request for help (10 working days) dispatched the same day.
+		f.SetNow(demotest.At("2026-09-30 15:00"))
+		in := complaint()
+		in.Type, in.Category = appeal.TypeRequest, "wages"
+		b, err := f.svc.Submit(f.Ctx, zs, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = f.act(clerk, b.ID, appeal.Action{Action: appeal.ActDispatch})
+		if due, _, _ := f.clock(b.ID, "appeal_reply"); due != "2026-10-20" {
+			t.Errorf("request reply due %s", due)
+		}
+	})
+}
+
+// Steps the rules refuse: precise, nothing written.
+func TestActRefusals(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		zs, clerk, handler := f.Users["zhangsan"], f.Users["clerk"], f.Users["handler"]
+		a, err := f.svc.Submit(f.Ctx, zs, complaint())
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := f.svc.Submit(f.Ctx, zs, complaint())
+		if err != nil {
+			t.Fatal(err)
+		}
+		refuse := func(name string, u *identity.User, act appeal.Action, code apperr.Code, key string) {
+			t.Helper()
+			var events int
+			f.DB.Reader().QueryRow(`SELECT COUNT(*) FROM appeal_events`).Scan(&events)
+			_, err := f.svc.Act(f.Ctx, u, a.ID, act)
+			e := apperr.As(err)
+			if e == nil || e.Code != code || (key != "" && e.Key != key) {
+				t.Errorf("%s: got %v, want %s %s", name, err, code, key)
+			}
+			if f.count("appeal_events") != events {
+				t.Errorf("%s: something was written", name)
+			}
+		}
+		refuse("sign before dispatch", handler, appeal.Action{Action: appeal.ActSign}, apperr.NotFound, "appeal.not_found")
+		refuse("reply before dispatch by the dispatcher", clerk, appeal.Action{Action: appeal.ActReply, Text: "x"}, apperr.Forbidden, "error.forbidden")
+		refuse("close an accepted order", clerk, appeal.Action{Action: appeal.ActClose}, apperr.Conflict, "appeal.transition")
+		refuse("answer without text", clerk, appeal.Action{Action: appeal.ActAnswer, Text: " "}, apperr.Invalid, "appeal.reply_required")
+		refuse("merge into itself", clerk, appeal.Action{Action: appeal.ActMerge, Parent: a.No}, apperr.Invalid, "appeal.merge_parent")
+		refuse("unknown action", clerk, appeal.Action{Action: "teleport"}, apperr.Invalid, "appeal.action_invalid")
+		refuse("the requester dispatches", zs, appeal.Action{Action: appeal.ActDispatch}, apperr.Forbidden, "error.forbidden")
+		f.act(clerk, a.ID, appeal.Action{Action: appeal.ActDispatch})
+		refuse("dispatch twice", clerk, appeal.Action{Action: appeal.ActDispatch}, apperr.Conflict, "appeal.transition")
+		refuse("退单 without reason", handler, appeal.Action{Action: appeal.ActReturn, Text: ""}, apperr.Invalid, "appeal.reason_required")
+		refuse("another department signs", f.Users["psb-officer"], appeal.Action{Action: appeal.ActSign}, apperr.NotFound, "appeal.not_found")
+		refuse("extension before signing", handler, appeal.Action{Action: appeal.ActExtend, Days: 3, Text: "x"}, apperr.Conflict, "appeal.transition")
+		// 退单 with a reason, reviewed: 改派 to the same department refused, to another accepted.
+		f.act(handler, a.ID, appeal.Action{Action: appeal.ActReturn, Text: "不属于本部门职责"})
+		if due, running, _ := f.clock(a.ID, "appeal_reply"); !running {
+			t.Errorf("a return stopped the reply clock (%s)", due)
+		}
+		amr := f.deptOf("handler")
+		refuse("改派 to the same department", clerk, appeal.Action{Action: appeal.ActDispatch, Department: amr}, apperr.Invalid, "appeal.redispatch_same")
+		refuse("sent back without reason", clerk, appeal.Action{Action: appeal.ActReturnRefuse}, apperr.Invalid, "appeal.reason_required")
+		b := f.act(clerk, a.ID, appeal.Action{Action: appeal.ActDispatch, Department: f.deptOf("psb-officer")})
+		if b.DepartmentName != "重庆市公安局涪陵区分局" || b.State != appeal.StateDispatched {
+			t.Fatalf("改派 %+v", b)
+		}
+		psb := f.Users["psb-officer"]
+		f.act(psb, a.ID, appeal.Action{Action: appeal.ActSign})
+		refuse("extension without reason", psb, appeal.Action{Action: appeal.ActExtend, Days: 3}, apperr.Invalid, "appeal.reason_required")
+		refuse("extension too long", psb, appeal.Action{Action: appeal.ActExtend, Days: 31, Text: "x"}, apperr.Invalid, "appeal.extension_days")
+		// After expiry: no extension.
+		f.SetNow(demotest.At("2026-11-30 10:00"))
+		refuse("extension after expiry", psb, appeal.Action{Action: appeal.ActExtend, Days: 3, Text: "来不及"}, apperr.Invalid, "appeal.extension_expired")
+		f.act(psb, a.ID, appeal.Action{Action: appeal.ActReply, Text: "已处理"})
+		if _, _, onTime := f.clock(a.ID, "appeal_reply"); onTime == nil || *onTime {
+			t.Error("a late reply counted on time")
+		}
+		// Unsatisfied: 重办 once.
+		f.act(zs, a.ID, appeal.Action{Action: appeal.ActVisit, Satisfied: no(), Resolved: no()})
+		refuse("重办 without reason", clerk, appeal.Action{Action: appeal.ActRedo}, apperr.Invalid, "appeal.reason_required")
+		f.act(clerk, a.ID, appeal.Action{Action: appeal.ActRedo, Text: "群众不满意，重新办理"})
+		if due, running, _ := f.clock(a.ID, "appeal_reply"); !running || due != "2026-12-21" {
+			t.Errorf("redo reply clock %s %v", due, running)
+		}
+		f.act(psb, a.ID, appeal.Action{Action: appeal.ActReply, Text: "已再次处理"})
+		f.act(zs, a.ID, appeal.Action{Action: appeal.ActVisit, Satisfied: no()})
+		refuse("重办 twice", clerk, appeal.Action{Action: appeal.ActRedo, Text: "again"}, apperr.Conflict, "appeal.redo_once")
+		f.act(clerk, a.ID, appeal.Action{Action: appeal.ActClose})
+		// 并单: the duplicate into the parent, its clocks stopped.
+		parent, err := f.svc.Submit(f.Ctx, zs, complaint())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := f.act(clerk, other.ID, appeal.Action{Action: appeal.ActMerge, Parent: parent.No})
+		if m.State != appeal.StateMerged || m.ParentNo != parent.No {
+			t.Errorf("merged %+v", m)
+		}
+		if _, running, _ := f.clock(other.ID, "appeal_dispatch"); running {
+			t.Error("a merged order's clock still runs")
+		}
+	})
+}
+
+// deptOf is the department of a demo account's first grant.
+func (f *fixture) deptOf(user string) string { return f.Users[user].Grants[0].DepartmentID }

@@ -164,6 +164,9 @@ func (s *Service) Submit(ctx context.Context, u *identity.User, in SubmitInput) 
 				return err
 			}
 		}
+		if err := s.startDispatch(tx, &Appeal{ID: id, No: no, Type: in.Type, Urgency: in.Urgency, RegionCode: in.RegionCode, State: StateAccepted}); err != nil {
+			return err
+		}
 		actor := ""
 		if u != nil {
 			actor = u.ID

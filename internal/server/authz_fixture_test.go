@@ -500,6 +500,17 @@ func (fx *authzFixture) buildResources(t *testing.T, d *db.DB) {
 	qtok := apiToken(t, api, "agent-q")
 	fx.r["mandate_q"] = lisiAsk(qtok, "document", docOf(qtok))
 	fx.r["mandate_q_w"] = lisiAsk(qtok, "document", docOf(qtok)) // checked on the page
+	// 诉求 (issue 18): 张三's complaint in 南沱镇, dispatched to the market
+	// regulator (its district and town handlers); 李四's in 青羊镇, only
+	// accepted (the district's dispatcher and supervisor alone).
+	fx.r["amr"] = fx.users["handler"].Grants[0].DepartmentID
+	appealOf := func(p, region string) string {
+		m := fx.ok(t, p, "POST", "/appeals", `{"channel":"web","type":"complaint","category":"business","region_code":"`+region+`","description":"窗口要求额外材料","contact":true}`)
+		return m["appeal"].(map[string]any)["id"].(string)
+	}
+	fx.r["appeal_z"] = appealOf("zhangsan", townNantuo)
+	fx.ok(t, "clerk", "POST", "/appeals/"+fx.r["appeal_z"]+"/actions", `{"action":"dispatch"}`)
+	fx.r["appeal_q"] = appealOf("lisi", townQingyang)
 	// Enterprises (issue 16): the demo company 甲 is held by 王五 (not a
 	// principal); 李四, seen at a window (L2), binds 乙 (a new account) and
 	// authorises 张三 for every item and 周芳 (whom a row revokes). Each

@@ -156,24 +156,27 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	anomalies := &anomaly.Reader{DB: o.DB}
 	// Agents' mandates (授权委托): a written one's file is a stored upload.
 	mandates := &mandate.Service{DB: o.DB, Identity: o.Identity, Files: cs.OpenStored}
-	// Open311 GeoReport v2 clients (issue 18): registered by administrators.
+	// 诉求 work orders (issue 18), on the work-order clocks.
+	appeals := &appeal.Service{DB: o.DB, Identity: o.Identity, Calendars: o.Calendars}
+	// Open311 GeoReport v2 (issue 18): clients registered by administrators,
+	// requests submitted as work orders.
 	o311Clients := &open311.Clients{DB: o.DB, Home: o.Region}
 	o311PerMinute := o.Open311PerMinute
 	if o311PerMinute == 0 {
 		o311PerMinute = 60
 	}
-	o311 := &open311.Handler{Appeals: &appeal.Service{DB: o.DB, Identity: o.Identity, Calendars: o.Calendars}, Clients: o311Clients,
+	o311 := &open311.Handler{Appeals: appeals, Clients: o311Clients,
 		Home: o.Region, Site: portal, PublicURL: o.PublicURL, Secure: o.SecureCookies, Now: o.Now,
 		PostLimit: &edge.Limiter{PerMinute: o311PerMinute, Key: "open311.throttled", Now: o.Now},
 		ReadLimit: &edge.Limiter{PerMinute: 120, Key: "open311.throttled", Now: o.Now}}
-	ws, err := web.New(web.Deps{Mandates: mandates, Open311: o311Clients, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup,
+	ws, err := web.New(web.Deps{Mandates: mandates, Appeals: appeals, Open311: o311Clients, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup,
 		Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
 		SupervisionAdmin: supAdmin, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress,
 		Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now, Site: portal, Screen: o.Screen})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
 	}
-	as := api.New(api.Deps{Mandates: mandates, Open311: o311Clients, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: supAdmin, Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
+	as := api.New(api.Deps{Mandates: mandates, Appeals: appeals, Open311: o311Clients, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: supAdmin, Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
 		AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress, Calendars: o.Calendars, Region: o.Region, Now: o.Now, Site: portal})
 
 	reg := prometheus.NewRegistry()

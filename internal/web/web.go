@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"embed"
 	"github.com/tongban/tongban/internal/anomaly"
+	"github.com/tongban/tongban/internal/appeal"
 	"github.com/tongban/tongban/internal/audit"
 	"html/template"
 	"io/fs"
@@ -53,6 +54,7 @@ type Deps struct {
 	Licences         *license.Service // the licence library; nil: its pages say it is unavailable
 	Mandates         *mandate.Service // agents' mandates (授权委托)
 	Open311          *open311.Clients // Open311 GeoReport v2 clients (issue 18)
+	Appeals          *appeal.Service  // 诉求 work orders
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
 	PublicURL        string           // the platform's public address for QR codes; "" = the request's host

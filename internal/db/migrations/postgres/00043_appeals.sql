@@ -87,7 +87,11 @@ CREATE TABLE appeals (
     dispatched_at    TIMESTAMPTZ,
     signed_at        TIMESTAMPTZ,
     replied_at       TIMESTAMPTZ,
-    closed_at        TIMESTAMPTZ
+    closed_at        TIMESTAMPTZ,
+    -- the running clocks' deadlines, as the lists show them (supervise.order_clocks keeps the clocks)
+    dispatch_due     TIMESTAMPTZ,
+    sign_due         TIMESTAMPTZ,
+    reply_due        TIMESTAMPTZ
 );
 CREATE INDEX appeals_state ON appeals (state, region_code);
 CREATE INDEX appeals_department ON appeals (department_id, state);

@@ -87,7 +87,11 @@ CREATE TABLE appeals (
     dispatched_at    TIMESTAMP,
     signed_at        TIMESTAMP,
     replied_at       TIMESTAMP,
-    closed_at        TIMESTAMP
+    closed_at        TIMESTAMP,
+    -- the running clocks' deadlines, as the lists show them (supervise.order_clocks keeps the clocks)
+    dispatch_due     TIMESTAMP,
+    sign_due         TIMESTAMP,
+    reply_due        TIMESTAMP
 );
 CREATE INDEX appeals_state ON appeals (state, region_code);
 CREATE INDEX appeals_department ON appeals (department_id, state);
