@@ -244,9 +244,15 @@ func (h *Handler) definition(w http.ResponseWriter, r *http.Request) {
 func public(lang i18n.Lang, a *appeal.Appeal) Request {
 	status, notes := Status(lang, a)
 	name := a.CategoryName
-	return Request{ID: a.No, Status: status, StatusNotes: notes, ServiceName: name, ServiceCode: a.Category,
+	out := Request{ID: a.No, Status: status, StatusNotes: notes, ServiceName: name, ServiceCode: a.Category,
 		Description: a.Description, AgencyResponsible: a.DepartmentName, Requested: DateTime(a.Created), Updated: DateTime(a.Updated),
 		Address: a.Location}
+	// The reply is due by the order's reply clock, from dispatch on.
+	if a.ReplyDue != nil && status == "open" {
+		due := DateTime(*a.ReplyDue)
+		out.Expected = &due
+	}
+	return out
 }
 
 func (h *Handler) request(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/demo"
+	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/open311/schematest"
 )
 
@@ -285,6 +286,79 @@ func TestOpen311EndToEnd(t *testing.T) {
 		before = countAppeals(t, d)
 		if st, b = o311(t, "POST", base+"requests.json", formType, good.Encode()); st != 403 || countAppeals(t, d) != before {
 			t.Errorf("a revoked key: %d %s", st, b)
+		}
+	})
+}
+
+// An Open311 client follows its request through the work order's life:
+// each step shows as the state table says (open with its note, the reply's
+// due time once dispatched; closed at 办结), every answer valid against the
+// published schema.
+func TestOpen311FollowsTheOrder(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		api := ts.URL + "/api/v1"
+		_, m := apiCall(t, "POST", api+"/admin/open311-clients", apiToken(t, api, "admin"), `{"name":"热线"}`)
+		key := m["api_key"].(string)
+		st, b := o311(t, "POST", ts.URL+"/open311/v2/requests.json", formType, url.Values{"api_key": {key}, "service_code": {"consumer"},
+			"address_string": {"涪陵区兴华中路"}, "description": {"商场拒不退换有质量问题的商品"}, "phone": {"13800138000"}}.Encode())
+		var created []map[string]any
+		json.Unmarshal(b, &created)
+		if st != 200 || len(created) != 1 {
+			t.Fatalf("POST: %d %s", st, b)
+		}
+		id := created[0]["service_request_id"].(string)
+		svc := &appeal.Service{DB: d, Identity: ts.ids, Calendars: mustCalendars(t)}
+		user := func(name string) *identity.User {
+			u, err := ts.ids.UserByUsername(t.Context(), name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		clerk, handler := user("clerk"), user("handler")
+		yes := true
+		for _, step := range []struct {
+			who    *identity.User
+			act    appeal.Action
+			status string
+			note   string
+		}{
+			{nil, appeal.Action{}, "open", "已受理，待派单。"},
+			{clerk, appeal.Action{Action: appeal.ActDispatch}, "open", "已派单至承办部门，待签收。"},
+			{handler, appeal.Action{Action: appeal.ActSign}, "open", "承办部门办理中。"},
+			{handler, appeal.Action{Action: appeal.ActReply, Text: "已责令商场退货，并予以警示。"}, "open", "承办部门已答复，待回访。"},
+			{clerk, appeal.Action{Action: appeal.ActVisit, Satisfied: &yes, Resolved: &yes}, "open", "已回访，待办结。"},
+			{clerk, appeal.Action{Action: appeal.ActClose}, "closed", "已办结。"},
+		} {
+			if step.who != nil {
+				ts.now = ts.now.Add(time.Hour)
+				if _, err := svc.Act(t.Context(), step.who, id, step.act); err != nil {
+					t.Fatalf("%s: %v", step.act.Action, err)
+				}
+			}
+			st, b := o311(t, "GET", ts.URL+"/open311/v2/requests/"+id+".json", "", "")
+			schematest.Valid(t, "georeport-v2/requests.json", b)
+			schematest.Valid(t, "ours/public-request.json", b)
+			var got []map[string]any
+			json.Unmarshal(b, &got)
+			if st != 200 || len(got) != 1 || got[0]["status"] != step.status || got[0]["status_notes"] != step.note {
+				t.Errorf("after %q: %d %s", step.act.Action, st, b)
+				continue
+			}
+			expected, _ := got[0]["expected_datetime"].(string)
+			// Due while the department owes the reply (the reply clock).
+			owed := step.act.Action == appeal.ActDispatch || step.act.Action == appeal.ActSign
+			if owed != (expected != "") {
+				t.Errorf("after %q: expected_datetime %q", step.act.Action, expected)
+			}
+			if strings.Contains(string(b), "13800138000") || strings.Contains(string(b), "已责令") {
+				t.Errorf("after %q: personal or unpublished text in %s", step.act.Action, b)
+			}
+		}
+		st, b = o311(t, "GET", ts.URL+"/open311/v2/requests.json?status=closed", "", "")
+		if st != 200 || !strings.Contains(string(b), id) {
+			t.Errorf("closed requests: %d %s", st, b)
 		}
 	})
 }
