@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
@@ -77,6 +78,11 @@ func TestClients(t *testing.T) {
 		tc, tkey, err := s.Register(ctx, townAdmin, "镇网格员 App", town)
 		if err != nil {
 			t.Fatal(err)
+		}
+
+		// Their audit records are scoped like the client (its region).
+		if sub, err := audit.SubjectOf(ctx, d, &audit.Record{ObjectType: "open311_client", ObjectID: tc.ID}); err != nil || !sub.Found || sub.Region != town {
+			t.Errorf("the audit subject of the town's client: %+v %v", sub, err)
 		}
 
 		// Refusals: each precise, nothing written.
