@@ -454,7 +454,8 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 
 // readForm reads a form-encoded body (at most MaxBody bytes); a parameter
 // in the query that the body does not carry is taken too (clients put
-// api_key or jurisdiction_id there).
+// jurisdiction_id there) — but never api_key: a key in an address ends up
+// in logs and histories, so it counts only in the body.
 func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
@@ -476,7 +477,7 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 		return nil, apperr.E(apperr.Invalid, "open311.bad_form")
 	}
 	for k, vals := range r.URL.Query() {
-		if _, ok := v[k]; !ok && k != "lang" {
+		if _, ok := v[k]; !ok && k != "lang" && k != "api_key" {
 			v[k] = vals
 		}
 	}

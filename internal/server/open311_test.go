@@ -164,6 +164,10 @@ func TestOpen311EndToEnd(t *testing.T) {
 				t.Errorf("%s: %d %s, want %d naming %s", c.name, st, b, c.status, c.says)
 			}
 		}
+		// A key in the address is not read (it would end up in logs).
+		if st, b := o311(t, "POST", base+"requests.json?api_key="+key, formType, with("api_key", "")); st != 403 {
+			t.Errorf("the key in the address: %d %s", st, b)
+		}
 		st, b = o311(t, "POST", base+"requests.xml", formType, with("api_key", ""))
 		if st != 403 || !strings.Contains(string(b), "<errors>") || !strings.Contains(string(b), "<code>403</code>") {
 			t.Errorf("an XML refusal: %d %s", st, b)
