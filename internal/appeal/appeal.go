@@ -29,6 +29,7 @@ import (
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/supervise"
 )
 
 // Channels an order comes in by.
@@ -168,6 +169,8 @@ type Appeal struct {
 
 	Attachments []Attachment `json:"attachments,omitempty"`
 	Events      []Event      `json:"events,omitempty"`
+	// Clocks are the order's work-order clocks (staff readers only).
+	Clocks []supervise.OrderClockView `json:"clocks,omitempty"`
 
 	enteredBy string
 	rev       int

@@ -162,8 +162,3 @@ func stop(tx *db.Tx, a *Appeal, clocks ...supervise.Clock) error {
 func move(tx *db.Tx, a *Appeal) error {
 	return supervise.MoveOrder(tx, Kind, a.ID, a.State, a.DepartmentID, a.AssigneeID)
 }
-
-// Clocks lists an order's clocks (running and stopped) for its page.
-func (s *Service) Clocks(tx *db.Tx, a *Appeal) ([]supervise.OrderClockView, error) {
-	return supervise.OrderClocks(tx, Kind, a.ID)
-}

@@ -380,3 +380,46 @@ func answer(s string) (string, error) {
 	}
 	return s, nil
 }
+
+// Steps lists the steps u may take on a now, in the order the order page
+// offers them (the same rules Act applies; Act decides).
+func Steps(u *identity.User, a *Appeal) []string {
+	if u == nil {
+		return nil
+	}
+	var cands []string
+	switch a.State {
+	case StateAccepted:
+		cands = []string{ActDispatch, ActAnswer, ActMerge}
+	case StateReturned:
+		cands = []string{ActDispatch, ActReturnRefuse, ActMerge}
+	case StateDispatched:
+		cands = []string{ActSign, ActReturn, ActMerge}
+	case StateHandling:
+		cands = []string{ActReply, ActReturn}
+		switch a.ExtState {
+		case "":
+			cands = append(cands, ActExtend)
+		case ExtRequested:
+			cands = append(cands, ActExtendApprove, ActExtendRefuse)
+		}
+		cands = append(cands, ActMerge)
+	case StateReplied:
+		cands = []string{ActVisit, ActClose}
+	case StateVisited:
+		cands = []string{ActClose}
+		if a.Satisfaction == "unsatisfied" && !a.Redone {
+			cands = append(cands, ActRedo)
+		}
+	}
+	if a.Open() {
+		cands = append(cands, ActUrge)
+	}
+	var out []string
+	for _, c := range cands {
+		if _, err := mayAct(u, a, c); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}

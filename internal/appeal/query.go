@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/supervise"
 )
 
 // PublicFilter selects orders as the public sees them.
@@ -172,6 +173,9 @@ func (s *Service) Read(ctx context.Context, u *identity.User, ref string) (*Appe
 				if err := audit.Append(tx, &audit.Record{Actor: u.ID, Role: "staff", Action: "appeal.read.order", ObjectType: "appeal", ObjectID: a.ID}, nil); err != nil {
 					return err
 				}
+			}
+			if a.Clocks, err = supervise.OrderClocks(tx, Kind, a.ID); err != nil {
+				return err
 			}
 		default:
 			return apperr.E(apperr.NotFound, "appeal.not_found")

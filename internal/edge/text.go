@@ -41,7 +41,8 @@ var multiline = map[string]bool{
 	"other": true, // a correction notice's free text (corr.other)
 	"body":  true, // a notification template (issue 16)
 	// a search synonym's catalog wordings, one a line (issue 17)
-	"expansions": true,
+	"expansions":  true,
+	"description": true, // a 诉求 (issue 18)
 }
 
 // Multiline reports whether field (a form key or a JSON path) may carry

@@ -86,13 +86,16 @@ type NavItem struct {
 // Nav lists the sections the visitor may enter: portal for everyone,
 // workbench, supervision and administration by role.
 func (v *View) Nav() []NavItem {
-	items := []NavItem{{Href: "/", Key: "nav.home"}, {Href: "/items", Key: "nav.items"}, {Href: "/progress", Key: "nav.progress"}, {Href: "/verify", Key: "nav.verify"}, {Href: "/statistics", Key: "nav.statistics"}}
+	items := []NavItem{{Href: "/", Key: "nav.home"}, {Href: "/items", Key: "nav.items"}, {Href: "/progress", Key: "nav.progress"}, {Href: "/verify", Key: "nav.verify"}, {Href: "/statistics", Key: "nav.statistics"}, {Href: "/appeals/new", Key: "nav.appeals"}}
 	if v.User != nil {
 		if v.User.Kind != identity.KindStaff || v.User.Has(identity.RoleAgent) {
 			items = append(items, NavItem{Href: "/my/cases", Key: "nav.mycases"})
 		}
 		if v.User.Kind != identity.KindStaff {
-			items = append(items, NavItem{Href: "/licences", Key: "nav.licences"})
+			items = append(items, NavItem{Href: "/licences", Key: "nav.licences"}, NavItem{Href: "/me/appeals", Key: "nav.myappeals"})
+		}
+		if v.User.HasAny(appealStaffRoles...) {
+			items = append(items, NavItem{Href: "/workbench/appeals", Key: "nav.workorders"})
 		}
 		if v.User.HasAny(workbenchRoles...) {
 			items = append(items, NavItem{Href: "/workbench", Key: "nav.workbench"})

@@ -77,7 +77,8 @@ type Server struct {
 var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies", "auditcheck", "notifications", "statistics", "admin", "me", "error", "apply", "case", "mycases", "progress", "notice",
 	"items", "item", "bundle", "admin_catalog", "admin_item", "admin_diff", "intake", "admin_item_new", "admin_bundle", "admin_synonyms", "admin_organisation", "admin_hall", "admin_adoptions",
 	"licences", "licence", "verify", "issued", "logincode", "enrol", "password", "admin_staff", "admin_staff_account", "admin_regions", "invite", "admin_templates", "admin_outbox", "demo_sms",
-	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises", "admin_site", "admin_open311"}
+	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises", "admin_site",
+	"appeal_new", "appeals_published", "appeals_mine", "appeals_work", "appeal_order", "appeal_report", "admin_open311"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html", "templates/mandaterow.html"}
@@ -155,6 +156,17 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /mandates/{id}/document", s.page(s.mandateDocument, mandateRoles...))
 	mux.Handle("GET /workbench/mandates", s.page(s.mandateChecks, identity.RoleClerk))
 	mux.Handle("POST /workbench/mandates/{id}/check", s.page(s.mandateCheck, identity.RoleClerk))
+	mux.Handle("GET /appeals", s.page(s.publishedAppeals))
+	mux.Handle("GET /appeals/new", s.page(s.appealNew))
+	mux.Handle("POST /appeals/new", s.page(s.appealSubmit))
+	mux.Handle("GET /me/appeals", s.page(s.myAppeals, identity.RoleApplicant))
+	mux.Handle("POST /me/appeals/{id}/visit", s.page(s.myAppealVisit, identity.RoleApplicant))
+	mux.Handle("GET /workbench/appeals", s.page(s.workAppeals, appealStaffRoles...))
+	mux.Handle("GET /workbench/appeals/new", s.page(s.appealNew, identity.RoleClerk))
+	mux.Handle("POST /workbench/appeals/new", s.page(s.appealSubmit, identity.RoleClerk))
+	mux.Handle("GET /workbench/appeals/{id}", s.page(s.appealOrder, appealStaffRoles...))
+	mux.Handle("POST /workbench/appeals/{id}/act", s.page(s.appealAct, appealStaffRoles...))
+	mux.Handle("GET /supervision/appeals", s.page(s.appealReport, identity.RoleSupervisor, identity.RoleClerk))
 	mux.Handle("GET /me/enterprises", s.page(s.enterprises, identity.RoleApplicant))
 	mux.Handle("POST /me/enterprises", s.page(s.bindEnterprise, identity.RoleApplicant))
 	mux.Handle("POST /me/enterprises/{code}/operators", s.page(s.authoriseOperator, identity.RoleApplicant))
