@@ -33,6 +33,7 @@ import (
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/open311"
 	"github.com/tongban/tongban/internal/queue"
 	"github.com/tongban/tongban/internal/rating"
 	"github.com/tongban/tongban/internal/site"
@@ -62,6 +63,7 @@ type Deps struct {
 	Ratings          *rating.Service  // 好差评 and the 差评 work orders
 	Booking          *booking.Service // 网上预约 (issue 19)
 	Queue            *queue.Service   // the service halls' queues (取号叫号)
+	Open311          *open311.Clients // Open311 GeoReport v2 clients (issue 18)
 	Appeals          *appeal.Service  // 诉求 work orders
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
@@ -274,6 +276,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "DELETE", "/api/v1/queue/session", false, s.queueSignOff)
 	s.handle(mux, "GET", "/api/v1/queue/console", false, s.queueConsole)
 	s.handle(mux, "POST", "/api/v1/queue/call-next", false, s.queueCallNext)
+	s.handle(mux, "GET", "/api/v1/admin/open311-clients", false, s.open311Clients)
+	s.handle(mux, "POST", "/api/v1/admin/open311-clients", false, s.registerOpen311Client)
+	s.handle(mux, "POST", "/api/v1/admin/open311-clients/{id}/revoke", false, s.revokeOpen311Client)
 
 	// The same path with another method: 405 with Allow, in the error shape.
 	byPath := map[string][]string{}

@@ -44,6 +44,8 @@ func SubjectOf(ctx context.Context, d *db.DB, r *Record) (Subject, error) {
 		q = `SELECT '', h.region_code FROM hall_services s JOIN halls h ON h.id = s.hall_id WHERE s.id = $1`
 	case "rule":
 		q = `SELECT '', region_code FROM escalation_rules WHERE id = $1`
+	case "open311_client":
+		q = `SELECT '', region_code FROM open311_clients WHERE id = $1`
 	case "region":
 		// A region's thresholds: "region:item type"; "" applies everywhere.
 		region, _, _ := strings.Cut(id, ":")

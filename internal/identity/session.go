@@ -72,6 +72,14 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// NewSecret is a new random secret (256 bits, base64url): what sessions,
+// invitation links and outside clients' keys (Open311) are made of.
+func NewSecret() string { return randomToken() }
+
+// HashSecret is what is kept of a secret made by NewSecret: its SHA-256
+// in hex (a 256-bit random value needs no slow hash).
+func HashSecret(secret string) string { return hashToken(secret) }
+
 func hashToken(token string) string {
 	h := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(h[:])

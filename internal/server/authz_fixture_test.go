@@ -18,6 +18,7 @@ import (
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/open311"
 	"github.com/tongban/tongban/internal/queue"
 	"github.com/tongban/tongban/internal/supervise"
 )
@@ -257,6 +258,10 @@ func newAuthzFixture(t *testing.T, d *db.DB) *authzFixture {
 		fx.r[k] = must(q.CreateService(ctx, fx.users[admin], fx.r[hall], queue.ServiceInput{Prefix: &prefix, Name: &name, Minutes: &minutes, Windows: &windows})).ID
 	}
 	fx.r["ticket_d"] = must(q.Take(ctx, nil, queue.TakeInput{HallID: fx.r["hall_d"], ServiceID: fx.r["svc_d"], Source: queue.SourceKiosk})).ID
+	// Open311 clients (issue 18): the district's and a town's.
+	o311 := &open311.Clients{DB: d, Home: "500102"}
+	fx.r["o311_d"] = must2(o311.Register(ctx, fx.users["admin"], "区级客户端", "500102")).ID
+	fx.r["o311_t"] = must2(o311.Register(ctx, fx.users["admin-t"], "镇级客户端", townNantuo)).ID
 
 	fx.buildResources(t, d)
 	fx.buildBookings(t, d)
@@ -630,4 +635,12 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// must2 is must for a call answering a client and its key.
+func must2(c *open311.Client, _ string, err error) *open311.Client {
+	if err != nil {
+		panic(err)
+	}
+	return c
 }

@@ -439,6 +439,14 @@ var apiCells = []cell{
 	// neither sees nor changes the district's staff. Creating the same user
 	// name twice is a 409 (let through).
 	{op: "GET /api/v1/admin/staff", path: "/admin/staff?per_page=200", allow: "@admins", sees: []seen{{"staff_d", instAdmin}}},
+	// Open311 clients (issue 18): an administrator's whose grant covers the
+	// client's region; a town's administrator neither sees nor revokes the
+	// district's. Revoking twice is a 409 (let through).
+	{op: "GET /api/v1/admin/open311-clients", path: "/admin/open311-clients", allow: "@admins", sees: []seen{{"o311_d", instAdmin}, {"o311_t", townAdmin}}},
+	{op: "POST /api/v1/admin/open311-clients", variant: "district", path: "/admin/open311-clients", body: `{"name":"区级应用","region_code":"500102"}`, allow: instAdmin},
+	{op: "POST /api/v1/admin/open311-clients", variant: "town", path: "/admin/open311-clients", body: `{"name":"镇级应用","region_code":"` + townNantuo + `"}`, allow: townAdmin},
+	{op: "POST /api/v1/admin/open311-clients/{id}/revoke", variant: "district client", path: "/admin/open311-clients/<o311_d>/revoke", allow: instAdmin},
+	{op: "POST /api/v1/admin/open311-clients/{id}/revoke", variant: "town client", path: "/admin/open311-clients/<o311_t>/revoke", allow: townAdmin},
 	{op: "POST /api/v1/admin/staff", variant: "district handler", path: "/admin/staff", body: `{"username":"new-d","name":"新承办人","grants":[{"role":"handler","department_id":"<amr>"}]}`, allow: instAdmin},
 	{op: "POST /api/v1/admin/staff", variant: "town handler", path: "/admin/staff", body: `{"username":"new-t","name":"新承办人","grants":[{"role":"handler","department_id":"<dept_town>","region_code":"` + townNantuo + `"}]}`, allow: townAdmin},
 	{op: "GET /api/v1/admin/staff-exchange", path: "/admin/staff-exchange", allow: "@admins", sees: []seen{{"staff_d_name", instAdmin}}},
@@ -620,6 +628,12 @@ var webCells = []cell{
 	// Message delivery (issue 16): the queue holds every region's
 	// notifications, so only the installation's administrators see it.
 	{op: "GET /admin/outbox", path: "/admin/outbox", allow: instAdmin},
+	// Open311 clients: as the API.
+	{op: "GET /admin/open311", path: "/admin/open311", allow: "@admins"},
+	{op: "POST /admin/open311", variant: "district", path: "/admin/open311", body: "name=web-d&region_code=500102", allow: instAdmin},
+	{op: "POST /admin/open311", variant: "town", path: "/admin/open311", body: "name=web-t&region_code=" + townNantuo, allow: townAdmin},
+	{op: "POST /admin/open311/{id}/revoke", variant: "district client", path: "/admin/open311/<o311_d>/revoke", allow: instAdmin},
+	{op: "POST /admin/open311/{id}/revoke", variant: "town client", path: "/admin/open311/<o311_t>/revoke", allow: townAdmin},
 	{op: "POST /admin/outbox/{id}/resend", path: "/admin/outbox/<dead>/resend", allow: instAdmin, before: deadLetter},
 	// Staff administration pages: as the API (staff_d, staff_t).
 	{op: "GET /admin/staff", path: "/admin/staff", allow: "@admins", sees: []seen{{"staff_d", instAdmin}}},

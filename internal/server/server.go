@@ -36,6 +36,7 @@ import (
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/open311"
 	"github.com/tongban/tongban/internal/queue"
 	"github.com/tongban/tongban/internal/rating"
 	"github.com/tongban/tongban/internal/site"
@@ -84,6 +85,10 @@ type Options struct {
 	// Templates render notifications (the channels' too, with the SMS
 	// signature); nil: a new renderer.
 	Templates *notify.TemplateRenderer
+	// Open311PerMinute bounds each Open311 client's POSTed requests per
+	// replica (issue 18); 0: the default, 60; -1: none. Reads are bounded
+	// per client address like the public progress query (120 a minute).
+	Open311PerMinute int
 }
 
 // Handler builds the root handler.
@@ -159,6 +164,17 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	mandates := &mandate.Service{DB: o.DB, Identity: o.Identity, Files: cs.OpenStored}
 	// 诉求 work orders (issue 18), on the work-order clocks.
 	appeals := &appeal.Service{DB: o.DB, Identity: o.Identity, Calendars: o.Calendars}
+	// Open311 GeoReport v2 (issue 18): clients registered by administrators,
+	// requests submitted as work orders.
+	o311Clients := &open311.Clients{DB: o.DB, Home: o.Region}
+	o311PerMinute := o.Open311PerMinute
+	if o311PerMinute == 0 {
+		o311PerMinute = 60
+	}
+	o311 := &open311.Handler{Appeals: appeals, Clients: o311Clients,
+		Home: o.Region, Site: portal, PublicURL: o.PublicURL, Secure: o.SecureCookies, Now: o.Now,
+		PostLimit: &edge.Limiter{PerMinute: o311PerMinute, Key: "open311.throttled", Now: o.Now},
+		ReadLimit: &edge.Limiter{PerMinute: 120, Key: "open311.throttled", Now: o.Now}}
 	// 好差评 and the 差评 work orders (issue 18).
 	ratings := &rating.Service{DB: o.DB, Calendars: o.Calendars}
 	// The service halls' queues (issue 19); anonymous takes at a hall's
@@ -167,14 +183,14 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	takeLimit := &edge.Limiter{PerMinute: 30, Key: "queue.take_throttled", Now: o.Now}
 	// 网上预约 (issue 19): slots by the hall's region's calendar.
 	bookings := &booking.Service{DB: o.DB, Calendars: o.Calendars, Root: o.Region}
-	ws, err := web.New(web.Deps{Streams: o.Streams, Queue: halls, QueueTakeLimit: takeLimit, Booking: bookings, Mandates: mandates, Ratings: ratings, Appeals: appeals, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup,
+	ws, err := web.New(web.Deps{Streams: o.Streams, Queue: halls, QueueTakeLimit: takeLimit, Booking: bookings, Mandates: mandates, Ratings: ratings, Appeals: appeals, Open311: o311Clients, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup,
 		Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
 		SupervisionAdmin: supAdmin, AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress,
 		Calendars: o.Calendars, Region: o.Region, SecureCookies: o.SecureCookies, Demo: o.Demo, Now: o.Now, Site: portal, Screen: o.Screen})
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: templates: %w", err)
 	}
-	as := api.New(api.Deps{Queue: halls, Booking: bookings, Mandates: mandates, Ratings: ratings, Appeals: appeals, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: supAdmin, Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
+	as := api.New(api.Deps{Queue: halls, Booking: bookings, Mandates: mandates, Ratings: ratings, Appeals: appeals, Open311: o311Clients, Identity: o.Identity, Catalog: cat, Cases: cs, Supervision: sup, SupervisionAdmin: supAdmin, Notify: box, Templates: templates, Stats: figures, Anomalies: anomalies,
 		AuditDB: o.DB, AuditKeys: o.AuditKeys, Licences: o.Licences, PublicURL: o.PublicURL, VerifyLimit: limit, ProgressLimit: progress, Calendars: o.Calendars, Region: o.Region, Now: o.Now, Site: portal})
 
 	reg := prometheus.NewRegistry()
@@ -185,6 +201,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	mux := http.NewServeMux()
 	ws.Register(mux)
 	as.Register(mux)
+	o311.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
@@ -225,8 +242,8 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	}))
 	protected := cop.Handler(mux)
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			mux.ServeHTTP(w, r) // bearer tokens, not cookies: no CSRF exposure
+		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/open311/") {
+			mux.ServeHTTP(w, r) // bearer tokens or api_keys, not cookies: no CSRF exposure
 			return
 		}
 		protected.ServeHTTP(w, r)
@@ -236,6 +253,10 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 
 // fail answers with the error page or the JSON error shape.
 func fail(ws *web.Server, w http.ResponseWriter, r *http.Request, err error) {
+	if strings.HasPrefix(r.URL.Path, "/open311/") {
+		open311.Fail(w, r, err) // the GeoReport v2 error list
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		p := edge.ProblemOf(r.Context(), edge.Lang(r), err)
 		p.SetHeaders(w.Header())

@@ -28,6 +28,7 @@ import (
 	"github.com/tongban/tongban/internal/license"
 	"github.com/tongban/tongban/internal/mandate"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/open311"
 	"github.com/tongban/tongban/internal/queue"
 	"github.com/tongban/tongban/internal/rating"
 	"github.com/tongban/tongban/internal/site"
@@ -61,6 +62,7 @@ type Deps struct {
 	Queue            *queue.Service   // the service halls' queues (取号叫号)
 	Streams          context.Context  // done when serving stops: long-lived streams end; nil: never
 	QueueTakeLimit   *edge.Limiter    // anonymous takes at a hall's take page per client address
+	Open311          *open311.Clients // Open311 GeoReport v2 clients (issue 18)
 	Appeals          *appeal.Service  // 诉求 work orders
 	VerifyLimit      *edge.Limiter    // public verifications per client address
 	ProgressLimit    *edge.Limiter    // public progress queries per client address
@@ -87,7 +89,7 @@ var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies
 	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises", "admin_site", "rate", "ratings", "rating_order",
 	"booking", "bookings_mine", "bookings_desk", "admin_booking",
 	"hall_take", "hall_ticket", "hall_board", "hall_console", "admin_hall_queue", "hall_figures", "kiosk",
-	"appeal_new", "appeals_published", "appeals_mine", "appeals_work", "appeal_order", "appeal_report", "admin_appeals"}
+	"appeal_new", "appeals_published", "appeals_mine", "appeals_work", "appeal_order", "appeal_report", "admin_appeals", "admin_open311"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html", "templates/mandaterow.html", "templates/ratingform.html"}
@@ -212,6 +214,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /admin/templates", s.page(s.adminTemplates, identity.RoleAdmin))
 	mux.Handle("POST /admin/templates", s.page(s.adminTemplateSave, identity.RoleAdmin))
 	mux.Handle("GET /admin/outbox", s.page(s.adminOutbox, identity.RoleAdmin))
+	mux.Handle("GET /admin/open311", s.page(s.adminOpen311, identity.RoleAdmin))
+	mux.Handle("POST /admin/open311", s.page(s.adminOpen311Register, identity.RoleAdmin))
+	mux.Handle("POST /admin/open311/{id}/revoke", s.page(s.adminOpen311Revoke, identity.RoleAdmin))
 	mux.Handle("POST /admin/outbox/{id}/resend", s.page(s.adminResend, identity.RoleAdmin))
 	mux.Handle("GET /admin/staff", s.page(s.adminStaff, identity.RoleAdmin))
 	mux.Handle("POST /admin/staff", s.page(s.adminStaffCreate, identity.RoleAdmin))
