@@ -271,6 +271,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "PUT", "/api/v1/admin/windows/{id}/services", false, s.putWindowServices)
 	s.handle(mux, "POST", "/api/v1/queue/tickets", false, s.takeTicket)
 	s.handle(mux, "GET", "/api/v1/queue/tickets/{id}", true, s.ticketStatus)
+	s.handle(mux, "POST", "/api/v1/queue/tickets/{id}/rating", true, s.rateTicket)
 	s.handle(mux, "POST", "/api/v1/queue/tickets/{id}/actions", false, s.queueTicketAction)
 	s.handle(mux, "POST", "/api/v1/queue/session", false, s.queueSignOn)
 	s.handle(mux, "DELETE", "/api/v1/queue/session", false, s.queueSignOff)

@@ -9,6 +9,29 @@ import (
 // 好差评 (issue 18): the applicant rates a concluded case; the department
 // works the 差评 orders. Every rule is the rating service's.
 
+// rateTicket records the rating of a hall visit by its ticket (一次一评):
+// public, as the ticket's status; a bearer token, when given, names the
+// rater (staff refused).
+func (s *Server) rateTicket(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.optionalUser(r)
+	if err != nil {
+		return err
+	}
+	var in rating.Input
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Channel == "" {
+		in.Channel = "mobile" // the API is the apps' channel
+	}
+	rt, err := s.Ratings.RateTicket(r.Context(), u, r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"rating": rt})
+	return nil
+}
+
 // rateCase records the caller's rating (or 追评) of a case.
 func (s *Server) rateCase(w http.ResponseWriter, r *http.Request) error {
 	var in rating.Input

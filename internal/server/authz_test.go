@@ -520,6 +520,9 @@ var apiCells = []cell{
 	{op: "POST /api/v1/queue/tickets", variant: "desk, town", path: "/queue/tickets", body: `{"hall_id":"<hall_t>","service_id":"<svc_t>","source":"desk"}`, allow: "clerk clerk-t"},
 	{op: "POST /api/v1/queue/tickets", variant: "online", path: "/queue/tickets", body: `{"hall_id":"<hall_d>","service_id":"<svc_d>","source":"online"}`, allow: "zhangsan lisi"},
 	{op: "GET /api/v1/queue/tickets/{id}", path: "/queue/tickets/<ticket_d>", allow: "@all"},
+	// 一次一评: whoever holds a served ticket rates it, never staff; a fresh
+	// ticket per principal (a visit is rated once).
+	{op: "POST /api/v1/queue/tickets/{id}/rating", path: "/queue/tickets/<ticket_done>/rating", body: `{"level":5}`, allow: "anon zhangsan lisi democorp", before: servedTicket},
 	{op: "POST /api/v1/queue/tickets/{id}/actions", path: "/queue/tickets/<ticket_d>/actions", body: `{"action":"recall"}`, allow: "clerk clerk-t admin admin-t"},
 	{op: "POST /api/v1/queue/session", variant: "district window", path: "/queue/session", body: `{"window_id":"<win_d>"}`, allow: "clerk admin", after: signOff},
 	{op: "POST /api/v1/queue/session", variant: "town window", path: "/queue/session", body: `{"window_id":"<win_t>"}`, allow: "clerk clerk-t admin admin-t", after: signOff},
