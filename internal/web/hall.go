@@ -77,9 +77,17 @@ func (s *Server) hallTakePost(w http.ResponseWriter, r *http.Request) error {
 // ticketPage is a ticket's public status: its number, the people ahead
 // and the wait; no personal data. Its QR code is this page's address.
 func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request) error {
-	v := s.view(r, "queue.ticket_title")
+	return s.showTicket(w, r, s.view(r, "queue.ticket_title"), http.StatusOK)
+}
+
+// showTicket renders a ticket's public page with status (a refused rating
+// shows again with its problem).
+func (s *Server) showTicket(w http.ResponseWriter, r *http.Request, v *View, status int) error {
 	t, err := s.Queue.Status(r.Context(), r.PathValue("id"))
 	if err != nil {
+		return err
+	}
+	if err := s.visitRating(r, v, t, "/queue/"+url.PathEscape(t.ID)+"/rate"); err != nil {
 		return err
 	}
 	v.TitleText = t.Number + " · " + t.HallName
@@ -90,7 +98,7 @@ func (s *Server) ticketPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	v.Data["Ticket"], v.Data["URL"] = t, link
 	v.Data["QR"] = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
-	s.render(w, r, http.StatusOK, "hall_ticket", v)
+	s.render(w, r, status, "hall_ticket", v)
 	return nil
 }
 

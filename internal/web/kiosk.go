@@ -195,6 +195,16 @@ func (s *Server) kioskTicketOf(r *http.Request) (*queue.Ticket, error) {
 // kioskTicket shows a ticket taken or checked in here: the number, the
 // people ahead, the wait, the QR code of its public status page, print.
 func (s *Server) kioskTicket(w http.ResponseWriter, r *http.Request, v *View) error {
+	if err := s.kioskTicketData(r, v); err != nil {
+		return err
+	}
+	s.renderKiosk(w, r, v, http.StatusOK, "ticket")
+	return nil
+}
+
+// kioskTicketData fills the kiosk's ticket page, with the visit's rating
+// form once the ticket is served (channel hall_tablet).
+func (s *Server) kioskTicketData(r *http.Request, v *View) error {
 	t, err := s.kioskTicketOf(r)
 	if err != nil {
 		return err
@@ -206,7 +216,23 @@ func (s *Server) kioskTicket(w http.ResponseWriter, r *http.Request, v *View) er
 	}
 	v.TitleText = t.Number + " · " + t.HallName
 	v.Data["Ticket"], v.Data["QR"], v.Data["CheckedIn"] = t, qr, r.URL.Query().Get("done") == "checked_in"
-	s.renderKiosk(w, r, v, http.StatusOK, "ticket")
+	return s.visitRating(r, v, t, "/kiosk/"+url.PathEscape(t.HallID)+"/tickets/"+url.PathEscape(t.ID)+"/rate")
+}
+
+// kioskRate records the visit's rating from the kiosk's ticket page (the
+// hall's tablet); a refusal shows the page again, nothing written.
+func (s *Server) kioskRate(w http.ResponseWriter, r *http.Request, v *View) error {
+	t, err := s.kioskTicketOf(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Ratings.RateTicket(r.Context(), v.User, t.ID, ratingInput(r, "hall_tablet")); err != nil {
+		if e := s.kioskTicketData(r, v); e != nil {
+			return e
+		}
+		return s.kioskProblem(w, r, v, "ticket", err)
+	}
+	http.Redirect(w, r, "/kiosk/"+url.PathEscape(t.HallID)+"/tickets/"+url.PathEscape(t.ID)+"?rated=1", http.StatusSeeOther)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/queue"
 	"github.com/tongban/tongban/internal/rating"
 )
 
@@ -80,6 +81,43 @@ func (s *Server) ratingForm(v *View) {
 		names[i.Code] = v.Pick(i.Name, i.NameEN)
 	}
 	v.Data["IndicatorNames"] = names
+}
+
+// visitRating fills a ticket page's rating of the visit (一次一评): the
+// form, posting to action, once the ticket is served and until it is rated
+// (never for staff); a thanks after.
+func (s *Server) visitRating(r *http.Request, v *View, t *queue.Ticket, action string) error {
+	if s.Ratings == nil || t.State != queue.StateDone {
+		return nil
+	}
+	rated, err := s.Ratings.TicketRated(r.Context(), t.ID)
+	if err != nil {
+		return err
+	}
+	v.Data["VisitRated"], v.Data["VisitAction"] = rated, action
+	v.Data["VisitRate"] = !rated && (v.User == nil || v.User.Kind != identity.KindStaff)
+	s.ratingForm(v)
+	return nil
+}
+
+// rateTicket records the visit's rating the public ticket page's form
+// posts (its QR code: channel qr); a refusal shows the page again.
+func (s *Server) rateTicket(w http.ResponseWriter, r *http.Request) error {
+	v := s.view(r, "queue.ticket_title")
+	id := r.PathValue("id")
+	_, err := s.Ratings.RateTicket(r.Context(), v.User, id, ratingInput(r, "qr"))
+	if err == nil {
+		http.Redirect(w, r, "/queue/"+url.PathEscape(id)+"?rated=1#visit-rated", http.StatusSeeOther)
+		return nil
+	}
+	switch apperr.CodeOf(err) {
+	case apperr.Invalid, apperr.Conflict, apperr.Forbidden:
+	default:
+		return err
+	}
+	p := edge.ProblemOf(r.Context(), v.Lang, err)
+	v.Problem = &p
+	return s.showTicket(w, r, v, p.Status)
 }
 
 // rateCase records the rating the case page's form posts.
