@@ -6,10 +6,12 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
 	"github.com/tongban/tongban/internal/demo"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/stats"
 )
 
 // 一次一评: a hall visit is rated once, anonymous or by its account, within
@@ -158,6 +160,27 @@ func TestRateTicket(t *testing.T) {
 		}
 		if n := f.count(`SELECT COUNT(*) FROM ratings WHERE subject_kind = 'visit'`); n != 2 {
 			t.Fatalf("%d visit ratings, want 2", n)
+		}
+		// The figures: visits count in 满意度 and 差评数, not in 评价率
+		// (ratings of cases / concluded cases).
+		sum, err := stats.Summarize(f.Ctx, d, stats.Query{From: calendar.Date{Year: 2026, Month: 9, Day: 1}, To: calendar.Date{Year: 2026, Month: 10, Day: 31}, Region: demo.Region, Items: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tot := sum.Totals
+		if tot.Rated != 2 || tot.RatedCases != 0 || tot.Satisfied != 1 || tot.Bad != 1 || tot.Satisfaction != 0.5 || tot.RatingRate != 0 || tot.Concluded == 0 {
+			t.Fatalf("totals with visits %+v", tot)
+		}
+		var byDept int
+		for _, dp := range sum.Departments {
+			byDept += dp.Rated
+		}
+		if byDept != 2 {
+			t.Fatalf("by department %d, want 2", byDept)
+		}
+		m, err := stats.BuildMonthly(f.Ctx, d, "2026-09", demo.Region, "", f.Now())
+		if err != nil || m.Total.Rated != 2 || m.Total.RatedCases != 0 || m.Total.Bad != 1 {
+			t.Fatalf("monthly %+v %v", m.Total, err)
 		}
 	})
 }

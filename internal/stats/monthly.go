@@ -127,7 +127,7 @@ func cells(name string, f Figures) []string {
 	return []string{name, strconv.Itoa(f.Submitted), strconv.Itoa(f.Online), pct(f.Online, f.Submitted), strconv.Itoa(f.Accepted),
 		strconv.Itoa(f.Refused), strconv.Itoa(f.Concluded), strconv.Itoa(f.OnTime), pct(f.OnTime, f.Concluded), strconv.Itoa(f.Instant),
 		pct(f.Instant, f.Concluded), avg(f.Workdays, f.Concluded), strconv.Itoa(f.Yellow), strconv.Itoa(f.Red),
-		pct(f.Satisfied, f.Rated), pct(f.Rated, f.Concluded), strconv.Itoa(f.Bad), pct(f.Rectified, f.Bad), pct(f.RectifiedOnTime, f.Rectified),
+		pct(f.Satisfied, f.Rated), pct(f.RatedCases, f.Concluded), strconv.Itoa(f.Bad), pct(f.Rectified, f.Bad), pct(f.RectifiedOnTime, f.Rectified),
 		pct(f.Revisited, f.Rectified)}
 }
 
@@ -190,7 +190,7 @@ func (m *Monthly) XLSX() ([]byte, error) {
 		ff := row.Figures
 		ff.rates()
 		vals := []any{row.Name, ff.Submitted, ff.Online, ff.OnlineShare, ff.Accepted, ff.Refused, ff.Concluded, ff.OnTime, ff.OnTimeRate,
-			ff.Instant, ff.InstantRate, ff.AvgWorkdays, ff.Yellow, ff.Red, rate(ff.Satisfied, ff.Rated), rate(ff.Rated, ff.Concluded), ff.Bad,
+			ff.Instant, ff.InstantRate, ff.AvgWorkdays, ff.Yellow, ff.Red, rate(ff.Satisfied, ff.Rated), rate(ff.RatedCases, ff.Concluded), ff.Bad,
 			rate(ff.Rectified, ff.Bad), rate(ff.RectifiedOnTime, ff.Rectified), rate(ff.Revisited, ff.Rectified)}
 		for c, v := range vals {
 			cell, _ := excelize.CoordinatesToCellName(c+1, r+5)

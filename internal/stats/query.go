@@ -30,11 +30,13 @@ type Figures struct {
 	Red       int `json:"red"`
 
 	// 好差评 (issue 18), by the day of the rating: real first ratings of
-	// cases (defaulted ones and those found 误评/恶意 on appeal are not
-	// counted), of which satisfied (基本满意 and better) and bad; the bad
-	// ones' work orders rectified, rectified on time, and revisited (回访).
+	// cases and of hall visits (一次一评; defaulted ones and those found
+	// 误评/恶意 on appeal are not counted), of which those of cases (评价率
+	// is of cases), satisfied (基本满意 and better) and bad; the bad ones'
+	// work orders rectified, rectified on time, and revisited (回访).
 	// Never the rater.
 	Rated           int `json:"rated"`
+	RatedCases      int `json:"rated_cases"`
 	Satisfied       int `json:"satisfied"`
 	Bad             int `json:"bad"`
 	Rectified       int `json:"rectified"`
@@ -49,7 +51,7 @@ type Figures struct {
 	RefuseShare float64 `json:"refusal_share"` // not accepted / (accepted + not accepted)
 
 	Satisfaction  float64 `json:"satisfaction"`    // 满意度: satisfied / rated
-	RatingRate    float64 `json:"rating_rate"`     // 评价率: rated / concluded
+	RatingRate    float64 `json:"rating_rate"`     // 评价率: rated cases / concluded
 	RectifyRate   float64 `json:"rectify_rate"`    // 差评整改率: rectified / bad
 	OnTimeRectify float64 `json:"on_time_rectify"` // 按时整改率: rectified on time / rectified
 	RevisitRate   float64 `json:"revisit_rate"`    // 实名差评回访率: revisited / rectified
@@ -71,7 +73,7 @@ func (f *Figures) rates() {
 	f.GrantRate = ratio(f.Granted, f.Concluded)
 	f.RefuseShare = ratio(f.Refused, f.Accepted+f.Refused)
 	f.Satisfaction = ratio(f.Satisfied, f.Rated)
-	f.RatingRate = ratio(f.Rated, f.Concluded)
+	f.RatingRate = ratio(f.RatedCases, f.Concluded)
 	f.RectifyRate = ratio(f.Rectified, f.Bad)
 	f.OnTimeRectify = ratio(f.RectifiedOnTime, f.Rectified)
 	f.RevisitRate = ratio(f.Revisited, f.Rectified)
@@ -92,6 +94,7 @@ func (f *Figures) add(g Figures) {
 	f.Yellow += g.Yellow
 	f.Red += g.Red
 	f.Rated += g.Rated
+	f.RatedCases += g.RatedCases
 	f.Satisfied += g.Satisfied
 	f.Bad += g.Bad
 	f.Rectified += g.Rectified
@@ -361,6 +364,9 @@ func Summarize(ctx context.Context, d *db.DB, q Query) (*Summary, error) {
 		}
 		if q.Items {
 			if err := ratingGroup(tx, q, "r.item_code", func(k string, f Figures) {
+				if k == "" {
+					return // a visit that ended with no item
+				}
 				if items[k] == nil {
 					items[k] = &Item{Code: k}
 				}
@@ -455,13 +461,14 @@ func ratingGroup(tx *db.Tx, q Query, col string, each func(key string, f Figures
 		group = "" // the totals: one row
 	}
 	rows, err := tx.Query(`SELECT `+col+`, COUNT(*),
+		COALESCE(SUM(CASE WHEN r.subject_kind = 'case' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN r.level >= 3 THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN r.level <= 2 THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN o.rectified_at IS NOT NULL THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN o.rectified_on_time THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN o.rectified_at IS NOT NULL AND o.revisited_at IS NOT NULL THEN 1 ELSE 0 END), 0)
 		FROM ratings r LEFT JOIN rating_orders o ON o.rating_id = r.id
-		WHERE r.created_at >= $1 AND r.created_at < $2 AND r.subject_kind = 'case' AND r.kind = 'first' AND NOT r.defaulted
+		WHERE r.created_at >= $1 AND r.created_at < $2 AND r.kind = 'first' AND NOT r.defaulted
 		AND (o.outcome IS NULL OR o.outcome NOT IN ('misrated', 'malicious'))`+filter+group, args...)
 	if err != nil {
 		return err
@@ -470,7 +477,7 @@ func ratingGroup(tx *db.Tx, q Query, col string, each func(key string, f Figures
 	for rows.Next() {
 		var key string
 		var f Figures
-		if err := rows.Scan(&key, &f.Rated, &f.Satisfied, &f.Bad, &f.Rectified, &f.RectifiedOnTime, &f.Revisited); err != nil {
+		if err := rows.Scan(&key, &f.Rated, &f.RatedCases, &f.Satisfied, &f.Bad, &f.Rectified, &f.RectifiedOnTime, &f.Revisited); err != nil {
 			return err
 		}
 		each(key, f)
