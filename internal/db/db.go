@@ -55,6 +55,8 @@ type DB struct {
 	groupMu  sync.RWMutex // guards closed against sends to group
 	closed   bool
 	dsn      string
+	// shards hands out counter shards to PostgreSQL writers (shard.go).
+	shards *shardSet
 }
 
 // Open connects to dsn: "sqlite:PATH" or a "postgres://" / "postgresql://" URL.
@@ -178,7 +180,7 @@ func openPostgres(dsn string) (*DB, error) {
 	p.SetMaxOpenConns(32)
 	p.SetMaxIdleConns(16)
 	p.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{Dialect: Postgres, writer: p, reader: p, clock: time.Now, MaxAttempts: 8}, nil
+	return &DB{Dialect: Postgres, writer: p, reader: p, clock: time.Now, MaxAttempts: 8, shards: newShardSet()}, nil
 }
 
 // DSN is what the database was opened with (tests open a second handle).

@@ -22,6 +22,10 @@ type Tx struct {
 	Dialect Dialect
 	ctx     context.Context
 	cache   *stmtCache // SQLite: statements prepared once per connection
+	// Counter shard (shard.go): PostgreSQL write transactions only.
+	shards *shardSet
+	slot   int
+	held   bool
 }
 
 // Update runs fn in a read-write transaction and commits it. When the
@@ -82,7 +86,11 @@ func (d *DB) once(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *
 	if err != nil {
 		return err
 	}
-	tx := &Tx{Tx: stx, Now: d.Now(), Dialect: d.Dialect, ctx: ctx}
+	tx := &Tx{Tx: stx, Now: d.Now(), Dialect: d.Dialect, ctx: ctx, slot: -1}
+	if d.Dialect == Postgres && !readOnly {
+		tx.shards = d.shards
+		defer tx.releaseShard() // runs after the commit or rollback below
+	}
 	if d.Dialect == SQLite {
 		tx.cache = d.readStmts
 		if pool == d.writer {
