@@ -614,6 +614,7 @@ func nextCaseNo(tx *db.Tx, implCode string, now time.Time) (string, error) {
 // block's first.
 func nextBlockSerial(tx *db.Tx, implCode, ymd string) (int, error) {
 	blocks := codes.MaxDailySerial / codes.SerialBlock
+	skip := 0 // blocks passed over because another filer is opening them
 	for range 8 {
 		var block, last int
 		err := tx.QueryRow(`UPDATE case_serials SET last = last + 1
@@ -626,12 +627,18 @@ func nextBlockSerial(tx *db.Tx, implCode, ymd string) (int, error) {
 		if !errors.Is(err, sql.ErrNoRows) {
 			return 0, err
 		}
-		// Every block is held (or full, or none yet): open the next. Two
-		// filers opening the same block at once: the second finds it taken
-		// (nothing inserted) and looks again.
+		// Every block is held (or full, or none yet): open the next — one
+		// no other filer is opening, whose advisory lock (held to the end
+		// of the transaction) this filer takes without waiting. Without
+		// it, two filers opening the same block at once queue: the second's
+		// insert waits for the first's whole filing to commit. A filer
+		// that finds the block being opened (or opened meanwhile) inserts
+		// nothing, looks again and, if it must open one, tries the block
+		// after.
 		err = tx.QueryRow(`INSERT INTO case_serials (impl_code, day, block, last)
-			SELECT $1, $2, COALESCE(MAX(block) + 1, 0), 1 FROM case_serials WHERE impl_code = $1 AND day = $2
-			ON CONFLICT (impl_code, day, block) DO NOTHING RETURNING block`, implCode, ymd).Scan(&block)
+			SELECT $1, $2, m.b, 1 FROM (SELECT COALESCE(MAX(block) + 1, 0) + $3 AS b FROM case_serials WHERE impl_code = $1 AND day = $2) m
+			WHERE pg_try_advisory_xact_lock(hashtext('case_serials ' || $1 || ' ' || $2), m.b)
+			ON CONFLICT (impl_code, day, block) DO NOTHING RETURNING block`, implCode, ymd, skip).Scan(&block)
 		if err == nil {
 			if block >= blocks {
 				return 0, apperr.E(apperr.Unavailable, "case.serial_exhausted")
@@ -641,6 +648,7 @@ func nextBlockSerial(tx *db.Tx, implCode, ymd string) (int, error) {
 		if !errors.Is(err, sql.ErrNoRows) {
 			return 0, err
 		}
+		skip++
 	}
 	// Still contended after several tries: wait for block 0 like before.
 	var last int

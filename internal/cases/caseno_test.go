@@ -111,3 +111,47 @@ func TestCaseNumbersConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// Two filers opening a block at once do not queue either (PostgreSQL):
+// while the first holds the day's first block, still uncommitted, the
+// second opens another without waiting for the first's filing to commit.
+func TestCaseNumbersOpeningBlocksDoNotWait(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		if f.db.Dialect != db.Postgres {
+			t.Skip("SQLite has one writer")
+		}
+		impl := f.codes[soleTrader]
+		now := f.Now()
+		taken, release, firstDone := make(chan string, 1), make(chan struct{}), make(chan error, 1)
+		go func() {
+			firstDone <- f.db.Update(context.Background(), func(tx *db.Tx) error {
+				no, err := cases.NextCaseNo(tx, impl, now)
+				if err != nil {
+					return err
+				}
+				taken <- no
+				<-release
+				return nil
+			})
+		}()
+		first := <-taken
+		var second string
+		err := f.db.Update(context.Background(), func(tx *db.Tx) (err error) {
+			if _, err := tx.Exec(`SET LOCAL lock_timeout = '3s'`); err != nil {
+				return err
+			}
+			second, err = cases.NextCaseNo(tx, impl, now)
+			return err
+		})
+		close(release)
+		if err != nil {
+			t.Fatalf("the second filer waited for the first: %v", err)
+		}
+		if err := <-firstDone; err != nil {
+			t.Fatal(err)
+		}
+		if first == second || first == "" || second == "" {
+			t.Fatalf("numbers %q and %q", first, second)
+		}
+	})
+}
