@@ -84,10 +84,8 @@ func (s *Service) IssueFor(tx *db.Tx, g cases.Grant) (string, error) {
 		return "", err
 	}
 	today := calendar.DateIn(tx.Now)
-	var n int
-	if err := tx.QueryRow(`INSERT INTO licence_serials (type_code, issuer_code, year, last) VALUES ($1, $2, $3, 1)
-		ON CONFLICT (type_code, issuer_code, year) DO UPDATE SET last = licence_serials.last + 1 RETURNING last`,
-		typ.Code, credit, today.Year).Scan(&n); err != nil {
+	n, err := nextSerial(tx, typ.Code, credit, today.Year)
+	if err != nil {
 		return "", err
 	}
 	serial := fmt.Sprintf("%d%07d", today.Year, n)

@@ -1,7 +1,7 @@
 -- +goose Up
--- Daily statistics without a hot row (issue 20): a figure of a day is kept
--- in up to db.Shards rows, one per shard, and read as their sum (every
--- reader sums already; so does the monthly compaction). A write transaction
+-- No hot rows (issue 20). Daily statistics: a figure of a day is kept in
+-- up to db.Shards rows, one per shard, and read as their sum (every reader
+-- sums already; so does the monthly compaction). A write transaction
 -- upserts the shard no other writer of its process holds (db.Tx.Shard), so
 -- concurrent actions on cases of one item no longer wait for each other's
 -- commits on the day's row. Existing rows are shard 0.
@@ -12,7 +12,20 @@ ALTER TABLE stats_staff_daily ADD COLUMN shard SMALLINT NOT NULL DEFAULT 0;
 ALTER TABLE stats_staff_daily DROP CONSTRAINT stats_staff_daily_pkey;
 ALTER TABLE stats_staff_daily ADD PRIMARY KEY (day, user_id, department_id, region_code, shard);
 
+-- Licence serials in blocks of 100,000, as case numbers (00049): grants of
+-- one licence type by one issuer take the first block no other grant holds
+-- (license.nextSerial), instead of queueing on the year's row.
+ALTER TABLE licence_serials ADD COLUMN block INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE licence_serials DROP CONSTRAINT licence_serials_pkey;
+ALTER TABLE licence_serials ADD PRIMARY KEY (type_code, issuer_code, year, block);
+
 -- +goose Down
+UPDATE licence_serials s SET last = (SELECT MAX(t.block * 100000 + t.last) FROM licence_serials t
+    WHERE t.type_code = s.type_code AND t.issuer_code = s.issuer_code AND t.year = s.year) WHERE s.block = 0;
+DELETE FROM licence_serials WHERE block <> 0;
+ALTER TABLE licence_serials DROP CONSTRAINT licence_serials_pkey;
+ALTER TABLE licence_serials ADD PRIMARY KEY (type_code, issuer_code, year);
+ALTER TABLE licence_serials DROP COLUMN block;
 UPDATE stats_daily s SET submitted = t.submitted, online = t.online, agent = t.agent, accepted = t.accepted,
     refused = t.refused, withdrawn = t.withdrawn, concluded = t.concluded, granted = t.granted, on_time = t.on_time,
     instant = t.instant, workdays = t.workdays, yellow = t.yellow, red = t.red

@@ -1,7 +1,7 @@
 -- +goose Up
--- Daily statistics without a hot row (issue 20): a figure of a day is kept
--- in up to db.Shards rows, one per shard, and read as their sum (every
--- reader sums already; so does the monthly compaction). SQLite has one
+-- No hot rows (issue 20). Daily statistics: a figure of a day is kept in
+-- up to db.Shards rows, one per shard, and read as their sum (every reader
+-- sums already; so does the monthly compaction). SQLite has one
 -- writer, which always writes shard 0; the column keeps one schema and one
 -- statement on both databases. Existing rows are shard 0.
 CREATE TABLE stats_daily_new (
@@ -48,7 +48,33 @@ SELECT day, user_id, department_id, region_code, 0, acted, on_time FROM stats_st
 DROP TABLE stats_staff_daily;
 ALTER TABLE stats_staff_daily_new RENAME TO stats_staff_daily;
 
+-- Licence serials in blocks of 100,000, as case numbers (00049); SQLite
+-- counts on in block 0.
+CREATE TABLE licence_serials_new (
+    type_code   TEXT NOT NULL,
+    issuer_code TEXT NOT NULL,
+    year        INTEGER NOT NULL,
+    block       INTEGER NOT NULL DEFAULT 0,
+    last        INTEGER NOT NULL,
+    PRIMARY KEY (type_code, issuer_code, year, block)
+) WITHOUT ROWID;
+INSERT INTO licence_serials_new (type_code, issuer_code, year, block, last)
+SELECT type_code, issuer_code, year, 0, last FROM licence_serials;
+DROP TABLE licence_serials;
+ALTER TABLE licence_serials_new RENAME TO licence_serials;
+
 -- +goose Down
+CREATE TABLE licence_serials_old (
+    type_code   TEXT NOT NULL,
+    issuer_code TEXT NOT NULL,
+    year        INTEGER NOT NULL,
+    last        INTEGER NOT NULL,
+    PRIMARY KEY (type_code, issuer_code, year)
+) WITHOUT ROWID;
+INSERT INTO licence_serials_old SELECT type_code, issuer_code, year, MAX(block * 100000 + last)
+    FROM licence_serials GROUP BY type_code, issuer_code, year;
+DROP TABLE licence_serials;
+ALTER TABLE licence_serials_old RENAME TO licence_serials;
 CREATE TABLE stats_daily_old (
     day           TEXT NOT NULL,
     department_id TEXT NOT NULL REFERENCES departments (id),

@@ -1,0 +1,4 @@
+package license
+
+// NextSerial is nextSerial, for tests of its concurrency.
+var NextSerial = nextSerial
