@@ -186,8 +186,8 @@ func TestEveryStepTellsThePeopleConcerned(t *testing.T) {
 		c = f.submitFood(true)
 		f.expect(c, nil, "clerk:new zhangsan:submitted", "commitment submission")
 		f.steps(c, []step{
-			{"clerk", cases.ActionRequest{Action: "accept"}, "approver:new handler:new reviewer:new zhangsan:decided"}, // the back office verifies (事后核查)
-			{"handler", cases.ActionRequest{Action: "verify", Outcome: "false", Reason: "经营场所与承诺不符"}, "clerk:new zhangsan:revoked"},         // the clerk delivers
+			{"clerk", cases.ActionRequest{Action: "accept"}, "approver:new handler:new reviewer:new zhangsan:decided"},              // the back office verifies (事后核查)
+			{"handler", cases.ActionRequest{Action: "verify", Outcome: "false", Reason: "经营场所与承诺不符"}, "clerk:new zhangsan:revoked"}, // the clerk delivers
 			{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "online"}, "zhangsan:delivered_online"},
 		})
 
