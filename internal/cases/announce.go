@@ -103,13 +103,11 @@ func (s *Service) announce(tx *db.Tx, c *Case, who actor, reason string, ch chan
 		if err != nil {
 			return err
 		}
-		for _, to := range to {
-			if ch.action == "withdraw" && to == who.ID {
-				continue // who withdrew knows it
-			}
-			if err := notify.Send(tx, to, c.ID, kind, notify.Message{Key: "notify." + kind, Args: args}, dedup(kind)); err != nil {
-				return err
-			}
+		if ch.action == "withdraw" {
+			to = slices.DeleteFunc(to, func(id string) bool { return id == who.ID }) // who withdrew knows it
+		}
+		if err := notify.SendAll(tx, to, c.ID, kind, notify.Message{Key: "notify." + kind, Args: args}, dedup(kind)); err != nil {
+			return err
 		}
 	}
 	base := map[string]any{"case_no": c.No, "item": c.ItemName, "by": who.Name}
@@ -147,16 +145,14 @@ func (s *Service) announce(tx *db.Tx, c *Case, who actor, reason string, ch chan
 	}
 	msg := notify.Message{Key: "notify." + kind, Args: base}
 	sent := map[string]bool{who.ID: true} // the actor knows what they did
+	once := to[:0:0]
 	for _, id := range to {
-		if sent[id] || id == "" {
-			continue
-		}
-		sent[id] = true
-		if err := notify.Send(tx, id, c.ID, kind, msg, dedup(kind)); err != nil {
-			return err
+		if !sent[id] && id != "" {
+			sent[id] = true
+			once = append(once, id)
 		}
 	}
-	return nil
+	return notify.SendAll(tx, once, c.ID, kind, msg, dedup(kind))
 }
 
 // parties are the people a case is for: its applicant, the agent who
