@@ -107,6 +107,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle(mux, "POST", "/api/v1/register", true, s.register)
 	s.handle(mux, "POST", "/api/v1/assurance", false, s.verifyInPerson)
 	s.handle(mux, "POST", "/api/v1/assurance/code", false, s.assuranceCode)
+	s.handle(mux, "POST", "/api/v1/assurance/enterprise", false, s.bindEnterpriseAtWindow)
 	s.handle(mux, "GET", "/api/v1/me", false, s.me)
 	s.handle(mux, "POST", "/api/v1/me/password", false, s.changePassword)
 	s.handle(mux, "GET", "/api/v1/me/contacts", false, s.myContacts)

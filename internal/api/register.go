@@ -149,6 +149,32 @@ func (s *Server) verifyInPerson(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// enterpriseWindowRequest binds an enterprise to its legal representative
+// at a window: the enterprise as its business licence names it, the person
+// by ID number and name, the originals seen.
+type enterpriseWindowRequest struct {
+	CreditCode string `json:"credit_code"`
+	Name       string `json:"name"`
+	IDNumber   string `json:"legal_rep_id_number"`
+	RepName    string `json:"legal_rep_name"`
+	Confirmed  bool   `json:"confirmed"` // 营业执照与身份证原件已核验
+}
+
+// bindEnterpriseAtWindow: clerks of the enterprise's registering region.
+func (s *Server) bindEnterpriseAtWindow(w http.ResponseWriter, r *http.Request) error {
+	var req enterpriseWindowRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	res, err := s.Cases.BindEnterpriseAtWindow(r.Context(), userFrom(r.Context()), cases.EnterpriseCheck{CreditCode: req.CreditCode, Name: req.Name,
+		Number: req.IDNumber, PersonName: req.RepName, Confirmed: req.Confirmed})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
 // assuranceCode texts a code to the number of the person at the window
 // (purpose phone), which they read out to the clerk. Clerks only.
 func (s *Server) assuranceCode(w http.ResponseWriter, r *http.Request) error {

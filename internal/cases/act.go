@@ -38,6 +38,7 @@ type ActionRequest struct {
 	Answers     map[string]string `json:"answers,omitempty"`
 	Materials   []MaterialRef     `json:"materials,omitempty"` // resubmit, edit, supply
 	Delivery    string            `json:"delivery_method,omitempty"`
+	Choice      *DeliveryChoice   `json:"delivery,omitempty"` // change_delivery: the applicant's new choice
 	TrackingNo  string            `json:"tracking_no,omitempty"`
 	Assignee    string            `json:"assignee,omitempty"`      // assign: a user name
 	Department  string            `json:"department_id,omitempty"` // transfer

@@ -38,7 +38,11 @@ const (
 	NoticeWithdrawn        = "withdrawn"
 	NoticeTerminated       = "terminated"
 	NoticeBundleConcluded  = "bundle_concluded"
-	NoticeRevoked          = "revoked"
+	// A bundle's item decided or refused: told without asking for a
+	// rating, which the bundle's conclusion asks for (一件事, 一事一评).
+	NoticeItemDecided = "item_decided"
+	NoticeItemRefused = "item_refused"
+	NoticeRevoked     = "revoked"
 	// NoticeInbox was a notice to each holder of a step a case entered;
 	// older notifications carry it (new work is read from lists: newwork.go).
 	NoticeInbox         = "inbox"
@@ -46,11 +50,13 @@ const (
 	NoticeCountersign   = "countersign" // staff: their department is asked for its opinion
 	NoticeCaseWithdrawn = "case_withdrawn"
 	NoticeSupplied      = "supplied" // staff: the materials owed under 容缺 arrived
-	// NoticeRateInvite asks the applicant of a concluded case for a rating
-	// (好差评); its short message carries the rating page's link (rate_url,
-	// filled by the template renderer from the platform's address).
-	NoticeRateInvite = "rate_invite"
 )
+
+// The notices that conclude a case — decided, refused and bundle_concluded —
+// ask the applicant to rate it (好差评, 一事一评) in the same message: one
+// notice and one SMS at conclusion, its link (rate_url) filled by the
+// template renderer from the platform's address. Older notifications of kind
+// rate_invite were a separate invitation.
 
 // change is one recorded change of a case, as commit announces it.
 type change struct {
@@ -97,21 +103,11 @@ func (s *Service) announce(tx *db.Tx, c *Case, who actor, reason string, ch chan
 		if err != nil {
 			return err
 		}
-		for _, to := range to {
-			if ch.action == "withdraw" && to == who.ID {
-				continue // who withdrew knows it
-			}
-			if err := notify.Send(tx, to, c.ID, kind, notify.Message{Key: "notify." + kind, Args: args}, dedup(kind)); err != nil {
-				return err
-			}
-			// A decision or a refusal concludes the case: its applicant is
-			// asked to rate it (一事一评), once.
-			if (kind == NoticeDecided || kind == NoticeRefused) && c.ParentID == "" {
-				invite := notify.Message{Key: "notify." + NoticeRateInvite, Args: map[string]any{"case_no": c.No, "item": c.ItemName}}
-				if err := notify.Send(tx, to, c.ID, NoticeRateInvite, invite, NoticeRateInvite+"|"+c.ID); err != nil {
-					return err
-				}
-			}
+		if ch.action == "withdraw" {
+			to = slices.DeleteFunc(to, func(id string) bool { return id == who.ID }) // who withdrew knows it
+		}
+		if err := notify.SendAll(tx, to, c.ID, kind, notify.Message{Key: "notify." + kind, Args: args}, dedup(kind)); err != nil {
+			return err
 		}
 	}
 	base := map[string]any{"case_no": c.No, "item": c.ItemName, "by": who.Name}
@@ -149,16 +145,14 @@ func (s *Service) announce(tx *db.Tx, c *Case, who actor, reason string, ch chan
 	}
 	msg := notify.Message{Key: "notify." + kind, Args: base}
 	sent := map[string]bool{who.ID: true} // the actor knows what they did
+	once := to[:0:0]
 	for _, id := range to {
-		if sent[id] || id == "" {
-			continue
-		}
-		sent[id] = true
-		if err := notify.Send(tx, id, c.ID, kind, msg, dedup(kind)); err != nil {
-			return err
+		if !sent[id] && id != "" {
+			sent[id] = true
+			once = append(once, id)
 		}
 	}
-	return nil
+	return notify.SendAll(tx, once, c.ID, kind, msg, dedup(kind))
 }
 
 // parties are the people a case is for: its applicant, the agent who
@@ -231,15 +225,24 @@ func applicantNotice(c *Case, ch change, reason string) (string, map[string]any)
 	case "accept":
 		if c.Decision != "" { // 即办件, 告知承诺: acceptance is the decision
 			args["decision"], args["reason"] = "decision."+c.Decision, c.Reason
+			if c.ParentID != "" {
+				return NoticeItemDecided, args
+			}
 			return NoticeDecided, args
 		}
 		due()
 		return NoticeAccepted, args
 	case "refuse":
 		args["reason"] = reason
+		if c.ParentID != "" {
+			return NoticeItemRefused, args
+		}
 		return NoticeRefused, args
 	case "grant", "deny":
 		args["decision"], args["reason"] = "decision."+c.Decision, c.Reason
+		if c.ParentID != "" {
+			return NoticeItemDecided, args
+		}
 		return NoticeDecided, args
 	case "deliver":
 		if c.ParentID != "" {

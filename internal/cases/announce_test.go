@@ -159,12 +159,12 @@ func TestEveryStepTellsThePeopleConcerned(t *testing.T) {
 			{"handler", cases.ActionRequest{Action: "pass"}, "reviewer:new"},
 			{"reviewer", cases.ActionRequest{Action: "pass"}, "approver:new"},
 			{"approver", cases.ActionRequest{Action: "extend", Days: "2", Reason: "需现场核查"}, "zhangsan:extended"},
-			{"approver", cases.ActionRequest{Action: "grant"}, "clerk:new zhangsan:decided zhangsan:rate_invite"}, // 好差评: asked to rate
+			{"approver", cases.ActionRequest{Action: "grant"}, "clerk:new zhangsan:decided"}, // 好差评: the decision asks for a rating
 			{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "post", TrackingNo: "EMS1234567890", Reason: "申请人来电要求邮寄"}, "zhangsan:posted"},
 		})
 
 		// Refusal, and withdrawal (the holders are told; who withdrew is not).
-		f.steps(f.submitSoleTrader(), []step{{"clerk", cases.ActionRequest{Action: "refuse", Reason: "不属于本机关职权范围"}, "zhangsan:rate_invite zhangsan:refused"}})
+		f.steps(f.submitSoleTrader(), []step{{"clerk", cases.ActionRequest{Action: "refuse", Reason: "不属于本机关职权范围"}, "zhangsan:refused"}})
 		f.steps(f.submitSoleTrader(), []step{
 			{"clerk", cases.ActionRequest{Action: "accept"}, "handler:new zhangsan:accepted"},
 			{"zhangsan", cases.ActionRequest{Action: "withdraw"}, "handler:case_withdrawn"},
@@ -186,8 +186,8 @@ func TestEveryStepTellsThePeopleConcerned(t *testing.T) {
 		c = f.submitFood(true)
 		f.expect(c, nil, "clerk:new zhangsan:submitted", "commitment submission")
 		f.steps(c, []step{
-			{"clerk", cases.ActionRequest{Action: "accept"}, "approver:new handler:new reviewer:new zhangsan:decided zhangsan:rate_invite"}, // the back office verifies (事后核查)
-			{"handler", cases.ActionRequest{Action: "verify", Outcome: "false", Reason: "经营场所与承诺不符"}, "clerk:new zhangsan:revoked"},         // the clerk delivers
+			{"clerk", cases.ActionRequest{Action: "accept"}, "approver:new handler:new reviewer:new zhangsan:decided"},              // the back office verifies (事后核查)
+			{"handler", cases.ActionRequest{Action: "verify", Outcome: "false", Reason: "经营场所与承诺不符"}, "clerk:new zhangsan:revoked"}, // the clerk delivers
 			{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "online"}, "zhangsan:delivered_online"},
 		})
 
@@ -211,7 +211,7 @@ func TestEveryStepTellsThePeopleConcerned(t *testing.T) {
 		f.steps(c, []step{
 			{"clerk", cases.ActionRequest{Action: "accept"}, "handler:new zhangsan:accepted"},
 			{"handler", cases.ActionRequest{Action: "pass"}, "approver:new"},
-			{"approver", cases.ActionRequest{Action: "deny", Reason: "经营场所不符合要求"}, "clerk:new zhangsan:decided zhangsan:rate_invite"},
+			{"approver", cases.ActionRequest{Action: "deny", Reason: "经营场所不符合要求"}, "clerk:new zhangsan:decided"},
 			{"clerk", cases.ActionRequest{Action: "deliver", Delivery: "window", Reason: "申请人到窗口领取"}, "zhangsan:delivered_window"},
 		})
 
@@ -224,7 +224,7 @@ func TestEveryStepTellsThePeopleConcerned(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.expect(c, nil, "agent:submitted clerk:new zhangsan:submitted", "agent's submission")
-		f.steps(c, []step{{"clerk", cases.ActionRequest{Action: "refuse", Reason: "重复申请"}, "agent:new agent:rate_invite agent:refused zhangsan:rate_invite zhangsan:refused"}})
+		f.steps(c, []step{{"clerk", cases.ActionRequest{Action: "refuse", Reason: "重复申请"}, "agent:new agent:refused zhangsan:refused"}})
 
 		// Filed and accepted at once at the window: one notice, the acceptance.
 		c, _, err = f.svc.Create(f.ctx, f.users["clerk"], cases.NewCase{ItemCode: f.codes[soleTrader], Values: soleTraderValues(),

@@ -121,7 +121,7 @@ func TestFullLifecycle(t *testing.T) {
 				told = append(told, k)
 			}
 		}
-		if want := []string{"accepted", "correction", "decided", "posted", "rate_invite", "resubmitted", "submitted"}; !slices.Equal(told, want) {
+		if want := []string{"accepted", "correction", "decided", "posted", "resubmitted", "submitted"}; !slices.Equal(told, want) {
 			t.Errorf("张三 was told %v, want %v", told, want)
 		}
 		p, err := f.svc.Progress(f.ctx, c.No, "张三", c.QueryCode)

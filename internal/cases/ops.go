@@ -37,11 +37,11 @@ type opCall struct {
 var operations = map[string]operation{
 	"edit": opEdit, "claim": opClaim, "assign": opAssign, "transfer": opTransfer, "urge": opUrge, "respond": opRespond, "comment": opComment,
 	"extend": opExtend, "pause": opPause, "resume": opResume, "countersign": opCountersign, "sign": opSign,
-	"verify": opVerify, "supply": opSupply,
+	"verify": opVerify, "supply": opSupply, "change_delivery": opChangeDelivery,
 }
 
 // operationOrder is the order operations are offered in.
-var operationOrder = []string{"edit", "claim", "assign", "transfer", "countersign", "sign", "pause", "resume", "extend", "supply", "verify", "urge", "respond", "comment"}
+var operationOrder = []string{"edit", "claim", "assign", "transfer", "countersign", "sign", "pause", "resume", "extend", "supply", "verify", "change_delivery", "urge", "respond", "comment"}
 
 // holds reports whether one of roles holds the case's current state (its inbox).
 func holds(d *workflow.Definition, c *Case, roles []string) bool {
@@ -177,6 +177,18 @@ var opRules = map[string]opRule{
 		who:  func(a opAsk) bool { return a.any(backOffice...) },
 		when: func(a opAsk) refusal { return stateIf(a.c.VerifyDueAt != nil) },
 	},
+	// 更改送达方式: the applicant (or the agent, or a clerk for a caller at
+	// the window) changes how the result is to reach them while nothing is
+	// decided yet — the decision's document states the choice, so it is
+	// fixed from the decision on. A bundle's choice is its parent's, shared
+	// by its items: changed at a window, not here.
+	"change_delivery": {
+		who: func(a opAsk) bool { return a.any("applicant", "agent", "clerk") },
+		when: func(a opAsk) refusal {
+			return stateIf(a.c.SubmittedAt != nil && a.c.DecidedAt == nil && !a.st.Terminal && !a.st.Editable &&
+				a.c.BundleCode == "" && a.c.ParentID == "")
+		},
+	},
 	"urge": {
 		who: func(a opAsk) bool { return a.any("applicant", "agent", "clerk", "supervisor", "approver") },
 		when: func(a opAsk) refusal {
@@ -231,6 +243,30 @@ func opEdit(o opCall) error {
 		return err
 	}
 	return s.finish(tx, c, who, "edit", "", nil)
+}
+
+// opChangeDelivery records the applicant's new choice of how to receive the
+// result, checked as at filing (the item's ways; a posting address in full).
+func opChangeDelivery(o opCall) error {
+	s, tx, c, it, u, roles, who, req := o.s, o.tx, o.c, o.it, o.u, o.roles, o.who, o.req
+	if _, err := guard(s, "change_delivery", c, u, roles, tx); err != nil {
+		return err
+	}
+	if req.Choice == nil || strings.TrimSpace(req.Choice.Method) == "" {
+		return apperr.E(apperr.Invalid, "case.delivery_choice_required")
+	}
+	choice, err := checkDelivery(it, c.Channel, req.Choice)
+	if err != nil {
+		return err
+	}
+	was := c.Choice.Method
+	c.Choice = choice
+	c.postSealed = sealPost(s.vault(), c.ID, choice)
+	if err := openPost(s.vault(), c.ID, c.postSealed, &c.Choice); err != nil {
+		return err
+	}
+	// The timeline shows the change masked, as lists do.
+	return s.finish(tx, c, who, "change_delivery", "", map[string]any{"from": was, "to": choice.Method, "address": c.Choice.Masked})
 }
 
 func opClaim(o opCall) error {

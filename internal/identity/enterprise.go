@@ -242,26 +242,14 @@ func (s *Service) BindEnterprise(ctx context.Context, u *User, creditCode, name 
 		var rep sql.NullString
 		err := tx.QueryRow(`SELECT user_id, name, legal_rep_name, legal_rep_id FROM organisations WHERE credit_code = $1`, creditCode).
 			Scan(&r.OrganisationID, &orgName, &repName, &rep)
-		fresh := errors.Is(err, sql.ErrNoRows)
 		switch {
-		case fresh:
-			// Not registered: a new organisation account nobody logs in as
-			// ("!" is no password hash).
-			b := make([]byte, 4)
-			rand.Read(b)
-			r.OrganisationID = db.NewID()
-			if _, err := tx.Exec(`INSERT INTO users (id, username, kind, display_name, password_hash, created_at, updated_at)
-				VALUES ($1, $2, 'organisation', $3, '!', $4, $4)`, r.OrganisationID, "org-"+hex.EncodeToString(b)+"-"+strings.ToLower(creditCode[8:17]), name, tx.Now); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(`INSERT INTO organisations (user_id, name, credit_code, legal_rep_name, legal_rep_id, bound_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-				r.OrganisationID, name, creditCode, person, u.ID, tx.Now); err != nil {
-				return err
-			}
-			if err := audit.Append(tx, &audit.Record{Actor: u.ID, Action: "account.create", ObjectType: "user", ObjectID: r.OrganisationID},
-				[]byte(`{"kind":"organisation"}`)); err != nil {
-				return err
-			}
+		case errors.Is(err, sql.ErrNoRows):
+			// An enterprise the platform has no record of: nothing online
+			// proves that this person represents it (an L2 account proves
+			// who they are, not what they hold). Its legal representative
+			// binds it at a window, where a clerk sees the 营业执照
+			// (BindAtWindowTx).
+			return apperr.E(apperr.NotFound, "enterprise.unknown_window")
 		case err != nil:
 			return err
 		case rep.String == u.ID:
@@ -279,7 +267,7 @@ func (s *Service) BindEnterprise(ctx context.Context, u *User, creditCode, name 
 			}
 		}
 		return audit.Append(tx, &audit.Record{Actor: u.ID, Role: string(RoleApplicant), Action: "enterprise.bind", ObjectType: "user", ObjectID: r.OrganisationID},
-			fmt.Appendf(nil, `{"credit_code":%q,"new":%t}`, creditCode, fresh))
+			fmt.Appendf(nil, `{"credit_code":%q}`, creditCode))
 	})
 	if err != nil {
 		return nil, apperr.Internalf("identity: bind enterprise", err)

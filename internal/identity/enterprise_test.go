@@ -140,9 +140,49 @@ func TestEnterpriseBindingAndOperators(t *testing.T) {
 		if _, err := f.svc.BindEnterprise(ctx, twin, corp, "甲公司"); !apperr.Is(err, apperr.Conflict, "enterprise.held") {
 			t.Errorf("held: %v", err)
 		}
-		// An unregistered code: a new organisation without a password.
-		if _, err := f.svc.BindEnterprise(ctx, rep, fresh, "丙公司"); err != nil {
-			t.Fatal(err)
+		// An unregistered code: nothing online proves who represents it —
+		// refused, nothing written; a clerk of its region binds it at a
+		// window (a new organisation without a password), one of another
+		// region cannot.
+		if _, err := f.svc.BindEnterprise(ctx, rep, fresh, "丙公司"); !apperr.Is(err, apperr.NotFound, "enterprise.unknown_window") {
+			t.Fatalf("online binding of an unknown enterprise: %v", err)
+		}
+		var orgs int
+		if err := d.Reader().QueryRow(`SELECT COUNT(*) FROM organisations WHERE credit_code = $1`, fresh).Scan(&orgs); err != nil || orgs != 0 {
+			t.Fatalf("an organisation was written: %d %v", orgs, err)
+		}
+		window := func(clerkRegion, person, personName, name string) (*identity.WindowBound, error) {
+			clerk := &identity.User{ID: "clerk-" + clerkRegion, Kind: identity.KindStaff, Grants: []identity.Grant{{Role: identity.RoleClerk, RegionCode: clerkRegion}}}
+			var out *identity.WindowBound
+			err := d.Update(ctx, func(tx *db.Tx) error {
+				var err error
+				out, err = f.svc.BindAtWindowTx(tx, clerk, identity.WindowBinding{CreditCode: fresh, Name: name, PersonID: person, PersonName: personName})
+				return err
+			})
+			return out, err
+		}
+		for _, tc := range []struct {
+			name, region, person, org string
+			code                      apperr.Code
+			key                       string
+		}{
+			{"another region's clerk", "500103", rep.ID, "丙公司", apperr.Forbidden, "enterprise.window_outside_region"},
+			{"an L1 person", "500102", l1.ID, "丙公司", apperr.Invalid, "enterprise.window_l2_first"},
+			{"no enterprise name", "500102", rep.ID, " ", apperr.Invalid, "enterprise.name_required"},
+		} {
+			if _, err := window(tc.region, tc.person, "王五", tc.org); !apperr.Is(err, tc.code, tc.key) {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+		}
+		if b, err := window("500102", rep.ID, "王五", "丙公司"); err != nil || !b.New || b.Changed {
+			t.Fatalf("window binding: %+v %v", b, err)
+		}
+		// The licence names a new legal representative: the window changes it.
+		if b, err := window("5001", zhao.ID, "赵四", "丙公司"); err != nil || b.New || !b.Changed {
+			t.Fatalf("a change of legal representative: %+v %v", b, err)
+		}
+		if b, err := window("5001", rep.ID, "王五", "丙公司"); err != nil || !b.Changed {
+			t.Fatalf("changing back: %+v %v", b, err)
 		}
 		var hash, repName string
 		if err := d.Reader().QueryRow(`SELECT u.password_hash, o.legal_rep_name FROM organisations o JOIN users u ON u.id = o.user_id WHERE o.credit_code = $1`, fresh).Scan(&hash, &repName); err != nil {
@@ -235,8 +275,8 @@ func TestEnterpriseBindingAndOperators(t *testing.T) {
 		if err := d.Reader().QueryRow(`SELECT (SELECT COUNT(*) FROM audit_records WHERE action LIKE 'enterprise.%') + (SELECT COUNT(*) FROM audit_pending WHERE action LIKE 'enterprise.%')`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if n != 8 { // two bindings, three failed matches, two authorisations, one revocation
-			t.Errorf("%d enterprise audit records, want 8", n)
+		if n != 10 { // four bindings (one online, three at the window), three failed matches, two authorisations, one revocation
+			t.Errorf("%d enterprise audit records, want 10", n)
 		}
 		// Failed matches are counted per legal representative: past the
 		// limit, nobody is named until the window ends.

@@ -564,3 +564,46 @@ func TestDemoAccountFollowsTheStaffRules(t *testing.T) {
 		}
 	})
 }
+
+// Re-entering one's own password (to change it, the mobile, or to close the
+// account) is throttled per account: a session left open on a hall's
+// terminal is no password oracle. Three wrong entries are free; then the
+// waits double, across the three forms; the right one clears the count.
+func TestReauthThrottling(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		u, err := f.svc.CreatePerson(ctx, identity.NewPerson{Account: identity.Account{Username: "zhangsan", Password: pw}, Name: "张三", IDNumber: "11010519491231002X"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrong := func(form int) error {
+			switch form % 3 {
+			case 0:
+				return f.svc.ChangePassword(ctx, u, "", "guess guess", "a new long password 1")
+			case 1:
+				_, err := f.svc.ChangePhone(ctx, u, "13800138000", "123456", "guess guess")
+				return err
+			}
+			return f.svc.CloseAccount(ctx, u, "guess guess")
+		}
+		for i := range 4 { // three free, the fourth counted without a wait
+			if err := wrong(i); !apperr.Is(err, apperr.Invalid, "auth.password_current_wrong") {
+				t.Fatalf("wrong entry %d: %v", i+1, err)
+			}
+		}
+		if err := wrong(4); !apperr.Is(err, apperr.TooMany, "auth.reauth_throttled_seconds") {
+			t.Fatalf("fifth wrong entry at once: %v", err)
+		}
+		// Waiting does not lock the owner out; the right password clears.
+		f.now = f.now.Add(time.Second)
+		if err := f.svc.ChangePassword(ctx, u, "", pw, "a new long password 2"); err != nil {
+			t.Fatalf("the right password after the wait: %v", err)
+		}
+		for i := range 4 {
+			if err := f.svc.CloseAccount(ctx, u, "guess guess"); !apperr.Is(err, apperr.Invalid, "auth.password_current_wrong") {
+				t.Fatalf("after clearing, wrong entry %d: %v", i+1, err)
+			}
+		}
+	})
+}

@@ -425,6 +425,9 @@ func (s *Service) checkOwnPassword(ctx context.Context, u *User, password string
 	if password == "" {
 		return apperr.E(apperr.Invalid, "error.field_required", "field", "password")
 	}
+	if err := s.reauthCount(ctx, u.ID); err != nil {
+		return apperr.Internalf("identity: password", err)
+	}
 	var hash string
 	err := s.db.View(ctx, func(tx *db.Tx) error {
 		return tx.QueryRow(`SELECT password_hash FROM users WHERE id = $1`, u.ID).Scan(&hash)
@@ -435,7 +438,7 @@ func (s *Service) checkOwnPassword(ctx context.Context, u *User, password string
 	if !VerifyPassword(hash, password) {
 		return apperr.E(apperr.Invalid, "auth.password_current_wrong")
 	}
-	return nil
+	return apperr.Internalf("identity: password", s.db.Update(ctx, func(tx *db.Tx) error { return reauthClear(tx, u.ID) }))
 }
 
 // CloseCheck refuses closing userID's account while something of theirs

@@ -662,6 +662,9 @@ func (s *Service) ChangePassword(ctx context.Context, u *User, keep, current, ne
 	if next == current {
 		return apperr.E(apperr.Invalid, "auth.password_same")
 	}
+	if err := s.reauthCount(ctx, u.ID); err != nil {
+		return apperr.Internalf("identity: change password", err)
+	}
 	return apperr.Internalf("identity: change password", s.db.Update(ctx, func(tx *db.Tx) error {
 		var hash string
 		if err := tx.QueryRow(`SELECT password_hash FROM users WHERE id = $1`, u.ID).Scan(&hash); err != nil {
@@ -669,6 +672,9 @@ func (s *Service) ChangePassword(ctx context.Context, u *User, keep, current, ne
 		}
 		if !VerifyPassword(hash, current) {
 			return apperr.E(apperr.Invalid, "auth.password_current_wrong")
+		}
+		if err := reauthClear(tx, u.ID); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(`UPDATE users SET password_hash = $1, password_default = $2, password_must_change = $2, updated_at = $3 WHERE id = $4`,
 			HashPassword(next), false, tx.Now, u.ID); err != nil {

@@ -42,6 +42,12 @@ type Document struct {
 	StaffReads    []Read         `json:"staff_reads"`
 	// Appeals are the account's 诉求 (issue 18), with their replies.
 	Appeals []*appeal.Appeal `json:"appeals"`
+	// The account's relations and traces in the hall (relations.go).
+	Mandates    []Mandate        `json:"mandates"`
+	Enterprises []EnterpriseRole `json:"enterprise_roles"`
+	Ratings     []Rating         `json:"ratings"`
+	Bookings    []Booking        `json:"bookings"`
+	Tickets     []Ticket         `json:"queue_tickets"`
 }
 
 // Account is the account's own identity, the identifier in full.
@@ -122,7 +128,8 @@ func (e *Exporter) Export(ctx context.Context, u *identity.User) (*Document, err
 		now = e.Now
 	}
 	d := &Document{Format: Format, ExportedAt: now().UTC(), Cases: []Case{}, Licences: []Licence{},
-		Notifications: []Notification{}, StaffReads: []Read{}, Appeals: []*appeal.Appeal{}}
+		Notifications: []Notification{}, StaffReads: []Read{}, Appeals: []*appeal.Appeal{},
+		Mandates: []Mandate{}, Enterprises: []EnterpriseRole{}, Ratings: []Rating{}, Bookings: []Booking{}, Tickets: []Ticket{}}
 	a := Account{Username: u.Username, Kind: string(u.Kind), Name: u.DisplayName, Roles: []string{}}
 	for _, r := range u.Roles() {
 		a.Roles = append(a.Roles, string(r))
@@ -187,6 +194,9 @@ func (e *Exporter) Export(ctx context.Context, u *identity.User) (*Document, err
 			return err
 		}
 		if err := notifications(tx, u.ID, d); err != nil {
+			return err
+		}
+		if err := relations(tx, u.ID, d); err != nil {
 			return err
 		}
 		return reads(tx, byID, d)

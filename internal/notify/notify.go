@@ -7,6 +7,8 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -58,7 +60,19 @@ var DiscardForBenchmark atomic.Bool
 // docs/PERFORMANCE.md); appended, and settled many at a time, a few per cent.
 // Readers of an inbox settle first (SettleFor), so nobody sees the delay.
 func Send(tx *db.Tx, userID, caseID, kind string, msg Message, dedup string) error {
-	if DiscardForBenchmark.Load() {
+	return SendAll(tx, []string{userID}, caseID, kind, msg, dedup)
+}
+
+// sendBatch is how many recipients one statement of SendAll writes (7
+// placeholders each, within SQLite's and PostgreSQL's limits).
+const sendBatch = 100
+
+// SendAll is Send to each of users (in order, empty ids skipped): the
+// message encoded once and written in one statement for up to sendBatch
+// recipients — a step that tells an enterprise's legal representative and
+// its 经办人, or every department asked to countersign, costs one round trip.
+func SendAll(tx *db.Tx, users []string, caseID, kind string, msg Message, dedup string) error {
+	if DiscardForBenchmark.Load() || len(users) == 0 {
 		return nil
 	}
 	body, err := json.Marshal(msg)
@@ -69,9 +83,31 @@ func Send(tx *db.Tx, userID, caseID, kind string, msg Message, dedup string) err
 	if caseID != "" {
 		caseRef = caseID
 	}
-	_, err = tx.Exec(`INSERT INTO notify_pending (id, user_id, case_id, kind, body, dedup, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, db.NewID(), userID, caseRef, kind, string(body), dedup, tx.Now)
-	return err
+	for len(users) > 0 {
+		n := min(len(users), sendBatch)
+		var q strings.Builder
+		q.WriteString(`INSERT INTO notify_pending (id, user_id, case_id, kind, body, dedup, created_at) VALUES `)
+		args := make([]any, 0, 7*n)
+		for _, u := range users[:n] {
+			if u == "" {
+				continue
+			}
+			if len(args) > 0 {
+				q.WriteString(", ")
+			}
+			k := len(args)
+			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7)
+			args = append(args, db.NewID(), u, caseRef, kind, string(body), dedup, tx.Now)
+		}
+		users = users[n:]
+		if len(args) == 0 {
+			continue
+		}
+		if _, err := tx.Exec(q.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Box reads and updates users' inboxes.

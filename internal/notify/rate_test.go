@@ -11,12 +11,13 @@ import (
 	"github.com/tongban/tongban/internal/notify"
 )
 
-// A concluded case's rating invitation (好差评) texts the rating page's
-// link at the platform's address — no case number, no person — within the
-// length of one short message; without the address it says to sign in.
+// The notice that concludes a case asks for its rating (好差评) in the same
+// short message: the rating page's link at the platform's address — no case
+// number, no person — within the length of one short message; without the
+// address it says to sign in. A bundle's item does not ask (its bundle does).
 func TestRateInviteLink(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		msg := notify.Message{Key: "notify.rate_invite", Args: map[string]any{"case_no": "11500102MB1C0002XM4500100101001202602120001", "item": "个体工商户设立登记"}}
+		msg := notify.Message{Key: "notify.decided", Args: map[string]any{"case_no": "11500102MB1C0002XM4500100101001202602120001", "item": "个体工商户设立登记", "decision": "decision.granted"}}
 		r := &notify.TemplateRenderer{DB: d, Home: "500102", Base: "https://zwfw.fuling.gov.cn/"}
 		_, sms, err := r.Render(context.Background(), notify.ChannelSMS, "zh-CN", msg)
 		if err != nil {
@@ -35,6 +36,12 @@ func TestRateInviteLink(t *testing.T) {
 		}
 		if _, inapp, _ := r.Render(context.Background(), notify.ChannelInApp, "zh-CN", msg); !strings.Contains(inapp, "欢迎在办件页面") {
 			t.Fatalf("in-app %q", inapp)
+		}
+		item := notify.Message{Key: "notify.item_decided", Args: msg.Args}
+		for _, ch := range []string{notify.ChannelSMS, notify.ChannelInApp} {
+			if _, text, err := r.Render(context.Background(), ch, "zh-CN", item); err != nil || strings.Contains(text, "评价") {
+				t.Fatalf("a bundle's item asks for a rating on %s: %q %v", ch, text, err)
+			}
 		}
 	})
 }

@@ -172,3 +172,48 @@ func TestSettleConcurrently(t *testing.T) {
 		}
 	})
 }
+
+// SendAll tells every recipient once — more than one statement's worth,
+// an empty id skipped, a repeated recipient once (its cause is the same) —
+// each with the same message, in the order given.
+func TestSendAll(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		var users []string
+		for i := range 130 {
+			users = append(users, addUser(t, d, fmt.Sprintf("u%d", i)))
+		}
+		to := append([]string{""}, users...)
+		to = append(to, users[0])
+		err := d.Update(ctx, func(tx *db.Tx) error {
+			return notify.SendAll(tx, to, "", "deemed", notify.Message{Key: "notify.deemed", Args: map[string]any{"n": "x"}}, "x")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var order []string
+		rows, err := d.Reader().Query(`SELECT user_id FROM notify_pending ORDER BY seq`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var u string
+			if err := rows.Scan(&u); err != nil {
+				t.Fatal(err)
+			}
+			order = append(order, u)
+		}
+		rows.Close()
+		if len(order) != 131 || order[0] != users[0] || order[129] != users[129] || order[130] != users[0] {
+			t.Fatalf("pending in order %d rows", len(order))
+		}
+		if n, err := notify.Settle(ctx, d); err != nil || n != 131 {
+			t.Fatalf("settled %d, %v", n, err)
+		}
+		for _, u := range []string{users[0], users[64], users[129]} {
+			if got := counts(t, d, u); got != [4]int{1, 1, 1, 0} {
+				t.Fatalf("%s: %v, want one notification and its outbox row", u, got)
+			}
+		}
+	})
+}

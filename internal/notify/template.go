@@ -109,17 +109,17 @@ var Kinds = map[string][]string{
 	"resubmitted":       {"case_no", "item"},
 	"correction":        {"case_no", "item", "corrections"},
 	"accepted":          {"case_no", "item", "due_date"},
-	"refused":           {"case_no", "item", "reason"},
+	"refused":           {"case_no", "item", "reason", "rate_url"},
 	"special_procedure": {"case_no", "item", "procedure", "days", "reason"},
 	"resumed":           {"case_no", "item", "due_date"},
 	"extended":          {"case_no", "item", "days", "due_date", "reason"},
-	"decided":           {"case_no", "item", "decision", "reason"},
+	"decided":           {"case_no", "item", "decision", "reason", "rate_url"},
 	"delivered_window":  {"case_no", "item"},
 	"posted":            {"case_no", "item", "tracking_no"},
 	"delivered_online":  {"case_no", "item"},
 	"withdrawn":         {"case_no", "item"},
 	"terminated":        {"case_no", "item", "reason"},
-	"bundle_concluded":  {"case_no", "item"},
+	"bundle_concluded":  {"case_no", "item", "rate_url"},
 	"revoked":           {"case_no", "item", "reason"},
 	"inbox":             {"case_no", "item", "step", "by"},
 	"assigned":          {"case_no", "item", "by"},
@@ -141,7 +141,14 @@ var Kinds = map[string][]string{
 	"licence_issued":    {"case_no", "name"},
 	// 好差评: a bad rating was acted on; the rater is asked whether satisfied (回访).
 	"rating_rectified": {"case_no", "item", "order_no"},
-	// A concluded case asks for a rating; rate_url is filled at rendering.
+	// The notices that conclude a case (decided, refused, bundle_concluded)
+	// ask for its rating (好差评, 一事一评) themselves: one message, one SMS,
+	// rate_url filled at rendering. A bundle's item is rated with its
+	// bundle, so its own decision or refusal says nothing of rating.
+	"item_decided": {"case_no", "item", "decision", "reason"},
+	"item_refused": {"case_no", "item", "reason"},
+	// rate_invite was a separate invitation after the conclusion; older
+	// notifications carry it (no longer sent: the conclusion's notice asks).
 	"rate_invite": {"case_no", "item", "rate_url"},
 	// Accounts (identity): codes are texted at once, not kept in-app.
 	"verify_code": {"otp", "minutes"},

@@ -526,7 +526,9 @@ func (fx *authzFixture) buildResources(t *testing.T, d *db.DB) {
 	fx.ok(t, "clerk", "POST", "/appeals/"+fx.r["appeal_z"]+"/actions", `{"action":"dispatch"}`)
 	fx.r["appeal_q"] = appealOf("lisi", townQingyang)
 	// Enterprises (issue 16): the demo company 甲 is held by 王五 (not a
-	// principal); 李四, seen at a window (L2), binds 乙 (a new account) and
+	// principal); 李四, seen at a window (L2), has 乙 (new to the platform)
+	// bound to him there by the district's clerk (an unknown enterprise is
+	// not bound online), and
 	// authorises 张三 for every item and 周芳 (whom a row revokes). Each
 	// enterprise has a draft: 甲's its own, 乙's filed by 张三 for it.
 	if _, err := d.Writer().ExecContext(ctx, `UPDATE users SET assurance = 2 WHERE id = $1`, fx.users["lisi"].ID); err != nil {
@@ -534,7 +536,7 @@ func (fx *authzFixture) buildResources(t *testing.T, d *db.DB) {
 	}
 	lisi := must(fx.ts.ids.UserByID(ctx, fx.users["lisi"].ID))
 	fx.r["corp2"] = must(codes.CompleteCreditCode("91500102MA6A0B1C"))
-	must(fx.ts.ids.BindEnterprise(ctx, lisi, fx.r["corp2"], "重庆市涪陵区乙商贸有限公司"))
+	fx.ok(t, "clerk", "POST", "/assurance/enterprise", `{"credit_code":"`+fx.r["corp2"]+`","name":"重庆市涪陵区乙商贸有限公司","legal_rep_id_number":"`+fx.r["lisi_id"]+`","legal_rep_name":"李四","confirmed":true}`)
 	must(fx.ts.ids.AuthoriseOperator(ctx, lisi, fx.r["corp2"], identity.OperatorInput{IDNumber: "500102198506120011", Name: "张三", ExpiresOn: "2026-12-31"}))
 	zhou, _ := codes.CitizenIDCheck("50010219900820024")
 	fx.r["op_revoke"] = must(fx.ts.ids.AuthoriseOperator(ctx, lisi, fx.r["corp2"], identity.OperatorInput{IDNumber: "50010219900820024" + string(rune(zhou)), Name: "周芳", ExpiresOn: "2026-12-31"})).ID

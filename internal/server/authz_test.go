@@ -213,6 +213,8 @@ var apiCells = []cell{
 	// A window's identity verification (L2): clerks only (a malformed number: 400, let through).
 	{op: "POST /api/v1/assurance", path: "/assurance", body: `{"id_number":"1101","name":"李四","confirmed":true}`, allow: "clerk clerk-t"},
 	{op: "POST /api/v1/assurance/code", path: "/assurance/code", body: `{"phone":"1380013800"}`, allow: "clerk clerk-t"},
+	// 企业绑定 at a window: a clerk of the enterprise's registering region only (乙's code is of 500102, a town clerk's grant is narrower).
+	{op: "POST /api/v1/assurance/enterprise", path: "/assurance/enterprise", body: `{"credit_code":"<corp2>","name":"重庆市涪陵区乙商贸有限公司","legal_rep_id_number":"<lisi_id>","legal_rep_name":"李四","confirmed":true}`, allow: "clerk"},
 	{op: "GET /api/v1/me", path: "/me", allow: "@users"},
 	{op: "GET /api/v1/codes/check", path: "/codes/check?value=91500102MA5U7X2K", allow: "@users"},
 	{op: "GET /api/v1/calendar/add", path: "/calendar/add?from=2026-02-12&days=3", allow: "@users"},
@@ -552,6 +554,7 @@ var webCells = []cell{
 	{op: "GET /workbench/assurance", path: "/workbench/assurance", allow: "clerk clerk-t"},
 	{op: "POST /workbench/assurance", path: "/workbench/assurance", body: "id_number=1101&name=李四&confirmed=1", allow: "clerk clerk-t"},
 	{op: "POST /workbench/assurance/code", path: "/workbench/assurance/code", body: "phone=1380013800", allow: "clerk clerk-t"},
+	{op: "POST /workbench/assurance/enterprise", path: "/workbench/assurance/enterprise", body: "credit_code=<corp2>&org_name=" + url.QueryEscape("重庆市涪陵区乙商贸有限公司") + "&rep_id_number=<lisi_id>&rep_name=" + url.QueryEscape("李四") + "&confirmed=1", allow: "clerk"},
 	{op: "POST /login/code", path: "/login/code", body: "code=000000", kind: refused},
 	{op: "GET /account/second-factor", path: "/account/second-factor", allow: "@users"},
 	{op: "POST /account/second-factor", path: "/account/second-factor", body: "code=000000", allow: "@users"},

@@ -178,3 +178,42 @@ func rawGet(t *testing.T, u, token string) string {
 	}
 	return body(t, resp)
 }
+
+// The export holds the account's relations too (PIPL Art. 45: a copy of
+// all of it): the mandate 张三 gave the village agent, as principal and as
+// agent; the enterprise the legal representative holds, the 经办人's
+// authority, and, in the enterprise's own export, who may act for it.
+func TestMyDataRelations(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ts := newTestServer(t, d)
+		api := ts.URL + "/api/v1"
+		doc := func(user string) mydata.Document {
+			var doc mydata.Document
+			if err := json.Unmarshal([]byte(rawGet(t, api+"/me/data", apiToken(t, api, user))), &doc); err != nil {
+				t.Fatal(err)
+			}
+			return doc
+		}
+		zs, ag := doc("zhangsan"), doc("agent")
+		if len(zs.Mandates) != 1 || zs.Mandates[0].As != "principal" || zs.Mandates[0].State != "active" || zs.Mandates[0].Other == "" {
+			t.Errorf("zhangsan's mandates: %+v", zs.Mandates)
+		}
+		if len(ag.Mandates) != 1 || ag.Mandates[0].As != "agent" || ag.Mandates[0].Other != "张三" {
+			t.Errorf("the agent's mandates: %+v", ag.Mandates)
+		}
+		rep, op, corp := doc("legalrep"), doc("jingban"), doc("democorp")
+		if len(rep.Enterprises) != 1 || rep.Enterprises[0].Role != "legal_rep" || len(rep.Enterprises[0].CreditCode) != 18 {
+			t.Errorf("the legal representative's enterprises: %+v", rep.Enterprises)
+		}
+		if len(op.Enterprises) != 1 || op.Enterprises[0].Role != "operator" || op.Enterprises[0].ExpiresAt == nil ||
+			op.Enterprises[0].CreditCode != rep.Enterprises[0].CreditCode {
+			t.Errorf("the 经办人's enterprises: %+v", op.Enterprises)
+		}
+		if len(corp.Enterprises) != 1 || corp.Enterprises[0].Role != "operator_authorised" || corp.Enterprises[0].Person == "" {
+			t.Errorf("the enterprise's operators: %+v", corp.Enterprises)
+		}
+		if zs.Ratings == nil || zs.Bookings == nil || zs.Tickets == nil || len(zs.Enterprises) != 0 {
+			t.Errorf("zhangsan's other sections: %+v %+v %+v %+v", zs.Ratings, zs.Bookings, zs.Tickets, zs.Enterprises)
+		}
+	})
+}

@@ -38,8 +38,8 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return s.renderPassword(w, r, http.StatusBadRequest, apperr.E(apperr.Invalid, "password.mismatch"))
 	}
 	err := s.Identity.ChangePassword(r.Context(), vis.User, vis.Token, r.PostForm.Get("current_password"), next)
-	if apperr.CodeOf(err) == apperr.Invalid {
-		return s.renderPassword(w, r, http.StatusBadRequest, err)
+	if c := apperr.CodeOf(err); c == apperr.Invalid || c == apperr.TooMany {
+		return s.renderPassword(w, r, edge.Status(apperr.CodeOf(err)), err)
 	}
 	if err != nil {
 		return err

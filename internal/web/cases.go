@@ -97,6 +97,8 @@ func (s *Server) showCase(r *http.Request, v *View, shown *cases.Shown) error {
 	// The correction and edit forms re-use the application form renderer.
 	v.Data["Form"] = &formView{Fields: ver.Item.Form, Values: c.Values, Towns: s.towns(r), Locked: identityLocked(identity.Kind(c.ApplicantKind))}
 	v.Data["Answers"] = c.Answers
+	// 更改送达方式 re-uses the application's delivery choice.
+	v.Data["Delivery"] = &deliveryView{Offered: ver.Item.Delivery, Choice: c.Choice}
 	return s.ratingView(r, v, c)
 }
 
@@ -172,6 +174,9 @@ func (s *Server) actionFrom(r *http.Request, u *identity.User, it *catalog.Item)
 	}
 	if f.Get("with_values") == "1" {
 		req.Values = formValues(it.Form, r)
+	}
+	if req.Action == "change_delivery" {
+		req.Choice = deliveryOf(r)
 	}
 	var keys []string
 	for _, m := range it.Materials {

@@ -71,6 +71,9 @@ func (s *Server) refusedOr(w http.ResponseWriter, r *http.Request, err error) er
 	case apperr.Invalid, apperr.Conflict, apperr.Forbidden, apperr.TooMany:
 		return s.renderEnterprises(w, r, s.view(r, "enterprise.title"), http.StatusBadRequest, err)
 	}
+	if apperr.Is(err, apperr.NotFound, "enterprise.unknown_window") { // told where to go instead
+		return s.renderEnterprises(w, r, s.view(r, "enterprise.title"), http.StatusNotFound, err)
+	}
 	return err
 }
 

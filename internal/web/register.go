@@ -150,11 +150,37 @@ func (s *Server) verifyInPerson(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// bindEnterpriseAtWindow binds an enterprise to its legal representative
+// after the clerk saw the originals (a new enterprise, or a change of 法定代表人).
+func (s *Server) bindEnterpriseAtWindow(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	res, err := s.Cases.BindEnterpriseAtWindow(r.Context(), visitorFrom(r).User, cases.EnterpriseCheck{CreditCode: f.Get("credit_code"), Name: f.Get("org_name"),
+		Number: f.Get("rep_id_number"), PersonName: f.Get("rep_name"), Confirmed: f.Get("confirmed") == "1"})
+	if err != nil {
+		if c := apperr.CodeOf(err); c != apperr.Invalid && c != apperr.TooMany && c != apperr.Forbidden && c != apperr.NotFound {
+			return err
+		}
+		return s.renderAssurance(w, r, "", err)
+	}
+	v := s.view(r, "assurance.title")
+	key := "assurance.enterprise_bound"
+	switch {
+	case res.New:
+		key = "assurance.enterprise_new"
+	case res.Changed:
+		key = "assurance.enterprise_changed"
+	}
+	v.Notice = v.T(key, "name", res.Name, "code", res.CreditCode, "rep", f.Get("rep_name"))
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, r, http.StatusOK, "assurance", v)
+	return nil
+}
+
 // renderAssurance shows the clerk's form again with what was typed (the
 // clerk's own input), a notice or a problem.
 func (s *Server) renderAssurance(w http.ResponseWriter, r *http.Request, notice string, problem error) error {
 	v := s.view(r, "assurance.title")
-	for _, k := range []string{"id_number", "name", "phone"} {
+	for _, k := range []string{"id_number", "name", "phone", "credit_code", "org_name", "rep_id_number", "rep_name"} {
 		v.Data[k] = r.PostForm.Get(k)
 	}
 	v.Notice = notice

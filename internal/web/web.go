@@ -138,6 +138,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /workbench/assurance", s.page(s.assuranceForm, identity.RoleClerk))
 	mux.Handle("POST /workbench/assurance", s.page(s.verifyInPerson, identity.RoleClerk))
 	mux.Handle("POST /workbench/assurance/code", s.page(s.assuranceCode, identity.RoleClerk))
+	mux.Handle("POST /workbench/assurance/enterprise", s.page(s.bindEnterpriseAtWindow, identity.RoleClerk))
 	mux.Handle("GET /invite/{token}", s.page(s.inviteForm))
 	mux.Handle("GET /demo/sms", s.page(s.demoSMS))
 	mux.Handle("POST /invite/{token}", s.page(s.inviteAccept))
