@@ -633,6 +633,9 @@ var webCells = []cell{
 	{op: "GET /admin/outbox", path: "/admin/outbox", allow: instAdmin},
 	// Open311 clients: as the API.
 	{op: "GET /admin/open311", path: "/admin/open311", allow: "@admins"},
+	{op: "GET /admin/rating-rules", path: "/admin/rating-rules", allow: "@admins"},
+	{op: "POST /admin/rating-rules", variant: "the district", path: "/admin/rating-rules", body: "region_code=500102&window_days=7&default_level=0&verify_days=1&rectify_days=15", allow: instAdmin},
+	{op: "POST /admin/rating-rules", variant: "南沱镇", path: "/admin/rating-rules", body: "region_code=" + townNantuo + "&window_days=10&default_level=4&verify_days=1&rectify_days=15", allow: townAdmin},
 	{op: "POST /admin/open311", variant: "district", path: "/admin/open311", body: "name=web-d&region_code=500102", allow: instAdmin},
 	{op: "POST /admin/open311", variant: "town", path: "/admin/open311", body: "name=web-t&region_code=" + townNantuo, allow: townAdmin},
 	{op: "POST /admin/open311/{id}/revoke", variant: "district client", path: "/admin/open311/<o311_d>/revoke", allow: instAdmin},
