@@ -6,6 +6,7 @@ import (
 
 	"github.com/tongban/tongban/internal/appeal"
 	"github.com/tongban/tongban/internal/apperr"
+	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
 )
 
@@ -170,7 +171,8 @@ func (s *Server) publishedAppeals(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// appealReport is the monthly 诉求 report of a region.
+// appealReport is the monthly 诉求 report of a region: JSON, or with
+// format=xlsx or pdf the document, as the case report (monthlyReport).
 func (s *Server) appealReport(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	region := q.Get("region")
@@ -180,6 +182,17 @@ func (s *Server) appealReport(w http.ResponseWriter, r *http.Request) error {
 	rep, err := s.Appeals.MonthlyReport(r.Context(), userFrom(r.Context()), region, q.Get("month"))
 	if err != nil {
 		return err
+	}
+	if f := q.Get("format"); f != "" && f != "json" {
+		b, ctype, name, err := rep.File(f, s.Now())
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		edge.Transfer(w)
+		w.Write(b)
+		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"report": rep})
 	return nil

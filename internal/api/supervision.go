@@ -240,9 +240,18 @@ func (s *Server) deleteThresholds(w http.ResponseWriter, r *http.Request) error 
 
 // putRule creates or replaces an escalation rule (admins).
 func (s *Server) putRule(w http.ResponseWriter, r *http.Request) error {
-	var rule supervise.RuleView
-	if err := decode(w, r, &rule); err != nil {
+	var in struct {
+		supervise.RuleView
+		Enabled *bool `json:"enabled"` // absent: the rule keeps its state (a new one is enabled)
+	}
+	if err := decode(w, r, &in); err != nil {
 		return err
+	}
+	rule := in.RuleView
+	if in.Enabled == nil {
+		rule.KeepEnabled = true
+	} else {
+		rule.Enabled = *in.Enabled
 	}
 	rule.ID = r.PathValue("id")
 	if err := s.SupervisionAdmin.SetRule(r.Context(), userFrom(r.Context()), rule); err != nil {

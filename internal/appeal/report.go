@@ -3,6 +3,7 @@ package appeal
 import (
 	"context"
 	"database/sql"
+	"sort"
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
@@ -13,12 +14,28 @@ import (
 )
 
 // Report is the monthly 诉求 report of a region: the orders accepted in the
-// month and how they went. Rates are fractions (0–1), nil when nothing
-// counts toward them.
+// month and how they went, in all and by the department each order is with
+// (the directory's at acceptance, the dispatcher's after 派单 or 改派).
+// Rates are fractions (0–1), nil when nothing counts toward them.
 type Report struct {
-	Region   string `json:"region_code"`
-	Month    string `json:"month"` // YYYY-MM (China)
-	Accepted int    `json:"accepted"`
+	Region     string `json:"region_code"`
+	RegionName string `json:"region_name"`
+	Month      string `json:"month"` // YYYY-MM (China)
+	Figures
+	Departments []DepartmentFigures `json:"departments"`
+}
+
+// DepartmentFigures is one department's row of the report (DepartmentID
+// empty: orders not with a department).
+type DepartmentFigures struct {
+	DepartmentID string `json:"department_id"`
+	Name         string `json:"name"`
+	Figures
+}
+
+// Figures are the report's counts and rates.
+type Figures struct {
+	Accepted int `json:"accepted"`
 	// 响应率: orders dispatched (or answered directly) within the dispatch
 	// clock and signed for within the sign clock, of those dispatched or
 	// answered.
@@ -40,6 +57,15 @@ type Report struct {
 	Merged     int      `json:"merged"`
 	RepeatRate *float64 `json:"repeat_rate"`
 	Closed     int      `json:"closed"`
+}
+
+// rates fills the rates from the counts.
+func (f *Figures) rates() {
+	f.ResponseRate = rate(f.Responded, f.Accepted-f.Merged)
+	f.OnTimeRate = rate(f.OnTime, f.Replied)
+	f.ResolvedRate = rate(f.Resolved, f.ResolvedAsk)
+	f.SatisfactionRate = rate(f.Satisfied, f.Visited)
+	f.RepeatRate = rate(f.Merged, f.Accepted)
 }
 
 func rate(n, d int) *float64 {
@@ -67,55 +93,38 @@ func (s *Service) MonthlyReport(ctx context.Context, u *identity.User, region, m
 		return nil, apperr.E(apperr.Invalid, "appeal.month_invalid")
 	}
 	end := start.AddDate(0, 1, 0)
-	rep := &Report{Region: region, Month: month}
+	rep := &Report{Region: region, Month: month, Departments: []DepartmentFigures{}}
+	depts := map[string]*DepartmentFigures{}
 	err = s.DB.View(ctx, func(tx *db.Tx) error {
-		rows, err := tx.Query(`SELECT a.state, a.dispatched_at IS NOT NULL, a.replied_at IS NOT NULL, a.satisfaction, a.resolved,
+		if err := tx.QueryRow(`SELECT name FROM regions WHERE code = $1`, region).Scan(&rep.RegionName); err != nil {
+			return db.NotFound(err, "stats.region_unknown", "region", region)
+		}
+		rows, err := tx.Query(`SELECT COALESCE(a.department_id, ''), COALESCE(d.name, ''), a.state, a.dispatched_at IS NOT NULL, a.replied_at IS NOT NULL, a.satisfaction, a.resolved,
 			(SELECT MIN(CASE WHEN c.on_time THEN 1 ELSE 0 END) FROM order_clocks c WHERE c.kind = 'appeal' AND c.order_id = a.id
 				AND c.clock IN ('appeal_dispatch', 'appeal_sign') AND c.stopped_at IS NOT NULL),
 			(SELECT MIN(CASE WHEN c.on_time THEN 1 ELSE 0 END) FROM order_clocks c WHERE c.kind = 'appeal' AND c.order_id = a.id
 				AND c.clock = 'appeal_reply' AND c.stopped_at IS NOT NULL)
-			FROM appeals a WHERE a.region_code LIKE $1 AND a.created_at >= $2 AND a.created_at < $3`,
+			FROM appeals a LEFT JOIN departments d ON d.id = a.department_id WHERE a.region_code LIKE $1 AND a.created_at >= $2 AND a.created_at < $3`,
 			regionLike(region), start.UTC(), end.UTC())
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var state, sat string
+			var deptID, deptName, state, sat string
 			var dispatched, replied bool
 			var resolved sql.NullBool
 			var respOK, replyOK sql.NullInt64
-			if err := rows.Scan(&state, &dispatched, &replied, &sat, &resolved, &respOK, &replyOK); err != nil {
+			if err := rows.Scan(&deptID, &deptName, &state, &dispatched, &replied, &sat, &resolved, &respOK, &replyOK); err != nil {
 				return err
 			}
-			rep.Accepted++
-			if state == StateMerged {
-				rep.Merged++
-				continue
+			dp := depts[deptID]
+			if dp == nil {
+				dp = &DepartmentFigures{DepartmentID: deptID, Name: deptName}
+				depts[deptID] = dp
 			}
-			if state == StateClosed {
-				rep.Closed++
-			}
-			if respOK.Valid && respOK.Int64 == 1 && (dispatched || replied) {
-				rep.Responded++
-			}
-			if replied {
-				rep.Replied++
-				if !replyOK.Valid || replyOK.Int64 == 1 {
-					rep.OnTime++
-				}
-			}
-			if sat != "" {
-				rep.Visited++
-				if sat == "satisfied" {
-					rep.Satisfied++
-				}
-			}
-			if resolved.Valid {
-				rep.ResolvedAsk++
-				if resolved.Bool {
-					rep.Resolved++
-				}
+			for _, f := range []*Figures{&rep.Figures, &dp.Figures} {
+				f.count(state, sat, dispatched, replied, resolved, respOK, replyOK)
 			}
 		}
 		return rows.Err()
@@ -123,13 +132,53 @@ func (s *Service) MonthlyReport(ctx context.Context, u *identity.User, region, m
 	if err != nil {
 		return nil, apperr.Internalf("appeal: report", err)
 	}
-	handled := rep.Accepted - rep.Merged
-	rep.ResponseRate = rate(rep.Responded, handled)
-	rep.OnTimeRate = rate(rep.OnTime, rep.Replied)
-	rep.ResolvedRate = rate(rep.Resolved, rep.ResolvedAsk)
-	rep.SatisfactionRate = rate(rep.Satisfied, rep.Visited)
-	rep.RepeatRate = rate(rep.Merged, rep.Accepted)
+	rep.rates()
+	for _, dp := range depts {
+		dp.rates()
+		rep.Departments = append(rep.Departments, *dp)
+	}
+	// By name (orders with no department last), as the case report's rows.
+	sort.Slice(rep.Departments, func(i, j int) bool {
+		a, b := rep.Departments[i], rep.Departments[j]
+		if (a.DepartmentID == "") != (b.DepartmentID == "") {
+			return b.DepartmentID == ""
+		}
+		return a.Name < b.Name
+	})
 	return rep, nil
+}
+
+// count adds one order to the figures.
+func (f *Figures) count(state, sat string, dispatched, replied bool, resolved sql.NullBool, respOK, replyOK sql.NullInt64) {
+	f.Accepted++
+	if state == StateMerged {
+		f.Merged++
+		return
+	}
+	if state == StateClosed {
+		f.Closed++
+	}
+	if respOK.Valid && respOK.Int64 == 1 && (dispatched || replied) {
+		f.Responded++
+	}
+	if replied {
+		f.Replied++
+		if !replyOK.Valid || replyOK.Int64 == 1 {
+			f.OnTime++
+		}
+	}
+	if sat != "" {
+		f.Visited++
+		if sat == "satisfied" {
+			f.Satisfied++
+		}
+	}
+	if resolved.Valid {
+		f.ResolvedAsk++
+		if resolved.Bool {
+			f.Resolved++
+		}
+	}
 }
 
 // regionLike is the LIKE pattern of a region and the regions within it.

@@ -1,7 +1,8 @@
 // Package mydata assembles the copy of one's own personal data (个人信息保护法
 // Art. 44/45, the rights to access and to copy): the account, its contacts,
 // its cases with their form values unsealed, its licences, its 诉求, its notifications,
-// and which staff read its cases (date, department and role; not who). Each
+// and which staff read its cases, its 诉求 and the 差评 work orders on its
+// ratings (date, department and role; not who). Each
 // export is an audit record.
 package mydata
 
@@ -95,12 +96,16 @@ type Notification struct {
 	ReadAt    *time.Time      `json:"read_at,omitempty"`
 }
 
-// Read is one staff read of a case: when, in which department and role.
+// Read is one staff read of a case, of a 诉求 or of a 差评 work order on
+// the account's rating (issue 18): which (one number of the three), when,
+// in which department and role.
 type Read struct {
-	CaseNo  string    `json:"case_no"`
-	At      time.Time `json:"at"`
-	Purpose string    `json:"purpose"`
-	Grants  []Grant   `json:"reader_grants"`
+	CaseNo        string    `json:"case_no,omitempty"`
+	AppealNo      string    `json:"appeal_no,omitempty"`
+	RatingOrderNo string    `json:"rating_order_no,omitempty"`
+	At            time.Time `json:"at"`
+	Purpose       string    `json:"purpose"`
+	Grants        []Grant   `json:"reader_grants"`
 }
 
 // Grant is a reader's staff role and department.
@@ -199,7 +204,15 @@ func (e *Exporter) Export(ctx context.Context, u *identity.User) (*Document, err
 		if err := relations(tx, u.ID, d); err != nil {
 			return err
 		}
-		return reads(tx, byID, d)
+		appeals := map[string]string{}
+		for _, ap := range d.Appeals {
+			appeals[ap.ID] = ap.No
+		}
+		orders, err := ratingOrders(tx, u.ID)
+		if err != nil {
+			return err
+		}
+		return reads(tx, []readsOf{{"case", "case.read.", byID}, {"appeal", "appeal.read.", appeals}, {"rating_order", "rating_order.read", orders}}, d)
 	})
 	if err != nil {
 		return nil, apperr.Internalf("mydata: export", err)
@@ -260,52 +273,84 @@ func notifications(tx *db.Tx, userID string, d *Document) error {
 	return rows.Err()
 }
 
-// reads lists the staff reads of the cases (audit action case.read.<purpose>,
-// sequenced or not yet), each with the reader's staff grants — not the
-// reader's name, which the case page does not show the applicant either.
-func reads(tx *db.Tx, byID map[string]string, d *Document) error {
-	if len(byID) == 0 {
-		return nil
+// ratingOrders are the 差评 work orders opened on the account's ratings:
+// id → order number.
+func ratingOrders(tx *db.Tx, userID string) (map[string]string, error) {
+	rows, err := tx.Query(`SELECT o.id, o.order_no FROM rating_orders o JOIN ratings r ON r.id = o.rating_id WHERE r.rater_id = $1`, userID)
+	if err != nil {
+		return nil, err
 	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, no string
+		if err := rows.Scan(&id, &no); err != nil {
+			return nil, err
+		}
+		out[id] = no
+	}
+	return out, rows.Err()
+}
+
+// readsOf names the objects whose staff reads are listed: the audit
+// object type, the actions' prefix (the rest is the purpose) and the
+// objects (id → number shown).
+type readsOf struct {
+	objectType, prefix string
+	numbers            map[string]string
+}
+
+// reads lists the staff reads of the objects (audit actions case.read.<purpose>,
+// appeal.read.<purpose>, rating_order.read; sequenced or not yet), each with
+// the reader's staff grants — not the reader's name, which the case page
+// does not show the applicant either.
+func reads(tx *db.Tx, of []readsOf, d *Document) error {
 	type raw struct {
-		caseID, actor, action string
-		at                    time.Time
+		of                   readsOf
+		objID, actor, action string
+		at                   time.Time
 	}
 	var rs []raw
-	ids := make([]string, 0, len(byID))
-	for id := range byID {
-		ids = append(ids, id)
-	}
-	// The log has no index by object (records are found by leaf): the
-	// database filters by the cases' ids, in chunks within every dialect's
-	// limit of parameters.
-	for chunk := range slices.Chunk(ids, 400) {
-		args := make([]any, len(chunk))
-		ph := make([]string, len(chunk))
-		for i, id := range chunk {
-			args[i], ph[i] = id, fmt.Sprintf("$%d", i+1)
+	for _, o := range of {
+		if len(o.numbers) == 0 {
+			continue
 		}
-		in := strings.Join(ph, ", ")
-		rows, err := tx.Query(`SELECT object_id, actor_id, action, at FROM audit_records
-			WHERE object_type = 'case' AND action LIKE 'case.read.%' AND object_id IN (`+in+`)
-			UNION ALL SELECT object_id, actor_id, action, at FROM audit_pending
-			WHERE object_type = 'case' AND action LIKE 'case.read.%' AND object_id IN (`+in+`)`, args...)
-		if err != nil {
-			return err
+		ids := make([]string, 0, len(o.numbers))
+		for id := range o.numbers {
+			ids = append(ids, id)
 		}
-		for rows.Next() {
-			var r raw
-			if err := rows.Scan(&r.caseID, &r.actor, &r.action, &r.at); err != nil {
-				rows.Close()
+		// The log has no index by object (records are found by leaf): the
+		// database filters by the objects' ids, in chunks within every
+		// dialect's limit of parameters.
+		for chunk := range slices.Chunk(ids, 400) {
+			args := []any{o.objectType, o.prefix + "%"}
+			ph := make([]string, len(chunk))
+			for i, id := range chunk {
+				args = append(args, id)
+				ph[i] = fmt.Sprintf("$%d", i+3)
+			}
+			in := strings.Join(ph, ", ")
+			rows, err := tx.Query(`SELECT object_id, actor_id, action, at FROM audit_records
+				WHERE object_type = $1 AND action LIKE $2 AND object_id IN (`+in+`)
+				UNION ALL SELECT object_id, actor_id, action, at FROM audit_pending
+				WHERE object_type = $1 AND action LIKE $2 AND object_id IN (`+in+`)`, args...)
+			if err != nil {
 				return err
 			}
-			rs = append(rs, r)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if err := rows.Err(); err != nil {
-			return err
+			for rows.Next() {
+				r := raw{of: o}
+				if err := rows.Scan(&r.objID, &r.actor, &r.action, &r.at); err != nil {
+					rows.Close()
+					return err
+				}
+				rs = append(rs, r)
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
 		}
 	}
 	grants := map[string][]Grant{}
@@ -333,8 +378,19 @@ func reads(tx *db.Tx, byID map[string]string, d *Document) error {
 		grants[r.actor] = gs
 	}
 	for _, r := range rs {
-		purpose := r.action[len("case.read."):]
-		d.StaffReads = append(d.StaffReads, Read{CaseNo: byID[r.caseID], At: r.at.UTC(), Purpose: purpose, Grants: grants[r.actor]})
+		read := Read{At: r.at.UTC(), Purpose: strings.TrimPrefix(strings.TrimPrefix(r.action, r.of.prefix), "."), Grants: grants[r.actor]}
+		if read.Purpose == "" {
+			read.Purpose = "view" // rating_order.read: the order's page
+		}
+		switch no := r.of.numbers[r.objID]; r.of.objectType {
+		case "case":
+			read.CaseNo = no
+		case "appeal":
+			read.AppealNo = no
+		default:
+			read.RatingOrderNo = no
+		}
+		d.StaffReads = append(d.StaffReads, read)
 	}
 	slices.SortStableFunc(d.StaffReads, func(a, b Read) int { return a.At.Compare(b.At) })
 	return nil

@@ -97,7 +97,9 @@ func (s *Service) OrdersOfCase(ctx context.Context, u *identity.User, caseID str
 		return out, nil
 	}
 	err := s.DB.View(ctx, func(tx *db.Tx) error {
-		rows, err := tx.Query(selectOrder+` WHERE r.subject_kind = 'case' AND r.subject_id = $1 AND r.rater_id = $2 ORDER BY o.created_at`, caseID, u.ID)
+		// A 一件事's page shows the orders of its sub-cases' ratings.
+		rows, err := tx.Query(selectOrder+` WHERE r.subject_kind = 'case' AND r.subject_id IN (SELECT id FROM cases WHERE id = $1 OR parent_id = $1)
+			AND r.rater_id = $2 ORDER BY o.created_at, o.order_no`, caseID, u.ID)
 		if err != nil {
 			return err
 		}

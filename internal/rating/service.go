@@ -59,13 +59,21 @@ type Rating struct {
 	StaffIDs     []string  `json:"staff_ids,omitempty"`
 	OrderID      string    `json:"order_id,omitempty"` // the 差评工单 a bad rating opened
 	CreatedAt    time.Time `json:"created_at"`
+	// Parts: a 一件事's rating (Rate of a bundle) is recorded as one rating
+	// of each concluded sub-case — each department's own, with its work
+	// order when bad; this rating names the bundle (no id of its own).
+	Parts []Rating `json:"bundle_parts,omitempty"`
 }
 
 // subject is what a case rating needs to know of its case.
 type subject struct {
 	ID, No, ApplicantID, ApplicantKind, AgentID, ItemCode, ItemName, Dept, Region, State string
+	ParentID, Bundle                                                                     string // a 一件事's parent: Bundle set, no ParentID
 	Concluded                                                                            *time.Time
 }
+
+// bundle reports whether the case is a 一件事's parent.
+func (s *subject) bundle() bool { return s.Bundle != "" && s.ParentID == "" }
 
 func loadCase(tx *db.Tx, ref string) (*subject, error) {
 	col := "case_no"
@@ -73,15 +81,16 @@ func loadCase(tx *db.Tx, ref string) (*subject, error) {
 		col = "id"
 	}
 	var s subject
-	var no, agent sql.NullString
+	var no, agent, parent sql.NullString
 	var concluded sql.NullTime
-	err := tx.QueryRow(`SELECT id, case_no, applicant_id, applicant_kind, agent_id, impl_code, item_name, department_id, region_code, state, concluded_at
-		FROM cases WHERE `+col+` = $1 AND submitted_at IS NOT NULL`, ref).
-		Scan(&s.ID, &no, &s.ApplicantID, &s.ApplicantKind, &agent, &s.ItemCode, &s.ItemName, &s.Dept, &s.Region, &s.State, &concluded)
+	err := tx.QueryRow(`SELECT id, case_no, applicant_id, applicant_kind, agent_id, impl_code, item_name, department_id, region_code, state, concluded_at,
+		parent_id, bundle_code FROM cases WHERE `+col+` = $1 AND submitted_at IS NOT NULL`, ref).
+		Scan(&s.ID, &no, &s.ApplicantID, &s.ApplicantKind, &agent, &s.ItemCode, &s.ItemName, &s.Dept, &s.Region, &s.State, &concluded,
+			&parent, &s.Bundle)
 	if err != nil {
 		return nil, db.NotFound(err, "case.not_found", "ref", ref)
 	}
-	s.No, s.AgentID = no.String, agent.String
+	s.No, s.AgentID, s.ParentID = no.String, agent.String, parent.String
 	if concluded.Valid {
 		t := concluded.Time.UTC()
 		s.Concluded = &t
@@ -149,7 +158,7 @@ func (s *Service) Rate(ctx context.Context, u *identity.User, ref string, in Inp
 		if !c.applicantOf(u) {
 			return apperr.E(apperr.NotFound, "case.not_found", "ref", ref) // as the case page: not theirs, not there
 		}
-		out, err = s.rate(tx, c, u.ID, in)
+		out, err = s.rateCase(tx, c, u.ID, in)
 		return err
 	})
 	if err != nil {
@@ -168,13 +177,102 @@ func (s *Service) RateProven(ctx context.Context, caseNo string, in Input) (*Rat
 		if err != nil {
 			return err
 		}
-		out, err = s.rate(tx, c, c.ApplicantID, in)
+		out, err = s.rateCase(tx, c, c.ApplicantID, in)
 		return err
 	})
 	if err != nil {
 		return nil, apperr.Internalf("rating: rate", err)
 	}
 	return out, nil
+}
+
+// rateCase rates a case, or a 一件事 as a whole: a sub-case (the number
+// on its own notice) stands for its bundle, and the bundle's rating is
+// recorded for each of its concluded sub-cases (rateBundle).
+func (s *Service) rateCase(tx *db.Tx, c *subject, rater string, in Input) (*Rating, error) {
+	if c.ParentID != "" {
+		p, err := loadCase(tx, c.ParentID)
+		if err != nil {
+			return nil, err
+		}
+		c = p
+	}
+	if c.bundle() {
+		return s.rateBundle(tx, c, rater, in)
+	}
+	return s.rate(tx, c, rater, in)
+}
+
+// rateBundle rates a 一件事 once (一事一评 of the one service the applicant
+// asked for): the bundle's conclusion opens the window and the rules apply
+// to the bundle as to a case; the rating is recorded as one rating of each
+// concluded sub-case, so that each department's figures (评价率 of its
+// concluded cases, 满意度) count it and a bad rating opens a work order in
+// each department, which may appeal (误评) a rating that is not about its
+// part.
+func (s *Service) rateBundle(tx *db.Tx, b *subject, rater string, in Input) (*Rating, error) {
+	if in.Kind == "" {
+		in.Kind = KindFirst
+	}
+	in.Comment = strings.TrimSpace(in.Comment)
+	rule, err := RuleFor(tx, b.Region)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := tx.Strings(`SELECT id FROM cases WHERE parent_id = $1 AND concluded_at IS NOT NULL AND state <> 'withdrawn' ORDER BY case_no, id`, b.ID)
+	if err != nil {
+		return nil, err
+	}
+	a := Attempt{Applicant: true, Withdrawn: b.State == "withdrawn" || len(parts) == 0 && b.Concluded != nil, Concluded: b.Concluded, Kind: in.Kind,
+		Level: in.Level, Indicators: in.Indicators, Comment: in.Comment, Channel: in.Channel, Now: tx.Now, Rule: rule}
+	if err := priorRatings(tx, b.ID, rater, &a); err != nil {
+		return nil, err
+	}
+	if e := Check(a); e != nil {
+		return nil, e
+	}
+	out := &Rating{SubjectKind: SubjectCase, SubjectID: b.ID, SubjectNo: b.No, Kind: in.Kind, Level: in.Level, Direction: Direction,
+		IndicatorSet: Indicators.Version, Indicators: uniq(in.Indicators), Comment: in.Comment, Channel: in.Channel, ItemCode: b.ItemCode,
+		ItemName: b.ItemName, DepartmentID: b.Dept, Region: b.Region, CreatedAt: tx.Now}
+	for _, id := range parts {
+		c, err := loadCase(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		r, err := s.record(tx, c, rater, in, rule)
+		if err != nil {
+			return nil, err
+		}
+		out.Flagged = out.Flagged || r.Flagged
+		out.Parts = append(out.Parts, *r)
+	}
+	return out, nil
+}
+
+// priorRatings fills an attempt with the rater's earlier ratings of a case
+// or, for a bundle, of its sub-cases.
+func priorRatings(tx *db.Tx, caseID, rater string, a *Attempt) error {
+	rows, err := tx.Query(`SELECT kind, created_at FROM ratings WHERE subject_kind = 'case' AND rater_id = $2
+		AND subject_id IN (SELECT id FROM cases WHERE id = $1 OR parent_id = $1)`, caseID, rater)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var at time.Time
+		if err := rows.Scan(&k, &at); err != nil {
+			return err
+		}
+		if k == KindFirst {
+			if a.First == nil || at.Before(*a.First) {
+				a.First = &at
+			}
+		} else {
+			a.FollowedUp = true
+		}
+	}
+	return rows.Err()
 }
 
 func (s *Service) rate(tx *db.Tx, c *subject, rater string, in Input) (*Rating, error) {
@@ -212,6 +310,12 @@ func (s *Service) rate(tx *db.Tx, c *subject, rater string, in Input) (*Rating, 
 	if e := Check(a); e != nil {
 		return nil, e
 	}
+	return s.record(tx, c, rater, in, rule)
+}
+
+// record writes a checked rating of case c (in.Kind set, the comment
+// trimmed), flags a burst, audits it and opens the work order of a bad one.
+func (s *Service) record(tx *db.Tx, c *subject, rater string, in Input, rule Rule) (*Rating, error) {
 	staff, err := tx.Strings(`SELECT DISTINCT e.actor_id FROM case_events e JOIN users u ON u.id = e.actor_id
 		WHERE e.case_id = $1 AND u.kind = 'staff' ORDER BY e.actor_id`, c.ID)
 	if err != nil {
@@ -311,14 +415,15 @@ func flagBurst(tx *db.Tx, r *Rating) error {
 }
 
 // OfCase lists the ratings of a case the reader may see: its applicant
-// sees theirs; staff in the case's scope see all of them (without raters).
+// sees theirs (of a 一件事, those of its sub-cases, one per department);
+// staff in the case's scope see all of the case's own (without raters).
 func (s *Service) OfCase(ctx context.Context, u *identity.User, caseID string) ([]Rating, error) {
 	out := []Rating{}
 	err := s.DB.View(ctx, func(tx *db.Tx) error {
 		q := selectRating + ` WHERE r.subject_kind = 'case' AND r.subject_id = $1`
 		args := []any{caseID}
 		if u.Kind != identity.KindStaff {
-			q += ` AND r.rater_id = $2`
+			q = selectRating + ` WHERE r.subject_kind = 'case' AND r.subject_id IN (SELECT id FROM cases WHERE id = $1 OR parent_id = $1) AND r.rater_id = $2`
 			args = append(args, u.ID)
 		}
 		rows, err := tx.Query(q+` ORDER BY r.created_at, r.id`, args...)
@@ -382,8 +487,13 @@ func (s *Service) Expire(ctx context.Context, limit int) (int, error) {
 				continue
 			}
 			before := tx.Now.Add(-time.Duration(rule.WindowDays) * 24 * time.Hour)
-			ids, err := tx.Strings(`SELECT c.id FROM cases c WHERE c.concluded_at IS NOT NULL AND c.concluded_at < $1
-				AND c.region_code LIKE $2 AND c.parent_id IS NULL AND c.state <> 'withdrawn'
+			// A 一件事 is rated through its sub-cases (rateBundle): they take
+			// the default once the bundle's window has passed; the bundle's
+			// parent takes none.
+			ids, err := tx.Strings(`SELECT c.id FROM cases c LEFT JOIN cases p ON p.id = c.parent_id
+				WHERE c.concluded_at IS NOT NULL AND c.region_code LIKE $2 AND c.state <> 'withdrawn'
+				AND (c.parent_id IS NULL AND c.bundle_code = '' AND c.concluded_at < $1
+					OR c.parent_id IS NOT NULL AND p.concluded_at IS NOT NULL AND p.concluded_at < $1)
 				AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.subject_kind = 'case' AND r.subject_id = c.id AND r.kind = 'first')
 				ORDER BY c.concluded_at LIMIT `+itoa(limit), before, codes.DivisionPrefix(rule.Region)+"%")
 			if err != nil {

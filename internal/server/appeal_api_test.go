@@ -1,11 +1,17 @@
 package server
 
 import (
+	"bytes"
+	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
+	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/dbtest"
+	"github.com/tongban/tongban/internal/pdftest"
 )
 
 // 诉求 on the API (issue 18): bad input answers with its status and its own
@@ -95,6 +101,51 @@ func TestAppealsOnTheAPI(t *testing.T) {
 		}
 		if st, m := apiCall(t, "GET", api+"/supervision/appeals/report?month=2026-13", clerk, ""); st != 400 || m["message_key"] != "appeal.month_invalid" {
 			t.Errorf("bad month: %d %v", st, m)
+		}
+		// The monthly report by department, and as a document (format=).
+		month := ts.now.In(calendar.China).Format("2006-01")
+		st, m = apiCall(t, "GET", api+"/supervision/appeals/report?month="+month, clerk, "")
+		rep, _ := m["report"].(map[string]any)
+		if st != 200 || rep["accepted"] != float64(2) || len(rep["departments"].([]any)) != 2 {
+			t.Fatalf("report: %d %v", st, m)
+		}
+		if st, m := apiCall(t, "GET", api+"/supervision/appeals/report?month="+month+"&format=docx", clerk, ""); st != 400 || m["message_key"] != "stats.format_unknown" {
+			t.Errorf("format docx: %d %v", st, m)
+		}
+		req, _ := http.NewRequest("GET", api+"/supervision/appeals/report?month="+month+"&format=xlsx", nil)
+		req.Header.Set("Authorization", "Bearer "+clerk)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := []byte(body(t, r))
+		if r.StatusCode != 200 || !strings.Contains(r.Header.Get("Content-Disposition"), "tongban-appeals-500102-"+month+".xlsx") {
+			t.Fatalf("xlsx: %d %q", r.StatusCode, r.Header.Get("Content-Disposition"))
+		}
+		wb, err := excelize.OpenReader(bytes.NewReader(x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := wb.GetRows("诉求月报", excelize.Options{RawCellValue: true})
+		if total := rows[len(rows)-1]; total[0] != "涪陵区合计" || total[1] != "2" || total[2] != "1" || total[14] != "1" {
+			t.Errorf("xlsx totals %v", total)
+		}
+		// The supervision page shows the departments and links the files.
+		c := ts.client()
+		ts.webLogin(t, c, "supervisor")
+		r, _ = c.Get(ts.URL + "/supervision/appeals?month=" + month)
+		page := body(t, r)
+		if r.StatusCode != 200 || !strings.Contains(page, `id="appeal-report-departments"`) || !strings.Contains(page, "重庆市涪陵区市场监督管理局") ||
+			!strings.Contains(page, `id="appeal-report-pdf"`) {
+			t.Fatalf("report page: %d", r.StatusCode)
+		}
+		r, _ = c.Get(ts.URL + "/supervision/appeals?month=" + month + "&region=500102&format=pdf")
+		p := []byte(body(t, r))
+		if r.StatusCode != 200 || r.Header.Get("Content-Type") != "application/pdf" {
+			t.Fatalf("pdf: %d %s", r.StatusCode, r.Header.Get("Content-Type"))
+		}
+		if out, ok := pdftest.Text(t, p); ok && (!strings.Contains(out, "诉求办理月度报告") || !strings.Contains(out, "涪陵区合计")) {
+			t.Errorf("the PDF: %s", out)
 		}
 	})
 }

@@ -29,6 +29,10 @@ type RuleView struct {
 	Rule
 	LevelName string `json:"level"`
 	Enabled   bool   `json:"enabled"`
+	// KeepEnabled: the request did not say (an API body without
+	// "enabled"): a stored rule keeps its state, a new one is enabled.
+	// Never a silent switch-off.
+	KeepEnabled bool `json:"-"`
 }
 
 // Admin reads and changes the thresholds and the escalation rules.
@@ -240,7 +244,8 @@ func (a *Admin) SetRule(ctx context.Context, u *identity.User, r RuleView) error
 		// without naming a region keeps its own (switching it off does not
 		// move it); a new one applies in the administrator's region.
 		var stored string
-		err := tx.QueryRow(`SELECT region_code FROM escalation_rules WHERE id = $1`, r.ID).Scan(&stored)
+		var storedEnabled bool
+		err := tx.QueryRow(`SELECT region_code, enabled FROM escalation_rules WHERE id = $1`, r.ID).Scan(&stored, &storedEnabled)
 		switch {
 		case err == nil:
 			if err := a.mayConfigure(u, stored); err != nil {
@@ -249,9 +254,15 @@ func (a *Admin) SetRule(ctx context.Context, u *identity.User, r RuleView) error
 			if r.Region == "" {
 				r.Region = stored
 			}
+			if r.KeepEnabled {
+				r.Enabled = storedEnabled
+			}
 		case errors.Is(err, sql.ErrNoRows):
 			if r.Region == "" {
 				r.Region = adminRegion(u)
+			}
+			if r.KeepEnabled {
+				r.Enabled = true
 			}
 		default:
 			return err

@@ -353,7 +353,18 @@ func (s *Server) appealReport(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	v.Data["Report"], v.Data["Month"] = rep, month
+	if f := r.URL.Query().Get("format"); f != "" {
+		b, ctype, name, err := rep.File(f, s.Now())
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		edge.Transfer(w)
+		w.Write(b)
+		return nil
+	}
+	v.Data["Report"], v.Data["Month"], v.Data["Region"] = rep, month, region
 	s.render(w, r, http.StatusOK, "appeal_report", v)
 	return nil
 }

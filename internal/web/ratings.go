@@ -44,6 +44,13 @@ func (s *Server) ratingView(r *http.Request, v *View, c *cases.Case) error {
 	if err != nil {
 		return err
 	}
+	if c.ParentID != "" && v.User.Kind != identity.KindStaff {
+		// A 一件事's part: the applicant rates the bundle as a whole, on its
+		// page; this part's share of the rating is listed here.
+		v.Data["Ratings"], v.Data["RateBundle"] = list, c.ParentID
+		s.ratingForm(v)
+		return nil
+	}
 	orders, err := s.Ratings.OrdersOfCase(r.Context(), v.User, c.ID)
 	if err != nil {
 		return err

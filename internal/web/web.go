@@ -89,7 +89,7 @@ var pageFiles = []string{"home", "login", "workbench", "supervision", "anomalies
 	"profile", "person_correct", "register", "loginsms", "reset", "assurance", "mandates_agent", "mandates_mine", "mandates_checks", "enterprises", "admin_site", "rate", "ratings", "rating_order",
 	"booking", "bookings_mine", "bookings_desk", "admin_booking",
 	"hall_take", "hall_ticket", "hall_board", "hall_console", "admin_hall_queue", "hall_figures", "kiosk",
-	"appeal_new", "appeals_published", "appeals_mine", "appeals_work", "appeal_order", "appeal_report", "admin_appeals", "admin_open311"}
+	"appeal_new", "appeals_published", "appeals_mine", "appeals_work", "appeal_order", "appeal_report", "admin_appeals", "admin_open311", "admin_ratings"}
 
 // partials are parsed with every page.
 var partials = []string{"templates/layout.html", "templates/appform.html", "templates/badgeset.html", "templates/actions.html", "templates/caselist.html", "templates/figures.html", "templates/staffgrant.html", "templates/orgfields.html", "templates/mandaterow.html", "templates/ratingform.html"}
@@ -216,6 +216,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /admin/templates", s.page(s.adminTemplateSave, identity.RoleAdmin))
 	mux.Handle("GET /admin/outbox", s.page(s.adminOutbox, identity.RoleAdmin))
 	mux.Handle("GET /admin/open311", s.page(s.adminOpen311, identity.RoleAdmin))
+	mux.Handle("GET /admin/rating-rules", s.page(s.adminRatingRules, identity.RoleAdmin))
+	mux.Handle("POST /admin/rating-rules", s.page(s.adminSaveRatingRule, identity.RoleAdmin))
 	mux.Handle("POST /admin/open311", s.page(s.adminOpen311Register, identity.RoleAdmin))
 	mux.Handle("POST /admin/open311/{id}/revoke", s.page(s.adminOpen311Revoke, identity.RoleAdmin))
 	mux.Handle("POST /admin/outbox/{id}/resend", s.page(s.adminResend, identity.RoleAdmin))
