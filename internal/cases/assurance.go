@@ -79,18 +79,9 @@ func (s *Service) VerifyInPerson(ctx context.Context, u *identity.User, chk InPe
 		}
 	}
 	err := run(func(tx *db.Tx) error {
-		if err := mandate.MatchThrottled(tx, u.ID); err != nil {
-			return err
-		}
-		app, err := s.identity.ApplicantByNumberTx(tx, chk.Number)
-		switch {
-		case apperr.Is(err, apperr.NotFound, ""), err == nil && (app.Name != name || app.Kind != identity.KindPerson):
-			return apperr.E(apperr.Invalid, "case.applicant_unmatched")
-		case err != nil:
-			return err
-		}
 		// The staff read of the person's record (R9.3), then the change.
-		if err := audit.Append(tx, &audit.Record{Actor: u.ID, Role: string(identity.RoleClerk), Action: "person.read.assurance", ObjectType: "user", ObjectID: app.UserID}, nil); err != nil {
+		app, err := s.personAtWindow(tx, u, chk.Number, name, "assurance")
+		if err != nil {
 			return err
 		}
 		changed, err := s.identity.RaiseAssuranceTx(tx, app.UserID)
@@ -110,6 +101,24 @@ func (s *Service) VerifyInPerson(ctx context.Context, u *identity.User, chk InPe
 		return nil, apperr.Internalf("cases: verify in person", err)
 	}
 	return out, nil
+}
+
+// personAtWindow finds the person a clerk names by ID number and name, the
+// same answer for an unknown number and a wrong name (counted:
+// mandate.MatchLimit), and records the clerk's read of their record
+// (person.read.<purpose>, R9.3).
+func (s *Service) personAtWindow(tx *db.Tx, u *identity.User, number, name, purpose string) (*identity.Applicant, error) {
+	if err := mandate.MatchThrottled(tx, u.ID); err != nil {
+		return nil, err
+	}
+	app, err := s.identity.ApplicantByNumberTx(tx, number)
+	switch {
+	case apperr.Is(err, apperr.NotFound, ""), err == nil && (app.Name != name || app.Kind != identity.KindPerson):
+		return nil, apperr.E(apperr.Invalid, "case.applicant_unmatched")
+	case err != nil:
+		return nil, err
+	}
+	return app, audit.Append(tx, &audit.Record{Actor: u.ID, Role: string(identity.RoleClerk), Action: "person.read." + purpose, ObjectType: "user", ObjectID: app.UserID}, nil)
 }
 
 // clerkGrant is the clerk's first clerk grant: where they sit.

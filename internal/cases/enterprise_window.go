@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/tongban/tongban/internal/apperr"
-	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/mandate"
@@ -40,17 +39,8 @@ func (s *Service) BindEnterpriseAtWindow(ctx context.Context, u *identity.User, 
 	}
 	var out *identity.WindowBound
 	err := s.db.Update(ctx, func(tx *db.Tx) error {
-		if err := mandate.MatchThrottled(tx, u.ID); err != nil {
-			return err
-		}
-		app, err := s.identity.ApplicantByNumberTx(tx, chk.Number)
-		switch {
-		case apperr.Is(err, apperr.NotFound, ""), err == nil && (app.Name != name || app.Kind != identity.KindPerson):
-			return apperr.E(apperr.Invalid, "case.applicant_unmatched")
-		case err != nil:
-			return err
-		}
-		if err := audit.Append(tx, &audit.Record{Actor: u.ID, Role: string(identity.RoleClerk), Action: "person.read.enterprise", ObjectType: "user", ObjectID: app.UserID}, nil); err != nil {
+		app, err := s.personAtWindow(tx, u, chk.Number, name, "enterprise")
+		if err != nil {
 			return err
 		}
 		out, err = s.identity.BindAtWindowTx(tx, u, identity.WindowBinding{CreditCode: chk.CreditCode, Name: chk.Name, PersonID: app.UserID, PersonName: app.Name})
