@@ -15,17 +15,13 @@ import (
 // supervisionSignals lists signals (预警、黄牌、红牌) in the caller's scope.
 func (s *Server) supervisionSignals(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	page, err := intParam(r, "page", 1, MaxPage)
-	if err != nil {
-		return err
-	}
-	per, err := intParam(r, "per_page", 50, MaxPerPageLong)
+	after, per, err := listsKeyset(r, 50)
 	if err != nil {
 		return err
 	}
 	f := supervise.SignalFilter{Level: q.Get("level"), Dept: q.Get("dept"), Region: q.Get("region"),
-		Clock: supervise.Clock(q.Get("clock")), Page: page, PerPage: per}
-	list, total, counts, err := s.Supervision.Signals(r.Context(), userFrom(r.Context()), f)
+		Clock: supervise.Clock(q.Get("clock")), After: after, PerPage: per}
+	pg, err := s.Supervision.Signals(r.Context(), userFrom(r.Context()), f)
 	if err != nil {
 		return err
 	}
@@ -33,7 +29,10 @@ func (s *Server) supervisionSignals(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"signals": list, "total": total, "counts": counts, "page": page, "per_page": per}
+	out := map[string]any{"signals": pg.Signals, "total": pg.Total, "total_capped": pg.Capped, "counts": pg.Counts, "per_page": per}
+	if pg.Next != "" {
+		out["next"] = pg.Next
+	}
 	if !last.IsZero() {
 		out["last_pass"] = last
 	}
@@ -135,11 +134,11 @@ func (s *Server) supervisionStats(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	_, _, counts, err := s.Supervision.Signals(r.Context(), u, supervise.SignalFilter{Dept: sq.Department, Region: sq.Region, PerPage: 1})
+	pg, err := s.Supervision.Signals(r.Context(), u, supervise.SignalFilter{Dept: sq.Department, Region: sq.Region, PerPage: 1})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"summary": sum, "signals": counts})
+	writeJSON(w, http.StatusOK, map[string]any{"summary": sum, "signals": pg.Counts})
 	return nil
 }
 

@@ -338,7 +338,7 @@ func TestAPI(t *testing.T) {
 			{"page past the maximum", "GET", "/items?page=10001", "", "", 400, "error.param_range"},
 			{"page past int", "GET", "/cases?page=99999999999999999999", token, "", 400, "error.param_integer"},
 			{"per_page past the maximum", "GET", "/cases?per_page=101", token, "", 400, "error.param_range"},
-			{"signals per_page", "GET", "/supervision/signals?per_page=201", token, "", 400, "error.param_range"},
+			{"signals per_page", "GET", "/supervision/signals?per_page=101", token, "", 400, "paging.size_too_large"},
 			{"notifications limit", "GET", "/notifications?limit=201", token, "", 400, "error.param_range"},
 			{"search too long", "GET", "/items?q=" + strings.Repeat("营业执照", 17), "", "", 400, "catalog.query_long"},
 			{"bad region", "GET", "/calendar/workday?date=2026-01-04&region=999999", token, "", 400, "codes.division.unknown"},

@@ -10,6 +10,7 @@ import (
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/paging"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 )
@@ -19,12 +20,12 @@ import (
 func (s *Server) supervision(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "supervision.title")
 	q := r.URL.Query()
-	page := pageOf(q.Get("page"))
-	f := supervise.SignalFilter{Level: q.Get("level"), Dept: q.Get("dept"), Clock: supervise.Clock(q.Get("clock")), Page: page, PerPage: 50}
-	list, total, counts, err := s.Supervision.Signals(r.Context(), v.User, f)
+	f := supervise.SignalFilter{Level: q.Get("level"), Dept: q.Get("dept"), Clock: supervise.Clock(q.Get("clock")), After: q.Get("after"), PerPage: 50}
+	pg, err := s.Supervision.Signals(r.Context(), v.User, f)
 	if err != nil {
 		return err
 	}
+	list, counts := pg.Signals, pg.Counts
 	var sum supervise.Count
 	for _, c := range counts {
 		sum.Warning += c.Warning
@@ -47,7 +48,7 @@ func (s *Server) supervision(w http.ResponseWriter, r *http.Request) error {
 			rows[i].Late = -n
 		}
 	}
-	v.Data["Signals"], v.Data["Total"], v.Data["Counts"], v.Data["Sum"] = rows, total, counts, sum
+	v.Data["Signals"], v.Data["Total"], v.Data["Counts"], v.Data["Sum"] = rows, paging.Label(pg.Total, paging.CountCap), counts, sum
 	v.Data["Filter"], v.Data["Levels"], v.Data["Clocks"] = f, []string{"red", "yellow", "warning"}, supervise.Clocks
 	v.Data["LastPass"] = last
 	orders, ordersTotal, err := s.Supervision.OrderSignals(r.Context(), v.User, "")
@@ -55,7 +56,7 @@ func (s *Server) supervision(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v.Data["Orders"], v.Data["OrdersTotal"] = orders, ordersTotal
-	v.Data["Page"], v.Data["More"] = max(f.Page, 1), max(f.Page, 1)*50 < total
+	v.Data["Next"] = pg.Next
 
 	// The dashboard: the period's figures from the daily rollups.
 	from, to, err := stats.Period(q.Get("from"), q.Get("to"), now)

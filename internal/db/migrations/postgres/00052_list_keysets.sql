@@ -1,0 +1,34 @@
+-- +goose Up
+-- Lists that cost the page, not the table (issue 20): each list is read by
+-- keyset (the last row's sort key, internal/paging) on an index whose
+-- leading columns are the list's filter and whose rest is its order, so a
+-- page reads its own rows and never those before it.
+
+-- 电子监察: signals by level, then the most overdue; a department's too.
+-- The key ends with the signal's primary key (case, clock): unique.
+CREATE INDEX case_signals_page ON case_signals (level, due_at, case_id, clock);
+CREATE INDEX case_signals_dept_page ON case_signals (department_id, level, due_at, case_id, clock);
+DROP INDEX case_signals_level;
+
+-- A user's notifications newest first, and their unread ones (counted up to
+-- the cap on a partial index that holds only what is unread).
+CREATE INDEX notifications_page ON notifications (user_id, created_at, id);
+CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
+DROP INDEX notifications_user;
+
+-- 证照管理: a department's issued licences newest first; a supervisor's
+-- region reads them in the same order, filtered.
+CREATE INDEX licences_issued_page ON licences (department_id, issued_at, id);
+CREATE INDEX licences_issued_at ON licences (issued_at, id);
+DROP INDEX licences_issued;
+
+-- +goose Down
+CREATE INDEX licences_issued ON licences (department_id, issued_at);
+DROP INDEX licences_issued_at;
+DROP INDEX licences_issued_page;
+CREATE INDEX notifications_user ON notifications (user_id, created_at);
+DROP INDEX notifications_unread;
+DROP INDEX notifications_page;
+CREATE INDEX case_signals_level ON case_signals (level, department_id);
+DROP INDEX case_signals_dept_page;
+DROP INDEX case_signals_page;
