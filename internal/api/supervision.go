@@ -8,6 +8,7 @@ import (
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/paging"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 )
@@ -43,11 +44,19 @@ func (s *Server) supervisionSignals(w http.ResponseWriter, r *http.Request) erro
 // supervisionOrders lists the signalled work-order clocks (差评, 诉求) in
 // the caller's scope.
 func (s *Server) supervisionOrders(w http.ResponseWriter, r *http.Request) error {
-	list, total, err := s.Supervision.OrderSignals(r.Context(), userFrom(r.Context()), r.URL.Query().Get("level"))
+	after, per, err := listsKeyset(r, supervise.OrderSignalLimit)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"signals": list, "total": total})
+	pg, err := s.Supervision.OrderSignals(r.Context(), userFrom(r.Context()), supervise.OrderFilter{Level: r.URL.Query().Get("level"), After: after, PerPage: per})
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"signals": pg.Signals, "total": pg.Total, "total_capped": pg.Capped, "per_page": per}
+	if pg.Next != "" {
+		out["next"] = pg.Next
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -71,18 +80,27 @@ func (s *Server) urgeCase(w http.ResponseWriter, r *http.Request) error {
 
 // notifications is the caller's in-app inbox.
 func (s *Server) notifications(w http.ResponseWriter, r *http.Request) error {
-	limit, err := intParam(r, "limit", 50, MaxPerPageLong)
+	after, per, err := listsKeyset(r, 50)
 	if err != nil {
 		return err
 	}
-	list, unread, err := s.Notify.Inbox(r.Context(), userFrom(r.Context()), limit)
+	if l := r.URL.Query().Get("limit"); l != "" && r.URL.Query().Get("per_page") == "" {
+		// limit is per_page's older name.
+		if per, err = paging.Size(l, 50, paging.MaxSize); err != nil {
+			return err
+		}
+	}
+	pg, err := s.Notify.Page(r.Context(), userFrom(r.Context()), after, per)
 	if err != nil {
 		return err
 	}
-	if err := s.Notify.Texts(r.Context(), edge.Lang(r), list); err != nil {
+	if err := s.Notify.Texts(r.Context(), edge.Lang(r), pg.Notifications); err != nil {
 		return err
 	}
-	out := map[string]any{"notifications": list, "unread": unread}
+	out := map[string]any{"notifications": pg.Notifications, "unread": pg.Unread, "unread_capped": pg.UnreadCapped, "per_page": per}
+	if pg.Next != "" {
+		out["next"] = pg.Next
+	}
 	if u := userFrom(r.Context()); u.Kind == identity.KindStaff {
 		// Staff: their new work (新到待办) is read from their inbox list,
 		// not written as notifications (cases/newwork.go).

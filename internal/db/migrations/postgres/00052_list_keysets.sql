@@ -10,6 +10,10 @@ CREATE INDEX case_signals_page ON case_signals (level, due_at, case_id, clock);
 CREATE INDEX case_signals_dept_page ON case_signals (department_id, level, due_at, case_id, clock);
 DROP INDEX case_signals_level;
 
+-- Work orders' signals (差评, 诉求) the same way, on a partial index of the
+-- running, signalled clocks only.
+CREATE INDEX order_clocks_page ON order_clocks (level, due_at, kind, order_id, clock) WHERE level <> 'normal' AND stopped_at IS NULL;
+
 -- A user's notifications newest first, and their unread ones (counted up to
 -- the cap on a partial index that holds only what is unread).
 CREATE INDEX notifications_page ON notifications (user_id, created_at, id);
@@ -30,5 +34,6 @@ CREATE INDEX notifications_user ON notifications (user_id, created_at);
 DROP INDEX notifications_unread;
 DROP INDEX notifications_page;
 CREATE INDEX case_signals_level ON case_signals (level, department_id);
+DROP INDEX order_clocks_page;
 DROP INDEX case_signals_dept_page;
 DROP INDEX case_signals_page;
