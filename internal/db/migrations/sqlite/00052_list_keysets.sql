@@ -26,7 +26,18 @@ CREATE INDEX licences_issued_page ON licences (department_id, issued_at, id);
 CREATE INDEX licences_issued_at ON licences (issued_at, id);
 DROP INDEX licences_issued;
 
+-- 诉求: the published replies newest first (a partial index of what the
+-- public list shows), and every order by (created_at, id) for the others;
+-- the staff lists' filters are the open backlog (appeals_state,
+-- appeals_department), read in the same order.
+CREATE INDEX appeals_published ON appeals (created_at, id) WHERE publish = TRUE AND state = 'closed';
+CREATE INDEX appeals_created_page ON appeals (created_at, id);
+DROP INDEX appeals_created;
+
 -- +goose Down
+CREATE INDEX appeals_created ON appeals (created_at);
+DROP INDEX appeals_created_page;
+DROP INDEX appeals_published;
 CREATE INDEX licences_issued ON licences (department_id, issued_at);
 DROP INDEX licences_issued_at;
 DROP INDEX licences_issued_page;
