@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/appeal"
+	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/paging"
 )
 
