@@ -34,7 +34,14 @@ CREATE INDEX appeals_published ON appeals (created_at, id) WHERE publish = TRUE 
 CREATE INDEX appeals_created_page ON appeals (created_at, id);
 DROP INDEX appeals_created;
 
+-- 差评台账: open orders, then closed ones (which grow with the years), each
+-- by verification deadline; a department's too.
+CREATE INDEX rating_orders_page ON rating_orders (state, verify_due_at, id);
+CREATE INDEX rating_orders_dept_page ON rating_orders (department_id, state, verify_due_at, id);
+
 -- +goose Down
+DROP INDEX rating_orders_dept_page;
+DROP INDEX rating_orders_page;
 CREATE INDEX appeals_created ON appeals (created_at);
 DROP INDEX appeals_created_page;
 DROP INDEX appeals_published;
