@@ -10,8 +10,8 @@ import (
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
-	"github.com/tongban/tongban/internal/queue"
 	"github.com/tongban/tongban/internal/paging"
+	"github.com/tongban/tongban/internal/queue"
 	"github.com/tongban/tongban/internal/rating"
 )
 
