@@ -21,7 +21,7 @@ func (s *Server) supervisionSignals(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	f := supervise.SignalFilter{Level: q.Get("level"), Dept: q.Get("dept"), Region: q.Get("region"),
-		Clock: supervise.Clock(q.Get("clock")), After: after, PerPage: per}
+		Clock: supervise.Clock(q.Get("clock")), After: after, PerPage: per, Counts: after == ""}
 	pg, err := s.Supervision.Signals(r.Context(), userFrom(r.Context()), f)
 	if err != nil {
 		return err
@@ -30,7 +30,10 @@ func (s *Server) supervisionSignals(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"signals": pg.Signals, "total": pg.Total, "total_capped": pg.Capped, "counts": pg.Counts, "per_page": per}
+	out := map[string]any{"signals": pg.Signals, "total": pg.Total, "total_capped": pg.Capped, "per_page": per}
+	if f.Counts {
+		out["counts"] = pg.Counts
+	}
 	if pg.Next != "" {
 		out["next"] = pg.Next
 	}
@@ -152,7 +155,7 @@ func (s *Server) supervisionStats(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	pg, err := s.Supervision.Signals(r.Context(), u, supervise.SignalFilter{Dept: sq.Department, Region: sq.Region, PerPage: 1})
+	pg, err := s.Supervision.Signals(r.Context(), u, supervise.SignalFilter{Dept: sq.Department, Region: sq.Region, PerPage: 1, Counts: true})
 	if err != nil {
 		return err
 	}

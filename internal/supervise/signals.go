@@ -45,6 +45,10 @@ type SignalFilter struct {
 	Clock   Clock
 	After   string // a continuation token (paging): "" the first page
 	PerPage int
+	// Counts asks for the counts by department and level too: what the
+	// dashboard shows, the same on every page (the API gives them with the
+	// first page only).
+	Counts bool
 }
 
 // SignalList is the name signal pages' continuation tokens carry.
@@ -203,10 +207,15 @@ func (r *Reader) Signals(ctx context.Context, u *identity.User, f SignalFilter) 
 				return err
 			}
 		}
+		if !f.Counts {
+			return nil
+		}
 		// Counts leave the level out (they show every level), so they use
-		// only the arguments of the common conditions.
-		rows, err := tx.Query(`SELECT s.department_id, d.name, s.level, COUNT(*) FROM case_signals s JOIN departments d ON d.id = s.department_id
-			WHERE `+common+` GROUP BY s.department_id, d.name, s.level ORDER BY d.name`, args[:nCommon]...)
+		// only the arguments of the common conditions. They are grouped on
+		// case_signals_dept_page alone (it covers department, level and
+		// region), the names joined to the groups after.
+		rows, err := tx.Query(`SELECT g.department_id, d.name, g.level, g.n FROM (SELECT s.department_id, s.level, COUNT(*) AS n FROM case_signals s
+			WHERE `+common+` GROUP BY s.department_id, s.level) g JOIN departments d ON d.id = g.department_id ORDER BY d.name, g.department_id`, args[:nCommon]...)
 		if err != nil {
 			return err
 		}

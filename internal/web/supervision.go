@@ -20,7 +20,7 @@ import (
 func (s *Server) supervision(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "supervision.title")
 	q := r.URL.Query()
-	f := supervise.SignalFilter{Level: q.Get("level"), Dept: q.Get("dept"), Clock: supervise.Clock(q.Get("clock")), After: q.Get("after"), PerPage: 50}
+	f := supervise.SignalFilter{Level: q.Get("level"), Dept: q.Get("dept"), Clock: supervise.Clock(q.Get("clock")), After: q.Get("after"), PerPage: 50, Counts: true}
 	pg, err := s.Supervision.Signals(r.Context(), v.User, f)
 	if err != nil {
 		return err

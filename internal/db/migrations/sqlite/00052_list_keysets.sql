@@ -5,9 +5,11 @@
 -- page reads its own rows and never those before it.
 
 -- 电子监察: signals by level, then the most overdue; a department's too.
--- The key ends with the signal's primary key (case, clock): unique.
+-- The key ends with the signal's primary key (case, clock): unique. The
+-- department's index ends with the region, so that the counts by department
+-- and level read it alone.
 CREATE INDEX case_signals_page ON case_signals (level, due_at, case_id, clock);
-CREATE INDEX case_signals_dept_page ON case_signals (department_id, level, due_at, case_id, clock);
+CREATE INDEX case_signals_dept_page ON case_signals (department_id, level, due_at, case_id, clock, region_code);
 DROP INDEX case_signals_level;
 
 -- Work orders' signals (差评, 诉求) the same way, on a partial index of the
