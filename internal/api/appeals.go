@@ -8,6 +8,7 @@ import (
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/paging"
 )
 
 // 诉求 work orders (issue 18). Every rule is the appeal service's.
@@ -82,10 +83,7 @@ func (s *Server) appeals(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := appeal.StaffFilter{State: q.Get("state")}
 	var err error
-	if f.Limit, err = intParam(r, "limit", 50, appeal.MaxList); err != nil {
-		return err
-	}
-	if f.Offset, err = intParam(r, "offset", 0, 100000); err != nil {
+	if f.After, f.Limit, err = appealsKeyset(r); err != nil {
 		return err
 	}
 	view := q.Get("view")
@@ -100,21 +98,50 @@ func (s *Server) appeals(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	var list []*appeal.Appeal
+	var next string
 	switch view {
 	case "mine":
 		list, err = s.Appeals.Mine(r.Context(), u)
 	case "queue":
-		list, err = s.Appeals.Queue(r.Context(), u, f)
+		list, next, err = s.Appeals.Queue(r.Context(), u, f)
 	case "department":
-		list, err = s.Appeals.Department(r.Context(), u, f)
+		list, next, err = s.Appeals.Department(r.Context(), u, f)
 	default:
 		return apperr.E(apperr.Invalid, "error.param_enum", "param", "view", "values", "mine, queue, department")
 	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"appeals": list})
+	writeAppeals(w, list, next)
 	return nil
+}
+
+// appealsKeyset reads an appeal list's page: after and per_page (limit is
+// its older name); an offset, the older way of paging, is refused.
+func appealsKeyset(r *http.Request) (string, int, error) {
+	q := r.URL.Query()
+	if o := q.Get("offset"); o != "" && o != "0" {
+		return "", 0, apperr.E(apperr.Invalid, "paging.page_number_gone")
+	}
+	after, per, err := listsKeyset(r, 50)
+	if err != nil {
+		return "", 0, err
+	}
+	if l := q.Get("limit"); l != "" && q.Get("per_page") == "" {
+		if per, err = paging.Size(l, 50, paging.MaxSize); err != nil {
+			return "", 0, err
+		}
+	}
+	return after, per, nil
+}
+
+// writeAppeals answers a page of orders with the next page's token.
+func writeAppeals(w http.ResponseWriter, list []*appeal.Appeal, next string) {
+	out := map[string]any{"appeals": list}
+	if next != "" {
+		out["next"] = next
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) getAppeal(w http.ResponseWriter, r *http.Request) error {
@@ -157,17 +184,14 @@ func (s *Server) publishedAppeals(w http.ResponseWriter, r *http.Request) error 
 	q := r.URL.Query()
 	f := appeal.PublicFilter{Published: true, Category: q.Get("category")}
 	var err error
-	if f.Limit, err = intParam(r, "limit", 50, appeal.MaxList); err != nil {
+	if f.After, f.Limit, err = appealsKeyset(r); err != nil {
 		return err
 	}
-	if f.Offset, err = intParam(r, "offset", 0, 100000); err != nil {
-		return err
-	}
-	list, err := s.Appeals.List(r.Context(), f)
+	list, next, err := s.Appeals.List(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"appeals": list})
+	writeAppeals(w, list, next)
 	return nil
 }
 

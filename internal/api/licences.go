@@ -10,6 +10,7 @@ import (
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/license"
+	"github.com/tongban/tongban/internal/paging"
 )
 
 // licenceSummary is a licence in a list.
@@ -70,11 +71,18 @@ func (s *Server) issuedLicences(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	limit, err := intParam(r, "limit", 100, MaxPerPageLong)
+	after, limit, err := listsKeyset(r, 100)
 	if err != nil {
 		return err
 	}
-	list, err := lib.Issued(r.Context(), userFrom(r.Context()), license.IssuedFilter{Number: strings.TrimSpace(q.Get("number")), Status: q.Get("status"), Limit: limit})
+	if l := q.Get("limit"); l != "" && q.Get("per_page") == "" {
+		// limit is per_page's older name.
+		if limit, err = paging.Size(l, 100, paging.MaxSize); err != nil {
+			return err
+		}
+	}
+	list, next, err := lib.Issued(r.Context(), userFrom(r.Context()), license.IssuedFilter{Number: strings.TrimSpace(q.Get("number")), Status: q.Get("status"),
+		After: after, Limit: limit})
 	if err != nil {
 		return err
 	}
@@ -82,7 +90,11 @@ func (s *Server) issuedLicences(w http.ResponseWriter, r *http.Request) error {
 	for i := range list {
 		out = append(out, map[string]any{"licence": summarize(&list[i]), "holder": list[i].Metadata.Holder, "holder_masked": list[i].HolderMasked})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"licences": out})
+	res := map[string]any{"licences": out, "per_page": limit}
+	if next != "" {
+		res["next"] = next
+	}
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }
 

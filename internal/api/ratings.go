@@ -79,21 +79,21 @@ func (s *Server) ratingIndicators(w http.ResponseWriter, r *http.Request) error 
 
 // ratingOrders is the 差评 ledger (台账) in the caller's scope.
 func (s *Server) ratingOrders(w http.ResponseWriter, r *http.Request) error {
-	page, err := intParam(r, "page", 1, MaxPage)
-	if err != nil {
-		return err
-	}
-	per, err := intParam(r, "per_page", 50, rating.MaxPerPage)
+	after, per, err := listsKeyset(r, 50)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	list, total, err := s.Ratings.Ledger(r.Context(), userFrom(r.Context()), rating.LedgerFilter{State: q.Get("state"),
-		Flagged: q.Get("flagged") == "true", Page: page, PerPage: per})
+	pg, err := s.Ratings.Ledger(r.Context(), userFrom(r.Context()), rating.LedgerFilter{State: q.Get("state"),
+		Flagged: q.Get("flagged") == "true", After: after, PerPage: per})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"orders": list, "total": total, "page": page, "per_page": per})
+	out := map[string]any{"orders": pg.Orders, "total": pg.Total, "total_capped": pg.Capped, "per_page": per}
+	if pg.Next != "" {
+		out["next"] = pg.Next
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

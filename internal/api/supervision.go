@@ -8,6 +8,7 @@ import (
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/paging"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 )
@@ -15,17 +16,13 @@ import (
 // supervisionSignals lists signals (预警、黄牌、红牌) in the caller's scope.
 func (s *Server) supervisionSignals(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	page, err := intParam(r, "page", 1, MaxPage)
-	if err != nil {
-		return err
-	}
-	per, err := intParam(r, "per_page", 50, MaxPerPageLong)
+	after, per, err := listsKeyset(r, 50)
 	if err != nil {
 		return err
 	}
 	f := supervise.SignalFilter{Level: q.Get("level"), Dept: q.Get("dept"), Region: q.Get("region"),
-		Clock: supervise.Clock(q.Get("clock")), Page: page, PerPage: per}
-	list, total, counts, err := s.Supervision.Signals(r.Context(), userFrom(r.Context()), f)
+		Clock: supervise.Clock(q.Get("clock")), After: after, PerPage: per, Counts: after == ""}
+	pg, err := s.Supervision.Signals(r.Context(), userFrom(r.Context()), f)
 	if err != nil {
 		return err
 	}
@@ -33,7 +30,13 @@ func (s *Server) supervisionSignals(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"signals": list, "total": total, "counts": counts, "page": page, "per_page": per}
+	out := map[string]any{"signals": pg.Signals, "total": pg.Total, "total_capped": pg.Capped, "per_page": per}
+	if f.Counts {
+		out["counts"] = pg.Counts
+	}
+	if pg.Next != "" {
+		out["next"] = pg.Next
+	}
 	if !last.IsZero() {
 		out["last_pass"] = last
 	}
@@ -44,11 +47,19 @@ func (s *Server) supervisionSignals(w http.ResponseWriter, r *http.Request) erro
 // supervisionOrders lists the signalled work-order clocks (差评, 诉求) in
 // the caller's scope.
 func (s *Server) supervisionOrders(w http.ResponseWriter, r *http.Request) error {
-	list, total, err := s.Supervision.OrderSignals(r.Context(), userFrom(r.Context()), r.URL.Query().Get("level"))
+	after, per, err := listsKeyset(r, supervise.OrderSignalLimit)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"signals": list, "total": total})
+	pg, err := s.Supervision.OrderSignals(r.Context(), userFrom(r.Context()), supervise.OrderFilter{Level: r.URL.Query().Get("level"), After: after, PerPage: per})
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"signals": pg.Signals, "total": pg.Total, "total_capped": pg.Capped, "per_page": per}
+	if pg.Next != "" {
+		out["next"] = pg.Next
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -72,18 +83,27 @@ func (s *Server) urgeCase(w http.ResponseWriter, r *http.Request) error {
 
 // notifications is the caller's in-app inbox.
 func (s *Server) notifications(w http.ResponseWriter, r *http.Request) error {
-	limit, err := intParam(r, "limit", 50, MaxPerPageLong)
+	after, per, err := listsKeyset(r, 50)
 	if err != nil {
 		return err
 	}
-	list, unread, err := s.Notify.Inbox(r.Context(), userFrom(r.Context()), limit)
+	if l := r.URL.Query().Get("limit"); l != "" && r.URL.Query().Get("per_page") == "" {
+		// limit is per_page's older name.
+		if per, err = paging.Size(l, 50, paging.MaxSize); err != nil {
+			return err
+		}
+	}
+	pg, err := s.Notify.Page(r.Context(), userFrom(r.Context()), after, per)
 	if err != nil {
 		return err
 	}
-	if err := s.Notify.Texts(r.Context(), edge.Lang(r), list); err != nil {
+	if err := s.Notify.Texts(r.Context(), edge.Lang(r), pg.Notifications); err != nil {
 		return err
 	}
-	out := map[string]any{"notifications": list, "unread": unread}
+	out := map[string]any{"notifications": pg.Notifications, "unread": pg.Unread, "unread_capped": pg.UnreadCapped, "per_page": per}
+	if pg.Next != "" {
+		out["next"] = pg.Next
+	}
 	if u := userFrom(r.Context()); u.Kind == identity.KindStaff {
 		// Staff: their new work (新到待办) is read from their inbox list,
 		// not written as notifications (cases/newwork.go).
@@ -135,11 +155,11 @@ func (s *Server) supervisionStats(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	_, _, counts, err := s.Supervision.Signals(r.Context(), u, supervise.SignalFilter{Dept: sq.Department, Region: sq.Region, PerPage: 1})
+	pg, err := s.Supervision.Signals(r.Context(), u, supervise.SignalFilter{Dept: sq.Department, Region: sq.Region, PerPage: 1, Counts: true})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"summary": sum, "signals": counts})
+	writeJSON(w, http.StatusOK, map[string]any{"summary": sum, "signals": pg.Counts})
 	return nil
 }
 

@@ -292,7 +292,7 @@ func TestLifecycleAndClocks(t *testing.T) {
 		if a.State != appeal.StateClosed || a.Satisfaction != "satisfied" || len(a.Events) != 9 {
 			t.Errorf("closed %+v (%d events)", a, len(a.Events))
 		}
-		pub, err := f.svc.List(f.Ctx, appeal.PublicFilter{Published: true})
+		pub, _, err := f.svc.List(f.Ctx, appeal.PublicFilter{Published: true})
 		if err != nil || len(pub) != 1 || pub[0].Reply == "" || pub[0].RequesterName != "" {
 			t.Fatalf("published %d %v", len(pub), err)
 		}

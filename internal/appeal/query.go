@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/paging"
 	"github.com/tongban/tongban/internal/supervise"
 )
 
@@ -23,8 +24,8 @@ type PublicFilter struct {
 	Region    string    // a region code (and the regions within it)
 	From, To  time.Time // created in [From, To) when set
 	Published bool      // only orders whose requester consented to publication, closed
-	Limit     int       // at most MaxList (default 50)
-	Offset    int
+	Limit     int       // at most MaxList (default 50); with After, at most paging.MaxSize
+	After     string    // a continuation token (paging): "" the first page
 }
 
 // MaxList bounds one page of a list.
@@ -57,14 +58,22 @@ func publicView(a *Appeal) {
 	}
 }
 
-// List lists orders as the public sees them (see Get), newest first.
-func (s *Service) List(ctx context.Context, f PublicFilter) ([]*Appeal, error) {
+// Names of the appeal lists' continuation tokens.
+const (
+	PublicList = "appeals_public"
+	QueueList  = "appeals_queue"
+	DeptList   = "appeals_department"
+)
+
+// List lists a page of orders as the public sees them (see Get), newest
+// first, and the next page's token ("" on the last).
+func (s *Service) List(ctx context.Context, f PublicFilter) ([]*Appeal, string, error) {
 	var conds []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	if len(f.IDs) > 0 {
 		if len(f.IDs) > MaxList {
-			return nil, apperr.E(apperr.Invalid, "appeal.list_too_many", "max", MaxList)
+			return nil, "", apperr.E(apperr.Invalid, "appeal.list_too_many", "max", MaxList)
 		}
 		var in []string
 		for _, id := range f.IDs {
@@ -84,7 +93,7 @@ func (s *Service) List(ctx context.Context, f PublicFilter) ([]*Appeal, error) {
 		conds = append(conds, "a.state IN ('closed', 'merged')")
 	default:
 		if !slices.Contains(States, f.State) {
-			return nil, apperr.E(apperr.Invalid, "appeal.state_invalid")
+			return nil, "", apperr.E(apperr.Invalid, "appeal.state_invalid")
 		}
 		conds = append(conds, "a.state = "+arg(f.State))
 	}
@@ -100,30 +109,68 @@ func (s *Service) List(ctx context.Context, f PublicFilter) ([]*Appeal, error) {
 	if f.Published {
 		conds = append(conds, "a.publish = TRUE AND a.state = 'closed'")
 	}
-	list, err := s.list(ctx, conds, args, f.Limit, f.Offset, "a.created_at DESC, a.id DESC")
+	fp := paging.Fingerprint(strings.Join(f.IDs, ","), f.Category, f.State, f.Region, f.From.String(), f.To.String(), strconv.FormatBool(f.Published))
+	list, next, err := s.list(ctx, conds, args, page{list: PublicList, filter: fp, after: f.After, limit: f.Limit, desc: true})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	for _, a := range list {
 		publicView(a)
 	}
-	return list, nil
+	return list, next, nil
 }
 
-func (s *Service) list(ctx context.Context, conds []string, args []any, limit, offset int, order string) ([]*Appeal, error) {
-	if limit <= 0 {
-		limit = 50
+// page is where a list starts and how much it reads: the token's list and
+// filter, the token, the size and the direction of (created_at, id).
+type page struct {
+	list, filter, after string
+	limit               int
+	desc                bool
+}
+
+// list reads a page of orders by keyset on (created_at, id), in the
+// direction p says, after the place p.after names; and the next page's
+// token ("" on the last). Without a token the first page is read; a limit
+// above paging.MaxSize is allowed only to the first page of the internal
+// callers (MaxList: Open311's merged answer, a requester's own orders).
+func (s *Service) list(ctx context.Context, conds []string, args []any, p page) ([]*Appeal, string, error) {
+	if p.limit <= 0 {
+		p.limit = 50
 	}
-	if limit > MaxList || offset < 0 || offset > 100000 {
-		return nil, apperr.E(apperr.Invalid, "appeal.list_too_many", "max", MaxList)
+	if p.limit > MaxList || (p.after != "" && p.limit > paging.MaxSize) {
+		return nil, "", apperr.E(apperr.Invalid, "paging.size_too_large", "max", paging.MaxSize)
+	}
+	key, err := paging.Decode(p.after, p.list, p.filter, s.DB.Now())
+	if err != nil {
+		return nil, "", err
+	}
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if key != nil {
+		if len(key) != 2 {
+			return nil, "", apperr.E(apperr.Invalid, "paging.token_malformed")
+		}
+		at, err := time.Parse(time.RFC3339Nano, key[0])
+		if err != nil {
+			return nil, "", apperr.E(apperr.Invalid, "paging.token_malformed")
+		}
+		if p.desc {
+			conds = append(conds, "a.created_at <= "+arg(at)+" AND (a.created_at, a.id) < ("+arg(at)+", "+arg(key[1])+")")
+		} else {
+			conds = append(conds, "a.created_at >= "+arg(at)+" AND (a.created_at, a.id) > ("+arg(at)+", "+arg(key[1])+")")
+		}
 	}
 	q := appealSelect
 	if len(conds) > 0 {
 		q += " WHERE " + strings.Join(conds, " AND ")
 	}
-	q += " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit) + " OFFSET " + strconv.Itoa(offset)
+	if p.desc {
+		q += " ORDER BY a.created_at DESC, a.id DESC"
+	} else {
+		q += " ORDER BY a.created_at, a.id"
+	}
+	q += " LIMIT " + strconv.Itoa(p.limit+1)
 	out := []*Appeal{}
-	err := s.DB.View(ctx, func(tx *db.Tx) error {
+	err = s.DB.View(ctx, func(tx *db.Tx) error {
 		rows, err := tx.Query(q, args...)
 		if err != nil {
 			return err
@@ -138,7 +185,16 @@ func (s *Service) list(ctx context.Context, conds []string, args []any, limit, o
 		}
 		return rows.Err()
 	})
-	return out, apperr.Internalf("appeal: list", err)
+	if err != nil {
+		return nil, "", apperr.Internalf("appeal: list", err)
+	}
+	next := ""
+	if len(out) > p.limit {
+		out = out[:p.limit]
+		last := out[len(out)-1]
+		next = paging.Encode(p.list, p.filter, []string{last.Created.UTC().Format(time.RFC3339Nano), last.ID}, s.DB.Now())
+	}
+	return out, next, nil
 }
 
 // StaffRoles are the staff who read orders: the dispatcher (clerk) and
@@ -239,7 +295,7 @@ func (s *Service) Mine(ctx context.Context, u *identity.User) ([]*Appeal, error)
 	if u.Kind == identity.KindStaff {
 		return nil, apperr.E(apperr.Forbidden, "error.forbidden")
 	}
-	list, err := s.list(ctx, []string{"a.requester_id = $1"}, []any{u.ID}, MaxList, 0, "a.created_at DESC, a.id DESC")
+	list, _, err := s.list(ctx, []string{"a.requester_id = $1"}, []any{u.ID}, page{limit: MaxList, desc: true})
 	for _, a := range list {
 		a.AssigneeName, a.ReturnReason, a.ExtReason = "", "", ""
 	}
@@ -248,17 +304,17 @@ func (s *Service) Mine(ctx context.Context, u *identity.User) ([]*Appeal, error)
 
 // StaffFilter selects a staff list.
 type StaffFilter struct {
-	State  string // a state, "open", or "" for any
-	Limit  int
-	Offset int
+	State string // a state, "open", or "" for any
+	Limit int    // at most paging.MaxSize
+	After string // a continuation token (paging): "" the first page
 }
 
 // Queue is the dispatcher's list: orders of u's regions waiting for the
 // dispatcher (accepted, returned, extension requested, replied, visited),
 // oldest first; Filter.State narrows it. Lists never open personal data.
-func (s *Service) Queue(ctx context.Context, u *identity.User, f StaffFilter) ([]*Appeal, error) {
+func (s *Service) Queue(ctx context.Context, u *identity.User, f StaffFilter) ([]*Appeal, string, error) {
 	if u == nil || !u.HasAny(identity.RoleClerk, identity.RoleSupervisor) {
-		return nil, apperr.E(apperr.Forbidden, "error.forbidden")
+		return nil, "", apperr.E(apperr.Forbidden, "error.forbidden")
 	}
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
@@ -270,19 +326,22 @@ func (s *Service) Queue(ctx context.Context, u *identity.User, f StaffFilter) ([
 		conds = append(conds, "a.state NOT IN ('closed', 'merged')")
 	default:
 		if !slices.Contains(States, f.State) {
-			return nil, apperr.E(apperr.Invalid, "appeal.state_invalid")
+			return nil, "", apperr.E(apperr.Invalid, "appeal.state_invalid")
 		}
 		conds = append(conds, "a.state = "+arg(f.State))
 	}
-	return s.list(ctx, conds, args, f.Limit, f.Offset, "a.created_at, a.id")
+	if f.Limit > paging.MaxSize {
+		return nil, "", apperr.E(apperr.Invalid, "paging.size_too_large", "max", paging.MaxSize)
+	}
+	return s.list(ctx, conds, args, page{list: QueueList, filter: paging.Fingerprint(u.ID, f.State), after: f.After, limit: f.Limit})
 }
 
 // Department is the department's list (/workbench/appeals): the orders
 // dispatched to u's departments in their regions, open ones by default,
 // oldest first.
-func (s *Service) Department(ctx context.Context, u *identity.User, f StaffFilter) ([]*Appeal, error) {
+func (s *Service) Department(ctx context.Context, u *identity.User, f StaffFilter) ([]*Appeal, string, error) {
 	if u == nil || !u.Has(identity.RoleHandler) {
-		return nil, apperr.E(apperr.Forbidden, "error.forbidden")
+		return nil, "", apperr.E(apperr.Forbidden, "error.forbidden")
 	}
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
@@ -292,9 +351,12 @@ func (s *Service) Department(ctx context.Context, u *identity.User, f StaffFilte
 		conds = append(conds, "a.state IN ('dispatched', 'handling', 'returned')")
 	default:
 		if !slices.Contains(States, f.State) {
-			return nil, apperr.E(apperr.Invalid, "appeal.state_invalid")
+			return nil, "", apperr.E(apperr.Invalid, "appeal.state_invalid")
 		}
 		conds = append(conds, "a.state = "+arg(f.State))
 	}
-	return s.list(ctx, conds, args, f.Limit, f.Offset, "a.created_at, a.id")
+	if f.Limit > paging.MaxSize {
+		return nil, "", apperr.E(apperr.Invalid, "paging.size_too_large", "max", paging.MaxSize)
+	}
+	return s.list(ctx, conds, args, page{list: DeptList, filter: paging.Fingerprint(u.ID, f.State), after: f.After, limit: f.Limit})
 }

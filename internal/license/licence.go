@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/paging"
 	"github.com/tongban/tongban/internal/vault"
 )
 
@@ -211,28 +212,43 @@ func ParseIdentifier(s string) (codes.LicenceID, error) { return codes.ParseLice
 type IssuedFilter struct {
 	Number string // a licence number or identifier, exactly
 	Status string // valid, suspended, revoked ("" all; expiry is shown, not filtered)
-	Limit  int
+	After  string // a continuation token (paging): "" the first page
+	Limit  int    // rows a page, at most paging.MaxSize
 }
 
-// Issued lists the licences the departments u works in have issued for
-// their grants' regions, and to a supervisor those issued for their region,
-// newest first (证照管理): holders masked, as lists are. Forbidden to anyone who holds
+// IssuedList is the name issued-licence pages' continuation tokens carry.
+const IssuedList = "licences_issued"
+
+// Issued lists a page of the licences the departments u works in have
+// issued for their grants' regions, and to a supervisor those issued for
+// their region, newest first (证照管理): holders masked, as lists are; and
+// the next page's token ("" on the last). Forbidden to anyone who holds
 // neither a back-office post in a department nor a supervisor's grant.
-func (s *Service) Issued(ctx context.Context, u *identity.User, f IssuedFilter) ([]Licence, error) {
+// Pages are read by keyset (issued_at, id) on licences_issued_page (a
+// department) or licences_issued_at (a region).
+func (s *Service) Issued(ctx context.Context, u *identity.User, f IssuedFilter) ([]Licence, string, error) {
 	if u == nil {
-		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+		return nil, "", apperr.E(apperr.Unauthenticated, "error.unauthenticated")
 	}
 	sc := u.ScopeOf(staffRoles...)
 	if sc.Empty() {
-		return nil, apperr.E(apperr.Forbidden, "error.forbidden")
+		return nil, "", apperr.E(apperr.Forbidden, "error.forbidden")
 	}
-	if f.Limit <= 0 || f.Limit > 200 {
+	if f.Limit <= 0 {
 		f.Limit = 100
+	}
+	if f.Limit > paging.MaxSize {
+		return nil, "", apperr.E(apperr.Invalid, "paging.size_too_large", "max", paging.MaxSize)
 	}
 	switch f.Status {
 	case "", StatusValid, StatusSuspended, StatusRevoked:
 	default:
-		return nil, apperr.E(apperr.Invalid, "licence.status_filter", "value", f.Status)
+		return nil, "", apperr.E(apperr.Invalid, "licence.status_filter", "value", f.Status)
+	}
+	fp := paging.Fingerprint(u.ID, f.Number, f.Status)
+	key, err := paging.Decode(f.After, IssuedList, fp, s.DB.Now())
+	if err != nil {
+		return nil, "", err
 	}
 	args := []any{}
 	arg := func(v any) string {
@@ -248,9 +264,19 @@ func (s *Service) Issued(ctx context.Context, u *identity.User, f IssuedFilter) 
 		args = append(args, f.Status)
 		q += fmt.Sprintf(" AND l.status = $%d", len(args))
 	}
-	q += fmt.Sprintf(" ORDER BY l.issued_at DESC, l.id DESC LIMIT %d", f.Limit)
+	if key != nil {
+		if len(key) != 2 {
+			return nil, "", apperr.E(apperr.Invalid, "paging.token_malformed")
+		}
+		at, err := time.Parse(time.RFC3339Nano, key[0])
+		if err != nil {
+			return nil, "", apperr.E(apperr.Invalid, "paging.token_malformed")
+		}
+		q += " AND l.issued_at <= " + arg(at) + " AND (l.issued_at, l.id) < (" + arg(at) + ", " + arg(key[1]) + ")"
+	}
+	q += fmt.Sprintf(" ORDER BY l.issued_at DESC, l.id DESC LIMIT %d", f.Limit+1)
 	var out []Licence
-	err := s.DB.View(ctx, func(tx *db.Tx) error {
+	err = s.DB.View(ctx, func(tx *db.Tx) error {
 		var err error
 		out, err = s.queryLicences(tx, q, args...)
 		return err
@@ -262,7 +288,16 @@ func (s *Service) Issued(ctx context.Context, u *identity.User, f IssuedFilter) 
 		}
 		l.Metadata.HolderCode, l.Fields, l.Payload = l.HolderMasked, nil, nil
 	}
-	return out, apperr.Internalf("license: issued", err)
+	if err != nil {
+		return nil, "", apperr.Internalf("license: issued", err)
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		last := out[len(out)-1]
+		next = paging.Encode(IssuedList, fp, []string{last.IssuedAt.UTC().Format(time.RFC3339Nano), last.ID}, s.DB.Now())
+	}
+	return out, next, nil
 }
 
 // SealStored seals the payloads versions before sealing stored in clear,

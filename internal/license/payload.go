@@ -33,6 +33,13 @@ type Metadata struct {
 // PayloadHeader opens every signed payload: the format and its version.
 const PayloadHeader = "tongban-licence v1"
 
+// The escapes of payload values, built once: a list page parses every
+// licence it shows (issue 20).
+var (
+	payloadEscape   = strings.NewReplacer("\\", "\\\\", "\n", "\\n", "\r", "\\r")
+	payloadUnescape = strings.NewReplacer("\\\\", "\\", "\\n", "\n", "\\r", "\r")
+)
+
 // Payload is the canonical bytes a licence's signature covers: UTF-8 lines
 // "key=value\n" — the header; the metadata keys in the order below; then the
 // licence's fields sorted by key, each as "field.<key>=<value>". Values may
@@ -42,7 +49,7 @@ func Payload(m Metadata, fields map[string]string) []byte {
 	var b strings.Builder
 	b.WriteString(PayloadHeader + "\n")
 	line := func(k, v string) {
-		v = strings.NewReplacer("\\", "\\\\", "\n", "\\n", "\r", "\\r").Replace(v)
+		v = payloadEscape.Replace(v)
 		fmt.Fprintf(&b, "%s=%s\n", k, v)
 	}
 	line("name", m.Name)
@@ -91,7 +98,7 @@ func ParsePayload(b []byte) (Metadata, map[string]string, error) {
 	if lines[0] != PayloadHeader || len(lines) < 1+len(payloadKeys) {
 		return m, nil, ErrPayload
 	}
-	unescape := strings.NewReplacer("\\\\", "\\", "\\n", "\n", "\\r", "\r")
+	unescape := payloadUnescape
 	vals := map[string]string{}
 	fields := map[string]string{}
 	for i, line := range lines[1:] {

@@ -16,6 +16,7 @@ import (
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/i18n"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/paging"
 )
 
 // Message is a notification's text as a message key and its arguments,
@@ -129,26 +130,75 @@ func (b *Box) Texts(ctx context.Context, lang i18n.Lang, list []Notification) er
 	return nil
 }
 
-// Inbox lists a user's notifications, newest first, with the number unread.
+// InboxList is the name inbox pages' continuation tokens carry.
+const InboxList = "notifications"
+
+// InboxPage is a page of a user's inbox: the next page's token ("" on the
+// last) and the number unread, counted up to paging.CountCap (UnreadCapped:
+// at least that many).
+type InboxPage struct {
+	Notifications []Notification
+	Next          string
+	Unread        int
+	UnreadCapped  bool
+}
+
+// Inbox lists a user's latest notifications (the first page of limit),
+// with the number unread (capped).
 func (b *Box) Inbox(ctx context.Context, u *identity.User, limit int) ([]Notification, int, error) {
-	if u == nil {
-		return nil, 0, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
-	}
-	if limit <= 0 || limit > 200 {
-		limit = 50
-	}
-	if err := SettleFor(ctx, b.DB, u.ID); err != nil {
+	p, err := b.Page(ctx, u, "", limit)
+	if err != nil {
 		return nil, 0, err
 	}
-	out := []Notification{}
-	var unread int
-	err := b.DB.View(ctx, func(tx *db.Tx) error {
-		if err := tx.QueryRow(`SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, u.ID).Scan(&unread); err != nil {
+	return p.Notifications, p.Unread, nil
+}
+
+// Page lists a page of a user's notifications, newest first, after the
+// place a continuation token names ("": the first page), by keyset on
+// notifications_page (user, created_at, id); per is at most paging.MaxSize.
+func (b *Box) Page(ctx context.Context, u *identity.User, after string, per int) (*InboxPage, error) {
+	if u == nil {
+		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	if per <= 0 {
+		per = 50
+	}
+	if per > paging.MaxSize {
+		return nil, apperr.E(apperr.Invalid, "paging.size_too_large", "max", paging.MaxSize)
+	}
+	fp := paging.Fingerprint(u.ID)
+	key, err := paging.Decode(after, InboxList, fp, b.DB.Now())
+	if err != nil {
+		return nil, err
+	}
+	var at time.Time
+	if key != nil {
+		if len(key) != 2 {
+			return nil, apperr.E(apperr.Invalid, "paging.token_malformed")
+		}
+		if at, err = time.Parse(time.RFC3339Nano, key[0]); err != nil {
+			return nil, apperr.E(apperr.Invalid, "paging.token_malformed")
+		}
+	}
+	if err := SettleFor(ctx, b.DB, u.ID); err != nil {
+		return nil, err
+	}
+	p := &InboxPage{Notifications: []Notification{}}
+	err = b.DB.View(ctx, func(tx *db.Tx) error {
+		var err error
+		if p.Unread, err = unread(tx, u.ID); err != nil {
 			return err
 		}
-		rows, err := tx.Query(`SELECT n.id, COALESCE(n.case_id, ''), COALESCE(c.case_no, ''), n.kind, n.body, n.created_at, n.read_at
+		q := `SELECT n.id, COALESCE(n.case_id, ''), COALESCE(c.case_no, ''), n.kind, n.body, n.created_at, n.read_at
 			FROM notifications n LEFT JOIN cases c ON c.id = n.case_id
-			WHERE n.user_id = $1 ORDER BY n.created_at DESC, n.id DESC LIMIT $2`, u.ID, limit)
+			WHERE n.user_id = $1`
+		args := []any{u.ID}
+		if key != nil {
+			q += ` AND n.created_at <= $2 AND (n.created_at, n.id) < ($3, $4)`
+			args = append(args, at, at, key[1])
+		}
+		q += fmt.Sprintf(" ORDER BY n.created_at DESC, n.id DESC LIMIT %d", per+1)
+		rows, err := tx.Query(q, args...)
 		if err != nil {
 			return err
 		}
@@ -168,21 +218,41 @@ func (b *Box) Inbox(ctx context.Context, u *identity.User, limit int) ([]Notific
 				t := read.UTC()
 				n.ReadAt = &t
 			}
-			out = append(out, n)
+			p.Notifications = append(p.Notifications, n)
 		}
 		return rows.Err()
 	})
-	return out, unread, apperr.Internalf("notify: inbox", err)
+	if err != nil {
+		return nil, apperr.Internalf("notify: inbox", err)
+	}
+	p.UnreadCapped = p.Unread >= paging.CountCap
+	if len(p.Notifications) > per {
+		p.Notifications = p.Notifications[:per]
+		last := p.Notifications[per-1]
+		p.Next = paging.Encode(InboxList, fp, []string{last.Created.Format(time.RFC3339Nano), last.ID}, b.DB.Now())
+	}
+	return p, nil
 }
 
-// Unread counts a user's unread notifications.
+// unread counts a user's unread notifications up to paging.CountCap, on
+// the partial index notifications_unread.
+func unread(tx *db.Tx, userID string) (int, error) {
+	var n int
+	err := tx.QueryRow(fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM notifications WHERE user_id = $1 AND read_at IS NULL LIMIT %d) n`, paging.CountCap),
+		userID).Scan(&n)
+	return n, err
+}
+
+// Unread counts a user's unread notifications, up to paging.CountCap.
 func (b *Box) Unread(ctx context.Context, u *identity.User) (int, error) {
 	if err := SettleFor(ctx, b.DB, u.ID); err != nil {
 		return 0, err
 	}
 	var n int
 	err := b.DB.View(ctx, func(tx *db.Tx) error {
-		return tx.QueryRow(`SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, u.ID).Scan(&n)
+		var err error
+		n, err = unread(tx, u.ID)
+		return err
 	})
 	return n, apperr.Internalf("notify: unread", err)
 }

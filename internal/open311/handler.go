@@ -389,7 +389,7 @@ func (h *Handler) requests(r *http.Request) (Requests, error) {
 	lang := edge.Lang(r)
 	var found []*appeal.Appeal
 	if len(f.IDs) > 0 {
-		if found, err = h.Appeals.List(r.Context(), appeal.PublicFilter{IDs: f.IDs, Region: h.Home, Limit: appeal.MaxList}); err != nil {
+		if found, _, err = h.Appeals.List(r.Context(), appeal.PublicFilter{IDs: f.IDs, Region: h.Home, Limit: appeal.MaxList}); err != nil {
 			return nil, err
 		}
 	} else {
@@ -403,7 +403,7 @@ func (h *Handler) requests(r *http.Request) (Requests, error) {
 		}
 		for _, code := range codes {
 			for _, st := range states {
-				list, err := h.Appeals.List(r.Context(), appeal.PublicFilter{Category: code, State: st, Region: h.Home,
+				list, _, err := h.Appeals.List(r.Context(), appeal.PublicFilter{Category: code, State: st, Region: h.Home,
 					From: f.From, To: f.To, Limit: appeal.MaxList})
 				if err != nil {
 					return nil, err

@@ -120,6 +120,20 @@ func TestLicencesAPI(t *testing.T) {
 		if st, m = apiCall(t, "GET", api+"/licences?scope=issued&status=bogus", apiToken(t, api, "handler"), ""); st != 400 || m["message_key"] != "licence.status_filter" {
 			t.Errorf("a bad status filter: %d %v", st, m)
 		}
+		// Pages: a token from the answer's next, sizes refused above 100.
+		for q, key := range map[string]string{"per_page=101": "paging.size_too_large", "limit=101": "paging.size_too_large",
+			"after=junk": "paging.token_malformed", "page=2": "paging.page_number_gone"} {
+			if st, m := apiCall(t, "GET", api+"/licences?scope=issued&"+q, apiToken(t, api, "handler"), ""); st != 400 || m["message_key"] != key {
+				t.Errorf("issued licences ?%s: %d %v; want 400 %s", q, st, m, key)
+			}
+		}
+		if st, m = apiCall(t, "GET", api+"/licences?scope=issued&per_page=1", apiToken(t, api, "handler"), ""); st != 200 || len(m["licences"].([]any)) != 1 {
+			t.Fatalf("a page of one: %d %v", st, m)
+		} else if next, _ := m["next"].(string); next != "" {
+			if st, m := apiCall(t, "GET", api+"/licences?scope=issued&status=valid&after="+url.QueryEscape(next), apiToken(t, api, "handler"), ""); st != 400 || m["message_key"] != "paging.token_other_list" {
+				t.Errorf("a token under other filters: %d %v", st, m)
+			}
+		}
 		if st, m = apiCall(t, "GET", api+"/licences?scope=issued", apiToken(t, api, "psb-officer"), ""); st != 200 || len(m["licences"].([]any)) != 0 {
 			t.Errorf("another department's list: %d %v", st, m)
 		}

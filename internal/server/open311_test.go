@@ -263,7 +263,7 @@ func TestOpen311EndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc := &appeal.Service{DB: d, Identity: ts.ids}
-		queue, err := svc.Queue(t.Context(), clerk, appeal.StaffFilter{})
+		queue, _, err := svc.Queue(t.Context(), clerk, appeal.StaffFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -68,6 +68,33 @@ func TestSupervisionAPI(t *testing.T) {
 		if len(counts) != 1 || counts[0].(map[string]any)["red"].(float64) < 1 {
 			t.Fatalf("counts %v", counts)
 		}
+		// Page by page (one a page), following next: every signal once.
+		seen, after := map[string]bool{}, ""
+		for {
+			st, m := apiCall(t, "GET", api+"/supervision/signals?per_page=1&after="+url.QueryEscape(after), sup, "")
+			if st != 200 || m["total_capped"] != false {
+				t.Fatalf("a page of signals: %d %v", st, m)
+			}
+			for _, x := range m["signals"].([]any) {
+				k := x.(map[string]any)["case_no"].(string) + "/" + x.(map[string]any)["clock"].(string)
+				if seen[k] {
+					t.Fatalf("%s twice", k)
+				}
+				seen[k] = true
+			}
+			next, _ := m["next"].(string)
+			if next == "" {
+				if len(seen) != int(m["total"].(float64)) {
+					t.Fatalf("read %d signals of %v", len(seen), m["total"])
+				}
+				break
+			}
+			// A token is for its own filters only.
+			if st, m := apiCall(t, "GET", api+"/supervision/signals?level=red&after="+url.QueryEscape(next), sup, ""); st != 400 || m["message_key"] != "paging.token_other_list" {
+				t.Fatalf("a token under other filters: %d %v", st, m)
+			}
+			after = next
+		}
 		// Bad input and scope.
 		for _, c := range []struct {
 			q, token string
@@ -77,6 +104,9 @@ func TestSupervisionAPI(t *testing.T) {
 			{"?level=purple", sup, 400, "signal.level_unknown"},
 			{"?clock=lunch", sup, 400, "signal.clock_unknown"},
 			{"?page=x", sup, 400, ""},
+			{"?page=2", sup, 400, "paging.page_number_gone"},
+			{"?after=not-a-token", sup, 400, "paging.token_malformed"},
+			{"?per_page=101", sup, 400, "paging.size_too_large"},
 			{"", clerk, 403, "error.forbidden"},
 			{"", "", 401, ""},
 		} {

@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/paging"
 )
 
 // Work orders (工单) — a 差评's rectification, a 诉求 — run on the same
@@ -229,72 +231,146 @@ type OrderSignal struct {
 	Since      time.Time `json:"since"`
 }
 
-// OrderSignalLimit bounds the list of order signals (the most serious
-// first); the count says how many there are in all.
+// OrderSignalLimit is the default page of order signals (the most serious
+// first).
 const OrderSignalLimit = 100
 
-// OrderSignals lists the signalled work-order clocks u may supervise, the
-// most serious and most overdue first, and how many there are. A clock with
-// no department yet (a 诉求 not dispatched) is seen by the region's
-// supervisors.
-func (r *Reader) OrderSignals(ctx context.Context, u *identity.User, level string) ([]OrderSignal, int, error) {
+// OrderFilter selects order signals: a level ("" all) and the page.
+type OrderFilter struct {
+	Level   string
+	After   string // a continuation token (paging): "" the first page
+	PerPage int    // at most paging.MaxSize; 0: OrderSignalLimit
+}
+
+// OrderList is the name order-signal pages' continuation tokens carry.
+const OrderList = "order_signals"
+
+// OrderPage is a page of order signals, the next page's token ("" on the
+// last) and how many there are, counted up to paging.CountCap (Capped: at
+// least that many).
+type OrderPage struct {
+	Signals []OrderSignal
+	Next    string
+	Total   int
+	Capped  bool
+}
+
+// OrderSignals lists a page of the signalled work-order clocks u may
+// supervise, the most serious and most overdue first (ties by kind, order
+// and clock), by keyset on order_clocks_page one level after another, and
+// how many there are (capped). A clock with no department yet (a 诉求 not
+// dispatched) is seen by the region's supervisors.
+func (r *Reader) OrderSignals(ctx context.Context, u *identity.User, f OrderFilter) (*OrderPage, error) {
 	if u == nil {
-		return nil, 0, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
 	}
 	if !identity.CanSupervise(u) {
-		return nil, 0, apperr.E(apperr.Forbidden, "error.forbidden")
+		return nil, apperr.E(apperr.Forbidden, "error.forbidden")
 	}
-	if level != "" {
-		if lv, ok := ParseLevel(level); !ok || lv == Normal {
-			return nil, 0, apperr.E(apperr.Invalid, "signal.level_unknown", "level", level)
+	levels := levelOrder
+	if f.Level != "" {
+		if lv, ok := ParseLevel(f.Level); !ok || lv == Normal {
+			return nil, apperr.E(apperr.Invalid, "signal.level_unknown", "level", f.Level)
 		}
+		levels = []string{f.Level}
+	}
+	if f.PerPage <= 0 {
+		f.PerPage = OrderSignalLimit
+	}
+	if f.PerPage > paging.MaxSize {
+		return nil, apperr.E(apperr.Invalid, "paging.size_too_large", "max", paging.MaxSize)
+	}
+	fp := paging.Fingerprint(u.ID, f.Level)
+	key, err := paging.Decode(f.After, OrderList, fp, r.DB.Now())
+	if err != nil {
+		return nil, err
+	}
+	var afterDue time.Time
+	if key != nil {
+		if len(key) != 5 || !slices.Contains(levels, key[0]) {
+			return nil, apperr.E(apperr.Invalid, "paging.token_malformed")
+		}
+		if afterDue, err = time.Parse(time.RFC3339Nano, key[1]); err != nil {
+			return nil, apperr.E(apperr.Invalid, "paging.token_malformed")
+		}
+		levels = levels[slices.Index(levels, key[0]):]
 	}
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
+	page := &OrderPage{Signals: []OrderSignal{}}
 	sc := identity.SupervisionScope(u, "o.department_id", "o.region_code", arg)
 	if sc == "" {
-		return []OrderSignal{}, 0, nil
+		return page, nil
 	}
+	// The first two terms are order_clocks_page's own (a partial index).
 	where := "o.level <> 'normal' AND o.stopped_at IS NULL AND (" + sc + ")"
-	if level != "" {
-		where += " AND o.level = " + arg(level)
+	nScope := len(args)
+	byLevel := where
+	if f.Level != "" {
+		byLevel += " AND o.level = " + arg(f.Level)
 	}
 	out := []OrderSignal{}
-	var total int
-	err := r.DB.View(ctx, func(tx *db.Tx) error {
-		if err := tx.QueryRow(`SELECT COUNT(*) FROM order_clocks o WHERE `+where, args...).Scan(&total); err != nil {
+	err = r.DB.View(ctx, func(tx *db.Tx) error {
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM (SELECT 1 FROM order_clocks o WHERE `+byLevel+fmt.Sprintf(" LIMIT %d) n", paging.CountCap),
+			args...).Scan(&page.Total); err != nil {
 			return err
 		}
-		rows, err := tx.Query(`SELECT o.kind, o.order_id, o.order_no, o.clock, o.level, o.state, o.department_id, COALESCE(d.name, ''),
-				o.region_code, o.due_at, o.level_since
-			FROM order_clocks o LEFT JOIN departments d ON d.id = o.department_id
-			WHERE `+where+`
-			ORDER BY CASE o.level WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 ELSE 2 END, o.due_at, o.order_no`+
-			fmt.Sprintf(" LIMIT %d", OrderSignalLimit), args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var s OrderSignal
-			var since *time.Time
-			if err := rows.Scan(&s.Kind, &s.OrderID, &s.OrderNo, &s.Clock, &s.Level, &s.State, &s.DeptID, &s.Department, &s.Region,
-				&s.DueAt, &since); err != nil {
+		for _, lv := range levels {
+			need := f.PerPage + 1 - len(out)
+			if need <= 0 {
+				break
+			}
+			la := append([]any{}, args[:nScope]...)
+			larg := func(v any) string {
+				la = append(la, v)
+				return fmt.Sprintf("$%d", len(la))
+			}
+			cond := where + " AND o.level = " + larg(lv)
+			if key != nil && lv == key[0] {
+				cond += " AND o.due_at >= " + larg(afterDue) + " AND (o.due_at, o.kind, o.order_id, o.clock) > (" + larg(afterDue) + ", " +
+					larg(key[2]) + ", " + larg(key[3]) + ", " + larg(key[4]) + ")"
+			}
+			rows, err := tx.Query(`SELECT o.kind, o.order_id, o.order_no, o.clock, o.level, o.state, o.department_id, COALESCE(d.name, ''),
+					o.region_code, o.due_at, o.level_since
+				FROM order_clocks o LEFT JOIN departments d ON d.id = o.department_id
+				WHERE `+cond+`
+				ORDER BY o.due_at, o.kind, o.order_id, o.clock`+fmt.Sprintf(" LIMIT %d", need), la...)
+			if err != nil {
 				return err
 			}
-			s.DueAt = s.DueAt.UTC()
-			if since != nil {
-				s.Since = since.UTC()
+			for rows.Next() {
+				var s OrderSignal
+				var since *time.Time
+				if err := rows.Scan(&s.Kind, &s.OrderID, &s.OrderNo, &s.Clock, &s.Level, &s.State, &s.DeptID, &s.Department, &s.Region,
+					&s.DueAt, &since); err != nil {
+					rows.Close()
+					return err
+				}
+				s.DueAt = s.DueAt.UTC()
+				if since != nil {
+					s.Since = since.UTC()
+				}
+				out = append(out, s)
 			}
-			out = append(out, s)
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
-		return nil, 0, apperr.Internalf("supervise: order signals", err)
+		return nil, apperr.Internalf("supervise: order signals", err)
 	}
-	return out, total, nil
+	page.Capped = page.Total >= paging.CountCap
+	if len(out) > f.PerPage {
+		out = out[:f.PerPage]
+		l := out[len(out)-1]
+		page.Next = paging.Encode(OrderList, fp, []string{l.Level, l.DueAt.Format(time.RFC3339Nano), l.Kind, l.OrderID, string(l.Clock)}, r.DB.Now())
+	}
+	page.Signals = out
+	return page, nil
 }

@@ -100,14 +100,28 @@ func TestOrderClocks(t *testing.T) {
 			t.Errorf("the supervisor was told %d times", n)
 		}
 		// Supervisors list it, and the department's approver; nobody else.
-		list, total, err := f.scanReader().OrderSignals(f.ctx, f.users["supervisor"], "red")
-		if err != nil || total != 2 || len(list) != 2 {
-			t.Fatalf("the supervisor's red work orders: %d %v %v", total, list, err)
+		pg, err := f.scanReader().OrderSignals(f.ctx, f.users["supervisor"], supervise.OrderFilter{Level: "red"})
+		if err != nil || pg.Total != 2 || len(pg.Signals) != 2 || pg.Next != "" {
+			t.Fatalf("the supervisor's red work orders: %+v %v", pg, err)
 		}
-		if _, _, err := f.scanReader().OrderSignals(f.ctx, f.users["zhangsan"], ""); apperr.CodeOf(err) != apperr.Forbidden {
+		// Page by page: one, then the other, by the token.
+		p1, err := f.scanReader().OrderSignals(f.ctx, f.users["supervisor"], supervise.OrderFilter{Level: "red", PerPage: 1})
+		if err != nil || len(p1.Signals) != 1 || p1.Next == "" || p1.Signals[0] != pg.Signals[0] {
+			t.Fatalf("the first page of one: %+v %v", p1, err)
+		}
+		p2, err := f.scanReader().OrderSignals(f.ctx, f.users["supervisor"], supervise.OrderFilter{Level: "red", PerPage: 1, After: p1.Next})
+		if err != nil || len(p2.Signals) != 1 || p2.Next != "" || p2.Signals[0] != pg.Signals[1] {
+			t.Fatalf("the second page of one: %+v %v", p2, err)
+		}
+		for _, bad := range []supervise.OrderFilter{{After: p1.Next}, {Level: "red", After: "zz"}, {PerPage: 101}} {
+			if _, err := f.scanReader().OrderSignals(f.ctx, f.users["supervisor"], bad); apperr.CodeOf(err) != apperr.Invalid {
+				t.Errorf("%+v: %v", bad, err)
+			}
+		}
+		if _, err := f.scanReader().OrderSignals(f.ctx, f.users["zhangsan"], supervise.OrderFilter{}); apperr.CodeOf(err) != apperr.Forbidden {
 			t.Errorf("an applicant reads order signals: %v", err)
 		}
-		if _, _, err := f.scanReader().OrderSignals(f.ctx, f.users["supervisor"], "green"); apperr.CodeOf(err) != apperr.Invalid {
+		if _, err := f.scanReader().OrderSignals(f.ctx, f.users["supervisor"], supervise.OrderFilter{Level: "green"}); apperr.CodeOf(err) != apperr.Invalid {
 			t.Errorf("an unknown level: %v", err)
 		}
 		// A repeated pass changes nothing and tells nobody again.
@@ -143,8 +157,8 @@ func TestOrderClocks(t *testing.T) {
 			t.Errorf("stopping again: %v %v", onTime, err)
 		}
 		f.pass()
-		if _, total, _ := f.scanReader().OrderSignals(f.ctx, f.users["supervisor"], ""); total != 1 {
-			t.Errorf("after the verification the supervisor still sees %d order signals", total)
+		if pg, _ := f.scanReader().OrderSignals(f.ctx, f.users["supervisor"], supervise.OrderFilter{}); pg == nil || pg.Total != 1 {
+			t.Errorf("after the verification the supervisor still sees %+v order signals", pg)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/paging"
 )
 
 // Signal is one recorded signal as supervisors list it: the case by number
@@ -31,6 +33,8 @@ type Signal struct {
 	DueDate    string     `json:"due_date"`
 	Since      time.Time  `json:"since"`
 	UrgedAt    *time.Time `json:"urged_at,omitempty"`
+
+	caseID string // with Clock, the row's key
 }
 
 // SignalFilter selects signals.
@@ -39,8 +43,26 @@ type SignalFilter struct {
 	Dept    string // a department id
 	Region  string // a division code: it and every division under it
 	Clock   Clock
-	Page    int
+	After   string // a continuation token (paging): "" the first page
 	PerPage int
+	// Counts asks for the counts by department and level too: what the
+	// dashboard shows, the same on every page (the API gives them with the
+	// first page only).
+	Counts bool
+}
+
+// SignalList is the name signal pages' continuation tokens carry.
+const SignalList = "signals"
+
+// SignalPage is a page of signals: the next page's token ("" on the last),
+// how many match (counted up to paging.CountCap: Capped says there are at
+// least that many) and the counts by department and level.
+type SignalPage struct {
+	Signals []Signal
+	Next    string
+	Total   int
+	Capped  bool
+	Counts  []Count
 }
 
 // Count is a number of signals by department and level.
@@ -57,38 +79,65 @@ type Reader struct {
 	DB *db.DB
 }
 
-// Signals lists the signals u may read that match f, the most serious
-// first, then the most overdue; and the counts by department and level over
-// the same scope and filter (except the level).
-func (r *Reader) Signals(ctx context.Context, u *identity.User, f SignalFilter) ([]Signal, int, []Count, error) {
+// levelOrder is the order signals are listed in: the most serious first.
+var levelOrder = []string{"red", "yellow", "warning"}
+
+// Signals lists a page of the signals u may read that match f, the most
+// serious first, then the most overdue (ties by case and clock); and the
+// counts by department and level over the same scope and filter (except
+// the level). Pages are read by keyset on case_signals_page (or
+// case_signals_dept_page with a department), one level after another.
+func (r *Reader) Signals(ctx context.Context, u *identity.User, f SignalFilter) (*SignalPage, error) {
 	if u == nil {
-		return nil, 0, nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
+		return nil, apperr.E(apperr.Unauthenticated, "error.unauthenticated")
 	}
 	if !identity.CanSupervise(u) {
-		return nil, 0, nil, apperr.E(apperr.Forbidden, "error.forbidden")
+		return nil, apperr.E(apperr.Forbidden, "error.forbidden")
 	}
+	levels := levelOrder
 	if f.Level != "" {
 		if lv, ok := ParseLevel(f.Level); !ok || lv == Normal {
-			return nil, 0, nil, apperr.E(apperr.Invalid, "signal.level_unknown", "level", f.Level)
+			return nil, apperr.E(apperr.Invalid, "signal.level_unknown", "level", f.Level)
 		}
+		levels = []string{f.Level}
 	}
 	if f.Clock != "" && clockColumns[f.Clock] == "" {
-		return nil, 0, nil, apperr.E(apperr.Invalid, "signal.clock_unknown", "clock", string(f.Clock))
+		return nil, apperr.E(apperr.Invalid, "signal.clock_unknown", "clock", string(f.Clock))
 	}
-	if f.PerPage <= 0 || f.PerPage > 200 {
+	if f.PerPage <= 0 {
 		f.PerPage = 50
 	}
-	if f.Page < 1 {
-		f.Page = 1
+	if f.PerPage > paging.MaxSize {
+		return nil, apperr.E(apperr.Invalid, "paging.size_too_large", "max", paging.MaxSize)
+	}
+	fp := paging.Fingerprint(u.ID, f.Level, f.Dept, f.Region, string(f.Clock))
+	key, err := paging.Decode(f.After, SignalList, fp, r.DB.Now())
+	if err != nil {
+		return nil, err
+	}
+	var after struct {
+		level, caseID, clock string
+		due                  time.Time
+	}
+	if key != nil {
+		if len(key) != 4 || !slices.Contains(levels, key[0]) {
+			return nil, apperr.E(apperr.Invalid, "paging.token_malformed")
+		}
+		if after.due, err = time.Parse(time.RFC3339Nano, key[1]); err != nil {
+			return nil, apperr.E(apperr.Invalid, "paging.token_malformed")
+		}
+		after.level, after.caseID, after.clock = key[0], key[2], key[3]
+		levels = levels[slices.Index(levels, key[0]):]
 	}
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
+	page := &SignalPage{Signals: []Signal{}, Counts: []Count{}}
 	sc := identity.SupervisionScope(u, "s.department_id", "s.region_code", arg)
 	if sc == "" {
-		return []Signal{}, 0, []Count{}, nil
+		return page, nil
 	}
 	where := []string{"(" + sc + ")"}
 	if f.Dept != "" {
@@ -101,51 +150,72 @@ func (r *Reader) Signals(ctx context.Context, u *identity.User, f SignalFilter) 
 		where = append(where, "s.clock = "+arg(string(f.Clock)))
 	}
 	common := strings.Join(where, " AND ")
+	nCommon := len(args)
 	byLevel := common
 	if f.Level != "" {
 		byLevel += " AND s.level = " + arg(f.Level)
 	}
+	nLevel := len(args)
 	out := []Signal{}
-	counts := []Count{}
-	var total int
-	err := r.DB.View(ctx, func(tx *db.Tx) error {
-		if err := tx.QueryRow(`SELECT COUNT(*) FROM case_signals s WHERE `+byLevel, args...).Scan(&total); err != nil {
+	err = r.DB.View(ctx, func(tx *db.Tx) error {
+		// How many: counted up to the cap, never every signal of a province.
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM (SELECT 1 FROM case_signals s WHERE `+byLevel+
+			fmt.Sprintf(" LIMIT %d) n", paging.CountCap), args[:nLevel]...).Scan(&page.Total); err != nil {
 			return err
 		}
-		rows, err := tx.Query(`SELECT c.case_no, c.item_name, d.name, s.department_id, s.region_code, c.state, c.status, s.clock,
-				s.level, s.due_at, s.since, c.urged_at
-			FROM case_signals s JOIN cases c ON c.id = s.case_id JOIN departments d ON d.id = s.department_id
-			WHERE `+byLevel+`
-			ORDER BY CASE s.level WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 ELSE 2 END, s.due_at, c.case_no`+
-			fmt.Sprintf(" LIMIT %d OFFSET %d", f.PerPage, (f.Page-1)*f.PerPage), args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var sg Signal
-			var urged *time.Time
-			if err := rows.Scan(&sg.CaseNo, &sg.ItemName, &sg.Department, &sg.DeptID, &sg.Region, &sg.State, &sg.Status, &sg.Clock,
-				&sg.Level, &sg.DueAt, &sg.Since, &urged); err != nil {
-				rows.Close()
+		page.Capped = page.Total >= paging.CountCap
+		for _, lv := range levels {
+			need := f.PerPage + 1 - len(out)
+			if need <= 0 {
+				break
+			}
+			la := append([]any{}, args[:nCommon]...)
+			larg := func(v any) string {
+				la = append(la, v)
+				return fmt.Sprintf("$%d", len(la))
+			}
+			cond := common + " AND s.level = " + larg(lv)
+			if lv == after.level {
+				cond += " AND s.due_at >= " + larg(after.due) + " AND (s.due_at, s.case_id, s.clock) > (" + larg(after.due) + ", " + larg(after.caseID) + ", " + larg(after.clock) + ")"
+			}
+			rows, err := tx.Query(`SELECT c.case_no, c.item_name, d.name, s.department_id, s.region_code, c.state, c.status, s.clock,
+					s.level, s.due_at, s.since, c.urged_at, s.case_id
+				FROM case_signals s JOIN cases c ON c.id = s.case_id JOIN departments d ON d.id = s.department_id
+				WHERE `+cond+`
+				ORDER BY s.due_at, s.case_id, s.clock`+fmt.Sprintf(" LIMIT %d", need), la...)
+			if err != nil {
 				return err
 			}
-			sg.DueAt, sg.Since = sg.DueAt.UTC(), sg.Since.UTC()
-			sg.DueDate = calendar.DateIn(sg.DueAt.Add(-time.Nanosecond)).String()
-			if urged != nil {
-				t := urged.UTC()
-				sg.UrgedAt = &t
+			for rows.Next() {
+				var sg Signal
+				var urged *time.Time
+				if err := rows.Scan(&sg.CaseNo, &sg.ItemName, &sg.Department, &sg.DeptID, &sg.Region, &sg.State, &sg.Status, &sg.Clock,
+					&sg.Level, &sg.DueAt, &sg.Since, &urged, &sg.caseID); err != nil {
+					rows.Close()
+					return err
+				}
+				sg.DueAt, sg.Since = sg.DueAt.UTC(), sg.Since.UTC()
+				sg.DueDate = calendar.DateIn(sg.DueAt.Add(-time.Nanosecond)).String()
+				if urged != nil {
+					t := urged.UTC()
+					sg.UrgedAt = &t
+				}
+				out = append(out, sg)
 			}
-			out = append(out, sg)
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+		if !f.Counts {
+			return nil
 		}
 		// Counts leave the level out (they show every level), so they use
-		// only the arguments of the common conditions.
-		n := strings.Count(common, "$")
-		rows, err = tx.Query(`SELECT s.department_id, d.name, s.level, COUNT(*) FROM case_signals s JOIN departments d ON d.id = s.department_id
-			WHERE `+common+` GROUP BY s.department_id, d.name, s.level ORDER BY d.name`, args[:n]...)
+		// only the arguments of the common conditions. They are grouped on
+		// case_signals_dept_page alone (it covers department, level and
+		// region), the names joined to the groups after.
+		rows, err := tx.Query(`SELECT g.department_id, d.name, g.level, g.n FROM (SELECT s.department_id, s.level, COUNT(*) AS n FROM case_signals s
+			WHERE `+common+` GROUP BY s.department_id, s.level) g JOIN departments d ON d.id = g.department_id ORDER BY d.name, g.department_id`, args[:nCommon]...)
 		if err != nil {
 			return err
 		}
@@ -159,25 +229,31 @@ func (r *Reader) Signals(ctx context.Context, u *identity.User, f SignalFilter) 
 			}
 			i, ok := idx[id]
 			if !ok {
-				i = len(counts)
+				i = len(page.Counts)
 				idx[id] = i
-				counts = append(counts, Count{DeptID: id, Department: name})
+				page.Counts = append(page.Counts, Count{DeptID: id, Department: name})
 			}
 			switch level {
 			case "warning":
-				counts[i].Warning += k
+				page.Counts[i].Warning += k
 			case "yellow":
-				counts[i].Yellow += k
+				page.Counts[i].Yellow += k
 			case "red":
-				counts[i].Red += k
+				page.Counts[i].Red += k
 			}
 		}
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, 0, nil, apperr.Internalf("supervise: signals", err)
+		return nil, apperr.Internalf("supervise: signals", err)
 	}
-	return out, total, counts, nil
+	if len(out) > f.PerPage {
+		out = out[:f.PerPage]
+		last := out[len(out)-1]
+		page.Next = paging.Encode(SignalList, fp, []string{last.Level, last.DueAt.Format(time.RFC3339Nano), last.caseID, string(last.Clock)}, r.DB.Now())
+	}
+	page.Signals = out
+	return page, nil
 }
 
 // LastPass is when the scanner last finished a pass (zero if never).

@@ -154,15 +154,12 @@ func (s *Server) appealSubmit(w http.ResponseWriter, r *http.Request) error {
 // publishedAppeals lists the published replies.
 func (s *Server) publishedAppeals(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "appeal.published_title")
-	page := pageOf(r.URL.Query().Get("page"))
-	list, err := s.Appeals.List(r.Context(), appeal.PublicFilter{Published: true, Limit: 21, Offset: (page - 1) * 20})
+	after := r.URL.Query().Get("after")
+	list, next, err := s.Appeals.List(r.Context(), appeal.PublicFilter{Published: true, Limit: 20, After: after})
 	if err != nil {
 		return err
 	}
-	if len(list) > 20 {
-		list, v.Data["More"] = list[:20], true
-	}
-	v.Data["Appeals"], v.Data["Page"] = list, page
+	v.Data["Appeals"], v.Data["Next"], v.Data["After"] = list, next, after
 	s.render(w, r, http.StatusOK, "appeals_published", v)
 	return nil
 }
@@ -238,22 +235,20 @@ func (s *Server) workAppeals(w http.ResponseWriter, r *http.Request) error {
 	if !slices.Contains(views, view) {
 		view = views[0]
 	}
-	page := pageOf(q.Get("page"))
-	f := appeal.StaffFilter{State: q.Get("state"), Limit: 51, Offset: (page - 1) * 50}
+	f := appeal.StaffFilter{State: q.Get("state"), Limit: 50, After: q.Get("after")}
 	var list []*appeal.Appeal
+	var next string
 	var err error
 	if view == "queue" {
-		list, err = s.Appeals.Queue(r.Context(), v.User, f)
+		list, next, err = s.Appeals.Queue(r.Context(), v.User, f)
 	} else {
-		list, err = s.Appeals.Department(r.Context(), v.User, f)
+		list, next, err = s.Appeals.Department(r.Context(), v.User, f)
 	}
 	if err != nil {
 		return err
 	}
-	if len(list) > 50 {
-		list, v.Data["More"] = list[:50], true
-	}
-	v.Data["Appeals"], v.Data["View"], v.Data["Views"], v.Data["State"], v.Data["Page"] = list, view, views, f.State, page
+	v.Data["Appeals"], v.Data["View"], v.Data["Views"], v.Data["State"] = list, view, views, f.State
+	v.Data["Next"], v.Data["After"] = next, f.After
 	v.Data["States"], v.Data["Now"] = appeal.States, s.Now()
 	s.render(w, r, http.StatusOK, "appeals_work", v)
 	return nil

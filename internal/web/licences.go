@@ -296,12 +296,13 @@ func (s *Server) issued(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := s.view(r, "licence.issued_title")
 	q := r.URL.Query()
-	f := license.IssuedFilter{Number: strings.TrimSpace(q.Get("number")), Status: q.Get("status")}
-	list, err := lib.Issued(r.Context(), v.User, f)
+	f := license.IssuedFilter{Number: strings.TrimSpace(q.Get("number")), Status: q.Get("status"), After: q.Get("after"), Limit: 50}
+	list, next, err := lib.Issued(r.Context(), v.User, f)
 	if err != nil {
 		return err
 	}
 	v.Data["Licences"], v.Data["Number"], v.Data["Status"] = list, f.Number, f.Status
+	v.Data["Next"], v.Data["After"] = next, f.After
 	v.Data["Statuses"] = []string{license.StatusValid, license.StatusSuspended, license.StatusRevoked}
 	s.render(w, r, http.StatusOK, "issued", v)
 	return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/paging"
 	"github.com/tongban/tongban/internal/queue"
 	"github.com/tongban/tongban/internal/rating"
 )
@@ -224,13 +225,13 @@ func (s *Server) ratePosted(r *http.Request, v *View, via string) error {
 func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "ratings.ledger_title")
 	q := r.URL.Query()
-	f := rating.LedgerFilter{State: q.Get("state"), Flagged: q.Get("flagged") == "1", Page: pageOf(q.Get("page")), PerPage: 50}
-	list, total, err := s.Ratings.Ledger(r.Context(), v.User, f)
+	f := rating.LedgerFilter{State: q.Get("state"), Flagged: q.Get("flagged") == "1", After: q.Get("after"), PerPage: 50}
+	pg, err := s.Ratings.Ledger(r.Context(), v.User, f)
 	if err != nil {
 		return err
 	}
-	v.Data["Orders"], v.Data["Total"], v.Data["Filter"], v.Data["States"] = list, total, f, rating.States
-	v.Data["Page"], v.Data["More"] = max(f.Page, 1), max(f.Page, 1)*50 < total
+	v.Data["Orders"], v.Data["Total"], v.Data["Filter"], v.Data["States"] = pg.Orders, paging.Label(pg.Total, paging.CountCap), f, rating.States
+	v.Data["Next"] = pg.Next
 	s.ratingForm(v)
 	s.render(w, r, http.StatusOK, "ratings", v)
 	return nil

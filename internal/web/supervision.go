@@ -10,6 +10,7 @@ import (
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/edge"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/paging"
 	"github.com/tongban/tongban/internal/stats"
 	"github.com/tongban/tongban/internal/supervise"
 )
@@ -19,12 +20,12 @@ import (
 func (s *Server) supervision(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "supervision.title")
 	q := r.URL.Query()
-	page := pageOf(q.Get("page"))
-	f := supervise.SignalFilter{Level: q.Get("level"), Dept: q.Get("dept"), Clock: supervise.Clock(q.Get("clock")), Page: page, PerPage: 50}
-	list, total, counts, err := s.Supervision.Signals(r.Context(), v.User, f)
+	f := supervise.SignalFilter{Level: q.Get("level"), Dept: q.Get("dept"), Clock: supervise.Clock(q.Get("clock")), After: q.Get("after"), PerPage: 50, Counts: true}
+	pg, err := s.Supervision.Signals(r.Context(), v.User, f)
 	if err != nil {
 		return err
 	}
+	list, counts := pg.Signals, pg.Counts
 	var sum supervise.Count
 	for _, c := range counts {
 		sum.Warning += c.Warning
@@ -47,15 +48,16 @@ func (s *Server) supervision(w http.ResponseWriter, r *http.Request) error {
 			rows[i].Late = -n
 		}
 	}
-	v.Data["Signals"], v.Data["Total"], v.Data["Counts"], v.Data["Sum"] = rows, total, counts, sum
+	v.Data["Signals"], v.Data["Total"], v.Data["Counts"], v.Data["Sum"] = rows, paging.Label(pg.Total, paging.CountCap), counts, sum
 	v.Data["Filter"], v.Data["Levels"], v.Data["Clocks"] = f, []string{"red", "yellow", "warning"}, supervise.Clocks
 	v.Data["LastPass"] = last
-	orders, ordersTotal, err := s.Supervision.OrderSignals(r.Context(), v.User, "")
+	orders, err := s.Supervision.OrderSignals(r.Context(), v.User, supervise.OrderFilter{After: q.Get("orders_after")})
 	if err != nil {
 		return err
 	}
-	v.Data["Orders"], v.Data["OrdersTotal"] = orders, ordersTotal
-	v.Data["Page"], v.Data["More"] = max(f.Page, 1), max(f.Page, 1)*50 < total
+	v.Data["Orders"], v.Data["OrdersTotal"], v.Data["OrdersNext"] = orders.Signals, paging.Label(orders.Total, paging.CountCap), orders.Next
+	v.Data["OrdersAfter"] = q.Get("orders_after")
+	v.Data["Next"] = pg.Next
 
 	// The dashboard: the period's figures from the daily rollups.
 	from, to, err := stats.Period(q.Get("from"), q.Get("to"), now)
@@ -128,14 +130,15 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "notify.title")
 	v.Data["NewWork"] = work
 	v.Data["Staff"] = v.User != nil && v.User.Kind == identity.KindStaff
-	list, _, err := s.Notify.Inbox(r.Context(), v.User, 100)
+	after := r.URL.Query().Get("after")
+	pg, err := s.Notify.Page(r.Context(), v.User, after, 50)
 	if err != nil {
 		return err
 	}
-	if err := s.Notify.Texts(r.Context(), v.Lang, list); err != nil {
+	if err := s.Notify.Texts(r.Context(), v.Lang, pg.Notifications); err != nil {
 		return err
 	}
-	v.Data["Notifications"] = list
+	v.Data["Notifications"], v.Data["Next"], v.Data["After"] = pg.Notifications, pg.Next, after
 	s.render(w, r, http.StatusOK, "notifications", v)
 	return nil
 }
