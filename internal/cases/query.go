@@ -347,15 +347,9 @@ const running = "c.status IN ('pre_review', 'correction', 'handling')"
 
 // runningDue is the deadline that runs now: the step's, the pre-review's or
 // the decision's while a clock runs, else 事后核查 until it is recorded.
+// Migration 00051 indexes this very expression (cases_hot_running_due): a
+// change here must be made there too, or the lists lose their index.
 const runningDue = "(CASE WHEN c.clock IN ('pre_review', 'decision') THEN COALESCE(c.step_due_at, c.pre_review_due_at, c.due_at) ELSE c.verify_due_at END)"
-
-// sortKeys are the ORDER BY expressions of Sorts; NULLs last either way.
-var sortKeys = map[string][]string{
-	"filed": {"c.submitted_at"},
-	"due":   {"COALESCE(c.step_due_at, c.pre_review_due_at, c.verify_due_at, c.due_at)"},
-	"state": {"c.status", "c.state"},
-	"item":  {"c.item_name", "c.impl_code"},
-}
 
 // check refuses a filter's unknown tab or sort.
 func (f *Filter) check() error {
