@@ -962,7 +962,14 @@ func (s *Service) scope(u *identity.User, inbox bool, arg func(any) string) stri
 			if verify {
 				ors2 = append(ors2, "c.verify_due_at IS NOT NULL")
 			}
-			parts = append(parts, "("+strings.Join(ors2, " OR ")+")")
+			// Each alternative whole (the grant's scope repeated), so that
+			// every one of the condition's alternatives has its own index
+			// (the inbox's state, the 事后核查 deadline): a nested OR would
+			// leave the planner only a scan of every case in scope.
+			for _, alt := range ors2 {
+				ors = append(ors, strings.Join(parts, " AND ")+" AND "+alt)
+			}
+			continue
 		}
 		ors = append(ors, strings.Join(parts, " AND "))
 	}
