@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/edge"
+	"github.com/tongban/tongban/internal/paging"
 )
 
 // Cases (办件): create and submit, list, read, act, timeline, materials.
@@ -70,11 +71,12 @@ func (s *Server) createCase(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listCases(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	page, err := intParam(r, "page", 1, MaxPage)
-	if err != nil {
-		return err
+	// Pages are found by keyset (after=, the answer's next), never by
+	// number: page= past the first is refused with a message saying so.
+	if v := q.Get("page"); v != "" && strings.TrimSpace(v) != "1" {
+		return apperr.E(apperr.Invalid, "case.page_gone")
 	}
-	per, err := intParam(r, "per_page", 20, MaxPerPage)
+	per, err := paging.Size(q.Get("per_page"), 20, paging.MaxSize)
 	if err != nil {
 		return err
 	}
@@ -82,7 +84,7 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f.State, f.Department, f.Inbox, f.Page, f.PerPage = q.Get("state"), q.Get("dept"), q.Get("inbox") == "true", page, per
+	f.State, f.Department, f.Inbox, f.PerPage = q.Get("state"), q.Get("dept"), q.Get("inbox") == "true", per
 	if v := q.Get("due_before"); v != "" {
 		// A date: cases whose decision deadline falls on or before it.
 		d, err := calendar.ParseDate(v)
@@ -92,14 +94,14 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) error {
 		end := d.AddDays(1).Start(calendar.China)
 		f.DueBefore = &end
 	}
-	list, total, err := s.Cases.List(r.Context(), userFrom(r.Context()), f)
+	p, err := s.Cases.ListPage(r.Context(), userFrom(r.Context()), f)
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"cases": list, "total": total, "page": f.Page, "per_page": per}
-	if f.Tab != "" {
-		out["total_capped"] = total > cases.TotalCap
-	}
+	// total counts up to paging.CountCap; total_capped says there are more
+	// (the list is never counted whole). next is the following page's token.
+	out := map[string]any{"cases": p.Cases, "total": p.Total, "total_capped": p.Capped, "total_label": totalLabel(p),
+		"per_page": per, "next": p.Next}
 	if q.Get("counts") == "true" {
 		counts, err := s.Cases.Counts(r.Context(), userFrom(r.Context()), f)
 		if err != nil {
@@ -109,6 +111,14 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// totalLabel is a list's total as shown: the number, or "1000+" capped.
+func totalLabel(p *cases.Page) string {
+	if p.Capped {
+		return paging.Label(paging.CountCap, paging.CountCap)
+	}
+	return strconv.Itoa(p.Total)
 }
 
 func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {

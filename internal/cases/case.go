@@ -100,6 +100,9 @@ type Case struct {
 	VerifiedAt     *time.Time     `json:"verified_at,omitempty"`
 	CreatedAt      time.Time      `json:"created_at"`
 	UpdatedAt      time.Time      `json:"updated_at"`
+	// Archived: finished and untouched for ArchiveAfter, out of staff's
+	// everyday lists (found by number or with the archive filter).
+	Archived bool `json:"archived,omitempty"`
 
 	// Filled for a case detail, not for lists.
 	Pauses     []Pause     `json:"pauses"`

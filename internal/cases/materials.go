@@ -155,6 +155,8 @@ const sweepBatch = 500
 type SweepReport struct {
 	Uploads int // rows of unattached uploads
 	Files   int // stored files no longer referenced
+	// Archived is how many finished cases left the everyday lists (Archive).
+	Archived int
 }
 
 // SweepUploads removes uploads not attached to a case within UploadTTL —
@@ -219,7 +221,7 @@ func (s *Service) SweepUploads(ctx context.Context) (SweepReport, error) {
 // SweepLease is the upload sweep's lease: one replica sweeps at a time.
 const SweepLease = "uploads-sweep"
 
-// SweepIfHeld sweeps when holder holds the lease (or takes it, expired or
+// SweepIfHeld sweeps (and archives finished cases) when holder holds the lease (or takes it, expired or
 // free) for ttl; ran says whether it did.
 func (s *Service) SweepIfHeld(ctx context.Context, holder string, ttl time.Duration) (rep SweepReport, ran bool, err error) {
 	held, err := s.db.Lease(ctx, SweepLease, holder, ttl)
@@ -227,6 +229,9 @@ func (s *Service) SweepIfHeld(ctx context.Context, holder string, ttl time.Durat
 		return rep, false, err
 	}
 	if rep, err = s.SweepUploads(ctx); err != nil {
+		return rep, true, err
+	}
+	if rep.Archived, err = s.Archive(ctx); err != nil {
 		return rep, true, err
 	}
 	return rep, true, s.db.LeaseRan(ctx, SweepLease, holder)

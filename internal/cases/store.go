@@ -141,6 +141,7 @@ var caseColumns = []caseColumn{
 	col("query_code", false, func(r *caseRow) any { return &r.c.QueryCode }, func(c *Case) any { return c.QueryCode }),
 	col("delivery_choice", true, func(r *caseRow) any { return &r.c.Choice.Method }, func(c *Case) any { return c.Choice.Method }),
 	col("delivery_post", true, func(r *caseRow) any { return &r.c.postSealed }, func(c *Case) any { return c.postSealed }),
+	col("archived", true, func(r *caseRow) any { return &r.c.Archived }, func(c *Case) any { return c.Archived }),
 	optional("mandate_id", false, func(c *Case) *string { return &c.MandateID }),
 	joined("COALESCE(mn.items, '')", func(r *caseRow) any { return &r.mandateItems }),
 	joined("COALESCE(mn.method, '')", func(r *caseRow) any { return &r.mandateMethod }),
@@ -344,6 +345,8 @@ func save(tx *db.Tx, c *Case) error {
 		c.UpdatedAt = tx.Now
 		return storeNew(tx, c)
 	}
+	// Any change brings an archived case back into the everyday lists.
+	c.Archived = false
 	set := []string{"rev = rev + 1", "updated_at = $1"}
 	args := []any{tx.Now}
 	was := c.loaded

@@ -62,7 +62,13 @@ func runSynth(ctx context.Context, e *Env, cfg *config.Config, lf *localFlags, a
 	if _, err := stats.Compact(ctx, app.DB, time.Now()); err != nil {
 		return err
 	}
-	out := map[string]any{"synth": rep, "took": rep.Took.String(), "scanner": pass}
+	// Cases finished long ago leave the everyday lists, as the hourly sweep
+	// would take them.
+	archived, err := app.Cases.Archive(ctx)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"synth": rep, "took": rep.Took.String(), "scanner": pass, "archived": archived}
 	b, _ := json.MarshalIndent(out, "", "  ")
 	fmt.Fprintln(e.Stdout, string(b))
 	return nil

@@ -359,20 +359,31 @@ func write(tx *db.Tx, cs []*synthCase) error {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, '{}', $19, $20, $21, $22, $23, $24,
 			$25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37)`,
 			c.id, c.no, c.itemID, c.impl, c.version, c.name, c.dept, c.region, c.process, c.state, c.status, c.app.UserID, c.app.Name,
-			string(c.app.Kind), c.app.Masked, c.channel, c.app.UserID, c.values, c.rev, c.promised, c.pausedSince, c.stepStarted,
-			c.submitted, c.accepted, c.decided, c.concluded, c.delivered, c.decision, c.reason, c.delivery, c.clock, c.due, c.preDue,
-			c.noticeDue, c.stepDue, c.created, c.updated)
+			string(c.app.Kind), c.app.Masked, c.channel, c.app.UserID, c.values, c.rev, c.promised, utc(c.pausedSince), utc(c.stepStarted),
+			utc(c.submitted), utc(c.accepted), utc(c.decided), utc(c.concluded), utc(c.delivered), c.decision, c.reason, c.delivery, c.clock,
+			utc(c.due), utc(c.preDue), utc(c.noticeDue), utc(c.stepDue), c.created.UTC(), c.updated.UTC())
 		if err != nil {
 			return err
 		}
 		for i, e := range c.events {
 			if _, err := tx.Exec(`INSERT INTO case_events (id, case_id, seq, action, from_state, to_state, actor_name, actor_role, reason, at)
-				VALUES ($1, $2, $3, $4, $5, $6, '模拟数据', $7, $8, $9)`, db.NewID(), c.id, i+1, e.action, e.from, e.to, e.role, e.reason, e.at); err != nil {
+				VALUES ($1, $2, $3, $4, $5, $6, '模拟数据', $7, $8, $9)`, db.NewID(), c.id, i+1, e.action, e.from, e.to, e.role, e.reason, e.at.UTC()); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// utc is t in UTC, as the engine writes every instant: SQLite compares
+// stored instants as text, so one written in China time would sort (and
+// page) eight hours out of place.
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // finish writes the case-number serials and the daily figures.

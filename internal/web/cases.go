@@ -205,12 +205,18 @@ func (s *Server) caseMaterial(w http.ResponseWriter, r *http.Request) error {
 // myCases lists the applicant's own cases (and an agent's filings).
 func (s *Server) myCases(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(r, "mycases.title")
-	page := pageOf(r.URL.Query().Get("page"))
-	list, total, err := s.Cases.List(r.Context(), v.User, cases.Filter{Page: page, PerPage: 20})
+	after := r.URL.Query().Get("after")
+	p, err := s.Cases.ListPage(r.Context(), v.User, cases.Filter{After: after, PerPage: 20})
 	if err != nil {
 		return err
 	}
-	v.Data["Cases"], v.Data["Total"] = list, total
+	v.Data["Cases"], v.Data["Total"] = p.Cases, p.Total
+	if after != "" {
+		v.Data["First"] = r.URL.Path
+	}
+	if p.Next != "" {
+		v.Data["Next"] = r.URL.Path + "?" + url.Values{"after": {p.Next}}.Encode()
+	}
 	s.render(w, r, http.StatusOK, "mycases", v)
 	return nil
 }

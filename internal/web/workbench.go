@@ -8,6 +8,7 @@ import (
 
 	"github.com/tongban/tongban/internal/cases"
 	"github.com/tongban/tongban/internal/catalog"
+	"github.com/tongban/tongban/internal/paging"
 	"github.com/tongban/tongban/internal/workflow"
 )
 
@@ -15,8 +16,9 @@ import (
 var workbenchStatuses = []string{"pre_review", "correction", "handling", "concluded", "delivered", "refused", "withdrawn", "terminated"}
 
 // workbenchParams are the URL parameters of the workbench's list: its tab,
-// filters, search, sort and page (a GET form; every link keeps them).
-var workbenchParams = []string{"tab", "item", "status", "applicant", "from", "to", "q", "sort", "dir", "page"}
+// filters, search, sort, archive filter and page token (a GET form; every
+// link keeps them).
+var workbenchParams = []string{"tab", "item", "status", "applicant", "from", "to", "q", "sort", "dir", "archive", "after"}
 
 // workbenchTab is one tab of the workbench: its label, capped count and link.
 type workbenchTab struct {
@@ -55,7 +57,7 @@ func (s *Server) workbench(w http.ResponseWriter, r *http.Request) error {
 		if counts[t] >= cases.CountCap {
 			n = strconv.Itoa(cases.CountCap-1) + "+"
 		}
-		tabs = append(tabs, workbenchTab{Key: t, Count: n, Current: t == f.Tab, Href: workbenchURL(q, "tab", t, "page", "")})
+		tabs = append(tabs, workbenchTab{Key: t, Count: n, Current: t == f.Tab, Href: workbenchURL(q, "tab", t, "after", "", "sort", sortIn(q, t))})
 	}
 	v.Data["Tabs"] = tabs
 	items, err := s.Catalog.Search(r.Context(), catalog.Query{PerPage: 100})
@@ -95,24 +97,25 @@ func (s *Server) workbenchList(r *http.Request, v *View) error {
 	if f.Tab == "" {
 		f.Tab = cases.TabTodo
 	}
-	f.Page, f.PerPage = pageOf(q.Get("page")), 20
-	list, total, err := s.Cases.List(r.Context(), v.User, f)
+	// Pages follow by keyset (after=); an old link's page= is ignored and
+	// shows the first page.
+	f.PerPage = 20
+	p, err := s.Cases.ListPage(r.Context(), v.User, f)
 	if err != nil {
 		return err
 	}
 	v.Data["Filter"] = f
-	v.Data["Cases"], v.Data["Total"] = list, total
-	v.Data["More"] = total > cases.TotalCap
-	v.Data["Cap"] = cases.TotalCap
+	v.Data["Cases"], v.Data["Total"] = p.Cases, p.Total
+	v.Data["More"] = p.Capped
+	v.Data["Cap"] = paging.Label(paging.CountCap, paging.CountCap)
 	v.Data["Inbox"] = f.Tab == cases.TabTodo // concluded cases here wait for 送达, decided ones on a promise for 事后核查
 	v.Data["Refresh"] = "/workbench/inbox" + strings.TrimPrefix(workbenchURL(q), "/workbench")
-	if f.Page > 1 {
-		v.Data["Prev"] = workbenchURL(q, "page", strconv.Itoa(f.Page-1))
+	if f.After != "" {
+		v.Data["First"] = workbenchURL(q, "after", "")
 	}
-	if f.Page*f.PerPage < total {
-		v.Data["Next"] = workbenchURL(q, "page", strconv.Itoa(f.Page+1))
+	if p.Next != "" {
+		v.Data["Next"] = workbenchURL(q, "after", p.Next)
 	}
-	v.Data["Page"] = f.Page
 	var cols []workbenchColumn
 	for _, c := range []struct{ key, label string }{{"item", "case.item"}, {"state", "case.status"}, {"due", "case.deadline"}, {"filed", "case.filed"}} {
 		col := workbenchColumn{Key: c.key, Label: c.label, Sort: "none"}
@@ -125,7 +128,13 @@ func (s *Server) workbenchList(r *http.Request, v *View) error {
 				dir = "desc"
 			}
 		}
-		col.Href = workbenchURL(q, "sort", c.key, "dir", dir, "page", "")
+		g := f
+		g.Sort = c.key
+		if g.Sort == "filed" || g.Bounded() {
+			// Sorting the whole history by anything but filing time would
+			// sort every case in scope: those columns are not links there.
+			col.Href = workbenchURL(q, "sort", c.key, "dir", dir, "after", "")
+		}
 		cols = append(cols, col)
 	}
 	v.Data["Columns"] = cols
@@ -152,6 +161,16 @@ func workbenchURL(q url.Values, pairs ...string) string {
 		return "/workbench"
 	}
 	return "/workbench?" + out.Encode()
+}
+
+// sortIn is q's sort as kept by a link to tab: dropped where that view may
+// not be sorted so (cases.Filter.Bounded).
+func sortIn(q url.Values, tab string) string {
+	f := cases.Filter{Tab: tab, Sort: q.Get("sort"), Archive: q.Get("archive") == "true"}
+	if f.Sort == "filed" || f.Bounded() {
+		return f.Sort
+	}
+	return ""
 }
 
 // workbenchForm is the filter form's values as typed.
