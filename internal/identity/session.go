@@ -337,9 +337,13 @@ func (s *Service) Authenticate(ctx context.Context, token string, kind SessionKi
 	var u *User
 	now := s.db.Now()
 	err := s.db.View(ctx, func(tx *db.Tx) error {
-		var k string
-		err := tx.QueryRow(`SELECT kind, user_id, csrf_token, created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = $1`, th).
-			Scan(&k, &sess.UserID, &sess.CSRFToken, &sess.CreatedAt, &sess.LastSeenAt, &sess.ExpiresAt)
+		// The session and its user in one statement (issue 20: every
+		// request pays for it), then the user's roles.
+		var k, userKind string
+		user := &User{}
+		err := tx.QueryRow(`SELECT s.kind, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, `+userColumns+`
+			FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`, th).
+			Scan(append([]any{&k, &sess.UserID, &sess.CSRFToken, &sess.CreatedAt, &sess.LastSeenAt, &sess.ExpiresAt}, user.targets(&userKind)...)...)
 		if err != nil {
 			return db.NotFound(err, "auth.session_expired")
 		}
@@ -347,8 +351,9 @@ func (s *Service) Authenticate(ctx context.Context, token string, kind SessionKi
 		if sess.Kind != kind {
 			return apperr.E(apperr.NotFound, "auth.session_expired")
 		}
-		u, err = userBy(tx, "id", sess.UserID)
-		return err
+		user.Kind = Kind(userKind)
+		u = user
+		return userRoles(tx, u)
 	})
 	if apperr.CodeOf(err) == apperr.NotFound {
 		return nil, nil, apperr.E(apperr.Unauthenticated, "auth.session_expired")

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -185,14 +186,14 @@ type side struct {
 // drive makes n requests of s from conns clients at once (each waits for
 // its answer before its next request), over conns kept-alive connections;
 // it adds the wall time and each request's latency.
-func drive(b *testing.B, s side, n, conns int, wall *time.Duration, lat *[]time.Duration) {
+func drive(b *testing.B, s side, n, conns int, wall, cpu *time.Duration, lat *[]time.Duration) {
 	tr := &http.Transport{MaxConnsPerHost: conns, MaxIdleConnsPerHost: conns, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr}
 	var next atomic.Int64
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for range conns {
 		wg.Go(func() {
 			var mine []time.Duration
@@ -210,6 +211,18 @@ func drive(b *testing.B, s side, n, conns int, wall *time.Duration, lat *[]time.
 	}
 	wg.Wait()
 	*wall += time.Since(start)
+	*cpu += cpuTime() - cpu0
+}
+
+// cpuTime is the CPU time the process has used (user and system): server
+// and client together, each side's own; unlike the wall clock, a
+// neighbour's load on the machine does not inflate it.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func p99(lat []time.Duration) float64 {
@@ -233,7 +246,9 @@ func p99(lat []time.Duration) float64 {
 // Both sides use the same database handle. Each of b.N requests per side is
 // made in four alternating rounds (ours, the anchor's, …), so that a
 // neighbour's load falls on both. Reported: each side's requests per second
-// and p99 latency, and ratio = ours / the anchor's. The client runs in the
+// and p99 latency, ratio = ours / the anchor's, and CPU time per request
+// (cpu-ratio = the anchor's / ours: the throughput ratio a CPU-bound
+// server would have). The client runs in the
 // same process (both sides pay for it). Use fixed counts, e.g.
 //
 //	go test ./internal/server/ -run '^$' -bench HTTP -benchtime 2000x
@@ -259,7 +274,7 @@ func BenchmarkHTTP(b *testing.B) {
 				for _, conns := range []int{16, 64} {
 					b.Run(fmt.Sprintf("%s/conns=%d", p.name, conns), func(b *testing.B) {
 						const rounds = 4
-						var oursWall, rawWall time.Duration
+						var oursWall, rawWall, oursCPU, rawCPU time.Duration
 						var oursLat, rawLat []time.Duration
 						b.ResetTimer()
 						for r := range rounds {
@@ -267,8 +282,8 @@ func BenchmarkHTTP(b *testing.B) {
 							if r < b.N%rounds {
 								n++
 							}
-							drive(b, p.ours, n, conns, &oursWall, &oursLat)
-							drive(b, p.raw, n, conns, &rawWall, &rawLat)
+							drive(b, p.ours, n, conns, &oursWall, &oursCPU, &oursLat)
+							drive(b, p.raw, n, conns, &rawWall, &rawCPU, &rawLat)
 						}
 						b.StopTimer()
 						ours := float64(len(oursLat)) / oursWall.Seconds()
@@ -278,6 +293,13 @@ func BenchmarkHTTP(b *testing.B) {
 						b.ReportMetric(ours/raw, "ratio")
 						b.ReportMetric(p99(oursLat), "p99-ms")
 						b.ReportMetric(p99(rawLat), "anchor-p99-ms")
+						// CPU per request (server and client): the figure a loaded
+						// machine disturbs least; cpu-ratio = the anchor's / ours.
+						oursUS := float64(oursCPU.Microseconds()) / float64(max(len(oursLat), 1))
+						rawUS := float64(rawCPU.Microseconds()) / float64(max(len(rawLat), 1))
+						b.ReportMetric(oursUS, "cpu-µs/req")
+						b.ReportMetric(rawUS, "anchor-cpu-µs/req")
+						b.ReportMetric(rawUS/oursUS, "cpu-ratio")
 					})
 				}
 			}
