@@ -339,25 +339,40 @@ func (u *User) targets(kind *string) []any {
 	return []any{&u.ID, &u.Username, kind, &u.DisplayName, &u.Locale, &u.Disabled, &u.SecondFactor, &u.MustChangePassword, &u.Assurance}
 }
 
+// grantColumns and grantJoins read a user's role grants (g) with their
+// department's and region's names; a user without grants has one row of
+// NULLs in a LEFT JOIN.
+const (
+	grantColumns = `g.role, g.department_id, d.name, g.region_code, r.name`
+	grantNames   = `LEFT JOIN departments d ON d.id = g.department_id LEFT JOIN regions r ON r.code = g.region_code`
+	grantJoins   = `LEFT JOIN role_grants g ON g.user_id = u.id ` + grantNames
+)
+
+type grantRow struct{ role, dept, deptName, region, regionName sql.NullString }
+
+func (g *grantRow) targets() []any {
+	return []any{&g.role, &g.dept, &g.deptName, &g.region, &g.regionName}
+}
+
+func (g *grantRow) grant() Grant {
+	return Grant{Role: Role(g.role.String), DepartmentID: g.dept.String, DepartmentName: g.deptName.String,
+		RegionCode: g.region.String, RegionName: g.regionName.String}
+}
+
 // userRoles fills u's grants and enterprises.
 func userRoles(tx *db.Tx, u *User) error {
-	rows, err := tx.Query(`SELECT g.role, COALESCE(g.department_id, ''), COALESCE(d.name, ''), COALESCE(g.region_code, ''), COALESCE(r.name, '')
-		FROM role_grants g
-		LEFT JOIN departments d ON d.id = g.department_id
-		LEFT JOIN regions r ON r.code = g.region_code
+	rows, err := tx.Query(`SELECT `+grantColumns+` FROM role_grants g `+grantNames+`
 		WHERE g.user_id = $1 ORDER BY g.created_at, g.id`, u.ID)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var g Grant
-		var role string
-		if err := rows.Scan(&role, &g.DepartmentID, &g.DepartmentName, &g.RegionCode, &g.RegionName); err != nil {
+		var g grantRow
+		if err := rows.Scan(g.targets()...); err != nil {
 			return err
 		}
-		g.Role = Role(role)
-		u.Grants = append(u.Grants, g)
+		u.Grants = append(u.Grants, g.grant())
 	}
 	if err := rows.Err(); err != nil {
 		return err

@@ -35,6 +35,7 @@ import (
 // settings): the raw anchors of BenchmarkHTTP.
 type httpBench struct {
 	api, raw string // base URLs
+	sync     string // the API of a second server whose staff reads are each written at once (as before issue 20)
 	clerk    string // the clerk's API token
 	caseNo   string // a case the clerk reads
 	intake   string // a window filing's body
@@ -124,8 +125,20 @@ func newHTTPBench(b *testing.B, dbName string) *httpBench {
 	})
 	raw := httptest.NewServer(mux)
 	b.Cleanup(raw.Close)
+	// The same server but for its staff reads, each written in a
+	// transaction of its own before the read answers.
+	cs2, err := cases.New(d, cat, ids, cals, blob.Dir{Root: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h2, _, err := Handler(Options{DB: d, Identity: ids, Calendars: cals, Region: demo.Region, Cases: cs2, Catalog: cat})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv2 := httptest.NewServer(h2)
+	b.Cleanup(srv2.Close)
 
-	hb := &httpBench{api: srv.URL + "/api/v1", raw: raw.URL}
+	hb := &httpBench{api: srv.URL + "/api/v1", raw: raw.URL, sync: srv2.URL + "/api/v1"}
 	var m map[string]any
 	if st := benchCall(b, http.DefaultClient, "POST", hb.api+"/auth/login", "", `{"username":"clerk","password":"`+identity.DemoPassword+`"}`, &m); st != 200 {
 		b.Fatalf("login: %d %v", st, m)
@@ -240,6 +253,9 @@ func p99(lat []time.Duration) float64 {
 //     scope, the case with its details, the read's audit record) against a
 //     minimal net/http handler reading the case's row in a read transaction
 //     and answering it as JSON;
+//   - read-unbuffered: the same read from a server that writes each staff
+//     read's record in a transaction of its own before answering (before
+//     issue 20), against the same anchor;
 //   - intake: POST /api/v1/cases, a window filing, against a minimal handler
 //     decoding the same body and inserting one row in a write transaction.
 //
@@ -268,6 +284,8 @@ func BenchmarkHTTP(b *testing.B) {
 				ours, raw side
 			}{
 				{"read", side{"GET", hb.api + "/cases/" + hb.caseNo, hb.clerk, "", 200}, side{"GET", hb.raw + "/cases/" + hb.caseNo, "", "", 200}},
+				// Before issue 20: the read's record in a write transaction of its own.
+				{"read-unbuffered", side{"GET", hb.sync + "/cases/" + hb.caseNo, hb.clerk, "", 200}, side{"GET", hb.raw + "/cases/" + hb.caseNo, "", "", 200}},
 				{"intake", side{"POST", hb.api + "/cases", hb.clerk, hb.intake, 201}, side{"POST", hb.raw + "/cases", "", hb.intake, 201}},
 			}
 			for _, p := range pairs {
