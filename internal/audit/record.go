@@ -75,6 +75,15 @@ func AppendRef(tx *db.Tx, r *Record, payloadSHA256 string) error {
 }
 
 func appendRecord(tx *db.Tx, r *Record, payloadSHA256 string, payload []byte) error {
+	if err := stamp(r, tx.Now, payloadSHA256); err != nil {
+		return err
+	}
+	return insertRecords(tx, []Record{*r}, [][]byte{payload})
+}
+
+// stamp checks that r's fields may stand in a leaf and gives it its id, its
+// time (now, to the microsecond) and its payload's hash.
+func stamp(r *Record, now time.Time, payloadSHA256 string) error {
 	if r.Actor == "" {
 		r.Actor = "-"
 	}
@@ -90,14 +99,8 @@ func appendRecord(tx *db.Tx, r *Record, payloadSHA256 string, payload []byte) er
 		return fmt.Errorf("audit: object id %q cannot stand in a record", r.ObjectID)
 	}
 	// Microseconds: what both databases keep, so the leaf reads back the same.
-	r.ID, r.At, r.PayloadSHA256 = db.NewID(), tx.Now.UTC().Truncate(time.Microsecond), payloadSHA256
-	var body any
-	if len(payload) > 0 {
-		body = string(payload)
-	}
-	_, err := tx.Exec(`INSERT INTO audit_pending (id, at, actor_id, role, action, object_type, object_id, payload_sha256, payload)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.ID, r.At, r.Actor, r.Role, r.Action, r.ObjectType, r.ObjectID, r.PayloadSHA256, body)
-	return err
+	r.ID, r.At, r.PayloadSHA256 = db.NewID(), now.UTC().Truncate(time.Microsecond), payloadSHA256
+	return nil
 }
 
 // Erase removes a record's payload (personal data that must be erasable,

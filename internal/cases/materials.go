@@ -297,26 +297,6 @@ func claimUploads(tx *db.Tx, owner string, c *Case, refs []MaterialRef) error {
 	return nil
 }
 
-// superseded lists the files of a case that resubmissions replaced, oldest
-// first.
-func superseded(tx *db.Tx, caseID string) ([]Material, error) {
-	rows, err := tx.Query(`SELECT id, material_key, filename, content_type, size, sha256, created_at
-		FROM case_materials WHERE case_id = $1 AND replaced = TRUE ORDER BY created_at, id`, caseID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Material
-	for rows.Next() {
-		var m Material
-		if err := rows.Scan(&m.ID, &m.Key, &m.Filename, &m.ContentType, &m.Size, &m.SHA256, &m.CreatedAt); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
-}
-
 // materialKeys lists the materials c has current files for.
 func materialKeys(tx *db.Tx, caseID string) (map[string]bool, error) {
 	rows, err := tx.Query(`SELECT DISTINCT material_key FROM case_materials WHERE case_id = $1 AND replaced = FALSE`, caseID)
@@ -344,22 +324,41 @@ const attachmentsSelect = `SELECT 0, id, material_key, filename, content_type, s
 	UNION ALL SELECT 1, id, kind, body, '', 0, '', issued_at FROM case_notices WHERE case_id = $1
 	ORDER BY 1, 8, 2`
 
-// attachments fills c's materials and notices.
-func attachments(tx *db.Tx, c *Case) error {
-	rows, err := tx.Query(attachmentsSelect, c.ID)
+// attachmentsStaffSelect is attachmentsSelect with the superseded materials
+// (kind 2), which staff readers see: one statement for a staff read instead
+// of two (issue 20).
+const attachmentsStaffSelect = `SELECT 0, id, material_key, filename, content_type, size, sha256, created_at
+	FROM case_materials WHERE case_id = $1 AND replaced = FALSE
+	UNION ALL SELECT 1, id, kind, body, '', 0, '', issued_at FROM case_notices WHERE case_id = $1
+	UNION ALL SELECT 2, id, material_key, filename, content_type, size, sha256, created_at
+	FROM case_materials WHERE case_id = $1 AND replaced = TRUE
+	ORDER BY 1, 8, 2`
+
+// attachments fills c's materials and notices, and for a staff reader
+// (staff) the files that resubmissions replaced, oldest first.
+func attachments(tx *db.Tx, c *Case, staff bool) error {
+	q := attachmentsSelect
+	if staff {
+		q = attachmentsStaffSelect
+	}
+	rows, err := tx.Query(q, c.ID)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	c.Materials, c.Notices = nil, nil
+	c.Materials, c.Notices, c.Superseded = nil, nil, nil
 	for rows.Next() {
 		var kind int
 		var m Material
 		if err := rows.Scan(&kind, &m.ID, &m.Key, &m.Filename, &m.ContentType, &m.Size, &m.SHA256, &m.CreatedAt); err != nil {
 			return err
 		}
-		if kind == 0 {
+		switch kind {
+		case 0:
 			c.Materials = append(c.Materials, m)
+			continue
+		case 2:
+			c.Superseded = append(c.Superseded, m)
 			continue
 		}
 		n := Notice{ID: m.ID, Kind: m.Key, IssuedAt: m.CreatedAt}

@@ -40,7 +40,7 @@ func (s *Service) Mine(ctx context.Context, u *identity.User) ([]Case, error) {
 		for i := range out {
 			c := &out[i]
 			c.Actions = []string{} // a copy, not a page: nothing to do from it
-			if err := attachments(tx, c); err != nil {
+			if err := attachments(tx, c, false); err != nil {
 				return err
 			}
 			if it, err := s.catalog.ItemAt(tx, c.ItemCode, c.ItemVersion); err == nil {

@@ -123,16 +123,12 @@ func (s *Service) present(tx *db.Tx, u *identity.User, c *Case, roles []string, 
 	if err != nil {
 		return err
 	}
-	if err := details(tx, c); err != nil {
+	// Staff see the files resubmissions replaced too (read with the rest).
+	if err := details(tx, c, isStaff(roles)); err != nil {
 		return err
 	}
 	if c.ApplicantKind == string(identity.KindOrganisation) && c.Channel == ChannelOnline && c.CreatedBy != c.ApplicantID {
 		if err := tx.QueryRow(`SELECT display_name FROM users WHERE id = $1`, c.CreatedBy).Scan(&c.FiledBy); err != nil {
-			return err
-		}
-	}
-	if isStaff(roles) {
-		if c.Superseded, err = superseded(tx, c.ID); err != nil {
 			return err
 		}
 	}
@@ -168,8 +164,8 @@ func (s *Service) present(tx *db.Tx, u *identity.User, c *Case, roles []string, 
 }
 
 // details loads what a case detail shows beyond the case row.
-func details(tx *db.Tx, c *Case) error {
-	if err := attachments(tx, c); err != nil {
+func details(tx *db.Tx, c *Case, staff bool) error {
+	if err := attachments(tx, c, staff); err != nil {
 		return err
 	}
 	// Most cases have no pauses, extensions or countersigns: their counts

@@ -337,18 +337,43 @@ func (s *Service) Authenticate(ctx context.Context, token string, kind SessionKi
 	var u *User
 	now := s.db.Now()
 	err := s.db.View(ctx, func(tx *db.Tx) error {
-		var k string
-		err := tx.QueryRow(`SELECT kind, user_id, csrf_token, created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = $1`, th).
-			Scan(&k, &sess.UserID, &sess.CSRFToken, &sess.CreatedAt, &sess.LastSeenAt, &sess.ExpiresAt)
+		// The session, its user and the user's roles in one statement
+		// (issue 20: every request pays for it); then, for a person, the
+		// enterprises they act for.
+		rows, err := tx.Query(`SELECT s.kind, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, `+userColumns+`,
+			`+grantColumns+`
+			FROM sessions s JOIN users u ON u.id = s.user_id `+grantJoins+`
+			WHERE s.token_hash = $1 ORDER BY g.created_at, g.id`, th)
 		if err != nil {
-			return db.NotFound(err, "auth.session_expired")
+			return err
+		}
+		defer rows.Close()
+		var k, userKind string
+		user := &User{}
+		for rows.Next() {
+			var g grantRow
+			if err := rows.Scan(append(append([]any{&k, &sess.UserID, &sess.CSRFToken, &sess.CreatedAt, &sess.LastSeenAt, &sess.ExpiresAt},
+				user.targets(&userKind)...), g.targets()...)...); err != nil {
+				return err
+			}
+			if g.role.Valid {
+				user.Grants = append(user.Grants, g.grant())
+			}
+			u = user
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		if u == nil {
+			return apperr.E(apperr.NotFound, "auth.session_expired")
 		}
 		sess.Kind = SessionKind(k)
 		if sess.Kind != kind {
 			return apperr.E(apperr.NotFound, "auth.session_expired")
 		}
-		u, err = userBy(tx, "id", sess.UserID)
-		return err
+		u.Kind = Kind(userKind)
+		return loadEnterprises(tx, u)
 	})
 	if apperr.CodeOf(err) == apperr.NotFound {
 		return nil, nil, apperr.E(apperr.Unauthenticated, "auth.session_expired")

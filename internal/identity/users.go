@@ -323,35 +323,62 @@ func (s *Service) PersonIDByNumber(ctx context.Context, idNumber string) (string
 func userBy(tx *db.Tx, column, value string) (*User, error) {
 	u := &User{}
 	var kind string
-	err := tx.QueryRow(`SELECT id, username, kind, display_name, locale, disabled, totp_enrolled_at IS NOT NULL, password_must_change, assurance FROM users WHERE `+column+` = $1`, value).
-		Scan(&u.ID, &u.Username, &kind, &u.DisplayName, &u.Locale, &u.Disabled, &u.SecondFactor, &u.MustChangePassword, &u.Assurance)
+	err := tx.QueryRow(`SELECT `+userColumns+` FROM users u WHERE u.`+column+` = $1`, value).Scan(u.targets(&kind)...)
 	if err != nil {
 		return nil, db.NotFound(err, "auth.user_unknown", "username", value)
 	}
 	u.Kind = Kind(kind)
-	rows, err := tx.Query(`SELECT g.role, COALESCE(g.department_id, ''), COALESCE(d.name, ''), COALESCE(g.region_code, ''), COALESCE(r.name, '')
-		FROM role_grants g
-		LEFT JOIN departments d ON d.id = g.department_id
-		LEFT JOIN regions r ON r.code = g.region_code
+	return u, userRoles(tx, u)
+}
+
+// userColumns are the columns of users (as u) that userBy reads, in the
+// order of User.targets.
+const userColumns = `u.id, u.username, u.kind, u.display_name, u.locale, u.disabled, u.totp_enrolled_at IS NOT NULL, u.password_must_change, u.assurance`
+
+func (u *User) targets(kind *string) []any {
+	return []any{&u.ID, &u.Username, kind, &u.DisplayName, &u.Locale, &u.Disabled, &u.SecondFactor, &u.MustChangePassword, &u.Assurance}
+}
+
+// grantColumns and grantJoins read a user's role grants (g) with their
+// department's and region's names; a user without grants has one row of
+// NULLs in a LEFT JOIN.
+const (
+	grantColumns = `g.role, g.department_id, d.name, g.region_code, r.name`
+	grantNames   = `LEFT JOIN departments d ON d.id = g.department_id LEFT JOIN regions r ON r.code = g.region_code`
+	grantJoins   = `LEFT JOIN role_grants g ON g.user_id = u.id ` + grantNames
+)
+
+type grantRow struct{ role, dept, deptName, region, regionName sql.NullString }
+
+func (g *grantRow) targets() []any {
+	return []any{&g.role, &g.dept, &g.deptName, &g.region, &g.regionName}
+}
+
+func (g *grantRow) grant() Grant {
+	return Grant{Role: Role(g.role.String), DepartmentID: g.dept.String, DepartmentName: g.deptName.String,
+		RegionCode: g.region.String, RegionName: g.regionName.String}
+}
+
+// userRoles fills u's grants and enterprises.
+func userRoles(tx *db.Tx, u *User) error {
+	rows, err := tx.Query(`SELECT `+grantColumns+` FROM role_grants g `+grantNames+`
 		WHERE g.user_id = $1 ORDER BY g.created_at, g.id`, u.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var g Grant
-		var role string
-		if err := rows.Scan(&role, &g.DepartmentID, &g.DepartmentName, &g.RegionCode, &g.RegionName); err != nil {
-			return nil, err
+		var g grantRow
+		if err := rows.Scan(g.targets()...); err != nil {
+			return err
 		}
-		g.Role = Role(role)
-		u.Grants = append(u.Grants, g)
+		u.Grants = append(u.Grants, g.grant())
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	rows.Close()
 	// The enterprises a person holds or acts for, as of this transaction:
 	// an expired or revoked authorisation is gone from the next request.
-	return u, loadEnterprises(tx, u)
+	return loadEnterprises(tx, u)
 }

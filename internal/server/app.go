@@ -60,6 +60,9 @@ type App struct {
 	Cases     *cases.Service
 	Catalog   *catalog.Catalog
 	Sequencer *audit.Sequencer // the audit log's sequencer, while serving
+	// Reads holds staff reads' records until they are written in batches
+	// (within a second); written out when serving stops and on Close.
+	Reads     *audit.Buffer
 	AuditKeys *audit.Keys      // signs checkpoints; nil when no keys were given (serve)
 	Licences  *license.Service // the licence library; nil when serving without its keys
 	Site      *site.Info       // the installation's identity (tongban setup); Region "" before it
@@ -155,6 +158,10 @@ func (a *App) prepare(ctx context.Context, mode Mode) error {
 		}
 	}
 	a.Cases, a.Catalog = cs, cat
+	// Staff reads are recorded in batches, not one write transaction each
+	// (issue 20; docs/AUDIT.md says what a crash can lose).
+	a.Reads = &audit.Buffer{DB: a.DB, OnError: func(err error) { slog.Error("audit: staff reads not yet written (kept, tried again)", "err", err) }}
+	cs.Reads = a.Reads
 	// A year's holiday notice loaded since the last start: open cases due in
 	// that year are recounted (their deadlines may have used the fallback).
 	if years, n, err := cs.SyncCalendars(ctx); err != nil {
@@ -535,7 +542,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}()
 	select {
 	case err := <-errc:
-		return err
+		return errors.Join(err, a.writeReads(context.Background()))
 	case <-ctx.Done():
 		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -543,9 +550,25 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
 			err = errors.Join(err, e)
 		}
-		return err
+		// The last requests have answered: their staff reads are written
+		// before serving ends (a clean shutdown loses none).
+		w, done := context.WithTimeout(context.Background(), 10*time.Second)
+		defer done()
+		return errors.Join(err, a.writeReads(w))
 	}
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// writeReads writes the staff reads still buffered; reads after it are
+// written one by one.
+func (a *App) writeReads(ctx context.Context) error {
+	if a.Reads == nil {
+		return nil
+	}
+	if err := a.Reads.Close(ctx); err != nil {
+		return fmt.Errorf("audit: staff reads not written at shutdown: %w", err)
+	}
+	return nil
+}
+
+// Close writes the staff reads still buffered and releases the database.
+func (a *App) Close() error { return errors.Join(a.writeReads(context.Background()), a.DB.Close()) }
