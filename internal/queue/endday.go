@@ -12,7 +12,7 @@ const DayEnded = "day ended"
 // called or held: numbers start again each day, so such a ticket can never
 // be called or served; it is void, its void event says why, and it counts
 // as void in the figures. A ticket being served is left to its window to
-// finish. It returns how many it voided; the booking sweep runs it under
+// finish. The mobile numbers given for past days' tickets are cleared. It returns how many it voided; the booking sweep runs it under
 // its lease each minute.
 func EndDaysTx(tx *db.Tx) (int, error) {
 	today := Day(tx.Now)
@@ -33,6 +33,10 @@ func EndDaysTx(tx *db.Tx) (int, error) {
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	// The numbers given for 即将到号 are kept for their day only.
+	if _, err := tx.Exec(`UPDATE queue_tickets SET near_phone_sealed = '' WHERE day < $1 AND near_phone_sealed <> ''`, today); err != nil {
 		return 0, err
 	}
 	for _, v := range list {

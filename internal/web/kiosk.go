@@ -161,7 +161,8 @@ func (s *Server) kioskTake(w http.ResponseWriter, r *http.Request, v *View) erro
 // kioskTakePost takes an anonymous ticket (source kiosk) of a service of
 // this hall, limited like the hall's take page.
 func (s *Server) kioskTakePost(w http.ResponseWriter, r *http.Request, v *View) error {
-	in := queue.TakeInput{HallID: r.PathValue("hallID"), ServiceID: r.PostForm.Get("service"), Priority: r.PostForm.Get("priority"), Source: queue.SourceKiosk}
+	in := queue.TakeInput{HallID: r.PathValue("hallID"), ServiceID: r.PostForm.Get("service"), Priority: r.PostForm.Get("priority"), Source: queue.SourceKiosk,
+		Phone: r.PostForm.Get("phone"), Consent: r.PostForm.Get("consent") == "1"}
 	var t *queue.Ticket
 	err := s.QueueTakeLimit.Check(r)
 	if err == nil {
@@ -174,6 +175,7 @@ func (s *Server) kioskTakePost(w http.ResponseWriter, r *http.Request, v *View) 
 		if e := s.kioskServices(r, v); e != nil {
 			return e
 		}
+		// The number typed is not shown back: the form asks again.
 		return s.kioskProblem(w, r, v, "take", err)
 	}
 	http.Redirect(w, r, v.Data["Base"].(string)+"/tickets/"+url.PathEscape(t.ID), http.StatusSeeOther)
