@@ -422,7 +422,7 @@ func (s *Server) kioskInstantPost(w http.ResponseWriter, r *http.Request, v *Vie
 		IP: edge.ClientIP(r), UserAgent: r.UserAgent(),
 	})
 	if err == nil && res.Challenge != "" {
-		err = apperr.E(apperr.Forbidden, "kiosk.second_factor")
+		err = apperr.E(apperr.Forbidden, "kiosk.second_factor_file")
 	}
 	if err != nil {
 		return refuse(err)
