@@ -8,6 +8,7 @@ import (
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/queue"
 )
 
 // ReminderKind is the notification template of the reminder the day
@@ -23,12 +24,14 @@ type SweepReport struct {
 	NoShows   int
 	Suspended int
 	Reminded  int
+	Voided    int // queue tickets of past days voided (queue.EndDaysTx)
 }
 
 // Sweep marks the no-shows of slots whose check-in has closed, suspends
 // online booking of persons with Policy.NoShows of them within
-// Policy.NoShowDays, and sends the reminder of tomorrow's bookings (once
-// each). Run it under the SweepLease (Run); tests call it with a clock.
+// Policy.NoShowDays, sends the reminder of tomorrow's bookings (once
+// each), and voids the queue tickets of past days never served
+// (queue.EndDaysTx). Run it under the SweepLease (Run); tests call it with a clock.
 func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 	var rep SweepReport
 	err := s.DB.Update(ctx, func(tx *db.Tx) error {
@@ -105,7 +108,8 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 			}
 			rep.Reminded++
 		}
-		return nil
+		rep.Voided, err = queue.EndDaysTx(tx)
+		return err
 	})
 	return rep, apperr.Internalf("booking: sweep", err)
 }

@@ -40,7 +40,10 @@ type Item struct {
 	Delivery       []string `json:"delivery"`          // 送达方式: window, post, online
 	Commitment     bool     `json:"commitment"`        // 告知承诺 allowed
 	Tolerance      bool     `json:"tolerance"`         // 容缺受理 allowed
-	Scope          string   `json:"scope,omitempty"`   // 通办范围: national, cross_province, cross_city, cross_county
+	// SelfService (自助办理): the applicant files it at a hall's
+	// self-service kiosk, signed in there; only an 即办件 (handling 1).
+	SelfService bool   `json:"self_service,omitempty"`
+	Scope       string `json:"scope,omitempty"` // 通办范围: national, cross_province, cross_city, cross_county
 	// RequiresL2: a natural person files online (or through an agent) only
 	// with an account verified face to face at a window (identity.AssuranceL2);
 	// window filings pass, the clerk seeing the person.

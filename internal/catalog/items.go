@@ -187,9 +187,10 @@ func saveDraftRow(tx *db.Tx, u *identity.User, it *Item, note string) (int, erro
 func project(tx *db.Tx, id string, it *Item, deptName string) error {
 	_, err := tx.Exec(`UPDATE items SET name = $1, subject = $2, item_type = $3, level = $4, handling = $5,
 		depth_level = $6, visits = $7, frequency = $8, themes = $9, life_events = $10, name_key = $11, search = $12,
-		region_code = $13, updated_at = $14, offered_levels = $15 WHERE id = $16`,
+		region_code = $13, updated_at = $14, offered_levels = $15, self_service = $16 WHERE id = $17`,
 		it.Name, it.Subject(), it.Type, it.Level, it.Handling, it.DepthLevel, it.Visits, it.Frequency,
-		bars(it.Themes), bars(it.LifeEvents), Normalize(it.Name), searchText(it, deptName), it.Region, tx.Now, levelBars(it.OfferedLevels), id)
+		bars(it.Themes), bars(it.LifeEvents), Normalize(it.Name), searchText(it, deptName), it.Region, tx.Now, levelBars(it.OfferedLevels),
+		it.SelfService, id)
 	if err != nil {
 		return err
 	}

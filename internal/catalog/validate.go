@@ -88,6 +88,16 @@ func (it *Item) checkInto(f *faults) {
 	if len(it.Objects) == 0 {
 		f.add("objects", apperr.E(apperr.Invalid, "catalog.required"))
 	}
+	if it.SelfService && it.Handling != 1 {
+		f.add("self_service", apperr.E(apperr.Invalid, "catalog.self_service_instant"))
+	}
+	// A kiosk takes no upload: a self-service item's required materials
+	// are each supplied by a licence the applicant holds (免提交).
+	for i, m := range it.Materials {
+		if it.SelfService && m.Required && m.LicenceType == "" {
+			f.add(fmt.Sprintf("materials[%d]", i), apperr.E(apperr.Invalid, "catalog.self_service_material", "name", m.Name))
+		}
+	}
 	seenLevel := map[int]bool{}
 	for i, l := range it.OfferedLevels {
 		// Only a level below the item's own (a larger number) adopts it; a

@@ -183,6 +183,7 @@ var itemCols = []col[Item]{
 	flag("告知承诺", "commitment", func(i *Item) *bool { return &i.Commitment }),
 	flag("容缺受理", "tolerance", func(i *Item) *bool { return &i.Tolerance }),
 	flag("需L2实名核验", "requires_l2", func(i *Item) *bool { return &i.RequiresL2 }),
+	flag("自助办理", "self_service", func(i *Item) *bool { return &i.SelfService }),
 	str("通办范围", "scope", func(i *Item) *string { return &i.Scope }),
 	str("办理地点", "place", func(i *Item) *string { return &i.Place }),
 	str("办理时间", "hours", func(i *Item) *string { return &i.Hours }),

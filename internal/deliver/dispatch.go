@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/queue"
 	"github.com/tongban/tongban/internal/vault"
 )
 
@@ -253,9 +255,13 @@ func (d *Dispatcher) Expand(ctx context.Context) (int, error) {
 	var n int
 	err := d.DB.Update(ctx, func(tx *db.Tx) error {
 		n = 0
-		rows, err := tx.Query(`SELECT o.id, o.notification_id, COALESCE(c.sms, FALSE), COALESCE(c.email, FALSE),
-			COALESCE(c.phone_sealed, ''), COALESCE(c.email_sealed, '')
+		// A queue ticket's 即将到号 goes by SMS to the number given at the
+		// kiosk (with consent, for that ticket) when there is one.
+		rows, err := tx.Query(`SELECT o.id, o.notification_id, COALESCE(c.sms, FALSE) OR COALESCE(qt.near_phone_sealed, '') <> '', COALESCE(c.email, FALSE),
+			COALESCE(NULLIF(qt.near_phone_sealed, ''), c.phone_sealed, ''), COALESCE(c.email_sealed, '')
 			FROM outbox o LEFT JOIN contacts c ON c.user_id = o.recipient
+			LEFT JOIN notifications n ON n.id = o.notification_id AND n.kind = '`+queue.NearKind+`'
+			LEFT JOIN queue_tickets qt ON n.id IS NOT NULL AND qt.id = substr(n.dedup, `+nearFrom+`)
 			WHERE o.sent_at IS NULL ORDER BY o.created_at LIMIT $1`, expandBatch)
 		if err != nil {
 			return err
@@ -307,6 +313,10 @@ func (d *Dispatcher) Expand(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// nearFrom is where a 即将到号 notification's dedup names its ticket
+// (queue.NearDedup), for SQL's substr (1-based).
+var nearFrom = strconv.Itoa(len(queue.NearDedup("")) + 1)
+
 // job is one claimed delivery with what sending it needs.
 type job struct {
 	id, channel, idem, recipient, payload, kind, caseState string
@@ -340,11 +350,12 @@ func (d *Dispatcher) claim(ctx context.Context) ([]job, error) {
 		}
 		rows, err := tx.Query(`SELECT d.id, d.channel, d.idem_key, d.attempts, o.recipient, o.payload, n.kind,
 			COALESCE(c.state, ''), COALESCE(bk.state, ''), COALESCE(k.phone_sealed, ''), COALESCE(k.email_sealed, ''), COALESCE(k.sms, FALSE),
-			COALESCE(k.email, FALSE), u.locale, k.quiet_from, k.quiet_to, COALESCE(k.quiet_email, FALSE)
+			COALESCE(k.email, FALSE), u.locale, k.quiet_from, k.quiet_to, COALESCE(k.quiet_email, FALSE), COALESCE(qt.near_phone_sealed, '')
 			FROM deliveries d JOIN outbox o ON o.id = d.outbox_id JOIN notifications n ON n.id = o.notification_id
 			JOIN users u ON u.id = o.recipient
 			LEFT JOIN cases c ON c.id = n.case_id LEFT JOIN contacts k ON k.user_id = o.recipient
 			LEFT JOIN bookings bk ON n.kind = 'booking_reminder' AND bk.id = substr(n.dedup, 9)
+			LEFT JOIN queue_tickets qt ON n.kind = '`+queue.NearKind+`' AND qt.id = substr(n.dedup, `+nearFrom+`)
 			WHERE d.id IN `+d.inList("$1")+` ORDER BY d.next_at`, jsonList(ids))
 		if err != nil {
 			return err
@@ -352,14 +363,23 @@ func (d *Dispatcher) claim(ctx context.Context) ([]job, error) {
 		defer rows.Close()
 		for rows.Next() {
 			var j job
-			var sealedPhone, sealedEmail string
+			var sealedPhone, sealedEmail, ticketPhone string
 			var smsOn, emailOn bool
 			var from, to sql.NullInt64
 			if err := rows.Scan(&j.id, &j.channel, &j.idem, &j.attempts, &j.recipient, &j.payload, &j.kind,
-				&j.caseState, &j.bookingState, &sealedPhone, &sealedEmail, &smsOn, &emailOn, &j.lang, &from, &to, &j.quiet.Email); err != nil {
+				&j.caseState, &j.bookingState, &sealedPhone, &sealedEmail, &smsOn, &emailOn, &j.lang, &from, &to, &j.quiet.Email, &ticketPhone); err != nil {
 				return err
 			}
 			j.quiet.set(from, to)
+			if j.channel == ChannelSMS && ticketPhone != "" {
+				// The number given for the ticket (cleared when its day
+				// ended: then the message is moot and is not sent).
+				if j.phone, err = d.Vault.OpenText(ticketPhone, queue.PhonePurpose); err != nil {
+					return err
+				}
+				jobs = append(jobs, j)
+				continue
+			}
 			// The preference and address as they are now, not as they were
 			// at expansion: a user who opted out since is not sent to.
 			if j.channel == ChannelSMS && smsOn && sealedPhone != "" {

@@ -279,6 +279,7 @@ var sampleArgs = map[string]any{
 	"materials": "营业执照副本、法定代表人身份证明、场地使用证明、消防安全检查合格证", "name": "食品经营许可证",
 	"reason": "申请人 110101199003074514 提交的材料不齐全", "new_date": "2027-01-15", "tracking": "SF1234567890123",
 	"item": "食品经营许可（新办）", "days": 20, "count": 3, "title": "补正材料通知", "what": "营业执照副本",
+	"hall": "重庆市涪陵区政务服务中心", "number": "A123", "ahead": 3,
 }
 
 // Every message key notifications use renders, for SMS, within 70

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tongban/tongban/internal/booking"
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/catalog"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/queue"
@@ -105,6 +106,25 @@ func TestKiosk(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// 就业创业证申领, an 即办件, offered for self-service (its identity from the sign-in).
+	cat := catalog.New(d)
+	var instant string
+	if err := d.Reader().QueryRow(`SELECT impl_code FROM items WHERE name = '就业创业证申领'`).Scan(&instant); err != nil {
+		t.Fatal(err)
+	}
+	ver, err := cat.Published(ctx0, instant, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := *ver.Item
+	self.SelfService, self.Materials = true, nil
+	if _, err := cat.SaveDraft(ctx0, admin, &self, "自助办理"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.Publish(ctx0, admin, instant); err != nil {
+		t.Fatal(err)
+	}
+
 	home := "/kiosk/" + hall
 	k := browserFor(t, 180*time.Second)
 	do(t, k, chromedp.Navigate(base+home), chromedp.WaitVisible(css("#k-take")))
@@ -168,6 +188,24 @@ func TestKiosk(t *testing.T) {
 	if err := d.Reader().QueryRow(`SELECT ticket_no, state FROM bookings WHERE id = $1`, bk.ID).Scan(&no, &state); err != nil || no != "A002" || state != booking.StateCheckedIn {
 		t.Errorf("booking %q %q %v", no, state, err)
 	}
+
+	// 张三 files the 即办件 at the kiosk (自助办理), signed in for the filing only.
+	do(t, k, chromedp.Click(css("#back-home")), chromedp.WaitVisible(css("#k-instant")),
+		chromedp.Click(css("#k-instant")), chromedp.WaitVisible(css("#instant-"+instant)))
+	kioskStays(t, k, home)
+	do(t, k, chromedp.Click(css("#instant-"+instant)), chromedp.WaitVisible(css("#instant-form")))
+	kioskStays(t, k, home)
+	do(t, k, chromedp.SendKeys(css("#f-applicant_phone"), "13800138000"), chromedp.SetValue(css("#f-status"), "unemployed"),
+		chromedp.SendKeys(css("#in-user"), "zhangsan"), chromedp.SendKeys(css("#in-pass"), identity.DemoPassword),
+		chromedp.Click(css("#instant-submit")), chromedp.WaitVisible(css("#instant-done")))
+	if no := get(t, k, chromedp.Text(css("#filed-no"))); !strings.HasPrefix(no, instant) {
+		t.Errorf("filed case %q", no)
+	}
+	if s := get(t, k, chromedp.AttributeValue(css("body"), "data-session")).Value; s != "0" {
+		t.Errorf("a session was left on the kiosk after filing: %q", s)
+	}
+	kioskStays(t, k, home)
+	shot(t, k, "kiosk-instant-filed")
 
 	// Idle: what was typed is cleared and the kiosk is home again. The
 	// test holds the reset's submission a moment to read the inputs first.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tongban/tongban/internal/apperr"
@@ -220,45 +221,117 @@ func compare(a, b string) int {
 	return 0
 }
 
-// Summary is a region's queue figures over a period: for the dashboard and
-// the monthly report (平均等候时长).
+// Summary is a region's queue figures over a period: for the dashboard,
+// the monthly report (平均等候时长) and the public statistics. Tickets per
+// day are over the days a hall of the region gave tickets; 爽约率 is the
+// bookings not kept (no-show) of those that came due (checked in or
+// no-show) on the period's days.
 type Summary struct {
 	Tickets    int     `json:"tickets"`
 	Served     int     `json:"served"`
 	Void       int     `json:"void"`
+	Days       int     `json:"days"`
+	PerDay     float64 `json:"tickets_per_day"`
 	AvgWait    float64 `json:"avg_wait_minutes"`
 	AvgService float64 `json:"avg_service_minutes"`
+	Bookings   int     `json:"bookings"`
+	NoShows    int     `json:"no_shows"`
+	NoShowRate float64 `json:"no_show_rate"`
+}
+
+// GroupSummary is the Summary of one division or service.
+type GroupSummary struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+	Summary
+}
+
+// RegionFigures are a region's hall figures: the total, by division one
+// level below (when asked for) and by service (its prefix and name, the
+// same service of several halls summed).
+type RegionFigures struct {
+	Total    Summary        `json:"total"`
+	Regions  []GroupSummary `json:"regions"`
+	Services []GroupSummary `json:"services"`
+}
+
+// sumAcc accumulates a Summary.
+type sumAcc struct {
+	label            string
+	row              FigureRow
+	void             int
+	days             map[string]bool
+	bookings, noShow int
+}
+
+func (a *sumAcc) summary() Summary {
+	a.row.finish()
+	s := Summary{Tickets: a.row.Tickets, Served: a.row.Served, Void: a.void, Days: len(a.days), AvgWait: a.row.AvgWait,
+		AvgService: a.row.AvgService, Bookings: a.bookings, NoShows: a.noShow}
+	if s.Days > 0 {
+		s.PerDay = round1(float64(s.Tickets) / float64(s.Days))
+	}
+	if s.Bookings > 0 {
+		s.NoShowRate = float64(s.NoShows) / float64(s.Bookings)
+	}
+	return s
 }
 
 // RegionSummary sums the queues of the halls in region (a hall whose
-// division the region encloses) over the China days from to to, inclusive:
-// the function the dashboard and the monthly report call. It checks no
-// user: the caller has scoped region.
+// division the region encloses) over the China days from to to, inclusive,
+// at most MaxFigureDays. It checks no user: the caller has scoped region.
 func RegionSummary(ctx context.Context, d *db.DB, region, from, to string) (Summary, error) {
-	var out Summary
 	if err := period(from, to); err != nil {
-		return out, err
+		return Summary{}, err
 	}
+	f, err := HallRegionFigures(ctx, d, region, from, to, nil)
+	if err != nil {
+		return Summary{}, err
+	}
+	return f.Total, nil
+}
+
+// HallRegionFigures are the hall figures of region over the China days from
+// to to (YYYY-MM-DD, inclusive; the caller bounds the period): the total,
+// by service, and by child(hall's division) when child is not nil (the
+// division one level below region). It checks no user: the caller has
+// scoped region. Only counts and times: no ticket holder.
+func HallRegionFigures(ctx context.Context, d *db.DB, region, from, to string, child func(string) string) (*RegionFigures, error) {
+	if _, err := time.Parse(time.DateOnly, from); err != nil {
+		return nil, invalidAt("from", "queue.bad_day", "value", from)
+	}
+	if _, err := time.Parse(time.DateOnly, to); err != nil || to < from {
+		return nil, invalidAt("to", "queue.bad_day", "value", to)
+	}
+	var total sumAcc
+	total.days = map[string]bool{}
+	groups := map[string]map[string]*sumAcc{"region": {}, "service": {}}
+	get := func(kind, key, label string) *sumAcc {
+		a, ok := groups[kind][key]
+		if !ok {
+			a = &sumAcc{label: label, days: map[string]bool{}}
+			groups[kind][key] = a
+		}
+		return a
+	}
+	var regionNames map[string]string
 	err := d.View(ctx, func(tx *db.Tx) error {
-		rows, err := tx.Query(`SELECT h.region_code, t.state, t.taken_at, t.called_at, t.started_at, t.finished_at
-			FROM queue_tickets t JOIN halls h ON h.id = t.hall_id WHERE t.day >= $1 AND t.day <= $2`, from, to)
+		rows, err := tx.Query(`SELECT h.region_code, t.day, s.prefix || ' ' || s.name, t.state, t.taken_at, t.called_at, t.started_at, t.finished_at
+			FROM queue_tickets t JOIN halls h ON h.id = t.hall_id JOIN hall_services s ON s.id = t.service_id
+			WHERE t.day >= $1 AND t.day <= $2`, from, to)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		var total FigureRow
 		for rows.Next() {
-			var hallRegion, state string
+			var hallRegion, day, service, state string
 			var taken time.Time
 			var called, started, finished sql.NullTime
-			if err := rows.Scan(&hallRegion, &state, &taken, &called, &started, &finished); err != nil {
+			if err := rows.Scan(&hallRegion, &day, &service, &state, &taken, &called, &started, &finished); err != nil {
 				return err
 			}
 			if !codes.DivisionCovers(region, hallRegion) {
 				continue
-			}
-			if state == StateVoid {
-				out.Void++
 			}
 			var wait, svc float64
 			if called.Valid {
@@ -268,14 +341,97 @@ func RegionSummary(ctx context.Context, d *db.DB, region, from, to string) (Summ
 			if served {
 				svc = finished.Time.Sub(started.Time).Minutes()
 			}
-			total.add(wait, svc, called.Valid, served)
+			accs := []*sumAcc{&total, get("service", service, service)}
+			if child != nil {
+				accs = append(accs, get("region", child(hallRegion), ""))
+			}
+			for _, a := range accs {
+				a.row.add(wait, svc, called.Valid, served)
+				a.days[day] = true
+				if state == StateVoid {
+					a.void++
+				}
+			}
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		total.finish()
-		out.Tickets, out.Served, out.AvgWait, out.AvgService = total.Tickets, total.Served, total.AvgWait, total.AvgService
-		return nil
+		// 爽约率: the bookings of the period's days that came due.
+		brows, err := tx.Query(`SELECT h.region_code, s.prefix || ' ' || s.name, b.state
+			FROM bookings b JOIN halls h ON h.id = b.hall_id JOIN hall_services s ON s.id = b.service_id
+			WHERE b.day >= $1 AND b.day <= $2 AND b.state IN ('checked_in', 'no_show')`, from, to)
+		if err != nil {
+			return err
+		}
+		defer brows.Close()
+		for brows.Next() {
+			var hallRegion, service, state string
+			if err := brows.Scan(&hallRegion, &service, &state); err != nil {
+				return err
+			}
+			if !codes.DivisionCovers(region, hallRegion) {
+				continue
+			}
+			accs := []*sumAcc{&total, get("service", service, service)}
+			if child != nil {
+				accs = append(accs, get("region", child(hallRegion), ""))
+			}
+			for _, a := range accs {
+				a.bookings++
+				if state == "no_show" {
+					a.noShow++
+				}
+			}
+		}
+		if err := brows.Err(); err != nil {
+			return err
+		}
+		if len(groups["region"]) == 0 {
+			return nil
+		}
+		regionNames = map[string]string{}
+		var ph []string
+		var args []any
+		for code := range groups["region"] {
+			args = append(args, code)
+			ph = append(ph, fmt.Sprintf("$%d", len(args)))
+		}
+		nrows, err := tx.Query(`SELECT code, name FROM regions WHERE code IN (`+strings.Join(ph, ", ")+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer nrows.Close()
+		for nrows.Next() {
+			var code, name string
+			if err := nrows.Scan(&code, &name); err != nil {
+				return err
+			}
+			regionNames[code] = name
+		}
+		return nrows.Err()
 	})
-	return out, apperr.Internalf("queue: region summary", err)
+	if err != nil {
+		return nil, apperr.Internalf("queue: region figures", err)
+	}
+	out := &RegionFigures{Total: total.summary(), Regions: []GroupSummary{}, Services: []GroupSummary{}}
+	for _, kind := range []string{"region", "service"} {
+		var list []GroupSummary
+		for key, a := range groups[kind] {
+			label := a.label
+			if kind == "region" {
+				label = regionNames[key]
+				if label == "" {
+					label = key
+				}
+			}
+			list = append(list, GroupSummary{Key: key, Label: label, Summary: a.summary()})
+		}
+		slices.SortFunc(list, func(a, b GroupSummary) int { return compare(a.Key, b.Key) })
+		if kind == "region" {
+			out.Regions = append(out.Regions, list...)
+		} else {
+			out.Services = append(out.Services, list...)
+		}
+	}
+	return out, nil
 }

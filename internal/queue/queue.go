@@ -22,9 +22,11 @@ import (
 
 	"github.com/tongban/tongban/internal/apperr"
 	"github.com/tongban/tongban/internal/calendar"
+	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
 	"github.com/tongban/tongban/internal/notify"
+	"github.com/tongban/tongban/internal/vault"
 )
 
 // Sources of a ticket.
@@ -63,11 +65,26 @@ const NearAhead = 3
 // number, the hall and how many are ahead, no personal data.
 const NearKind = "queue_near"
 
+// NearDedup is the cause of a ticket's "即将到号" message (the
+// notification's dedup): the dispatcher finds the ticket by it, and with it
+// the mobile number given at the kiosk.
+func NearDedup(ticketID string) string { return "queue_near:" + ticketID }
+
+// PhonePurpose seals the mobile number given for a ticket (the vault's
+// purpose): the SMS channel opens it, nothing else.
+const PhonePurpose = "queue.near_phone"
+
+// systemUser is the platform's own account (migration 00007): the
+// recipient of record of a message to a number given without an account.
+const systemUser = "00000000-0000-7000-8000-000000000001"
+
 // TakeInput is a ticket to take. HallID and ServiceID are required;
 // Priority defaults to normal; Source says who takes it (Sources).
 // BookingID is the booking checked in (source booking); PersonID the person
 // the ticket is for (source online, agent, booking; optional at the desk);
-// NearAlert asks for the "即将到号" message, sent to PersonID's phone.
+// NearAlert asks for the "即将到号" message, sent to PersonID's phone. At
+// the kiosk, without an account, Phone is a mobile number for it, given
+// with Consent; stored sealed, shown masked, cleared when the day ends.
 type TakeInput struct {
 	HallID    string `json:"hall_id"`
 	ServiceID string `json:"service_id"`
@@ -75,8 +92,11 @@ type TakeInput struct {
 	Source    string `json:"source"`
 	BookingID string `json:"booking_id,omitempty"`
 	PersonID  string `json:"person_id,omitempty"`
-	Phone     string `json:"phone,omitempty"` // not stored; reserved for a phone-only message
+	Phone     string `json:"phone,omitempty"`
+	Consent   bool   `json:"consent,omitempty"`
 	NearAlert bool   `json:"near_alert"`
+
+	phoneSealed, phoneMasked string // Take's sealing of Phone
 }
 
 // Ticket is a queue ticket as its holder, the board and the console see it:
@@ -105,13 +125,15 @@ type Ticket struct {
 	Outcome     string     `json:"outcome,omitempty"`
 	CaseID      string     `json:"case_id,omitempty"`
 	ImplCode    string     `json:"impl_code,omitempty"`
+	NearPhone   string     `json:"near_phone_masked,omitempty"` // the number given at the kiosk, masked
 	BookingID   string     `json:"-"`
 	PersonID    string     `json:"-"`
 }
 
 // Service runs the halls' queues.
 type Service struct {
-	DB *db.DB
+	DB    *db.DB
+	Vault *vault.Vault // seals the mobile numbers given at the kiosk
 }
 
 // Day is the China day of t, "YYYY-MM-DD": numbers start again each day.
@@ -146,7 +168,7 @@ func TakeTx(tx *db.Tx, in TakeInput) (*Ticket, error) {
 	if in.Source == SourceBooking && in.BookingID == "" {
 		return nil, apperr.E(apperr.Invalid, "error.field_required", "field", "booking_id")
 	}
-	if in.NearAlert && in.PersonID == "" {
+	if in.NearAlert && in.PersonID == "" && in.phoneSealed == "" {
 		return nil, apperr.E(apperr.Invalid, "queue.near_needs_person")
 	}
 	if in.Priority == "" {
@@ -190,11 +212,15 @@ func TakeTx(tx *db.Tx, in TakeInput) (*Ticket, error) {
 	}
 	id := db.NewID()
 	number := Number(prefix, seq)
+	var consent any
+	if in.phoneSealed != "" {
+		consent = tx.Now
+	}
 	if _, err := tx.Exec(`INSERT INTO queue_tickets (id, hall_id, service_id, day, prefix, seq, number, priority, rank, source,
-		booking_id, person_id, near_alert, state, taken_at, queued_at, changed_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $15)`,
+		booking_id, person_id, near_alert, state, taken_at, queued_at, changed_at, near_phone_sealed, near_phone_masked, near_consent_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $15, $16, $17, $18)`,
 		id, h.ID, in.ServiceID, day, prefix, seq, number, in.Priority, rank, in.Source,
-		nullText(in.BookingID), nullText(in.PersonID), in.NearAlert, StateWaiting, tx.Now); err != nil {
+		nullText(in.BookingID), nullText(in.PersonID), in.NearAlert, StateWaiting, tx.Now, in.phoneSealed, in.phoneMasked, consent); err != nil {
 		return nil, err
 	}
 	if err := event(tx, id, h.ID, "take", "", "", in.Source); err != nil {
@@ -218,9 +244,24 @@ func (s *Service) Take(ctx context.Context, u *identity.User, in TakeInput) (*Ti
 		if err != nil {
 			return err
 		}
+		in.phoneSealed, in.phoneMasked = "", ""
 		switch in.Source {
 		case SourceKiosk:
+			// Anonymous: "即将到号" only to a mobile number given with consent.
 			in.PersonID, in.NearAlert = "", false
+			if strings.TrimSpace(in.Phone) != "" {
+				phone, err := codes.ParseMobile(in.Phone)
+				if err != nil {
+					return invalidAt("phone", "codes.mobile")
+				}
+				if !in.Consent {
+					return invalidAt("consent", "queue.near_consent")
+				}
+				if s.Vault == nil {
+					return errors.New("queue: no vault to seal a phone number")
+				}
+				in.NearAlert, in.phoneSealed, in.phoneMasked = true, s.Vault.SealText(phone, PhonePurpose), codes.MaskMobile(phone)
+			}
 		case SourceDesk:
 			if u == nil {
 				return apperr.E(apperr.Unauthenticated, "error.unauthenticated")
@@ -291,7 +332,7 @@ func (s *Service) Status(ctx context.Context, id string) (*Ticket, error) {
 const ticketSelect = `SELECT t.id, t.hall_id, h.name, t.service_id, s.name, t.number, t.day, t.priority, t.state, t.source,
 	COALESCE(t.window_id, ''), COALESCE(w.number, ''), t.calls, t.skips, t.taken_at, t.called_at, t.started_at, t.finished_at,
 	t.outcome, COALESCE(t.case_id, ''), t.impl_code, COALESCE(t.booking_id, ''), COALESCE(t.person_id, ''),
-	t.rank, t.queued_at, s.minutes, COALESCE(t.target_window_id, '')
+	t.rank, t.queued_at, s.minutes, COALESCE(t.target_window_id, ''), t.near_phone_masked
 	FROM queue_tickets t JOIN halls h ON h.id = t.hall_id JOIN hall_services s ON s.id = t.service_id
 	LEFT JOIN windows w ON w.id = t.window_id`
 
@@ -309,7 +350,7 @@ func scanRow(sc interface{ Scan(...any) error }) (row, error) {
 	var called, started, finished sql.NullTime
 	err := sc.Scan(&r.ID, &r.HallID, &r.HallName, &r.ServiceID, &r.ServiceName, &r.Number, &r.Day, &r.Priority, &r.State, &r.Source,
 		&r.WindowID, &r.WindowNo, &r.Calls, &r.Skips, &r.TakenAt, &called, &started, &finished,
-		&r.Outcome, &r.CaseID, &r.ImplCode, &r.BookingID, &r.PersonID, &r.rank, &r.queued, &r.minutes, &r.target)
+		&r.Outcome, &r.CaseID, &r.ImplCode, &r.BookingID, &r.PersonID, &r.rank, &r.queued, &r.minutes, &r.target, &r.NearPhone)
 	if err != nil {
 		return r, err
 	}
@@ -396,7 +437,7 @@ func nullText(s string) any {
 // notifyNear sends "即将到号" to the holders of the first NearAhead+1
 // waiting tickets of a service who asked for it, once each.
 func notifyNear(tx *db.Tx, hallID, day, serviceID string) error {
-	rows, err := tx.Query(`SELECT t.id, t.number, COALESCE(t.person_id, ''), t.near_alert, t.near_sent, h.name
+	rows, err := tx.Query(`SELECT t.id, t.number, COALESCE(t.person_id, ''), t.near_alert, t.near_sent, h.name, t.near_phone_sealed <> ''
 		FROM queue_tickets t JOIN halls h ON h.id = t.hall_id
 		WHERE t.hall_id = $1 AND t.day = $2 AND t.state = 'waiting' AND t.service_id = $3 AND t.target_window_id IS NULL
 		ORDER BY t.rank, t.queued_at, t.seq LIMIT $4`, hallID, day, serviceID, NearAhead+1)
@@ -411,13 +452,19 @@ func notifyNear(tx *db.Tx, hallID, day, serviceID string) error {
 	i := 0
 	for rows.Next() {
 		var n near
-		var want, sent bool
-		if err := rows.Scan(&n.id, &n.number, &n.person, &want, &sent, &n.hall); err != nil {
+		var want, sent, phone bool
+		if err := rows.Scan(&n.id, &n.number, &n.person, &want, &sent, &n.hall, &phone); err != nil {
 			rows.Close()
 			return err
 		}
 		n.ahead = i
 		i++
+		if n.person == "" && phone {
+			// A number given at the kiosk: the dispatcher sends to it
+			// (NearDedup names the ticket); the inbox of record is the
+			// platform's own.
+			n.person = systemUser
+		}
 		if want && !sent && n.person != "" {
 			send = append(send, n)
 		}
@@ -431,7 +478,7 @@ func notifyNear(tx *db.Tx, hallID, day, serviceID string) error {
 			return err
 		}
 		msg := notify.Message{Key: "notify." + NearKind, Args: map[string]any{"number": n.number, "hall": n.hall, "ahead": n.ahead}}
-		if err := notify.Send(tx, n.person, "", NearKind, msg, "queue_near:"+n.id); err != nil {
+		if err := notify.Send(tx, n.person, "", NearKind, msg, NearDedup(n.id)); err != nil {
 			return err
 		}
 	}

@@ -470,14 +470,19 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if a.Scanner != nil {
 		// 网上预约: no-shows marked (and suspensions) and tomorrow's
-		// reminders sent each minute, by the replica holding the lease.
+		// reminders sent each minute, by the replica holding the lease;
+		// the queue tickets of past days never served voided.
 		bk := &booking.Service{DB: a.DB, Calendars: a.Calendars, Root: a.Config.Region}
 		go func() {
 			t := time.NewTicker(time.Minute)
 			defer t.Stop()
 			for {
-				if _, err := bk.Run(jobs, a.Scanner.Holder); err != nil && jobs.Err() == nil {
+				rep, err := bk.Run(jobs, a.Scanner.Holder)
+				if err != nil && jobs.Err() == nil {
 					slog.Error("booking: sweep", "err", err)
+				}
+				if rep.Voided > 0 {
+					slog.Info("queue: tickets of past days voided", "count", rep.Voided)
 				}
 				select {
 				case <-jobs.Done():

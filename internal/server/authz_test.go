@@ -797,6 +797,12 @@ var webCells = []cell{
 	{op: "POST /kiosk/{hallID}/check-in", path: "/kiosk/<hall_d>/check-in", body: "username=zhangsan&password=" + url.QueryEscape(identity.DemoPassword), allow: "@all"},
 	{op: "GET /kiosk/{hallID}/progress", path: "/kiosk/<hall_d>/progress?case_no=<case_d>&name=" + url.QueryEscape("张三"), allow: "@all"},
 	{op: "GET /kiosk/{hallID}/verify", path: "/kiosk/<hall_d>/verify", allow: "@all"},
+	// 自助办理: the list is public; an item the hall does not offer for
+	// self-service is not found at its kiosk, for everyone (the filing of
+	// one it offers is the applicant's own sign-in: kiosk_instant_test.go).
+	{op: "GET /kiosk/{hallID}/instant", path: "/kiosk/<hall_d>/instant", allow: "@all"},
+	{op: "GET /kiosk/{hallID}/instant/{code}", path: "/kiosk/<hall_d>/instant/<item_d>", kind: notFound},
+	{op: "POST /kiosk/{hallID}/instant/{code}", path: "/kiosk/<hall_d>/instant/<item_d>", body: "username=zhangsan&password=" + url.QueryEscape(identity.DemoPassword), kind: notFound},
 	{op: "GET /admin/organisation/halls/{id}/queue", variant: "district hall", path: "/admin/organisation/halls/<hall_d>/queue", allow: instAdmin},
 	{op: "GET /admin/organisation/halls/{id}/queue", variant: "town hall", path: "/admin/organisation/halls/<hall_t>/queue", allow: townAdmin},
 	{op: "POST /admin/organisation/halls/{id}/queue", variant: "district hall", path: "/admin/organisation/halls/<hall_d>/queue", body: "prefix=X&name=测试业务&minutes=5", allow: instAdmin},

@@ -118,14 +118,40 @@ func TestKioskPages(t *testing.T) {
 			t.Errorf("slip: %d %s", r.StatusCode, r.Header.Get("Content-Type"))
 		}
 
+		// 即将到号 by SMS without an account: a mobile number with consent;
+		// refused without consent or with a bad number (nothing taken, the
+		// number not shown back); shown masked on the ticket, never whole.
+		if !strings.Contains(take, `id="k-phone"`) || !strings.Contains(take, `id="k-consent"`) {
+			t.Error("the take page offers no SMS")
+		}
+		for _, bad := range []url.Values{{"phone": {"13912345678"}}, {"phone": {"1391234"}, "consent": {"1"}}} {
+			bad.Set("service", service)
+			n := ticketCount(t, d)
+			st, _, b := post(base+"/take", bad)
+			if st != http.StatusBadRequest || !strings.Contains(b, `id="problem"`) || strings.Contains(b, bad.Get("phone")) || ticketCount(t, d) != n {
+				t.Errorf("take with %v: %d %s", bad, st, snippet(b))
+			}
+		}
+		st, loc, b = post(base+"/take", url.Values{"service": {service}, "priority": {"normal"}, "phone": {"139 1234 5678"}, "consent": {"1"}})
+		if st != http.StatusSeeOther {
+			t.Fatalf("take with a phone: %d %s", st, snippet(b))
+		}
+		if p := get(loc, 200); !strings.Contains(p, "139****5678") || strings.Contains(p, "13912345678") {
+			t.Errorf("the ticket page: %s", snippet(p))
+		}
+		r, _ = c.Get(ts.URL + "/api/v1/queue/tickets/" + strings.TrimPrefix(loc, base+"/tickets/"))
+		if b := body(t, r); !strings.Contains(b, `"near_phone_masked":"139****5678"`) || strings.Contains(b, "13912345678") {
+			t.Errorf("the ticket's status: %s", b)
+		}
+
 		// Refusals, nothing written.
 		var town string
 		if err := d.Reader().QueryRow(`SELECT id FROM halls WHERE id <> $1 ORDER BY id LIMIT 1`, hall).Scan(&town); err != nil {
 			t.Fatal(err)
 		}
 		n := ticketCount(t, d)
-		if n != before+1 {
-			t.Fatalf("tickets: %d, want %d", n, before+1)
+		if n != before+2 { // A001, and A002 with its SMS
+			t.Fatalf("tickets: %d, want %d", n, before+2)
 		}
 		if st, _, b = post(base+"/take", url.Values{"service": {"no-such-service"}}); st != 400 || !strings.Contains(b, "本大厅没有这项业务（no-such-service）") {
 			t.Errorf("unknown service: %d %s", st, snippet(b))

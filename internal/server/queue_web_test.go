@@ -166,5 +166,33 @@ func TestBoardEventsAcrossReplicas(t *testing.T) {
 		if b := body(t, r); !strings.Contains(b, "id: "+recalled.id) {
 			t.Fatalf("one-off: %q", b)
 		}
+
+		// Served, the ticket counts in the hall figures of the public
+		// statistics and of the supervisor's dashboard, never its holder.
+		must(q.Start(ctx, clerk, tk.ID))
+		must(q.Finish(ctx, clerk, tk.ID, queue.FinishInput{Outcome: queue.OutcomeEnquiry}))
+		day := queue.Day(ts.now)
+		sup := ts.client()
+		ts.webLogin(t, sup, "supervisor")
+		for _, c := range []*http.Client{http.DefaultClient, sup} {
+			path := "/statistics"
+			if c == sup {
+				path = "/supervision"
+			}
+			r, err := c.Get(ts.URL + path + "?from=" + day + "&to=" + day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := body(t, r)
+			i := strings.Index(b, `id="hall-figures"`)
+			if r.StatusCode != 200 || i < 0 {
+				t.Fatalf("%s: %d, no hall figures: %s", path, r.StatusCode, snippet(b))
+			}
+			for _, want := range []string{`id="kpi-wait">0.0<`, `id="kpi-tickets-day">1.0<`, `id="hall-regions"`, "A 综合受理", "平均等候时长"} {
+				if !strings.Contains(b[i:], want) {
+					t.Errorf("%s: the hall figures lack %q: %s", path, want, b[i:][:min(len(b)-i, 1500)])
+				}
+			}
+		}
 	})
 }

@@ -179,7 +179,7 @@ func Handler(o Options) (http.Handler, *api.Server, error) {
 	ratings := &rating.Service{DB: o.DB, Calendars: o.Calendars}
 	// The service halls' queues (issue 19); anonymous takes at a hall's
 	// kiosk page are limited per client address.
-	halls := &queue.Service{DB: o.DB}
+	halls := &queue.Service{DB: o.DB, Vault: o.Identity.Vault()}
 	takeLimit := &edge.Limiter{PerMinute: 30, Key: "queue.take_throttled", Now: o.Now}
 	// 网上预约 (issue 19): slots by the hall's region's calendar.
 	bookings := &booking.Service{DB: o.DB, Calendars: o.Calendars, Root: o.Region}

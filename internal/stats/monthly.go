@@ -12,6 +12,7 @@ import (
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/db"
 	"github.com/tongban/tongban/internal/identity"
+	"github.com/tongban/tongban/internal/queue"
 	"github.com/tongban/tongban/internal/report"
 )
 
@@ -27,6 +28,7 @@ type Monthly struct {
 	DeptName   string
 	Rows       []MonthlyRow
 	Total      Figures
+	Hall       *queue.Summary // the region's service halls (nil in a department's report)
 	Issued     time.Time
 }
 
@@ -59,6 +61,9 @@ func BuildMonthly(ctx context.Context, d *db.DB, month, region, dept string, now
 		return nil, err
 	}
 	m := &Monthly{Month: month, Region: region, Department: dept, Total: sum.Totals, Issued: now}
+	if sum.Hall != nil {
+		m.Hall = &sum.Hall.Total
+	}
 	err = d.View(ctx, func(tx *db.Tx) error {
 		if err := tx.QueryRow(`SELECT name FROM regions WHERE code = $1`, region).Scan(&m.RegionName); err != nil {
 			return db.NotFound(err, "stats.region_unknown", "region", region)
@@ -106,6 +111,19 @@ var monthlyNotes = []string{
 	"黄牌、红牌：本月时限（承诺、环节、预审、补正告知）超期 1 个、2 个及以上工作日的次数。",
 	"满意度 = 基本满意及以上的评价 ÷ 评价数；评价率 = 评价数 ÷ 办结：本月办件的首次实名评价（一事一评），不含逾期默认评价和经申诉认定的误评、恶意评价。",
 	"差评：本月“不满意”“非常不满意”的评价；差评整改率 = 已整改 ÷ 差评；按时整改率 = 整改时限内整改 ÷ 已整改；差评回访率 = 实名回访 ÷ 已整改。",
+}
+
+// hallNote defines the hall figures.
+const hallNote = "大厅服务：本区域各政务服务大厅本月的取号数；日均取号 = 取号数 ÷ 有取号的天数；平均等候时长 = 取号至首次叫号的分钟数的平均值；平均办理时长 = 开始办理至办结的分钟数的平均值；预约爽约率 = 爽约的预约 ÷ 到期的预约（已签到或爽约）。"
+
+// hallLine is the hall figures as a line of the PDF.
+func hallLine(h *queue.Summary) string {
+	noShow := "—"
+	if h.Bookings > 0 {
+		noShow = pct(h.NoShows, h.Bookings)
+	}
+	return fmt.Sprintf("大厅服务：取号 %d 张（日均 %.1f 张），办结 %d 张；平均等候时长 %.1f 分钟；平均办理时长 %.1f 分钟；预约爽约率 %s（%d/%d）。",
+		h.Tickets, h.PerDay, h.Served, h.AvgWait, h.AvgService, noShow, h.NoShows, h.Bookings)
 }
 
 func pct(num, den int) string {
@@ -157,6 +175,9 @@ func (m *Monthly) PDF() ([]byte, error) {
 	for _, r := range m.Rows {
 		t.Rows = append(t.Rows, cells(r.Name, r.Figures))
 	}
+	if m.Hall != nil {
+		t.Notes = append([]string{hallLine(m.Hall)}, append(append([]string{}, monthlyNotes...), hallNote)...)
+	}
 	return t.PDF()
 }
 
@@ -207,10 +228,36 @@ func (m *Monthly) XLSX() ([]byte, error) {
 			f.SetCellStyle(sheet, a, a, bold)
 		}
 	}
+	if h := m.Hall; h != nil {
+		// The halls: a label and a value a row, below the table.
+		r := len(rows) + 6
+		f.SetCellValue(sheet, fmt.Sprintf("A%d", r), "大厅服务")
+		f.SetCellStyle(sheet, fmt.Sprintf("A%d", r), fmt.Sprintf("A%d", r), bold)
+		noShow := rate(h.NoShows, h.Bookings)
+		for i, kv := range []struct {
+			k string
+			v any
+		}{{"取号数", h.Tickets}, {"日均取号", h.PerDay}, {"办结", h.Served}, {"平均等候时长（分钟）", h.AvgWait},
+			{"平均办理时长（分钟）", h.AvgService}, {"到期预约", h.Bookings}, {"爽约", h.NoShows}, {"预约爽约率", noShow}} {
+			a, b := fmt.Sprintf("A%d", r+1+i), fmt.Sprintf("B%d", r+1+i)
+			f.SetCellValue(sheet, a, kv.k)
+			f.SetCellValue(sheet, b, kv.v)
+			switch kv.k {
+			case "预约爽约率":
+				f.SetCellStyle(sheet, b, b, pctStyle)
+			case "日均取号", "平均等候时长（分钟）", "平均办理时长（分钟）":
+				f.SetCellStyle(sheet, b, b, oneStyle)
+			}
+		}
+	}
 	f.SetColWidth(sheet, "A", "A", 36)
 	f.SetColWidth(sheet, "B", "T", 12)
 	f.NewSheet("说明")
-	for i, n := range monthlyNotes {
+	notes := monthlyNotes
+	if m.Hall != nil {
+		notes = append(append([]string{}, monthlyNotes...), hallNote)
+	}
+	for i, n := range notes {
 		f.SetCellValue("说明", fmt.Sprintf("A%d", i+1), n)
 	}
 	buf, err := f.WriteToBuffer()

@@ -11,6 +11,7 @@ import (
 	"github.com/tongban/tongban/internal/calendar"
 	"github.com/tongban/tongban/internal/codes"
 	"github.com/tongban/tongban/internal/db"
+	"github.com/tongban/tongban/internal/queue"
 )
 
 // Figures are counts over a period and the rates R4.5 asks for.
@@ -150,6 +151,12 @@ type Summary struct {
 	Regions     []Region     `json:"regions"`     // one level down (district → town → village)
 	Items       []Item       `json:"items"`       // by volume, when asked for
 	Staff       []Staff      `json:"staff"`       // by actions, when asked for
+
+	// Hall is the service halls' queue figures (平均等候时长, service
+	// time, tickets per day, 爽约率) of the region, by division one level
+	// down and by service: for a region's query, not a department's (a
+	// hall serves every department).
+	Hall *queue.RegionFigures `json:"hall,omitempty"`
 }
 
 // Staff is what a member of staff moved in the period, and how much of it
@@ -439,6 +446,13 @@ func Summarize(ctx context.Context, d *db.DB, q Query) (*Summary, error) {
 	})
 	if err != nil {
 		return nil, apperr.Internalf("stats: summarize", err)
+	}
+	if q.Department == "" && q.Region != "" {
+		hall, err := queue.HallRegionFigures(ctx, d, q.Region, q.From.String(), q.To.String(), func(code string) string { return childOf(q.Region, code) })
+		if err != nil {
+			return nil, err
+		}
+		sum.Hall = hall
 	}
 	return sum, nil
 }

@@ -111,6 +111,7 @@ type editable struct {
 	Handling, DepthLevel, Visits, Frequency    int
 	Process                                    string
 	Commitment, Tolerance, RequiresL2          bool
+	SelfService                                bool // 自助办理 at a hall's kiosk
 	ConsultPhone, SupervisePhone, Place, Hours string
 	Keywords, LegalBasis                       string
 	Fees, Form, Situations                     string
@@ -139,7 +140,7 @@ func editableOf(ver *catalog.Version) *editable {
 	it := ver.Item
 	e := &editable{Base: ver, Name: it.Name, NameEN: it.NameEN, Statutory: it.StatutoryLimit, Promised: it.PromisedLimit,
 		Handling: it.Handling, DepthLevel: it.DepthLevel, Visits: it.Visits, Frequency: it.Frequency, Process: it.Process,
-		Commitment: it.Commitment, Tolerance: it.Tolerance, RequiresL2: it.RequiresL2, ConsultPhone: it.ConsultPhone, SupervisePhone: it.SupervisePhone,
+		Commitment: it.Commitment, Tolerance: it.Tolerance, RequiresL2: it.RequiresL2, SelfService: it.SelfService, ConsultPhone: it.ConsultPhone, SupervisePhone: it.SupervisePhone,
 		Place: it.Place, Hours: it.Hours, Keywords: strings.Join(it.Keywords, "\n"), LegalBasis: strings.Join(it.LegalBasis, "\n"),
 		Conditions: append(slices.Clone(it.Conditions), make([]catalog.Condition, blankRows)...), Fees: jsonText(it.Fees),
 		Materials: append(slices.Clone(it.Materials), make([]catalog.Material, blankRows)...), Form: jsonText(it.Form),
@@ -249,7 +250,7 @@ func editableFrom(r *http.Request) (*editable, error) {
 	e := &editable{Name: f.Get("name"), NameEN: f.Get("name_en"), Statutory: strings.TrimSpace(f.Get("statutory_limit")),
 		Promised: strings.TrimSpace(f.Get("promised_limit")), Handling: n("handling"), Process: f.Get("process"), DepthLevel: n("depth_level"), Visits: n("visits"),
 		Frequency: n("frequency"), Commitment: f.Get("commitment") == "1", Tolerance: f.Get("tolerance") == "1", RequiresL2: f.Get("requires_l2") == "1",
-		ConsultPhone: f.Get("consult_phone"), SupervisePhone: f.Get("supervise_phone"), Place: f.Get("place"), Hours: f.Get("hours"),
+		SelfService: f.Get("self_service") == "1", ConsultPhone: f.Get("consult_phone"), SupervisePhone: f.Get("supervise_phone"), Place: f.Get("place"), Hours: f.Get("hours"),
 		Keywords: f.Get("keywords"), LegalBasis: f.Get("legal_basis"), Fees: f.Get("fees"),
 		Form: f.Get("form"), Situations: f.Get("situations"), Note: f.Get("note")}
 	for _, l := range f["offered_levels"] {
@@ -313,7 +314,7 @@ func (e *editable) apply(base *catalog.Item) (*catalog.Item, error) {
 	it := *base
 	it.Name, it.NameEN, it.StatutoryLimit, it.PromisedLimit = strings.TrimSpace(e.Name), strings.TrimSpace(e.NameEN), e.Statutory, e.Promised
 	it.Handling, it.DepthLevel, it.Visits, it.Frequency, it.Process = e.Handling, e.DepthLevel, e.Visits, e.Frequency, e.Process
-	it.Commitment, it.Tolerance, it.RequiresL2 = e.Commitment, e.Tolerance, e.RequiresL2
+	it.Commitment, it.Tolerance, it.RequiresL2, it.SelfService = e.Commitment, e.Tolerance, e.RequiresL2, e.SelfService
 	it.OfferedLevels = slices.Clone(e.OfferedLevels)
 	it.ConsultPhone, it.SupervisePhone, it.Place, it.Hours = e.ConsultPhone, e.SupervisePhone, e.Place, e.Hours
 	it.Keywords, it.LegalBasis = lines(e.Keywords), lines(e.LegalBasis)

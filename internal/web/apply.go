@@ -30,6 +30,7 @@ var applicantRoles = []identity.Role{identity.RoleApplicant, identity.RoleAgent}
 var applicationForms = map[string]bool{
 	"POST /apply/{code}": true, "POST /apply/bundle/{code}": true, "POST /items/{code}/check": true,
 	"POST /bundles/{code}/check": true, "POST /workbench/intake/check": true, "POST /workbench/intake/accept": true,
+	"POST /kiosk/{hallID}/instant/{code}": true,
 }
 
 // materialView is one material row of an upload form.

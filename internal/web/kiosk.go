@@ -161,7 +161,8 @@ func (s *Server) kioskTake(w http.ResponseWriter, r *http.Request, v *View) erro
 // kioskTakePost takes an anonymous ticket (source kiosk) of a service of
 // this hall, limited like the hall's take page.
 func (s *Server) kioskTakePost(w http.ResponseWriter, r *http.Request, v *View) error {
-	in := queue.TakeInput{HallID: r.PathValue("hallID"), ServiceID: r.PostForm.Get("service"), Priority: r.PostForm.Get("priority"), Source: queue.SourceKiosk}
+	in := queue.TakeInput{HallID: r.PathValue("hallID"), ServiceID: r.PostForm.Get("service"), Priority: r.PostForm.Get("priority"), Source: queue.SourceKiosk,
+		Phone: r.PostForm.Get("phone"), Consent: r.PostForm.Get("consent") == "1"}
 	var t *queue.Ticket
 	err := s.QueueTakeLimit.Check(r)
 	if err == nil {
@@ -174,6 +175,7 @@ func (s *Server) kioskTakePost(w http.ResponseWriter, r *http.Request, v *View) 
 		if e := s.kioskServices(r, v); e != nil {
 			return e
 		}
+		// The number typed is not shown back: the form asks again.
 		return s.kioskProblem(w, r, v, "take", err)
 	}
 	http.Redirect(w, r, v.Data["Base"].(string)+"/tickets/"+url.PathEscape(t.ID), http.StatusSeeOther)
@@ -356,5 +358,89 @@ func (s *Server) kioskVerify(w http.ResponseWriter, r *http.Request, v *View) er
 	}
 	v.Data["V"] = verdict
 	s.renderKiosk(w, r, v, edge.VerdictStatus(verdict.Verdict), "verify")
+	return nil
+}
+
+// kioskInstant lists the hall's self-service items (自助办理): 即办件 an
+// applicant files here, signed in for the one filing.
+func (s *Server) kioskInstant(w http.ResponseWriter, r *http.Request, v *View) error {
+	items, err := s.Catalog.SelfServiceItems(r.Context(), r.PathValue("hallID"))
+	if err != nil {
+		return err
+	}
+	v.Data["Items"] = items
+	s.renderKiosk(w, r, v, http.StatusOK, "instant")
+	return nil
+}
+
+// kioskInstantItem is one of the hall's self-service items and its form:
+// the item's fields without the applicant's own name and number (bound
+// from the account that signs in), with the values given so far.
+func (s *Server) kioskInstantItem(r *http.Request, v *View, vals catalog.Values) (*catalog.Version, *formView, error) {
+	ver, err := s.Catalog.SelfServiceItem(r.Context(), r.PathValue("hallID"), r.PathValue("code"))
+	if err != nil {
+		return nil, nil, err
+	}
+	idem := r.PostForm.Get("idem")
+	if idem == "" {
+		idem = newToken()
+	}
+	fv := &formView{Fields: intakeFields(ver.Item.Form), Values: vals, Towns: s.towns(r),
+		Action: v.Data["Base"].(string) + "/instant/" + url.PathEscape(ver.ImplCode)}
+	v.TitleText = ver.Item.Name
+	v.Data["Item"], v.Data["Dept"], v.Data["Form"], v.Data["Idem"] = ver.Item, ver.DepartmentName, fv, idem
+	return ver, fv, nil
+}
+
+// kioskInstantForm is the filing form of a self-service item.
+func (s *Server) kioskInstantForm(w http.ResponseWriter, r *http.Request, v *View) error {
+	if _, _, err := s.kioskInstantItem(r, v, catalog.Values{}); err != nil {
+		return err
+	}
+	s.renderKiosk(w, r, v, http.StatusOK, "instant_form")
+	return nil
+}
+
+// kioskInstantPost files a self-service item through the normal intake
+// (cases.Create, submitted at once, channel online): the applicant — a
+// natural person — signs in for this request only, as at the check-in,
+// and the session ends at once. The page then shows the case number and
+// its 查询码 once; a refusal shows the form again with every fault,
+// nothing filed.
+func (s *Server) kioskInstantPost(w http.ResponseWriter, r *http.Request, v *View) error {
+	ver, fv, err := s.kioskInstantItem(r, v, nil)
+	if err != nil {
+		return err
+	}
+	vals := formValues(ver.Item.Form, r)
+	refuse := func(err error) error {
+		s.checkForm(r, v, fv)
+		return s.kioskProblem(w, r, v, "instant_form", err)
+	}
+	res, err := s.Identity.BeginLogin(r.Context(), identity.LoginRequest{
+		Username: strings.TrimSpace(r.PostForm.Get("username")), Password: r.PostForm.Get("password"), Kind: identity.SessionWeb,
+		IP: edge.ClientIP(r), UserAgent: r.UserAgent(),
+	})
+	if err == nil && res.Challenge != "" {
+		err = apperr.E(apperr.Forbidden, "kiosk.second_factor_file")
+	}
+	if err != nil {
+		return refuse(err)
+	}
+	defer func() {
+		if err := s.Identity.Logout(r.Context(), res.Token); err != nil {
+			slog.WarnContext(r.Context(), "web: kiosk filing logout", "err", err)
+		}
+	}()
+	if res.User.Kind != identity.KindPerson {
+		return refuse(apperr.E(apperr.Forbidden, "kiosk.persons_only"))
+	}
+	c, _, err := s.Cases.Create(r.Context(), res.User, cases.NewCase{ItemCode: ver.ImplCode, Values: vals, Submit: true,
+		IdempotencyKey: r.PostForm.Get("idem")})
+	if err != nil {
+		return refuse(err)
+	}
+	v.Data["Filed"] = c
+	s.renderKiosk(w, r, v, http.StatusOK, "instant_done")
 	return nil
 }

@@ -321,6 +321,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /kiosk/{hallID}/check-in", s.page(s.kiosk(s.kioskCheckInPost)))
 	mux.Handle("GET /kiosk/{hallID}/progress", s.page(s.kiosk(s.kioskProgress)))
 	mux.Handle("GET /kiosk/{hallID}/verify", s.page(s.kiosk(s.kioskVerify)))
+	mux.Handle("GET /kiosk/{hallID}/instant", s.page(s.kiosk(s.kioskInstant)))
+	mux.Handle("GET /kiosk/{hallID}/instant/{code}", s.page(s.kiosk(s.kioskInstantForm)))
+	mux.Handle("POST /kiosk/{hallID}/instant/{code}", s.page(s.kiosk(s.kioskInstantPost)))
 	mux.Handle("/", s.page(s.notFound))
 }
 
