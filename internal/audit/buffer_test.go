@@ -43,16 +43,20 @@ func TestBufferWritesEachReadOnceWithItsFields(t *testing.T) {
 			}
 			added = append(added, *r)
 		}
-		// The full batches are written without waiting for the delay.
+		// Full batches are written without waiting for the delay: soon no
+		// more than a batch's worth less one waits (how many a write takes
+		// depends on when the writer runs: all that waits then).
 		deadline := time.Now().Add(10 * time.Second)
-		for n, _ := reads(t, d); n < 80; n, _ = reads(t, d) {
+		for {
+			waiting := b.Pending()
+			n, _ := reads(t, d)
+			if waiting < 40 && n+waiting == 100 {
+				break
+			}
 			if time.Now().After(deadline) {
-				t.Fatalf("full batches not written: %d of 80", n)
+				t.Fatalf("full batches not written: %d written, %d waiting", n, waiting)
 			}
 			time.Sleep(10 * time.Millisecond)
-		}
-		if n, _ := reads(t, d); n+b.Pending() != 100 {
-			t.Fatalf("before the delay: %d written, %d waiting; want 100 in all", n, b.Pending())
 		}
 		if err := b.Flush(ctx); err != nil {
 			t.Fatal(err)
