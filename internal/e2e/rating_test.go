@@ -99,7 +99,13 @@ func TestRatingBadRectifiedRevisited(t *testing.T) {
 	if len(rows) < 5 {
 		t.Fatalf("monthly report rows: %v", rows)
 	}
-	head, total := rows[3], rows[len(rows)-1]
+	// The region's total row (below it come the halls' figures and notes).
+	head, total := rows[3], []string(nil)
+	for _, r := range rows[4:] {
+		if len(r) > 0 && strings.HasSuffix(r[0], "合计") {
+			total = r
+		}
+	}
 	col := func(name string) string {
 		for i, h := range head {
 			if h == name && i < len(total) {
