@@ -49,9 +49,11 @@ func TestRatingBadRectifiedRevisited(t *testing.T) {
 	if clocks := get(t, ctx, chromedp.Text(css("#order-clocks"))); !strings.Contains(clocks, "差评核实时限") || !strings.Contains(clocks, "差评整改时限") {
 		t.Fatalf("order clocks: %q", clocks)
 	}
-	do(t, ctx, chromedp.Click(css("#order-submit-start")), chromedp.WaitVisible(css("#order-verify")),
+	// Each submit reloads the page: wait for its button to be gone before
+	// touching the next form, so that no node of the old page is used.
+	do(t, ctx, chromedp.Click(css("#order-submit-start")), chromedp.WaitNotPresent(css("#order-submit-start")), chromedp.WaitVisible(css("#order-verify")),
 		chromedp.SendKeys(css("#note-verify"), "经核实，补正告知未一次性列明全部材料，情况属实。"), chromedp.Click(css("#order-submit-verify")),
-		chromedp.WaitVisible(css("#order-rectify")),
+		chromedp.WaitNotPresent(css("#order-submit-verify")), chromedp.WaitVisible(css("#order-rectify")),
 		chromedp.SendKeys(css("#note-rectify"), "已修订该事项的一次性告知清单，并对窗口人员进行培训。"), chromedp.Click(css("#order-submit-rectify")),
 		chromedp.WaitNotPresent(css("#order-rectify")), chromedp.WaitVisible(css("#order-state")))
 	if st := get(t, ctx, chromedp.Text(css("#order-state"))); st != "已整改" {
